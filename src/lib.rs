@@ -1,0 +1,6 @@
+//! whalewatch: a terminal console for investigating email threats in a Microsoft 365
+//! tenant. Data flows one way: tenant → sync → cache → query → ui; `sim` is a synthetic
+//! tenant that speaks the same wire formats. See ARCHITECTURE.md.
+
+pub mod cli;
+pub mod sim;
