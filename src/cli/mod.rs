@@ -1,8 +1,45 @@
-//! The command line: thin clap commands over the library.
+//! The command line: thin clap commands over the library. Errors get their context
+//! here, at the edge, and are printed once with a non-zero exit code.
+
+mod sim;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
+  whalewatch sim stats --seed 7 --users 500 --days 7
+  whalewatch sim vips --seed 7 > vips.txt
+";
+
+/// whalewatch: investigate email threats in a Microsoft 365 tenant from the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "whalewatch", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The built-in tenant simulator: a synthetic Microsoft 365 tenant over real HTTP.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
+}
+
 /// Parses arguments and runs the chosen command.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sim(cmd) => sim::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("whalewatch: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

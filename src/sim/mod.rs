@@ -2,3 +2,10 @@
 //! HTTP server that speaks the Graph and identity-platform wire formats.
 
 pub mod kql;
+pub mod params;
+pub mod rng;
+pub mod stats;
+pub mod world;
+
+pub use params::WorldParams;
+pub use world::World;

@@ -37,6 +37,10 @@ pub enum KqlError {
 }
 
 /// Runs `query` against `catalog`.
-pub fn run(_query: &str, _catalog: &dyn Catalog, _opts: &QueryOptions) -> Result<QueryResult, KqlError> {
+pub fn run(
+    _query: &str,
+    _catalog: &dyn Catalog,
+    _opts: &QueryOptions,
+) -> Result<QueryResult, KqlError> {
     Err(KqlError::Unsupported("KQL engine not built yet".into()))
 }
