@@ -17,7 +17,7 @@ pub mod vocab;
 
 use std::sync::Arc;
 
-pub use alerts::{Alert, AlertComment, Evidence, Incident};
+pub use alerts::{Alert, AlertComment, Evidence, Incident, refresh_incident, titles};
 pub use directory::{Directory, Group, User};
 pub use strings::{StrId, Strings};
 pub use tables::HuntingCatalog;
