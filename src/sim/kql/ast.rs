@@ -28,8 +28,14 @@ pub enum OpKind {
     Extend(Vec<NamedExpr>),
     Sort(Vec<SortKey>),
     Take(Expr),
-    Top { count: Expr, key: SortKey },
-    Summarize { aggs: Vec<NamedExpr>, by: Vec<NamedExpr> },
+    Top {
+        count: Expr,
+        key: SortKey,
+    },
+    Summarize {
+        aggs: Vec<NamedExpr>,
+        by: Vec<NamedExpr>,
+    },
     Count,
     Distinct(Vec<NamedExpr>),
 }
@@ -65,7 +71,12 @@ impl Expr {
             ExprKind::Unary(_, e) | ExprKind::Member(e, _) => e.depth,
             ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => a.depth.max(b.depth),
             ExprKind::Call(_, args) => args.iter().map(|a| a.depth).max().unwrap_or(0),
-            ExprKind::List { lhs, items, .. } => items.iter().map(|a| a.depth).max().unwrap_or(0).max(lhs.depth),
+            ExprKind::List { lhs, items, .. } => items
+                .iter()
+                .map(|a| a.depth)
+                .max()
+                .unwrap_or(0)
+                .max(lhs.depth),
             ExprKind::Between { lhs, lo, hi, .. } => lhs.depth.max(lo.depth).max(hi.depth),
         };
         Expr { kind, pos, depth }
@@ -85,8 +96,18 @@ pub enum ExprKind {
     /// `x[0]` / `x["Name"]` on a dynamic value.
     Index(Box<Expr>, Box<Expr>),
     /// `x in (...)`, `x !in~ (...)`, `x has_any (...)`.
-    List { op: ListOp, negated: bool, lhs: Box<Expr>, items: Vec<Expr> },
-    Between { negated: bool, lhs: Box<Expr>, lo: Box<Expr>, hi: Box<Expr> },
+    List {
+        op: ListOp,
+        negated: bool,
+        lhs: Box<Expr>,
+        items: Vec<Expr>,
+    },
+    Between {
+        negated: bool,
+        lhs: Box<Expr>,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +217,9 @@ impl StrOp {
     }
 
     pub fn case_sensitive(self) -> bool {
-        matches!(self, StrOp::HasCs | StrOp::ContainsCs | StrOp::StartsWithCs | StrOp::EndsWithCs)
+        matches!(
+            self,
+            StrOp::HasCs | StrOp::ContainsCs | StrOp::StartsWithCs | StrOp::EndsWithCs
+        )
     }
 }

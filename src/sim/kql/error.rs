@@ -11,9 +11,17 @@ pub enum KqlError {
     #[error("Unsupported at position {pos}: {what}")]
     Unsupported { pos: usize, what: String },
     #[error("Unknown table `{name}`{}", did_you_mean(.suggestion))]
-    UnknownTable { pos: usize, name: String, suggestion: Option<String> },
+    UnknownTable {
+        pos: usize,
+        name: String,
+        suggestion: Option<String>,
+    },
     #[error("Failed to resolve column `{name}` at position {pos}{}", did_you_mean(.suggestion))]
-    UnknownColumn { pos: usize, name: String, suggestion: Option<String> },
+    UnknownColumn {
+        pos: usize,
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A type mismatch found before any row is read (KQL is statically typed).
     #[error("Type error at position {pos}: {message}")]
     Type { pos: usize, message: String },
@@ -43,13 +51,18 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = if c.to_lowercase() == lower { 0 } else { edit_distance(&lower, &c.to_lowercase()) };
+        let d = if c.to_lowercase() == lower {
+            0
+        } else {
+            edit_distance(&lower, &c.to_lowercase())
+        };
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
     let limit = (name.chars().count() / 3).max(1);
-    best.filter(|(d, _)| *d <= limit).map(|(_, c)| c.to_string())
+    best.filter(|(d, _)| *d <= limit)
+        .map(|(_, c)| c.to_string())
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -119,7 +119,11 @@ pub struct Token {
 /// Lexes the whole query; the last token is always `Eof`.
 pub fn lex(src: &str) -> Result<Vec<Token>, KqlError> {
     let chars: Vec<char> = src.chars().collect();
-    let mut lx = Lexer { c: &chars, i: 0, out: Vec::new() };
+    let mut lx = Lexer {
+        c: &chars,
+        i: 0,
+        out: Vec::new(),
+    };
     lx.run()?;
     Ok(lx.out)
 }
@@ -131,7 +135,10 @@ struct Lexer<'a> {
 }
 
 fn syntax(pos: usize, message: impl Into<String>) -> KqlError {
-    KqlError::Syntax { pos, message: message.into() }
+    KqlError::Syntax {
+        pos,
+        message: message.into(),
+    }
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -148,7 +155,11 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, tok: Tok, pos: usize) {
-        self.out.push(Token { tok, pos, end: self.i });
+        self.out.push(Token {
+            tok,
+            pos,
+            end: self.i,
+        });
     }
 
     fn run(&mut self) -> Result<(), KqlError> {
@@ -187,12 +198,19 @@ impl Lexer<'_> {
             }
         }
         let end = self.i;
-        self.out.push(Token { tok: Tok::Eof, pos: end, end });
+        self.out.push(Token {
+            tok: Tok::Eof,
+            pos: end,
+            end,
+        });
         Ok(())
     }
 
     fn next_non_space(&self) -> Option<char> {
-        self.c[self.i..].iter().copied().find(|c| !c.is_whitespace())
+        self.c[self.i..]
+            .iter()
+            .copied()
+            .find(|c| !c.is_whitespace())
     }
 
     fn punct(&mut self, c: char, start: usize) -> Result<Tok, KqlError> {
@@ -247,7 +265,10 @@ impl Lexer<'_> {
                 return Ok(s);
             }
             if c == '\n' {
-                return Err(syntax(start, "unterminated string literal (newline inside quotes)"));
+                return Err(syntax(
+                    start,
+                    "unterminated string literal (newline inside quotes)",
+                ));
             }
             if c != '\\' {
                 s.push(c);
@@ -267,7 +288,12 @@ impl Lexer<'_> {
                 'r' => s.push('\r'),
                 '0' => s.push('\0'),
                 'u' => {
-                    let hex: String = self.c.get(self.i..self.i + 4).unwrap_or(&[]).iter().collect();
+                    let hex: String = self
+                        .c
+                        .get(self.i..self.i + 4)
+                        .unwrap_or(&[])
+                        .iter()
+                        .collect();
                     let code = (hex.len() == 4)
                         .then(|| u32::from_str_radix(&hex, 16).ok())
                         .flatten()
@@ -286,7 +312,10 @@ impl Lexer<'_> {
                     }
                 }
                 other => {
-                    return Err(syntax(esc_pos, format!("invalid escape sequence `\\{other}` in string")));
+                    return Err(syntax(
+                        esc_pos,
+                        format!("invalid escape sequence `\\{other}` in string"),
+                    ));
                 }
             }
         }
@@ -352,6 +381,10 @@ impl Lexer<'_> {
             let unit: String = self.c[suffix_start..self.i].iter().collect();
             return match time::timespan_literal(&text, &unit) {
                 Some(ticks) => Ok(Tok::TimeSpan(ticks)),
+                None if time::is_timespan_unit(&unit) => Err(syntax(
+                    start,
+                    format!("timespan literal `{text}{unit}` is out of range"),
+                )),
                 None => Err(syntax(
                     start,
                     format!(
@@ -364,12 +397,18 @@ impl Lexer<'_> {
         if is_real {
             match text.parse::<f64>() {
                 Ok(r) if r.is_finite() => Ok(Tok::Real(r)),
-                _ => Err(syntax(start, format!("real literal `{text}` is out of range"))),
+                _ => Err(syntax(
+                    start,
+                    format!("real literal `{text}` is out of range"),
+                )),
             }
         } else {
-            text.parse::<i64>()
-                .map(Tok::Long)
-                .map_err(|_| syntax(start, format!("integer literal `{text}` is out of range for long")))
+            text.parse::<i64>().map(Tok::Long).map_err(|_| {
+                syntax(
+                    start,
+                    format!("integer literal `{text}` is out of range for long"),
+                )
+            })
         }
     }
 
@@ -390,13 +429,20 @@ impl Lexer<'_> {
             while self.peek(0).is_some_and(|c| c != ')' && c != '\n') {
                 self.i += 1;
             }
-            self.c[b..self.i].iter().collect::<String>().trim().to_string()
+            self.c[b..self.i]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_string()
         };
         while self.peek(0).is_some_and(|c| c.is_whitespace()) {
             self.i += 1;
         }
         if self.peek(0) != Some(')') {
-            return Err(syntax(start, "unterminated datetime(...) literal: expected `)`"));
+            return Err(syntax(
+                start,
+                "unterminated datetime(...) literal: expected `)`",
+            ));
         }
         self.i += 1;
         Ok(raw)

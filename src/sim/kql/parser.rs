@@ -19,7 +19,11 @@ pub const MAX_DEPTH: usize = 200;
 /// Parses a whole query.
 pub fn parse(src: &str) -> Result<Query, KqlError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        depth: 0,
+    };
     p.query()
 }
 
@@ -62,8 +66,7 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
     "datatable",
 ];
 
-const SUPPORTED_OPERATORS: &str =
-    "where, project, project-away, extend, summarize, count, distinct, order by, sort by, take, limit, top";
+const SUPPORTED_OPERATORS: &str = "where, project, project-away, extend, summarize, count, distinct, order by, sort by, take, limit, top";
 
 struct Parser {
     toks: Vec<Token>,
@@ -72,7 +75,10 @@ struct Parser {
 }
 
 fn syntax(pos: usize, message: impl Into<String>) -> KqlError {
-    KqlError::Syntax { pos, message: message.into() }
+    KqlError::Syntax {
+        pos,
+        message: message.into(),
+    }
 }
 
 impl Parser {
@@ -89,12 +95,18 @@ impl Parser {
     }
 
     fn pos_at(&self, k: usize) -> usize {
-        self.toks.get(self.i + k).or(self.toks.last()).map_or(0, |t| t.pos)
+        self.toks
+            .get(self.i + k)
+            .or(self.toks.last())
+            .map_or(0, |t| t.pos)
     }
 
     /// Whether token `k` ahead starts exactly where token `k - 1` ends.
     fn adjacent(&self, k: usize) -> bool {
-        match (self.toks.get(self.i + k - 1), self.toks.get(self.i + k)) {
+        let Some(prev) = (self.i + k).checked_sub(1) else {
+            return false;
+        };
+        match (self.toks.get(prev), self.toks.get(self.i + k)) {
             (Some(a), Some(b)) => a.end == b.pos,
             _ => false,
         }
@@ -123,7 +135,10 @@ impl Parser {
         if self.eat(t) {
             Ok(())
         } else {
-            Err(syntax(self.pos(), format!("expected {what} but found {}", self.tok().describe())))
+            Err(syntax(
+                self.pos(),
+                format!("expected {what} but found {}", self.tok().describe()),
+            ))
         }
     }
 
@@ -134,7 +149,10 @@ impl Parser {
                 self.bump();
                 Ok((s, pos))
             }
-            other => Err(syntax(pos, format!("expected {what} but found {}", other.describe()))),
+            other => Err(syntax(
+                pos,
+                format!("expected {what} but found {}", other.describe()),
+            )),
         }
     }
 
@@ -157,7 +175,9 @@ impl Parser {
         if self.is_ident(0, "let") {
             return Err(KqlError::Unsupported {
                 pos,
-                what: "`let` statements are not supported by this simulator; inline the value instead".into(),
+                what:
+                    "`let` statements are not supported by this simulator; inline the value instead"
+                        .into(),
             });
         }
         let (table, table_pos) = match self.tok().clone() {
@@ -169,7 +189,12 @@ impl Parser {
                 (name, pos)
             }
             Tok::Eof => return Err(syntax(pos, "the query is empty; expected a table name")),
-            other => return Err(syntax(pos, format!("expected a table name but found {}", other.describe()))),
+            other => {
+                return Err(syntax(
+                    pos,
+                    format!("expected a table name but found {}", other.describe()),
+                ));
+            }
         };
         let mut ops = Vec::new();
         loop {
@@ -197,12 +222,19 @@ impl Parser {
                     };
                     return Err(syntax(
                         self.pos(),
-                        format!("unexpected {} {prev}; expected `|` or the end of the query", other.describe()),
+                        format!(
+                            "unexpected {} {prev}; expected `|` or the end of the query",
+                            other.describe()
+                        ),
                     ));
                 }
             }
         }
-        Ok(Query { table, table_pos, ops })
+        Ok(Query {
+            table,
+            table_pos,
+            ops,
+        })
     }
 
     /// Glues `mv` `-` `expand` into `mv-expand` when written without spaces.
@@ -210,9 +242,9 @@ impl Parser {
         self.bump();
         let mut name = first;
         while *self.tok() == Tok::Minus
-            && self.adjacent(1)
+            && self.adjacent(0)
             && matches!(self.tok_at(1), Tok::Ident(_))
-            && self.adjacent(2)
+            && self.adjacent(1)
         {
             if let Tok::Ident(s) = self.tok_at(1).clone() {
                 name.push('-');
@@ -231,7 +263,10 @@ impl Parser {
             other => {
                 return Err(syntax(
                     pos,
-                    format!("expected a query operator after `|` but found {}", other.describe()),
+                    format!(
+                        "expected a query operator after `|` but found {}",
+                        other.describe()
+                    ),
                 ));
             }
         };
@@ -255,13 +290,23 @@ impl Parser {
             "top" => {
                 let count = self.expr()?;
                 if !self.is_ident(0, "by") {
-                    return Err(syntax(self.pos(), "expected `by` after the row count of `top`"));
+                    return Err(syntax(
+                        self.pos(),
+                        "expected `by` after the row count of `top`",
+                    ));
                 }
                 self.bump();
-                OpKind::Top { count, key: self.sort_key()? }
+                OpKind::Top {
+                    count,
+                    key: self.sort_key()?,
+                }
             }
             "summarize" => {
-                let aggs = if self.is_ident(0, "by") { Vec::new() } else { self.named_list(true)? };
+                let aggs = if self.is_ident(0, "by") {
+                    Vec::new()
+                } else {
+                    self.named_list(true)?
+                };
                 let by = if self.is_ident(0, "by") {
                     self.bump();
                     self.named_list(false)?
@@ -269,7 +314,10 @@ impl Parser {
                     Vec::new()
                 };
                 if aggs.is_empty() && by.is_empty() {
-                    return Err(syntax(pos, "`summarize` needs at least one aggregate or a `by` clause"));
+                    return Err(syntax(
+                        pos,
+                        "`summarize` needs at least one aggregate or a `by` clause",
+                    ));
                 }
                 OpKind::Summarize { aggs, by }
             }
@@ -281,11 +329,15 @@ impl Parser {
                     OpKind::Distinct(self.named_list(false)?)
                 }
             }
-            other if UNSUPPORTED_OPERATORS.contains(&other) => return Err(unsupported_operator(pos, other)),
+            other if UNSUPPORTED_OPERATORS.contains(&other) => {
+                return Err(unsupported_operator(pos, other));
+            }
             other => {
                 return Err(syntax(
                     pos,
-                    format!("unknown query operator `{other}`; supported operators are: {SUPPORTED_OPERATORS}"),
+                    format!(
+                        "unknown query operator `{other}`; supported operators are: {SUPPORTED_OPERATORS}"
+                    ),
                 ));
             }
         };
@@ -305,14 +357,19 @@ impl Parser {
                     self.bump();
                     Some(s)
                 }
-                (Tok::LBracket, _) if matches!(self.tok_at(1), Tok::Str(_)) && *self.tok_at(3) == Tok::Assign => {
+                (Tok::LBracket, _)
+                    if matches!(self.tok_at(1), Tok::Str(_)) && *self.tok_at(3) == Tok::Assign =>
+                {
                     let (s, _) = self.column_name("a column name")?;
                     self.bump();
                     Some(s)
                 }
                 _ => None,
             };
-            out.push(NamedExpr { name, expr: self.expr()? });
+            out.push(NamedExpr {
+                name,
+                expr: self.expr()?,
+            });
             if !self.eat(&Tok::Comma) {
                 break;
             }
@@ -343,7 +400,10 @@ impl Parser {
                 }
             }
             if pat.is_empty() {
-                return Err(syntax(pos, format!("expected a column name but found {}", self.tok().describe())));
+                return Err(syntax(
+                    pos,
+                    format!("expected a column name but found {}", self.tok().describe()),
+                ));
             }
             out.push((pat, pos));
             if !self.eat(&Tok::Comma) {
@@ -369,11 +429,18 @@ impl Parser {
             } else if self.is_ident(0, "last") {
                 nulls_first = Some(false);
             } else {
-                return Err(syntax(self.pos(), "expected `first` or `last` after `nulls`"));
+                return Err(syntax(
+                    self.pos(),
+                    "expected `first` or `last` after `nulls`",
+                ));
             }
             self.bump();
         }
-        Ok(SortKey { expr, desc, nulls_first })
+        Ok(SortKey {
+            expr,
+            desc,
+            nulls_first,
+        })
     }
 
     // ---- scalar expressions ----
@@ -385,7 +452,10 @@ impl Parser {
     fn mk(&self, kind: ExprKind, pos: usize) -> Result<Expr, KqlError> {
         let e = Expr::new(kind, pos);
         if e.depth > MAX_DEPTH {
-            return Err(syntax(pos, format!("expression is nested too deeply (more than {MAX_DEPTH} levels)")));
+            return Err(syntax(
+                pos,
+                format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
+            ));
         }
         Ok(e)
     }
@@ -413,7 +483,9 @@ impl Parser {
                     let w = w.clone();
                     match self.word_op(&w, true, 2)? {
                         Some(r) => Some(r),
-                        None => return Err(syntax(self.pos(), format!("`!{w}` is not an operator"))),
+                        None => {
+                            return Err(syntax(self.pos(), format!("`!{w}` is not an operator")));
+                        }
                     }
                 }
                 _ => None,
@@ -424,7 +496,12 @@ impl Parser {
     }
 
     /// Word operators (`and`, `has`, `in~`, `between`...), possibly negated with `!`.
-    fn word_op(&self, w: &str, negated: bool, n: usize) -> Result<Option<(u8, Infix, usize)>, KqlError> {
+    fn word_op(
+        &self,
+        w: &str,
+        negated: bool,
+        n: usize,
+    ) -> Result<Option<(u8, Infix, usize)>, KqlError> {
         let tilde = *self.tok_at(n) == Tok::Tilde && self.adjacent(n);
         let r = match w {
             "or" if !negated => (1, Infix::Bin(BinOp::Or), 1),
@@ -433,8 +510,13 @@ impl Parser {
             "in" => (3, Infix::List(ListOp::In, negated), n),
             "has_any" if !negated => (3, Infix::List(ListOp::HasAny, false), n),
             "between" => (3, Infix::Between(negated), n),
-            "matches" | "has_all" | "contains_any" | "has_any_cs" | "in_cs" | "hasprefix_cs" | "hassuffix_cs" => {
-                let what = if w == "matches" { "matches regex".to_string() } else { w.to_string() };
+            "matches" | "has_all" | "contains_any" | "has_any_cs" | "in_cs" | "hasprefix_cs"
+            | "hassuffix_cs" => {
+                let what = if w == "matches" {
+                    "matches regex".to_string()
+                } else {
+                    w.to_string()
+                };
                 return Err(KqlError::Unsupported {
                     pos: self.pos(),
                     what: format!("the `{what}` operator is not supported by this simulator"),
@@ -465,7 +547,15 @@ impl Parser {
                 }
                 Infix::List(op, negated) => {
                     let items = self.paren_list()?;
-                    self.mk(ExprKind::List { op, negated, lhs: Box::new(lhs), items }, pos)?
+                    self.mk(
+                        ExprKind::List {
+                            op,
+                            negated,
+                            lhs: Box::new(lhs),
+                            items,
+                        },
+                        pos,
+                    )?
                 }
                 Infix::Between(negated) => {
                     self.expect(&Tok::LParen, "`(` after `between`")?;
@@ -473,7 +563,12 @@ impl Parser {
                     self.expect(&Tok::DotDot, "`..` between the bounds of `between`")?;
                     let hi = self.expr()?;
                     self.expect(&Tok::RParen, "`)` closing `between`")?;
-                    let kind = ExprKind::Between { negated, lhs: Box::new(lhs), lo: Box::new(lo), hi: Box::new(hi) };
+                    let kind = ExprKind::Between {
+                        negated,
+                        lhs: Box::new(lhs),
+                        lo: Box::new(lo),
+                        hi: Box::new(hi),
+                    };
                     self.mk(kind, pos)?
                 }
             };
@@ -494,7 +589,10 @@ impl Parser {
     fn enter(&mut self) -> Result<(), KqlError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(syntax(self.pos(), format!("expression is nested too deeply (more than {MAX_DEPTH} levels)")));
+            return Err(syntax(
+                self.pos(),
+                format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
+            ));
         }
         Ok(())
     }
@@ -624,7 +722,10 @@ impl Parser {
                     _ => Ok(Expr::new(ExprKind::Column(w), pos)),
                 }
             }
-            other => Err(syntax(pos, format!("expected an expression but found {}", other.describe()))),
+            other => Err(syntax(
+                pos,
+                format!("expected an expression but found {}", other.describe()),
+            )),
         }
     }
 
@@ -639,11 +740,16 @@ impl Parser {
             "timespan" | "time" => {
                 let v = match self.tok().clone() {
                     Tok::TimeSpan(t) => t,
-                    Tok::Long(n) => n.checked_mul(time::TICKS_PER_DAY).ok_or_else(|| syntax(pos, "timespan overflow"))?,
+                    Tok::Long(n) => n
+                        .checked_mul(time::TICKS_PER_DAY)
+                        .ok_or_else(|| syntax(pos, "timespan overflow"))?,
                     other => {
                         return Err(syntax(
                             self.pos(),
-                            format!("expected a timespan such as 1d inside {name}(...) but found {}", other.describe()),
+                            format!(
+                                "expected a timespan such as 1d inside {name}(...) but found {}",
+                                other.describe()
+                            ),
                         ));
                     }
                 };
@@ -698,7 +804,10 @@ impl Parser {
                             other => {
                                 return Err(syntax(
                                     self.pos(),
-                                    format!("expected a property name but found {}", other.describe()),
+                                    format!(
+                                        "expected a property name but found {}",
+                                        other.describe()
+                                    ),
                                 ));
                             }
                         };
@@ -721,14 +830,25 @@ impl Parser {
                 match self.tok().clone() {
                     Tok::Long(n) => J::from(-n),
                     Tok::Real(r) => serde_json::Number::from_f64(-r).map_or(J::Null, J::Number),
-                    other => return Err(syntax(self.pos(), format!("expected a number but found {}", other.describe()))),
+                    other => {
+                        return Err(syntax(
+                            self.pos(),
+                            format!("expected a number but found {}", other.describe()),
+                        ));
+                    }
                 }
             }
             Tok::Ident(w) if w == "true" => J::Bool(true),
             Tok::Ident(w) if w == "false" => J::Bool(false),
             Tok::Ident(w) if w == "null" => J::Null,
             other => {
-                return Err(syntax(pos, format!("expected a dynamic literal value but found {}", other.describe())));
+                return Err(syntax(
+                    pos,
+                    format!(
+                        "expected a dynamic literal value but found {}",
+                        other.describe()
+                    ),
+                ));
             }
         };
         self.bump();
@@ -743,5 +863,8 @@ enum Infix {
 }
 
 fn unsupported_operator(pos: usize, name: &str) -> KqlError {
-    KqlError::Unsupported { pos, what: format!("the `{name}` operator is not supported by this simulator") }
+    KqlError::Unsupported {
+        pos,
+        what: format!("the `{name}` operator is not supported by this simulator"),
+    }
 }

@@ -49,7 +49,10 @@ pub struct Column {
 
 impl Column {
     pub fn new(name: impl Into<Arc<str>>, ty: ColumnType) -> Self {
-        Column { name: name.into(), ty }
+        Column {
+            name: name.into(),
+            ty,
+        }
     }
 }
 
@@ -126,7 +129,11 @@ pub fn format_timespan(ticks: i64) -> String {
     let frac = t % tps;
     let secs = t / tps;
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    let days = if d > 0 { format!("{d}.") } else { String::new() };
+    let days = if d > 0 {
+        format!("{d}.")
+    } else {
+        String::new()
+    };
     if frac > 0 {
         format!("{sign}{days}{h:02}:{m:02}:{s:02}.{frac:07}")
     } else {

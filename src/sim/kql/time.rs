@@ -10,6 +10,11 @@ const TICKS_PER_HOUR: i64 = 60 * TICKS_PER_MINUTE;
 /// Ticks in a day.
 pub const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
 
+/// Whether `unit` is a KQL timespan literal suffix.
+pub fn is_timespan_unit(unit: &str) -> bool {
+    timespan_literal("0", unit).is_some()
+}
+
 /// The value of a KQL timespan literal such as `1d`, `1.5h`, `100ms`; `None` when the
 /// unit is not a timespan unit or the value overflows.
 pub fn timespan_literal(number: &str, unit: &str) -> Option<i64> {
@@ -39,8 +44,16 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return ticks_of(dt.timestamp(), dt.timestamp_subsec_nanos());
     }
-    let bare = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')).unwrap_or(s);
-    const FORMATS: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
+    let bare = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix('z'))
+        .unwrap_or(s);
+    const FORMATS: [&str; 4] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ];
     for f in FORMATS {
         if let Ok(dt) = NaiveDateTime::parse_from_str(bare, f) {
             let utc = dt.and_utc();
@@ -53,7 +66,8 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
 }
 
 fn ticks_of(secs: i64, nanos: u32) -> Option<i64> {
-    secs.checked_mul(TICKS_PER_SECOND)?.checked_add(i64::from(nanos / 100))
+    secs.checked_mul(TICKS_PER_SECOND)?
+        .checked_add(i64::from(nanos / 100))
 }
 
 /// Parses an ISO-8601 duration (`P30D`, `PT12H`, `P1DT2H30M`, `PT0.5S`, `P2W`) into
@@ -88,7 +102,9 @@ pub fn parse_iso_duration(s: &str) -> Result<i64, String> {
             ('M', true) => TICKS_PER_MINUTE,
             ('S', true) => TICKS_PER_SECOND,
             ('Y' | 'M', false) => {
-                return Err("years and months are not supported in durations; use days (e.g. P30D)".into());
+                return Err(
+                    "years and months are not supported in durations; use days (e.g. P30D)".into(),
+                );
             }
             _ => return Err(format!("unexpected `{c}` in duration")),
         };
@@ -100,7 +116,9 @@ pub fn parse_iso_duration(s: &str) -> Result<i64, String> {
         if !ticks.is_finite() || ticks >= 9.0e18 {
             return Err("duration is too large".into());
         }
-        total = total.checked_add(ticks.round() as i64).ok_or("duration is too large")?;
+        total = total
+            .checked_add(ticks.round() as i64)
+            .ok_or("duration is too large")?;
         num.clear();
     }
     if !num.is_empty() {
@@ -119,7 +137,9 @@ fn parse_part(s: &str) -> Result<Part, String> {
     if t.starts_with(['P', 'p']) {
         parse_iso_duration(t).map(Part::Span)
     } else {
-        parse_datetime(t).map(Part::At).ok_or_else(|| format!("`{t}` is neither an ISO-8601 datetime nor a duration"))
+        parse_datetime(t)
+            .map(Part::At)
+            .ok_or_else(|| format!("`{t}` is neither an ISO-8601 datetime nor a duration"))
     }
 }
 
@@ -127,22 +147,32 @@ fn parse_part(s: &str) -> Result<Part, String> {
 /// window. Accepted forms: `P30D` (back from `now`), `start/end`, `duration/end`,
 /// `start/duration`, and a lone `start` (ending at `now`).
 pub fn parse_timespan_param(s: &str, now: i64) -> Result<(i64, i64), KqlError> {
-    let bad = |reason: String| KqlError::InvalidTimespan { value: s.to_string(), reason };
+    let bad = |reason: String| KqlError::InvalidTimespan {
+        value: s.to_string(),
+        reason,
+    };
     let overflow = || bad("the time range is out of bounds".into());
     let mut parts = s.split('/');
     let first = parts.next().unwrap_or_default();
     let second = parts.next();
     if parts.next().is_some() {
-        return Err(bad("expected at most one `/` separating start and end".into()));
+        return Err(bad(
+            "expected at most one `/` separating start and end".into()
+        ));
     }
-    let (start, end) = match (parse_part(first).map_err(bad)?, second.map(parse_part).transpose().map_err(bad)?) {
+    let (start, end) = match (
+        parse_part(first).map_err(bad)?,
+        second.map(parse_part).transpose().map_err(bad)?,
+    ) {
         (Part::Span(d), None) => (now.checked_sub(d).ok_or_else(overflow)?, now),
         (Part::At(a), None) => (a, now),
         (Part::At(a), Some(Part::At(b))) => (a, b),
         (Part::Span(d), Some(Part::At(b))) => (b.checked_sub(d).ok_or_else(overflow)?, b),
         (Part::At(a), Some(Part::Span(d))) => (a, a.checked_add(d).ok_or_else(overflow)?),
         (Part::Span(_), Some(Part::Span(_))) => {
-            return Err(bad("at least one side of `start/end` must be a datetime".into()));
+            return Err(bad(
+                "at least one side of `start/end` must be a datetime".into()
+            ));
         }
     };
     if start > end {

@@ -24,15 +24,14 @@ pub fn from_json(j: &Arc<serde_json::Value>) -> Value {
     match &**j {
         J::Null => Value::Null,
         J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => n.as_i64().map(Value::Long).or_else(|| n.as_f64().map(Value::Real)).unwrap_or(Value::Null),
+        J::Number(n) => n
+            .as_i64()
+            .map(Value::Long)
+            .or_else(|| n.as_f64().map(Value::Real))
+            .unwrap_or(Value::Null),
         J::String(s) => Value::String(Arc::from(s.as_str())),
         _ => Value::Dynamic(j.clone()),
     }
-}
-
-/// A value as a JSON value for dynamic arrays (`make_set`).
-pub fn to_json(v: &Value) -> serde_json::Value {
-    v.to_json()
 }
 
 /// The text KQL string operators and `tostring` see: null is the empty string,
@@ -74,7 +73,9 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Null, _) | (_, Value::Null) => None,
         (Value::String(x), Value::String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-        (Value::DateTime(x), Value::DateTime(y)) | (Value::TimeSpan(x), Value::TimeSpan(y)) => Some(x.cmp(y)),
+        (Value::DateTime(x), Value::DateTime(y)) | (Value::TimeSpan(x), Value::TimeSpan(y)) => {
+            Some(x.cmp(y))
+        }
         (x, y) => match (as_i64(x), as_i64(y)) {
             (Some(i), Some(j)) => Some(i.cmp(&j)),
             _ => as_f64(x)?.partial_cmp(&as_f64(y)?),
@@ -109,12 +110,12 @@ pub fn eq_ignore_case(a: &str, b: &str) -> bool {
     }
 }
 
-/// A sort order over all values: nulls are placed by the caller; mixed types order
-/// by a fixed type rank; reals use IEEE total order so NaN cannot break sorting.
+/// A total order over all values for sorting (nulls are placed by the caller): values
+/// rank by type, then by value; numbers compare by real value, then int before real,
+/// then exactly. Being a true total order matters: Rust's sorts may panic otherwise.
 pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
-    if let Some(o) = compare(a, b) {
-        return o;
-    }
+    let (a, b) = (scalar(a), scalar(b));
+    let (a, b) = (&*a, &*b);
     fn rank(v: &Value) -> u8 {
         match v {
             Value::Null => 0,
@@ -126,11 +127,22 @@ pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
             Value::Dynamic(_) => 6,
         }
     }
-    match (a, b) {
-        (Value::Real(x), Value::Real(y)) => x.total_cmp(y),
+    rank(a).cmp(&rank(b)).then_with(|| match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::DateTime(x), Value::DateTime(y)) | (Value::TimeSpan(x), Value::TimeSpan(y)) => {
+            x.cmp(y)
+        }
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::Dynamic(x), Value::Dynamic(y)) => x.to_string().cmp(&y.to_string()),
-        _ => rank(a).cmp(&rank(b)),
-    }
+        (x, y) => {
+            let fx = as_f64(x).unwrap_or(0.0);
+            let fy = as_f64(y).unwrap_or(0.0);
+            let kind = |v: &Value| u8::from(matches!(v, Value::Real(_)));
+            fx.total_cmp(&fy)
+                .then(kind(x).cmp(&kind(y)))
+                .then(as_i64(x).unwrap_or(0).cmp(&as_i64(y).unwrap_or(0)))
+        }
+    })
 }
 
 /// Arithmetic (`+ - * / %`) with KQL's datetime/timespan rules. Integer overflow and
@@ -145,7 +157,9 @@ fn arith_scalar(op: BinOp, a: &Value, b: &Value) -> Option<Value> {
     Some(match (op, a, b) {
         (_, Null, _) | (_, _, Null) => return None,
         (BinOp::Sub, DateTime(x), DateTime(y)) => TimeSpan(x.checked_sub(*y)?),
-        (BinOp::Add, DateTime(x), TimeSpan(y)) | (BinOp::Add, TimeSpan(y), DateTime(x)) => DateTime(x.checked_add(*y)?),
+        (BinOp::Add, DateTime(x), TimeSpan(y)) | (BinOp::Add, TimeSpan(y), DateTime(x)) => {
+            DateTime(x.checked_add(*y)?)
+        }
         (BinOp::Sub, DateTime(x), TimeSpan(y)) => DateTime(x.checked_sub(*y)?),
         (BinOp::Div, TimeSpan(x), TimeSpan(y)) => Real(*x as f64 / *y as f64),
         (_, TimeSpan(x), TimeSpan(y)) => TimeSpan(int_op(op, *x, *y)?),
@@ -214,7 +228,11 @@ impl HKey {
             Value::Long(i) => HKey::Int(*i),
             Value::Real(r) => {
                 let r = if *r == 0.0 { 0.0 } else { *r };
-                HKey::Real(if r.is_nan() { f64::NAN.to_bits() } else { r.to_bits() })
+                HKey::Real(if r.is_nan() {
+                    f64::NAN.to_bits()
+                } else {
+                    r.to_bits()
+                })
             }
             Value::String(s) => HKey::Str(s.clone()),
             Value::DateTime(t) => HKey::DateTime(*t),
@@ -234,8 +252,15 @@ pub struct Needle {
 
 impl Needle {
     pub fn new(op: StrOp, s: &str) -> Needle {
-        let text: Box<str> = if op.case_sensitive() { s.into() } else { s.to_lowercase().into() };
-        Needle { ascii: text.is_ascii(), text }
+        let text: Box<str> = if op.case_sensitive() {
+            s.into()
+        } else {
+            s.to_lowercase().into()
+        };
+        Needle {
+            ascii: text.is_ascii(),
+            text,
+        }
     }
 }
 
@@ -271,7 +296,11 @@ pub fn str_match(op: StrOp, hay: &str, n: &Needle) -> bool {
 }
 
 fn bytes_eq(a: &[u8], b: &[u8], ci: bool) -> bool {
-    if ci { a.eq_ignore_ascii_case(b) } else { a == b }
+    if ci {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
 }
 
 /// Term characters for `has`: ASCII alphanumerics and any non-ASCII byte (part of a
@@ -296,7 +325,11 @@ fn find_term(hay: &[u8], needle: &[u8], ci: bool, start_bound: bool, end_bound: 
     let first = needle[0];
     for i in 0..=hay.len() - n {
         let b = hay[i];
-        let first_ok = if ci { b.to_ascii_lowercase() == first } else { b == first };
+        let first_ok = if ci {
+            b.to_ascii_lowercase() == first
+        } else {
+            b == first
+        };
         if !first_ok || !bytes_eq(&hay[i..i + n], needle, ci) {
             continue;
         }
