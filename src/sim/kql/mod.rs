@@ -1,10 +1,22 @@
 //! An honest subset of the Kusto Query Language, as advanced hunting's
-//! `runHuntingQuery` accepts it: a real lexer, parser and evaluator.
-//! (Stub: the engine lands with the KQL work.)
+//! `runHuntingQuery` accepts it: a real lexer ([`lexer`]), parser ([`parser`] → [`ast`])
+//! and evaluator ([`eval`]) rather than pattern matching, so queries behave like Kusto
+//! and anything unsupported fails with a message naming what is missing.
 
+mod ast;
+mod error;
+mod eval;
+mod lexer;
+mod parser;
 pub mod table;
+mod time;
 
+#[cfg(test)]
+mod tests;
+
+pub use error::KqlError;
 pub use table::{Catalog, Column, ColumnType, TICKS_PER_SECOND, Table, Value};
+pub use time::parse_timespan_param;
 
 /// Limits and clock for one query.
 #[derive(Debug, Clone)]
@@ -27,20 +39,41 @@ pub struct QueryResult {
     pub rows: Vec<Vec<Value>>,
 }
 
-/// Why a query failed; `Display` is the message the service returns.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum KqlError {
-    #[error("Syntax error at position {pos}: {message}")]
-    Syntax { pos: usize, message: String },
-    #[error("Unsupported: {0}")]
-    Unsupported(String),
+/// Stack for the thread a query runs on. Parsing, compiling and evaluating recurse
+/// over expressions up to [`parser::MAX_DEPTH`] levels deep; unoptimised builds use
+/// kilobytes of stack per level, more than a default 2 MiB thread (a test thread, a
+/// tokio worker) can spare. The reservation is virtual memory, touched only as used.
+const QUERY_STACK_BYTES: usize = 64 << 20;
+
+/// Runs `query` against `catalog`: parse, then evaluate under `opts`' clock, time
+/// window and row cap. Runs on a scoped thread with a large stack (see
+/// [`QUERY_STACK_BYTES`]); a panic there is re-raised here, not turned into an error.
+pub fn run(
+    query: &str,
+    catalog: &dyn Catalog,
+    opts: &QueryOptions,
+) -> Result<QueryResult, KqlError> {
+    std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("kql-query".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn_scoped(s, || run_here(query, catalog, opts));
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // Could not create a thread (resource exhaustion): run on this one.
+            Err(_) => run_here(query, catalog, opts),
+        }
+    })
 }
 
-/// Runs `query` against `catalog`.
-pub fn run(
-    _query: &str,
-    _catalog: &dyn Catalog,
-    _opts: &QueryOptions,
+/// Parses and evaluates on the current thread.
+fn run_here(
+    query: &str,
+    catalog: &dyn Catalog,
+    opts: &QueryOptions,
 ) -> Result<QueryResult, KqlError> {
-    Err(KqlError::Unsupported("KQL engine not built yet".into()))
+    let q = parser::parse(query)?;
+    eval::execute(&q, catalog, opts)
 }
