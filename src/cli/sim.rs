@@ -1,12 +1,16 @@
 //! `whalewatch sim ...`
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
+use crate::sim::server::faults::FaultPlan;
+use crate::sim::server::{SimConfig, SimServer};
 use crate::sim::stats::WorldStats;
 use crate::sim::{World, WorldParams};
 
@@ -54,8 +58,82 @@ impl WorldArgs {
     }
 }
 
+/// How the simulated services behave.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Tenant id the identity endpoints accept (default: the world's tenant GUID).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Client id of the simulated app registration (default: derived from the seed).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Client secret of the simulated app registration (default: derived from the seed).
+    #[arg(long)]
+    pub client_secret: Option<String>,
+    /// Access-token lifetime in seconds.
+    #[arg(long, default_value_t = 3599)]
+    pub token_lifetime: u64,
+    /// Faults to inject, e.g. "429:0.05,500:0.02,503:0.01,slow:0.02,truncate:0.01,expire-token:0.01".
+    #[arg(long, default_value = "")]
+    pub faults: FaultPlan,
+    /// Retry-After seconds on injected 429/503 (fractions allowed).
+    #[arg(long, default_value_t = 1.0)]
+    pub fault_retry_after: f64,
+    /// Delay of a `slow` fault, in milliseconds.
+    #[arg(long, default_value_t = 1500)]
+    pub slow_ms: u64,
+    /// Polling interval the device-code flow asks for, in seconds.
+    #[arg(long, default_value_t = 5)]
+    pub devicecode_interval: u64,
+    /// Approve device codes automatically after this many seconds.
+    #[arg(long)]
+    pub devicecode_approve_after: Option<f64>,
+    /// runHuntingQuery calls allowed per minute (the service allows about 45).
+    #[arg(long, default_value_t = 45)]
+    pub hunting_quota: u32,
+    /// runHuntingQuery's row cap.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_rows: usize,
+    /// An application permission the app registration lacks (repeatable), e.g. User.Read.All.
+    #[arg(long = "deny-role")]
+    pub deny_roles: Vec<String>,
+}
+
+impl ServeArgs {
+    pub fn config(&self, world: WorldParams) -> SimConfig {
+        SimConfig {
+            world,
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            token_lifetime: Duration::from_secs(self.token_lifetime),
+            faults: self.faults.clone(),
+            fault_retry_after: self.fault_retry_after,
+            slow: Duration::from_millis(self.slow_ms),
+            devicecode_interval: Duration::from_secs(self.devicecode_interval),
+            devicecode_approve_after: self.devicecode_approve_after.map(Duration::from_secs_f64),
+            devicecode_lifetime: Duration::from_secs(900),
+            hunting_calls_per_minute: self.hunting_quota.max(1),
+            max_rows: self.max_rows,
+            denied_roles: self.deny_roles.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
+    /// Serve the synthetic tenant over HTTP (Graph and identity-platform endpoints).
+    ///
+    /// The first line on stdout names the base URL and the demo credentials.
+    Serve {
+        #[command(flatten)]
+        world: WorldArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Print the world's ground truth as JSON (row counts per table, threat type, location...).
     Stats {
         #[command(flatten)]
@@ -70,6 +148,14 @@ pub enum SimCommand {
 
 pub fn run(cmd: SimCommand) -> Result<ExitCode> {
     match cmd {
+        SimCommand::Serve { world, serve } => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(serve_until_stopped(
+                serve.config(world.params()),
+                serve.listen,
+            ))?;
+        }
         SimCommand::Stats { world } => {
             let w = world.world()?;
             let json = serde_json::to_string_pretty(&WorldStats::of(&w))?;
@@ -81,4 +167,37 @@ pub fn run(cmd: SimCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_until_stopped(config: SimConfig, listen: SocketAddr) -> Result<()> {
+    let started = Instant::now();
+    let server = SimServer::start(listen, config)
+        .await
+        .context("cannot start the simulator")?;
+    let rows = server.state.read_world(|w| w.rows.len());
+    println!("{}", server.banner());
+    std::io::stdout().flush()?;
+    eprintln!(
+        "whalewatch sim: {rows} EmailEvents rows ready in {:.1}s; Ctrl-C stops",
+        started.elapsed().as_secs_f64()
+    );
+    shutdown_signal().await;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -4,6 +4,7 @@
 pub mod kql;
 pub mod params;
 pub mod rng;
+pub mod server;
 pub mod stats;
 pub mod world;
 

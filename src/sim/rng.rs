@@ -129,6 +129,17 @@ impl SimRng {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Guid(pub u128);
 
+impl Guid {
+    /// Parses the `8-4-4-4-12` form (any case).
+    pub fn parse(s: &str) -> Option<Guid> {
+        let hex: String = s.chars().filter(|c| *c != '-').collect();
+        if hex.len() != 32 || s.len() != 36 {
+            return None;
+        }
+        u128::from_str_radix(&hex, 16).ok().map(Guid)
+    }
+}
+
 impl std::fmt::Display for Guid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let v = self.0;
@@ -177,5 +188,11 @@ mod tests {
         assert_eq!(g.len(), 36);
         assert_eq!(&g[14..15], "4");
         assert!(matches!(&g[19..20], "8" | "9" | "a" | "b"), "{g}");
+        assert_eq!(Guid::parse(&g).map(|p| p.to_string()), Some(g.clone()));
+        assert_eq!(
+            Guid::parse(&g.to_uppercase()).map(|p| p.to_string()),
+            Some(g)
+        );
+        assert_eq!(Guid::parse("not-a-guid"), None);
     }
 }

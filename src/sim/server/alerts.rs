@@ -18,17 +18,37 @@ use crate::sim::world::{Alert, AlertComment, Evidence, Incident, World};
 
 const READ: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
 const WRITE: &[&str] = &["SecurityAlert.ReadWrite.All"];
-const INCIDENTS: &[&str] = &["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"];
+const INCIDENTS: &[&str] = &[
+    "SecurityIncident.Read.All",
+    "SecurityIncident.ReadWrite.All",
+];
 
 /// Documented `alertStatus` values.
 pub const STATUSES: &[&str] = &["unknown", "new", "inProgress", "resolved"];
 /// Documented `alertClassification` values.
-pub const CLASSIFICATIONS: &[&str] = &["unknown", "falsePositive", "truePositive", "informationalExpectedActivity"];
+pub const CLASSIFICATIONS: &[&str] = &[
+    "unknown",
+    "falsePositive",
+    "truePositive",
+    "informationalExpectedActivity",
+];
 /// Documented `alertDetermination` values.
 pub const DETERMINATIONS: &[&str] = &[
-    "unknown", "apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
-    "multiStagedAttack", "compromisedAccount", "phishing", "maliciousUserActivity", "notMalicious",
-    "notEnoughDataToValidate", "confirmedActivity", "lineOfBusinessApplication",
+    "unknown",
+    "apt",
+    "malware",
+    "securityPersonnel",
+    "securityTesting",
+    "unwantedSoftware",
+    "other",
+    "multiStagedAttack",
+    "compromisedAccount",
+    "phishing",
+    "maliciousUserActivity",
+    "notMalicious",
+    "notEnoughDataToValidate",
+    "confirmedActivity",
+    "lineOfBusinessApplication",
 ];
 
 fn dt(t: i64) -> Value {
@@ -66,18 +86,31 @@ fn evidence_json(w: &World, a: &Alert, e: &Evidence) -> Value {
             "tags": [],
         })
     };
-    let mut v = match e {
+    match e {
         Evidence::Message { row } => {
             let r = &w.rows[*row as usize];
             let m = w.message_of(r);
             let verdict = &w.verdicts[m.verdict as usize];
             let from = &w.parties[m.from as usize];
-            let mut v = common("analyzedMessageEvidence", if m.kind.is_threat() { "malicious" } else { "suspicious" });
+            let mut v = common(
+                "analyzedMessageEvidence",
+                if m.kind.is_threat() {
+                    "malicious"
+                } else {
+                    "suspicious"
+                },
+            );
             if r.latest != r.original {
                 v["remediationStatus"] = json!("remediated");
             }
-            let urls: Vec<&str> = w.urls[m.first_url as usize..(m.first_url + u32::from(m.url_count)) as usize].iter().map(|u| &**w.s(u.url)).collect();
-            let mut threats = split_json_list(w.s(verdict.detection_methods)).into_iter().collect::<Vec<_>>();
+            let urls: Vec<&str> = w.urls
+                [m.first_url as usize..(m.first_url + u32::from(m.url_count)) as usize]
+                .iter()
+                .map(|u| &**w.s(u.url))
+                .collect();
+            let mut threats = split_json_list(w.s(verdict.detection_methods))
+                .into_iter()
+                .collect::<Vec<_>>();
             threats.sort();
             let sender = json!({
                 "emailAddress": &**w.s(from.address),
@@ -124,8 +157,7 @@ fn evidence_json(w: &World, a: &Alert, e: &Evidence) -> Value {
             v["url"] = json!(&**w.s(w.urls[*url as usize].url));
             v
         }
-    };
-    v
+    }
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -212,13 +244,27 @@ fn incident_summary(w: &World, i: &Incident) -> Value {
 
 /// A page of a list as Graph returns it: `items` is the page starting at
 /// `opts.skip` of `total` matching entities.
-pub(super) fn page(st: &AppState, path: &str, query: &HashMap<String, String>, opts: &ListOptions, total: usize, items: Vec<Value>, context: &str) -> Response {
+pub(super) fn page(
+    st: &AppState,
+    path: &str,
+    query: &HashMap<String, String>,
+    opts: &ListOptions,
+    total: usize,
+    items: Vec<Value>,
+    context: &str,
+) -> Response {
     let end = (opts.skip + opts.top).min(total);
     let items: Vec<Value> = items.into_iter().map(|e| opts.shape(e)).collect();
     let mut body = Map::new();
-    body.insert("@odata.context".into(), json!(format!("{}/v1.0/$metadata#{context}", st.base_url)));
+    body.insert(
+        "@odata.context".into(),
+        json!(format!("{}/v1.0/$metadata#{context}", st.base_url)),
+    );
     if end < total {
-        body.insert("@odata.nextLink".into(), json!(st.next_link(path, query, end)));
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(st.next_link(path, query, end)),
+        );
     }
     body.insert("value".into(), Value::Array(items));
     json_response(Value::Object(body).to_string())
@@ -228,7 +274,12 @@ fn options(st: &AppState, q: &HashMap<String, String>) -> Result<ListOptions, Re
     ListOptions::from_query(q, 100, 2000).map_err(|m| st.graph_error(GraphError::bad_request(m)))
 }
 
-pub async fn list(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, READ) {
         return st.graph_error(e);
     }
@@ -237,14 +288,36 @@ pub async fn list(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalU
         Err(r) => return r,
     };
     let w = st.read();
-    let ids: Vec<usize> =
-        (0..w.alerts.len()).filter(|&i| opts.filter.as_ref().is_none_or(|f| f.matches(&alert_summary(&w, &w.alerts[i])))).collect();
+    let ids: Vec<usize> = (0..w.alerts.len())
+        .filter(|&i| {
+            opts.filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&alert_summary(&w, &w.alerts[i])))
+        })
+        .collect();
     // Render the full entity only for the page being returned.
-    let items = ids.iter().skip(opts.skip).take(opts.top).map(|&i| alert_json(&w, &w.alerts[i])).collect();
-    page(&st, uri.path(), &q, &opts, ids.len(), items, "security/alerts_v2")
+    let items = ids
+        .iter()
+        .skip(opts.skip)
+        .take(opts.top)
+        .map(|&i| alert_json(&w, &w.alerts[i]))
+        .collect();
+    page(
+        &st,
+        uri.path(),
+        &q,
+        &opts,
+        ids.len(),
+        items,
+        "security/alerts_v2",
+    )
 }
 
-pub async fn get_one(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_one(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, READ) {
         return st.graph_error(e);
     }
@@ -257,9 +330,12 @@ pub async fn get_one(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(i
 
 /// Validates a PATCH body; returns the changes to apply.
 fn parse_patch(body: &Bytes) -> Result<Vec<(&'static str, Option<String>)>, GraphError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| GraphError::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| GraphError::bad_request(format!("The request body is not valid JSON: {e}")))?;
     let Value::Object(map) = v else {
-        return Err(GraphError::bad_request("The request body must be a JSON object."));
+        return Err(GraphError::bad_request(
+            "The request body must be a JSON object.",
+        ));
     };
     let mut changes = Vec::new();
     for (k, v) in map {
@@ -269,12 +345,20 @@ fn parse_patch(body: &Bytes) -> Result<Vec<(&'static str, Option<String>)>, Grap
             "determination" => ("determination", Some(DETERMINATIONS)),
             "assignedTo" => ("assignedTo", None),
             k if k.starts_with('@') => continue,
-            other => return Err(GraphError::bad_request(format!("Property '{other}' does not exist on type 'microsoft.graph.security.alert' or cannot be updated."))),
+            other => {
+                return Err(GraphError::bad_request(format!(
+                    "Property '{other}' does not exist on type 'microsoft.graph.security.alert' or cannot be updated."
+                )));
+            }
         };
         let value = match v {
             Value::Null if field == "assignedTo" => None,
             Value::String(s) => Some(s),
-            other => return Err(GraphError::bad_request(format!("Invalid value {other} for property '{field}': expected a string."))),
+            other => {
+                return Err(GraphError::bad_request(format!(
+                    "Invalid value {other} for property '{field}': expected a string."
+                )));
+            }
         };
         if let (Some(allowed), Some(val)) = (allowed, &value) {
             match allowed.iter().find(|a| a.eq_ignore_ascii_case(val)) {
@@ -282,7 +366,12 @@ fn parse_patch(body: &Bytes) -> Result<Vec<(&'static str, Option<String>)>, Grap
                     changes.push((field, Some(canonical.to_string())));
                     continue;
                 }
-                None => return Err(GraphError::bad_request(format!("Invalid value '{val}' for property '{field}'. Allowed: {}.", allowed.join(", ")))),
+                None => {
+                    return Err(GraphError::bad_request(format!(
+                        "Invalid value '{val}' for property '{field}'. Allowed: {}.",
+                        allowed.join(", ")
+                    )));
+                }
             }
         }
         changes.push((field, value));
@@ -290,7 +379,12 @@ fn parse_patch(body: &Bytes) -> Result<Vec<(&'static str, Option<String>)>, Grap
     Ok(changes)
 }
 
-pub async fn patch(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn patch(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(e) = st.authorize(&headers, WRITE) {
         return st.graph_error(e);
     }
@@ -325,13 +419,20 @@ pub async fn patch(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id)
 
 fn refresh_incident_of(w: &mut World, alert: usize) {
     let incident = w.alerts[alert].incident;
-    let World { incidents, alerts, .. } = w;
+    let World {
+        incidents, alerts, ..
+    } = w;
     if let Some(inc) = incidents.iter_mut().find(|i| i.id == incident) {
         crate::sim::world::refresh_incident(inc, alerts);
     }
 }
 
-pub async fn comment(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn comment(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let claims = match st.authorize(&headers, WRITE) {
         Ok(c) => c,
         Err(e) => return st.graph_error(e),
@@ -339,18 +440,32 @@ pub async fn comment(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(i
     let text = match serde_json::from_slice::<Value>(&body) {
         Ok(v) => match v.get("comment").and_then(Value::as_str) {
             Some(c) if !c.trim().is_empty() => c.to_string(),
-            _ => return st.graph_error(GraphError::bad_request("The request body must contain a non-empty 'comment'.")),
+            _ => {
+                return st.graph_error(GraphError::bad_request(
+                    "The request body must contain a non-empty 'comment'.",
+                ));
+            }
         },
-        Err(e) => return st.graph_error(GraphError::bad_request(format!("The request body is not valid JSON: {e}"))),
+        Err(e) => {
+            return st.graph_error(GraphError::bad_request(format!(
+                "The request body is not valid JSON: {e}"
+            )));
+        }
     };
     let now = st.clock.now();
     let mut w = st.write();
     let Some(idx) = w.alerts.iter().position(|a| a.id == id) else {
         return st.graph_error(GraphError::not_found(&format!("alert '{id}'")));
     };
-    let by = claims.upn.unwrap_or_else(|| "whalewatch (application)".to_string());
+    let by = claims
+        .upn
+        .unwrap_or_else(|| "whalewatch (application)".to_string());
     let a = &mut w.alerts[idx];
-    a.comments.push(AlertComment { comment: text, created_by: by, time: now });
+    a.comments.push(AlertComment {
+        comment: text,
+        created_by: by,
+        time: now,
+    });
     a.last_update = now;
     let body = json!({
         "@odata.context": format!("{}/v1.0/$metadata#security/alerts_v2('{id}')/comments", st.base_url),
@@ -363,12 +478,22 @@ pub async fn comment(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(i
 fn incident_json(w: &World, i: &Incident, expand_alerts: bool) -> Value {
     let mut v = incident_summary(w, i);
     if expand_alerts {
-        v["alerts"] = Value::Array(i.alerts.iter().map(|a| alert_json(w, &w.alerts[*a as usize])).collect());
+        v["alerts"] = Value::Array(
+            i.alerts
+                .iter()
+                .map(|a| alert_json(w, &w.alerts[*a as usize]))
+                .collect(),
+        );
     }
     v
 }
 
-pub async fn list_incidents(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn list_incidents(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, INCIDENTS) {
         return st.graph_error(e);
     }
@@ -379,17 +504,41 @@ pub async fn list_incidents(State(st): State<Arc<AppState>>, headers: HeaderMap,
     let expand = opts.expand.iter().any(|e| e.eq_ignore_ascii_case("alerts"));
     let w = st.read();
     let ids: Vec<usize> = (0..w.incidents.len())
-        .filter(|&i| opts.filter.as_ref().is_none_or(|f| f.matches(&incident_summary(&w, &w.incidents[i]))))
+        .filter(|&i| {
+            opts.filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&incident_summary(&w, &w.incidents[i])))
+        })
         .collect();
-    let items = ids.iter().skip(opts.skip).take(opts.top).map(|&i| incident_json(&w, &w.incidents[i], expand)).collect();
-    page(&st, uri.path(), &q, &opts, ids.len(), items, "security/incidents")
+    let items = ids
+        .iter()
+        .skip(opts.skip)
+        .take(opts.top)
+        .map(|&i| incident_json(&w, &w.incidents[i], expand))
+        .collect();
+    page(
+        &st,
+        uri.path(),
+        &q,
+        &opts,
+        ids.len(),
+        items,
+        "security/incidents",
+    )
 }
 
-pub async fn get_incident(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn get_incident(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, INCIDENTS) {
         return st.graph_error(e);
     }
-    let expand = q.get("$expand").is_some_and(|e| e.to_ascii_lowercase().contains("alerts"));
+    let expand = q
+        .get("$expand")
+        .is_some_and(|e| e.to_ascii_lowercase().contains("alerts"));
     let w = st.read();
     match w.incidents.iter().find(|i| i.id.to_string() == id) {
         Some(i) => json_response(incident_json(&w, i, expand).to_string()),

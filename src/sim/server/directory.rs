@@ -54,56 +54,94 @@ fn options(st: &AppState, q: &HashMap<String, String>) -> Result<ListOptions, Re
 }
 
 /// Filters rendered entities and returns the requested page.
-fn list_of(st: &AppState, path: &str, q: &HashMap<String, String>, all: Vec<Value>, context: &str) -> Response {
+fn list_of(
+    st: &AppState,
+    path: &str,
+    q: &HashMap<String, String>,
+    all: Vec<Value>,
+    context: &str,
+) -> Response {
     let opts = match options(st, q) {
         Ok(o) => o,
         Err(r) => return r,
     };
-    let matched: Vec<Value> = all.into_iter().filter(|v| opts.filter.as_ref().is_none_or(|f| f.matches(v))).collect();
+    let matched: Vec<Value> = all
+        .into_iter()
+        .filter(|v| opts.filter.as_ref().is_none_or(|f| f.matches(v)))
+        .collect();
     let total = matched.len();
     let items = matched.into_iter().skip(opts.skip).take(opts.top).collect();
     page(st, path, q, &opts, total, items, context)
 }
 
-pub async fn list_users(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn list_users(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, USERS) {
         return st.graph_error(e);
     }
     let all = {
         let w = st.read();
-        (0..w.directory.users.len()).map(|u| user_json(&w, u)).collect()
+        (0..w.directory.users.len())
+            .map(|u| user_json(&w, u))
+            .collect()
     };
     list_of(&st, uri.path(), &q, all, "users")
 }
 
-pub async fn get_user(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_user(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, USERS) {
         return st.graph_error(e);
     }
     let w = st.read();
-    let found = w.directory.users.iter().position(|u| u.id.to_string() == id || u.upn.eq_ignore_ascii_case(&id));
+    let found = w
+        .directory
+        .users
+        .iter()
+        .position(|u| u.id.to_string() == id || u.upn.eq_ignore_ascii_case(&id));
     match found {
         Some(u) => json_response(user_json(&w, u).to_string()),
         None => st.graph_error(GraphError::not_found(&format!("user '{id}'"))),
     }
 }
 
-pub async fn list_groups(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn list_groups(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, GROUPS) {
         return st.graph_error(e);
     }
     let all = {
         let w = st.read();
-        (0..w.directory.groups.len()).map(|g| group_json(&w, g)).collect()
+        (0..w.directory.groups.len())
+            .map(|g| group_json(&w, g))
+            .collect()
     };
     list_of(&st, uri.path(), &q, all, "groups")
 }
 
 fn find_group(w: &World, id: &str) -> Option<usize> {
-    w.directory.groups.iter().position(|g| g.id.to_string() == id)
+    w.directory
+        .groups
+        .iter()
+        .position(|g| g.id.to_string() == id)
 }
 
-pub async fn get_group(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_group(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, GROUPS) {
         return st.graph_error(e);
     }
@@ -114,7 +152,14 @@ pub async fn get_group(State(st): State<Arc<AppState>>, headers: HeaderMap, Path
     }
 }
 
-async fn members_of(st: Arc<AppState>, headers: HeaderMap, id: String, path: &str, q: HashMap<String, String>, transitive: bool) -> Response {
+async fn members_of(
+    st: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+    path: &str,
+    q: HashMap<String, String>,
+    transitive: bool,
+) -> Response {
     if let Err(e) = st.authorize(&headers, GROUPS) {
         return st.graph_error(e);
     }
@@ -136,10 +181,22 @@ async fn members_of(st: Arc<AppState>, headers: HeaderMap, id: String, path: &st
     list_of(&st, path, &q, all, "directoryObjects")
 }
 
-pub async fn members(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn members(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     members_of(st, headers, id, uri.path(), q, false).await
 }
 
-pub async fn transitive_members(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn transitive_members(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     members_of(st, headers, id, uri.path(), q, true).await
 }

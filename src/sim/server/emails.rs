@@ -18,9 +18,13 @@ use super::odata::ListOptions;
 use super::{AppState, json_response};
 use crate::sim::kql::TICKS_PER_SECOND;
 use crate::sim::kql::table::format_datetime;
+use crate::sim::rng::Guid;
 use crate::sim::world::{DeliveryAction, Direction, Evidence, Location, PostDeliveryRow, World};
 
-const READ: &[&str] = &["SecurityAnalyzedMessage.Read.All", "SecurityAnalyzedMessage.ReadWrite.All"];
+const READ: &[&str] = &[
+    "SecurityAnalyzedMessage.Read.All",
+    "SecurityAnalyzedMessage.ReadWrite.All",
+];
 const WRITE: &[&str] = &["SecurityAnalyzedMessage.ReadWrite.All"];
 
 fn location(l: Location) -> &'static str {
@@ -72,8 +76,12 @@ fn analyzed_email(w: &World, row: usize, alert_ids: &[String]) -> Value {
     let m = w.message_of(r);
     let v = &w.verdicts[m.verdict as usize];
     let from = &w.parties[m.from as usize];
-    let threats: Vec<String> =
-        w.s(v.threat_types).split(", ").filter(|s| !s.is_empty()).map(|s| s.to_lowercase()).collect();
+    let threats: Vec<String> = w
+        .s(v.threat_types)
+        .split(", ")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_lowercase())
+        .collect();
     let latest_threat = if m.kind.is_phish() {
         "Phish"
     } else if m.kind == crate::sim::world::Kind::Malware {
@@ -100,12 +108,13 @@ fn analyzed_email(w: &World, row: usize, alert_ids: &[String]) -> Value {
             "eventThreats": if latest_threat.is_empty() { vec![] } else { vec![latest_threat] },
         }));
     }
-    let urls: Vec<Value> = w.urls[m.first_url as usize..(m.first_url + u32::from(m.url_count)) as usize]
+    let urls: Vec<Value> = w.urls
+        [m.first_url as usize..(m.first_url + u32::from(m.url_count)) as usize]
         .iter()
         .map(|u| json!({"url": &**w.s(u.url), "domain": &**w.s(u.domain)}))
         .collect();
-    let attachments: Vec<Value> = w.attachments
-        [m.first_attachment as usize..(m.first_attachment + u32::from(m.attachment_count)) as usize]
+    let attachments: Vec<Value> = w.attachments[m.first_attachment as usize
+        ..(m.first_attachment + u32::from(m.attachment_count)) as usize]
         .iter()
         .map(|a| {
             json!({
@@ -195,7 +204,12 @@ fn parse_time(s: &str) -> Option<i64> {
     Some(d.timestamp() * TICKS_PER_SECOND + i64::from(d.timestamp_subsec_nanos() / 100))
 }
 
-pub async fn list(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, READ) {
         return st.graph_error(e);
     }
@@ -203,7 +217,7 @@ pub async fn list(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalU
         Ok(o) => o,
         Err(m) => return st.graph_error(GraphError::bad_request(m)),
     };
-    let mut bound = |name: &str| -> Result<Option<i64>, Response> {
+    let bound = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
             Some(s) => parse_time(s).map(Some).ok_or_else(|| {
@@ -217,31 +231,60 @@ pub async fn list(State(st): State<Arc<AppState>>, headers: HeaderMap, OriginalU
     };
     let w = st.read();
     let by_row = alerts_by_row(&w);
-    let time = |i: usize| w.messages[w.rows[i].message as usize].time;
-    let lo = start.map_or(0, |s| w.rows.partition_point(|r| w.messages[r.message as usize].time < s));
-    let hi = end.map_or(w.rows.len(), |e| w.rows.partition_point(|r| w.messages[r.message as usize].time < e));
+    let lo = start.map_or(0, |s| {
+        w.rows
+            .partition_point(|r| w.messages[r.message as usize].time < s)
+    });
+    let hi = end.map_or(w.rows.len(), |e| {
+        w.rows
+            .partition_point(|r| w.messages[r.message as usize].time < e)
+    });
     let render = |i: usize| analyzed_email(&w, i, by_row.get(&(i as u32)).map_or(&[][..], |v| v));
     let (total, items) = match &opts.filter {
         None => {
             let total = hi.saturating_sub(lo);
-            (total, (lo + opts.skip..hi).take(opts.top).map(render).collect())
+            (
+                total,
+                (lo + opts.skip..hi).take(opts.top).map(render).collect(),
+            )
         }
         Some(f) => {
-            let matched: Vec<usize> = (lo..hi).filter(|&i| time(i) >= 0 && f.matches(&render(i))).collect();
-            (matched.len(), matched.iter().skip(opts.skip).take(opts.top).map(|&i| render(i)).collect())
+            let matched: Vec<usize> = (lo..hi).filter(|&i| f.matches(&render(i))).collect();
+            (
+                matched.len(),
+                matched
+                    .iter()
+                    .skip(opts.skip)
+                    .take(opts.top)
+                    .map(|&i| render(i))
+                    .collect(),
+            )
         }
     };
-    page(&st, uri.path(), &q, &opts, total, items, "security/collaboration/analyzedEmails")
+    page(
+        &st,
+        uri.path(),
+        &q,
+        &opts,
+        total,
+        items,
+        "security/collaboration/analyzedEmails",
+    )
 }
 
 /// The recipient row an `analyzedEmail` id names.
 fn row_of(w: &World, id: &str) -> Option<usize> {
     let (nmid, row) = id.rsplit_once('_')?;
     let row: usize = row.parse().ok()?;
-    (row < w.rows.len() && w.messages[w.rows[row].message as usize].id.to_string() == nmid).then_some(row)
+    (row < w.rows.len() && w.messages[w.rows[row].message as usize].id.to_string() == nmid)
+        .then_some(row)
 }
 
-pub async fn get_one(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_one(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(e) = st.authorize(&headers, READ) {
         return st.graph_error(e);
     }
@@ -249,7 +292,10 @@ pub async fn get_one(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(i
     match row_of(&w, &id) {
         Some(row) => {
             let by_row = alerts_by_row(&w);
-            json_response(analyzed_email(&w, row, by_row.get(&(row as u32)).map_or(&[][..], |v| v)).to_string())
+            json_response(
+                analyzed_email(&w, row, by_row.get(&(row as u32)).map_or(&[][..], |v| v))
+                    .to_string(),
+            )
         }
         None => st.graph_error(GraphError::not_found(&format!("analyzedEmail '{id}'"))),
     }
@@ -267,13 +313,21 @@ fn remediation(action: &str) -> Option<(Location, &'static str)> {
     })
 }
 
-pub async fn remediate(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn remediate(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(e) = st.authorize(&headers, WRITE) {
         return st.graph_error(e);
     }
     let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return st.graph_error(GraphError::bad_request(format!("The request body is not valid JSON: {e}"))),
+        Err(e) => {
+            return st.graph_error(GraphError::bad_request(format!(
+                "The request body is not valid JSON: {e}"
+            )));
+        }
     };
     let act = v["action"].as_str().unwrap_or_default();
     let Some((target, label)) = remediation(act) else {
@@ -282,11 +336,16 @@ pub async fn remediate(State(st): State<Arc<AppState>>, headers: HeaderMap, body
         )));
     };
     let Some(items) = v["analyzedEmails"].as_array().filter(|a| !a.is_empty()) else {
-        return st.graph_error(GraphError::bad_request("The request body must list at least one entry in 'analyzedEmails'."));
+        return st.graph_error(GraphError::bad_request(
+            "The request body must list at least one entry in 'analyzedEmails'.",
+        ));
     };
     let mut wanted: Vec<(String, String)> = Vec::new();
     for it in items {
-        match (it["networkMessageId"].as_str(), it["recipientEmailAddress"].as_str()) {
+        match (
+            it["networkMessageId"].as_str(),
+            it["recipientEmailAddress"].as_str(),
+        ) {
             (Some(n), Some(r)) => wanted.push((n.to_lowercase(), r.to_lowercase())),
             _ => {
                 return st.graph_error(GraphError::bad_request(
@@ -300,12 +359,21 @@ pub async fn remediate(State(st): State<Arc<AppState>>, headers: HeaderMap, body
     let rows = find_rows(&w, &wanted);
     let (action_id, type_id, trigger_id, ok_id, fail_id) = {
         let s = &mut w.strings;
-        (s.intern(label), s.intern("Manual remediation"), s.intern("AdminAction"), s.intern("Success"), s.intern("Failed"))
+        (
+            s.intern(label),
+            s.intern("Manual remediation"),
+            s.intern("AdminAction"),
+            s.intern("Success"),
+            s.intern("Failed"),
+        )
     };
     for row in rows {
-        let r = &w.rows[row];
+        let latest = w.rows[row].latest;
         // Only mail still in a mailbox can be moved; blocked or quarantined copies cannot.
-        let movable = matches!(r.latest, Location::Inbox | Location::Junk | Location::DeletedItems) && r.latest != target;
+        let movable = matches!(
+            latest,
+            Location::Inbox | Location::Junk | Location::DeletedItems
+        ) && latest != target;
         let result = if movable { ok_id } else { fail_id };
         w.post_delivery.push(PostDeliveryRow {
             time: now,
@@ -314,7 +382,7 @@ pub async fn remediate(State(st): State<Arc<AppState>>, headers: HeaderMap, body
             action_type: type_id,
             trigger: trigger_id,
             result,
-            location: if movable { target } else { r.latest },
+            location: if movable { target } else { latest },
         });
         if movable {
             let r = &mut w.rows[row];
@@ -322,7 +390,11 @@ pub async fn remediate(State(st): State<Arc<AppState>>, headers: HeaderMap, body
             r.latest_action = action_id;
         }
     }
-    let bulk = st.remediation_ids.lock().map(|mut r| r.guid().to_string()).unwrap_or_default();
+    let bulk = st
+        .remediation_ids
+        .lock()
+        .map(|mut r| r.guid().to_string())
+        .unwrap_or_default();
     let location = format!(
         "https://security.microsoft.com/action-center/history?filters={{\"bulkId\":[\"{bulk}\"]}}&tid={}",
         w.tenant.id
@@ -336,16 +408,22 @@ pub async fn remediate(State(st): State<Arc<AppState>>, headers: HeaderMap, body
 
 /// Recipient rows matching (network message id, recipient) pairs, lower-cased.
 fn find_rows(w: &World, wanted: &[(String, String)]) -> Vec<usize> {
-    let ids: HashMap<&str, Vec<&str>> = wanted.iter().fold(HashMap::new(), |mut m, (n, r)| {
-        m.entry(n.as_str()).or_default().push(r.as_str());
-        m
-    });
+    let mut ids: HashMap<u128, Vec<&str>> = HashMap::new();
+    for (n, r) in wanted {
+        if let Some(g) = Guid::parse(n) {
+            ids.entry(g.0).or_default().push(r.as_str());
+        }
+    }
     let mut rows = Vec::new();
-    for (mi, m) in w.messages.iter().enumerate() {
-        let Some(recipients) = ids.get(m.id.to_string().as_str()) else { continue };
-        for row in m.first_row as usize..(m.first_row as usize + usize::from(m.row_count)) {
-            let addr = w.s(w.parties[w.rows[row].recipient as usize].address).to_lowercase();
-            if w.rows[row].message as usize == mi && recipients.contains(&addr.as_str()) {
+    for m in &w.messages {
+        let Some(recipients) = ids.get(&m.id.0) else {
+            continue;
+        };
+        for row in m.first_row as usize..m.first_row as usize + usize::from(m.row_count) {
+            let addr = w
+                .s(w.parties[w.rows[row].recipient as usize].address)
+                .to_lowercase();
+            if recipients.contains(&addr.as_str()) {
                 rows.push(row);
             }
         }

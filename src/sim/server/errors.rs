@@ -18,16 +18,28 @@ pub struct GraphError {
 
 impl GraphError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        GraphError { status, code, message: message.into(), retry_after: None }
+        GraphError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "ResourceNotFound", format!("Resource not found: {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("Resource not found: {what}"),
+        )
     }
     pub fn throttled(message: impl Into<String>, retry_after: String) -> Self {
-        GraphError { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message) }
+        GraphError {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message)
+        }
     }
 
     /// Renders the error; `request_id` makes each response traceable like Graph's.
@@ -63,8 +75,18 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    pub fn new(status: StatusCode, error: &'static str, code: u32, description: impl Into<String>) -> Self {
-        OAuthError { status, error, code, description: description.into() }
+    pub fn new(
+        status: StatusCode,
+        error: &'static str,
+        code: u32,
+        description: impl Into<String>,
+    ) -> Self {
+        OAuthError {
+            status,
+            error,
+            code,
+            description: description.into(),
+        }
     }
 
     pub fn render(&self, clock: &SimClock, request_id: u64) -> Response {

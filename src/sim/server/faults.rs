@@ -83,7 +83,11 @@ pub struct FaultInjector {
 
 impl FaultInjector {
     pub fn new(plan: FaultPlan, seed: u64) -> Self {
-        FaultInjector { plan, seed, counter: AtomicU64::new(0) }
+        FaultInjector {
+            plan,
+            seed,
+            counter: AtomicU64::new(0),
+        }
     }
 
     /// The fault for the next request, if any.
@@ -109,7 +113,9 @@ mod tests {
 
     #[test]
     fn plans_parse_and_reject_nonsense() {
-        let p: FaultPlan = "429:0.05, 500:0.02,truncate:0.01,expire-token:0.01".parse().unwrap();
+        let p: FaultPlan = "429:0.05, 500:0.02,truncate:0.01,expire-token:0.01"
+            .parse()
+            .unwrap();
         assert_eq!(p.rates.len(), 4);
         assert!("429".parse::<FaultPlan>().is_err());
         assert!("418:0.1".parse::<FaultPlan>().is_err());

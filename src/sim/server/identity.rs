@@ -30,7 +30,9 @@ pub const ALL_ROLES: &[&str] = &[
 ];
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Who a valid token was issued to.
@@ -93,7 +95,8 @@ impl Identity {
         devicecode_interval: Duration,
         devicecode_approve_after: Option<Duration>,
     ) -> Self {
-        let key: [u8; 32] = Sha256::digest(format!("whalewatch-sim-signing:{seed}:{client_secret}")).into();
+        let key: [u8; 32] =
+            Sha256::digest(format!("whalewatch-sim-signing:{seed}:{client_secret}")).into();
         Identity {
             tenant_id,
             tenant_domains,
@@ -117,7 +120,11 @@ impl Identity {
 
     /// Whether `tenant` (GUID or domain, as in the URL) is this tenant.
     pub fn knows_tenant(&self, tenant: &str) -> bool {
-        tenant.eq_ignore_ascii_case(&self.tenant_id) || self.tenant_domains.iter().any(|d| d.eq_ignore_ascii_case(tenant))
+        tenant.eq_ignore_ascii_case(&self.tenant_id)
+            || self
+                .tenant_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(tenant))
     }
 
     fn sign(&self, signing_input: &str) -> String {
@@ -151,7 +158,9 @@ impl Identity {
     /// Validates a bearer token; `Err` carries Graph's message for the 401.
     pub fn validate(&self, token: &str) -> Result<TokenClaims, &'static str> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err("IDX14100: JWT is not well formed, there are no dots (.).");
         };
         if self.sign(&format!("{h}.{p}")) != s {
@@ -167,9 +176,16 @@ impl Identity {
         }
         let roles = claims["roles"]
             .as_array()
-            .map(|a| a.iter().filter_map(|r| r.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
-        Ok(TokenClaims { roles, upn: claims["upn"].as_str().map(String::from) })
+        Ok(TokenClaims {
+            roles,
+            upn: claims["upn"].as_str().map(String::from),
+        })
     }
 
     fn token_response(&self, upn: Option<&str>, with_refresh: bool) -> Value {
@@ -186,7 +202,8 @@ impl Identity {
                 m.insert(refresh.clone(), upn.unwrap_or_default().to_string());
             }
             body["refresh_token"] = Value::String(refresh);
-            body["scope"] = Value::String("https://graph.microsoft.com/.default offline_access".into());
+            body["scope"] =
+                Value::String("https://graph.microsoft.com/.default offline_access".into());
             body["id_token"] = Value::String(format!(
                 "{}.{}.",
                 B64.encode(br#"{"typ":"JWT","alg":"none"}"#),
@@ -197,16 +214,26 @@ impl Identity {
     }
 
     fn check_client(&self, form: &Form, tenant: &str) -> Result<(), OAuthError> {
-        let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
+        let client_id = form
+            .get("client_id")
+            .map(String::as_str)
+            .unwrap_or_default();
         if client_id.is_empty() {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.",
+            ));
         }
         if client_id != self.client_id {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unauthorized_client",
                 700016,
-                format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."),
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."
+                ),
             ));
         }
         Ok(())
@@ -215,82 +242,176 @@ impl Identity {
     /// `POST /{tenant}/oauth2/v2.0/token`.
     pub fn token(&self, tenant: &str, token_url: &str, form: &Form) -> Result<Value, OAuthError> {
         if !self.knows_tenant(tenant) {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 90002, format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                90002,
+                format!(
+                    "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+                ),
+            ));
         }
         match form.get("grant_type").map(String::as_str) {
             Some("client_credentials") => {
                 self.check_client(form, tenant)?;
                 let scope = form.get("scope").map(String::as_str).unwrap_or_default();
-                if !scope.split(' ').any(|s| s.to_ascii_lowercase().ends_with("/.default")) {
-                    return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")));
+                if !scope
+                    .split(' ')
+                    .any(|s| s.to_ascii_lowercase().ends_with("/.default"))
+                {
+                    return Err(OAuthError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_scope",
+                        1002012,
+                        format!(
+                            "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                        ),
+                    ));
                 }
                 match (form.get("client_secret"), form.get("client_assertion")) {
                     (Some(secret), _) => {
                         if secret != &self.client_secret {
-                            return Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app."));
+                            return Err(OAuthError::new(
+                                StatusCode::UNAUTHORIZED,
+                                "invalid_client",
+                                7000215,
+                                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
+                            ));
                         }
                     }
                     (None, Some(assertion)) => self.check_assertion(form, assertion, token_url)?,
                     (None, None) => {
-                        return Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
+                        return Err(OAuthError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "invalid_client",
+                            7000218,
+                            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+                        ));
                     }
                 }
                 Ok(self.token_response(None, false))
             }
             Some("urn:ietf:params:oauth:grant-type:device_code") => {
                 self.check_client(form, tenant)?;
-                self.poll_device_code(form.get("device_code").map(String::as_str).unwrap_or_default())
+                self.poll_device_code(
+                    form.get("device_code")
+                        .map(String::as_str)
+                        .unwrap_or_default(),
+                )
             }
             Some("refresh_token") => {
                 self.check_client(form, tenant)?;
-                let rt = form.get("refresh_token").map(String::as_str).unwrap_or_default();
-                let upn = self.refresh_tokens.lock().ok().and_then(|m| m.get(rt).cloned());
+                let rt = form
+                    .get("refresh_token")
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let upn = self
+                    .refresh_tokens
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(rt).cloned());
                 match upn {
                     Some(upn) => Ok(self.token_response(Some(&upn), true)),
-                    None => Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")),
+                    None => Err(OAuthError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        70008,
+                        "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+                    )),
                 }
             }
-            Some(other) => Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, format!("The app requested an unsupported grant type '{other}'."))),
-            None => Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")),
+            Some(other) => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                format!("The app requested an unsupported grant type '{other}'."),
+            )),
+            None => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'grant_type'.",
+            )),
         }
     }
 
     /// Checks a certificate `client_assertion`: its type, JWT shape, audience,
     /// issuer/subject and lifetime. (The simulator has no registered certificate, so
     /// the signature itself is not verified; its presence is.)
-    fn check_assertion(&self, form: &Form, assertion: &str, token_url: &str) -> Result<(), OAuthError> {
-        let bad = |code: u32, msg: String| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", code, msg);
-        if form.get("client_assertion_type").map(String::as_str) != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+    fn check_assertion(
+        &self,
+        form: &Form,
+        assertion: &str,
+        token_url: &str,
+    ) -> Result<(), OAuthError> {
+        let bad = |code: u32, msg: String| {
+            OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", code, msg)
+        };
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        {
             return Err(bad(700025, "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.".into()));
         }
         let parts: Vec<&str> = assertion.split('.').collect();
         if parts.len() != 3 || parts[2].is_empty() {
-            return Err(bad(700024, "Client assertion is not a signed JWT (expected header.payload.signature).".into()));
+            return Err(bad(
+                700024,
+                "Client assertion is not a signed JWT (expected header.payload.signature).".into(),
+            ));
         }
-        let decode = |s: &str| -> Option<Value> { B64.decode(s).ok().and_then(|b| serde_json::from_slice(&b).ok()) };
+        let decode = |s: &str| -> Option<Value> {
+            B64.decode(s)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+        };
         let (Some(header), Some(claims)) = (decode(parts[0]), decode(parts[1])) else {
-            return Err(bad(700024, "Client assertion header or payload is not base64url-encoded JSON.".into()));
+            return Err(bad(
+                700024,
+                "Client assertion header or payload is not base64url-encoded JSON.".into(),
+            ));
         };
         if !matches!(header["alg"].as_str(), Some("RS256" | "PS256")) {
-            return Err(bad(700027, "Client assertion must be signed with RS256 or PS256.".into()));
+            return Err(bad(
+                700027,
+                "Client assertion must be signed with RS256 or PS256.".into(),
+            ));
         }
         if header.get("x5t").is_none() && header.get("x5t#S256").is_none() {
-            return Err(bad(700027, "Client assertion header has no x5t or x5t#S256 certificate thumbprint.".into()));
+            return Err(bad(
+                700027,
+                "Client assertion header has no x5t or x5t#S256 certificate thumbprint.".into(),
+            ));
         }
         let aud = claims["aud"].as_str().unwrap_or_default();
         if !aud.eq_ignore_ascii_case(token_url) {
-            return Err(bad(700021, format!("Client assertion audience claim does not match Realm issuer. Expected '{token_url}', got '{aud}'.")));
+            return Err(bad(
+                700021,
+                format!(
+                    "Client assertion audience claim does not match Realm issuer. Expected '{token_url}', got '{aud}'."
+                ),
+            ));
         }
-        if claims["iss"].as_str() != Some(&self.client_id) || claims["sub"].as_str() != Some(&self.client_id) {
-            return Err(bad(700021, "Client assertion iss and sub must both be the application's client id.".into()));
+        if claims["iss"].as_str() != Some(&self.client_id)
+            || claims["sub"].as_str() != Some(&self.client_id)
+        {
+            return Err(bad(
+                700021,
+                "Client assertion iss and sub must both be the application's client id.".into(),
+            ));
         }
         let now = unix_now();
         let exp = claims["exp"].as_u64().unwrap_or(0);
         if exp <= now {
-            return Err(bad(700024, "Client assertion is not within its valid time range (expired).".into()));
+            return Err(bad(
+                700024,
+                "Client assertion is not within its valid time range (expired).".into(),
+            ));
         }
         if claims["nbf"].as_u64().unwrap_or(0) > now + 300 {
-            return Err(bad(700024, "Client assertion is not within its valid time range (not yet valid).".into()));
+            return Err(bad(
+                700024,
+                "Client assertion is not within its valid time range (not yet valid).".into(),
+            ));
         }
         if claims["jti"].as_str().unwrap_or_default().is_empty() {
             return Err(bad(700024, "Client assertion has no jti claim.".into()));
@@ -299,17 +420,36 @@ impl Identity {
     }
 
     /// `POST /{tenant}/oauth2/v2.0/devicecode`.
-    pub fn device_code(&self, tenant: &str, base_url: &str, form: &Form) -> Result<Value, OAuthError> {
+    pub fn device_code(
+        &self,
+        tenant: &str,
+        base_url: &str,
+        form: &Form,
+    ) -> Result<Value, OAuthError> {
         if !self.knows_tenant(tenant) {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 90002, format!("Tenant '{tenant}' not found.")));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                90002,
+                format!("Tenant '{tenant}' not found."),
+            ));
         }
         self.check_client(form, tenant)?;
         if form.get("scope").is_none_or(|s| s.trim().is_empty()) {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'scope'.",
+            ));
         }
         let device_code = format!("DC{}", self.random_hex(24));
         let raw = self.random_hex(5).to_uppercase();
-        let user_code: String = raw.chars().map(|c| if c == '0' { 'Q' } else { c }).take(9).collect();
+        let user_code: String = raw
+            .chars()
+            .map(|c| if c == '0' { 'Q' } else { c })
+            .take(9)
+            .collect();
         let now = Instant::now();
         let state = DeviceCode {
             user_code: user_code.clone(),
@@ -335,27 +475,74 @@ impl Identity {
 
     fn poll_device_code(&self, code: &str) -> Result<Value, OAuthError> {
         let now = Instant::now();
-        let mut codes = self.device_codes.lock().map_err(|_| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 50000, "state unavailable"))?;
+        let mut codes = self.device_codes.lock().map_err(|_| {
+            OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                50000,
+                "state unavailable",
+            )
+        })?;
         let Some(dc) = codes.get_mut(code) else {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "bad_verification_code", 70000, "The device code was not recognised."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_verification_code",
+                70000,
+                "The device code was not recognised.",
+            ));
         };
         if now >= dc.expires {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "expired_token", 70019, "Verification code expired."));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "expired_token",
+                70019,
+                "Verification code expired.",
+            ));
         }
         if dc.approve_at.is_some_and(|t| now >= t) && dc.status == DeviceStatus::Pending {
             dc.status = DeviceStatus::Approved;
         }
-        let too_fast = dc.last_poll.is_some_and(|t| now.duration_since(t) + Duration::from_millis(200) < dc.interval);
+        let too_fast = dc
+            .last_poll
+            .is_some_and(|t| now.duration_since(t) + Duration::from_millis(200) < dc.interval);
         dc.last_poll = Some(now);
         match dc.status {
-            DeviceStatus::Declined => Err(OAuthError::new(StatusCode::BAD_REQUEST, "authorization_declined", 70000, "The end user denied the authorization request.")),
-            DeviceStatus::Redeemed => Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", 54005, "The device code was already redeemed.")),
-            DeviceStatus::Pending if too_fast => Err(OAuthError::new(StatusCode::BAD_REQUEST, "slow_down", 70016, "Polling too fast: wait the interval between requests.")),
-            DeviceStatus::Pending => Err(OAuthError::new(StatusCode::BAD_REQUEST, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")),
+            DeviceStatus::Declined => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "authorization_declined",
+                70000,
+                "The end user denied the authorization request.",
+            )),
+            DeviceStatus::Redeemed => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                54005,
+                "The device code was already redeemed.",
+            )),
+            DeviceStatus::Pending if too_fast => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "slow_down",
+                70016,
+                "Polling too fast: wait the interval between requests.",
+            )),
+            DeviceStatus::Pending => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "authorization_pending",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            )),
             DeviceStatus::Approved => {
                 dc.status = DeviceStatus::Redeemed;
                 drop(codes);
-                Ok(self.token_response(Some(&format!("analyst@{}", self.tenant_domains.first().map_or("contoso.com", |d| d.as_str()))), true))
+                Ok(self.token_response(
+                    Some(&format!(
+                        "analyst@{}",
+                        self.tenant_domains
+                            .first()
+                            .map_or("contoso.com", |d| d.as_str())
+                    )),
+                    true,
+                ))
             }
         }
     }
@@ -363,10 +550,18 @@ impl Identity {
     /// Approves (or declines) the pending device code with `user_code`, as the
     /// analyst would in a browser. False when no such code is pending.
     pub fn decide_device_code(&self, user_code: &str, approve: bool) -> bool {
-        let Ok(mut codes) = self.device_codes.lock() else { return false };
+        let Ok(mut codes) = self.device_codes.lock() else {
+            return false;
+        };
         for dc in codes.values_mut() {
-            if dc.user_code.eq_ignore_ascii_case(user_code.trim()) && dc.status == DeviceStatus::Pending {
-                dc.status = if approve { DeviceStatus::Approved } else { DeviceStatus::Declined };
+            if dc.user_code.eq_ignore_ascii_case(user_code.trim())
+                && dc.status == DeviceStatus::Pending
+            {
+                dc.status = if approve {
+                    DeviceStatus::Approved
+                } else {
+                    DeviceStatus::Declined
+                };
                 return true;
             }
         }

@@ -51,6 +51,8 @@ pub struct SimConfig {
     pub slow: Duration,
     pub devicecode_interval: Duration,
     pub devicecode_approve_after: Option<Duration>,
+    /// How long a device code stays valid.
+    pub devicecode_lifetime: Duration,
     /// `runHuntingQuery` calls allowed per minute.
     pub hunting_calls_per_minute: u32,
     /// `runHuntingQuery`'s row cap.
@@ -73,6 +75,7 @@ impl SimConfig {
             slow: Duration::from_millis(1500),
             devicecode_interval: Duration::from_secs(5),
             devicecode_approve_after: None,
+            devicecode_lifetime: Duration::from_secs(900),
             hunting_calls_per_minute: 45,
             max_rows: 100_000,
             denied_roles: Vec::new(),
@@ -90,12 +93,17 @@ pub struct SimClock {
 
 impl SimClock {
     pub fn new(base: i64) -> Self {
-        SimClock { base, started: Instant::now() }
+        SimClock {
+            base,
+            started: Instant::now(),
+        }
     }
     /// Now, in ticks since the Unix epoch.
     pub fn now(&self) -> i64 {
         let elapsed = self.started.elapsed();
-        self.base + elapsed.as_secs() as i64 * TICKS_PER_SECOND + i64::from(elapsed.subsec_nanos() / 100)
+        self.base
+            + elapsed.as_secs() as i64 * TICKS_PER_SECOND
+            + i64::from(elapsed.subsec_nanos() / 100)
     }
     pub fn now_rfc3339(&self) -> String {
         format_datetime(self.now())
@@ -129,11 +137,20 @@ pub struct AppState {
 const MAX_LOGGED_REQUESTS: usize = 100_000;
 
 impl AppState {
+    /// Reads the world under its lock (for tests and the CLI).
+    pub fn read_world<T>(&self, f: impl FnOnce(&World) -> T) -> T {
+        f(&self.read())
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, World> {
-        self.world.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     fn write(&self) -> RwLockWriteGuard<'_, World> {
-        self.world.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     fn request_id(&self) -> u64 {
         self.request_ids.fetch_add(1, Ordering::Relaxed)
@@ -150,16 +167,22 @@ impl AppState {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .unwrap_or_default();
         if token.is_empty() {
-            return Err(GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty."));
+            return Err(GraphError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Access token is empty.",
+            ));
         }
-        let claims = self
-            .identity
-            .validate(token)
-            .map_err(|m| GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m))?;
+        let claims = self.identity.validate(token).map_err(|m| {
+            GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m)
+        })?;
         if !roles.iter().any(|r| claims.roles.iter().any(|c| c == r)) {
             return Err(GraphError::new(
                 StatusCode::FORBIDDEN,
@@ -176,11 +199,16 @@ impl AppState {
 
     /// A `nextLink` for the same request at `offset`.
     fn next_link(&self, path: &str, query: &HashMap<String, String>, offset: usize) -> String {
-        let mut q: Vec<(&str, String)> =
-            query.iter().filter(|(k, _)| k.as_str() != "$skiptoken").map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let mut q: Vec<(&str, String)> = query
+            .iter()
+            .filter(|(k, _)| k.as_str() != "$skiptoken")
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         q.sort();
         q.push(("$skiptoken", odata::skiptoken(offset)));
-        let qs = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(q).finish();
+        let qs = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(q)
+            .finish();
         format!("{}{path}?{qs}", self.base_url)
     }
 }
@@ -200,7 +228,10 @@ pub struct SimServer {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Params(#[from] super::params::ParamsError),
     #[error("world generation failed: {0}")]
@@ -218,20 +249,53 @@ impl SimServer {
     }
 
     /// Starts serving an already generated world.
-    pub async fn start_with_world(listen: SocketAddr, config: SimConfig, world: World) -> Result<SimServer, ServeError> {
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServeError::Bind { addr: listen, source })?;
-        let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: listen, source })?;
+    pub async fn start_with_world(
+        listen: SocketAddr,
+        config: SimConfig,
+        world: World,
+    ) -> Result<SimServer, ServeError> {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: listen,
+            source,
+        })?;
         let base_url = format!("http://{addr}");
         let seed = world.params.seed;
         let mut creds = SimRng::new(seed, "credentials");
-        let tenant_id = config.tenant.clone().unwrap_or_else(|| world.tenant.id.to_string());
-        let client_id = config.client_id.clone().unwrap_or_else(|| creds.guid().to_string());
-        let client_secret = config.client_secret.clone().unwrap_or_else(|| format!("sim~{}", creds.hex(12)));
-        let roles = ALL_ROLES.iter().filter(|r| !config.denied_roles.iter().any(|d| d.eq_ignore_ascii_case(r))).map(|r| r.to_string()).collect();
-        let identity = Identity::new(
+        let tenant_id = config
+            .tenant
+            .clone()
+            .unwrap_or_else(|| world.tenant.id.to_string());
+        let client_id = config
+            .client_id
+            .clone()
+            .unwrap_or_else(|| creds.guid().to_string());
+        let client_secret = config
+            .client_secret
+            .clone()
+            .unwrap_or_else(|| format!("sim~{}", creds.hex(12)));
+        let roles = ALL_ROLES
+            .iter()
+            .filter(|r| {
+                !config
+                    .denied_roles
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(r))
+            })
+            .map(|r| r.to_string())
+            .collect();
+        let mut identity = Identity::new(
             seed,
             tenant_id.clone(),
-            vec![world.tenant.initial_domain.to_string(), world.tenant.domain.to_string()],
+            vec![
+                world.tenant.initial_domain.to_string(),
+                world.tenant.domain.to_string(),
+            ],
             client_id.clone(),
             client_secret.clone(),
             config.token_lifetime,
@@ -239,6 +303,7 @@ impl SimServer {
             config.devicecode_interval,
             config.devicecode_approve_after,
         );
+        identity.devicecode_lifetime = config.devicecode_lifetime;
         let state = Arc::new(AppState {
             clock: SimClock::new(world.now()),
             world: RwLock::new(world),
@@ -260,7 +325,15 @@ impl SimServer {
                 })
                 .await;
         });
-        Ok(SimServer { base_url, tenant_id, client_id, client_secret, state, shutdown: Some(tx), task })
+        Ok(SimServer {
+            base_url,
+            tenant_id,
+            client_id,
+            client_secret,
+            state,
+            shutdown: Some(tx),
+            task,
+        })
     }
 
     /// The line `sim serve` prints first: where to connect and with what.
@@ -288,7 +361,10 @@ impl SimServer {
 fn router(state: Arc<AppState>) -> Router {
     let graph = Router::new()
         .route("/security/alerts_v2", get(alerts::list))
-        .route("/security/alerts_v2/{id}", get(alerts::get_one).patch(alerts::patch))
+        .route(
+            "/security/alerts_v2/{id}",
+            get(alerts::get_one).patch(alerts::patch),
+        )
         .route("/security/alerts_v2/{id}/comments", post(alerts::comment))
         .route("/security/incidents", get(alerts::list_incidents))
         .route("/security/incidents/{id}", get(alerts::get_incident))
@@ -297,12 +373,24 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/groups", get(directory::list_groups))
         .route("/groups/{id}", get(directory::get_group))
         .route("/groups/{id}/members", get(directory::members))
-        .route("/groups/{id}/transitiveMembers", get(directory::transitive_members))
+        .route(
+            "/groups/{id}/transitiveMembers",
+            get(directory::transitive_members),
+        )
         .route("/security/collaboration/analyzedEmails", get(emails::list))
-        .route("/security/collaboration/analyzedEmails/remediate", post(emails::remediate))
-        .route("/security/collaboration/analyzedEmails/{id}", get(emails::get_one))
+        .route(
+            "/security/collaboration/analyzedEmails/remediate",
+            post(emails::remediate),
+        )
+        .route(
+            "/security/collaboration/analyzedEmails/{id}",
+            get(emails::get_one),
+        )
         .route("/security/runHuntingQuery", post(hunting::run))
-        .route("/security/microsoft.graph.security.runHuntingQuery", post(hunting::run));
+        .route(
+            "/security/microsoft.graph.security.runHuntingQuery",
+            post(hunting::run),
+        );
     Router::new()
         .nest("/v1.0", graph.clone())
         .nest("/beta", graph)
@@ -313,15 +401,25 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/_sim/devicecode/decline", post(decline))
         .route("/_sim/requests", get(requests))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), faults_and_log))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults_and_log,
+        ))
         .with_state(state)
 }
 
-async fn not_found(State(st): State<Arc<AppState>>, method: Method, uri: axum::http::Uri) -> Response {
+async fn not_found(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: axum::http::Uri,
+) -> Response {
     st.graph_error(GraphError::new(
         StatusCode::NOT_FOUND,
         "UnknownError",
-        format!("Resource not found for the segment '{}' ({method}).", uri.path()),
+        format!(
+            "Resource not found for the segment '{}' ({method}).",
+            uri.path()
+        ),
     ))
 }
 
@@ -333,14 +431,26 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
     let fault = if is_sim { None } else { st.faults.next() };
     let is_graph = path.starts_with("/v1.0/") || path.starts_with("/beta/");
     // Only reads are cut mid-body: a truncated write would make a retry apply twice.
-    let is_read = method == Method::GET || path.ends_with("runHuntingQuery") || path.ends_with("/token");
+    let is_read =
+        method == Method::GET || path.ends_with("runHuntingQuery") || path.ends_with("/token");
     let retry_after = format!("{}", st.config.fault_retry_after);
     let response = match fault {
-        Some(Fault::Throttle) => st.graph_error(GraphError::throttled("Please retry again later.", retry_after)),
-        Some(Fault::ServerError) => st.graph_error(GraphError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "An internal server error occurred.")),
+        Some(Fault::Throttle) => st.graph_error(GraphError::throttled(
+            "Please retry again later.",
+            retry_after,
+        )),
+        Some(Fault::ServerError) => st.graph_error(GraphError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "An internal server error occurred.",
+        )),
         Some(Fault::Unavailable) => st.graph_error(GraphError {
             retry_after: Some(retry_after),
-            ..GraphError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable.")
+            ..GraphError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The service is temporarily unavailable.",
+            )
         }),
         Some(Fault::ExpireToken) if is_graph => st.graph_error(GraphError::new(
             StatusCode::UNAUTHORIZED,
@@ -383,7 +493,9 @@ async fn truncate(resp: Response) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let cut = bytes.slice(..bytes.len() / 2);
-    parts.headers.insert(header::CONTENT_LENGTH, cut.len().into());
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, cut.len().into());
     Response::from_parts(parts, Body::from(cut))
 }
 
@@ -391,7 +503,11 @@ fn parse_form(body: &Bytes) -> identity::Form {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-async fn token(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, body: Bytes) -> Response {
+async fn token(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
     let form = parse_form(&body);
     let token_url = format!("{}/{tenant}/oauth2/v2.0/token", st.base_url);
     match st.identity.token(&tenant, &token_url, &form) {
@@ -400,8 +516,15 @@ async fn token(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, body
     }
 }
 
-async fn devicecode(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, body: Bytes) -> Response {
-    match st.identity.device_code(&tenant, &st.base_url, &parse_form(&body)) {
+async fn devicecode(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
+    match st
+        .identity
+        .device_code(&tenant, &st.base_url, &parse_form(&body))
+    {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => st.oauth_error(e),
     }
@@ -432,16 +555,29 @@ fn decide(st: &AppState, body: &Bytes, approve: bool) -> Response {
     if st.identity.decide_device_code(&code, approve) {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        st.graph_error(GraphError::not_found(&format!("pending device code '{code}'")))
+        st.graph_error(GraphError::not_found(&format!(
+            "pending device code '{code}'"
+        )))
     }
 }
 
 async fn requests(State(st): State<Arc<AppState>>) -> Response {
-    let log: Vec<RequestRecord> = st.requests.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default();
+    let log: Vec<RequestRecord> = st
+        .requests
+        .lock()
+        .map(|l| l.iter().cloned().collect())
+        .unwrap_or_default();
     axum::Json(log).into_response()
 }
 
 /// Serialises a JSON body; used by handlers that build large bodies by hand.
 fn json_response(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/json; odata.metadata=minimal; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/json; odata.metadata=minimal; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

@@ -83,7 +83,12 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                 let mut v = String::new();
                 loop {
                     match b.get(i) {
-                        None => return Err(FilterError { pos: start, message: "unterminated string".into() }),
+                        None => {
+                            return Err(FilterError {
+                                pos: start,
+                                message: "unterminated string".into(),
+                            });
+                        }
                         Some('\'') if b.get(i + 1) == Some(&'\'') => {
                             v.push('\'');
                             i += 2;
@@ -102,7 +107,10 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
             }
             _ => {
                 let start = i;
-                while i < b.len() && !b[i].is_whitespace() && !matches!(b[i], '(' | ')' | ',' | '\'') {
+                while i < b.len()
+                    && !b[i].is_whitespace()
+                    && !matches!(b[i], '(' | ')' | ',' | '\'')
+                {
                     i += 1;
                 }
                 out.push((start, Tok::Word(b[start..i].iter().collect())));
@@ -126,7 +134,10 @@ impl Parser {
         self.toks.get(self.i).map_or(self.end, |t| t.0)
     }
     fn err<T>(&self, message: impl Into<String>) -> Result<T, FilterError> {
-        Err(FilterError { pos: self.pos(), message: message.into() })
+        Err(FilterError {
+            pos: self.pos(),
+            message: message.into(),
+        })
     }
     fn keyword(&self, k: &str) -> bool {
         matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k))
@@ -177,7 +188,9 @@ impl Parser {
         };
         self.i += 1;
         let lower = word.to_ascii_lowercase();
-        if matches!(lower.as_str(), "startswith" | "endswith" | "contains") && self.peek() == Some(&Tok::LParen) {
+        if matches!(lower.as_str(), "startswith" | "endswith" | "contains")
+            && self.peek() == Some(&Tok::LParen)
+        {
             self.i += 1;
             let Some(Tok::Word(prop)) = self.peek().cloned() else {
                 return self.err("expected a property name");
@@ -234,7 +247,11 @@ impl Parser {
 /// Parses a `$filter` expression.
 pub fn parse_filter(s: &str) -> Result<Filter, FilterError> {
     let toks = lex(s)?;
-    let mut p = Parser { toks, i: 0, end: s.chars().count() };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        end: s.chars().count(),
+    };
     let f = p.or(0)?;
     if p.i < p.toks.len() {
         return p.err("unexpected text after the filter");
@@ -251,7 +268,9 @@ fn lookup<'a>(entity: &'a Value, path: &str) -> &'a Value {
 }
 
 fn as_time(s: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_nanos_opt().unwrap_or(i64::MAX))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.timestamp_nanos_opt().unwrap_or(i64::MAX))
 }
 
 fn compare(v: &Value, lit: &Lit) -> Option<std::cmp::Ordering> {
@@ -283,7 +302,9 @@ impl Filter {
                 items.iter().any(|l| compare(v, l) == Some(Equal))
             }
             Filter::Func(f, prop, lit) => {
-                let (Value::String(s), Lit::Str(needle)) = (lookup(entity, prop), lit) else { return false };
+                let (Value::String(s), Lit::Str(needle)) = (lookup(entity, prop), lit) else {
+                    return false;
+                };
                 let (s, needle) = (s.to_lowercase(), needle.to_lowercase());
                 match f.as_str() {
                     "startswith" => s.starts_with(&needle),
@@ -293,7 +314,7 @@ impl Filter {
             }
             Filter::Cmp(prop, op, lit) => {
                 let ord = compare(lookup(entity, prop), lit);
-                match (op.0, ord) {
+                match (*op, ord) {
                     (Op::Eq, Some(o)) => o == Equal,
                     (Op::Ne, Some(o)) => o != Equal,
                     (Op::Ne, None) => true,
@@ -324,14 +345,24 @@ pub fn skiptoken(offset: usize) -> String {
 }
 
 fn decode_skiptoken(t: &str) -> Option<usize> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix("offset:")?.parse().ok()
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("offset:")?
+        .parse()
+        .ok()
 }
 
 impl ListOptions {
     /// Reads the options from a query string map; `default_top` and `max_top` are the
     /// endpoint's page sizes.
-    pub fn from_query(q: &HashMap<String, String>, default_top: usize, max_top: usize) -> Result<ListOptions, String> {
+    pub fn from_query(
+        q: &HashMap<String, String>,
+        default_top: usize,
+        max_top: usize,
+    ) -> Result<ListOptions, String> {
         let filter = match q.get("$filter") {
             Some(f) if !f.trim().is_empty() => Some(parse_filter(f).map_err(|e| e.to_string())?),
             _ => None,
@@ -341,23 +372,42 @@ impl ListOptions {
                 .parse::<usize>()
                 .ok()
                 .filter(|t| *t > 0)
-                .ok_or_else(|| format!("Invalid value '{t}' for $top: expected a positive integer."))?
+                .ok_or_else(|| {
+                    format!("Invalid value '{t}' for $top: expected a positive integer.")
+                })?
                 .min(max_top),
             None => default_top,
         };
         let skip = match q.get("$skiptoken") {
-            Some(t) => decode_skiptoken(t).ok_or_else(|| "The $skiptoken is invalid or expired.".to_string())?,
+            Some(t) => decode_skiptoken(t)
+                .ok_or_else(|| "The $skiptoken is invalid or expired.".to_string())?,
             None => 0,
         };
-        let select = q.get("$select").map(|s| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect());
-        let expand = q.get("$expand").map(|s| s.split(',').map(|p| p.trim().to_string()).collect()).unwrap_or_default();
-        Ok(ListOptions { filter, top, skip, select, expand })
+        let select = q.get("$select").map(|s| {
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        });
+        let expand = q
+            .get("$expand")
+            .map(|s| s.split(',').map(|p| p.trim().to_string()).collect())
+            .unwrap_or_default();
+        Ok(ListOptions {
+            filter,
+            top,
+            skip,
+            select,
+            expand,
+        })
     }
 
     /// Keeps only the `$select`ed properties (plus `id` and `@odata.type`).
     pub fn shape(&self, mut entity: Value) -> Value {
         if let (Some(select), Value::Object(map)) = (&self.select, &mut entity) {
-            map.retain(|k, _| k == "id" || k.starts_with('@') || select.iter().any(|s| s.eq_ignore_ascii_case(k)));
+            map.retain(|k, _| {
+                k == "id" || k.starts_with('@') || select.iter().any(|s| s.eq_ignore_ascii_case(k))
+            });
         }
         entity
     }
@@ -381,7 +431,11 @@ mod tests {
         for f in yes {
             assert!(parse_filter(f).unwrap().matches(&e), "{f}");
         }
-        let no = ["lastUpdateDateTime gt 2026-10-06T00:00:00Z", "status eq 'resolved'", "missing eq 'x'"];
+        let no = [
+            "lastUpdateDateTime gt 2026-10-06T00:00:00Z",
+            "status eq 'resolved'",
+            "missing eq 'x'",
+        ];
         for f in no {
             assert!(!parse_filter(f).unwrap().matches(&e), "{f}");
         }

@@ -480,14 +480,28 @@ impl<'w> Builder<'w> {
 
     /// A sender for a threat of `kind`; campaign senders use the campaign's domains.
     fn threat_sender(&mut self, kind: Kind, camp: Option<&Campaign>, rng: &mut SimRng) -> u32 {
-        let domain = match camp {
-            Some(c) => self.w.s(*rng.pick(&c.sender_domains)).to_string(),
+        let (domain, brand) = match camp {
+            Some(c) => (
+                self.w.s(*rng.pick(&c.sender_domains)).to_string(),
+                self.w.s(c.subtype).to_string(),
+            ),
             None => match kind {
                 Kind::Spam => return *rng.pick(&self.pools.spam),
-                Kind::Malware => format!("{}.{}", rng.hex(4), rng.pick(&["top", "xyz", "ru"])),
+                Kind::Malware => (
+                    format!("{}.{}", rng.hex(4), rng.pick(&["top", "xyz", "ru"])),
+                    String::new(),
+                ),
+                Kind::Bec | Kind::InvoiceFraud => {
+                    let pool = if rng.chance(0.5) {
+                        vocab::LOOKALIKE_DOMAINS
+                    } else {
+                        vocab::FREEMAIL_DOMAINS
+                    };
+                    (rng.pick(pool).to_string(), String::new())
+                }
                 _ => {
-                    let brand = rng.pick(vocab::BRANDS);
-                    rng.pick(brand.1).to_string()
+                    let (brand, domains, _) = rng.pick(vocab::BRANDS);
+                    (rng.pick(domains).to_string(), brand.to_string())
                 }
             },
         };
@@ -519,16 +533,10 @@ impl<'w> Builder<'w> {
                 let local = rng.pick(&["billing", "scanner", "orders", "noreply", "hr"]);
                 self.party(&format!("{local}@{domain}"), "Billing Department")
             }
-            _ => {
-                let brand = camp.map_or_else(
-                    || "Microsoft".to_string(),
-                    |c| self.w.s(c.subtype).to_string(),
-                );
-                self.party(
-                    &format!("no-reply@{domain}"),
-                    &format!("{brand} Account Team"),
-                )
-            }
+            _ => self.party(
+                &format!("no-reply@{domain}"),
+                &format!("{brand} Account Team"),
+            ),
         }
     }
 
@@ -752,10 +760,20 @@ impl<'w> Builder<'w> {
                 "Antispam phishing",
             ),
         };
-        // A threat that slipped through had no verdict at delivery time.
+        // A threat in the inbox either slipped through with no verdict, or was
+        // detected and delivered anyway because an allow override won.
         let delivered_threat = action == DeliveryAction::Delivered && kind.is_threat();
-        let (types, names, methods, policy) = if delivered_threat {
+        let mut allowed_by: (&str, &str, &str, &str) = ("", "", "", "");
+        let (types, names, methods, policy) = if delivered_threat && rng.chance(0.5) {
             ("", "", "", "")
+        } else if delivered_threat {
+            allowed_by = *rng.pick(&[
+                ("Allow", "Exchange transport rule", "", ""),
+                ("Allow", "Tenant Allow/Block List", "", ""),
+                ("Allow", "Connection filter IP allow list", "", ""),
+                ("", "", "Allow", "User safe sender list"),
+            ]);
+            (types, names, methods, "")
         } else {
             (types, names, methods, policy)
         };
@@ -772,8 +790,18 @@ impl<'w> Builder<'w> {
             email_action: self.intern(email_action),
             policy: self.intern(policy),
             policy_guid: self.intern(&policy_guid),
-            org_action: self.intern(if policy.is_empty() { "" } else { email_action }),
-            org_policy: self.intern(policy),
+            org_action: self.intern(if policy.is_empty() {
+                allowed_by.0
+            } else {
+                email_action
+            }),
+            org_policy: self.intern(if policy.is_empty() {
+                allowed_by.1
+            } else {
+                policy
+            }),
+            user_action: self.intern(allowed_by.2),
+            user_policy: self.intern(allowed_by.3),
         };
         if let Some(id) = self.verdict_index.get(&v) {
             return *id;

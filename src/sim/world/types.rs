@@ -128,6 +128,8 @@ pub struct Verdict {
     pub policy_guid: StrId,
     pub org_action: StrId,
     pub org_policy: StrId,
+    pub user_action: StrId,
+    pub user_policy: StrId,
 }
 
 /// One message; its recipients are `rows[first_row .. first_row + row_count]`.
