@@ -1,6 +1,7 @@
 //! The command line: thin clap commands over the library. Errors get their context
 //! here, at the edge, and are printed once with a non-zero exit code.
 
+mod demo;
 mod sim;
 
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 const EXAMPLES: &str = "\
 Examples:
+  whalewatch demo
   whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
@@ -24,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start the product on a fresh machine: the simulated tenant, with no configuration.
+    Demo(sim::WorldArgs),
     /// The built-in tenant simulator: a synthetic Microsoft 365 tenant over real HTTP.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -33,6 +37,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(world) => demo::run(&world),
         Command::Sim(cmd) => sim::run(cmd),
     };
     match result {

@@ -154,6 +154,7 @@ pub fn run(cmd: SimCommand) -> Result<ExitCode> {
             runtime.block_on(serve_until_stopped(
                 serve.config(world.params()),
                 serve.listen,
+                false,
             ))?;
         }
         SimCommand::Stats { world } => {
@@ -169,7 +170,8 @@ pub fn run(cmd: SimCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_until_stopped(config: SimConfig, listen: SocketAddr) -> Result<()> {
+/// Serves until Ctrl-C or SIGTERM; `guide` prints how to try the API by hand.
+pub async fn serve_until_stopped(config: SimConfig, listen: SocketAddr, guide: bool) -> Result<()> {
     let started = Instant::now();
     let server = SimServer::start(listen, config)
         .await
@@ -181,6 +183,9 @@ async fn serve_until_stopped(config: SimConfig, listen: SocketAddr) -> Result<()
         "whalewatch sim: {rows} EmailEvents rows ready in {:.1}s; Ctrl-C stops",
         started.elapsed().as_secs_f64()
     );
+    if guide {
+        eprintln!("{}", try_it(&server));
+    }
     shutdown_signal().await;
     server.shutdown().await;
     Ok(())
@@ -200,4 +205,15 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Copy-paste commands that exercise the simulator with curl.
+fn try_it(s: &SimServer) -> String {
+    format!(
+        "\nTry it:\n  TOKEN=$(curl -s {url}/{tenant}/oauth2/v2.0/token -d grant_type=client_credentials \\\n    -d client_id={cid} -d client_secret={secret} \\\n    -d scope=https://graph.microsoft.com/.default | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')\n  curl -s -H \"Authorization: Bearer $TOKEN\" '{url}/v1.0/security/alerts_v2?$top=5'\n  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' {url}/v1.0/security/runHuntingQuery \\\n    -d '{{\"Query\":\"EmailEvents | where ThreatTypes has \\\"Phish\\\" | summarize count() by DeliveryLocation\"}}'\n",
+        url = s.base_url,
+        tenant = s.tenant_id,
+        cid = s.client_id,
+        secret = s.client_secret
+    )
 }
