@@ -166,13 +166,13 @@ pub fn filter<'a>(
             narrow(&mut frame, lo, hi);
         }
     }
-    match &pred.e {
-        CExpr::Const(Value::Bool(true)) => return Ok(frame),
-        CExpr::Const(_) => {
+    if let CExpr::Const(_) = &pred.e {
+        // A constant predicate never reads the row.
+        if !pred.e.test(&frame.base, 0) {
             frame.sel = Sel::List(Vec::new());
-            return Ok(frame);
+            frame.time_col = None;
         }
-        _ => {}
+        return Ok(frame);
     }
     let before = frame.sel.len();
     let keep: Vec<usize> = frame
