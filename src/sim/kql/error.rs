@@ -29,13 +29,27 @@ pub enum KqlError {
     #[error("Invalid argument at position {pos}: {message}")]
     InvalidArgument { pos: usize, message: String },
     #[error(
-        "Query result exceeded the {limit} row limit. Narrow the time range, add filters, \
-         or reduce the result with `summarize` or `take`."
+        "Query result exceeded the {}-row limit. Narrow the time range, add filters, \
+         or reduce the result with `summarize` or `take`.",
+        thousands(*.limit)
     )]
     TooManyRows { limit: usize },
     /// The `Timespan` request parameter could not be understood.
     #[error("Invalid Timespan `{value}`: {reason}")]
     InvalidTimespan { value: String, reason: String },
+}
+
+/// `100000` → `100,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn did_you_mean(s: &Option<String>) -> String {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::expr::{Base, CExpr, CmpOp};
-use super::funcs::{self, type_name, widen};
+use super::funcs::{self, Func, type_name, widen};
 use super::value::Needle;
 use crate::sim::kql::ast::{BinOp, Expr, ExprKind, ListOp, UnaryOp};
 use crate::sim::kql::error::suggest;
@@ -483,7 +483,22 @@ fn call(name: &str, args: &[Expr], pos: usize, scope: &Scope) -> Result<Typed, K
     let types: Vec<ColumnType> = targs.iter().map(|t| t.ty).collect();
     let ty = funcs::result_type(f, name, &types)
         .map_err(|(i, message)| type_err(args.get(i).map_or(pos, |a| a.pos), message))?;
-    let ce = CExpr::Call(f, targs.iter().map(|t| t.e.clone()).collect());
+    let mut cargs: Vec<CExpr> = targs.iter().map(|t| t.e.clone()).collect();
+    if f == Func::Iff {
+        // Numeric branches of different widths: convert to the result type so values
+        // match the column's declared type.
+        for (i, t) in targs.iter().enumerate().skip(1) {
+            let conv = match (ty, t.ty) {
+                (ColumnType::Real, ColumnType::Int | ColumnType::Long) => Some(Func::ToReal),
+                (ColumnType::Long, ColumnType::Int) => Some(Func::ToLong),
+                _ => None,
+            };
+            if let (Some(conv), Some(slot)) = (conv, cargs.get_mut(i)) {
+                *slot = CExpr::Call(conv, vec![slot.clone()]);
+            }
+        }
+    }
+    let ce = CExpr::Call(f, cargs);
     let kids: Vec<&Typed> = targs.iter().collect();
     Ok(node(ce, ty, &kids))
 }

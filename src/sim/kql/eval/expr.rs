@@ -113,7 +113,11 @@ impl CExpr {
     /// Evaluates a predicate: only `true` keeps a row.
     #[inline]
     pub fn test(&self, base: &Base, row: usize) -> bool {
-        matches!(self.eval(base, row), Value::Bool(true))
+        match self.eval(base, row) {
+            Value::Bool(b) => b,
+            v @ Value::Dynamic(_) => matches!(*value::scalar(&v), Value::Bool(true)),
+            _ => false,
+        }
     }
 
     /// Evaluates the expression for one row of `base`.

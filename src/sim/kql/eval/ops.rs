@@ -166,13 +166,13 @@ pub fn filter<'a>(
             narrow(&mut frame, lo, hi);
         }
     }
-    match &pred.e {
-        CExpr::Const(Value::Bool(true)) => return Ok(frame),
-        CExpr::Const(_) => {
+    if let CExpr::Const(_) = &pred.e {
+        // A constant predicate never reads the row.
+        if !pred.e.test(&frame.base, 0) {
             frame.sel = Sel::List(Vec::new());
-            return Ok(frame);
+            frame.time_col = None;
         }
-        _ => {}
+        return Ok(frame);
     }
     let before = frame.sel.len();
     let keep: Vec<usize> = frame
@@ -389,27 +389,33 @@ pub fn sort<'a>(
         exprs.push(compile::compile(&k.expr, &sc)?.e);
         dirs.push((k.desc, k.nulls_first.unwrap_or(!k.desc)));
     }
-    let mut rows: Vec<(usize, Vec<Value>)> = frame
-        .sel
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (i, exprs.iter().map(|e| e.eval(&frame.base, r)).collect()))
-        .collect();
     let order = |a: &(usize, Vec<Value>), b: &(usize, Vec<Value>)| {
         cmp_keys(&a.1, &b.1, &dirs).then(a.0.cmp(&b.0))
     };
-    match limit {
-        Some(n) if n < rows.len() => {
-            if n == 0 {
-                rows.clear();
-            } else {
+    // With a limit (`top N`), keep at most ~2N candidates: every time the buffer fills,
+    // cut it back to the best N. Memory stays O(N) and time O(rows).
+    let limit = limit.filter(|&n| n < frame.sel.len());
+    let flush_at = limit.map(|n| n.saturating_mul(2).max(1024));
+    let mut rows: Vec<(usize, Vec<Value>)> = Vec::new();
+    if limit != Some(0) {
+        for (i, r) in frame.sel.iter().enumerate() {
+            rows.push((i, exprs.iter().map(|e| e.eval(&frame.base, r)).collect()));
+            if let (Some(n), Some(at)) = (limit, flush_at)
+                && rows.len() >= at
+            {
                 rows.select_nth_unstable_by(n - 1, order);
                 rows.truncate(n);
-                rows.sort_unstable_by(order);
             }
         }
-        _ => rows.sort_unstable_by(order),
     }
+    if let Some(n) = limit
+        && n > 0
+        && n < rows.len()
+    {
+        rows.select_nth_unstable_by(n - 1, order);
+        rows.truncate(n);
+    }
+    rows.sort_unstable_by(order);
     let sel: Vec<usize> = rows.iter().map(|(i, _)| frame.sel.get(*i)).collect();
     frame.sel = Sel::List(sel);
     frame.time_col = None;

@@ -480,3 +480,55 @@ fn comments_and_whitespace_are_ignored() {
     );
     assert_eq!(ids("EmailEvents | take 1;"), ["m0"]);
 }
+
+#[test]
+fn top_matches_sort_then_take_on_larger_input() {
+    // Enough rows to exercise top's bounded-buffer path, with duplicate and null keys.
+    let rows: Vec<Vec<Value>> = (0..5000i64)
+        .map(|i| {
+            let v = if i % 17 == 0 {
+                Value::Null
+            } else {
+                Value::Long((i * 7919) % 613)
+            };
+            vec![Value::DateTime(T0 + i), Value::Long(i), v]
+        })
+        .collect();
+    let table = VecTable {
+        name: "Big".into(),
+        columns: vec![
+            Column::new("Timestamp", ColumnType::DateTime),
+            Column::new("Id", ColumnType::Long),
+            Column::new("V", ColumnType::Long),
+        ],
+        rows,
+        sorted: Some(0),
+    };
+    let cat = TestCatalog {
+        tables: vec![Box::new(table)],
+    };
+    let o = QueryOptions {
+        max_rows: 10_000,
+        ..opts()
+    };
+    for (n, dir) in [
+        (1, "desc"),
+        (3, "asc"),
+        (700, "desc"),
+        (1500, "asc"),
+        (4999, "desc"),
+        (6000, "asc"),
+    ] {
+        let top = run(&format!("Big | top {n} by V {dir} | project Id"), &cat, &o).unwrap();
+        let sorted = run(
+            &format!("Big | sort by V {dir} | take {n} | project Id"),
+            &cat,
+            &o,
+        )
+        .unwrap();
+        assert_eq!(top.rows.len(), n.min(5000));
+        assert_eq!(top, sorted, "top {n} by V {dir}");
+    }
+    let r = run("Big | where Timestamp >= datetime(2026-11-01) + 100tick and Timestamp < datetime(2026-11-01) + 110tick", &cat, &o).unwrap();
+    assert_eq!(r.rows.len(), 10);
+}

@@ -248,6 +248,15 @@ fn iff_and_iif() {
         Value::str("some")
     );
     assert_eq!(scalar("iif(AttachmentCount > 5, 1, 2.5)"), Value::Real(2.5));
+    assert_eq!(scalar("iif(AttachmentCount < 5, 1, 2.5)"), Value::Real(1.0));
+    assert_eq!(
+        ids("EmailEvents | where iff(IsExternal, AuthDetails.SPF == 'pass', false)"),
+        ["m0", "m2"]
+    );
+    assert_eq!(
+        ids("EmailEvents | extend D = parse_json('true') | where D"),
+        ["m0", "m1", "m2", "m3", "m4", "m5"]
+    );
     let r = q(
         "EmailEvents | extend Sev = iff(BulkComplaintLevel >= 7, 'high', 'low') | summarize count() by Sev",
     );
