@@ -139,6 +139,11 @@ pub enum SimCommand {
         #[command(flatten)]
         world: WorldArgs,
     },
+    /// Measure generation time, peak memory and EmailEvents rows/s served over loopback.
+    Bench {
+        #[command(flatten)]
+        world: WorldArgs,
+    },
     /// Print the priority accounts, one address per line (the portal's import format).
     Vips {
         #[command(flatten)]
@@ -161,6 +166,12 @@ pub fn run(cmd: SimCommand) -> Result<ExitCode> {
             let w = world.world()?;
             let json = serde_json::to_string_pretty(&WorldStats::of(&w))?;
             println!("{json}");
+        }
+        SimCommand::Bench { world } => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let report = runtime.block_on(crate::sim::bench::run(world.params()))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         SimCommand::Vips { world } => {
             let w = world.world()?;

@@ -1,6 +1,7 @@
 //! The tenant simulator: a deterministic synthetic Microsoft 365 tenant and a loopback
 //! HTTP server that speaks the Graph and identity-platform wire formats.
 
+pub mod bench;
 pub mod kql;
 pub mod params;
 pub mod rng;

@@ -141,17 +141,20 @@ impl Guid {
 }
 
 impl std::fmt::Display for Guid {
+    /// Written by hand: result serialisation prints millions of message ids.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v = self.0;
-        write!(
-            f,
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            (v >> 96) as u32,
-            (v >> 80) as u16,
-            (v >> 64) as u16,
-            (v >> 48) as u16,
-            v & 0xFFFF_FFFF_FFFF
-        )
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 36];
+        let mut nibble = 0;
+        for (i, b) in buf.iter_mut().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *b = b'-';
+                continue;
+            }
+            *b = HEX[((self.0 >> (124 - 4 * nibble)) & 0xF) as usize];
+            nibble += 1;
+        }
+        f.write_str(std::str::from_utf8(&buf).unwrap_or_default())
     }
 }
 

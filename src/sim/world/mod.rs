@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 pub use alerts::{Alert, AlertComment, Evidence, Incident, refresh_incident, titles};
 pub use directory::{Directory, Group, User};
+pub use hostile::subjects as hostile_subjects;
 pub use mail::PRIORITY_CONTEXT;
 pub use strings::{StrId, Strings};
 pub use tables::HuntingCatalog;
