@@ -3,4 +3,5 @@
 //! tenant that speaks the same wire formats. See ARCHITECTURE.md.
 
 pub mod cli;
+pub mod config;
 pub mod sim;
