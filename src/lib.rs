@@ -4,3 +4,5 @@
 
 pub mod cli;
 pub mod sim;
+pub mod model;
+pub mod tenant;
