@@ -10,37 +10,8 @@ use crate::model::enums::{
 };
 use crate::model::time;
 use chrono::{DateTime, Utc};
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-
-/// Implements `Deserialize` for a struct derived with `#[serde(remote = "Self")]`: parse to a
-/// `Value` once, read the typed fields from it, then keep the value as `raw`.
-macro_rules! keep_raw {
-    ($name:ident) => {
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = Value::deserialize(d)?;
-                let mut typed = $name::deserialize(&raw).map_err(D::Error::custom)?;
-                typed.raw = raw;
-                Ok(typed)
-            }
-        }
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                $name::serialize(self, s)
-            }
-        }
-        impl $name {
-            /// Parses from an already-decoded JSON value, keeping it as `raw`.
-            pub fn from_value(raw: Value) -> Result<Self, serde_json::Error> {
-                let mut typed = $name::deserialize(&raw)?;
-                typed.raw = raw;
-                Ok(typed)
-            }
-        }
-    };
-}
 
 /// A security alert from `GET /security/alerts_v2` (`microsoft.graph.security.alert`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

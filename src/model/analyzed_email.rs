@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// One analysed email × recipient from `GET /security/collaboration/analyzedEmails`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(remote = "Self", rename_all = "camelCase", default)]
 pub struct AnalyzedEmail {
     /// Entity id.
     pub id: String,
@@ -45,14 +45,7 @@ pub struct AnalyzedEmail {
     pub raw: Value,
 }
 
-impl AnalyzedEmail {
-    /// Parses from a JSON value, keeping it as `raw`.
-    pub fn from_value(raw: Value) -> Result<Self, serde_json::Error> {
-        let mut typed = AnalyzedEmail::deserialize(&raw)?;
-        typed.raw = raw;
-        Ok(typed)
-    }
-}
+keep_raw!(AnalyzedEmail);
 
 fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Value::deserialize(d)? {
