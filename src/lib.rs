@@ -3,6 +3,6 @@
 //! tenant that speaks the same wire formats. See ARCHITECTURE.md.
 
 pub mod cli;
-pub mod sim;
 pub mod model;
+pub mod sim;
 pub mod tenant;

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use whalewatch::model::{
-    Alert, AlertComment, AlertStatus, AnalyzedEmail, Classification, Determination, HuntingResult, Incident,
-    IncidentStatus, RemediateRequest, Severity,
+    Alert, AlertComment, AlertStatus, AnalyzedEmail, Classification, Determination, HuntingResult,
+    Incident, IncidentStatus, RemediateRequest, Severity,
 };
-use whalewatch::tenant::auth::{certificate, device_code, ClientSecret, Secret, TokenResponse};
+use whalewatch::tenant::auth::{ClientSecret, Secret, TokenResponse, certificate, device_code};
 use whalewatch::tenant::cloud::{Cloud, CloudEndpoints};
-use whalewatch::tenant::error::{from_graph_response, Endpoint, IdentityError, IdentityErrorKind, TenantError};
+use whalewatch::tenant::error::{
+    Endpoint, IdentityError, IdentityErrorKind, TenantError, from_graph_response,
+};
 
 fn dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures"))
@@ -38,7 +40,10 @@ struct HttpDoc {
 
 fn http_doc(name: &str) -> HttpDoc {
     let text = read(name);
-    let mut lines = text.lines().filter(|l| !l.trim_start().starts_with("//")).skip_while(|l| l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .skip_while(|l| l.trim().is_empty());
     let start = lines.next().unwrap_or("");
     // A trailing `// comment` follows whitespace; `https://` does not.
     let start = start.split(" //").next().unwrap_or("").trim().to_owned();
@@ -52,11 +57,17 @@ fn http_doc(name: &str) -> HttpDoc {
         }
     }
     let body: String = lines.map(str::trim).collect();
-    HttpDoc { start, headers, body }
+    HttpDoc {
+        start,
+        headers,
+        body,
+    }
 }
 
 fn form_map(body: &str) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn built(form: Vec<(&'static str, String)>) -> BTreeMap<String, String> {
@@ -69,7 +80,11 @@ fn request_url(doc: &HttpDoc) -> String {
     if target.starts_with("https://") {
         return target;
     }
-    let host = doc.headers.get("host").map(|h| h.trim_end_matches(":443")).unwrap_or("");
+    let host = doc
+        .headers
+        .get("host")
+        .map(|h| h.trim_end_matches(":443"))
+        .unwrap_or("");
     format!("https://{host}{target}")
 }
 
@@ -111,8 +126,14 @@ fn every_fixture_is_covered() {
         "token-device-code.response.json",
         "token-error.response.json",
     ];
-    let missing: Vec<&String> = names.iter().filter(|n| !covered.contains(&n.as_str())).collect();
-    assert!(missing.is_empty(), "fixtures without a parse test: {missing:?}");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !covered.contains(&n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fixtures without a parse test: {missing:?}"
+    );
     // Every JSON fixture is at least valid JSON.
     for name in names.iter().filter(|n| n.ends_with(".json")) {
         let _: serde_json::Value = json(name);
@@ -128,14 +149,27 @@ fn alerts_list_get_update() {
     assert_eq!(a.status, Some(AlertStatus::New));
     assert_eq!(a.system_tags, vec!["Defender Experts".to_owned()]);
     assert_eq!(a.evidence.len(), 4);
-    assert!(a.evidence.iter().all(|e| matches!(e, whalewatch::model::Evidence::Other(_))));
+    assert!(
+        a.evidence
+            .iter()
+            .all(|e| matches!(e, whalewatch::model::Evidence::Other(_)))
+    );
     assert_eq!(a.evidence[0].kind(), "deviceEvidence");
     assert!(a.raw.get("evidence").is_some(), "raw JSON kept");
-    assert_eq!(a.first_activity_date_time.map(|t| t.timestamp_subsec_millis()), Some(116));
+    assert_eq!(
+        a.first_activity_date_time
+            .map(|t| t.timestamp_subsec_millis()),
+        Some(116)
+    );
 
     let get: Alert = json("graph-alerts_v2-get.response.json");
     assert_eq!(get.incident_id.as_deref(), Some("28282"));
-    assert!(get.recommended_actions.as_deref().unwrap_or("").contains('\u{FFFD}'));
+    assert!(
+        get.recommended_actions
+            .as_deref()
+            .unwrap_or("")
+            .contains('\u{FFFD}')
+    );
     assert_eq!(get.assigned_to, None);
 
     let updated: Alert = json("graph-alerts_v2-update.response.json");
@@ -159,7 +193,10 @@ fn alert_comments() {
     assert_eq!(req["comment"], "Demo for docs");
     let resp: Page<AlertComment> = json("graph-alerts_v2-comment.response.json");
     assert_eq!(resp.value.len(), 2);
-    assert_eq!(resp.value[1].created_by_display_name.as_deref(), Some("secAdmin@contoso.com"));
+    assert_eq!(
+        resp.value[1].created_by_display_name.as_deref(),
+        Some("secAdmin@contoso.com")
+    );
     assert!(resp.value[1].created_date_time.is_some());
 }
 
@@ -172,20 +209,30 @@ fn incidents_with_pascal_case_enums() {
     assert_eq!(i.status, Some(IncidentStatus::Active));
     assert_eq!(i.severity, Some(Severity::Medium));
     assert_eq!(i.custom_tags, vec!["Demo".to_owned()]);
-    assert_eq!(i.comments[0].created_by_display_name.as_deref(), Some("DavidS@contoso.onmicrosoft.com"));
+    assert_eq!(
+        i.comments[0].created_by_display_name.as_deref(),
+        Some("DavidS@contoso.onmicrosoft.com")
+    );
     assert!(i.comments[0].created_date_time.is_some());
     // Serialising writes the documented camelCase spelling.
     let out = serde_json::to_value(i).unwrap_or_default();
     assert_eq!(out["classification"], "truePositive");
     assert_eq!(out["status"], "active");
-    assert_eq!(i.raw["classification"], "TruePositive", "raw keeps the service's spelling");
+    assert_eq!(
+        i.raw["classification"], "TruePositive",
+        "raw keeps the service's spelling"
+    );
 }
 
 #[test]
 fn unknown_enum_values_round_trip() {
-    let alert: Alert = serde_json::from_str(r#"{"id":"x","status":"somethingNew","severity":"apocalyptic"}"#)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(alert.status, Some(AlertStatus::Other("somethingNew".into())));
+    let alert: Alert =
+        serde_json::from_str(r#"{"id":"x","status":"somethingNew","severity":"apocalyptic"}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        alert.status,
+        Some(AlertStatus::Other("somethingNew".into()))
+    );
     let out = serde_json::to_value(&alert).unwrap_or_default();
     assert_eq!(out["status"], "somethingNew");
     assert_eq!(out["severity"], "apocalyptic");
@@ -195,14 +242,19 @@ fn unknown_enum_values_round_trip() {
 
 #[test]
 fn hunting_results_both_casings() {
-    for name in ["graph-runHuntingQuery.response.json", "graph-runHuntingQuery-timespan.response.json"] {
+    for name in [
+        "graph-runHuntingQuery.response.json",
+        "graph-runHuntingQuery-timespan.response.json",
+    ] {
         let r: HuntingResult = json(name);
         assert_eq!(r.schema.len(), 3, "{name}");
         assert_eq!(r.schema[0].name, "Timestamp");
         assert_eq!(r.schema[0].column_type, "DateTime");
         assert!(!r.results.is_empty());
     }
-    let upper = read("graph-runHuntingQuery.response.json").replace("\"name\"", "\"Name\"").replace("\"type\"", "\"Type\"");
+    let upper = read("graph-runHuntingQuery.response.json")
+        .replace("\"name\"", "\"Name\"")
+        .replace("\"type\"", "\"Type\"");
     let r: HuntingResult = serde_json::from_str(&upper).unwrap_or_default();
     assert_eq!(r.schema[2].name, "InitiatingProcessFileName");
     assert_eq!(r.schema[2].column_type, "String");
@@ -211,27 +263,47 @@ fn hunting_results_both_casings() {
 
     let req: serde_json::Value = json("graph-runHuntingQuery.request.json");
     let q = req["Query"].as_str().unwrap_or("");
-    let built = whalewatch::tenant::hunting::HuntingQuery { query: q, timespan: None };
+    let built = whalewatch::tenant::hunting::HuntingQuery {
+        query: q,
+        timespan: None,
+    };
     assert_eq!(serde_json::to_value(built).ok(), Some(req.clone()));
     let req: serde_json::Value = json("graph-runHuntingQuery-timespan.request.json");
-    let built = whalewatch::tenant::hunting::HuntingQuery { query: "DeviceProcessEvents", timespan: Some("P90D") };
+    let built = whalewatch::tenant::hunting::HuntingQuery {
+        query: "DeviceProcessEvents",
+        timespan: Some("P90D"),
+    };
     assert_eq!(serde_json::to_value(built).ok(), Some(req));
 }
 
 #[test]
 fn graph_errors() {
     let body = read("graph-error-429.json");
-    let e = from_graph_response(Endpoint::new("GET", "/security/alerts_v2"), 429, Some(std::time::Duration::from_secs(3)), body.as_bytes());
+    let e = from_graph_response(
+        Endpoint::new("GET", "/security/alerts_v2"),
+        429,
+        Some(std::time::Duration::from_secs(3)),
+        body.as_bytes(),
+    );
     assert!(matches!(e, TenantError::Throttled { .. }));
-    assert!(e.to_string().contains("throttled by Microsoft Graph for 3 seconds"));
+    assert!(
+        e.to_string()
+            .contains("throttled by Microsoft Graph for 3 seconds")
+    );
     let parsed: whalewatch::tenant::error::GraphErrorBody = json("graph-error-429.json");
-    assert_eq!(parsed.error.request_id(), Some("94fb3b52-452a-4535-a601-69e0a90e3aa2"));
+    assert_eq!(
+        parsed.error.request_id(),
+        Some("94fb3b52-452a-4535-a601-69e0a90e3aa2")
+    );
     let body = read("graph-error-generic.json");
     let e = from_graph_response(Endpoint::new("PUT", "/drive/x"), 416, None, body.as_bytes());
-    assert!(matches!(&e, TenantError::BadRequest { code, message, .. } if code == "invalidRange" && message.starts_with("Uploaded fragment")));
+    assert!(
+        matches!(&e, TenantError::BadRequest { code, message, .. } if code == "invalidRange" && message.starts_with("Uploaded fragment"))
+    );
     // innererror in lower case is accepted too.
     let lower = body.replace("innerError", "innererror");
-    let parsed: whalewatch::tenant::error::GraphErrorBody = serde_json::from_str(&lower).unwrap_or_default();
+    let parsed: whalewatch::tenant::error::GraphErrorBody =
+        serde_json::from_str(&lower).unwrap_or_default();
     assert_eq!(parsed.error.request_id(), Some("request-id"));
 }
 
@@ -242,13 +314,19 @@ fn token_responses_and_errors() {
     assert!(t.refresh_token.is_none());
     let t: TokenResponse = json("token-device-code.response.json");
     assert!(t.refresh_token.is_some() && t.id_token.is_some());
-    assert!(!format!("{t:?}").contains("AwABAAAA"), "Debug must not print tokens");
+    assert!(
+        !format!("{t:?}").contains("AwABAAAA"),
+        "Debug must not print tokens"
+    );
     let body = read("token-error.response.json");
     let e = IdentityError::from_body("contoso", "app", 400, body.as_bytes());
     assert_eq!(e.kind, IdentityErrorKind::InvalidScope);
     assert!(e.description.starts_with("AADSTS70011"));
     assert!(!e.description.contains("Trace ID"), "first line only");
-    assert_eq!(e.trace_id.as_deref(), Some("255d1aef-8c98-452f-ac51-23d051240864"));
+    assert_eq!(
+        e.trace_id.as_deref(),
+        Some("255d1aef-8c98-452f-ac51-23d051240864")
+    );
 }
 
 #[test]
@@ -256,14 +334,18 @@ fn analyzed_emails_and_remediation() {
     let list: Page<AnalyzedEmail> = json("graph-v1-analyzedEmails-list.response.json");
     let e = &list.value[0];
     assert_eq!(e.id, "String");
-    assert_eq!(e.logged_date_time, None, "placeholder Datetime is not a timestamp");
+    assert_eq!(
+        e.logged_date_time, None,
+        "placeholder Datetime is not a timestamp"
+    );
     assert_eq!(e.size_in_bytes, None);
     assert!(e.raw.get("senderDetail").is_some());
     let one: AnalyzedEmail = json("graph-v1-analyzedEmails-get.response.json");
     assert_eq!(one.network_message_id.as_deref(), Some("String"));
     let urls: Page<serde_json::Value> = json("graph-v1-analyzedEmails-get-urls.response.json");
     assert_eq!(urls.value[0]["url"], "String");
-    let atts: Page<serde_json::Value> = json("graph-v1-analyzedEmails-get-attachments.response.json");
+    let atts: Page<serde_json::Value> =
+        json("graph-v1-analyzedEmails-get-attachments.response.json");
     assert_eq!(atts.value[0]["fileName"], "String");
 
     let req: RemediateRequest = json("graph-v1-analyzedEmails-remediate.request.json");
@@ -271,11 +353,18 @@ fn analyzed_emails_and_remediation() {
     assert_eq!(req.analyzed_emails.len(), 2);
     assert_eq!(req.action.as_str(), "softDelete");
     let out = serde_json::to_value(&req).unwrap_or_default();
-    assert_eq!(out["analyzedEmails"][1]["recipientEmailAddress"], "preston.morales@contoso.com");
+    assert_eq!(
+        out["analyzedEmails"][1]["recipientEmailAddress"],
+        "preston.morales@contoso.com"
+    );
 
     let doc = http_doc("graph-analyzedEmails-remediate.response.http");
     assert_eq!(doc.start, "HTTP/1.1 202 Accepted");
-    assert!(doc.headers.get("location").is_some_and(|l| l.starts_with("https://security.microsoft.com/action-center/history")));
+    assert!(
+        doc.headers
+            .get("location")
+            .is_some_and(|l| l.starts_with("https://security.microsoft.com/action-center/history"))
+    );
 }
 
 #[test]
@@ -284,7 +373,10 @@ fn posture_reports_as_generic_json() {
     assert_eq!(scores.value[0]["currentScore"], 387.0);
     let reg: Page<serde_json::Value> = json("graph-userRegistrationDetails-list.response.json");
     assert_eq!(reg.value.len(), 3);
-    assert_eq!(reg.value[1]["userPreferredMethodForSecondaryAuthentication"], "");
+    assert_eq!(
+        reg.value[1]["userPreferredMethodForSecondaryAuthentication"],
+        ""
+    );
 }
 
 #[test]
@@ -292,9 +384,15 @@ fn client_secret_form_matches_the_documented_request() {
     let doc = http_doc("token-client-credentials-secret.request.http");
     let global = CloudEndpoints::new(Cloud::Global, None, None);
     assert_eq!(request_url(&doc), global.token_url("{tenant}"));
-    assert_eq!(doc.headers.get("content-type").map(String::as_str), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        doc.headers.get("content-type").map(String::as_str),
+        Some("application/x-www-form-urlencoded")
+    );
     let documented = form_map(&doc.body);
-    let ours = built(ClientSecret::new(Secret::new("sampleCredentials")).form("535fb089-9ff3-47b6-9bfb-4f1264799865", &global.graph_scope()));
+    let ours = built(ClientSecret::new(Secret::new("sampleCredentials")).form(
+        "535fb089-9ff3-47b6-9bfb-4f1264799865",
+        &global.graph_scope(),
+    ));
     assert_eq!(ours, documented);
 }
 
@@ -304,8 +402,17 @@ fn certificate_form_matches_the_documented_request() {
     let global = CloudEndpoints::new(Cloud::Global, None, None);
     assert_eq!(request_url(&doc), global.token_url("{tenant}"));
     let documented = form_map(&doc.body);
-    let assertion = Secret::new(documented.get("client_assertion").cloned().unwrap_or_default());
-    let ours = built(certificate::form("97e0a5b7-d745-40b6-94fe-5f77d35c6e05", &assertion, &global.graph_scope()));
+    let assertion = Secret::new(
+        documented
+            .get("client_assertion")
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let ours = built(certificate::form(
+        "97e0a5b7-d745-40b6-94fe-5f77d35c6e05",
+        &assertion,
+        &global.graph_scope(),
+    ));
     assert_eq!(ours, documented);
 }
 
@@ -315,11 +422,23 @@ fn device_code_forms_match_the_documented_requests() {
     let global = CloudEndpoints::new(Cloud::Global, None, None);
     assert_eq!(request_url(&doc), global.device_code_url("{tenant}"));
     let documented = form_map(&doc.body);
-    assert_eq!(built(device_code::device_code_form("535fb089-9ff3-47b6-9bfb-4f1264799865", "user.read openid profile")), documented);
+    assert_eq!(
+        built(device_code::device_code_form(
+            "535fb089-9ff3-47b6-9bfb-4f1264799865",
+            "user.read openid profile"
+        )),
+        documented
+    );
 
     let doc = http_doc("token-device-code-poll.request.http");
     assert_eq!(request_url(&doc), global.token_url("{tenant}"));
     let documented = form_map(&doc.body);
     let code = Secret::new(documented.get("device_code").cloned().unwrap_or_default());
-    assert_eq!(built(device_code::poll_form("535fb089-9ff3-47b6-9bfb-4f1264799865", &code)), documented);
+    assert_eq!(
+        built(device_code::poll_form(
+            "535fb089-9ff3-47b6-9bfb-4f1264799865",
+            &code
+        )),
+        documented
+    );
 }

@@ -159,7 +159,9 @@ pub struct Incident {
 }
 keep_raw!(Incident);
 
-fn null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+fn null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -345,9 +347,14 @@ fn odata_kind(t: &str) -> &str {
 impl<'de> Deserialize<'de> for Evidence {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Value::deserialize(d)?;
-        let kind = raw.get("@odata.type").and_then(Value::as_str).map(odata_kind).unwrap_or("");
+        let kind = raw
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .map(odata_kind)
+            .unwrap_or("");
         let typed = if kind.eq_ignore_ascii_case("analyzedMessageEvidence") {
-            AnalyzedMessageEvidence::deserialize(&raw).map(|e| Evidence::AnalyzedMessage(Box::new(e)))
+            AnalyzedMessageEvidence::deserialize(&raw)
+                .map(|e| Evidence::AnalyzedMessage(Box::new(e)))
         } else if kind.eq_ignore_ascii_case("userEvidence") {
             UserEvidence::deserialize(&raw).map(Evidence::User)
         } else if kind.eq_ignore_ascii_case("urlEvidence") {
@@ -365,9 +372,15 @@ impl<'de> Deserialize<'de> for Evidence {
 impl Serialize for Evidence {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        fn tagged<S: serde::Serializer, T: Serialize>(s: S, kind: &str, body: &T) -> Result<S::Ok, S::Error> {
+        fn tagged<S: serde::Serializer, T: Serialize>(
+            s: S,
+            kind: &str,
+            body: &T,
+        ) -> Result<S::Ok, S::Error> {
             let Ok(Value::Object(fields)) = serde_json::to_value(body) else {
-                return Err(serde::ser::Error::custom("evidence did not serialise to an object"));
+                return Err(serde::ser::Error::custom(
+                    "evidence did not serialise to an object",
+                ));
             };
             let mut map = s.serialize_map(Some(fields.len() + 1))?;
             map.serialize_entry("@odata.type", &format!("#microsoft.graph.security.{kind}"))?;
@@ -401,19 +414,33 @@ mod tests {
             {"@odata.type":"#microsoft.graph.security.cloudLogonSessionEvidence","x":1}]}"##;
         let alert: Alert = serde_json::from_str(json).unwrap_or_default();
         assert_eq!(alert.id, "a1");
-        assert_eq!(alert.status, Some(AlertStatus::Other("somethingNew".into())));
+        assert_eq!(
+            alert.status,
+            Some(AlertStatus::Other("somethingNew".into()))
+        );
         assert_eq!(alert.raw["status"], "somethingNew");
         let kinds: Vec<&str> = alert.evidence.iter().map(Evidence::kind).collect();
         assert_eq!(
             kinds,
-            ["analyzedMessageEvidence", "urlEvidence", "mailboxEvidence", "userEvidence", "cloudLogonSessionEvidence"]
+            [
+                "analyzedMessageEvidence",
+                "urlEvidence",
+                "mailboxEvidence",
+                "userEvidence",
+                "cloudLogonSessionEvidence"
+            ]
         );
-        let Evidence::AnalyzedMessage(msg) = &alert.evidence[0] else { panic!("not a message") };
+        let Evidence::AnalyzedMessage(msg) = &alert.evidence[0] else {
+            panic!("not a message")
+        };
         assert_eq!(msg.network_message_id.as_deref(), Some("n1"));
         assert_eq!(msg.common.verdict, Some(EvidenceVerdict::Malicious));
         let out = serde_json::to_value(&alert).unwrap_or_default();
         assert_eq!(out["status"], "somethingNew");
-        assert_eq!(out["evidence"][1]["@odata.type"], "#microsoft.graph.security.urlEvidence");
+        assert_eq!(
+            out["evidence"][1]["@odata.type"],
+            "#microsoft.graph.security.urlEvidence"
+        );
         assert_eq!(out["evidence"][4]["x"], 1);
     }
 }

@@ -105,6 +105,8 @@ fn bool_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") || s.is_empty() => Ok(false),
         Value::Null => Ok(false),
-        other => Err(serde::de::Error::custom(format_args!("expected a boolean, got {other}"))),
+        other => Err(serde::de::Error::custom(format_args!(
+            "expected a boolean, got {other}"
+        ))),
     }
 }

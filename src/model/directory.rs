@@ -33,8 +33,7 @@ pub struct User {
 
 impl User {
     /// The `$select` list that fetches exactly these fields (keeps user pages small).
-    pub const SELECT: &'static str =
-        "id,userPrincipalName,mail,displayName,givenName,surname,department,jobTitle,country,accountEnabled";
+    pub const SELECT: &'static str = "id,userPrincipalName,mail,displayName,givenName,surname,department,jobTitle,country,accountEnabled";
 }
 
 /// An Entra group (`microsoft.graph.group`): a tag source.
@@ -77,14 +76,26 @@ impl<'de> Deserialize<'de> for DirectoryObject {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let raw = serde_json::Value::deserialize(d)?;
-        let odata_type = raw.get("@odata.type").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let odata_type = raw
+            .get("@odata.type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned();
         let kind = odata_type.trim_start_matches('#');
         if kind.eq_ignore_ascii_case("microsoft.graph.user") {
-            User::deserialize(&raw).map(DirectoryObject::User).map_err(D::Error::custom)
+            User::deserialize(&raw)
+                .map(DirectoryObject::User)
+                .map_err(D::Error::custom)
         } else if kind.eq_ignore_ascii_case("microsoft.graph.group") {
-            Group::deserialize(&raw).map(DirectoryObject::Group).map_err(D::Error::custom)
+            Group::deserialize(&raw)
+                .map(DirectoryObject::Group)
+                .map_err(D::Error::custom)
         } else {
-            let id = raw.get("id").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let id = raw
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned();
             Ok(DirectoryObject::Other { odata_type, id })
         }
     }
@@ -100,7 +111,9 @@ mod tests {
             {"@odata.type":"#microsoft.graph.group","id":"g1","displayName":"VIPs"},
             {"@odata.type":"#microsoft.graph.device","id":"d1"}]"##;
         let members: Vec<DirectoryObject> = serde_json::from_str(json).unwrap_or_default();
-        assert!(matches!(&members[0], DirectoryObject::User(u) if u.mail.as_deref() == Some("a@b.c")));
+        assert!(
+            matches!(&members[0], DirectoryObject::User(u) if u.mail.as_deref() == Some("a@b.c"))
+        );
         assert!(matches!(&members[1], DirectoryObject::Group(g) if g.id == "g1"));
         assert!(matches!(&members[2], DirectoryObject::Other { id, .. } if id == "d1"));
     }

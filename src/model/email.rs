@@ -267,7 +267,8 @@ mod tests {
     #[test]
     fn authentication_details_parse() {
         let row = EmailEvent {
-            authentication_details: r#"{"SPF":"pass","DKIM":"fail","DMARC":"pass","CompAuth":"pass"}"#.into(),
+            authentication_details:
+                r#"{"SPF":"pass","DKIM":"fail","DMARC":"pass","CompAuth":"pass"}"#.into(),
             ..Default::default()
         };
         let auth = row.authentication().unwrap_or_default();

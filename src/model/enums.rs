@@ -287,18 +287,31 @@ mod tests {
 
     #[test]
     fn parse_is_case_insensitive_and_writes_documented_spelling() {
-        assert_eq!(Classification::parse("TruePositive"), Classification::TruePositive);
+        assert_eq!(
+            Classification::parse("TruePositive"),
+            Classification::TruePositive
+        );
         assert_eq!(Classification::TruePositive.as_str(), "truePositive");
         assert_eq!(IncidentStatus::parse("Active"), IncidentStatus::Active);
-        assert_eq!(DeliveryLocation::parse("junk FOLDER"), DeliveryLocation::JunkFolder);
-        assert_eq!(Determination::parse("other"), Determination::OtherDetermination);
+        assert_eq!(
+            DeliveryLocation::parse("junk FOLDER"),
+            DeliveryLocation::JunkFolder
+        );
+        assert_eq!(
+            Determination::parse("other"),
+            Determination::OtherDetermination
+        );
     }
 
     #[test]
     fn unknown_values_survive_a_round_trip() {
-        let status: AlertStatus = serde_json::from_str("\"somethingNew\"").unwrap_or(AlertStatus::New);
+        let status: AlertStatus =
+            serde_json::from_str("\"somethingNew\"").unwrap_or(AlertStatus::New);
         assert_eq!(status, AlertStatus::Other("somethingNew".into()));
-        assert_eq!(serde_json::to_string(&status).ok().as_deref(), Some("\"somethingNew\""));
+        assert_eq!(
+            serde_json::to_string(&status).ok().as_deref(),
+            Some("\"somethingNew\"")
+        );
         assert!(status.is_other());
     }
 }

@@ -192,7 +192,8 @@ impl HuntingValue for bool {
 
 impl HuntingValue for DateTime<Utc> {
     fn from_text(text: &str) -> Result<Self, String> {
-        crate::model::time::parse_datetime(text).ok_or_else(|| format!("expected a timestamp, got {text:?}"))
+        crate::model::time::parse_datetime(text)
+            .ok_or_else(|| format!("expected a timestamp, got {text:?}"))
     }
     fn from_null() -> Self {
         DateTime::<Utc>::UNIX_EPOCH
@@ -375,11 +376,20 @@ mod tests {
     #[test]
     fn wrong_types_name_table_and_column() {
         let body = br#"{"schema":[],"results":[{"BulkComplaintLevel":"high"}]}"#;
-        let err = HuntingRows::<EmailEvent>::from_slice(body).err().map(|e| e.to_string());
+        let err = HuntingRows::<EmailEvent>::from_slice(body)
+            .err()
+            .map(|e| e.to_string());
         let err = err.unwrap_or_default();
         assert!(err.contains("EmailEvents.BulkComplaintLevel"), "{err}");
         let generic: HuntingResult = serde_json::from_slice(body).unwrap_or_default();
-        let err = generic.rows::<EmailEvent>().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("EmailEvents") && err.contains("BulkComplaintLevel"), "{err}");
+        let err = generic
+            .rows::<EmailEvent>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("EmailEvents") && err.contains("BulkComplaintLevel"),
+            "{err}"
+        );
     }
 }

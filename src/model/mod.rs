@@ -11,7 +11,8 @@ macro_rules! keep_raw {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
-                let mut typed = $name::deserialize(&raw).map_err(<D::Error as serde::de::Error>::custom)?;
+                let mut typed =
+                    $name::deserialize(&raw).map_err(<D::Error as serde::de::Error>::custom)?;
                 typed.raw = raw;
                 Ok(typed)
             }
@@ -40,11 +41,11 @@ pub mod enums;
 pub mod hunting;
 pub mod time;
 
+pub use alert::Alert;
 pub use alert::{
     AlertComment, AnalyzedMessageEvidence, Evidence, EvidenceCommon, Incident, MailboxEvidence,
     UrlEvidence, UserAccount, UserEvidence,
 };
-pub use alert::Alert;
 pub use analyzed_email::{AnalyzedEmail, RemediateRequest, RemediateTarget};
 pub use directory::{DirectoryObject, Group, User};
 pub use email::{

@@ -63,7 +63,8 @@ fn fast_iso8601(b: &[u8]) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
-    let naive = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)?;
+    let naive =
+        NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)?;
     let utc = naive.checked_sub_signed(chrono::Duration::seconds(offset_secs))?;
     Some(Utc.from_utc_datetime(&utc))
 }
@@ -75,7 +76,12 @@ fn slow_parse(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc2822(text) {
         return Some(dt.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%m/%d/%Y %H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%m/%d/%Y %H:%M:%S",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(text.trim_end_matches(['Z', 'z']), fmt) {
             return Some(Utc.from_utc_datetime(&n));
         }
@@ -143,14 +149,29 @@ mod tests {
 
     #[test]
     fn accepts_every_fixture_form() {
-        assert_eq!(ts("2021-04-27T12:19:27.7211305Z"), "2021-04-27T12:19:27.7211305Z");
-        assert_eq!(ts("2021-04-26T07:45:50.116Z"), "2021-04-26T07:45:50.1160000Z");
+        assert_eq!(
+            ts("2021-04-27T12:19:27.7211305Z"),
+            "2021-04-27T12:19:27.7211305Z"
+        );
+        assert_eq!(
+            ts("2021-04-26T07:45:50.116Z"),
+            "2021-04-26T07:45:50.1160000Z"
+        );
         assert_eq!(ts("2019-03-19T15:21:00Z"), "2019-03-19T15:21:00.0000000Z");
         assert_eq!(ts("2020-08-18T12:51:51"), "2020-08-18T12:51:51.0000000Z");
         assert_eq!(ts("2016-01-09 02:02:12Z"), "2016-01-09T02:02:12.0000000Z");
-        assert_eq!(ts("2021-01-01T02:00:00+02:00"), "2021-01-01T00:00:00.0000000Z");
-        assert_eq!(ts("2021-01-01T02:00:00.123456789123Z"), "2021-01-01T02:00:00.1234567Z");
-        assert_eq!(ts("Wed, 21 Oct 2015 07:28:00 GMT"), "2015-10-21T07:28:00.0000000Z");
+        assert_eq!(
+            ts("2021-01-01T02:00:00+02:00"),
+            "2021-01-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            ts("2021-01-01T02:00:00.123456789123Z"),
+            "2021-01-01T02:00:00.1234567Z"
+        );
+        assert_eq!(
+            ts("Wed, 21 Oct 2015 07:28:00 GMT"),
+            "2015-10-21T07:28:00.0000000Z"
+        );
         assert_eq!(ts("2024-02-29"), "2024-02-29T00:00:00.0000000Z");
     }
 

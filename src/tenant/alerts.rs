@@ -1,7 +1,7 @@
 //! `alerts_v2`: list incrementally, read one, triage (status, classification, owner), comment.
 
-use crate::model::{Alert, AlertComment, AlertStatus, Classification, Determination};
 use crate::model::time::format_datetime;
+use crate::model::{Alert, AlertComment, AlertStatus, Classification, Determination};
 use crate::tenant::error::TenantError;
 use crate::tenant::http::{GraphClient, Pager};
 use chrono::{DateTime, Utc};
@@ -38,7 +38,10 @@ fn item_path(collection: &str, id: &str) -> String {
     format!("{collection}/{}", encoded.replace('+', "%20"))
 }
 
-pub(crate) fn list_query(since: Option<DateTime<Utc>>, page_size: Option<u32>) -> Vec<(&'static str, String)> {
+pub(crate) fn list_query(
+    since: Option<DateTime<Utc>>,
+    page_size: Option<u32>,
+) -> Vec<(&'static str, String)> {
     let mut q = Vec::new();
     if let Some(since) = since {
         q.push(("$filter", updated_since_filter(&since)));
@@ -51,7 +54,11 @@ pub(crate) fn list_query(since: Option<DateTime<Utc>>, page_size: Option<u32>) -
 
 impl GraphClient {
     /// Alerts changed since the watermark (all alerts when `None`), page by page.
-    pub fn list_alerts(&self, since: Option<DateTime<Utc>>, page_size: Option<u32>) -> Pager<Alert> {
+    pub fn list_alerts(
+        &self,
+        since: Option<DateTime<Utc>>,
+        page_size: Option<u32>,
+    ) -> Pager<Alert> {
         self.get_paged(ALERTS_PATH, list_query(since, page_size))
     }
 
@@ -62,11 +69,16 @@ impl GraphClient {
 
     /// Applies a triage change and returns the updated alert.
     pub async fn update_alert(&self, id: &str, update: &AlertUpdate) -> Result<Alert, TenantError> {
-        self.patch_json(&item_path(ALERTS_PATH, id), update, "the alert update").await
+        self.patch_json(&item_path(ALERTS_PATH, id), update, "the alert update")
+            .await
     }
 
     /// Adds a comment; the service answers with all comments of the alert.
-    pub async fn add_alert_comment(&self, id: &str, comment: &str) -> Result<Vec<AlertComment>, TenantError> {
+    pub async fn add_alert_comment(
+        &self,
+        id: &str,
+        comment: &str,
+    ) -> Result<Vec<AlertComment>, TenantError> {
         #[derive(serde::Deserialize)]
         struct Comments {
             #[serde(default)]
@@ -85,9 +97,22 @@ mod tests {
 
     #[test]
     fn update_sends_only_set_fields_in_documented_spelling() {
-        let u = AlertUpdate { status: Some(AlertStatus::InProgress), classification: Some(Classification::parse("TruePositive")), ..Default::default() };
-        assert_eq!(serde_json::to_string(&u).unwrap_or_default(), r#"{"status":"inProgress","classification":"truePositive"}"#);
-        assert_eq!(item_path(ALERTS_PATH, "da6_-77"), "/security/alerts_v2/da6_-77");
-        assert_eq!(item_path(ALERTS_PATH, "a/b c"), "/security/alerts_v2/a%2Fb%20c");
+        let u = AlertUpdate {
+            status: Some(AlertStatus::InProgress),
+            classification: Some(Classification::parse("TruePositive")),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&u).unwrap_or_default(),
+            r#"{"status":"inProgress","classification":"truePositive"}"#
+        );
+        assert_eq!(
+            item_path(ALERTS_PATH, "da6_-77"),
+            "/security/alerts_v2/da6_-77"
+        );
+        assert_eq!(
+            item_path(ALERTS_PATH, "a/b c"),
+            "/security/alerts_v2/a%2Fb%20c"
+        );
     }
 }

@@ -25,7 +25,9 @@ impl Cloud {
     pub fn parse(name: &str) -> Result<Self, TenantError> {
         match name.trim().to_ascii_lowercase().as_str() {
             "global" | "public" | "commercial" | "gcc" | "azurecloud" => Ok(Cloud::Global),
-            "usgov" | "gcchigh" | "gcc-high" | "usgovernment" | "azureusgovernment" => Ok(Cloud::UsGov),
+            "usgov" | "gcchigh" | "gcc-high" | "usgovernment" | "azureusgovernment" => {
+                Ok(Cloud::UsGov)
+            }
             "usgov-dod" | "dod" | "usgovdod" => Ok(Cloud::UsGovDod),
             "china" | "21vianet" | "azurechinacloud" => Ok(Cloud::China),
             other => Err(TenantError::Config {
@@ -99,12 +101,25 @@ mod tests {
     #[test]
     fn clouds_map_to_hosts() {
         let dod = CloudEndpoints::new(Cloud::parse("usgov-dod").unwrap_or_default(), None, None);
-        assert_eq!(dod.token_url("t"), "https://login.microsoftonline.us/t/oauth2/v2.0/token");
+        assert_eq!(
+            dod.token_url("t"),
+            "https://login.microsoftonline.us/t/oauth2/v2.0/token"
+        );
         assert_eq!(dod.graph_url, "https://dod-graph.microsoft.us");
         let cn = CloudEndpoints::new(Cloud::China, None, None);
-        assert_eq!(cn.graph_scope(), "https://microsoftgraph.chinacloudapi.cn/.default");
-        let sim = CloudEndpoints::new(Cloud::Global, Some("http://127.0.0.1:9/"), Some("http://127.0.0.1:9"));
-        assert_eq!(sim.device_code_url("x"), "http://127.0.0.1:9/x/oauth2/v2.0/devicecode");
+        assert_eq!(
+            cn.graph_scope(),
+            "https://microsoftgraph.chinacloudapi.cn/.default"
+        );
+        let sim = CloudEndpoints::new(
+            Cloud::Global,
+            Some("http://127.0.0.1:9/"),
+            Some("http://127.0.0.1:9"),
+        );
+        assert_eq!(
+            sim.device_code_url("x"),
+            "http://127.0.0.1:9/x/oauth2/v2.0/devicecode"
+        );
         assert_eq!(sim.graph_scope(), "https://graph.microsoft.com/.default");
         assert!(Cloud::parse("mars").is_err());
     }

@@ -38,9 +38,17 @@ impl Endpoint {
         let p = self.path.to_ascii_lowercase();
         let write = self.method != "GET";
         if p.contains("/security/alerts_v2") {
-            Some(if write { "SecurityAlert.ReadWrite.All" } else { "SecurityAlert.Read.All" })
+            Some(if write {
+                "SecurityAlert.ReadWrite.All"
+            } else {
+                "SecurityAlert.Read.All"
+            })
         } else if p.contains("/security/incidents") {
-            Some(if write { "SecurityIncident.ReadWrite.All" } else { "SecurityIncident.Read.All" })
+            Some(if write {
+                "SecurityIncident.ReadWrite.All"
+            } else {
+                "SecurityIncident.Read.All"
+            })
         } else if p.contains("/security/runhuntingquery") {
             Some("ThreatHunting.Read.All")
         } else if p.contains("analyzedemails/remediate") {
@@ -71,7 +79,9 @@ impl fmt::Display for Endpoint {
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
     /// 401 that survived one token renewal.
-    #[error("Microsoft Graph refused the access token for {endpoint} even after renewing it ({message}); check the tenant and client id, and that the token is for the right cloud")]
+    #[error(
+        "Microsoft Graph refused the access token for {endpoint} even after renewing it ({message}); check the tenant and client id, and that the token is for the right cloud"
+    )]
     Unauthorized {
         /// The call.
         endpoint: Endpoint,
@@ -95,7 +105,9 @@ pub enum TenantError {
         retry_after: Option<Duration>,
     },
     /// 404.
-    #[error("{endpoint} was not found ({message}); the object may have been deleted, or the API is not available in this tenant or cloud")]
+    #[error(
+        "{endpoint} was not found ({message}); the object may have been deleted, or the API is not available in this tenant or cloud"
+    )]
     NotFound {
         /// The call.
         endpoint: Endpoint,
@@ -125,7 +137,9 @@ pub enum TenantError {
         message: String,
     },
     /// The request never got an HTTP answer (DNS, TLS, proxy, timeout, reset).
-    #[error("could not reach {host} for {endpoint}: {message}; check the network, proxy (HTTPS_PROXY) and cloud setting")]
+    #[error(
+        "could not reach {host} for {endpoint}: {message}; check the network, proxy (HTTPS_PROXY) and cloud setting"
+    )]
     Network {
         /// The call.
         endpoint: Endpoint,
@@ -146,15 +160,19 @@ pub enum TenantError {
     },
     /// Sign-in failed.
     #[error(transparent)]
-    Identity(#[from] IdentityError),
+    Identity(#[from] Box<IdentityError>),
     /// A mutation was attempted in read-only mode; nothing was sent.
-    #[error("whalewatch is in read-only mode, so {action} was not sent; restart without read-only to change the tenant")]
+    #[error(
+        "whalewatch is in read-only mode, so {action} was not sent; restart without read-only to change the tenant"
+    )]
     ReadOnly {
         /// What was refused.
         action: String,
     },
     /// A hunting window of the minimum width still hit the row cap: rows would be lost.
-    #[error("{table} has more than {row_cap} rows between {from} and {to} (the smallest window); narrow the query with a filter")]
+    #[error(
+        "{table} has more than {row_cap} rows between {from} and {to} (the smallest window); narrow the query with a filter"
+    )]
     WindowTooDense {
         /// Table or query label.
         table: String,
@@ -195,7 +213,9 @@ fn forbidden_message(endpoint: &Endpoint, message: &str) -> String {
         Some(p) => format!(
             "the app registration lacks {p} (needed for {endpoint}); grant this Microsoft Graph application permission and give admin consent ({message})"
         ),
-        None => format!("access to {endpoint} was denied ({message}); check the app registration's permissions"),
+        None => format!(
+            "access to {endpoint} was denied ({message}); check the app registration's permissions"
+        ),
     }
 }
 
@@ -217,7 +237,10 @@ impl TenantError {
             return false;
         };
         let m = message.to_ascii_lowercase();
-        m.contains("100,000") || m.contains("100000") || m.contains("row limit") || m.contains("too many rows")
+        m.contains("100,000")
+            || m.contains("100000")
+            || m.contains("row limit")
+            || m.contains("too many rows")
     }
 }
 
@@ -239,7 +262,12 @@ pub struct GraphErrorDetail {
     #[serde(default)]
     pub message: String,
     /// Diagnostics (request id, date); both `innerError` and `innererror` occur.
-    #[serde(default, rename = "innerError", alias = "innererror", alias = "InnerError")]
+    #[serde(
+        default,
+        rename = "innerError",
+        alias = "innererror",
+        alias = "InnerError"
+    )]
     pub inner_error: Option<serde_json::Value>,
 }
 
@@ -251,12 +279,25 @@ impl GraphErrorDetail {
 }
 
 /// Maps a non-2xx Graph response to an error. `retry_after` is the parsed header, if any.
-pub fn from_graph_response(endpoint: Endpoint, status: u16, retry_after: Option<Duration>, body: &[u8]) -> TenantError {
-    let detail = serde_json::from_slice::<GraphErrorBody>(body).map(|b| b.error).unwrap_or_default();
+pub fn from_graph_response(
+    endpoint: Endpoint,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> TenantError {
+    let detail = serde_json::from_slice::<GraphErrorBody>(body)
+        .map(|b| b.error)
+        .unwrap_or_default();
     let message = if detail.message.is_empty() {
         // Not a Graph error body (a proxy page, say): show a short, printable prefix.
-        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_owned();
-        if text.is_empty() { format!("HTTP {status}") } else { text }
+        let text = String::from_utf8_lossy(&body[..body.len().min(200)])
+            .trim()
+            .to_owned();
+        if text.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            text
+        }
     } else {
         detail.message.clone()
     };
@@ -264,10 +305,25 @@ pub fn from_graph_response(endpoint: Endpoint, status: u16, retry_after: Option<
         401 => TenantError::Unauthorized { endpoint, message },
         403 => TenantError::Forbidden { endpoint, message },
         404 => TenantError::NotFound { endpoint, message },
-        429 => TenantError::Throttled { endpoint, retry_after },
-        503 | 504 if retry_after.is_some() => TenantError::Throttled { endpoint, retry_after },
-        400..=499 => TenantError::BadRequest { endpoint, status, code: detail.code, message },
-        _ => TenantError::Service { endpoint, status, message },
+        429 => TenantError::Throttled {
+            endpoint,
+            retry_after,
+        },
+        503 | 504 if retry_after.is_some() => TenantError::Throttled {
+            endpoint,
+            retry_after,
+        },
+        400..=499 => TenantError::BadRequest {
+            endpoint,
+            status,
+            code: detail.code,
+            message,
+        },
+        _ => TenantError::Service {
+            endpoint,
+            status,
+            message,
+        },
     }
 }
 
@@ -347,7 +403,9 @@ impl IdentityError {
     /// Classifies an identity platform error body.
     pub fn from_body(tenant: &str, client_id: &str, status: u16, body: &[u8]) -> Self {
         let b: TokenErrorBody = serde_json::from_slice(body).unwrap_or_default();
-        let has = |code: u64| b.error_codes.contains(&code) || b.error_description.contains(&format!("AADSTS{code}:"));
+        let has = |code: u64| {
+            b.error_codes.contains(&code) || b.error_description.contains(&format!("AADSTS{code}:"))
+        };
         let kind = if has(7000215) || has(7000222) {
             IdentityErrorKind::InvalidSecret
         } else if has(90002) {
@@ -370,7 +428,13 @@ impl IdentityError {
                 _ => IdentityErrorKind::Other,
             }
         };
-        let description = b.error_description.lines().next().unwrap_or("").trim().to_owned();
+        let description = b
+            .error_description
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
         let description = if description.is_empty() && b.error.is_empty() {
             format!("HTTP {status} without an error body")
         } else {
@@ -392,20 +456,57 @@ impl fmt::Display for IdentityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (t, c, d) = (&self.tenant, &self.client_id, &self.description);
         match self.kind {
-            IdentityErrorKind::InvalidSecret => write!(f, "the client secret is wrong or expired; create a new one in the app registration {c} (Certificates & secrets) and update the profile"),
-            IdentityErrorKind::ApplicationNotFound => write!(f, "application {c} was not found in tenant {t}; check the client id, or have an admin consent to it in this tenant"),
-            IdentityErrorKind::InvalidClient => write!(f, "the identity platform rejected client {c}: {d}; check the client id and its secret or certificate"),
-            IdentityErrorKind::UnauthorizedClient => write!(f, "client {c} may not use this sign-in method: {d}; for device code sign-in enable 'Allow public client flows' in the app registration"),
-            IdentityErrorKind::InvalidScope => write!(f, "the requested scope is not valid: {d}; check the cloud setting (the login and Graph hosts must be the same cloud)"),
-            IdentityErrorKind::TenantNotFound => write!(f, "tenant {t} not found; check the tenant id or domain and the cloud setting"),
-            IdentityErrorKind::InvalidGrant => write!(f, "the sign-in is no longer valid: {d}; sign in again"),
-            IdentityErrorKind::ConsentRequired => write!(f, "admin consent is missing for client {c} in tenant {t}; an administrator must grant consent for its Microsoft Graph permissions"),
-            IdentityErrorKind::AuthorizationPending => write!(f, "sign-in is still waiting for the user to enter the code"),
-            IdentityErrorKind::SlowDown => write!(f, "the identity platform asked to poll more slowly"),
-            IdentityErrorKind::ExpiredToken => write!(f, "the device code expired before sign-in finished; start the sign-in again"),
-            IdentityErrorKind::Declined => write!(f, "the sign-in was declined; start it again and approve it"),
-            IdentityErrorKind::BadVerificationCode => write!(f, "the device code was not recognised; start the sign-in again"),
-            IdentityErrorKind::Other => write!(f, "sign-in to tenant {t} failed ({}): {d}", self.error),
+            IdentityErrorKind::InvalidSecret => write!(
+                f,
+                "the client secret is wrong or expired; create a new one in the app registration {c} (Certificates & secrets) and update the profile"
+            ),
+            IdentityErrorKind::ApplicationNotFound => write!(
+                f,
+                "application {c} was not found in tenant {t}; check the client id, or have an admin consent to it in this tenant"
+            ),
+            IdentityErrorKind::InvalidClient => write!(
+                f,
+                "the identity platform rejected client {c}: {d}; check the client id and its secret or certificate"
+            ),
+            IdentityErrorKind::UnauthorizedClient => write!(
+                f,
+                "client {c} may not use this sign-in method: {d}; for device code sign-in enable 'Allow public client flows' in the app registration"
+            ),
+            IdentityErrorKind::InvalidScope => write!(
+                f,
+                "the requested scope is not valid: {d}; check the cloud setting (the login and Graph hosts must be the same cloud)"
+            ),
+            IdentityErrorKind::TenantNotFound => write!(
+                f,
+                "tenant {t} not found; check the tenant id or domain and the cloud setting"
+            ),
+            IdentityErrorKind::InvalidGrant => {
+                write!(f, "the sign-in is no longer valid: {d}; sign in again")
+            }
+            IdentityErrorKind::ConsentRequired => write!(
+                f,
+                "admin consent is missing for client {c} in tenant {t}; an administrator must grant consent for its Microsoft Graph permissions"
+            ),
+            IdentityErrorKind::AuthorizationPending => {
+                write!(f, "sign-in is still waiting for the user to enter the code")
+            }
+            IdentityErrorKind::SlowDown => {
+                write!(f, "the identity platform asked to poll more slowly")
+            }
+            IdentityErrorKind::ExpiredToken => write!(
+                f,
+                "the device code expired before sign-in finished; start the sign-in again"
+            ),
+            IdentityErrorKind::Declined => {
+                write!(f, "the sign-in was declined; start it again and approve it")
+            }
+            IdentityErrorKind::BadVerificationCode => write!(
+                f,
+                "the device code was not recognised; start the sign-in again"
+            ),
+            IdentityErrorKind::Other => {
+                write!(f, "sign-in to tenant {t} failed ({}): {d}", self.error)
+            }
         }?;
         if let Some(trace) = &self.trace_id {
             write!(f, " [trace {trace}]")?;
@@ -416,22 +517,55 @@ impl fmt::Display for IdentityError {
 
 impl std::error::Error for IdentityError {}
 
+impl From<IdentityError> for TenantError {
+    fn from(e: IdentityError) -> Self {
+        TenantError::Identity(Box::new(e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn forbidden_names_the_permission() {
-        let e = from_graph_response(Endpoint::new("POST", "https://graph.microsoft.com/v1.0/security/runHuntingQuery"), 403, None, br#"{"error":{"code":"Forbidden","message":"Missing role"}}"#);
+        let e = from_graph_response(
+            Endpoint::new(
+                "POST",
+                "https://graph.microsoft.com/v1.0/security/runHuntingQuery",
+            ),
+            403,
+            None,
+            br#"{"error":{"code":"Forbidden","message":"Missing role"}}"#,
+        );
         assert!(e.to_string().contains("ThreatHunting.Read.All"), "{e}");
-        let e = from_graph_response(Endpoint::new("PATCH", "/security/alerts_v2/x"), 403, None, b"");
+        let e = from_graph_response(
+            Endpoint::new("PATCH", "/security/alerts_v2/x"),
+            403,
+            None,
+            b"",
+        );
         assert!(e.to_string().contains("SecurityAlert.ReadWrite.All"), "{e}");
-        let e = from_graph_response(Endpoint::new("GET", "/groups/g/transitiveMembers?$top=5"), 403, None, b"");
+        let e = from_graph_response(
+            Endpoint::new("GET", "/groups/g/transitiveMembers?$top=5"),
+            403,
+            None,
+            b"",
+        );
         assert!(e.to_string().contains("GroupMember.Read.All"), "{e}");
         let e = from_graph_response(Endpoint::new("GET", "/users"), 403, None, b"");
         assert!(e.to_string().contains("User.Read.All"), "{e}");
-        let e = from_graph_response(Endpoint::new("POST", "/security/collaboration/analyzedEmails/remediate"), 403, None, b"");
-        assert!(e.to_string().contains("SecurityAnalyzedMessage.ReadWrite.All"), "{e}");
+        let e = from_graph_response(
+            Endpoint::new("POST", "/security/collaboration/analyzedEmails/remediate"),
+            403,
+            None,
+            b"",
+        );
+        assert!(
+            e.to_string()
+                .contains("SecurityAnalyzedMessage.ReadWrite.All"),
+            "{e}"
+        );
         let e = from_graph_response(Endpoint::new("GET", "/security/incidents"), 403, None, b"");
         assert!(e.to_string().contains("SecurityIncident.Read.All"), "{e}");
     }
@@ -440,15 +574,27 @@ mod tests {
     fn status_codes_map_to_actionable_variants() {
         let ep = || Endpoint::new("POST", "/security/runHuntingQuery");
         let e = from_graph_response(ep(), 429, Some(Duration::from_secs(7)), b"{}");
-        assert_eq!(e.to_string(), "throttled by Microsoft Graph for 7 seconds on POST /security/runHuntingQuery; the refresh will resume later");
+        assert_eq!(
+            e.to_string(),
+            "throttled by Microsoft Graph for 7 seconds on POST /security/runHuntingQuery; the refresh will resume later"
+        );
         let kql = br#"{"error":{"code":"BadRequest","message":"Query could not be parsed at 'wher' on line [1,15]","innererror":{"x":1}}}"#;
         let e = from_graph_response(ep(), 400, None, kql);
-        assert!(matches!(&e, TenantError::BadRequest { message, .. } if message.contains("could not be parsed")));
+        assert!(
+            matches!(&e, TenantError::BadRequest { message, .. } if message.contains("could not be parsed"))
+        );
         assert!(!e.is_row_cap());
-        let cap = br#"{"error":{"code":"BadRequest","message":"Result exceeds the 100,000 row limit"}}"#;
+        let cap =
+            br#"{"error":{"code":"BadRequest","message":"Result exceeds the 100,000 row limit"}}"#;
         assert!(from_graph_response(ep(), 400, None, cap).is_row_cap());
-        assert!(matches!(from_graph_response(ep(), 404, None, b""), TenantError::NotFound { .. }));
-        assert!(matches!(from_graph_response(ep(), 500, None, b"oops"), TenantError::Service { status: 500, .. }));
+        assert!(matches!(
+            from_graph_response(ep(), 404, None, b""),
+            TenantError::NotFound { .. }
+        ));
+        assert!(matches!(
+            from_graph_response(ep(), 500, None, b"oops"),
+            TenantError::Service { status: 500, .. }
+        ));
     }
 
     #[test]
@@ -459,8 +605,14 @@ mod tests {
         assert!(e.to_string().contains("client secret is wrong or expired"));
         let body = br#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'nope' not found.","error_codes":[90002]}"#;
         let e = IdentityError::from_body("nope", "app", 400, body);
-        assert_eq!(e.to_string(), "tenant nope not found; check the tenant id or domain and the cloud setting");
+        assert_eq!(
+            e.to_string(),
+            "tenant nope not found; check the tenant id or domain and the cloud setting"
+        );
         let body = br#"{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented"}"#;
-        assert_eq!(IdentityError::from_body("t", "c", 400, body).kind, IdentityErrorKind::ConsentRequired);
+        assert_eq!(
+            IdentityError::from_body("t", "c", 400, body).kind,
+            IdentityErrorKind::ConsentRequired
+        );
     }
 }

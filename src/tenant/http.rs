@@ -7,7 +7,9 @@
 
 use crate::tenant::auth::AccessTokenSource;
 use crate::tenant::error::{Endpoint, TenantError, from_graph_response};
-use crate::tenant::retry::{RetryPolicy, RetryStats, RetryStatsSnapshot, Sleeper, TokioSleeper, parse_retry_after};
+use crate::tenant::retry::{
+    RetryPolicy, RetryStats, RetryStatsSnapshot, Sleeper, TokioSleeper, parse_retry_after,
+};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -58,14 +60,19 @@ pub fn user_agent() -> String {
 }
 
 /// Builds the reqwest client every tenant call uses: rustls, gzip, env proxies (`HTTPS_PROXY`).
-pub fn http_client(connect_timeout: Duration, read_timeout: Duration) -> Result<reqwest::Client, TenantError> {
+pub fn http_client(
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<reqwest::Client, TenantError> {
     reqwest::Client::builder()
         .user_agent(user_agent())
         .connect_timeout(connect_timeout)
         .read_timeout(read_timeout)
         .gzip(true)
         .build()
-        .map_err(|e| TenantError::Config { message: format!("cannot build the HTTP client: {e}") })
+        .map_err(|e| TenantError::Config {
+            message: format!("cannot build the HTTP client: {e}"),
+        })
 }
 
 struct Inner {
@@ -141,9 +148,14 @@ pub fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
 
 impl GraphClient {
     /// A client for `config`, authenticating with `tokens`.
-    pub fn new(config: GraphConfig, tokens: Arc<dyn AccessTokenSource>) -> Result<Self, TenantError> {
+    pub fn new(
+        config: GraphConfig,
+        tokens: Arc<dyn AccessTokenSource>,
+    ) -> Result<Self, TenantError> {
         let origin = url::Url::parse(&config.graph_url)
-            .map_err(|e| TenantError::Config { message: format!("graph URL {:?} is not a URL: {e}", config.graph_url) })?
+            .map_err(|e| TenantError::Config {
+                message: format!("graph URL {:?} is not a URL: {e}", config.graph_url),
+            })?
             .origin()
             .ascii_serialization();
         Ok(GraphClient {
@@ -180,12 +192,17 @@ impl GraphClient {
     /// only when they point at the same Graph host, so a forged nextLink cannot get our token.
     pub fn url(&self, path: &str) -> Result<String, TenantError> {
         if path.starts_with("http://") || path.starts_with("https://") {
-            let same = url::Url::parse(path).map(|u| u.origin().ascii_serialization() == self.inner.origin).unwrap_or(false);
+            let same = url::Url::parse(path)
+                .map(|u| u.origin().ascii_serialization() == self.inner.origin)
+                .unwrap_or(false);
             if !same {
                 return Err(TenantError::InvalidResponse {
                     endpoint: Endpoint::new("GET", path),
                     offset: 0,
-                    message: format!("refusing to follow a link to another host than {}", self.inner.origin),
+                    message: format!(
+                        "refusing to follow a link to another host than {}",
+                        self.inner.origin
+                    ),
                 });
             }
             return Ok(path.to_owned());
@@ -204,28 +221,45 @@ impl GraphClient {
         let url = self.url(req.path)?;
         let endpoint = Endpoint::new(method_name, &url);
         if let (Effect::Write(action), true) = (req.effect, self.inner.read_only) {
-            return Err(TenantError::ReadOnly { action: action.to_owned() });
+            return Err(TenantError::ReadOnly {
+                action: action.to_owned(),
+            });
         }
-        let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-        let http = if req.long_running { &self.inner.hunting_http } else { &self.inner.http };
+        let host = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let http = if req.long_running {
+            &self.inner.hunting_http
+        } else {
+            &self.inner.http
+        };
         let policy = self.inner.policy;
         let mut renewed = false;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let token = self.inner.tokens.access_token().await?;
-            let mut builder = http.request(req.method.clone(), &url).bearer_auth(token.expose());
+            let mut builder = http
+                .request(req.method.clone(), &url)
+                .bearer_auth(token.expose());
             if !req.query.is_empty() {
                 builder = builder.query(req.query);
             }
             if let Some(body) = &req.body {
-                builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             self.inner.stats.record_request();
             // Each arm either returns or yields (retry_after, error to report if we give up).
             let (retry_after, failure, throttled) = match builder.send().await {
                 Err(e) => {
-                    let err = TenantError::Network { endpoint: endpoint.clone(), host: host.clone(), message: network_message(&e) };
+                    let err = TenantError::Network {
+                        endpoint: endpoint.clone(),
+                        host: host.clone(),
+                        message: network_message(&e),
+                    };
                     // A write may have reached the service when the connection broke: only
                     // retry it when it certainly did not (connect failure).
                     if matches!(req.effect, Effect::Write(_)) && !e.is_connect() {
@@ -242,14 +276,22 @@ impl GraphClient {
                         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
                     match resp.bytes().await {
                         Err(e) => {
-                            let err = TenantError::Network { endpoint: endpoint.clone(), host: host.clone(), message: network_message(&e) };
+                            let err = TenantError::Network {
+                                endpoint: endpoint.clone(),
+                                host: host.clone(),
+                                message: network_message(&e),
+                            };
                             if matches!(req.effect, Effect::Write(_)) {
                                 return Err(err);
                             }
                             (None, err, false)
                         }
                         Ok(body) => {
-                            let raw = RawResponse { status, headers, body: body.to_vec() };
+                            let raw = RawResponse {
+                                status,
+                                headers,
+                                body: body.to_vec(),
+                            };
                             if (200..300).contains(&status) {
                                 match parse(&raw) {
                                     Ok(v) => return Ok(v),
@@ -274,13 +316,23 @@ impl GraphClient {
                             } else if matches!(status, 429 | 503 | 504) {
                                 // 504 on a write is ambiguous (it may have been applied): only
                                 // 429 and 503 are certain rejections.
-                                let err = from_graph_response(endpoint.clone(), status, retry_after, &raw.body);
+                                let err = from_graph_response(
+                                    endpoint.clone(),
+                                    status,
+                                    retry_after,
+                                    &raw.body,
+                                );
                                 if matches!(req.effect, Effect::Write(_)) && status == 504 {
                                     return Err(err);
                                 }
                                 (retry_after, err, true)
                             } else {
-                                return Err(from_graph_response(endpoint.clone(), status, retry_after, &raw.body));
+                                return Err(from_graph_response(
+                                    endpoint.clone(),
+                                    status,
+                                    retry_after,
+                                    &raw.body,
+                                ));
                             }
                         }
                     }
@@ -288,7 +340,10 @@ impl GraphClient {
             };
             let Some(wait) = policy.delay(attempt, retry_after, rand::random::<f64>()) else {
                 return Err(match failure {
-                    TenantError::Throttled { endpoint, .. } => TenantError::Throttled { endpoint, retry_after },
+                    TenantError::Throttled { endpoint, .. } => TenantError::Throttled {
+                        endpoint,
+                        retry_after,
+                    },
                     other => other,
                 });
             };
@@ -301,29 +356,76 @@ impl GraphClient {
     }
 
     /// GET a JSON document.
-    pub async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, TenantError> {
-        let req = GraphRequest { method: reqwest::Method::GET, path, query, body: None, effect: Effect::Read, long_running: false };
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, TenantError> {
+        let req = GraphRequest {
+            method: reqwest::Method::GET,
+            path,
+            query,
+            body: None,
+            effect: Effect::Read,
+            long_running: false,
+        };
         self.execute(req, |r| serde_json::from_slice(&r.body)).await
     }
 
     /// GET a collection, page by page, following `@odata.nextLink` to the end.
-    pub fn get_paged<T: DeserializeOwned>(&self, path: &str, query: Vec<(&'static str, String)>) -> Pager<T> {
-        Pager { client: self.clone(), next: Some((path.to_owned(), query)), pages: 0, _rows: PhantomData }
+    pub fn get_paged<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Pager<T> {
+        Pager {
+            client: self.clone(),
+            next: Some((path.to_owned(), query)),
+            pages: 0,
+            _rows: PhantomData,
+        }
     }
 
     /// POST a JSON body that changes the tenant; refused in read-only mode.
-    pub async fn post_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B, action: &'static str) -> Result<T, TenantError> {
-        self.send_json(reqwest::Method::POST, path, body, Effect::Write(action)).await
+    pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        action: &'static str,
+    ) -> Result<T, TenantError> {
+        self.send_json(reqwest::Method::POST, path, body, Effect::Write(action))
+            .await
     }
 
     /// PATCH a JSON body (changes the tenant); refused in read-only mode.
-    pub async fn patch_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B, action: &'static str) -> Result<T, TenantError> {
-        self.send_json(reqwest::Method::PATCH, path, body, Effect::Write(action)).await
+    pub async fn patch_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        action: &'static str,
+    ) -> Result<T, TenantError> {
+        self.send_json(reqwest::Method::PATCH, path, body, Effect::Write(action))
+            .await
     }
 
-    async fn send_json<B: Serialize, T: DeserializeOwned>(&self, method: reqwest::Method, path: &str, body: &B, effect: Effect) -> Result<T, TenantError> {
-        let body = serde_json::to_vec(body).map_err(|e| TenantError::Config { message: format!("cannot encode the request: {e}") })?;
-        let req = GraphRequest { method, path, query: &[], body: Some(body), effect, long_running: false };
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+        effect: Effect,
+    ) -> Result<T, TenantError> {
+        let body = serde_json::to_vec(body).map_err(|e| TenantError::Config {
+            message: format!("cannot encode the request: {e}"),
+        })?;
+        let req = GraphRequest {
+            method,
+            path,
+            query: &[],
+            body: Some(body),
+            effect,
+            long_running: false,
+        };
         self.execute(req, |r| serde_json::from_slice(&r.body)).await
     }
 }
@@ -380,8 +482,19 @@ impl<T: DeserializeOwned> Pager<T> {
     /// the next call, so a caller may resume.
     pub async fn next_page(&mut self) -> Option<Result<Vec<T>, TenantError>> {
         let (path, query) = self.next.as_ref()?;
-        let req = GraphRequest { method: reqwest::Method::GET, path, query, body: None, effect: Effect::Read, long_running: false };
-        match self.client.execute(req, |r| serde_json::from_slice::<ODataPage<T>>(&r.body)).await {
+        let req = GraphRequest {
+            method: reqwest::Method::GET,
+            path,
+            query,
+            body: None,
+            effect: Effect::Read,
+            long_running: false,
+        };
+        match self
+            .client
+            .execute(req, |r| serde_json::from_slice::<ODataPage<T>>(&r.body))
+            .await
+        {
             Ok(page) => {
                 self.pages += 1;
                 // The nextLink carries the whole query (including $skiptoken): send it verbatim.

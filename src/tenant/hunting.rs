@@ -4,7 +4,9 @@ use crate::model::time::format_datetime;
 use crate::model::{HuntingResult, HuntingRow, HuntingRows};
 use crate::tenant::error::TenantError;
 use crate::tenant::http::{Effect, GraphClient, GraphRequest};
-use crate::tenant::window::{CallPacer, TimeWindow, WindowFetch, WindowPlan, WindowStats, fetch_windows};
+use crate::tenant::window::{
+    CallPacer, TimeWindow, WindowFetch, WindowPlan, WindowStats, fetch_windows,
+};
 use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -30,7 +32,9 @@ pub struct HuntingQuery<'a> {
 /// The query for one window of a table pull: `template` with `{from}` and `{to}` replaced by
 /// KQL datetime literals' contents.
 pub fn window_query(template: &str, window: &TimeWindow) -> String {
-    template.replace("{from}", &format_datetime(&window.from)).replace("{to}", &format_datetime(&window.to))
+    template
+        .replace("{from}", &format_datetime(&window.from))
+        .replace("{to}", &format_datetime(&window.to))
 }
 
 /// The default template for pulling a whole table by `Timestamp`.
@@ -39,22 +43,47 @@ pub fn table_window_template(table: &str) -> String {
 }
 
 impl GraphClient {
-    async fn hunting<T>(&self, query: &str, timespan: Option<&str>, parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>) -> Result<T, TenantError> {
-        let body = serde_json::to_vec(&HuntingQuery { query, timespan })
-            .map_err(|e| TenantError::Config { message: format!("cannot encode the query: {e}") })?;
+    async fn hunting<T>(
+        &self,
+        query: &str,
+        timespan: Option<&str>,
+        parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<T, TenantError> {
+        let body = serde_json::to_vec(&HuntingQuery { query, timespan }).map_err(|e| {
+            TenantError::Config {
+                message: format!("cannot encode the query: {e}"),
+            }
+        })?;
         // A read, though sent with POST: allowed in read-only mode and retried when cut.
-        let req = GraphRequest { method: reqwest::Method::POST, path: HUNTING_PATH, query: &[], body: Some(body), effect: Effect::Read, long_running: true };
+        let req = GraphRequest {
+            method: reqwest::Method::POST,
+            path: HUNTING_PATH,
+            query: &[],
+            body: Some(body),
+            effect: Effect::Read,
+            long_running: true,
+        };
         self.execute(req, |r| parse(&r.body)).await
     }
 
     /// Runs any KQL query and returns the generic result.
-    pub async fn run_hunting_query(&self, query: &str, timespan: Option<&str>) -> Result<HuntingResult, TenantError> {
-        self.hunting(query, timespan, |b| serde_json::from_slice(b)).await
+    pub async fn run_hunting_query(
+        &self,
+        query: &str,
+        timespan: Option<&str>,
+    ) -> Result<HuntingResult, TenantError> {
+        self.hunting(query, timespan, |b| serde_json::from_slice(b))
+            .await
     }
 
     /// Runs a query over a known table and parses rows straight into `R` (the fast path).
-    pub async fn run_hunting_rows<R: HuntingRow>(&self, query: &str, timespan: Option<&str>) -> Result<HuntingRows<R>, TenantError> {
-        self.hunting(query, timespan, HuntingRows::<R>::from_slice).await
+    pub async fn run_hunting_rows<R: HuntingRow>(
+        &self,
+        query: &str,
+        timespan: Option<&str>,
+    ) -> Result<HuntingRows<R>, TenantError> {
+        self.hunting(query, timespan, HuntingRows::<R>::from_slice)
+            .await
     }
 
     /// Pulls `plan`'s range window by window with `template` (see [`window_query`]), splitting
@@ -95,10 +124,17 @@ mod tests {
 
     #[test]
     fn request_body_and_window_query() {
-        let body = serde_json::to_string(&HuntingQuery { query: "EmailEvents", timespan: Some("P90D") }).unwrap_or_default();
+        let body = serde_json::to_string(&HuntingQuery {
+            query: "EmailEvents",
+            timespan: Some("P90D"),
+        })
+        .unwrap_or_default();
         assert_eq!(body, r#"{"Query":"EmailEvents","Timespan":"P90D"}"#);
         let from = Utc_ymd(2024, 1, 1);
-        let w = TimeWindow { from, to: from + chrono::Duration::hours(1) };
+        let w = TimeWindow {
+            from,
+            to: from + chrono::Duration::hours(1),
+        };
         assert_eq!(
             window_query(&table_window_template("EmailEvents"), &w),
             "EmailEvents | where Timestamp >= datetime(2024-01-01T00:00:00.0000000Z) and Timestamp < datetime(2024-01-01T01:00:00.0000000Z)"
@@ -107,6 +143,9 @@ mod tests {
 
     #[allow(non_snake_case)]
     fn Utc_ymd(y: i32, m: u32, d: u32) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().unwrap_or_default()
+        chrono::Utc
+            .with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
 }

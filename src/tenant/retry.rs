@@ -55,13 +55,20 @@ impl RetryPolicy {
 
     /// How long to wait after failed attempt number `attempt` (1-based), or `None` when the
     /// attempts are used up. `jitter` is a uniform sample in `[0, 1)`.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Option<Duration> {
+    pub fn delay(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        jitter: f64,
+    ) -> Option<Duration> {
         if attempt >= self.max_attempts {
             return None;
         }
         Some(match retry_after {
             Some(wait) => wait.min(self.max_retry_after),
-            None => self.ceiling(attempt.saturating_sub(1)).mul_f64(jitter.clamp(0.0, 1.0)),
+            None => self
+                .ceiling(attempt.saturating_sub(1))
+                .mul_f64(jitter.clamp(0.0, 1.0)),
         })
     }
 }
@@ -72,7 +79,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -130,7 +139,8 @@ impl RetryStats {
     pub fn record_throttle(&self, wait: Duration) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
-        self.throttle_wait_micros.fetch_add(micros, Ordering::Relaxed);
+        self.throttle_wait_micros
+            .fetch_add(micros, Ordering::Relaxed);
     }
     /// Counts a forced token renewal.
     pub fn record_token_renewal(&self) {
@@ -155,11 +165,23 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let now = Utc.with_ymd_and_hms(2015, 10, 21, 7, 27, 58).single().unwrap_or_default();
+        let now = Utc
+            .with_ymd_and_hms(2015, 10, 21, 7, 27, 58)
+            .single()
+            .unwrap_or_default();
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 0.5 ", now),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
     }
@@ -172,10 +194,20 @@ mod tests {
         assert_eq!(p.ceiling(10), Duration::from_secs(30));
         assert_eq!(p.ceiling(1000), Duration::from_secs(30));
         assert_eq!(p.delay(1, None, 0.5), Some(Duration::from_millis(250)));
-        assert_eq!(p.delay(7, None, 0.999_999).map(|d| d <= Duration::from_secs(30)), Some(true));
+        assert_eq!(
+            p.delay(7, None, 0.999_999)
+                .map(|d| d <= Duration::from_secs(30)),
+            Some(true)
+        );
         assert_eq!(p.delay(8, None, 0.5), None, "8 attempts in total");
-        assert_eq!(p.delay(2, Some(Duration::from_secs(3)), 0.0), Some(Duration::from_secs(3)));
-        assert_eq!(p.delay(2, Some(Duration::from_secs(9999)), 0.0), Some(Duration::from_secs(300)));
+        assert_eq!(
+            p.delay(2, Some(Duration::from_secs(3)), 0.0),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            p.delay(2, Some(Duration::from_secs(9999)), 0.0),
+            Some(Duration::from_secs(300))
+        );
     }
 
     #[test]
@@ -185,6 +217,9 @@ mod tests {
         s.record_throttle(Duration::from_millis(500));
         s.record_retry();
         let snap = s.snapshot();
-        assert_eq!((snap.throttled, snap.retries, snap.throttle_wait), (2, 1, Duration::from_secs(2)));
+        assert_eq!(
+            (snap.throttled, snap.retries, snap.throttle_wait),
+            (2, 1, Duration::from_secs(2))
+        );
     }
 }

@@ -31,7 +31,16 @@ impl TimeWindow {
     pub fn halves(&self) -> (TimeWindow, TimeWindow) {
         let half_ticks = (self.width().num_microseconds().unwrap_or(i64::MAX) * 10) / 2;
         let mid = self.from + chrono::Duration::nanoseconds(half_ticks * 100);
-        (TimeWindow { from: self.from, to: mid }, TimeWindow { from: mid, to: self.to })
+        (
+            TimeWindow {
+                from: self.from,
+                to: mid,
+            },
+            TimeWindow {
+                from: mid,
+                to: self.to,
+            },
+        )
     }
 }
 
@@ -53,7 +62,10 @@ pub struct WindowPlan {
 impl WindowPlan {
     /// The initial windows, in time order.
     pub fn initial_windows(&self) -> Vec<TimeWindow> {
-        let step = self.initial_window.max(self.min_window).max(chrono::Duration::nanoseconds(100));
+        let step = self
+            .initial_window
+            .max(self.min_window)
+            .max(chrono::Duration::nanoseconds(100));
         let mut out = Vec::new();
         let mut from = self.from;
         while from < self.to {
@@ -89,7 +101,12 @@ pub struct WindowStats {
 
 /// Fetches every window of `plan`, splitting truncated ones, and hands complete windows to
 /// `sink` in time order. `label` names the table in errors.
-pub async fn fetch_windows<T, F, Fut, S>(plan: &WindowPlan, label: &str, mut fetch: F, mut sink: S) -> Result<WindowStats, TenantError>
+pub async fn fetch_windows<T, F, Fut, S>(
+    plan: &WindowPlan,
+    label: &str,
+    mut fetch: F,
+    mut sink: S,
+) -> Result<WindowStats, TenantError>
 where
     F: FnMut(TimeWindow) -> Fut,
     Fut: Future<Output = Result<WindowFetch<T>, TenantError>>,
@@ -141,7 +158,11 @@ pub struct CallPacer {
 impl CallPacer {
     /// At most `limit` calls in any rolling minute.
     pub fn per_minute(limit: usize) -> Self {
-        CallPacer { limit: limit.max(1), period: Duration::from_secs(60), recent: VecDeque::new() }
+        CallPacer {
+            limit: limit.max(1),
+            period: Duration::from_secs(60),
+            recent: VecDeque::new(),
+        }
     }
 
     /// How long to wait at `now` before the next call may start.
@@ -154,7 +175,9 @@ impl CallPacer {
             }
         }
         match self.recent.front() {
-            Some(&first) if self.recent.len() >= self.limit => (first + self.period).saturating_duration_since(now),
+            Some(&first) if self.recent.len() >= self.limit => {
+                (first + self.period).saturating_duration_since(now)
+            }
             _ => Duration::ZERO,
         }
     }
@@ -172,11 +195,16 @@ mod tests {
     use std::cell::RefCell;
 
     fn t(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + secs, 0).single().unwrap_or_default()
+        Utc.timestamp_opt(1_700_000_000 + secs, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     /// A fake service: rows at given second offsets; answers Truncated above `cap` rows.
-    fn run(rows_at: &[i64], plan: WindowPlan) -> (Result<WindowStats, TenantError>, Vec<i64>, Vec<TimeWindow>) {
+    fn run(
+        rows_at: &[i64],
+        plan: WindowPlan,
+    ) -> (Result<WindowStats, TenantError>, Vec<i64>, Vec<TimeWindow>) {
         let calls = RefCell::new(Vec::new());
         let mut got = Vec::new();
         let result = futures_lite_block_on(fetch_windows(
@@ -184,9 +212,19 @@ mod tests {
             "EmailEvents",
             |w: TimeWindow| {
                 calls.borrow_mut().push(w);
-                let mut rows: Vec<i64> = rows_at.iter().copied().filter(|s| t(*s) >= w.from && t(*s) < w.to).collect();
+                let mut rows: Vec<i64> = rows_at
+                    .iter()
+                    .copied()
+                    .filter(|s| t(*s) >= w.from && t(*s) < w.to)
+                    .collect();
                 rows.sort();
-                async move { Ok(if rows.len() > plan.row_cap { WindowFetch::Truncated } else { WindowFetch::Rows(rows) }) }
+                async move {
+                    Ok(if rows.len() > plan.row_cap {
+                        WindowFetch::Truncated
+                    } else {
+                        WindowFetch::Rows(rows)
+                    })
+                }
             },
             |_, rows| {
                 got.extend(rows);
@@ -197,11 +235,20 @@ mod tests {
     }
 
     fn futures_lite_block_on<F: Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|e| panic!("{e}"))
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map(|rt| rt.block_on(f))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn plan(cap: usize) -> WindowPlan {
-        WindowPlan { from: t(0), to: t(100), initial_window: chrono::Duration::seconds(50), min_window: chrono::Duration::seconds(1), row_cap: cap }
+        WindowPlan {
+            from: t(0),
+            to: t(100),
+            initial_window: chrono::Duration::seconds(50),
+            min_window: chrono::Duration::seconds(1),
+            row_cap: cap,
+        }
     }
 
     #[test]
@@ -217,21 +264,33 @@ mod tests {
         assert_eq!(stats.calls as usize, calls.len());
         assert_eq!(stats.rows as usize, rows.len());
         // Windows delivered tile the range exactly.
-        assert_eq!(calls[0], TimeWindow { from: t(0), to: t(50) });
+        assert_eq!(
+            calls[0],
+            TimeWindow {
+                from: t(0),
+                to: t(50)
+            }
+        );
     }
 
     #[test]
     fn exactly_cap_rows_counts_as_truncated() {
         // 4 rows in one second with cap 4: the answer is "4 rows" which equals the cap.
         let rows = [5, 5, 5, 5];
-        let p = WindowPlan { row_cap: 4, ..plan(4) };
+        let p = WindowPlan {
+            row_cap: 4,
+            ..plan(4)
+        };
         let calls = RefCell::new(0);
         let result = futures_lite_block_on(fetch_windows(
             &p,
             "EmailEvents",
             |w: TimeWindow| {
                 *calls.borrow_mut() += 1;
-                let n = rows.iter().filter(|s| t(**s) >= w.from && t(**s) < w.to).count();
+                let n = rows
+                    .iter()
+                    .filter(|s| t(**s) >= w.from && t(**s) < w.to)
+                    .count();
                 async move { Ok(WindowFetch::Rows(vec![0u8; n.min(4)])) }
             },
             |_, _| Ok(()),
@@ -249,9 +308,18 @@ mod tests {
 
     #[test]
     fn halves_are_exact() {
-        let w = TimeWindow { from: t(0), to: t(1) };
+        let w = TimeWindow {
+            from: t(0),
+            to: t(1),
+        };
         let (a, b) = w.halves();
-        assert_eq!((a.to, b.from), (t(0) + chrono::Duration::milliseconds(500), t(0) + chrono::Duration::milliseconds(500)));
+        assert_eq!(
+            (a.to, b.from),
+            (
+                t(0) + chrono::Duration::milliseconds(500),
+                t(0) + chrono::Duration::milliseconds(500)
+            )
+        );
     }
 
     #[test]
@@ -262,7 +330,10 @@ mod tests {
             assert_eq!(p.delay(start + Duration::from_secs(i)), Duration::ZERO);
             p.record(start + Duration::from_secs(i));
         }
-        assert_eq!(p.delay(start + Duration::from_secs(10)), Duration::from_secs(50));
+        assert_eq!(
+            p.delay(start + Duration::from_secs(10)),
+            Duration::from_secs(50)
+        );
         assert_eq!(p.delay(start + Duration::from_secs(60)), Duration::ZERO);
     }
 }

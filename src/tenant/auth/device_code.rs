@@ -48,7 +48,10 @@ pub fn delegated_scope(endpoints: &CloudEndpoints) -> String {
 
 /// The device authorization request form (`fixtures/devicecode.request.http`).
 pub fn device_code_form(client_id: &str, scope: &str) -> Vec<(&'static str, String)> {
-    vec![("client_id", client_id.to_owned()), ("scope", scope.to_owned())]
+    vec![
+        ("client_id", client_id.to_owned()),
+        ("scope", scope.to_owned()),
+    ]
 }
 
 /// The polling form (`fixtures/token-device-code-poll.request.http`).
@@ -61,7 +64,11 @@ pub fn poll_form(client_id: &str, device_code: &Secret) -> Vec<(&'static str, St
 }
 
 /// The refresh-token form.
-pub fn refresh_form(client_id: &str, refresh_token: &Secret, scope: &str) -> Vec<(&'static str, String)> {
+pub fn refresh_form(
+    client_id: &str,
+    refresh_token: &Secret,
+    scope: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("grant_type", "refresh_token".to_owned()),
         ("client_id", client_id.to_owned()),
@@ -83,7 +90,10 @@ pub struct DeviceCodeFlow<'a> {
 impl DeviceCodeFlow<'_> {
     /// Asks for a device code; show `message` to the analyst, then call [`Self::poll`].
     pub async fn start(&self) -> Result<DeviceCodeChallenge, TenantError> {
-        let url = self.identity.endpoints.device_code_url(&self.identity.tenant);
+        let url = self
+            .identity
+            .endpoints
+            .device_code_url(&self.identity.tenant);
         let scope = delegated_scope(&self.identity.endpoints);
         let endpoint = Endpoint::new("POST", &url);
         let resp = self
@@ -92,11 +102,25 @@ impl DeviceCodeFlow<'_> {
             .form(&device_code_form(&self.identity.client_id, &scope))
             .send()
             .await
-            .map_err(|e| TenantError::Network { endpoint: endpoint.clone(), host: self.identity.endpoints.login_url.clone(), message: e.without_url().to_string() })?;
+            .map_err(|e| TenantError::Network {
+                endpoint: endpoint.clone(),
+                host: self.identity.endpoints.login_url.clone(),
+                message: e.without_url().to_string(),
+            })?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| TenantError::Network { endpoint: endpoint.clone(), host: self.identity.endpoints.login_url.clone(), message: e.without_url().to_string() })?;
+        let body = resp.bytes().await.map_err(|e| TenantError::Network {
+            endpoint: endpoint.clone(),
+            host: self.identity.endpoints.login_url.clone(),
+            message: e.without_url().to_string(),
+        })?;
         if !(200..300).contains(&status) {
-            return Err(IdentityError::from_body(&self.identity.tenant, &self.identity.client_id, status, &body).into());
+            return Err(IdentityError::from_body(
+                &self.identity.tenant,
+                &self.identity.client_id,
+                status,
+                &body,
+            )
+            .into());
         }
         serde_json::from_slice(&body).map_err(|e| TenantError::InvalidResponse {
             endpoint,
@@ -106,7 +130,10 @@ impl DeviceCodeFlow<'_> {
     }
 
     /// Polls until the analyst finishes (or declines, or the code expires).
-    pub async fn poll(&self, challenge: &DeviceCodeChallenge) -> Result<TokenResponse, TenantError> {
+    pub async fn poll(
+        &self,
+        challenge: &DeviceCodeChallenge,
+    ) -> Result<TokenResponse, TenantError> {
         let url = self.identity.token_url();
         let form = poll_form(&self.identity.client_id, &challenge.device_code);
         let mut interval = Duration::from_secs(challenge.interval.max(1));
@@ -131,6 +158,12 @@ impl DeviceCodeFlow<'_> {
     }
 
     fn expired(&self) -> TenantError {
-        IdentityError::from_body(&self.identity.tenant, &self.identity.client_id, 400, br#"{"error":"expired_token"}"#).into()
+        IdentityError::from_body(
+            &self.identity.tenant,
+            &self.identity.client_id,
+            400,
+            br#"{"error":"expired_token"}"#,
+        )
+        .into()
     }
 }

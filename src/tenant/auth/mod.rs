@@ -88,7 +88,9 @@ pub struct TokenResponse {
 
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_u64().ok_or_else(|| serde::de::Error::custom("negative lifetime")),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| serde::de::Error::custom("negative lifetime")),
         serde_json::Value::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
         _ => Err(serde::de::Error::custom("expires_in is not a number")),
     }
@@ -107,7 +109,10 @@ impl AccessToken {
     /// Builds from a token response received at `now`.
     pub fn from_response(resp: &TokenResponse, now: DateTime<Utc>) -> Self {
         let secs = i64::try_from(resp.expires_in).unwrap_or(i64::MAX / 2_000);
-        AccessToken { token: resp.access_token.clone(), expires_at: now + chrono::Duration::seconds(secs) }
+        AccessToken {
+            token: resp.access_token.clone(),
+            expires_at: now + chrono::Duration::seconds(secs),
+        }
     }
 
     /// True when the token should be renewed: it expires within `margin` of `now`.
@@ -159,13 +164,21 @@ pub async fn request_token(
     form: &[(&'static str, String)],
 ) -> Result<TokenResponse, TenantError> {
     let endpoint = Endpoint::new("POST", url);
-    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     // The error from reqwest carries the URL only (never the form body), which holds no secret.
-    let resp = http.post(url).form(form).send().await.map_err(|e| TenantError::Network {
-        endpoint: endpoint.clone(),
-        host: host.clone(),
-        message: e.without_url().to_string(),
-    })?;
+    let resp = http
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .map_err(|e| TenantError::Network {
+            endpoint: endpoint.clone(),
+            host: host.clone(),
+            message: e.without_url().to_string(),
+        })?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.map_err(|e| TenantError::Network {
         endpoint: endpoint.clone(),
@@ -203,7 +216,9 @@ pub struct TokenProvider {
 
 impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenProvider").field("identity", &self.identity).finish_non_exhaustive()
+        f.debug_struct("TokenProvider")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
     }
 }
 
@@ -216,7 +231,10 @@ impl TokenProvider {
         TokenProvider {
             identity,
             http,
-            state: tokio::sync::Mutex::new(ProviderState { token: None, credential }),
+            state: tokio::sync::Mutex::new(ProviderState {
+                token: None,
+                credential,
+            }),
             renew_margin: Self::DEFAULT_RENEW_MARGIN,
             clock: Arc::new(Utc::now),
             store: None,
@@ -241,8 +259,13 @@ impl TokenProvider {
         if let Some(saved) = store.load(profile)? {
             if saved.tenant == self.identity.tenant && saved.client_id == self.identity.client_id {
                 let state = self.state.get_mut();
-                state.token = Some(AccessToken { token: saved.access_token, expires_at: saved.expires_at });
-                if let (Credential::RefreshToken(_), Some(rt)) = (&state.credential, saved.refresh_token) {
+                state.token = Some(AccessToken {
+                    token: saved.access_token,
+                    expires_at: saved.expires_at,
+                });
+                if let (Credential::RefreshToken(_), Some(rt)) =
+                    (&state.credential, saved.refresh_token)
+                {
                     state.credential = Credential::RefreshToken(rt);
                 }
             }
@@ -263,12 +286,19 @@ impl TokenProvider {
         let form = match &state.credential {
             Credential::ClientSecret(c) => c.form(&self.identity.client_id, &scope),
             Credential::Certificate(c) => {
-                let assertion = c.assertion(&self.identity.client_id, &url, now, &certificate::random_jti())?;
+                let assertion = c.assertion(
+                    &self.identity.client_id,
+                    &url,
+                    now,
+                    &certificate::random_jti(),
+                )?;
                 certificate::form(&self.identity.client_id, &assertion, &scope)
             }
-            Credential::RefreshToken(rt) => {
-                device_code::refresh_form(&self.identity.client_id, rt, &device_code::delegated_scope(&self.identity.endpoints))
-            }
+            Credential::RefreshToken(rt) => device_code::refresh_form(
+                &self.identity.client_id,
+                rt,
+                &device_code::delegated_scope(&self.identity.endpoints),
+            ),
         };
         let resp = request_token(&self.http, &self.identity, &url, &form).await?;
         let token = AccessToken::from_response(&resp, now);
@@ -327,10 +357,14 @@ mod tests {
 
     #[test]
     fn renewal_happens_within_the_margin() {
-        let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().unwrap_or_default();
-        let resp: TokenResponse =
-            serde_json::from_str(r#"{"token_type":"Bearer","expires_in":"3599","access_token":"a"}"#)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let t0 = Utc
+            .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let resp: TokenResponse = serde_json::from_str(
+            r#"{"token_type":"Bearer","expires_in":"3599","access_token":"a"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let tok = AccessToken::from_response(&resp, t0);
         let margin = TokenProvider::DEFAULT_RENEW_MARGIN;
         assert!(!tok.needs_renewal(t0, margin));

@@ -33,7 +33,10 @@ pub struct TokenStore {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TenantError + '_ {
-    move |source| TenantError::TokenStore { path: path.display().to_string(), source }
+    move |source| TenantError::TokenStore {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 impl TokenStore {
@@ -46,10 +49,14 @@ impl TokenStore {
     pub fn path(&self, profile: &str) -> Result<PathBuf, TenantError> {
         let ok = !profile.is_empty()
             && !profile.starts_with('.')
-            && profile.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            && profile
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !ok {
             return Err(TenantError::Config {
-                message: format!("profile name {profile:?} may only use letters, digits, '-', '_' and '.'"),
+                message: format!(
+                    "profile name {profile:?} may only use letters, digits, '-', '_' and '.'"
+                ),
             });
         }
         Ok(self.dir.join(format!("{profile}.json")))
@@ -69,8 +76,11 @@ impl TokenStore {
     pub fn save(&self, profile: &str, token: &StoredToken) -> Result<(), TenantError> {
         let path = self.path(profile)?;
         create_private_dir(&self.dir).map_err(io_err(&self.dir))?;
-        let tmp = self.dir.join(format!(".{profile}.json.{}.tmp", std::process::id()));
-        let body = serde_json::to_vec_pretty(token).map_err(|e| io_err(&path)(std::io::Error::other(e)))?;
+        let tmp = self
+            .dir
+            .join(format!(".{profile}.json.{}.tmp", std::process::id()));
+        let body = serde_json::to_vec_pretty(token)
+            .map_err(|e| io_err(&path)(std::io::Error::other(e)))?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -123,7 +133,11 @@ mod tests {
 
     #[test]
     fn token_file_is_owner_only_and_round_trips() {
-        let dir = std::env::temp_dir().join(format!("ww-store-{}-{}", std::process::id(), super::super::certificate::random_jti()));
+        let dir = std::env::temp_dir().join(format!(
+            "ww-store-{}-{}",
+            std::process::id(),
+            super::super::certificate::random_jti()
+        ));
         let store = TokenStore::new(dir.join("tokens"));
         let token = StoredToken {
             tenant: "t".into(),
@@ -132,13 +146,21 @@ mod tests {
             expires_at: DateTime::<Utc>::UNIX_EPOCH,
             refresh_token: Some(Secret::new("rt")),
         };
-        store.save("default", &token).unwrap_or_else(|e| panic!("{e}"));
-        store.save("default", &token).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .save("default", &token)
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .save("default", &token)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.load("default").ok().flatten(), Some(token));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            let mode = |p: &Path| {
+                std::fs::metadata(p)
+                    .map(|m| m.permissions().mode() & 0o777)
+                    .unwrap_or(0)
+            };
             assert_eq!(mode(&dir.join("tokens/default.json")), 0o600);
             assert_eq!(mode(&dir.join("tokens")), 0o700);
         }
