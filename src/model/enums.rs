@@ -17,7 +17,7 @@ macro_rules! open_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
+            $( $(#[$vmeta])* #[doc = concat!("The documented value `", $text, "`.")] $variant, )*
             /// A value this build does not know; kept verbatim.
             Other(String),
         }

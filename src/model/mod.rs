@@ -4,6 +4,8 @@
 //! directory objects) so that one type serves every layer; parsing is defensive because
 //! Microsoft's own examples disagree on key casing, enum spelling and time formats.
 
+#![warn(missing_docs)]
+
 /// Implements `Deserialize` for a struct derived with `#[serde(remote = "Self")]`: parse to a
 /// `Value` once, read the typed fields from it, then keep the value as `raw`.
 macro_rules! keep_raw {

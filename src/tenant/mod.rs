@@ -3,6 +3,8 @@
 //! Nothing above `sync` talks to the network; everything here returns `model` types and
 //! [`TenantError`]s whose messages tell the analyst what to do.
 
+#![warn(missing_docs)]
+
 pub mod alerts;
 pub mod auth;
 pub mod cloud;

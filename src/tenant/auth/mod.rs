@@ -279,6 +279,39 @@ impl TokenProvider {
         &self.identity
     }
 
+    /// Adopts a token obtained elsewhere (the device-code flow's first token), so it is not
+    /// wasted and its refresh token is kept and persisted.
+    pub async fn accept(&self, resp: &TokenResponse) -> Result<(), TenantError> {
+        let mut state = self.state.lock().await;
+        let token = AccessToken::from_response(resp, (self.clock)());
+        if let Some(rt) = &resp.refresh_token {
+            state.credential = Credential::RefreshToken(rt.clone());
+        }
+        self.persist(&state, &token)?;
+        state.token = Some(token);
+        Ok(())
+    }
+
+    fn persist(&self, state: &ProviderState, token: &AccessToken) -> Result<(), TenantError> {
+        let Some((store, profile)) = &self.store else {
+            return Ok(());
+        };
+        let refresh_token = match &state.credential {
+            Credential::RefreshToken(rt) => Some(rt.clone()),
+            _ => None,
+        };
+        store.save(
+            profile,
+            &StoredToken {
+                tenant: self.identity.tenant.clone(),
+                client_id: self.identity.client_id.clone(),
+                access_token: token.token.clone(),
+                expires_at: token.expires_at,
+                refresh_token,
+            },
+        )
+    }
+
     async fn fetch(&self, state: &mut ProviderState) -> Result<Secret, TenantError> {
         let now = (self.clock)();
         let scope = self.identity.endpoints.graph_scope();
@@ -305,22 +338,7 @@ impl TokenProvider {
         if let (Credential::RefreshToken(_), Some(rt)) = (&state.credential, &resp.refresh_token) {
             state.credential = Credential::RefreshToken(rt.clone());
         }
-        if let Some((store, profile)) = &self.store {
-            let refresh_token = match &state.credential {
-                Credential::RefreshToken(rt) => Some(rt.clone()),
-                _ => None,
-            };
-            store.save(
-                profile,
-                &StoredToken {
-                    tenant: self.identity.tenant.clone(),
-                    client_id: self.identity.client_id.clone(),
-                    access_token: token.token.clone(),
-                    expires_at: token.expires_at,
-                    refresh_token,
-                },
-            )?;
-        }
+        self.persist(state, &token)?;
         let secret = token.token.clone();
         state.token = Some(token);
         Ok(secret)
