@@ -1,0 +1,184 @@
+//! Datetime parsing that accepts every form Microsoft emits.
+//!
+//! Graph and advanced hunting use 7-digit fractions (`2021-04-27T12:19:27.7211305Z`), 3-digit
+//! fractions, no fraction, and sometimes no timezone at all (`2020-08-18T12:51:51`, which is UTC).
+//! A hand-written fast path handles the common ISO 8601 shapes because hunting refreshes parse a
+//! timestamp per row for a million rows; anything unusual falls back to chrono's parsers.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serializer};
+
+/// Parses a timestamp in any of the accepted forms; a missing timezone means UTC.
+///
+/// Returns `None` for text that is not a timestamp (callers decide whether that is an error).
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    fast_iso8601(text.as_bytes()).or_else(|| slow_parse(text))
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut n: u32 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(c - b'0');
+    }
+    Some(n)
+}
+
+/// `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|±HH:MM|±HHMM]`
+fn fast_iso8601(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if b[10] != b'T' && b[10] != b't' && b[10] != b' ' {
+        return None;
+    }
+    let year = digits(&b[0..4])? as i32;
+    let month = digits(&b[5..7])?;
+    let day = digits(&b[8..10])?;
+    let hour = digits(&b[11..13])?;
+    let minute = digits(&b[14..16])?;
+    let second = digits(&b[17..19])?;
+    let mut rest = &b[19..];
+    let mut nanos: u32 = 0;
+    if let Some((&b'.', frac)) = rest.split_first() {
+        let len = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 {
+            return None;
+        }
+        // Digits beyond nanosecond precision are ignored rather than rejected.
+        let used = len.min(9);
+        nanos = digits(&frac[..used])? * 10u32.pow((9 - used) as u32);
+        rest = &frac[len..];
+    }
+    let offset_secs: i64 = match rest {
+        [] | [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+            let h = i64::from(digits(&[*h1, *h2])?);
+            let m = i64::from(digits(&[*m1, *m2])?);
+            let s = (h * 60 + m) * 60;
+            if *sign == b'+' { s } else { -s }
+        }
+        _ => return None,
+    };
+    let naive =
+        NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)?;
+    let utc = naive.checked_sub_signed(chrono::Duration::seconds(offset_secs))?;
+    Some(Utc.from_utc_datetime(&utc))
+}
+
+fn slow_parse(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc2822(text) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%m/%d/%Y %H:%M:%S",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(text.trim_end_matches(['Z', 'z']), fmt) {
+            return Some(Utc.from_utc_datetime(&n));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|n| Utc.from_utc_datetime(&n));
+    }
+    None
+}
+
+/// Formats a timestamp the way Graph `$filter` literals and KQL `datetime()` expect:
+/// RFC 3339, UTC, 7-digit fraction.
+pub fn format_datetime(dt: &DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    // chrono has no 7-digit fraction specifier; Graph and Kusto use 100 ns ticks.
+    let ticks = dt.nanosecond() % 1_000_000_000 / 100;
+    format!("{}.{ticks:07}Z", dt.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// Serde helper for required timestamps: accepts every form, rejects non-timestamps.
+pub mod required {
+    use super::*;
+
+    /// Deserialises a required timestamp in any accepted form.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        parse_datetime(&text)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("not a timestamp: {text:?}")))
+    }
+
+    /// Serialises as RFC 3339 with a 7-digit fraction.
+    pub fn serialize<S: Serializer>(dt: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_datetime(dt))
+    }
+}
+
+/// Serde helper for optional timestamps: `null`, absent, and text that is not a timestamp (the
+/// documentation's `"Datetime"` placeholders) all become `None`, because one odd value must not
+/// make a whole alert unreadable; the raw JSON still carries the original text.
+pub mod optional {
+    use super::*;
+
+    /// Deserialises an optional timestamp leniently.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let text = Option::<std::borrow::Cow<str>>::deserialize(d)?;
+        Ok(text.as_deref().and_then(parse_datetime))
+    }
+
+    /// Serialises as RFC 3339 with a 7-digit fraction, or `null`.
+    pub fn serialize<S: Serializer>(dt: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match dt {
+            Some(dt) => s.serialize_str(&format_datetime(dt)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> String {
+        format_datetime(&parse_datetime(s).unwrap_or_else(|| panic!("unparsed {s}")))
+    }
+
+    #[test]
+    fn accepts_every_fixture_form() {
+        assert_eq!(
+            ts("2021-04-27T12:19:27.7211305Z"),
+            "2021-04-27T12:19:27.7211305Z"
+        );
+        assert_eq!(
+            ts("2021-04-26T07:45:50.116Z"),
+            "2021-04-26T07:45:50.1160000Z"
+        );
+        assert_eq!(ts("2019-03-19T15:21:00Z"), "2019-03-19T15:21:00.0000000Z");
+        assert_eq!(ts("2020-08-18T12:51:51"), "2020-08-18T12:51:51.0000000Z");
+        assert_eq!(ts("2016-01-09 02:02:12Z"), "2016-01-09T02:02:12.0000000Z");
+        assert_eq!(
+            ts("2021-01-01T02:00:00+02:00"),
+            "2021-01-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            ts("2021-01-01T02:00:00.123456789123Z"),
+            "2021-01-01T02:00:00.1234567Z"
+        );
+        assert_eq!(
+            ts("Wed, 21 Oct 2015 07:28:00 GMT"),
+            "2015-10-21T07:28:00.0000000Z"
+        );
+        assert_eq!(ts("2024-02-29"), "2024-02-29T00:00:00.0000000Z");
+    }
+
+    #[test]
+    fn rejects_placeholders() {
+        assert!(parse_datetime("Datetime").is_none());
+        assert!(parse_datetime("YYYY-MM-DD HH:MM:SSZ").is_none());
+        assert!(parse_datetime("2021-13-01T00:00:00Z").is_none());
+    }
+}
