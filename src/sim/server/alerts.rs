@@ -253,7 +253,8 @@ pub(super) fn page(
     items: Vec<Value>,
     context: &str,
 ) -> Response {
-    let end = (opts.skip + opts.top).min(total);
+    // A crafted `$skiptoken` can carry any offset: saturate, do not overflow.
+    let end = opts.skip.saturating_add(opts.top).min(total);
     let items: Vec<Value> = items.into_iter().map(|e| opts.shape(e)).collect();
     let mut body = Map::new();
     body.insert(

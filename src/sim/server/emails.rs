@@ -245,7 +245,10 @@ pub async fn list(
             let total = hi.saturating_sub(lo);
             (
                 total,
-                (lo + opts.skip..hi).take(opts.top).map(render).collect(),
+                (lo.saturating_add(opts.skip)..hi)
+                    .take(opts.top)
+                    .map(render)
+                    .collect(),
             )
         }
         Some(f) => {

@@ -467,6 +467,7 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
         }
         _ => next.run(req).await,
     };
+    let response = documented_error(&st, &path, response).await;
     let record = RequestRecord {
         method: method.to_string(),
         path,
@@ -480,6 +481,57 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
         log.push_back(record);
     }
     response
+}
+
+/// Re-wraps axum's own plain-text rejections (a path segment that is not UTF-8, a
+/// method the route lacks) in the documented error shapes clients parse.
+async fn documented_error(st: &AppState, path: &str, resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        text
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    let is_oauth = matches!(
+        segments.as_slice(),
+        ["", _, "oauth2", "v2.0", "token" | "devicecode"]
+    );
+    let mut out = if is_oauth {
+        let code = if status == StatusCode::METHOD_NOT_ALLOWED {
+            900561
+        } else {
+            90002
+        };
+        st.oauth_error(OAuthError::new(status, "invalid_request", code, message))
+    } else {
+        let code = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+            StatusCode::NOT_FOUND => "ResourceNotFound",
+            s if s.is_server_error() => "InternalServerError",
+            _ => "BadRequest",
+        };
+        st.graph_error(GraphError::new(status, code, message))
+    };
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// Cuts a successful body in half, keeping a consistent `Content-Length`, as a

@@ -173,6 +173,10 @@ impl Parser {
     }
 
     fn unary(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        // `not not not ...` recurses here without passing through `or`.
+        if depth > 64 {
+            return self.err("filter nested too deeply");
+        }
         if self.keyword("not") {
             self.i += 1;
             return Ok(Filter::Not(Box::new(self.unary(depth + 1)?)));
@@ -449,6 +453,7 @@ mod tests {
         assert!(parse_filter("status eq 'open").is_err());
         assert!(parse_filter("(status eq 'new'").is_err());
         assert!(parse_filter(&"(".repeat(500)).is_err());
+        assert!(parse_filter(&format!("{}a eq 1", "not ".repeat(100_000))).is_err());
     }
 
     #[test]
