@@ -613,3 +613,82 @@ async fn remediation_moves_mail_and_records_post_delivery_events() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_remediations_keep_post_delivery_events_in_time_order() {
+    let server = start(config(27)).await;
+    let api = std::sync::Arc::new(Api::of(&server));
+    let token = api.token().await;
+    let targets: Vec<Value> = server.state.read_world(|w| {
+        (0..w.rows.len())
+            .filter(|&i| w.rows[i].latest == Location::Inbox)
+            .take(64)
+            .map(|i| {
+                json!({
+                    "networkMessageId": w.message_of(&w.rows[i]).id.to_string(),
+                    "recipientEmailAddress": &**w.s(w.parties[w.rows[i].recipient as usize].address),
+                })
+            })
+            .collect()
+    });
+    let mut tasks = Vec::new();
+    for t in targets.clone() {
+        let (api, token) = (api.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            api.post(
+                &token,
+                "/v1.0/security/collaboration/analyzedEmails/remediate",
+                &json!({"action": "moveToJunk", "analyzedEmails": [t]}),
+            )
+            .await
+            .status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::ACCEPTED);
+    }
+    // The table is declared sorted by Timestamp; the engine relies on it.
+    let sorted = server.state.read_world(|w| {
+        w.post_delivery
+            .windows(2)
+            .all(|p| p[0].time <= p[1].time)
+    });
+    assert!(sorted, "EmailPostDeliveryEvents out of time order");
+    let r = api
+        .hunt(
+            &token,
+            &format!(
+                "EmailPostDeliveryEvents | where Timestamp >= datetime({}) and ActionType == \"Manual remediation\" | count",
+                format_datetime(server.state.read_world(|w| w.now()))
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["results"][0]["Count"], targets.len());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn select_keeps_expanded_navigation_properties() {
+    let server = start(config(28)).await;
+    let api = Api::of(&server);
+    let token = api.token().await;
+    let r = api
+        .get_query(
+            &token,
+            "/v1.0/security/incidents",
+            &[("$select", "displayName"), ("$expand", "alerts"), ("$top", "2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for inc in r.json["value"].as_array().unwrap() {
+        assert!(inc["displayName"].is_string(), "{inc}");
+        assert!(inc.get("severity").is_none(), "{inc}");
+        assert!(
+            !inc["alerts"].as_array().expect("expanded alerts").is_empty(),
+            "{inc}"
+        );
+    }
+    server.shutdown().await;
+}

@@ -393,8 +393,9 @@ pub async fn patch(
         Ok(c) => c,
         Err(e) => return st.graph_error(e),
     };
-    let now = st.clock.now();
     let mut w = st.write();
+    // Under the lock, so concurrent writes are stamped in the order they apply.
+    let now = st.clock.now();
     let Some(idx) = w.alerts.iter().position(|a| a.id == id) else {
         return st.graph_error(GraphError::not_found(&format!("alert '{id}'")));
     };
@@ -453,8 +454,9 @@ pub async fn comment(
             )));
         }
     };
-    let now = st.clock.now();
     let mut w = st.write();
+    // Under the lock, so concurrent writes are stamped in the order they apply.
+    let now = st.clock.now();
     let Some(idx) = w.alerts.iter().position(|a| a.id == id) else {
         return st.graph_error(GraphError::not_found(&format!("alert '{id}'")));
     };

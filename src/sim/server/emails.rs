@@ -357,8 +357,9 @@ pub async fn remediate(
             }
         }
     }
-    let now = st.clock.now();
     let mut w = st.write();
+    // Read the clock under the lock: `EmailPostDeliveryEvents` is kept in time order.
+    let now = st.clock.now();
     let rows = find_rows(&w, &wanted);
     let (action_id, type_id, trigger_id, ok_id, fail_id) = {
         let s = &mut w.strings;

@@ -406,11 +406,15 @@ impl ListOptions {
         })
     }
 
-    /// Keeps only the `$select`ed properties (plus `id` and `@odata.type`).
+    /// Keeps only the `$select`ed properties (plus `id`, `@odata.type` and the
+    /// `$expand`ed navigation properties).
     pub fn shape(&self, mut entity: Value) -> Value {
         if let (Some(select), Value::Object(map)) = (&self.select, &mut entity) {
             map.retain(|k, _| {
-                k == "id" || k.starts_with('@') || select.iter().any(|s| s.eq_ignore_ascii_case(k))
+                k == "id"
+                    || k.starts_with('@')
+                    || select.iter().any(|s| s.eq_ignore_ascii_case(k))
+                    || self.expand.iter().any(|e| e.eq_ignore_ascii_case(k))
             });
         }
         entity
