@@ -183,7 +183,10 @@ async fn serve_prints_its_banner_and_answers_with_its_credentials() {
     let token = api.token().await;
     let r: Reply = api.hunt(&token, "EmailEvents | count", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.json["results"][0]["Count"], stats["tables"]["EmailEvents"]);
+    assert_eq!(
+        r.json["results"][0]["Count"],
+        stats["tables"]["EmailEvents"]
+    );
     let users = api.page_all(&token, "/v1.0/users", &[("$top", "25")]).await;
     assert_eq!(users.len() as u64, stats["users"].as_u64().unwrap());
 }

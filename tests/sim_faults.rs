@@ -29,6 +29,34 @@ async fn sibling_token(seed: u64) -> (SimServer, String) {
     (clean, token)
 }
 
+async fn token_request(api: &Api) -> Reply {
+    api.token_form(
+        &api.tenant,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &api.client_id),
+            ("client_secret", &api.client_secret),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await
+}
+
+/// The request log's fault per request, in order.
+async fn logged_faults(base: &str) -> Vec<(String, Value)> {
+    let log: Vec<Value> = common::http()
+        .get(format!("{base}/_sim/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log.into_iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["fault"].clone()))
+        .collect()
+}
+
 fn retry_after(r: &Reply) -> f64 {
     r.headers["retry-after"]
         .to_str()
@@ -42,7 +70,11 @@ async fn throttling_and_unavailable_carry_retry_after() {
     let (clean, token) = sibling_token(41).await;
     for (plan, status, code) in [
         ("429:1.0", StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
-        ("503:1.0", StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+        (
+            "503:1.0",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+        ),
     ] {
         let server = start(faulty(41, plan)).await;
         let api = Api::of(&server);
@@ -52,19 +84,13 @@ async fn throttling_and_unavailable_carry_retry_after() {
             assert_eq!(r.graph_error().0, code);
             assert_eq!(retry_after(&r), 0.01);
         }
-        // Even the token endpoint is throttled.
-        let r = api
-            .token_form(
-                &api.tenant,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &api.client_id),
-                    ("client_secret", &api.client_secret),
-                    ("scope", "https://graph.microsoft.com/.default"),
-                ],
-            )
-            .await;
+        // The token endpoint faults too, in the identity platform's shape.
+        let r = token_request(&api).await;
         assert_eq!(r.status, status);
+        let (error, description) = r.oauth_error();
+        assert_eq!(error, "temporarily_unavailable", "{}", r.text);
+        assert!(description.starts_with("AADSTS"), "{description}");
+        assert_eq!(retry_after(&r), 0.01);
         server.shutdown().await;
     }
     clean.shutdown().await;
@@ -81,6 +107,9 @@ async fn server_errors_are_in_graphs_shape() {
     let r = api.hunt(&token, "EmailEvents | count", None).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text);
     r.graph_error();
+    let r = token_request(&api).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text);
+    assert_eq!(r.oauth_error().0, "server_error");
     server.shutdown().await;
     clean.shutdown().await;
 }
@@ -103,7 +132,10 @@ async fn truncate_cuts_a_200_body_mid_json() {
     }
     let r = api.get(&token, ALERTS).await;
     let base_good = good.text.replace(&clean.base_url, &server.base_url);
-    assert!(base_good.starts_with(&r.text), "not a prefix of the real body");
+    assert!(
+        base_good.starts_with(&r.text),
+        "not a prefix of the real body"
+    );
     // Errors are not cut.
     let r = api.get("bogus", ALERTS).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -123,6 +155,10 @@ async fn expire_token_rejects_a_valid_token() {
         Api::of(&clean).get(&own, ALERTS).await.status,
         StatusCode::OK
     );
+    // The log does not claim a fault the token endpoint never saw.
+    let log = logged_faults(&server.base_url).await;
+    assert!(log[0].0.ends_with("/oauth2/v2.0/token"), "{log:?}");
+    assert!(log[0].1.is_null(), "{log:?}");
     // ...but Graph calls say they expired.
     for t in [&own, &token] {
         let r = api.get(t, ALERTS).await;
@@ -321,21 +357,9 @@ async fn a_retrying_client_sees_exactly_the_fault_free_data() {
     );
     assert_eq!(got, want);
 
-    // Every injected fault shows in the request log, and each one cost a retry
-    // (except an expired-token fault on the token endpoint, which does nothing).
-    let log: Vec<Value> = common::http()
-        .get(format!("{}/_sim/requests", server.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let faulted = log
-        .iter()
-        .filter(|r| !r["fault"].is_null())
-        .filter(|r| r["fault"] != "ExpireToken" || r["path"].as_str().unwrap().starts_with("/v1.0/"))
-        .count();
+    // Every injected fault shows in the request log, and each one cost a retry.
+    let log = logged_faults(&server.base_url).await;
+    let faulted = log.iter().filter(|(_, f)| !f.is_null()).count();
     assert_eq!(faulted, client.retries, "{log:?}");
     server.shutdown().await;
     clean.shutdown().await;

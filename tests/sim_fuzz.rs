@@ -116,7 +116,9 @@ fn check(
             return Err(format!("{what}: unexpected {status}"));
         }
         let Some(json) = json else {
-            return Err(format!("{what}: {status} with a body that is not JSON: {text:?}"));
+            return Err(format!(
+                "{what}: {status} with a body that is not JSON: {text:?}"
+            ));
         };
         let ok = if is_token_endpoint(&sent_path) {
             json["error"].is_string() && json["error_description"].is_string()
@@ -165,7 +167,11 @@ fn deeply_negated_filters_are_rejected_not_overflowed() {
 fn skiptokens_past_the_end_give_an_empty_last_page() {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-    for offset in ["100000", &usize::MAX.to_string(), &(usize::MAX - 5).to_string()] {
+    for offset in [
+        "100000",
+        &usize::MAX.to_string(),
+        &(usize::MAX - 5).to_string(),
+    ] {
         for path in [
             "/v1.0/security/alerts_v2",
             "/v1.0/security/incidents",
@@ -314,7 +320,9 @@ fn shaped_body() -> impl Strategy<Value = Value> {
         Just(json!("truePositive")),
         Just(json!("softDelete")),
         Just(json!("P1D")),
-        Just(json!([{"networkMessageId": "73ca4154-58d8-43d0-a890-08dc18c52e6d", "recipientEmailAddress": "a@contoso.com"}])),
+        Just(
+            json!([{"networkMessageId": "73ca4154-58d8-43d0-a890-08dc18c52e6d", "recipientEmailAddress": "a@contoso.com"}])
+        ),
     ];
     prop::collection::vec((key, value), 0..5).prop_map(|kv| Value::Object(kv.into_iter().collect()))
 }

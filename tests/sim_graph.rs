@@ -153,7 +153,10 @@ async fn alert_get_patch_and_comments() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     r.graph_error();
     let unchanged = api.get(&token, &path).await;
-    assert_eq!(unchanged.json, before.json, "a rejected PATCH changed the alert");
+    assert_eq!(
+        unchanged.json, before.json,
+        "a rejected PATCH changed the alert"
+    );
 
     // The documented update.
     let update = fixture("graph-alerts_v2-update.request.json");
@@ -205,9 +208,7 @@ async fn alert_get_patch_and_comments() {
     assert_eq!(inc.json["status"] == "resolved", all_resolved);
 
     // assignedTo can be cleared.
-    let r = api
-        .patch(&token, &path, &json!({"assignedTo": null}))
-        .await;
+    let r = api.patch(&token, &path, &json!({"assignedTo": null})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(api.get(&token, &path).await.json["assignedTo"].is_null());
 
@@ -277,7 +278,9 @@ async fn incidents_expand_alerts_each_exactly_once() {
         has_keys_of(inc, &doc["value"][0], "incident");
         for a in inc["alerts"].as_array().expect("expanded alerts") {
             assert_eq!(a["incidentId"], inc["id"]);
-            *seen.entry(a["id"].as_str().unwrap().to_string()).or_default() += 1;
+            *seen
+                .entry(a["id"].as_str().unwrap().to_string())
+                .or_default() += 1;
         }
     }
     assert_eq!(seen.len(), stats.alerts);
@@ -374,7 +377,10 @@ async fn directory_users_groups_and_members() {
     );
 
     let r = api
-        .get(&token, "/v1.0/groups/00000000-0000-0000-0000-000000000000/members")
+        .get(
+            &token,
+            "/v1.0/groups/00000000-0000-0000-0000-000000000000/members",
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     r.graph_error();
@@ -594,7 +600,8 @@ async fn remediation_moves_mail_and_records_post_delivery_events() {
     );
 
     // Invalid requests.
-    let one = json!([{"networkMessageId": nmid(pair[0]), "recipientEmailAddress": &**addr(pair[0])}]);
+    let one =
+        json!([{"networkMessageId": nmid(pair[0]), "recipientEmailAddress": &**addr(pair[0])}]);
     for bad in [
         json!({"action": "incinerate", "analyzedEmails": one}),
         json!({"action": "softDelete", "analyzedEmails": []}),
@@ -648,11 +655,9 @@ async fn concurrent_remediations_keep_post_delivery_events_in_time_order() {
         assert_eq!(t.await.unwrap(), StatusCode::ACCEPTED);
     }
     // The table is declared sorted by Timestamp; the engine relies on it.
-    let sorted = server.state.read_world(|w| {
-        w.post_delivery
-            .windows(2)
-            .all(|p| p[0].time <= p[1].time)
-    });
+    let sorted = server
+        .state
+        .read_world(|w| w.post_delivery.windows(2).all(|p| p[0].time <= p[1].time));
     assert!(sorted, "EmailPostDeliveryEvents out of time order");
     let r = api
         .hunt(
@@ -678,7 +683,11 @@ async fn select_keeps_expanded_navigation_properties() {
         .get_query(
             &token,
             "/v1.0/security/incidents",
-            &[("$select", "displayName"), ("$expand", "alerts"), ("$top", "2")],
+            &[
+                ("$select", "displayName"),
+                ("$expand", "alerts"),
+                ("$top", "2"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -686,7 +695,10 @@ async fn select_keeps_expanded_navigation_properties() {
         assert!(inc["displayName"].is_string(), "{inc}");
         assert!(inc.get("severity").is_none(), "{inc}");
         assert!(
-            !inc["alerts"].as_array().expect("expanded alerts").is_empty(),
+            !inc["alerts"]
+                .as_array()
+                .expect("expanded alerts")
+                .is_empty(),
             "{inc}"
         );
     }

@@ -89,7 +89,12 @@ async fn counts_match_the_ground_truth() {
         .filter(|(k, _)| k.split(", ").any(|t| t == "Phish"))
         .map(|(_, n)| n)
         .sum();
-    assert!(stats.rows_by_threat_type.get("Phish").is_some_and(|n| *n > 0));
+    assert!(
+        stats
+            .rows_by_threat_type
+            .get("Phish")
+            .is_some_and(|n| *n > 0)
+    );
     assert_eq!(by_location.values().sum::<usize>(), phish_rows);
     let schema: Vec<&str> = r.json["schema"]
         .as_array()
@@ -272,7 +277,10 @@ async fn timespan_limits_rows() {
             Some("P1D"),
         )
         .await;
-    let min = results(&r)[0]["min_Timestamp"].as_str().unwrap().to_string();
+    let min = results(&r)[0]["min_Timestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(min >= format_datetime(world.now() - DAY), "{min}");
 
     // Anchored forms are exact.
@@ -342,7 +350,10 @@ async fn same_seed_same_bytes_different_seed_different_world() {
         assert_eq!(x, y);
     }
     assert_ne!(a.tenant_id, c.tenant_id);
-    assert_ne!(sa[2], sc[2], "a different seed gave the same hunting result");
+    assert_ne!(
+        sa[2], sc[2],
+        "a different seed gave the same hunting result"
+    );
     for s in [a, b, c] {
         s.shutdown().await;
     }

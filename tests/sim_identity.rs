@@ -218,7 +218,12 @@ async fn certificate_assertions_are_checked_claim_by_claim() {
     let desc = assert_aadsts(&r, StatusCode::UNAUTHORIZED, "invalid_client", 700027);
     assert!(desc.contains("x5t"), "{desc}");
 
-    let r = with_assertion(&api, "urn:ietf:params:oauth:client-assertion-type:saml2", &good).await;
+    let r = with_assertion(
+        &api,
+        "urn:ietf:params:oauth:client-assertion-type:saml2",
+        &good,
+    )
+    .await;
     let desc = assert_aadsts(&r, StatusCode::UNAUTHORIZED, "invalid_client", 700025);
     assert!(desc.contains("client_assertion_type"), "{desc}");
 
@@ -238,10 +243,16 @@ async fn certificate_assertions_are_checked_claim_by_claim() {
 async fn start_device_code(api: &Api) -> Value {
     let r = Reply::of(
         api.http
-            .post(format!("{}/{}/oauth2/v2.0/devicecode", api.base, api.tenant))
+            .post(format!(
+                "{}/{}/oauth2/v2.0/devicecode",
+                api.base, api.tenant
+            ))
             .form(&[
                 ("client_id", api.client_id.as_str()),
-                ("scope", "https://graph.microsoft.com/.default offline_access"),
+                (
+                    "scope",
+                    "https://graph.microsoft.com/.default offline_access",
+                ),
             ])
             .send()
             .await

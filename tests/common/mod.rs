@@ -258,7 +258,9 @@ pub fn fixture(name: &str) -> Value {
 
 /// Asserts every key of `reference` is present in `ours`.
 pub fn has_keys_of(ours: &Value, reference: &Value, what: &str) {
-    let ours = ours.as_object().unwrap_or_else(|| panic!("{what}: not an object"));
+    let ours = ours
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: not an object"));
     let missing: BTreeSet<&String> = reference
         .as_object()
         .unwrap_or_else(|| panic!("{what}: fixture is not an object"))
