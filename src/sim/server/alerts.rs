@@ -271,6 +271,8 @@ pub(super) fn page(
     json_response(Value::Object(body).to_string())
 }
 
+// The error is the finished response, handed straight back to axum.
+#[allow(clippy::result_large_err)]
 fn options(st: &AppState, q: &HashMap<String, String>) -> Result<ListOptions, Response> {
     ListOptions::from_query(q, 100, 2000).map_err(|m| st.graph_error(GraphError::bad_request(m)))
 }

@@ -217,6 +217,7 @@ pub async fn list(
         Ok(o) => o,
         Err(m) => return st.graph_error(GraphError::bad_request(m)),
     };
+    #[allow(clippy::result_large_err)] // the error is the finished response
     let bound = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
