@@ -83,6 +83,8 @@ async fn throttling_and_unavailable_carry_retry_after() {
             assert_eq!(r.status, status, "{plan} {path}: {}", r.text);
             assert_eq!(r.graph_error().0, code);
             assert_eq!(retry_after(&r), 0.01);
+            let doc = common::fixture("graph-error-429.json");
+            common::has_keys_of(&r.json["error"], &doc["error"], "throttling error");
         }
         // The token endpoint faults too, in the identity platform's shape.
         let r = token_request(&api).await;

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use common::{Api, Reply, config, start};
+use common::{Api, Reply, config, fixture, has_keys_of, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -94,6 +94,11 @@ async fn client_secret_token_works_on_graph_and_bad_requests_get_aadsts_errors()
         )
         .await;
     assert_eq!(ok.json["token_type"], "Bearer");
+    has_keys_of(
+        &ok.json,
+        &fixture("token-client-credentials.response.json"),
+        "token response",
+    );
     assert!(ok.json["expires_in"].as_u64().unwrap() > 0);
 
     // Wrong secret.
@@ -109,6 +114,11 @@ async fn client_secret_token_works_on_graph_and_bad_requests_get_aadsts_errors()
         )
         .await;
     assert_aadsts(&r, StatusCode::UNAUTHORIZED, "invalid_client", 7000215);
+    has_keys_of(
+        &r.json,
+        &fixture("token-error.response.json"),
+        "token error",
+    );
 
     // Unknown tenant.
     let r = api
@@ -318,6 +328,11 @@ async fn device_code_flow_end_to_end_with_refresh() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let access = r.json["access_token"].as_str().unwrap();
     let refresh = r.json["refresh_token"].as_str().expect("refresh_token");
+    has_keys_of(
+        &r.json,
+        &fixture("token-device-code.response.json"),
+        "device-code token response",
+    );
     assert_eq!(
         api.get(access, "/v1.0/users?$top=1").await.status,
         StatusCode::OK
@@ -464,6 +479,13 @@ async fn graph_rejects_missing_expired_and_forged_tokens() {
     let (code, message) = r.graph_error();
     assert_eq!(code, "InvalidAuthenticationToken");
     assert!(message.contains("expired"), "{message}");
+    let doc = fixture("graph-error-generic.json");
+    has_keys_of(&r.json["error"], &doc["error"], "Graph error");
+    has_keys_of(
+        &r.json["error"]["innerError"],
+        &serde_json::json!({"request-id": "", "date": ""}),
+        "Graph innerError",
+    );
 
     let r = Reply::of(
         api.http
