@@ -570,3 +570,30 @@ proptest! {
         check(method, &path, &[], body, true).map_err(TestCaseError::fail)?;
     }
 }
+
+#[test]
+fn oversized_bodies_are_refused_in_the_documented_shapes() {
+    let big = vec![b'a'; 3 << 20];
+    let s = shared();
+    let body = json!({ "Query": String::from_utf8(big.clone()).unwrap() });
+    for (path, content_type, bytes) in [
+        (
+            "/v1.0/security/runHuntingQuery".to_string(),
+            "application/json",
+            body.to_string().into_bytes(),
+        ),
+        (
+            format!("/{}/oauth2/v2.0/token", s.api.tenant),
+            "application/x-www-form-urlencoded",
+            big,
+        ),
+    ] {
+        assert_ok(check(
+            Method::POST,
+            &path,
+            &[],
+            Some((content_type, bytes)),
+            true,
+        ));
+    }
+}
