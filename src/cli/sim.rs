@@ -124,6 +124,7 @@ impl ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum SimCommand {
     /// Serve the synthetic tenant over HTTP (Graph and identity-platform endpoints).
     ///

@@ -253,7 +253,8 @@ pub(super) fn page(
     items: Vec<Value>,
     context: &str,
 ) -> Response {
-    let end = (opts.skip + opts.top).min(total);
+    // A crafted `$skiptoken` can carry any offset: saturate, do not overflow.
+    let end = opts.skip.saturating_add(opts.top).min(total);
     let items: Vec<Value> = items.into_iter().map(|e| opts.shape(e)).collect();
     let mut body = Map::new();
     body.insert(
@@ -270,6 +271,8 @@ pub(super) fn page(
     json_response(Value::Object(body).to_string())
 }
 
+// The error is the finished response, handed straight back to axum.
+#[allow(clippy::result_large_err)]
 fn options(st: &AppState, q: &HashMap<String, String>) -> Result<ListOptions, Response> {
     ListOptions::from_query(q, 100, 2000).map_err(|m| st.graph_error(GraphError::bad_request(m)))
 }
@@ -392,8 +395,9 @@ pub async fn patch(
         Ok(c) => c,
         Err(e) => return st.graph_error(e),
     };
-    let now = st.clock.now();
     let mut w = st.write();
+    // Under the lock, so concurrent writes are stamped in the order they apply.
+    let now = st.clock.now();
     let Some(idx) = w.alerts.iter().position(|a| a.id == id) else {
         return st.graph_error(GraphError::not_found(&format!("alert '{id}'")));
     };
@@ -452,8 +456,9 @@ pub async fn comment(
             )));
         }
     };
-    let now = st.clock.now();
     let mut w = st.write();
+    // Under the lock, so concurrent writes are stamped in the order they apply.
+    let now = st.clock.now();
     let Some(idx) = w.alerts.iter().position(|a| a.id == id) else {
         return st.graph_error(GraphError::not_found(&format!("alert '{id}'")));
     };

@@ -49,6 +49,8 @@ fn group_json(w: &World, g: usize) -> Value {
     })
 }
 
+// The error is the finished response, handed straight back to axum.
+#[allow(clippy::result_large_err)]
 fn options(st: &AppState, q: &HashMap<String, String>) -> Result<ListOptions, Response> {
     ListOptions::from_query(q, 100, 999).map_err(|m| st.graph_error(GraphError::bad_request(m)))
 }

@@ -217,6 +217,7 @@ pub async fn list(
         Ok(o) => o,
         Err(m) => return st.graph_error(GraphError::bad_request(m)),
     };
+    #[allow(clippy::result_large_err)] // the error is the finished response
     let bound = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
@@ -245,7 +246,10 @@ pub async fn list(
             let total = hi.saturating_sub(lo);
             (
                 total,
-                (lo + opts.skip..hi).take(opts.top).map(render).collect(),
+                (lo.saturating_add(opts.skip)..hi)
+                    .take(opts.top)
+                    .map(render)
+                    .collect(),
             )
         }
         Some(f) => {
@@ -354,8 +358,9 @@ pub async fn remediate(
             }
         }
     }
-    let now = st.clock.now();
     let mut w = st.write();
+    // Read the clock under the lock: `EmailPostDeliveryEvents` is kept in time order.
+    let now = st.clock.now();
     let rows = find_rows(&w, &wanted);
     let (action_id, type_id, trigger_id, ok_id, fail_id) = {
         let s = &mut w.strings;

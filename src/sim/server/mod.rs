@@ -428,13 +428,49 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let is_sim = path.starts_with("/_sim") || path == "/devicelogin";
-    let fault = if is_sim { None } else { st.faults.next() };
     let is_graph = path.starts_with("/v1.0/") || path.starts_with("/beta/");
+    let is_oauth = is_oauth_path(&path);
     // Only reads are cut mid-body: a truncated write would make a retry apply twice.
     let is_read =
         method == Method::GET || path.ends_with("runHuntingQuery") || path.ends_with("/token");
+    // A fault that cannot apply to this request is not injected (nor logged).
+    let fault = match if is_sim { None } else { st.faults.next() } {
+        Some(Fault::ExpireToken) if !is_graph => None,
+        Some(Fault::Truncate) if !is_read => None,
+        f => f,
+    };
     let retry_after = format!("{}", st.config.fault_retry_after);
     let response = match fault {
+        // The identity platform answers in its own error shape.
+        Some(f @ (Fault::Throttle | Fault::ServerError | Fault::Unavailable)) if is_oauth => {
+            let (status, error, code, message) = match f {
+                Fault::Throttle => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "temporarily_unavailable",
+                    90055,
+                    "There are too many incoming requests. Retry after the interval in Retry-After.",
+                ),
+                Fault::ServerError => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    50000,
+                    "There was an error issuing a token or an issue with our sign-in service.",
+                ),
+                _ => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    90033,
+                    "A transient error has occurred. Please try again.",
+                ),
+            };
+            let mut resp = st.oauth_error(OAuthError::new(status, error, code, message));
+            if status != StatusCode::INTERNAL_SERVER_ERROR
+                && let Ok(v) = header::HeaderValue::from_str(&retry_after)
+            {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
         Some(Fault::Throttle) => st.graph_error(GraphError::throttled(
             "Please retry again later.",
             retry_after,
@@ -452,7 +488,7 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
                 "The service is temporarily unavailable.",
             )
         }),
-        Some(Fault::ExpireToken) if is_graph => st.graph_error(GraphError::new(
+        Some(Fault::ExpireToken) => st.graph_error(GraphError::new(
             StatusCode::UNAUTHORIZED,
             "InvalidAuthenticationToken",
             "Lifetime validation failed, the token is expired.",
@@ -461,12 +497,13 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
             tokio::time::sleep(st.config.slow).await;
             next.run(req).await
         }
-        Some(Fault::Truncate) if is_read => {
+        Some(Fault::Truncate) => {
             let resp = next.run(req).await;
             truncate(resp).await
         }
         _ => next.run(req).await,
     };
+    let response = documented_error(&st, &path, response).await;
     let record = RequestRecord {
         method: method.to_string(),
         path,
@@ -480,6 +517,61 @@ async fn faults_and_log(State(st): State<Arc<AppState>>, req: Request, next: Nex
         log.push_back(record);
     }
     response
+}
+
+/// `/{tenant}/oauth2/v2.0/token` or `/devicecode`: errors there are OAuth-shaped.
+fn is_oauth_path(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", _, "oauth2", "v2.0", "token" | "devicecode"]
+    )
+}
+
+/// Re-wraps axum's own plain-text rejections (a path segment that is not UTF-8, a
+/// method the route lacks) in the documented error shapes clients parse.
+async fn documented_error(st: &AppState, path: &str, resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        text
+    };
+    let mut out = if is_oauth_path(path) {
+        let code = if status == StatusCode::METHOD_NOT_ALLOWED {
+            900561
+        } else {
+            90002
+        };
+        st.oauth_error(OAuthError::new(status, "invalid_request", code, message))
+    } else {
+        let code = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+            StatusCode::NOT_FOUND => "ResourceNotFound",
+            s if s.is_server_error() => "InternalServerError",
+            _ => "BadRequest",
+        };
+        st.graph_error(GraphError::new(status, code, message))
+    };
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// Cuts a successful body in half, keeping a consistent `Content-Length`, as a

@@ -173,6 +173,10 @@ impl Parser {
     }
 
     fn unary(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        // `not not not ...` recurses here without passing through `or`.
+        if depth > 64 {
+            return self.err("filter nested too deeply");
+        }
         if self.keyword("not") {
             self.i += 1;
             return Ok(Filter::Not(Box::new(self.unary(depth + 1)?)));
@@ -402,11 +406,15 @@ impl ListOptions {
         })
     }
 
-    /// Keeps only the `$select`ed properties (plus `id` and `@odata.type`).
+    /// Keeps only the `$select`ed properties (plus `id`, `@odata.type` and the
+    /// `$expand`ed navigation properties).
     pub fn shape(&self, mut entity: Value) -> Value {
         if let (Some(select), Value::Object(map)) = (&self.select, &mut entity) {
             map.retain(|k, _| {
-                k == "id" || k.starts_with('@') || select.iter().any(|s| s.eq_ignore_ascii_case(k))
+                k == "id"
+                    || k.starts_with('@')
+                    || select.iter().any(|s| s.eq_ignore_ascii_case(k))
+                    || self.expand.iter().any(|e| e.eq_ignore_ascii_case(k))
             });
         }
         entity
@@ -449,6 +457,7 @@ mod tests {
         assert!(parse_filter("status eq 'open").is_err());
         assert!(parse_filter("(status eq 'new'").is_err());
         assert!(parse_filter(&"(".repeat(500)).is_err());
+        assert!(parse_filter(&format!("{}a eq 1", "not ".repeat(100_000))).is_err());
     }
 
     #[test]

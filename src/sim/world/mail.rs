@@ -217,6 +217,7 @@ impl<'w> Builder<'w> {
                 rng.below(256) as u8,
                 rng.below(256) as u8,
             ];
+            #[allow(clippy::type_complexity)] // one tuple, destructured at once
             let (ctype, subtype, domains, subjects, payload, threat_name): (
                 &str,
                 String,
@@ -227,7 +228,7 @@ impl<'w> Builder<'w> {
             ) = match kind {
                 Kind::Malware => {
                     let (family, tname, subj, files) = *rng.pick(vocab::MALWARE_FAMILIES);
-                    let file = fill(*rng.pick(files), &mut rng, "", "");
+                    let file = fill(rng.pick::<&str>(files), &mut rng, "", "");
                     let domain = format!(
                         "{}-{}.{}",
                         family.to_lowercase(),
@@ -251,7 +252,7 @@ impl<'w> Builder<'w> {
                         vocab::INVOICE_SUBJECTS
                     };
                     let subs = (0..2)
-                        .map(|_| fill(*rng.pick(subj), &mut rng, "", ""))
+                        .map(|_| fill(rng.pick::<&str>(subj), &mut rng, "", ""))
                         .collect();
                     let domains = vec![
                         rng.pick(vocab::LOOKALIKE_DOMAINS).to_string(),
@@ -430,7 +431,7 @@ impl<'w> Builder<'w> {
                     campaign: None,
                     from: user,
                     recipients: vec![to],
-                    subject: self.intern(*rng.pick(&[
+                    subject: self.intern(rng.pick::<&str>(&[
                         "Invoice payment",
                         "Please see attached",
                         "Document shared with you",
@@ -571,7 +572,12 @@ impl<'w> Builder<'w> {
                 (
                     from,
                     to,
-                    fill(*rng.pick(vocab::CLEAN_INTERNAL_SUBJECTS), rng, "", ""),
+                    fill(
+                        rng.pick::<&str>(vocab::CLEAN_INTERNAL_SUBJECTS),
+                        rng,
+                        "",
+                        "",
+                    ),
                 )
             }
             (Kind::Clean, Direction::Outbound) => {
@@ -583,7 +589,7 @@ impl<'w> Builder<'w> {
                     from,
                     to,
                     fill(
-                        *rng.pick(vocab::CLEAN_INBOUND_SUBJECTS),
+                        rng.pick::<&str>(vocab::CLEAN_INBOUND_SUBJECTS),
                         rng,
                         "",
                         vocab::TENANT_NAME,
@@ -596,7 +602,7 @@ impl<'w> Builder<'w> {
                     partner,
                     self.pick_recipients(rng, n, false),
                     fill(
-                        *rng.pick(vocab::CLEAN_INBOUND_SUBJECTS),
+                        rng.pick::<&str>(vocab::CLEAN_INBOUND_SUBJECTS),
                         rng,
                         "",
                         &partner_domain,
@@ -627,15 +633,17 @@ impl<'w> Builder<'w> {
                     .given_name
                     .to_string();
                 let subject = match kind {
-                    Kind::Bec => fill(*rng.pick(vocab::BEC_SUBJECTS), rng, &first, ""),
-                    Kind::InvoiceFraud => fill(*rng.pick(vocab::INVOICE_SUBJECTS), rng, &first, ""),
+                    Kind::Bec => fill(rng.pick::<&str>(vocab::BEC_SUBJECTS), rng, &first, ""),
+                    Kind::InvoiceFraud => {
+                        fill(rng.pick::<&str>(vocab::INVOICE_SUBJECTS), rng, &first, "")
+                    }
                     Kind::Malware => {
                         let fam = rng.pick(vocab::MALWARE_FAMILIES);
-                        fill(*rng.pick(fam.2), rng, &first, "")
+                        fill(rng.pick::<&str>(fam.2), rng, &first, "")
                     }
                     _ => {
                         let brand = rng.pick(vocab::BRANDS);
-                        fill(*rng.pick(brand.2), rng, &first, "")
+                        fill(rng.pick::<&str>(brand.2), rng, &first, "")
                     }
                 };
                 (self.threat_sender(kind, None, rng), to, subject)
@@ -1097,7 +1105,7 @@ impl<'w> Builder<'w> {
                     Some((f, h)) => (self.w.s(f).to_string(), self.w.s(h).to_string()),
                     None => {
                         let fam = rng.pick(vocab::MALWARE_FAMILIES);
-                        (fill(*rng.pick(fam.3), rng, "", ""), rng.hex(32))
+                        (fill(rng.pick::<&str>(fam.3), rng, "", ""), rng.hex(32))
                     }
                 };
                 let name = match d.hostile {
