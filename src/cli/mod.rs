@@ -30,7 +30,7 @@ enum Command {
     Demo(sim::WorldArgs),
     /// The built-in tenant simulator: a synthetic Microsoft 365 tenant over real HTTP.
     #[command(subcommand)]
-    Sim(sim::SimCommand),
+    Sim(Box<sim::SimCommand>),
 }
 
 /// Parses arguments and runs the chosen command.
@@ -38,7 +38,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(world) => demo::run(&world),
-        Command::Sim(cmd) => sim::run(cmd),
+        Command::Sim(cmd) => sim::run(*cmd),
     };
     match result {
         Ok(code) => code,

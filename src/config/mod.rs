@@ -60,10 +60,22 @@ impl Cloud {
     /// (login host, Graph host) of the cloud.
     pub fn endpoints(self) -> (&'static str, &'static str) {
         match self {
-            Cloud::Global => ("https://login.microsoftonline.com", "https://graph.microsoft.com"),
-            Cloud::Usgov => ("https://login.microsoftonline.us", "https://graph.microsoft.us"),
-            Cloud::UsgovDod => ("https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
-            Cloud::China => ("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+            Cloud::Global => (
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com",
+            ),
+            Cloud::Usgov => (
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us",
+            ),
+            Cloud::UsgovDod => (
+                "https://login.microsoftonline.us",
+                "https://dod-graph.microsoft.us",
+            ),
+            Cloud::China => (
+                "https://login.chinacloudapi.cn",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
         }
     }
 }
@@ -121,21 +133,38 @@ impl Profile {
     pub fn endpoints(&self) -> (String, String) {
         let (login, graph) = self.cloud.endpoints();
         (
-            self.login_url.clone().unwrap_or_else(|| login.to_string()).trim_end_matches('/').to_string(),
-            self.graph_url.clone().unwrap_or_else(|| graph.to_string()).trim_end_matches('/').to_string(),
+            self.login_url
+                .clone()
+                .unwrap_or_else(|| login.to_string())
+                .trim_end_matches('/')
+                .to_string(),
+            self.graph_url
+                .clone()
+                .unwrap_or_else(|| graph.to_string())
+                .trim_end_matches('/')
+                .to_string(),
         )
     }
 
     /// The tags, with the built-in Priority account tag first even when not listed.
     pub fn tags(&self) -> Vec<TagDef> {
         let mut tags = self.tags.clone();
-        match tags.iter().position(|t| t.name.eq_ignore_ascii_case(PRIORITY_ACCOUNT)) {
+        match tags
+            .iter()
+            .position(|t| t.name.eq_ignore_ascii_case(PRIORITY_ACCOUNT))
+        {
             Some(0) => {}
             Some(i) => {
                 let t = tags.remove(i);
                 tags.insert(0, t);
             }
-            None => tags.insert(0, TagDef { name: PRIORITY_ACCOUNT.to_string(), ..TagDef::default() }),
+            None => tags.insert(
+                0,
+                TagDef {
+                    name: PRIORITY_ACCOUNT.to_string(),
+                    ..TagDef::default()
+                },
+            ),
         }
         tags
     }
@@ -155,14 +184,26 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: profile `{profile}`: {message}")]
-    Invalid { path: PathBuf, profile: String, message: String },
-    #[error("no profile named `{0}`; `whalewatch profile list` shows the profiles, `whalewatch profile add` creates one")]
+    Invalid {
+        path: PathBuf,
+        profile: String,
+        message: String,
+    },
+    #[error(
+        "no profile named `{0}`; `whalewatch profile list` shows the profiles, `whalewatch profile add` creates one"
+    )]
     UnknownProfile(String),
     #[error("no profile chosen: pass --profile NAME or set default_profile in {0}")]
     NoProfile(PathBuf),
@@ -174,10 +215,17 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
-        let config: Config =
-            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         config.validate(path)?;
         Ok(config)
     }
@@ -191,10 +239,17 @@ impl Config {
         };
         for (name, p) in &self.profiles {
             if p.tenant.trim().is_empty() || p.client_id.trim().is_empty() {
-                return Err(invalid(name, "`tenant` and `client_id` must not be empty".into()));
+                return Err(invalid(
+                    name,
+                    "`tenant` and `client_id` must not be empty".into(),
+                ));
             }
             match p.auth {
-                AuthKind::ClientSecret if p.client_secret_env.as_deref().is_none_or(|e| e.trim().is_empty()) => {
+                AuthKind::ClientSecret
+                    if p.client_secret_env
+                        .as_deref()
+                        .is_none_or(|e| e.trim().is_empty()) =>
+                {
                     return Err(invalid(name, "auth = \"client_secret\" needs `client_secret_env`, the name of the environment variable holding the secret (the secret itself never goes in this file)".into()));
                 }
                 AuthKind::Certificate if p.certificate.is_none() => {
@@ -203,7 +258,10 @@ impl Config {
                 _ => {}
             }
             for url in [&p.login_url, &p.graph_url].into_iter().flatten() {
-                if url::Url::parse(url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+                if url::Url::parse(url)
+                    .map(|u| !matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(true)
+                {
                     return Err(invalid(name, format!("`{url}` is not an http(s) URL")));
                 }
             }
@@ -238,14 +296,23 @@ impl Config {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        paths::write_private(path, text.as_bytes()).map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })
+        paths::write_private(path, text.as_bytes()).map_err(|source| ConfigError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// The profile `name`, or the default one.
-    pub fn profile<'a>(&'a self, name: Option<&'a str>, path: &Path) -> Result<(&'a str, &'a Profile), ConfigError> {
+    pub fn profile<'a>(
+        &'a self,
+        name: Option<&'a str>,
+        path: &Path,
+    ) -> Result<(&'a str, &'a Profile), ConfigError> {
         let name = name.or(self.default_profile.as_deref()).or_else(|| {
             // A single profile needs no default.
-            (self.profiles.len() == 1).then(|| self.profiles.keys().next().map(String::as_str)).flatten()
+            (self.profiles.len() == 1)
+                .then(|| self.profiles.keys().next().map(String::as_str))
+                .flatten()
         });
         let name = name.ok_or_else(|| ConfigError::NoProfile(path.to_path_buf()))?;
         self.profiles
@@ -282,7 +349,10 @@ graph_url = "http://127.0.0.1:9999/"
 "#;
 
     fn parse(s: &str) -> Result<Config, ConfigError> {
-        let c: Config = toml::from_str(s).map_err(|e| ConfigError::Parse { path: "t".into(), message: e.to_string() })?;
+        let c: Config = toml::from_str(s).map_err(|e| ConfigError::Parse {
+            path: "t".into(),
+            message: e.to_string(),
+        })?;
         c.validate(Path::new("t"))?;
         Ok(c)
     }
@@ -296,16 +366,26 @@ graph_url = "http://127.0.0.1:9999/"
         let tags: Vec<String> = p.tags().into_iter().map(|t| t.name).collect();
         assert_eq!(tags, ["Priority account", "Finance"]);
         let (_, lab) = c.profile(Some("lab"), Path::new("t")).unwrap();
-        assert_eq!(lab.endpoints(), ("https://login.microsoftonline.com".to_string(), "http://127.0.0.1:9999".to_string()));
+        assert_eq!(
+            lab.endpoints(),
+            (
+                "https://login.microsoftonline.com".to_string(),
+                "http://127.0.0.1:9999".to_string()
+            )
+        );
         let again = parse(&toml::to_string_pretty(&c).unwrap()).unwrap();
         assert_eq!(again, c);
     }
 
     #[test]
     fn broken_configs_say_what_to_fix() {
-        let e = parse("[profiles.a]\ntenant='t'\nclient_id='c'\nauth='client_secret'\n").unwrap_err().to_string();
+        let e = parse("[profiles.a]\ntenant='t'\nclient_id='c'\nauth='client_secret'\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("client_secret_env"), "{e}");
-        let e = parse("[profiles.a]\ntenant='t'\nclient_id='c'\nauth='password'\n").unwrap_err().to_string();
+        let e = parse("[profiles.a]\ntenant='t'\nclient_id='c'\nauth='password'\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("password"), "{e}");
         let e = parse("[profiles.a]\ntenant='t'\nclient_id='c'\nauth='device_code'\nclient_secret='hunter2'\n").unwrap_err().to_string();
         assert!(e.contains("client_secret"), "{e}");

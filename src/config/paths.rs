@@ -22,7 +22,10 @@ pub fn config_file(flag: Option<&Path>) -> PathBuf {
     if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    project().map_or_else(|| PathBuf::from("whalewatch.toml"), |d| d.config_dir().join("config.toml"))
+    project().map_or_else(
+        || PathBuf::from("whalewatch.toml"),
+        |d| d.config_dir().join("config.toml"),
+    )
 }
 
 /// The cache directory: `--cache-dir`, else `$WHALEWATCH_CACHE_DIR`, else the platform's.
@@ -33,7 +36,10 @@ pub fn cache_dir(flag: Option<&Path>) -> PathBuf {
     if let Some(p) = std::env::var_os(CACHE_DIR_ENV).filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    project().map_or_else(|| PathBuf::from(".whalewatch-cache"), |d| d.cache_dir().to_path_buf())
+    project().map_or_else(
+        || PathBuf::from(".whalewatch-cache"),
+        |d| d.cache_dir().to_path_buf(),
+    )
 }
 
 /// Creates `dir` (and parents) readable by the owner only.
@@ -50,11 +56,16 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Writes `bytes` to `path` atomically with mode 0600: a temporary file in the same
 /// directory, flushed, then renamed over the target.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("whalewatch"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("whalewatch"),
         std::process::id()
     ));
     let mut opts = std::fs::OpenOptions::new();
@@ -77,8 +88,14 @@ mod tests {
 
     #[test]
     fn flags_win_and_private_files_are_owner_only() {
-        assert_eq!(config_file(Some(Path::new("/x/c.toml"))), PathBuf::from("/x/c.toml"));
-        assert_eq!(cache_dir(Some(Path::new("/x/cache"))), PathBuf::from("/x/cache"));
+        assert_eq!(
+            config_file(Some(Path::new("/x/c.toml"))),
+            PathBuf::from("/x/c.toml")
+        );
+        assert_eq!(
+            cache_dir(Some(Path::new("/x/cache"))),
+            PathBuf::from("/x/cache")
+        );
         let dir = std::env::temp_dir().join(format!("ww-paths-{}", std::process::id()));
         create_private_dir(&dir).unwrap();
         let f = dir.join("t.json");
@@ -88,8 +105,14 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
-            assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

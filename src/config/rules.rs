@@ -5,8 +5,17 @@
 use std::fmt;
 
 /// The attributes a rule can test, named as in the config.
-pub const ATTRIBUTES: &[&str] =
-    &["department", "job_title", "country", "display_name", "upn", "mail", "given_name", "surname", "enabled"];
+pub const ATTRIBUTES: &[&str] = &[
+    "department",
+    "job_title",
+    "country",
+    "display_name",
+    "upn",
+    "mail",
+    "given_name",
+    "surname",
+    "enabled",
+];
 
 /// What a rule is evaluated against: a directory user.
 pub trait UserAttributes {
@@ -61,16 +70,28 @@ impl Cursor<'_> {
         }
     }
     fn err<T>(&self, message: impl Into<String>) -> Result<T, RuleError> {
-        Err(RuleError { rule: self.text.to_string(), pos: self.i, message: message.into() })
+        Err(RuleError {
+            rule: self.text.to_string(),
+            pos: self.i,
+            message: message.into(),
+        })
     }
     fn word(&mut self) -> String {
         self.skip_ws();
         let start = self.i;
-        while self.chars.get(self.i).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+        while self
+            .chars
+            .get(self.i)
+            .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+        {
             self.i += 1;
         }
         if self.i == start {
-            while self.chars.get(self.i).is_some_and(|c| matches!(c, '=' | '!')) {
+            while self
+                .chars
+                .get(self.i)
+                .is_some_and(|c| matches!(c, '=' | '!'))
+            {
                 self.i += 1;
             }
         }
@@ -102,13 +123,20 @@ impl Cursor<'_> {
 impl Rule {
     /// Parses one rule.
     pub fn parse(text: &str) -> Result<Rule, RuleError> {
-        let mut c = Cursor { chars: text.chars().collect(), i: 0, text };
+        let mut c = Cursor {
+            chars: text.chars().collect(),
+            i: 0,
+            text,
+        };
         c.skip_ws();
         let attr_pos = c.i;
         let attribute = c.word().to_ascii_lowercase();
         if !ATTRIBUTES.contains(&attribute.as_str()) {
             c.i = attr_pos;
-            return c.err(format!("unknown attribute `{attribute}`; use one of {}", ATTRIBUTES.join(", ")));
+            return c.err(format!(
+                "unknown attribute `{attribute}`; use one of {}",
+                ATTRIBUTES.join(", ")
+            ));
         }
         c.skip_ws();
         let op_pos = c.i;
@@ -121,7 +149,9 @@ impl Rule {
             "in" => Op::In,
             other => {
                 c.i = op_pos;
-                return c.err(format!("unknown operator `{other}`; use ==, !=, contains, startswith, endswith or in"));
+                return c.err(format!(
+                    "unknown operator `{other}`; use ==, !=, contains, startswith, endswith or in"
+                ));
             }
         };
         let mut values = Vec::new();
@@ -150,15 +180,26 @@ impl Rule {
         if c.i < c.chars.len() {
             return c.err("unexpected text after the rule");
         }
-        Ok(Rule { attribute, op, values, text: text.trim().to_string() })
+        Ok(Rule {
+            attribute,
+            op,
+            values,
+            text: text.trim().to_string(),
+        })
     }
 
     /// Whether `user` satisfies the rule. Comparisons ignore case, as directory
     /// attributes are typed by people.
     pub fn matches(&self, user: &dyn UserAttributes) -> bool {
-        let Some(v) = user.attribute(&self.attribute) else { return self.op == Op::Ne };
+        let Some(v) = user.attribute(&self.attribute) else {
+            return self.op == Op::Ne;
+        };
         let v = v.to_lowercase();
-        let first = self.values.first().map(|s| s.to_lowercase()).unwrap_or_default();
+        let first = self
+            .values
+            .first()
+            .map(|s| s.to_lowercase())
+            .unwrap_or_default();
         match self.op {
             Op::Eq => v == first,
             Op::Ne => v != first,
@@ -184,11 +225,25 @@ mod tests {
 
     #[test]
     fn rules_from_the_documented_shape_match_case_insensitively() {
-        let u = U(HashMap::from([("department", "Finance"), ("job_title", "Chief Financial Officer"), ("country", "DE")]));
-        for r in ["department == 'finance'", "job_title contains 'Chief'", "country == \"DE\"", "country in ('AT', 'de')", "department != 'Legal'"] {
+        let u = U(HashMap::from([
+            ("department", "Finance"),
+            ("job_title", "Chief Financial Officer"),
+            ("country", "DE"),
+        ]));
+        for r in [
+            "department == 'finance'",
+            "job_title contains 'Chief'",
+            "country == \"DE\"",
+            "country in ('AT', 'de')",
+            "department != 'Legal'",
+        ] {
             assert!(Rule::parse(r).unwrap().matches(&u), "{r}");
         }
-        for r in ["department == 'Legal'", "job_title startswith 'Vice'", "upn endswith '@fabrikam.com'"] {
+        for r in [
+            "department == 'Legal'",
+            "job_title startswith 'Vice'",
+            "upn endswith '@fabrikam.com'",
+        ] {
             assert!(!Rule::parse(r).unwrap().matches(&u), "{r}");
         }
     }

@@ -256,18 +256,19 @@ impl TokenProvider {
     /// Persists tokens (and rotating refresh tokens) in `store` under `profile`, and starts from
     /// what is stored there when it belongs to the same tenant and client.
     pub fn with_store(mut self, store: TokenStore, profile: &str) -> Result<Self, TenantError> {
-        if let Some(saved) = store.load(profile)? {
-            if saved.tenant == self.identity.tenant && saved.client_id == self.identity.client_id {
-                let state = self.state.get_mut();
-                state.token = Some(AccessToken {
-                    token: saved.access_token,
-                    expires_at: saved.expires_at,
-                });
-                if let (Credential::RefreshToken(_), Some(rt)) =
-                    (&state.credential, saved.refresh_token)
-                {
-                    state.credential = Credential::RefreshToken(rt);
-                }
+        if let Some(saved) = store.load(profile)?
+            && saved.tenant == self.identity.tenant
+            && saved.client_id == self.identity.client_id
+        {
+            let state = self.state.get_mut();
+            state.token = Some(AccessToken {
+                token: saved.access_token,
+                expires_at: saved.expires_at,
+            });
+            if let (Credential::RefreshToken(_), Some(rt)) =
+                (&state.credential, saved.refresh_token)
+            {
+                state.credential = Credential::RefreshToken(rt);
             }
         }
         self.store = Some((store, profile.to_owned()));
@@ -350,10 +351,10 @@ impl AccessTokenSource for TokenProvider {
         Box::pin(async move {
             // One lock for check-and-renew: concurrent callers wait for a single renewal.
             let mut state = self.state.lock().await;
-            if let Some(t) = &state.token {
-                if !t.needs_renewal((self.clock)(), self.renew_margin) {
-                    return Ok(t.token.clone());
-                }
+            if let Some(t) = &state.token
+                && !t.needs_renewal((self.clock)(), self.renew_margin)
+            {
+                return Ok(t.token.clone());
             }
             self.fetch(&mut state).await
         })
