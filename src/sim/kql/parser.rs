@@ -131,7 +131,7 @@ impl Parser {
         }
     }
 
-    fn expect(&mut self, t: &Tok, what: &str) -> Result<(), KqlError> {
+    fn require(&mut self, t: &Tok, what: &str) -> Result<(), KqlError> {
         if self.eat(t) {
             Ok(())
         } else {
@@ -164,7 +164,7 @@ impl Parser {
         {
             self.bump();
             self.bump();
-            self.expect(&Tok::RBracket, "`]`")?;
+            self.require(&Tok::RBracket, "`]`")?;
             return Ok((s, pos));
         }
         self.ident(what)
@@ -558,11 +558,11 @@ impl Parser {
                     )?
                 }
                 Infix::Between(negated) => {
-                    self.expect(&Tok::LParen, "`(` after `between`")?;
+                    self.require(&Tok::LParen, "`(` after `between`")?;
                     let lo = self.expr()?;
-                    self.expect(&Tok::DotDot, "`..` between the bounds of `between`")?;
+                    self.require(&Tok::DotDot, "`..` between the bounds of `between`")?;
                     let hi = self.expr()?;
-                    self.expect(&Tok::RParen, "`)` closing `between`")?;
+                    self.require(&Tok::RParen, "`)` closing `between`")?;
                     let kind = ExprKind::Between {
                         negated,
                         lhs: Box::new(lhs),
@@ -577,12 +577,12 @@ impl Parser {
     }
 
     fn paren_list(&mut self) -> Result<Vec<Expr>, KqlError> {
-        self.expect(&Tok::LParen, "`(` starting a list")?;
+        self.require(&Tok::LParen, "`(` starting a list")?;
         let mut items = vec![self.expr()?];
         while self.eat(&Tok::Comma) {
             items.push(self.expr()?);
         }
-        self.expect(&Tok::RParen, "`)` closing the list")?;
+        self.require(&Tok::RParen, "`)` closing the list")?;
         Ok(items)
     }
 
@@ -654,7 +654,7 @@ impl Parser {
                 Tok::LBracket => {
                     self.bump();
                     let idx = self.expr()?;
-                    self.expect(&Tok::RBracket, "`]`")?;
+                    self.require(&Tok::RBracket, "`]`")?;
                     e = self.mk(ExprKind::Index(Box::new(e), Box::new(idx)), pos)?;
                 }
                 _ => return Ok(e),
@@ -704,7 +704,7 @@ impl Parser {
                         what: "tuples `(a, b)` are only allowed after `in`, `!in`, `in~` and `has_any`".into(),
                     });
                 }
-                self.expect(&Tok::RParen, "`)`")?;
+                self.require(&Tok::RParen, "`)`")?;
                 Ok(e)
             }
             Tok::LBracket => {
@@ -734,7 +734,7 @@ impl Parser {
         match name.as_str() {
             "dynamic" => {
                 let v = self.json_value()?;
-                self.expect(&Tok::RParen, "`)` closing dynamic(...)")?;
+                self.require(&Tok::RParen, "`)` closing dynamic(...)")?;
                 return self.mk(ExprKind::Literal(Value::Dynamic(Arc::new(v))), pos);
             }
             "timespan" | "time" => {
@@ -754,7 +754,7 @@ impl Parser {
                     }
                 };
                 self.bump();
-                self.expect(&Tok::RParen, "`)`")?;
+                self.require(&Tok::RParen, "`)`")?;
                 return self.mk(ExprKind::Literal(Value::TimeSpan(v)), pos);
             }
             _ => {}
@@ -765,7 +765,7 @@ impl Parser {
             while self.eat(&Tok::Comma) {
                 args.push(self.expr()?);
             }
-            self.expect(&Tok::RParen, &format!("`)` closing the call to `{name}`"))?;
+            self.require(&Tok::RParen, &format!("`)` closing the call to `{name}`"))?;
         }
         self.mk(ExprKind::Call(name, args), pos)
     }
@@ -790,7 +790,7 @@ impl Parser {
                     while self.eat(&Tok::Comma) {
                         items.push(self.json_value()?);
                     }
-                    self.expect(&Tok::RBracket, "`]` closing the array")?;
+                    self.require(&Tok::RBracket, "`]` closing the array")?;
                 }
                 return Ok(J::Array(items));
             }
@@ -812,13 +812,13 @@ impl Parser {
                             }
                         };
                         self.bump();
-                        self.expect(&Tok::Colon, "`:` after the property name")?;
+                        self.require(&Tok::Colon, "`:` after the property name")?;
                         map.insert(key, self.json_value()?);
                         if !self.eat(&Tok::Comma) {
                             break;
                         }
                     }
-                    self.expect(&Tok::RBrace, "`}` closing the object")?;
+                    self.require(&Tok::RBrace, "`}` closing the object")?;
                 }
                 return Ok(J::Object(map));
             }

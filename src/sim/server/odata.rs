@@ -142,7 +142,7 @@ impl Parser {
     fn keyword(&self, k: &str) -> bool {
         matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k))
     }
-    fn expect(&mut self, t: Tok, what: &str) -> Result<(), FilterError> {
+    fn eat(&mut self, t: Tok, what: &str) -> Result<(), FilterError> {
         if self.peek() == Some(&t) {
             self.i += 1;
             Ok(())
@@ -184,7 +184,7 @@ impl Parser {
         if self.peek() == Some(&Tok::LParen) {
             self.i += 1;
             let f = self.or(depth + 1)?;
-            self.expect(Tok::RParen, "`)`")?;
+            self.eat(Tok::RParen, "`)`")?;
             return Ok(f);
         }
         let Some(Tok::Word(word)) = self.peek().cloned() else {
@@ -200,20 +200,20 @@ impl Parser {
                 return self.err("expected a property name");
             };
             self.i += 1;
-            self.expect(Tok::Comma, "`,`")?;
+            self.eat(Tok::Comma, "`,`")?;
             let lit = self.literal()?;
-            self.expect(Tok::RParen, "`)`")?;
+            self.eat(Tok::RParen, "`)`")?;
             return Ok(Filter::Func(lower, prop, lit));
         }
         if self.keyword("in") {
             self.i += 1;
-            self.expect(Tok::LParen, "`(`")?;
+            self.eat(Tok::LParen, "`(`")?;
             let mut items = vec![self.literal()?];
             while self.peek() == Some(&Tok::Comma) {
                 self.i += 1;
                 items.push(self.literal()?);
             }
-            self.expect(Tok::RParen, "`)`")?;
+            self.eat(Tok::RParen, "`)`")?;
             return Ok(Filter::In(word, items));
         }
         let op = match self.peek() {
