@@ -2,6 +2,7 @@
 //! tenant. Data flows one way: tenant → sync → cache → query → ui; `sim` is a synthetic
 //! tenant that speaks the same wire formats. See ARCHITECTURE.md.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod model;

@@ -30,6 +30,8 @@ use serde::{Deserialize, Serialize};
 
 pub use rules::{Rule, RuleError, UserAttributes};
 
+use crate::tenant::{Cloud, CloudEndpoints};
+
 /// The built-in tag: it exists in every profile, listed or not.
 pub const PRIORITY_ACCOUNT: &str = "Priority account";
 
@@ -43,41 +45,6 @@ pub enum AuthKind {
     Certificate,
     /// The device-code flow, for analysts on a jump host (`whalewatch login`).
     DeviceCode,
-}
-
-/// National clouds, which change the login and Graph hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cloud {
-    #[default]
-    Global,
-    Usgov,
-    UsgovDod,
-    China,
-}
-
-impl Cloud {
-    /// (login host, Graph host) of the cloud.
-    pub fn endpoints(self) -> (&'static str, &'static str) {
-        match self {
-            Cloud::Global => (
-                "https://login.microsoftonline.com",
-                "https://graph.microsoft.com",
-            ),
-            Cloud::Usgov => (
-                "https://login.microsoftonline.us",
-                "https://graph.microsoft.us",
-            ),
-            Cloud::UsgovDod => (
-                "https://login.microsoftonline.us",
-                "https://dod-graph.microsoft.us",
-            ),
-            Cloud::China => (
-                "https://login.chinacloudapi.cn",
-                "https://microsoftgraph.chinacloudapi.cn",
-            ),
-        }
-    }
 }
 
 /// A tag and the sources of its members, resolved at every refresh.
@@ -113,8 +80,9 @@ pub struct Profile {
     /// PEM file with the certificate and its private key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<PathBuf>,
-    #[serde(default)]
-    pub cloud: Cloud,
+    /// `global`, `usgov`, `usgov-dod` or `china`: sets the login and Graph hosts.
+    #[serde(default = "default_cloud")]
+    pub cloud: String,
     /// Overrides the cloud's login host (proxies, the simulator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_url: Option<String>,
@@ -128,22 +96,15 @@ pub struct Profile {
     pub tags: Vec<TagDef>,
 }
 
+fn default_cloud() -> String {
+    "global".to_string()
+}
+
 impl Profile {
-    /// (login base URL, Graph base URL), overrides first.
-    pub fn endpoints(&self) -> (String, String) {
-        let (login, graph) = self.cloud.endpoints();
-        (
-            self.login_url
-                .clone()
-                .unwrap_or_else(|| login.to_string())
-                .trim_end_matches('/')
-                .to_string(),
-            self.graph_url
-                .clone()
-                .unwrap_or_else(|| graph.to_string())
-                .trim_end_matches('/')
-                .to_string(),
-        )
+    /// The login and Graph hosts: the cloud's, with the profile's overrides.
+    pub fn endpoints(&self) -> CloudEndpoints {
+        let cloud = Cloud::parse(&self.cloud).unwrap_or_default();
+        CloudEndpoints::new(cloud, self.login_url.as_deref(), self.graph_url.as_deref())
     }
 
     /// The tags, with the built-in Priority account tag first even when not listed.
@@ -257,6 +218,9 @@ impl Config {
                 }
                 _ => {}
             }
+            if let Err(e) = Cloud::parse(&p.cloud) {
+                return Err(invalid(name, e.to_string()));
+            }
             for url in [&p.login_url, &p.graph_url].into_iter().flatten() {
                 if url::Url::parse(url)
                     .map(|u| !matches!(u.scheme(), "http" | "https"))
@@ -362,16 +326,18 @@ graph_url = "http://127.0.0.1:9999/"
         let c = parse(DOC).unwrap();
         let (name, p) = c.profile(None, Path::new("t")).unwrap();
         assert_eq!(name, "contoso");
-        assert_eq!(p.endpoints().1, "https://dod-graph.microsoft.us");
+        assert_eq!(p.endpoints().graph_url, "https://dod-graph.microsoft.us");
         let tags: Vec<String> = p.tags().into_iter().map(|t| t.name).collect();
         assert_eq!(tags, ["Priority account", "Finance"]);
         let (_, lab) = c.profile(Some("lab"), Path::new("t")).unwrap();
         assert_eq!(
-            lab.endpoints(),
-            (
-                "https://login.microsoftonline.com".to_string(),
-                "http://127.0.0.1:9999".to_string()
-            )
+            lab.endpoints().login_url,
+            "https://login.microsoftonline.com"
+        );
+        assert_eq!(lab.endpoints().graph_url, "http://127.0.0.1:9999");
+        assert_eq!(
+            lab.endpoints().graph_scope(),
+            "https://graph.microsoft.com/.default"
         );
         let again = parse(&toml::to_string_pretty(&c).unwrap()).unwrap();
         assert_eq!(again, c);
@@ -395,6 +361,11 @@ graph_url = "http://127.0.0.1:9999/"
         assert!(e.contains("unknown attribute `dept`"), "{e}");
         let e = parse("default_profile='nope'").unwrap_err().to_string();
         assert!(e.contains("nope"), "{e}");
+        let e =
+            parse("[profiles.a]\ntenant='t'\nclient_id='c'\nauth='device_code'\ncloud='mars'\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("mars"), "{e}");
         let e = parse("[profiles.a\n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
     }

@@ -86,6 +86,21 @@ macro_rules! open_enum {
                 None
             }
         }
+
+        impl crate::model::hunting::CellValue for Option<$name> {
+            fn to_cell(&self) -> crate::model::hunting::Cell<'_> {
+                match self {
+                    Some(v) => crate::model::hunting::Cell::Text(std::borrow::Cow::Borrowed(v.as_str())),
+                    None => crate::model::hunting::Cell::Null,
+                }
+            }
+            fn from_cell(cell: crate::model::hunting::Cell<'_>) -> Result<Self, String> {
+                Ok(match cell {
+                    crate::model::hunting::Cell::Text(t) if !t.is_empty() => Some($name::parse(&t)),
+                    _ => None,
+                })
+            }
+        }
     };
 }
 

@@ -70,6 +70,12 @@ pub trait HuntingRow: for<'de> Deserialize<'de> + Default + Sized {
     /// The table's column names in documentation order (used to build `project` clauses).
     const COLUMNS: &'static [&'static str];
 
+    /// The row's values in `COLUMNS` order, as the cache stores them.
+    fn to_cells(&self) -> Vec<Cell<'_>>;
+
+    /// Rebuilds a row from stored cells in `COLUMNS` order.
+    fn from_cells(cells: Vec<Cell<'_>>) -> Result<Self, RowError>;
+
     /// Converts one generic result row; missing columns take their default.
     fn from_row(row: &Map<String, Value>) -> Result<Self, RowError> {
         let pairs = row.iter().map(|(k, v)| (k.as_str(), v));
@@ -212,6 +218,92 @@ impl HuntingValue for Option<DateTime<Utc>> {
     }
 }
 
+/// A column value in the cache's storage classes (SQLite's NULL, INTEGER and TEXT).
+/// Timestamps are stored as 100-ns ticks since the Unix epoch, the precision the
+/// hunting service prints, so they sort and range-scan as integers and format back
+/// to exactly the text the service sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// No value.
+    Null,
+    /// Integers, booleans (0/1) and timestamps (ticks).
+    Int(i64),
+    /// Text, borrowed from the row when writing.
+    Text(std::borrow::Cow<'a, str>),
+}
+
+/// Conversion between a row field and its stored [`Cell`].
+pub trait CellValue: Sized {
+    /// The field as stored.
+    fn to_cell(&self) -> Cell<'_>;
+    /// The field from what was stored; `Err` says what was wrong.
+    fn from_cell(cell: Cell<'_>) -> Result<Self, String>;
+}
+
+impl CellValue for String {
+    fn to_cell(&self) -> Cell<'_> {
+        Cell::Text(std::borrow::Cow::Borrowed(self))
+    }
+    fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
+        Ok(match cell {
+            Cell::Null => String::new(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Text(t) => t.into_owned(),
+        })
+    }
+}
+
+impl CellValue for i64 {
+    fn to_cell(&self) -> Cell<'_> {
+        Cell::Int(*self)
+    }
+    fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
+        match cell {
+            Cell::Null => Ok(0),
+            Cell::Int(i) => Ok(i),
+            Cell::Text(t) => i64::from_text(&t),
+        }
+    }
+}
+
+impl CellValue for bool {
+    fn to_cell(&self) -> Cell<'_> {
+        Cell::Int(i64::from(*self))
+    }
+    fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
+        match cell {
+            Cell::Null => Ok(false),
+            Cell::Int(i) => Ok(i != 0),
+            Cell::Text(t) => bool::from_text(&t),
+        }
+    }
+}
+
+/// 100-ns ticks since the Unix epoch.
+pub fn to_ticks(t: &DateTime<Utc>) -> i64 {
+    t.timestamp() * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
+}
+
+/// The inverse of [`to_ticks`].
+pub fn from_ticks(ticks: i64) -> DateTime<Utc> {
+    let secs = ticks.div_euclid(10_000_000);
+    let nanos = (ticks.rem_euclid(10_000_000) * 100) as u32;
+    DateTime::from_timestamp(secs, nanos).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+impl CellValue for DateTime<Utc> {
+    fn to_cell(&self) -> Cell<'_> {
+        Cell::Int(to_ticks(self))
+    }
+    fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
+        match cell {
+            Cell::Int(t) => Ok(from_ticks(t)),
+            Cell::Null => Ok(DateTime::<Utc>::UNIX_EPOCH),
+            Cell::Text(t) => DateTime::<Utc>::from_text(&t),
+        }
+    }
+}
+
 /// Deserialises one column value through [`HuntingValue`].
 pub(crate) struct Column<T>(pub T);
 
@@ -308,6 +400,23 @@ macro_rules! hunting_row {
         impl $crate::model::hunting::HuntingRow for $name {
             const TABLE: &'static str = $table;
             const COLUMNS: &'static [&'static str] = &[$($col),*];
+
+            fn to_cells(&self) -> Vec<$crate::model::hunting::Cell<'_>> {
+                use $crate::model::hunting::CellValue;
+                vec![$( self.$field.to_cell(), )*]
+            }
+
+            fn from_cells(cells: Vec<$crate::model::hunting::Cell<'_>>) -> Result<Self, $crate::model::hunting::RowError> {
+                use $crate::model::hunting::CellValue;
+                let mut it = cells.into_iter();
+                Ok($name {
+                    $( $field: <$ty as CellValue>::from_cell(it.next().unwrap_or($crate::model::hunting::Cell::Null))
+                        .map_err(|message| $crate::model::hunting::RowError {
+                            table: $table,
+                            message: format!("{}: {}", $col, message),
+                        })?, )*
+                })
+            }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
@@ -371,6 +480,30 @@ mod tests {
         assert_eq!(row.email_cluster_id, 3074457345618258602);
         assert_eq!(row.attachment_count, 0);
         assert_eq!(row.additional_fields, r#"{"x":[1,2]}"#);
+    }
+
+    #[test]
+    fn rows_round_trip_through_cells() {
+        let body = br#"{"schema":[],"results":[{"Timestamp":"2024-03-26T09:39:50.7688641Z",
+            "NetworkMessageId":"n1","Subject":"\u001b]2;x\u0007 hi","BulkComplaintLevel":7,
+            "DeliveryLocation":"Quarantine","LatestDeliveryLocation":"Something new"}]}"#;
+        let row = HuntingRows::<EmailEvent>::from_slice(body)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .rows
+            .remove(0);
+        let cells = row.to_cells();
+        assert_eq!(cells.len(), EmailEvent::COLUMNS.len());
+        let owned: Vec<Cell<'static>> = cells
+            .into_iter()
+            .map(|c| match c {
+                Cell::Text(t) => Cell::Text(std::borrow::Cow::Owned(t.into_owned())),
+                Cell::Int(i) => Cell::Int(i),
+                Cell::Null => Cell::Null,
+            })
+            .collect();
+        let back = EmailEvent::from_cells(owned).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, row);
+        assert_eq!(from_ticks(to_ticks(&row.timestamp)), row.timestamp);
     }
 
     #[test]

@@ -241,6 +241,7 @@ impl TenantError {
             || m.contains("100000")
             || m.contains("row limit")
             || m.contains("too many rows")
+            || m.contains("result size limit exceeded")
     }
 }
 

@@ -1,0 +1,446 @@
+//! The local cache: one SQLite file per profile, the durable truth the console opens
+//! instantly and offline. `sync` is its only writer; readers (the query engine, the
+//! CLI) open it alongside, which WAL mode allows while a refresh writes.
+//!
+//! Files are owner-only (directory 0700, database 0600): the cache holds tenant
+//! mail metadata. Secrets never enter it.
+
+mod entities;
+mod hunting;
+mod schema;
+mod state;
+mod tags;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use entities::{AlertRow, EvidenceRef};
+pub use hunting::{CachedRow, UpsertStats};
+pub use state::SourceState;
+pub use tags::{TagMember, TagSource};
+
+/// Why the cache cannot be used; messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot create the cache directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the cache {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the cache {path} was written by a newer whalewatch (schema {found}, this build knows {known}); upgrade whalewatch or use another --cache-dir"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "the cache {path} is damaged ({detail}); move it aside and run `whalewatch refresh` to rebuild it"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("cache query failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("a cached row cannot be read: {0}")]
+    Row(String),
+}
+
+/// An open cache.
+pub struct Cache {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The cache file of `profile` inside `dir`.
+pub fn cache_file(dir: &Path, profile: &str) -> PathBuf {
+    let safe: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    dir.join(format!("{safe}.sqlite"))
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Cache, CacheError> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        crate::config::paths::create_private_dir(dir).map_err(|source| CacheError::Dir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        create_owner_only(path).map_err(|source| CacheError::Dir {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
+        .map_err(|source| CacheError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut cache = Cache {
+            conn,
+            path: path.to_path_buf(),
+        };
+        cache.configure().map_err(|e| cache.classify(e))?;
+        cache.migrate()?;
+        Ok(cache)
+    }
+
+    /// Opens an existing cache read-only (the console and `query` while a refresh runs).
+    pub fn open_read_only(path: &Path) -> Result<Cache, CacheError> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+            |source| CacheError::Open {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
+        let cache = Cache {
+            conn,
+            path: path.to_path_buf(),
+        };
+        cache
+            .conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| cache.classify(e))?;
+        let version: i64 = cache
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| cache.classify(e))?;
+        if version > schema::MIGRATIONS.len() as i64 {
+            return Err(CacheError::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known: schema::MIGRATIONS.len() as i64,
+            });
+        }
+        Ok(cache)
+    }
+
+    /// Where the cache lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        // NORMAL in WAL mode: a crash may lose the last transactions, never corrupt.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+        self.conn.pragma_update(None, "cache_size", -65_536)?;
+        Ok(())
+    }
+
+    /// Turns "not a database" and friends into an actionable message.
+    fn classify(&self, e: rusqlite::Error) -> CacheError {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+                ) =>
+            {
+                CacheError::Corrupt {
+                    path: self.path.clone(),
+                    detail: e.to_string(),
+                }
+            }
+            _ => CacheError::Sql(e),
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), CacheError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(CacheError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction: everything it writes commits together or not at
+    /// all, which is what keeps a killed refresh from leaving half a batch.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, CacheError>,
+    ) -> Result<T, CacheError> {
+        let tx = self.conn.transaction()?;
+        let out = f(&Writer { tx: &tx })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The connection, for readers in this crate's layers above.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Rows in a cache table (`email_events`, `alerts`, ...).
+    pub fn count(&self, table: &str) -> Result<i64, CacheError> {
+        if !TABLES.contains(&table) {
+            return Err(CacheError::Row(format!("no cache table `{table}`")));
+        }
+        Ok(self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    }
+
+    /// Every row of every table in key order, one line per row: two caches with the
+    /// same contents dump to the same bytes (tests compare refreshes this way).
+    pub fn dump(&self, out: &mut dyn std::io::Write) -> Result<(), CacheError> {
+        for table in TABLES {
+            let sql = format!("SELECT * FROM {table} ORDER BY {}", order_of(table));
+            let mut stmt = self.conn.prepare(&sql)?;
+            let n = stmt.column_count();
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let mut line = format!("{table}");
+                for i in 0..n {
+                    let v: rusqlite::types::Value = row.get(i)?;
+                    line.push('\t');
+                    line.push_str(&format!("{v:?}"));
+                }
+                line.push('\n');
+                out.write_all(line.as_bytes())
+                    .map_err(|e| CacheError::Row(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The write side of one transaction (see [`Cache::write`]).
+pub struct Writer<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+impl Writer<'_> {
+    /// Upserts hunting rows by natural key.
+    pub fn upsert_rows<R: CachedRow>(&self, rows: &[R]) -> Result<UpsertStats, CacheError> {
+        hunting::upsert(self.tx, rows)
+    }
+    /// Upserts alerts and their flattened evidence.
+    pub fn upsert_alerts(
+        &self,
+        alerts: &[crate::model::alert::Alert],
+    ) -> Result<UpsertStats, CacheError> {
+        entities::upsert_alerts(self.tx, alerts)
+    }
+    /// Upserts incidents (and their expanded alerts).
+    pub fn upsert_incidents(
+        &self,
+        incidents: &[crate::model::alert::Incident],
+    ) -> Result<UpsertStats, CacheError> {
+        entities::upsert_incidents(self.tx, incidents)
+    }
+    /// Replaces users and groups with this refresh's view of the directory.
+    pub fn replace_directory(
+        &self,
+        users: &[crate::model::directory::User],
+        groups: &[crate::model::directory::Group],
+    ) -> Result<UpsertStats, CacheError> {
+        entities::replace_directory(self.tx, users, groups)
+    }
+    /// Replaces a group's transitive members: (object id, "user" | "group").
+    pub fn replace_members(
+        &self,
+        group_id: &str,
+        members: &[(String, &'static str)],
+    ) -> Result<(), CacheError> {
+        entities::replace_members(self.tx, group_id, members)
+    }
+    /// Replaces every tag and membership.
+    pub fn replace_tags(
+        &self,
+        tags: &[(String, bool)],
+        members: &[TagMember],
+    ) -> Result<(), CacheError> {
+        tags::replace_tags(self.tx, tags, members)
+    }
+    /// Moves a source's watermark (with the rows it covers, in this transaction).
+    pub fn advance(
+        &self,
+        source: &str,
+        watermark: Option<i64>,
+        now: i64,
+    ) -> Result<(), CacheError> {
+        state::advance(self.tx, source, watermark, now)
+    }
+    /// Applies a post-delivery event to its message's latest location, so the cache
+    /// shows where a message is now even before `EmailEvents` is re-read.
+    pub fn apply_post_delivery(
+        &self,
+        e: &crate::model::email::PostDeliveryEvent,
+    ) -> Result<usize, CacheError> {
+        let (Some(loc), true) = (
+            e.delivery_location.as_ref(),
+            e.action_result.eq_ignore_ascii_case("success"),
+        ) else {
+            return Ok(0);
+        };
+        Ok(self.tx.execute(
+            "UPDATE email_events SET \"LatestDeliveryLocation\" = ?1, \"LatestDeliveryAction\" = ?2
+             WHERE \"NetworkMessageId\" = ?3 AND \"RecipientEmailAddress\" = ?4 COLLATE NOCASE
+               AND (\"LatestDeliveryLocation\" IS NOT ?1 OR \"LatestDeliveryAction\" IS NOT ?2)",
+            rusqlite::params![
+                loc.as_str(),
+                e.action,
+                e.network_message_id,
+                e.recipient_email_address
+            ],
+        )?)
+    }
+}
+
+/// Every table, in dump order.
+pub const TABLES: &[&str] = &[
+    "email_events",
+    "email_urls",
+    "email_attachments",
+    "post_delivery_events",
+    "url_clicks",
+    "campaign_messages",
+    "alerts",
+    "alert_evidence",
+    "incidents",
+    "users",
+    "groups",
+    "group_members",
+    "tags",
+    "tag_members",
+    "sync_state",
+];
+
+fn order_of(table: &str) -> String {
+    match hunting::key_of(table) {
+        Some(key) => key
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => match table {
+            "alert_evidence" => "alert_id, ordinal".into(),
+            "group_members" => "group_id, member_id".into(),
+            "tag_members" => "tag, address, source, detail".into(),
+            "tags" => "name".into(),
+            "sync_state" => "source".into(),
+            _ => "id".into(),
+        },
+    }
+}
+
+/// Creates `path` empty with mode 0600 if it does not exist, so SQLite (which keeps
+/// an existing file's mode, and gives its WAL the same) never makes it world-readable.
+fn create_owner_only(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ww-cache-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn opens_with_owner_only_files_and_reopens_at_the_same_schema() {
+        let dir = temp("open");
+        let path = cache_file(&dir, "demo/profile");
+        assert!(path.ends_with("demo_profile.sqlite"));
+        let c = Cache::open(&path).unwrap();
+        assert_eq!(c.count("email_events").unwrap(), 0);
+        drop(c);
+        let c = Cache::open(&path).unwrap();
+        let v: i64 = c
+            .connection()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, schema::MIGRATIONS.len() as i64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_or_newer_cache_is_refused_with_advice() {
+        let dir = temp("corrupt");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.sqlite");
+        std::fs::write(
+            &path,
+            b"this is not a database, it is a text file of some length....",
+        )
+        .unwrap();
+        let e = Cache::open(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("damaged") && e.contains("whalewatch refresh"),
+            "{e}"
+        );
+        let path = dir.join("new.sqlite");
+        drop(Cache::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let e = Cache::open(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("newer whalewatch"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

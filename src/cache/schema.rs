@@ -1,0 +1,206 @@
+//! The cache schema, as an ordered list of migrations. `PRAGMA user_version` records
+//! how many have run; opening a cache runs the rest in one transaction each, so an
+//! older cache is upgraded in place and a newer one is refused rather than damaged.
+
+/// Migrations in order; index + 1 is the schema version they produce.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE email_events (
+        "Timestamp" INTEGER NOT NULL,
+        "NetworkMessageId" TEXT NOT NULL,
+        "InternetMessageId" TEXT,
+        "SenderMailFromAddress" TEXT,
+        "SenderFromAddress" TEXT,
+        "SenderDisplayName" TEXT,
+        "SenderObjectId" TEXT,
+        "SenderMailFromDomain" TEXT,
+        "SenderFromDomain" TEXT,
+        "SenderIPv4" TEXT,
+        "SenderIPv6" TEXT,
+        "RecipientEmailAddress" TEXT NOT NULL,
+        "RecipientObjectId" TEXT,
+        "Subject" TEXT,
+        "EmailClusterId" INTEGER,
+        "EmailDirection" TEXT,
+        "DeliveryAction" TEXT,
+        "DeliveryLocation" TEXT,
+        "ThreatTypes" TEXT,
+        "ThreatNames" TEXT,
+        "DetectionMethods" TEXT,
+        "ConfidenceLevel" TEXT,
+        "BulkComplaintLevel" INTEGER,
+        "EmailAction" TEXT,
+        "EmailActionPolicy" TEXT,
+        "EmailActionPolicyGuid" TEXT,
+        "AuthenticationDetails" TEXT,
+        "AttachmentCount" INTEGER,
+        "UrlCount" INTEGER,
+        "EmailLanguage" TEXT,
+        "Connectors" TEXT,
+        "OrgLevelAction" TEXT,
+        "OrgLevelPolicy" TEXT,
+        "UserLevelAction" TEXT,
+        "UserLevelPolicy" TEXT,
+        "ReportId" TEXT,
+        "AdditionalFields" TEXT,
+        "LatestDeliveryLocation" TEXT,
+        "LatestDeliveryAction" TEXT,
+        "Context" TEXT
+    );
+    CREATE UNIQUE INDEX email_events_key ON email_events ("NetworkMessageId", "RecipientEmailAddress");
+    CREATE INDEX email_events_time ON email_events ("Timestamp");
+
+    CREATE TABLE email_urls (
+        "Timestamp" INTEGER NOT NULL,
+        "NetworkMessageId" TEXT NOT NULL,
+        "Url" TEXT NOT NULL,
+        "UrlDomain" TEXT,
+        "UrlLocation" TEXT NOT NULL,
+        "ReportId" TEXT
+    );
+    CREATE UNIQUE INDEX email_urls_key ON email_urls ("NetworkMessageId", "Url", "UrlLocation");
+
+    CREATE TABLE email_attachments (
+        "Timestamp" INTEGER NOT NULL,
+        "NetworkMessageId" TEXT NOT NULL,
+        "SenderFromAddress" TEXT,
+        "SenderDisplayName" TEXT,
+        "SenderObjectId" TEXT,
+        "RecipientEmailAddress" TEXT NOT NULL,
+        "RecipientObjectId" TEXT,
+        "FileName" TEXT NOT NULL,
+        "FileType" TEXT,
+        "SHA256" TEXT NOT NULL,
+        "FileSize" INTEGER,
+        "ThreatTypes" TEXT,
+        "ThreatNames" TEXT,
+        "DetectionMethods" TEXT,
+        "ReportId" TEXT
+    );
+    CREATE UNIQUE INDEX email_attachments_key ON email_attachments ("NetworkMessageId", "RecipientEmailAddress", "SHA256", "FileName");
+
+    CREATE TABLE post_delivery_events (
+        "Timestamp" INTEGER NOT NULL,
+        "NetworkMessageId" TEXT NOT NULL,
+        "InternetMessageId" TEXT,
+        "Action" TEXT NOT NULL,
+        "ActionType" TEXT NOT NULL,
+        "ActionTrigger" TEXT,
+        "ActionResult" TEXT,
+        "RecipientEmailAddress" TEXT NOT NULL,
+        "DeliveryLocation" TEXT,
+        "ThreatTypes" TEXT,
+        "DetectionMethods" TEXT,
+        "ReportId" TEXT
+    );
+    CREATE UNIQUE INDEX post_delivery_events_key ON post_delivery_events ("NetworkMessageId", "RecipientEmailAddress", "Timestamp", "ActionType", "Action");
+
+    CREATE TABLE url_clicks (
+        "Timestamp" INTEGER NOT NULL,
+        "Url" TEXT NOT NULL,
+        "ActionType" TEXT,
+        "AccountUpn" TEXT NOT NULL,
+        "Workload" TEXT,
+        "NetworkMessageId" TEXT NOT NULL,
+        "ThreatTypes" TEXT,
+        "DetectionMethods" TEXT,
+        "IPAddress" TEXT,
+        "IsClickedThrough" INTEGER,
+        "UrlChain" TEXT,
+        "ReportId" TEXT
+    );
+    CREATE UNIQUE INDEX url_clicks_key ON url_clicks ("NetworkMessageId", "AccountUpn", "Url", "Timestamp");
+
+    CREATE TABLE campaign_messages (
+        "Timestamp" INTEGER NOT NULL,
+        "CampaignName" TEXT,
+        "CampaignId" TEXT NOT NULL,
+        "CampaignType" TEXT,
+        "CampaignSubtype" TEXT,
+        "NetworkMessageId" TEXT NOT NULL,
+        "RecipientEmailAddress" TEXT NOT NULL,
+        "ReportId" TEXT
+    );
+    CREATE UNIQUE INDEX campaign_messages_key ON campaign_messages ("CampaignId", "NetworkMessageId", "RecipientEmailAddress");
+
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        incident_id TEXT,
+        last_update INTEGER,
+        created INTEGER,
+        status TEXT,
+        severity TEXT,
+        title TEXT,
+        raw TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE alert_evidence (
+        alert_id TEXT NOT NULL,
+        ordinal INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        network_message_id TEXT,
+        recipient TEXT,
+        account_upn TEXT,
+        url TEXT,
+        PRIMARY KEY (alert_id, ordinal)
+    ) WITHOUT ROWID;
+    CREATE INDEX alert_evidence_message ON alert_evidence (network_message_id);
+
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        last_update INTEGER,
+        created INTEGER,
+        status TEXT,
+        severity TEXT,
+        display_name TEXT,
+        raw TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        upn TEXT,
+        mail TEXT,
+        display_name TEXT,
+        given_name TEXT,
+        surname TEXT,
+        department TEXT,
+        job_title TEXT,
+        country TEXT,
+        enabled INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE groups (
+        id TEXT PRIMARY KEY,
+        display_name TEXT,
+        description TEXT,
+        mail TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE group_members (
+        group_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        member_type TEXT NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE tags (
+        name TEXT PRIMARY KEY,
+        builtin INTEGER NOT NULL,
+        position INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- source: group | file | rule | member | inferred; detail names which one.
+    CREATE TABLE tag_members (
+        tag TEXT NOT NULL,
+        address TEXT NOT NULL,
+        source TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (tag, address, source, detail)
+    ) WITHOUT ROWID;
+
+    -- One row per refresh source: how far it has been fetched and when.
+    CREATE TABLE sync_state (
+        source TEXT PRIMARY KEY,
+        watermark INTEGER,
+        last_success INTEGER,
+        last_error TEXT
+    ) WITHOUT ROWID;
+    "#,
+];
