@@ -6,5 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod safe_text;
 pub mod sim;
+pub mod sync;
 pub mod tenant;

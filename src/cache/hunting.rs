@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::ValueRef;
 use rusqlite::{Transaction, params_from_iter};
 
 use super::{Cache, CacheError};
@@ -18,6 +18,8 @@ pub trait CachedRow: HuntingRow {
     const SQL_TABLE: &'static str;
     /// The natural key: the columns that identify a row across fetches.
     const KEY: &'static [&'static str];
+    /// The row's `Timestamp` in ticks (watermarks are kept in ticks).
+    fn timestamp_ticks(&self) -> i64;
 }
 
 macro_rules! cached {
@@ -25,6 +27,9 @@ macro_rules! cached {
         impl CachedRow for $t {
             const SQL_TABLE: &'static str = $table;
             const KEY: &'static [&'static str] = &[$($k),*];
+            fn timestamp_ticks(&self) -> i64 {
+                crate::model::hunting::to_ticks(&self.timestamp)
+            }
         }
     };
 }
@@ -134,11 +139,16 @@ fn upsert_sql<R: CachedRow>() -> String {
     )
 }
 
-fn to_sql(c: Cell<'_>) -> Value {
-    match c {
-        Cell::Null => Value::Null,
-        Cell::Int(i) => Value::Integer(i),
-        Cell::Text(t) => Value::Text(t.into_owned()),
+/// Binds a cell without copying its text.
+struct Bind<'a>(Cell<'a>);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match &self.0 {
+            Cell::Null => ValueRef::Null,
+            Cell::Int(i) => ValueRef::Integer(*i),
+            Cell::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
     }
 }
 
@@ -150,7 +160,7 @@ pub fn upsert<R: CachedRow>(tx: &Transaction<'_>, rows: &[R]) -> Result<UpsertSt
     let mut stmt = tx.prepare_cached(&upsert_sql::<R>())?;
     let mut changed = 0u64;
     for row in rows {
-        changed += stmt.execute(params_from_iter(row.to_cells().into_iter().map(to_sql)))? as u64;
+        changed += stmt.execute(params_from_iter(row.to_cells().into_iter().map(Bind)))? as u64;
     }
     let after: i64 = tx.query_row(&format!("SELECT count(*) FROM {}", R::SQL_TABLE), [], |r| {
         r.get(0)

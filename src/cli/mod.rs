@@ -1,7 +1,13 @@
 //! The command line: thin clap commands over the library. Errors get their context
 //! here, at the edge, and are printed once with a non-zero exit code.
 
+mod context;
 mod demo;
+mod login;
+mod output;
+mod profile;
+mod query;
+mod refresh;
 mod sim;
 
 use std::process::ExitCode;
@@ -11,6 +17,10 @@ use clap::{Parser, Subcommand};
 const EXAMPLES: &str = "\
 Examples:
   whalewatch demo
+  whalewatch profile add contoso --tenant contoso.onmicrosoft.com --client-id <app id> --client-secret-env CONTOSO_SECRET
+  whalewatch refresh --profile contoso
+  whalewatch query emails --priority --limit 20
+  whalewatch query alerts --format json > alerts.json
   whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
@@ -20,6 +30,8 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "whalewatch", version, about, after_help = EXAMPLES)]
 pub struct Cli {
+    #[command(flatten)]
+    profile: context::ProfileArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,6 +40,15 @@ pub struct Cli {
 enum Command {
     /// Start the product on a fresh machine: the simulated tenant, with no configuration.
     Demo(sim::WorldArgs),
+    /// Bring the profile's local cache up to date from the tenant.
+    Refresh(refresh::RefreshArgs),
+    /// List what the cache holds (emails, alerts, incidents, campaigns, users, tags).
+    Query(query::QueryArgs),
+    /// Sign in with a device code (profiles with auth = "device_code").
+    Login,
+    /// Manage profiles (one per tenant).
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// The built-in tenant simulator: a synthetic Microsoft 365 tenant over real HTTP.
     #[command(subcommand)]
     Sim(Box<sim::SimCommand>),
@@ -38,6 +59,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(world) => demo::run(&world),
+        Command::Refresh(args) => refresh::run(&cli.profile, &args),
+        Command::Query(args) => query::run(&cli.profile, &args),
+        Command::Login => login::run(&cli.profile),
+        Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),
     };
     match result {

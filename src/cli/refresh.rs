@@ -1,0 +1,60 @@
+//! `whalewatch refresh`: brings the profile's cache up to date.
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+
+use super::context::ProfileArgs;
+use crate::sync::progress::{Reporter, summary_table};
+use crate::sync::{RefreshOptions, connect, refresh};
+
+/// Refresh options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RefreshArgs {
+    /// How far back a first refresh reaches, e.g. 7d or 12h [default: all the service keeps, 30 days]
+    #[arg(long, value_parser = parse_age)]
+    pub since: Option<chrono::Duration>,
+    /// Only these sources (repeatable): directory, alerts, incidents, tags, EmailEvents, EmailUrlInfo, ...
+    #[arg(long = "only")]
+    pub only: Vec<String>,
+    /// Rows to ask for per hunting call (the service returns at most 100,000).
+    #[arg(long, default_value_t = 90_000)]
+    pub window_rows: u64,
+    /// Hunting calls per minute to stay under.
+    #[arg(long, default_value_t = 45)]
+    pub hunting_calls_per_minute: usize,
+}
+
+/// `7d`, `12h`, `30m`.
+pub fn parse_age(s: &str) -> Result<chrono::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| format!("`{s}`: expected a number and a unit, e.g. 7d, 12h, 30m"))?;
+    match unit {
+        "d" => Ok(chrono::Duration::days(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "m" => Ok(chrono::Duration::minutes(n)),
+        _ => Err(format!("`{s}`: the unit must be d, h or m")),
+    }
+}
+
+pub fn run(p: &ProfileArgs, args: &RefreshArgs) -> Result<ExitCode> {
+    let ctx = p.context()?;
+    let client = connect::graph_client(&ctx.name, &ctx.profile, &ctx.cache_dir, p.read_only)?;
+    let cache = ctx.open_cache()?;
+    let options = RefreshOptions {
+        since: args.since,
+        window_rows: args.window_rows.clamp(1, 100_000),
+        hunting_calls_per_minute: args.hunting_calls_per_minute.max(1),
+        only: args.only.clone(),
+        ..RefreshOptions::default()
+    };
+    let reporter = Reporter::stderr();
+    let report = |e: &crate::sync::Progress| reporter.report(e);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let summary = runtime
+        .block_on(refresh(&client, cache, &ctx.profile, &options, &report))
+        .with_context(|| format!("refresh of profile `{}` stopped; what was fetched before is kept, and the next refresh resumes", ctx.name))?;
+    print!("{}", summary_table(&summary));
+    Ok(ExitCode::SUCCESS)
+}

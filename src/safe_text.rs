@@ -1,0 +1,154 @@
+//! The one door for untrusted text on its way to a terminal.
+//!
+//! Attackers write subjects, display names, file names and URLs. Before any of them
+//! is drawn or printed, control characters (C0, DEL, C1 — including the ESC that
+//! starts CSI/OSC sequences and the 8-bit CSI), bidirectional overrides and isolates,
+//! and zero-width characters are replaced by visible placeholders, so nothing can
+//! move the cursor, retitle the window, write the clipboard or reorder what the
+//! analyst reads. Copy and export use the raw value; only display goes through here.
+
+use std::borrow::Cow;
+
+use unicode_width::UnicodeWidthStr;
+
+/// The placeholder shown for `c`, or `None` when `c` is safe to print.
+pub fn placeholder(c: char) -> Option<Cow<'static, str>> {
+    let p: &'static str = match c {
+        '\u{1b}' => "␛",
+        '\t' => "␉",
+        '\n' => "␤",
+        '\r' => "␍",
+        '\u{7}' => "␇",
+        '\u{8}' => "␈",
+        '\u{7f}' => "␡",
+        '\u{0}'..='\u{1f}' => {
+            // Control Pictures: U+2400 + code.
+            return char::from_u32(0x2400 + c as u32).map(|p| Cow::Owned(p.to_string()));
+        }
+        '\u{80}'..='\u{9f}' => return Some(Cow::Owned(format!("⟨C1:{:02X}⟩", c as u32))),
+        '\u{202a}' => "⟨LRE⟩",
+        '\u{202b}' => "⟨RLE⟩",
+        '\u{202c}' => "⟨PDF⟩",
+        '\u{202d}' => "⟨LRO⟩",
+        '\u{202e}' => "⟨RLO⟩",
+        '\u{2066}' => "⟨LRI⟩",
+        '\u{2067}' => "⟨RLI⟩",
+        '\u{2068}' => "⟨FSI⟩",
+        '\u{2069}' => "⟨PDI⟩",
+        '\u{200e}' => "⟨LRM⟩",
+        '\u{200f}' => "⟨RLM⟩",
+        '\u{61c}' => "⟨ALM⟩",
+        '\u{200b}' => "⟨ZWSP⟩",
+        '\u{200c}' => "⟨ZWNJ⟩",
+        '\u{200d}' => "⟨ZWJ⟩",
+        '\u{2060}' => "⟨WJ⟩",
+        '\u{feff}' => "⟨BOM⟩",
+        '\u{2028}' => "⟨LS⟩",
+        '\u{2029}' => "⟨PS⟩",
+        _ => return None,
+    };
+    Some(Cow::Borrowed(p))
+}
+
+/// `s` made safe to draw: every dangerous character replaced by its placeholder.
+/// Borrowed when nothing needed replacing (the common case).
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| placeholder(c).is_some()) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match placeholder(c) {
+            Some(p) => out.push_str(&p),
+            None => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Columns `s` takes on a terminal (wide CJK and emoji count two). Call on
+/// sanitized text.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Sanitizes `s` and cuts it to at most `max` columns, ending with `…` when cut.
+pub fn fit(s: &str, max: usize) -> String {
+    let safe = sanitize(s);
+    if width(&safe) <= max {
+        return safe.into_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in safe.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Escapes `json` text so that no character a terminal could act on remains, even
+/// inside strings (C1 controls, bidi and zero-width characters become `\uXXXX`).
+/// The JSON value is unchanged: parsing it gives back the raw strings byte for byte.
+pub fn terminal_safe_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| placeholder(c).is_some()) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if placeholder(c).is_some() {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_raw_danger(s: &str) -> bool {
+        s.chars().any(|c| placeholder(c).is_some())
+    }
+
+    #[test]
+    fn every_simulated_hostile_string_comes_out_inert() {
+        for s in crate::sim::world::hostile_subjects() {
+            let safe = sanitize(&s);
+            assert!(!has_raw_danger(&safe), "{safe:?}");
+        }
+        assert_eq!(sanitize("Invoice \u{1b}]2;ww-title-injected\u{7}"), "Invoice ␛]2;ww-title-injected␇");
+        assert_eq!(sanitize("invoice\u{202e}fdp.exe"), "invoice⟨RLO⟩fdp.exe");
+        assert_eq!(sanitize("plain"), Cow::Borrowed("plain"));
+    }
+
+    #[test]
+    fn widths_count_wide_characters_and_fit_cuts_on_characters() {
+        assert_eq!(width("請確認"), 6);
+        assert_eq!(fit("請確認您的帳戶", 7), "請確認…");
+        assert_eq!(fit("abc", 5), "abc");
+        assert!(width(&fit(&"x".repeat(2000), 40)) <= 40);
+    }
+
+    #[test]
+    fn json_stays_equal_in_value() {
+        let raw = "a\u{9b}31m \u{202e}x \u{1b}[2J";
+        let json = serde_json::to_string(&raw).unwrap();
+        let safe = terminal_safe_json(&json);
+        assert!(!has_raw_danger(&safe));
+        let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, raw);
+    }
+}

@@ -1,0 +1,364 @@
+//! Refresh: brings the cache up to date with the tenant. The only writer of the cache.
+//!
+//! A refresh is one resumable, idempotent process: every source is upserted by
+//! natural key and its watermark moves only in the transaction that commits the rows
+//! it covers. Ctrl-C, `kill -9`, a network drop or a throttling storm leave a
+//! consistent cache, and the next refresh ends with exactly what an uninterrupted one
+//! would have had.
+//!
+//! Order: directory, alerts, incidents, the hunting tables (`EmailEvents` first, so
+//! post-delivery events find the messages they move), then tags, which need both the
+//! directory and the mail (for inferred priority accounts).
+
+pub mod connect;
+mod hunting;
+pub mod plan;
+pub mod progress;
+mod tags;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use crate::cache::{Cache, CacheError, UpsertStats};
+use crate::config::{PRIORITY_ACCOUNT, Profile};
+use crate::model::directory::DirectoryObject;
+use crate::model::email::{CampaignMessage, EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick};
+use crate::model::hunting::to_ticks;
+use crate::tenant::window::CallPacer;
+use crate::tenant::{GraphClient, RetryStatsSnapshot, TenantError};
+
+pub use hunting::window_query;
+pub use tags::{TagInputs, address_of, resolve as resolve_tags};
+use writer::CacheWriter;
+
+/// Why a refresh failed. What was committed before the failure stays committed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Tenant(TenantError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("unexpected answer from the tenant: {0}")]
+    Unexpected(String),
+}
+
+/// How a refresh runs.
+#[derive(Debug, Clone)]
+pub struct RefreshOptions {
+    /// How far back the first refresh of a source reaches; `None`: everything the
+    /// service keeps (30 days for advanced hunting).
+    pub since: Option<chrono::Duration>,
+    /// Re-read this much before each watermark, for events that arrive late.
+    pub overlap_ticks: i64,
+    /// Rows per hunting call to aim for (the service's cap is 100,000).
+    pub window_rows: u64,
+    /// Hunting calls per minute to stay under.
+    pub hunting_calls_per_minute: usize,
+    /// Which sources to refresh (all when empty): `directory`, `alerts`,
+    /// `incidents`, `tags`, or a hunting table name.
+    pub only: Vec<String>,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        RefreshOptions {
+            since: None,
+            overlap_ticks: plan::HOUR,
+            window_rows: 90_000,
+            hunting_calls_per_minute: crate::tenant::hunting::HUNTING_CALLS_PER_MINUTE,
+            only: Vec::new(),
+        }
+    }
+}
+
+/// What one source did.
+#[derive(Debug, Clone, Default)]
+pub struct SourceSummary {
+    pub source: String,
+    /// Rows (or entities) received.
+    pub fetched: u64,
+    pub stats: UpsertStats,
+    /// Requests made (hunting windows, pages).
+    pub calls: u64,
+    pub seconds: f64,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshSummary {
+    pub sources: Vec<SourceSummary>,
+    pub seconds: f64,
+    pub http: RetryStatsSnapshot,
+    /// Problems that did not stop the refresh (an unreadable tag file, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Progress events, for a bar on a terminal or lines in a log.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    Started { source: String, expected_rows: Option<u64> },
+    Rows { source: String, rows: u64 },
+    Finished(SourceSummary),
+    Warning(String),
+}
+
+/// Everything a source pull needs.
+pub struct RefreshContext<'a> {
+    pub client: &'a GraphClient,
+    pub options: &'a RefreshOptions,
+    pub progress: &'a (dyn Fn(&Progress) + Send + Sync),
+    pacer: Mutex<CallPacer>,
+}
+
+impl RefreshContext<'_> {
+    /// Waits for a slot in the per-minute hunting quota.
+    async fn pace(&self) {
+        let now = Instant::now();
+        let wait = self.pacer.lock().map(|mut p| {
+            let w = p.delay(now);
+            p.record(now + w);
+            w
+        });
+        if let Ok(w) = wait
+            && !w.is_zero()
+        {
+            tokio::time::sleep(w).await;
+        }
+    }
+}
+
+fn wanted(options: &RefreshOptions, source: &str) -> bool {
+    options.only.is_empty() || options.only.iter().any(|o| o.eq_ignore_ascii_case(source))
+}
+
+/// Refreshes `cache` from the tenant behind `client`.
+pub async fn refresh(
+    client: &GraphClient,
+    cache: Cache,
+    profile: &Profile,
+    options: &RefreshOptions,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<RefreshSummary, SyncError> {
+    let started = Instant::now();
+    let writer = CacheWriter::spawn(cache);
+    let ctx = RefreshContext {
+        client,
+        options,
+        progress,
+        pacer: Mutex::new(CallPacer::per_minute(options.hunting_calls_per_minute.max(1))),
+    };
+    let result = run_sources(&ctx, &writer, profile).await;
+    if writer.finish().is_none() {
+        return Err(SyncError::Unexpected("the cache writer stopped unexpectedly".into()));
+    }
+    let (sources, warnings) = result?;
+    Ok(RefreshSummary { sources, seconds: started.elapsed().as_secs_f64(), http: client.stats(), warnings })
+}
+
+async fn run_sources(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Profile) -> Result<(Vec<SourceSummary>, Vec<String>), SyncError> {
+    let o = ctx.options;
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    if wanted(o, "directory") || wanted(o, "tags") {
+        out.push(directory(ctx, writer, profile).await?);
+    }
+    if wanted(o, "alerts") {
+        out.push(alerts(ctx, writer).await?);
+    }
+    if wanted(o, "incidents") {
+        out.push(incidents(ctx, writer).await?);
+    }
+    if wanted(o, "EmailEvents") {
+        out.push(hunting::pull::<EmailEvent>(ctx, writer, hunting::nothing).await?);
+    }
+    if wanted(o, "EmailUrlInfo") {
+        out.push(hunting::pull::<EmailUrl>(ctx, writer, hunting::nothing).await?);
+    }
+    if wanted(o, "EmailAttachmentInfo") {
+        out.push(hunting::pull::<EmailAttachment>(ctx, writer, hunting::nothing).await?);
+    }
+    if wanted(o, "EmailPostDeliveryEvents") {
+        out.push(hunting::pull::<PostDeliveryEvent>(ctx, writer, hunting::apply_post_delivery).await?);
+    }
+    if wanted(o, "UrlClickEvents") {
+        out.push(hunting::pull::<UrlClick>(ctx, writer, hunting::nothing).await?);
+    }
+    if wanted(o, "CampaignInfo") {
+        out.push(hunting::pull::<CampaignMessage>(ctx, writer, hunting::nothing).await?);
+    }
+    if wanted(o, "tags") || wanted(o, "directory") {
+        let (summary, w) = resolve_tags_into_cache(ctx, writer, profile).await?;
+        for msg in &w {
+            (ctx.progress)(&Progress::Warning(msg.clone()));
+        }
+        warnings.extend(w);
+        out.push(summary);
+    }
+    Ok((out, warnings))
+}
+
+fn now_ticks() -> i64 {
+    to_ticks(&Utc::now())
+}
+
+/// Users, groups, and the transitive members of the groups tags name.
+async fn directory(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Profile) -> Result<SourceSummary, SyncError> {
+    let started = Instant::now();
+    (ctx.progress)(&Progress::Started { source: "directory".into(), expected_rows: None });
+    let users = ctx.client.list_users().collect_all().await?;
+    let groups = ctx.client.list_groups().collect_all().await?;
+    let mut members: Vec<(String, Vec<(String, &'static str)>)> = Vec::new();
+    let mut calls = 2;
+    for tag in profile.tags() {
+        for g in &tag.groups {
+            let Some(group) = tags::find_group(&groups, g) else { continue };
+            if members.iter().any(|(id, _)| *id == group.id) {
+                continue;
+            }
+            let objects = ctx.client.group_transitive_members(&group.id).collect_all().await?;
+            calls += 1;
+            let list = objects
+                .into_iter()
+                .filter_map(|o| match o {
+                    DirectoryObject::User(u) => Some((u.id, "user")),
+                    DirectoryObject::Group(g) => Some((g.id, "group")),
+                    _ => None,
+                })
+                .collect();
+            members.push((group.id.clone(), list));
+        }
+    }
+    let fetched = (users.len() + groups.len()) as u64;
+    let now = now_ticks();
+    let stats = writer
+        .run(move |c| {
+            c.write(|tx| {
+                let stats = tx.replace_directory(&users, &groups)?;
+                for (gid, list) in &members {
+                    tx.replace_members(gid, list)?;
+                }
+                tx.advance("directory", None, now)?;
+                Ok(stats)
+            })
+        })
+        .await?;
+    let summary = SourceSummary { source: "directory".into(), fetched, stats, calls, seconds: started.elapsed().as_secs_f64() };
+    (ctx.progress)(&Progress::Finished(summary.clone()));
+    Ok(summary)
+}
+
+fn since_of(state: Option<crate::cache::SourceState>, overlap: i64) -> Option<chrono::DateTime<Utc>> {
+    state.and_then(|s| s.watermark).map(|w| crate::model::hunting::from_ticks(w - overlap))
+}
+
+/// Alerts changed since the watermark.
+async fn alerts(ctx: &RefreshContext<'_>, writer: &CacheWriter) -> Result<SourceSummary, SyncError> {
+    let started = Instant::now();
+    (ctx.progress)(&Progress::Started { source: "alerts".into(), expected_rows: None });
+    let state = writer.run(|c| c.source_state("alerts")).await?;
+    let mut pager = ctx.client.list_alerts(since_of(state, ctx.options.overlap_ticks), Some(500));
+    let mut all = Vec::new();
+    while let Some(page) = pager.next_page().await {
+        all.extend(page?);
+        (ctx.progress)(&Progress::Rows { source: "alerts".into(), rows: all.len() as u64 });
+    }
+    let calls = pager.pages() as u64;
+    let watermark = all.iter().filter_map(|a| a.last_update_date_time.as_ref()).map(to_ticks).max();
+    let fetched = all.len() as u64;
+    let now = now_ticks();
+    let stats = writer
+        .run(move |c| {
+            c.write(|tx| {
+                let s = tx.upsert_alerts(&all)?;
+                tx.advance("alerts", watermark, now)?;
+                Ok(s)
+            })
+        })
+        .await?;
+    let summary = SourceSummary { source: "alerts".into(), fetched, stats, calls, seconds: started.elapsed().as_secs_f64() };
+    (ctx.progress)(&Progress::Finished(summary.clone()));
+    Ok(summary)
+}
+
+/// Incidents changed since the watermark (their alerts come along).
+async fn incidents(ctx: &RefreshContext<'_>, writer: &CacheWriter) -> Result<SourceSummary, SyncError> {
+    let started = Instant::now();
+    (ctx.progress)(&Progress::Started { source: "incidents".into(), expected_rows: None });
+    let state = writer.run(|c| c.source_state("incidents")).await?;
+    let mut pager = ctx.client.list_incidents(since_of(state, ctx.options.overlap_ticks), Some(100));
+    let mut all = Vec::new();
+    while let Some(page) = pager.next_page().await {
+        all.extend(page?);
+        (ctx.progress)(&Progress::Rows { source: "incidents".into(), rows: all.len() as u64 });
+    }
+    let calls = pager.pages() as u64;
+    let watermark = all.iter().filter_map(|i| i.last_update_date_time.as_ref()).map(to_ticks).max();
+    let fetched = all.len() as u64;
+    let now = now_ticks();
+    let stats = writer
+        .run(move |c| {
+            c.write(|tx| {
+                let s = tx.upsert_incidents(&all)?;
+                tx.advance("incidents", watermark, now)?;
+                Ok(s)
+            })
+        })
+        .await?;
+    let summary = SourceSummary { source: "incidents".into(), fetched, stats, calls, seconds: started.elapsed().as_secs_f64() };
+    (ctx.progress)(&Progress::Finished(summary.clone()));
+    Ok(summary)
+}
+
+/// Resolves every tag from the cached directory and mail, and replaces memberships.
+async fn resolve_tags_into_cache(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Profile) -> Result<(SourceSummary, Vec<String>), SyncError> {
+    let started = Instant::now();
+    (ctx.progress)(&Progress::Started { source: "tags".into(), expected_rows: None });
+    let tag_defs = profile.tags();
+    let now = now_ticks();
+    let (count, warnings) = writer
+        .run(move |c| {
+            let users = c.users()?;
+            let groups = c.groups()?;
+            let mut group_users: HashMap<String, Vec<String>> = HashMap::new();
+            {
+                let mut stmt = c.connection().prepare("SELECT group_id, member_id FROM group_members WHERE member_type = 'user'")?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+                for row in rows {
+                    let (g, m) = row?;
+                    group_users.entry(g).or_default().push(m);
+                }
+            }
+            let protected: Vec<String> = {
+                let mut stmt = c.connection().prepare(
+                    "SELECT DISTINCT lower(\"RecipientEmailAddress\") FROM email_events WHERE \"Context\" LIKE '%priority account%' ORDER BY 1",
+                )?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let input = TagInputs { users: &users, groups: &groups, group_users: &group_users, protected_recipients: &protected };
+            let (members, warnings) = tags::resolve(&tag_defs, &input);
+            let names: Vec<(String, bool)> = tag_defs.iter().map(|t| (t.name.clone(), t.name == PRIORITY_ACCOUNT)).collect();
+            let count = members.len() as u64;
+            c.write(|tx| {
+                tx.replace_tags(&names, &members)?;
+                tx.advance("tags", None, now)?;
+                Ok(())
+            })?;
+            Ok((count, warnings))
+        })
+        .await?;
+    let summary = SourceSummary { source: "tags".into(), fetched: count, stats: UpsertStats { new: count, ..UpsertStats::default() }, calls: 0, seconds: started.elapsed().as_secs_f64() };
+    (ctx.progress)(&Progress::Finished(summary.clone()));
+    Ok((summary, warnings))
+}
+
+/// How long ago `ticks` was, for "cache age" displays.
+pub fn age(ticks: i64) -> Duration {
+    Duration::from_micros(((now_ticks() - ticks).max(0) / 10) as u64)
+}

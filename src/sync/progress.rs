@@ -1,0 +1,97 @@
+//! Refresh progress for people: a bar per source on a terminal (indicatif), plain
+//! lines otherwise (CI logs, pipes), and the summary table.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use super::{Progress, RefreshSummary};
+
+/// Reports progress on stderr.
+pub struct Reporter {
+    bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
+}
+
+impl Reporter {
+    /// Bars when stderr is a terminal, lines otherwise.
+    pub fn stderr() -> Reporter {
+        let bars = std::io::stderr().is_terminal().then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
+        Reporter { bars }
+    }
+
+    /// Handles one event.
+    pub fn report(&self, p: &Progress) {
+        let Some((multi, bars)) = &self.bars else {
+            match p {
+                Progress::Started { source, expected_rows: Some(n) } => eprintln!("refresh: {source}: {n} rows to read"),
+                Progress::Started { source, .. } => eprintln!("refresh: {source}"),
+                Progress::Rows { .. } => {}
+                Progress::Finished(s) => eprintln!(
+                    "refresh: {}: {} received, {} new, {} updated in {:.1}s",
+                    s.source, s.fetched, s.stats.new, s.stats.updated, s.seconds
+                ),
+                Progress::Warning(w) => eprintln!("refresh: warning: {w}"),
+            }
+            return;
+        };
+        let Ok(mut bars) = bars.lock() else { return };
+        match p {
+            Progress::Started { source, expected_rows } => {
+                let bar = match expected_rows {
+                    Some(n) => ProgressBar::new(*n).with_style(
+                        ProgressStyle::with_template("{prefix:>26} [{bar:30}] {pos}/{len} rows {per_sec}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar())
+                            .progress_chars("=> "),
+                    ),
+                    None => ProgressBar::new_spinner().with_style(
+                        ProgressStyle::with_template("{prefix:>26} {spinner} {pos} received").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ),
+                };
+                let bar = multi.add(bar.with_prefix(source.clone()));
+                bars.insert(source.clone(), bar);
+            }
+            Progress::Rows { source, rows } => {
+                if let Some(b) = bars.get(source) {
+                    b.set_position(*rows);
+                }
+            }
+            Progress::Finished(s) => {
+                if let Some(b) = bars.get(&s.source) {
+                    b.set_position(s.fetched);
+                    b.finish();
+                }
+            }
+            Progress::Warning(w) => {
+                let _ = multi.println(format!("warning: {w}"));
+            }
+        }
+    }
+}
+
+/// The summary printed on stdout after a refresh.
+pub fn summary_table(s: &RefreshSummary) -> String {
+    let mut out = format!("{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8}\n", "source", "received", "new", "updated", "same", "calls", "seconds");
+    for src in &s.sources {
+        out.push_str(&format!(
+            "{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8.1}\n",
+            src.source, src.fetched, src.stats.new, src.stats.updated, src.stats.unchanged, src.calls, src.seconds
+        ));
+    }
+    let received: u64 = s.sources.iter().map(|x| x.fetched).sum();
+    out.push_str(&format!(
+        "total: {received} received in {:.1}s ({:.0}/s); {} requests, {} retries, {} throttled ({:.1}s waited), {} token renewals\n",
+        s.seconds,
+        received as f64 / s.seconds.max(1e-9),
+        s.http.requests,
+        s.http.retries,
+        s.http.throttled,
+        s.http.throttle_wait.as_secs_f64(),
+        s.http.token_renewals
+    ));
+    for w in &s.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
