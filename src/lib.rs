@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod query;
 pub mod sim;
 pub mod tenant;
