@@ -43,7 +43,10 @@ fn every_email_field_parses_to_its_term() {
         ("display-name:\"IT Desk\"", m(DisplayName, &["IT Desk"])),
         ("mail-from:*@bounce.net", m(MailFrom, &["*@bounce.net"])),
         ("to:x@contoso.com", m(To, &["x@contoso.com"])),
-        ("recipient-domain:contoso.com", m(RecipientDomain, &["contoso.com"])),
+        (
+            "recipient-domain:contoso.com",
+            m(RecipientDomain, &["contoso.com"]),
+        ),
         ("subject:\"wire transfer\"", m(Subject, &["wire transfer"])),
         ("tag:Finance", m(Tag, &["Finance"])),
         ("is:priority", m(Is, &["priority"])),
@@ -61,11 +64,20 @@ fn every_email_field_parses_to_its_term() {
         ("location:deleted", m(Location, &["Deleted items"])),
         ("location:external", m(Location, &["On-premises/external"])),
         ("location:\"Inbox/folder\"", m(Location, &["Inbox/folder"])),
-        ("original-location:junk", m(OriginalLocation, &["Junk folder"])),
+        (
+            "original-location:junk",
+            m(OriginalLocation, &["Junk folder"]),
+        ),
         ("direction:intraorg", m(Direction, &["Intra-org"])),
         ("direction:intra-org", m(Direction, &["Intra-org"])),
-        ("context:priority", m(Context, &["Priority Account Protection"])),
-        ("campaign:\"credential phish\"", m(Campaign, &["credential phish"])),
+        (
+            "context:priority",
+            m(Context, &["Priority Account Protection"]),
+        ),
+        (
+            "campaign:\"credential phish\"",
+            m(Campaign, &["credential phish"]),
+        ),
         (
             "cluster:42",
             Term::Number {
@@ -150,7 +162,9 @@ fn every_email_field_parses_to_its_term() {
     // Every email field of the registry is covered above.
     for s in fields::fields_for(Entity::Emails) {
         let covered = cases.iter().any(|(text, _)| {
-            text.split(':').next().and_then(|n| fields::lookup(Entity::Emails, n))
+            text.split(':')
+                .next()
+                .and_then(|n| fields::lookup(Entity::Emails, n))
                 .is_some_and(|f| f.field == s.field)
         }) || matches!(s.field, Since | Until | Between);
         assert!(covered, "no test for `{}`", s.name);
@@ -197,7 +211,10 @@ fn times() {
         term("since:2026-11-01T10:00:00+02:00"),
         Term::Time(TimeFilter::Since(TimePoint::At(at)))
     );
-    assert_eq!(canon("since:2026-11-01T10:00:00+02:00"), "since:2026-11-01T08:00:00Z");
+    assert_eq!(
+        canon("since:2026-11-01T10:00:00+02:00"),
+        "since:2026-11-01T08:00:00Z"
+    );
     // Bounds: a date as an upper bound includes that day.
     let now = Utc.with_ymd_and_hms(2026, 11, 5, 12, 0, 0).unwrap();
     let Term::Time(f) = term("between:2026-11-01..2026-11-03") else {
@@ -244,7 +261,10 @@ fn grouping_precedence_and_negation() {
     assert!(p("   ").is_all());
     assert_eq!(canon("a  (b OR c)  -d"), "a (b OR c) -d");
     assert_eq!(canon("NOT (a b)"), "-(a b)");
-    assert_eq!(canon("from:A@B.com location:INBOX"), "from:A@B.com location:inbox");
+    assert_eq!(
+        canon("from:A@B.com location:INBOX"),
+        "from:A@B.com location:inbox"
+    );
     assert_eq!(canon("\"or\" \"a:b\" \"-x\""), "\"or\" \"a:b\" \"-x\"");
 }
 
@@ -269,10 +289,18 @@ fn errors_point_at_the_offending_character_with_suggestions() {
     let e = error("location:quarantin");
     assert_eq!(e.suggestion.as_deref(), Some("quarantine"));
     assert_eq!(e.byte, 9);
-    assert!(e.message.starts_with("unknown value `quarantin` for `location`"), "{e}");
+    assert!(
+        e.message
+            .starts_with("unknown value `quarantin` for `location`"),
+        "{e}"
+    );
 
     let e = error("threat:virus");
-    assert!(e.message.contains("expected one of: phish, malware, spam, none"), "{e}");
+    assert!(
+        e.message
+            .contains("expected one of: phish, malware, spam, none"),
+        "{e}"
+    );
 
     let e = error("severity:high");
     assert!(e.message.contains("not a field of emails"), "{e}");
@@ -287,7 +315,11 @@ fn errors_point_at_the_offending_character_with_suggestions() {
     let e = error("between:2026-11-01..2026-13-01");
     assert_eq!(e.byte, 20);
     assert_eq!(error("from:a*b").byte, 6);
-    assert!(error("recipient-domain:*conto*").message.contains("one end"));
+    assert!(
+        error("recipient-domain:*conto*")
+            .message
+            .contains("one end")
+    );
     assert_eq!(error("a (b").byte, 2);
     assert_eq!(error("a b)").byte, 3);
     assert_eq!(error("a OR").byte, 2);
@@ -304,9 +336,17 @@ fn errors_point_at_the_offending_character_with_suggestions() {
 
 #[test]
 fn nesting_is_bounded() {
-    let deep = format!("{}a{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+    let deep = format!(
+        "{}a{}",
+        "(".repeat(MAX_DEPTH + 1),
+        ")".repeat(MAX_DEPTH + 1)
+    );
     assert!(error(&deep).message.contains("nests more than"));
-    let ok = format!("{}a{}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
+    let ok = format!(
+        "{}a{}",
+        "(".repeat(MAX_DEPTH - 1),
+        ")".repeat(MAX_DEPTH - 1)
+    );
     assert!(parse(Entity::Emails, &ok).is_ok());
     assert!(parse(Entity::Emails, &"-".repeat(100_000)).is_err());
     assert!(parse(Entity::Emails, &"(".repeat(100_000)).is_err());
@@ -318,7 +358,10 @@ fn other_entities_have_their_fields() {
         Some(Expr::Term(t)) => t,
         other => panic!("{other:?}"),
     };
-    assert_eq!(t(Entity::Alerts, "severity:HIGH"), m(Field::Severity, &["high"]));
+    assert_eq!(
+        t(Entity::Alerts, "severity:HIGH"),
+        m(Field::Severity, &["high"])
+    );
     assert_eq!(
         t(Entity::Alerts, "status:in-progress"),
         m(Field::AlertStatus, &["inProgress"])
@@ -332,11 +375,23 @@ fn other_entities_have_their_fields() {
         t(Entity::Alerts, "classification:tp"),
         m(Field::Classification, &["truePositive"])
     );
-    assert_eq!(t(Entity::Alerts, "source:mdo"), m(Field::Source, &["microsoftDefenderForOffice365"]));
-    assert_eq!(t(Entity::Campaigns, "type:phish"), m(Field::CampaignType, &["Phish"]));
-    assert_eq!(t(Entity::Users, "department:Finance"), m(Field::Department, &["Finance"]));
+    assert_eq!(
+        t(Entity::Alerts, "source:mdo"),
+        m(Field::Source, &["microsoftDefenderForOffice365"])
+    );
+    assert_eq!(
+        t(Entity::Campaigns, "type:phish"),
+        m(Field::CampaignType, &["Phish"])
+    );
+    assert_eq!(
+        t(Entity::Users, "department:Finance"),
+        m(Field::Department, &["Finance"])
+    );
     assert!(parse(Entity::Users, "since:1d").is_err());
-    assert_eq!(print(&parse(Entity::Alerts, "status:inprogress").unwrap()), "status:inprogress");
+    assert_eq!(
+        print(&parse(Entity::Alerts, "status:inprogress").unwrap()),
+        "status:inprogress"
+    );
 }
 
 struct Tags;
@@ -380,9 +435,16 @@ fn completion_offers_fields_then_values() {
     assert_eq!(c.candidates[0].insert, "subject:");
     // An empty word offers every field of the entity.
     let c = complete(Entity::Alerts, "", 0, &NoValues);
-    assert_eq!(c.candidates.len(), fields::fields_for(Entity::Alerts).count());
+    assert_eq!(
+        c.candidates.len(),
+        fields::fields_for(Entity::Alerts).count()
+    );
     // Unknown fields and positions past the end never panic.
-    assert!(complete(Entity::Emails, "nope:x", 99, &NoValues).candidates.is_empty());
+    assert!(
+        complete(Entity::Emails, "nope:x", 99, &NoValues)
+            .candidates
+            .is_empty()
+    );
     let _ = complete(Entity::Emails, "é", 1, &NoValues);
 }
 
@@ -411,7 +473,12 @@ fn point() -> impl Strategy<Value = TimePoint> {
     prop_oneof![
         (0u32..100_000, 0..4usize).prop_map(|(amount, u)| TimePoint::Ago {
             amount,
-            unit: [SpanUnit::Minutes, SpanUnit::Hours, SpanUnit::Days, SpanUnit::Weeks][u],
+            unit: [
+                SpanUnit::Minutes,
+                SpanUnit::Hours,
+                SpanUnit::Days,
+                SpanUnit::Weeks
+            ][u],
         }),
         (0i64..50_000).prop_map(|d| TimePoint::Date(
             NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::TimeDelta::days(d)
