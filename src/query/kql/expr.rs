@@ -136,6 +136,15 @@ pub fn lit_list<S: AsRef<str>>(items: &[S]) -> String {
     format!("({})", parts.join(", "))
 }
 
+/// `col =~ "a"` for one value, `col in~ ("a", "b")` for several.
+pub fn in_ci<S: AsRef<str>>(col: &str, values: &[S]) -> K {
+    match values {
+        [] => K::False,
+        [one] => K::atom(format!("{col} =~ {}", lit(one.as_ref()))),
+        many => K::atom(format!("{col} in~ {}", lit_list(many))),
+    }
+}
+
 /// A KQL datetime literal.
 pub fn datetime(t: DateTime<Utc>) -> String {
     format!(

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::expr::{K, contains_any, datetime, exact_any, lit, lit_list};
+use super::expr::{K, contains_any, datetime, exact_any, in_ci, lit};
 use super::{CompileError, TagResolver};
 use crate::config::PRIORITY_ACCOUNT;
 use crate::query::lang::ast::{CmpOp, Term, TimeFilter};
@@ -79,11 +79,7 @@ fn tag_members(cx: &Cx, values: &[String]) -> Result<Vec<String>, CompileError> 
 
 /// `col in~ (members)`; no members → false.
 fn member_of(col: &str, members: &[String]) -> K {
-    if members.is_empty() {
-        K::False
-    } else {
-        K::atom(format!("{col} in~ {}", lit_list(members)))
-    }
+    in_ci(col, members)
 }
 
 /// The tags a `tag:` or `is:` term names.
@@ -202,10 +198,10 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
                 })
                 .collect(),
         ),
-        Field::Delivery => K::atom(format!("DeliveryAction in~ {}", lit_list(values))),
-        Field::Location => K::atom(format!("LatestDeliveryLocation in~ {}", lit_list(values))),
-        Field::OriginalLocation => K::atom(format!("DeliveryLocation in~ {}", lit_list(values))),
-        Field::Direction => K::atom(format!("EmailDirection in~ {}", lit_list(values))),
+        Field::Delivery => in_ci("DeliveryAction", values),
+        Field::Location => in_ci("LatestDeliveryLocation", values),
+        Field::OriginalLocation => in_ci("DeliveryLocation", values),
+        Field::Direction => in_ci("EmailDirection", values),
         Field::Context => K::or(
             values
                 .iter()
@@ -225,10 +221,10 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
                 Field::Dmarc => "DMARC",
                 _ => "CompAuth",
             };
-            K::atom(format!(
-                "tostring(parse_json(AuthenticationDetails).{key}) in~ {}",
-                lit_list(values)
-            ))
+            in_ci(
+                &format!("tostring(parse_json(AuthenticationDetails).{key})"),
+                values,
+            )
         }
         Field::Campaign => by_message(
             "CampaignInfo",
@@ -330,12 +326,12 @@ fn alert(cx: &Cx, t: &Term) -> Result<K, CompileError> {
         )),
     };
     Ok(match field {
-        Field::Severity => K::atom(format!("Severity in~ {}", lit_list(values))),
+        Field::Severity => in_ci("Severity", values),
         Field::Category => exact_any("Category", values),
         Field::Title => contains_any("Title", values),
         Field::Source => {
             let names: Vec<&str> = values.iter().map(|v| source_display(v)).collect();
-            K::atom(format!("ServiceSource in~ {}", lit_list(&names)))
+            in_ci("ServiceSource", &names)
         }
         Field::User => evidence(exact_any("AccountUpn", values)),
         Field::Tag | Field::Is => evidence(member_of(
@@ -359,7 +355,7 @@ fn campaign(cx: &Cx, t: &Term) -> Result<K, CompileError> {
         Term::Match { field, values } => (*field, values.as_slice()),
     };
     Ok(match field {
-        Field::CampaignType => K::atom(format!("CampaignType in~ {}", lit_list(values))),
+        Field::CampaignType => in_ci("CampaignType", values),
         Field::Subtype => exact_any("CampaignSubtype", values),
         Field::Name => contains_any("CampaignName", values),
         Field::Tag | Field::Is => {

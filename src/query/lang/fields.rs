@@ -26,6 +26,60 @@
 //! Related tables are joined per message (`NetworkMessageId`) or per message and
 //! recipient (`NetworkMessageId` and the recipient's address, compared lowercased); the
 //! row matches when *some* related row satisfies the condition.
+//!
+//! ## Per field
+//!
+//! | term | true for an `EmailEvents` row when | KQL |
+//! |---|---|---|
+//! | bare word `w` / `"a b"` | `Subject`, `SenderFromAddress` or `SenderDisplayName` contains it | `Subject contains "w" or SenderFromAddress contains "w" or SenderDisplayName contains "w"` |
+//! | `from:` | exact¹ on `SenderFromAddress` | `SenderFromAddress =~ "v"` (`in~` for several) |
+//! | `sender-domain:` | exact¹ on `SenderFromDomain` | `SenderFromDomain =~ "v"` |
+//! | `display-name:` | `SenderDisplayName` contains | `contains` |
+//! | `mail-from:` | exact¹ on `SenderMailFromAddress` | `=~` |
+//! | `to:` | exact¹ on `RecipientEmailAddress` | `=~` |
+//! | `recipient-domain:d` | the part of `RecipientEmailAddress` after `@` equals `d`; `*s`: ends with `s`; `p*`: starts with `p` (a `*` at one end only) | `endswith "@d"` / `endswith "s"` / `contains "@p"` |
+//! | `subject:` | `Subject` contains | `contains` |
+//! | `tag:t` | the recipient is a member of tag `t` (names case-insensitive; members resolved by the caller, compared case-insensitively); unknown tag → error; a tag without members matches nothing | `RecipientEmailAddress in~ ("a@x", ...)` |
+//! | `is:priority` | the recipient is a member of the built-in `Priority account` tag (not `Context`: see `context:priority`) | as `tag:` |
+//! | `threat:X` | the comma-separated list `ThreatTypes` has the whole term `X` (`Phish`, `Malware`, `Spam`); `threat:none`: `ThreatTypes` is empty | `ThreatTypes has "Phish"` / `isempty(ThreatTypes)` |
+//! | `detection:X` | `DetectionMethods` (JSON like `{"Phish":["URL malicious reputation"]}`) contains the method as a whole JSON string, `"X"` with its quotes, case-insensitive | `DetectionMethods contains "\"URL malicious reputation\""` |
+//! | `delivery:` | `DeliveryAction` equals (case-insensitive) `Delivered`/`Junked`/`Blocked`/`Replaced` | `DeliveryAction =~ "Junked"` |
+//! | `location:` | `LatestDeliveryLocation` equals (`Inbox/folder`, `Junk folder`, `Quarantine`, `Deleted items`, `Dropped`, `Failed`, `On-premises/external`, `Forwarded`, `Unknown`) | `LatestDeliveryLocation =~ ...` |
+//! | `original-location:` | `DeliveryLocation` equals, same values | `DeliveryLocation =~ ...` |
+//! | `direction:` | `EmailDirection` equals `Inbound`/`Outbound`/`Intra-org`/`Unknown` | `EmailDirection =~ ...` |
+//! | `context:` | `Context` contains `Priority Account Protection` / `Evaluation`; `context:none`: `Context` is empty | `Context contains ...` / `isempty(Context)` |
+//! | `campaign:v` | some `CampaignInfo` row of the message (`NetworkMessageId`) has `CampaignId` exactly¹ `v` or a `CampaignName` containing `v` | `NetworkMessageId in ((CampaignInfo \| where CampaignId =~ "v" or CampaignName contains "v" \| project NetworkMessageId))` |
+//! | `cluster:` | number² on `EmailClusterId` | `EmailClusterId == n` |
+//! | `url:` | some `EmailUrlInfo` row of the message has a `Url` containing the value | `NetworkMessageId in ((EmailUrlInfo \| where Url contains "v" \| project NetworkMessageId))` |
+//! | `url-domain:` | some `EmailUrlInfo` row of the message has `UrlDomain` exactly¹ | same, `UrlDomain =~ "v"` |
+//! | `attachment:` | some `EmailAttachmentInfo` row of this message **and recipient** has `FileName` exactly¹ | `strcat(NetworkMessageId, "\|", tolower(RecipientEmailAddress)) in ((EmailAttachmentInfo \| where FileName endswith ".html" \| project Key = strcat(NetworkMessageId, "\|", tolower(RecipientEmailAddress))))` |
+//! | `sha256:` | same, `SHA256` exactly¹ | same, `SHA256 =~ "h"` |
+//! | `ip:` | exact¹ on `SenderIPv4` or on `SenderIPv6` | `SenderIPv4 =~ "v" or SenderIPv6 =~ "v"` |
+//! | `alert:` | some `AlertEvidence` row with `AlertId` exactly¹ names the message (`NetworkMessageId`) | `NetworkMessageId in ((AlertEvidence \| where AlertId =~ "id" \| project NetworkMessageId))` |
+//! | `nmid:` / `imid:` | exact¹ on `NetworkMessageId` / `InternetMessageId` | `=~` |
+//! | `spf:` `dkim:` `dmarc:` `compauth:` | the `SPF`/`DKIM`/`DMARC`/`CompAuth` key of the JSON `AuthenticationDetails` equals the result (case-insensitive); missing key or bad JSON matches nothing | `tostring(parse_json(AuthenticationDetails).SPF) =~ "fail"` |
+//! | `bcl:` | number² on `BulkComplaintLevel` | `(isnotnull(BulkComplaintLevel) and BulkComplaintLevel >= 7)` |
+//! | `size:` | number² on `EmailSize` of the JSON `AdditionalFields` | `tolong(parse_json(AdditionalFields).EmailSize)` |
+//! | `clicked:yes` | some `UrlClickEvents` row of this message (`NetworkMessageId`) by this recipient (`AccountUpn` = `RecipientEmailAddress`, lowercased) has `IsClickedThrough == true` or `ActionType` `ClickAllowed`; `clicked:no` is its negation | `strcat(...) in ((UrlClickEvents \| where IsClickedThrough == true or ActionType =~ "ClickAllowed" \| project Key = strcat(NetworkMessageId, "\|", tolower(AccountUpn))))` |
+//! | `zap:yes` | some `EmailPostDeliveryEvents` row of this message and recipient has `ActionType` `Phish ZAP` or `Malware ZAP`; `zap:no` is its negation | `strcat(...) in ((EmailPostDeliveryEvents \| where ActionType in~ ("Phish ZAP", "Malware ZAP") \| project Key = ...))` |
+//! | `rule:` | `OrgLevelPolicy` contains | `contains` |
+//! | `policy:` | `EmailActionPolicy` contains | `contains` |
+//! | `language:` | exact¹ on `EmailLanguage` | `=~` |
+//! | `since:P` | `Timestamp >= start(P)` | `Timestamp >= datetime(...)` |
+//! | `until:P` | `Timestamp < end(P)` | `Timestamp < datetime(...)` |
+//! | `between:A..B` | `start(A) <= Timestamp < end(B)` | both |
+//!
+//! ¹ **exact**: case-insensitive equality; a `*` at the start and/or end is a wildcard (`a*` starts with, `*a` ends with, `*a*` contains, `*` anything); `*` elsewhere is a parse error.
+//! ² **number**: `n` or `=n` equality, `n,m` any of, `<n`, `<=n`, `>n`, `>=n`; a null or missing value matches nothing (and so `-bcl:>=7` matches it).
+//! Times: `Nm`/`Nh`/`Nd`/`Nw` mean `now` minus that span (`now` is the caller's clock; the KQL carries the resolved instant); a date `YYYY-MM-DD` is a UTC day: `start` is its midnight, `end` the next midnight (so `until:2026-11-01` includes Nov 1); an RFC 3339 time is that instant either way.
+//! Case-insensitivity is Kusto's: ASCII folding when the value is ASCII, full Unicode lowercase of both sides otherwise. "Contains" is a substring match (`contains`), not `has`. A multi-value `field:a,b` is the OR of the values. `-t`/`NOT t` is true exactly when `t` is false (two-valued logic: terms never yield null).
+//!
+//! ## Other entities
+//!
+//! - Alerts (`AlertInfo`): a bare word is `Title` contains; `severity` = `Severity` (case-insensitive), `category` exact `Category`, `title` contains `Title`, `source` = `ServiceSource` as AlertInfo spells it (`mdo` → `Microsoft Defender for Office 365`), `user` = an `AlertEvidence` row of the alert with `AccountUpn` exact, `tag`/`is:priority` = an `AlertEvidence` row with `AccountUpn` among the members, times on `Timestamp` (creation). `status`, `classification`, `determination`, `assigned`, `incident` exist only in Graph: local only.
+//! - Campaigns (`CampaignInfo`, one row per message × recipient): a campaign matches when at least one of its rows matches; bare word and `name` = `CampaignName` contains, `type` = `CampaignType`, `subtype` exact `CampaignSubtype`, `tag`/`is:priority` = some row of the campaign has a recipient among the members.
+//! - Users (`IdentityInfo`): bare word = `AccountUpn` or `AccountDisplayName` contains; `upn`, `department`, `job-title`, `country` exact; `tag`/`is:priority` = `AccountUpn` among the members.
+//! - Incidents: local only (no advanced-hunting table); bare word = title contains.
 
 use std::fmt;
 

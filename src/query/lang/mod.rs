@@ -1,6 +1,6 @@
 //! The filter language: text ([`lexer`], [`parser`]) → [`Filter`] ([`ast`]) →
-//! canonical text ([`print`]); the field registry and its semantics ([`fields`]);
-//! positioned errors with suggestions ([`error`]); completion ([`complete`]).
+//! canonical text ([`print`](mod@print)); the field registry and its semantics ([`fields`]);
+//! positioned errors with suggestions ([`error`]); completion ([`complete`](mod@complete)).
 //!
 //! ```text
 //! from:*@contoso-billing.com threat:phish,malware -location:quarantine since:7d
