@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod query;
 pub mod safe_text;
 pub mod sim;
 pub mod sync;

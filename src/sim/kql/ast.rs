@@ -78,6 +78,7 @@ impl Expr {
                 .unwrap_or(0)
                 .max(lhs.depth),
             ExprKind::Between { lhs, lo, hi, .. } => lhs.depth.max(lo.depth).max(hi.depth),
+            ExprKind::InQuery { lhs, .. } | ExprKind::InSet { lhs, .. } => lhs.depth,
         };
         Expr { kind, pos, depth }
     }
@@ -108,6 +109,31 @@ pub enum ExprKind {
         lo: Box<Expr>,
         hi: Box<Expr>,
     },
+    /// `x in ((T | ... | project Key))`: membership in a one-column subquery's result
+    /// (`in`, `!in`, `in~`, `!in~`). Evaluation first runs the subquery once and
+    /// replaces this node with [`ExprKind::InSet`].
+    InQuery {
+        negated: bool,
+        ci: bool,
+        lhs: Box<Expr>,
+        query: Box<Query>,
+    },
+    /// A resolved [`ExprKind::InQuery`]: the subquery's values as a key set.
+    InSet {
+        negated: bool,
+        lhs: Box<Expr>,
+        set: std::sync::Arc<KeySet>,
+    },
+}
+
+/// The distinct values of a subquery's single column, keyed for hashing (see
+/// `eval::subquery::set_key`); `ci` keys strings lowercased for `in~`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySet {
+    pub ci: bool,
+    /// The column's type, checked against the left-hand side.
+    pub ty: super::ColumnType,
+    pub keys: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

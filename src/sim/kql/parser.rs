@@ -545,6 +545,18 @@ impl Parser {
                     let rhs = self.binary(prec + 1)?;
                     self.mk(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), pos)?
                 }
+                Infix::List(op, negated) if op != ListOp::HasAny && self.subquery_follows() => {
+                    let query = self.subquery()?;
+                    self.mk(
+                        ExprKind::InQuery {
+                            negated,
+                            ci: op == ListOp::InCi,
+                            lhs: Box::new(lhs),
+                            query: Box::new(query),
+                        },
+                        pos,
+                    )?
+                }
                 Infix::List(op, negated) => {
                     let items = self.paren_list()?;
                     self.mk(
@@ -574,6 +586,37 @@ impl Parser {
             };
         }
         Ok(lhs)
+    }
+
+    /// Whether a tabular subquery follows `in`: `(T | ...)` or `((T | ...))`.
+    fn subquery_follows(&self) -> bool {
+        let table_then_pipe =
+            |k: usize| matches!(self.tok_at(k), Tok::Ident(_)) && *self.tok_at(k + 1) == Tok::Pipe;
+        *self.tok() == Tok::LParen
+            && (table_then_pipe(1) || (*self.tok_at(1) == Tok::LParen && table_then_pipe(2)))
+    }
+
+    /// `(T | op | ...)`, optionally wrapped in a second pair of parentheses.
+    fn subquery(&mut self) -> Result<Query, KqlError> {
+        self.require(&Tok::LParen, "`(` starting a subquery")?;
+        self.enter()?;
+        let double = self.eat(&Tok::LParen);
+        let table_pos = self.pos();
+        let (table, _) = self.ident("a table name")?;
+        let mut ops = Vec::new();
+        while self.eat(&Tok::Pipe) {
+            ops.push(self.operator()?);
+        }
+        self.require(&Tok::RParen, "`)` closing the subquery")?;
+        if double {
+            self.require(&Tok::RParen, "`)` closing the subquery")?;
+        }
+        self.depth -= 1;
+        Ok(Query {
+            table,
+            table_pos,
+            ops,
+        })
     }
 
     fn paren_list(&mut self) -> Result<Vec<Expr>, KqlError> {

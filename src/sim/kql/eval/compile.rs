@@ -256,6 +256,29 @@ fn compile_inner(e: &Expr, scope: &Scope) -> Result<Typed, KqlError> {
             };
             Ok(node(ce, ColumnType::Bool, &[&tl, &tlo, &thi]))
         }
+        ExprKind::InSet { negated, lhs, set } => {
+            let tl = compile_inner(lhs, scope)?;
+            if !comparable(tl.ty, set.ty) {
+                return Err(type_err(
+                    pos,
+                    format!(
+                        "cannot compare {} with the subquery's {} column in `in`",
+                        type_name(tl.ty),
+                        type_name(set.ty)
+                    ),
+                ));
+            }
+            let ce = CExpr::InSet {
+                negated: *negated,
+                lhs: Box::new(tl.e.clone()),
+                set: set.clone(),
+            };
+            Ok(node(ce, ColumnType::Bool, &[&tl]))
+        }
+        ExprKind::InQuery { .. } => Err(KqlError::Unsupported {
+            pos,
+            what: "a subquery that was not run before compilation".into(),
+        }),
         ExprKind::Member(inner, name) => {
             let t = compile_inner(inner, scope)?;
             if t.ty != ColumnType::Dynamic {

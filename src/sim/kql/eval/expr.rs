@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::funcs::{self, Func};
 use super::value::{self, Needle};
-use crate::sim::kql::ast::{BinOp, StrOp};
+use crate::sim::kql::ast::{BinOp, KeySet, StrOp};
 use crate::sim::kql::{Table, Value};
 
 /// The rows operators read: a catalog table (read in place) or rows an earlier
@@ -78,6 +78,12 @@ pub enum CExpr {
     HasAny {
         lhs: Box<CExpr>,
         items: Vec<CExpr>,
+    },
+    /// Membership in a subquery's key set.
+    InSet {
+        negated: bool,
+        lhs: Box<CExpr>,
+        set: Arc<KeySet>,
     },
     Between {
         negated: bool,
@@ -204,6 +210,12 @@ impl CExpr {
                     })
                 });
                 Value::Bool(found != *negated)
+            }
+            CExpr::InSet { negated, lhs, set } => {
+                match super::subquery::set_key(&lhs.eval(base, row), set.ci) {
+                    None => Value::Null,
+                    Some(k) => Value::Bool(set.keys.contains(&k) != *negated),
+                }
             }
             CExpr::HasAny { lhs, items } => {
                 let h = lhs.eval(base, row);

@@ -9,6 +9,7 @@ mod compile;
 mod expr;
 mod funcs;
 mod ops;
+mod subquery;
 mod summarize;
 mod value;
 
@@ -88,6 +89,14 @@ pub fn execute(
     catalog: &dyn Catalog,
     opts: &QueryOptions,
 ) -> Result<QueryResult, KqlError> {
+    let mut resolved;
+    let q = if has_subquery(q) {
+        resolved = q.clone();
+        subquery::resolve(&mut resolved, catalog, opts)?;
+        &resolved
+    } else {
+        q
+    };
     let Some(table) = catalog.table(&q.table) else {
         let names = catalog.table_names();
         return Err(KqlError::UnknownTable {
@@ -151,4 +160,31 @@ pub fn execute(
         })
         .collect();
     Ok(QueryResult { columns, rows })
+}
+
+/// Whether any expression of `q` holds an `in` subquery (cheap textual check on the
+/// debug form is avoided: walk the operators).
+fn has_subquery(q: &Query) -> bool {
+    fn expr(e: &super::ast::Expr) -> bool {
+        use super::ast::ExprKind as K;
+        match &e.kind {
+            K::InQuery { .. } => true,
+            K::Literal(_) | K::Column(_) | K::InSet { .. } => false,
+            K::Unary(_, a) | K::Member(a, _) => expr(a),
+            K::Binary(_, a, b) | K::Index(a, b) => expr(a) || expr(b),
+            K::Call(_, args) => args.iter().any(expr),
+            K::List { lhs, items, .. } => expr(lhs) || items.iter().any(expr),
+            K::Between { lhs, lo, hi, .. } => expr(lhs) || expr(lo) || expr(hi),
+        }
+    }
+    q.ops.iter().any(|op| match &op.kind {
+        OpKind::Where(e) | OpKind::Take(e) => expr(e),
+        OpKind::Project(items) | OpKind::Extend(items) | OpKind::Distinct(items) => {
+            items.iter().any(|i| expr(&i.expr))
+        }
+        OpKind::Summarize { aggs, by } => aggs.iter().chain(by).any(|i| expr(&i.expr)),
+        OpKind::Sort(keys) => keys.iter().any(|k| expr(&k.expr)),
+        OpKind::Top { count, key } => expr(count) || expr(&key.expr),
+        OpKind::ProjectAway(_) | OpKind::Count => false,
+    })
 }

@@ -7,6 +7,7 @@ mod fuzz;
 mod operators;
 mod perf;
 mod scalars;
+mod subquery;
 mod timespan;
 
 use std::sync::Arc;
