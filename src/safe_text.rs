@@ -129,7 +129,10 @@ mod tests {
             let safe = sanitize(&s);
             assert!(!has_raw_danger(&safe), "{safe:?}");
         }
-        assert_eq!(sanitize("Invoice \u{1b}]2;ww-title-injected\u{7}"), "Invoice ␛]2;ww-title-injected␇");
+        assert_eq!(
+            sanitize("Invoice \u{1b}]2;ww-title-injected\u{7}"),
+            "Invoice ␛]2;ww-title-injected␇"
+        );
         assert_eq!(sanitize("invoice\u{202e}fdp.exe"), "invoice⟨RLO⟩fdp.exe");
         assert_eq!(sanitize("plain"), Cow::Borrowed("plain"));
     }

@@ -20,7 +20,6 @@ pub use hunting::{CachedRow, UpsertStats};
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
 
-
 /// Why the cache cannot be used; messages say what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -107,12 +106,14 @@ impl Cache {
 
     /// Opens an existing cache read-only (the console and `query` while a refresh runs).
     pub fn open_read_only(path: &Path) -> Result<Cache, CacheError> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(
-            |source| CacheError::Open {
-                path: path.to_path_buf(),
-                source,
-            },
-        )?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| CacheError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let cache = Cache {
             conn,
             path: path.to_path_buf(),

@@ -46,7 +46,11 @@ impl ProfileArgs {
         let config = Config::load(&config_path)?;
         let (name, profile) = config.profile(self.profile.as_deref(), &config_path)?;
         let (name, profile) = (name.to_string(), profile.clone());
-        Ok(Context { cache_dir: self.cache_dir(), name, profile })
+        Ok(Context {
+            cache_dir: self.cache_dir(),
+            name,
+            profile,
+        })
     }
 }
 

@@ -34,7 +34,11 @@ pub fn print(records: &Records, format: Format) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
         Format::Table => {
-            let cells: Vec<Vec<String>> = records.rows.iter().map(|r| r.iter().map(|c| safe_text::fit(c, MAX_COLUMN)).collect()).collect();
+            let cells: Vec<Vec<String>> = records
+                .rows
+                .iter()
+                .map(|r| r.iter().map(|c| safe_text::fit(c, MAX_COLUMN)).collect())
+                .collect();
             let mut widths: Vec<usize> = records.columns.iter().map(|c| c.len()).collect();
             for r in &cells {
                 for (i, c) in r.iter().enumerate() {
@@ -54,7 +58,14 @@ pub fn print(records: &Records, format: Format) -> std::io::Result<()> {
                 }
                 writeln!(out, "{}", s.trim_end())
             };
-            line(&mut out, &records.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>())?;
+            line(
+                &mut out,
+                &records
+                    .columns
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>(),
+            )?;
             for r in &cells {
                 line(&mut out, r)?;
             }
@@ -70,11 +81,28 @@ pub fn print(records: &Records, format: Format) -> std::io::Result<()> {
             }
         }
         Format::Csv => {
-            writeln!(out, "{}", records.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","))?;
+            writeln!(
+                out,
+                "{}",
+                records
+                    .columns
+                    .iter()
+                    .map(|c| csv_field(c))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )?;
             for r in &records.rows {
                 // Raw bytes into a file or pipe; never raw control characters onto a terminal.
-                let fields: Vec<String> =
-                    r.iter().map(|c| if tty { csv_field(&safe_text::sanitize(c)) } else { csv_field(c) }).collect();
+                let fields: Vec<String> = r
+                    .iter()
+                    .map(|c| {
+                        if tty {
+                            csv_field(&safe_text::sanitize(c))
+                        } else {
+                            csv_field(c)
+                        }
+                    })
+                    .collect();
                 writeln!(out, "{}", fields.join(","))?;
             }
         }

@@ -69,11 +69,22 @@ pub fn run(p: &ProfileArgs, cmd: &ProfileCommand) -> Result<ExitCode> {
     match cmd {
         ProfileCommand::List => {
             if config.profiles.is_empty() {
-                println!("no profiles in {}; add one with `whalewatch profile add`", path.display());
+                println!(
+                    "no profiles in {}; add one with `whalewatch profile add`",
+                    path.display()
+                );
             }
             for (name, prof) in &config.profiles {
-                let mark = if config.default_profile.as_deref() == Some(name) { "*" } else { " " };
-                println!("{mark} {name:<20} {:<36} {}", prof.tenant, prof.endpoints().graph_url);
+                let mark = if config.default_profile.as_deref() == Some(name) {
+                    "*"
+                } else {
+                    " "
+                };
+                println!(
+                    "{mark} {name:<20} {:<36} {}",
+                    prof.tenant,
+                    prof.endpoints().graph_url
+                );
             }
         }
         ProfileCommand::Show { name } => {
@@ -95,10 +106,22 @@ pub fn run(p: &ProfileArgs, cmd: &ProfileCommand) -> Result<ExitCode> {
                 login_url: a.login_url.clone(),
                 graph_url: a.graph_url.clone(),
                 read_only: a.read_only,
-                tags: config.profiles.get(&a.name).map(|p| p.tags.clone()).unwrap_or_default(),
+                tags: config
+                    .profiles
+                    .get(&a.name)
+                    .map(|p| p.tags.clone())
+                    .unwrap_or_default(),
             };
-            if a.name.is_empty() || !a.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-                bail!("profile name `{}` may only use letters, digits, '-', '_' and '.'", a.name);
+            if a.name.is_empty()
+                || !a
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                bail!(
+                    "profile name `{}` may only use letters, digits, '-', '_' and '.'",
+                    a.name
+                );
             }
             config.profiles.insert(a.name.clone(), profile);
             if a.default || config.default_profile.is_none() {
@@ -116,15 +139,24 @@ pub fn run(p: &ProfileArgs, cmd: &ProfileCommand) -> Result<ExitCode> {
 /// (and whether it is set, never its value), tags, cache and token files.
 fn describe(name: &str, p: &Profile, cache_dir: &std::path::Path) -> String {
     let e = p.endpoints();
-    let mut out = format!("profile: {name}\ntenant: {}\nclient_id: {}\n", p.tenant, p.client_id);
+    let mut out = format!(
+        "profile: {name}\ntenant: {}\nclient_id: {}\n",
+        p.tenant, p.client_id
+    );
     out.push_str(&format!("login: {}\ngraph: {}\n", e.login_url, e.graph_url));
     match p.auth {
         AuthKind::ClientSecret => {
             let var = p.client_secret_env.clone().unwrap_or_default();
             let set = std::env::var_os(&var).is_some_and(|v| !v.is_empty());
-            out.push_str(&format!("auth: client secret from ${var} ({})\n", if set { "set" } else { "NOT set" }));
+            out.push_str(&format!(
+                "auth: client secret from ${var} ({})\n",
+                if set { "set" } else { "NOT set" }
+            ));
         }
-        AuthKind::Certificate => out.push_str(&format!("auth: certificate {}\n", p.certificate.clone().unwrap_or_default().display())),
+        AuthKind::Certificate => out.push_str(&format!(
+            "auth: certificate {}\n",
+            p.certificate.clone().unwrap_or_default().display()
+        )),
         AuthKind::DeviceCode => out.push_str("auth: device code (`whalewatch login`)\n"),
     }
     if p.read_only {
@@ -136,7 +168,14 @@ fn describe(name: &str, p: &Profile, cache_dir: &std::path::Path) -> String {
             sources.push(format!("groups {}", t.groups.join(", ")));
         }
         if !t.files.is_empty() {
-            sources.push(format!("files {}", t.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")));
+            sources.push(format!(
+                "files {}",
+                t.files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         if !t.rules.is_empty() {
             sources.push(format!("rules {}", t.rules.join("; ")));
@@ -144,13 +183,22 @@ fn describe(name: &str, p: &Profile, cache_dir: &std::path::Path) -> String {
         if !t.members.is_empty() {
             sources.push(format!("{} members", t.members.len()));
         }
-        out.push_str(&format!("tag: {} ({})\n", t.name, if sources.is_empty() { "no sources yet".into() } else { sources.join("; ") }));
+        out.push_str(&format!(
+            "tag: {} ({})\n",
+            t.name,
+            if sources.is_empty() {
+                "no sources yet".into()
+            } else {
+                sources.join("; ")
+            }
+        ));
     }
     let cache = cache_file(cache_dir, name);
     out.push_str(&format!(
         "cache: {} ({})\n",
         cache.display(),
-        std::fs::metadata(&cache).map_or("not created yet".into(), |m| format!("{} bytes", m.len()))
+        std::fs::metadata(&cache)
+            .map_or("not created yet".into(), |m| format!("{} bytes", m.len()))
     ));
     out
 }

@@ -29,7 +29,9 @@ pub struct RefreshArgs {
 pub fn parse_age(s: &str) -> Result<chrono::Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| format!("`{s}`: expected a number and a unit, e.g. 7d, 12h, 30m"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a number and a unit, e.g. 7d, 12h, 30m"))?;
     match unit {
         "d" => Ok(chrono::Duration::days(n)),
         "h" => Ok(chrono::Duration::hours(n)),

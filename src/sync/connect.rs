@@ -10,19 +10,33 @@ use crate::tenant::auth::certificate::Certificate;
 use crate::tenant::auth::client_secret::ClientSecret;
 use crate::tenant::auth::store::TokenStore;
 use crate::tenant::http::http_client;
-use crate::tenant::{Credential, GraphClient, GraphConfig, Identity, Secret, TenantError, TokenProvider};
+use crate::tenant::{
+    Credential, GraphClient, GraphConfig, Identity, Secret, TenantError, TokenProvider,
+};
 
 use super::SyncError;
 
 /// The identity (tenant, app, hosts) of a profile.
 pub fn identity(profile: &Profile) -> Identity {
-    Identity { endpoints: profile.endpoints(), tenant: profile.tenant.clone(), client_id: profile.client_id.clone() }
+    Identity {
+        endpoints: profile.endpoints(),
+        tenant: profile.tenant.clone(),
+        client_id: profile.client_id.clone(),
+    }
 }
 
 /// A Graph client for `profile`. `read_only` adds to the profile's own setting.
-pub fn graph_client(name: &str, profile: &Profile, cache_dir: &Path, read_only: bool) -> Result<GraphClient, SyncError> {
+pub fn graph_client(
+    name: &str,
+    profile: &Profile,
+    cache_dir: &Path,
+    read_only: bool,
+) -> Result<GraphClient, SyncError> {
     let identity = identity(profile);
-    let http = http_client(std::time::Duration::from_secs(10), std::time::Duration::from_secs(60))?;
+    let http = http_client(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
+    )?;
     let store = TokenStore::new(cache_dir);
     let credential = match profile.auth {
         AuthKind::ClientSecret => {
@@ -37,7 +51,9 @@ pub fn graph_client(name: &str, profile: &Profile, cache_dir: &Path, read_only: 
             Credential::Certificate(Arc::new(Certificate::from_pem_file(&path)?))
         }
         AuthKind::DeviceCode => {
-            let saved = store.load(name)?.filter(|t| t.tenant == profile.tenant && t.client_id == profile.client_id);
+            let saved = store
+                .load(name)?
+                .filter(|t| t.tenant == profile.tenant && t.client_id == profile.client_id);
             match saved.and_then(|t| t.refresh_token) {
                 Some(rt) => Credential::RefreshToken(rt),
                 None => {

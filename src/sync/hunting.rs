@@ -25,13 +25,23 @@ fn literal(ticks: i64) -> String {
 /// `T | where Timestamp >= .. and Timestamp < ..` for a window.
 pub fn window_query(table: &str, w: &Window) -> String {
     match w.to {
-        Some(to) => format!("{table} | where Timestamp >= {} and Timestamp < {}", literal(w.from), literal(to)),
+        Some(to) => format!(
+            "{table} | where Timestamp >= {} and Timestamp < {}",
+            literal(w.from),
+            literal(to)
+        ),
         None => format!("{table} | where Timestamp >= {}", literal(w.from)),
     }
 }
 
 /// Rows per `bin` of `width` ticks in [from, to).
-async fn histogram(ctx: &RefreshContext<'_>, table: &str, from: Option<i64>, to: Option<i64>, width: i64) -> Result<Vec<Bucket>, SyncError> {
+async fn histogram(
+    ctx: &RefreshContext<'_>,
+    table: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+    width: i64,
+) -> Result<Vec<Bucket>, SyncError> {
     let mut q = table.to_string();
     if let Some(f) = from {
         q.push_str(&format!(" | where Timestamp >= {}", literal(f)));
@@ -40,26 +50,44 @@ async fn histogram(ctx: &RefreshContext<'_>, table: &str, from: Option<i64>, to:
         q.push_str(&format!(" | where Timestamp < {}", literal(t)));
     }
     let bin = if width == DAY { "1d" } else { "1h" };
-    q.push_str(&format!(" | summarize Rows = count() by Bucket = bin(Timestamp, {bin}) | order by Bucket asc"));
+    q.push_str(&format!(
+        " | summarize Rows = count() by Bucket = bin(Timestamp, {bin}) | order by Bucket asc"
+    ));
     ctx.pace().await;
     let result = ctx.client.run_hunting_query(&q, None).await?;
     let mut out = Vec::new();
     for row in &result.results {
-        let start = row.iter().find(|(k, _)| k.eq_ignore_ascii_case("Bucket")).and_then(|(_, v)| v.as_str());
-        let rows = row.iter().find(|(k, _)| k.eq_ignore_ascii_case("Rows")).and_then(|(_, v)| v.as_u64());
+        let start = row
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Bucket"))
+            .and_then(|(_, v)| v.as_str());
+        let rows = row
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Rows"))
+            .and_then(|(_, v)| v.as_u64());
         let (Some(start), Some(rows)) = (start, rows) else {
-            return Err(SyncError::Unexpected(format!("{table}: the row-count query returned {row:?}")));
+            return Err(SyncError::Unexpected(format!(
+                "{table}: the row-count query returned {row:?}"
+            )));
         };
         let start = crate::model::time::parse_datetime(start)
             .ok_or_else(|| SyncError::Unexpected(format!("{table}: bad bucket time {start:?}")))?;
-        out.push(Bucket { start: to_ticks(&start), width, rows });
+        out.push(Bucket {
+            start: to_ticks(&start),
+            width,
+            rows,
+        });
     }
     out.sort_by_key(|b| b.start);
     Ok(out)
 }
 
 /// Day buckets, with any day over the budget replaced by its hours.
-async fn buckets(ctx: &RefreshContext<'_>, table: &str, from: Option<i64>) -> Result<Vec<Bucket>, SyncError> {
+async fn buckets(
+    ctx: &RefreshContext<'_>,
+    table: &str,
+    from: Option<i64>,
+) -> Result<Vec<Bucket>, SyncError> {
     let days = histogram(ctx, table, from, None, DAY).await?;
     let mut out = Vec::with_capacity(days.len());
     for d in days {
@@ -87,18 +115,29 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     let state = writer.run(move |c| c.source_state(&src)).await?;
     let from = match state.and_then(|s| s.watermark) {
         Some(w) => Some(w - ctx.options.overlap_ticks),
-        None => ctx.options.since.map(|since| to_ticks(&(Utc::now() - since))),
+        None => ctx
+            .options
+            .since
+            .map(|since| to_ticks(&(Utc::now() - since))),
     };
     let buckets = buckets(ctx, table, from).await?;
     let expected: u64 = buckets.iter().map(|b| b.rows).sum();
-    let open_end = buckets.last().map_or(to_ticks(&Utc::now()), |b| b.start + b.width);
+    let open_end = buckets
+        .last()
+        .map_or(to_ticks(&Utc::now()), |b| b.start + b.width);
     let mut queue: VecDeque<Window> = if buckets.is_empty() && from.is_none() {
         VecDeque::new()
     } else {
         plan::windows(from, &buckets, ctx.options.window_rows).into()
     };
-    let mut summary = SourceSummary { source: source.clone(), ..SourceSummary::default() };
-    (ctx.progress)(&Progress::Started { source: source.clone(), expected_rows: Some(expected) });
+    let mut summary = SourceSummary {
+        source: source.clone(),
+        ..SourceSummary::default()
+    };
+    (ctx.progress)(&Progress::Started {
+        source: source.clone(),
+        expected_rows: Some(expected),
+    });
     let mut pending = VecDeque::new();
     while let Some(w) = queue.pop_front() {
         ctx.pace().await;
@@ -108,7 +147,10 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
             Ok(result) => {
                 let rows = result.rows;
                 summary.fetched += rows.len() as u64;
-                (ctx.progress)(&Progress::Rows { source: source.clone(), rows: summary.fetched });
+                (ctx.progress)(&Progress::Rows {
+                    source: source.clone(),
+                    rows: summary.fetched,
+                });
                 let watermark = match w.to {
                     Some(to) => Some(to),
                     None => rows.iter().map(CachedRow::timestamp_ticks).max(),
@@ -134,7 +176,11 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
                     queue.push_front(b);
                     queue.push_front(a);
                 }
-                None => return Err(SyncError::Unexpected(format!("{table}: one tick holds more rows than the service returns per call"))),
+                None => {
+                    return Err(SyncError::Unexpected(format!(
+                        "{table}: one tick holds more rows than the service returns per call"
+                    )));
+                }
             },
             Err(e) => return Err(e.into()),
         }
@@ -145,7 +191,9 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     if summary.calls == 0 {
         // Nothing to fetch still counts as a successful refresh of the source.
         let now = to_ticks(&Utc::now());
-        writer.run(move |c| c.write(|tx| tx.advance(&source, None, now))).await?;
+        writer
+            .run(move |c| c.write(|tx| tx.advance(&source, None, now)))
+            .await?;
     }
     summary.seconds = started.elapsed().as_secs_f64();
     (ctx.progress)(&Progress::Finished(summary.clone()));
@@ -153,7 +201,10 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
 }
 
 /// Post-delivery events move messages: apply them to the cached latest location.
-pub fn apply_post_delivery(tx: &Writer<'_>, rows: &[crate::model::email::PostDeliveryEvent]) -> Result<(), crate::cache::CacheError> {
+pub fn apply_post_delivery(
+    tx: &Writer<'_>,
+    rows: &[crate::model::email::PostDeliveryEvent],
+) -> Result<(), crate::cache::CacheError> {
     let mut sorted: Vec<&crate::model::email::PostDeliveryEvent> = rows.iter().collect();
     sorted.sort_by_key(|e| e.timestamp);
     for e in sorted {
@@ -173,7 +224,10 @@ mod tests {
 
     #[test]
     fn window_queries_use_documented_literals() {
-        let w = Window { from: 0, to: Some(DAY) };
+        let w = Window {
+            from: 0,
+            to: Some(DAY),
+        };
         assert_eq!(
             window_query("EmailEvents", &w),
             "EmailEvents | where Timestamp >= datetime(1970-01-01T00:00:00.0000000Z) and Timestamp < datetime(1970-01-02T00:00:00.0000000Z)"

@@ -26,7 +26,9 @@ use chrono::Utc;
 use crate::cache::{Cache, CacheError, UpsertStats};
 use crate::config::{PRIORITY_ACCOUNT, Profile};
 use crate::model::directory::DirectoryObject;
-use crate::model::email::{CampaignMessage, EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick};
+use crate::model::email::{
+    CampaignMessage, EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick,
+};
 use crate::model::hunting::to_ticks;
 use crate::tenant::window::CallPacer;
 use crate::tenant::{GraphClient, RetryStatsSnapshot, TenantError};
@@ -102,8 +104,14 @@ pub struct RefreshSummary {
 /// Progress events, for a bar on a terminal or lines in a log.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    Started { source: String, expected_rows: Option<u64> },
-    Rows { source: String, rows: u64 },
+    Started {
+        source: String,
+        expected_rows: Option<u64>,
+    },
+    Rows {
+        source: String,
+        rows: u64,
+    },
     Finished(SourceSummary),
     Warning(String),
 }
@@ -151,17 +159,30 @@ pub async fn refresh(
         client,
         options,
         progress,
-        pacer: Mutex::new(CallPacer::per_minute(options.hunting_calls_per_minute.max(1))),
+        pacer: Mutex::new(CallPacer::per_minute(
+            options.hunting_calls_per_minute.max(1),
+        )),
     };
     let result = run_sources(&ctx, &writer, profile).await;
     if writer.finish().is_none() {
-        return Err(SyncError::Unexpected("the cache writer stopped unexpectedly".into()));
+        return Err(SyncError::Unexpected(
+            "the cache writer stopped unexpectedly".into(),
+        ));
     }
     let (sources, warnings) = result?;
-    Ok(RefreshSummary { sources, seconds: started.elapsed().as_secs_f64(), http: client.stats(), warnings })
+    Ok(RefreshSummary {
+        sources,
+        seconds: started.elapsed().as_secs_f64(),
+        http: client.stats(),
+        warnings,
+    })
 }
 
-async fn run_sources(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Profile) -> Result<(Vec<SourceSummary>, Vec<String>), SyncError> {
+async fn run_sources(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+    profile: &Profile,
+) -> Result<(Vec<SourceSummary>, Vec<String>), SyncError> {
     let o = ctx.options;
     let mut out = Vec::new();
     let mut warnings = Vec::new();
@@ -184,7 +205,9 @@ async fn run_sources(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &P
         out.push(hunting::pull::<EmailAttachment>(ctx, writer, hunting::nothing).await?);
     }
     if wanted(o, "EmailPostDeliveryEvents") {
-        out.push(hunting::pull::<PostDeliveryEvent>(ctx, writer, hunting::apply_post_delivery).await?);
+        out.push(
+            hunting::pull::<PostDeliveryEvent>(ctx, writer, hunting::apply_post_delivery).await?,
+        );
     }
     if wanted(o, "UrlClickEvents") {
         out.push(hunting::pull::<UrlClick>(ctx, writer, hunting::nothing).await?);
@@ -208,20 +231,33 @@ fn now_ticks() -> i64 {
 }
 
 /// Users, groups, and the transitive members of the groups tags name.
-async fn directory(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Profile) -> Result<SourceSummary, SyncError> {
+async fn directory(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+    profile: &Profile,
+) -> Result<SourceSummary, SyncError> {
     let started = Instant::now();
-    (ctx.progress)(&Progress::Started { source: "directory".into(), expected_rows: None });
+    (ctx.progress)(&Progress::Started {
+        source: "directory".into(),
+        expected_rows: None,
+    });
     let users = ctx.client.list_users().collect_all().await?;
     let groups = ctx.client.list_groups().collect_all().await?;
     let mut members: Vec<(String, Vec<(String, &'static str)>)> = Vec::new();
     let mut calls = 2;
     for tag in profile.tags() {
         for g in &tag.groups {
-            let Some(group) = tags::find_group(&groups, g) else { continue };
+            let Some(group) = tags::find_group(&groups, g) else {
+                continue;
+            };
             if members.iter().any(|(id, _)| *id == group.id) {
                 continue;
             }
-            let objects = ctx.client.group_transitive_members(&group.id).collect_all().await?;
+            let objects = ctx
+                .client
+                .group_transitive_members(&group.id)
+                .collect_all()
+                .await?;
             calls += 1;
             let list = objects
                 .into_iter()
@@ -248,28 +284,54 @@ async fn directory(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Pro
             })
         })
         .await?;
-    let summary = SourceSummary { source: "directory".into(), fetched, stats, calls, seconds: started.elapsed().as_secs_f64() };
+    let summary = SourceSummary {
+        source: "directory".into(),
+        fetched,
+        stats,
+        calls,
+        seconds: started.elapsed().as_secs_f64(),
+    };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
 }
 
-fn since_of(state: Option<crate::cache::SourceState>, overlap: i64) -> Option<chrono::DateTime<Utc>> {
-    state.and_then(|s| s.watermark).map(|w| crate::model::hunting::from_ticks(w - overlap))
+fn since_of(
+    state: Option<crate::cache::SourceState>,
+    overlap: i64,
+) -> Option<chrono::DateTime<Utc>> {
+    state
+        .and_then(|s| s.watermark)
+        .map(|w| crate::model::hunting::from_ticks(w - overlap))
 }
 
 /// Alerts changed since the watermark.
-async fn alerts(ctx: &RefreshContext<'_>, writer: &CacheWriter) -> Result<SourceSummary, SyncError> {
+async fn alerts(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+) -> Result<SourceSummary, SyncError> {
     let started = Instant::now();
-    (ctx.progress)(&Progress::Started { source: "alerts".into(), expected_rows: None });
+    (ctx.progress)(&Progress::Started {
+        source: "alerts".into(),
+        expected_rows: None,
+    });
     let state = writer.run(|c| c.source_state("alerts")).await?;
-    let mut pager = ctx.client.list_alerts(since_of(state, ctx.options.overlap_ticks), Some(500));
+    let mut pager = ctx
+        .client
+        .list_alerts(since_of(state, ctx.options.overlap_ticks), Some(500));
     let mut all = Vec::new();
     while let Some(page) = pager.next_page().await {
         all.extend(page?);
-        (ctx.progress)(&Progress::Rows { source: "alerts".into(), rows: all.len() as u64 });
+        (ctx.progress)(&Progress::Rows {
+            source: "alerts".into(),
+            rows: all.len() as u64,
+        });
     }
     let calls = pager.pages() as u64;
-    let watermark = all.iter().filter_map(|a| a.last_update_date_time.as_ref()).map(to_ticks).max();
+    let watermark = all
+        .iter()
+        .filter_map(|a| a.last_update_date_time.as_ref())
+        .map(to_ticks)
+        .max();
     let fetched = all.len() as u64;
     let now = now_ticks();
     let stats = writer
@@ -281,24 +343,45 @@ async fn alerts(ctx: &RefreshContext<'_>, writer: &CacheWriter) -> Result<Source
             })
         })
         .await?;
-    let summary = SourceSummary { source: "alerts".into(), fetched, stats, calls, seconds: started.elapsed().as_secs_f64() };
+    let summary = SourceSummary {
+        source: "alerts".into(),
+        fetched,
+        stats,
+        calls,
+        seconds: started.elapsed().as_secs_f64(),
+    };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
 }
 
 /// Incidents changed since the watermark (their alerts come along).
-async fn incidents(ctx: &RefreshContext<'_>, writer: &CacheWriter) -> Result<SourceSummary, SyncError> {
+async fn incidents(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+) -> Result<SourceSummary, SyncError> {
     let started = Instant::now();
-    (ctx.progress)(&Progress::Started { source: "incidents".into(), expected_rows: None });
+    (ctx.progress)(&Progress::Started {
+        source: "incidents".into(),
+        expected_rows: None,
+    });
     let state = writer.run(|c| c.source_state("incidents")).await?;
-    let mut pager = ctx.client.list_incidents(since_of(state, ctx.options.overlap_ticks), Some(100));
+    let mut pager = ctx
+        .client
+        .list_incidents(since_of(state, ctx.options.overlap_ticks), Some(100));
     let mut all = Vec::new();
     while let Some(page) = pager.next_page().await {
         all.extend(page?);
-        (ctx.progress)(&Progress::Rows { source: "incidents".into(), rows: all.len() as u64 });
+        (ctx.progress)(&Progress::Rows {
+            source: "incidents".into(),
+            rows: all.len() as u64,
+        });
     }
     let calls = pager.pages() as u64;
-    let watermark = all.iter().filter_map(|i| i.last_update_date_time.as_ref()).map(to_ticks).max();
+    let watermark = all
+        .iter()
+        .filter_map(|i| i.last_update_date_time.as_ref())
+        .map(to_ticks)
+        .max();
     let fetched = all.len() as u64;
     let now = now_ticks();
     let stats = writer
@@ -310,15 +393,28 @@ async fn incidents(ctx: &RefreshContext<'_>, writer: &CacheWriter) -> Result<Sou
             })
         })
         .await?;
-    let summary = SourceSummary { source: "incidents".into(), fetched, stats, calls, seconds: started.elapsed().as_secs_f64() };
+    let summary = SourceSummary {
+        source: "incidents".into(),
+        fetched,
+        stats,
+        calls,
+        seconds: started.elapsed().as_secs_f64(),
+    };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
 }
 
 /// Resolves every tag from the cached directory and mail, and replaces memberships.
-async fn resolve_tags_into_cache(ctx: &RefreshContext<'_>, writer: &CacheWriter, profile: &Profile) -> Result<(SourceSummary, Vec<String>), SyncError> {
+async fn resolve_tags_into_cache(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+    profile: &Profile,
+) -> Result<(SourceSummary, Vec<String>), SyncError> {
     let started = Instant::now();
-    (ctx.progress)(&Progress::Started { source: "tags".into(), expected_rows: None });
+    (ctx.progress)(&Progress::Started {
+        source: "tags".into(),
+        expected_rows: None,
+    });
     let tag_defs = profile.tags();
     let now = now_ticks();
     let (count, warnings) = writer
@@ -353,7 +449,16 @@ async fn resolve_tags_into_cache(ctx: &RefreshContext<'_>, writer: &CacheWriter,
             Ok((count, warnings))
         })
         .await?;
-    let summary = SourceSummary { source: "tags".into(), fetched: count, stats: UpsertStats { new: count, ..UpsertStats::default() }, calls: 0, seconds: started.elapsed().as_secs_f64() };
+    let summary = SourceSummary {
+        source: "tags".into(),
+        fetched: count,
+        stats: UpsertStats {
+            new: count,
+            ..UpsertStats::default()
+        },
+        calls: 0,
+        seconds: started.elapsed().as_secs_f64(),
+    };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))
 }

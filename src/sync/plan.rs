@@ -25,7 +25,16 @@ impl Window {
         if mid <= self.from {
             return None;
         }
-        Some((Window { from: self.from, to: Some(mid) }, Window { from: mid, to: self.to }))
+        Some((
+            Window {
+                from: self.from,
+                to: Some(mid),
+            },
+            Window {
+                from: mid,
+                to: self.to,
+            },
+        ))
     }
 }
 
@@ -42,20 +51,29 @@ pub struct Bucket {
 /// (the refresh's lower bound, or the first bucket), the last one is open-ended.
 pub fn windows(from: Option<i64>, buckets: &[Bucket], budget: u64) -> Vec<Window> {
     let Some(first) = buckets.first() else {
-        return vec![Window { from: from.unwrap_or(i64::MIN / 2), to: None }];
+        return vec![Window {
+            from: from.unwrap_or(i64::MIN / 2),
+            to: None,
+        }];
     };
     let mut out = Vec::new();
     let mut start = from.unwrap_or(first.start).min(first.start);
     let mut rows = 0u64;
     for b in buckets {
         if rows > 0 && rows + b.rows > budget {
-            out.push(Window { from: start, to: Some(b.start) });
+            out.push(Window {
+                from: start,
+                to: Some(b.start),
+            });
             start = b.start;
             rows = 0;
         }
         rows += b.rows;
     }
-    out.push(Window { from: start, to: None });
+    out.push(Window {
+        from: start,
+        to: None,
+    });
     out
 }
 
@@ -64,7 +82,15 @@ mod tests {
     use super::*;
 
     fn days(counts: &[u64]) -> Vec<Bucket> {
-        counts.iter().enumerate().map(|(i, &rows)| Bucket { start: i as i64 * DAY, width: DAY, rows }).collect()
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, &rows)| Bucket {
+                start: i as i64 * DAY,
+                width: DAY,
+                rows,
+            })
+            .collect()
     }
 
     #[test]
@@ -78,7 +104,11 @@ mod tests {
         }
         // Rows per window never exceed the budget unless one bucket alone does.
         for win in &w {
-            let rows: u64 = b.iter().filter(|x| x.start >= win.from && win.to.is_none_or(|t| x.start < t)).map(|x| x.rows).sum();
+            let rows: u64 = b
+                .iter()
+                .filter(|x| x.start >= win.from && win.to.is_none_or(|t| x.start < t))
+                .map(|x| x.rows)
+                .sum();
             assert!(rows <= 100, "{win:?} has {rows}");
         }
         assert_eq!(w.len(), 2);
@@ -87,16 +117,49 @@ mod tests {
     #[test]
     fn a_lower_bound_before_the_data_is_kept_and_empty_histograms_give_one_open_window() {
         let w = windows(Some(-5 * DAY), &days(&[10]), 100);
-        assert_eq!(w, vec![Window { from: -5 * DAY, to: None }]);
-        assert_eq!(windows(Some(7), &[], 100), vec![Window { from: 7, to: None }]);
+        assert_eq!(
+            w,
+            vec![Window {
+                from: -5 * DAY,
+                to: None
+            }]
+        );
+        assert_eq!(
+            windows(Some(7), &[], 100),
+            vec![Window { from: 7, to: None }]
+        );
     }
 
     #[test]
     fn halves_split_closed_and_open_windows_and_stop_at_one_tick() {
-        let (a, b) = Window { from: 0, to: Some(10) }.halves(0).unwrap();
-        assert_eq!((a, b), (Window { from: 0, to: Some(5) }, Window { from: 5, to: Some(10) }));
+        let (a, b) = Window {
+            from: 0,
+            to: Some(10),
+        }
+        .halves(0)
+        .unwrap();
+        assert_eq!(
+            (a, b),
+            (
+                Window {
+                    from: 0,
+                    to: Some(5)
+                },
+                Window {
+                    from: 5,
+                    to: Some(10)
+                }
+            )
+        );
         let (a, b) = Window { from: 0, to: None }.halves(100).unwrap();
         assert_eq!((a.to, b.to), (Some(50), None));
-        assert!(Window { from: 0, to: Some(1) }.halves(0).is_none());
+        assert!(
+            Window {
+                from: 0,
+                to: Some(1)
+            }
+            .halves(0)
+            .is_none()
+        );
     }
 }

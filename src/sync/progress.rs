@@ -17,7 +17,9 @@ pub struct Reporter {
 impl Reporter {
     /// Bars when stderr is a terminal, lines otherwise.
     pub fn stderr() -> Reporter {
-        let bars = std::io::stderr().is_terminal().then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
+        let bars = std::io::stderr()
+            .is_terminal()
+            .then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
         Reporter { bars }
     }
 
@@ -25,7 +27,10 @@ impl Reporter {
     pub fn report(&self, p: &Progress) {
         let Some((multi, bars)) = &self.bars else {
             match p {
-                Progress::Started { source, expected_rows: Some(n) } => eprintln!("refresh: {source}: {n} rows to read"),
+                Progress::Started {
+                    source,
+                    expected_rows: Some(n),
+                } => eprintln!("refresh: {source}: {n} rows to read"),
                 Progress::Started { source, .. } => eprintln!("refresh: {source}"),
                 Progress::Rows { .. } => {}
                 Progress::Finished(s) => eprintln!(
@@ -38,15 +43,21 @@ impl Reporter {
         };
         let Ok(mut bars) = bars.lock() else { return };
         match p {
-            Progress::Started { source, expected_rows } => {
+            Progress::Started {
+                source,
+                expected_rows,
+            } => {
                 let bar = match expected_rows {
                     Some(n) => ProgressBar::new(*n).with_style(
-                        ProgressStyle::with_template("{prefix:>26} [{bar:30}] {pos}/{len} rows {per_sec}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar())
-                            .progress_chars("=> "),
+                        ProgressStyle::with_template(
+                            "{prefix:>26} [{bar:30}] {pos}/{len} rows {per_sec}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
                     ),
                     None => ProgressBar::new_spinner().with_style(
-                        ProgressStyle::with_template("{prefix:>26} {spinner} {pos} received").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        ProgressStyle::with_template("{prefix:>26} {spinner} {pos} received")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     ),
                 };
                 let bar = multi.add(bar.with_prefix(source.clone()));
@@ -72,11 +83,20 @@ impl Reporter {
 
 /// The summary printed on stdout after a refresh.
 pub fn summary_table(s: &RefreshSummary) -> String {
-    let mut out = format!("{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8}\n", "source", "received", "new", "updated", "same", "calls", "seconds");
+    let mut out = format!(
+        "{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8}\n",
+        "source", "received", "new", "updated", "same", "calls", "seconds"
+    );
     for src in &s.sources {
         out.push_str(&format!(
             "{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8.1}\n",
-            src.source, src.fetched, src.stats.new, src.stats.updated, src.stats.unchanged, src.calls, src.seconds
+            src.source,
+            src.fetched,
+            src.stats.new,
+            src.stats.updated,
+            src.stats.unchanged,
+            src.calls,
+            src.seconds
         ));
     }
     let received: u64 = s.sources.iter().map(|x| x.fetched).sum();

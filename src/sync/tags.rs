@@ -28,7 +28,11 @@ impl UserAttributes for User {
 
 /// The address mail to `u` is delivered to: `mail`, else the sign-in name.
 pub fn address_of(u: &User) -> Option<String> {
-    u.mail.clone().filter(|m| !m.is_empty()).or_else(|| u.user_principal_name.clone()).map(|a| a.to_lowercase())
+    u.mail
+        .clone()
+        .filter(|m| !m.is_empty())
+        .or_else(|| u.user_principal_name.clone())
+        .map(|a| a.to_lowercase())
 }
 
 /// The group a tag's `groups` entry names (by id, else display name).
@@ -36,7 +40,13 @@ pub fn find_group<'a>(groups: &'a [Group], wanted: &str) -> Option<&'a Group> {
     groups
         .iter()
         .find(|g| g.id.eq_ignore_ascii_case(wanted))
-        .or_else(|| groups.iter().find(|g| g.display_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(wanted))))
+        .or_else(|| {
+            groups.iter().find(|g| {
+                g.display_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(wanted))
+            })
+        })
 }
 
 /// Everything resolution needs from the directory and the cache.
@@ -56,29 +66,60 @@ pub fn resolve(tags: &[TagDef], input: &TagInputs<'_>) -> (Vec<TagMember>, Vec<S
     let mut members = BTreeSet::new();
     let mut warnings = Vec::new();
     let mut add = |tag: &str, address: String, source: TagSource, detail: &str| {
-        members.insert(TagMember { tag: tag.to_string(), address: address.to_lowercase(), source, detail: detail.to_string() });
+        members.insert(TagMember {
+            tag: tag.to_string(),
+            address: address.to_lowercase(),
+            source,
+            detail: detail.to_string(),
+        });
     };
     for t in tags {
         for g in &t.groups {
             match find_group(input.groups, g) {
                 Some(group) => {
-                    for id in input.group_users.get(&group.id).map(Vec::as_slice).unwrap_or_default() {
+                    for id in input
+                        .group_users
+                        .get(&group.id)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                    {
                         if let Some(a) = by_id.get(id.as_str()).and_then(|u| address_of(u)) {
-                            add(&t.name, a, TagSource::Group, group.display_name.as_deref().unwrap_or(&group.id));
+                            add(
+                                &t.name,
+                                a,
+                                TagSource::Group,
+                                group.display_name.as_deref().unwrap_or(&group.id),
+                            );
                         }
                     }
                 }
-                None => warnings.push(format!("tag `{}`: no Entra group named or with id `{g}`", t.name)),
+                None => warnings.push(format!(
+                    "tag `{}`: no Entra group named or with id `{g}`",
+                    t.name
+                )),
             }
         }
         for f in &t.files {
             match std::fs::read_to_string(f) {
                 Ok(text) => {
-                    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-                        add(&t.name, line.to_string(), TagSource::File, &f.display().to_string());
+                    for line in text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    {
+                        add(
+                            &t.name,
+                            line.to_string(),
+                            TagSource::File,
+                            &f.display().to_string(),
+                        );
                     }
                 }
-                Err(e) => warnings.push(format!("tag `{}`: cannot read {}: {e}", t.name, f.display())),
+                Err(e) => warnings.push(format!(
+                    "tag `{}`: cannot read {}: {e}",
+                    t.name,
+                    f.display()
+                )),
             }
         }
         for r in &t.rules {
@@ -99,11 +140,20 @@ pub fn resolve(tags: &[TagDef], input: &TagInputs<'_>) -> (Vec<TagMember>, Vec<S
     }
     // Defender protected these recipients as priority accounts; show them as such,
     // marked inferred, unless a configured source already has them.
-    let known: BTreeSet<String> = members.iter().filter(|m| m.tag == PRIORITY_ACCOUNT).map(|m| m.address.clone()).collect();
+    let known: BTreeSet<String> = members
+        .iter()
+        .filter(|m| m.tag == PRIORITY_ACCOUNT)
+        .map(|m| m.address.clone())
+        .collect();
     for r in input.protected_recipients {
         let r = r.to_lowercase();
         if !known.contains(&r) {
-            members.insert(TagMember { tag: PRIORITY_ACCOUNT.to_string(), address: r, source: TagSource::Inferred, detail: "Priority Account Protection".into() });
+            members.insert(TagMember {
+                tag: PRIORITY_ACCOUNT.to_string(),
+                address: r,
+                source: TagSource::Inferred,
+                detail: "Priority Account Protection".into(),
+            });
         }
     }
     (members.into_iter().collect(), warnings)
@@ -126,24 +176,72 @@ mod tests {
 
     #[test]
     fn every_source_contributes_with_its_origin_and_problems_are_reported() {
-        let users = vec![user("1", "ceo@c.com", "Executive", "Chief Executive Officer"), user("2", "ap@c.com", "Finance", "Clerk"), user("3", "dev@c.com", "Engineering", "Engineer")];
-        let groups = vec![Group { id: "g1".into(), display_name: Some("Executives".into()), ..Group::default() }];
+        let users = vec![
+            user("1", "ceo@c.com", "Executive", "Chief Executive Officer"),
+            user("2", "ap@c.com", "Finance", "Clerk"),
+            user("3", "dev@c.com", "Engineering", "Engineer"),
+        ];
+        let groups = vec![Group {
+            id: "g1".into(),
+            display_name: Some("Executives".into()),
+            ..Group::default()
+        }];
         let group_users = HashMap::from([("g1".to_string(), vec!["1".to_string()])]);
         let dir = std::env::temp_dir().join(format!("ww-tags-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("vips.txt");
         std::fs::write(&file, "# exported from Get-User -IsVIP\nBoard@C.com\n\n").unwrap();
         let tags = vec![
-            TagDef { name: PRIORITY_ACCOUNT.into(), groups: vec!["executives".into(), "Nope".into()], files: vec![file.clone(), dir.join("missing.txt")], ..TagDef::default() },
-            TagDef { name: "Finance".into(), rules: vec!["department == 'finance'".into()], members: vec!["Extra@c.com".into()], ..TagDef::default() },
+            TagDef {
+                name: PRIORITY_ACCOUNT.into(),
+                groups: vec!["executives".into(), "Nope".into()],
+                files: vec![file.clone(), dir.join("missing.txt")],
+                ..TagDef::default()
+            },
+            TagDef {
+                name: "Finance".into(),
+                rules: vec!["department == 'finance'".into()],
+                members: vec!["Extra@c.com".into()],
+                ..TagDef::default()
+            },
         ];
         let protected = vec!["ceo@c.com".to_string(), "assistant@c.com".to_string()];
-        let (members, warnings) = resolve(&tags, &TagInputs { users: &users, groups: &groups, group_users: &group_users, protected_recipients: &protected });
-        let got: Vec<(String, String, TagSource)> = members.iter().map(|m| (m.tag.clone(), m.address.clone(), m.source)).collect();
-        assert!(got.contains(&(PRIORITY_ACCOUNT.into(), "ceo@c.com".into(), TagSource::Group)));
-        assert!(got.contains(&(PRIORITY_ACCOUNT.into(), "board@c.com".into(), TagSource::File)));
-        assert!(got.contains(&(PRIORITY_ACCOUNT.into(), "assistant@c.com".into(), TagSource::Inferred)));
-        assert!(!got.contains(&(PRIORITY_ACCOUNT.into(), "ceo@c.com".into(), TagSource::Inferred)), "known members are not re-inferred");
+        let (members, warnings) = resolve(
+            &tags,
+            &TagInputs {
+                users: &users,
+                groups: &groups,
+                group_users: &group_users,
+                protected_recipients: &protected,
+            },
+        );
+        let got: Vec<(String, String, TagSource)> = members
+            .iter()
+            .map(|m| (m.tag.clone(), m.address.clone(), m.source))
+            .collect();
+        assert!(got.contains(&(
+            PRIORITY_ACCOUNT.into(),
+            "ceo@c.com".into(),
+            TagSource::Group
+        )));
+        assert!(got.contains(&(
+            PRIORITY_ACCOUNT.into(),
+            "board@c.com".into(),
+            TagSource::File
+        )));
+        assert!(got.contains(&(
+            PRIORITY_ACCOUNT.into(),
+            "assistant@c.com".into(),
+            TagSource::Inferred
+        )));
+        assert!(
+            !got.contains(&(
+                PRIORITY_ACCOUNT.into(),
+                "ceo@c.com".into(),
+                TagSource::Inferred
+            )),
+            "known members are not re-inferred"
+        );
         assert!(got.contains(&("Finance".into(), "ap@c.com".into(), TagSource::Rule)));
         assert!(got.contains(&("Finance".into(), "extra@c.com".into(), TagSource::Member)));
         assert!(!got.iter().any(|g| g.1 == "dev@c.com"));

@@ -31,7 +31,10 @@ impl CacheWriter {
                 cache
             })
             .ok();
-        CacheWriter { jobs: Some(tx), thread }
+        CacheWriter {
+            jobs: Some(tx),
+            thread,
+        }
     }
 
     /// Queues `f`; the receiver yields its result once it has run.
@@ -67,7 +70,8 @@ impl CacheWriter {
 
 /// The result of a submitted job.
 pub async fn wait<T>(rx: oneshot::Receiver<Result<T, CacheError>>) -> Result<T, CacheError> {
-    rx.await.unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
+    rx.await
+        .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
 }
 
 impl Drop for CacheWriter {

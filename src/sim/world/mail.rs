@@ -582,9 +582,10 @@ impl<'w> Builder<'w> {
             }
             (Kind::Clean, Direction::Outbound) => {
                 let from = self.random_user(rng);
-                let to: Vec<u32> = (0..rng.range(1, 2))
+                let mut to: Vec<u32> = (0..rng.range(1, 2))
                     .map(|_| *rng.pick(&self.pools.partners))
                     .collect();
+                to.dedup();
                 (
                     from,
                     to,
@@ -1035,12 +1036,12 @@ impl<'w> Builder<'w> {
         match d.kind {
             Kind::Clean | Kind::Bulk if rng.chance(0.45) => {
                 let domain = self.w.s(self.w.parties[d.from as usize].domain).to_string();
-                for _ in 0..rng.range(1, 3) {
+                // Distinct paths: EmailUrlInfo lists each URL of a message once.
+                let paths = ["news", "docs/q3", "events", "support/case", "unsubscribe"];
+                let first = rng.below(paths.len() as u64) as usize;
+                for k in 0..rng.range(1, 3) as usize {
                     urls.push((
-                        format!(
-                            "https://www.{domain}/{}",
-                            rng.pick(&["news", "docs/q3", "events", "support/case", "unsubscribe"])
-                        ),
+                        format!("https://www.{domain}/{}", paths[(first + k) % paths.len()]),
                         false,
                         "Body",
                     ));

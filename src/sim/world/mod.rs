@@ -129,3 +129,83 @@ impl World {
         (p as usize) < self.directory.users.len() && self.directory.is_priority[p as usize]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn world(seed: u64) -> World {
+        let now = chrono::DateTime::from_timestamp(1_793_491_200, 0).unwrap_or_default();
+        World::generate(&WorldParams {
+            seed,
+            now,
+            users: 300,
+            days: 7,
+            emails_per_day: 2_000,
+        })
+        .unwrap()
+    }
+
+    /// The natural keys the cache upserts by must be unique in the world, or a
+    /// refresh would fold distinct rows together.
+    #[test]
+    fn natural_keys_are_unique_and_tables_are_time_ordered() {
+        for seed in [1, 7, 42] {
+            let w = world(seed);
+            let mut seen = HashSet::new();
+            for r in &w.rows {
+                assert!(
+                    seen.insert((w.message_of(r).id, r.recipient)),
+                    "EmailEvents key repeats"
+                );
+            }
+            let mut seen = HashSet::new();
+            for u in &w.urls {
+                assert!(
+                    seen.insert((u.message, u.url, u.location)),
+                    "EmailUrlInfo key repeats: {}",
+                    w.s(u.url)
+                );
+            }
+            let mut seen = HashSet::new();
+            for (a, row) in &w.attachment_rows {
+                let att = &w.attachments[*a as usize];
+                assert!(
+                    seen.insert((
+                        att.message,
+                        w.rows[*row as usize].recipient,
+                        att.sha256,
+                        att.file_name
+                    )),
+                    "EmailAttachmentInfo key repeats"
+                );
+            }
+            assert!(
+                w.rows
+                    .windows(2)
+                    .all(|p| w.message_of(&p[0]).time <= w.message_of(&p[1]).time)
+            );
+            assert!(w.post_delivery.windows(2).all(|p| p[0].time <= p[1].time));
+            assert!(w.clicks.windows(2).all(|p| p[0].time <= p[1].time));
+            assert!(
+                w.clicks.iter().all(|c| c.time < w.now())
+                    && w.post_delivery.iter().all(|e| e.time < w.now())
+            );
+        }
+    }
+
+    #[test]
+    fn every_day_has_exactly_its_row_budget_and_campaigns_have_mail() {
+        let w = world(3);
+        assert_eq!(w.rows.len(), 7 * 2_000);
+        assert!((10..=40).contains(&w.campaigns.len()));
+        for (i, _) in w.campaigns.iter().enumerate() {
+            assert!(
+                w.messages.iter().any(|m| m.campaign == Some(i as u16)),
+                "campaign {i} has no message"
+            );
+        }
+        assert!(w.directory.priority.len() <= 250);
+    }
+}
