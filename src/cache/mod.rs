@@ -203,6 +203,21 @@ impl Cache {
         Ok(out)
     }
 
+    /// For a long refresh: stop checkpointing the WAL after every few pages (which
+    /// would copy each page twice while loading); [`Cache::checkpoint`] does it once
+    /// at the end. A crash in between loses nothing: SQLite replays the WAL on open.
+    pub fn defer_checkpoints(&self) -> Result<(), CacheError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Folds the WAL back into the database file and truncates it.
+    pub fn checkpoint(&self) -> Result<(), CacheError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        Ok(())
+    }
+
     /// The connection, for readers in this crate's layers above.
     pub fn connection(&self) -> &Connection {
         &self.conn

@@ -154,6 +154,7 @@ pub async fn refresh(
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<RefreshSummary, SyncError> {
     let started = Instant::now();
+    cache.defer_checkpoints()?;
     let writer = CacheWriter::spawn(cache);
     let ctx = RefreshContext {
         client,
@@ -164,12 +165,14 @@ pub async fn refresh(
         )),
     };
     let result = run_sources(&ctx, &writer, profile).await;
+    let checkpoint = writer.run(|c| c.checkpoint()).await;
     if writer.finish().is_none() {
         return Err(SyncError::Unexpected(
             "the cache writer stopped unexpectedly".into(),
         ));
     }
     let (sources, warnings) = result?;
+    checkpoint?;
     Ok(RefreshSummary {
         sources,
         seconds: started.elapsed().as_secs_f64(),
