@@ -11,3 +11,4 @@ pub mod safe_text;
 pub mod sim;
 pub mod sync;
 pub mod tenant;
+pub mod ui;

@@ -1,0 +1,97 @@
+//! Everything the console can do, as named values. Keys, the `:` command line and
+//! tests all produce `Action`s; `update` is the only place they take effect.
+
+use serde::{Deserialize, Serialize};
+
+/// The four panes, in the order `1`–`4` select them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pane {
+    Alerts,
+    Emails,
+    Campaigns,
+    Accounts,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Alerts, Pane::Emails, Pane::Campaigns, Pane::Accounts];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pane::Alerts => "alerts",
+            Pane::Emails => "emails",
+            Pane::Campaigns => "campaigns",
+            Pane::Accounts => "accounts",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Alerts => "Alerts",
+            Pane::Emails => "Emails",
+            Pane::Campaigns => "Campaigns",
+            Pane::Accounts => "Accounts",
+        }
+    }
+
+    /// The pane a `:name` command names (prefixes accepted).
+    pub fn parse(s: &str) -> Option<Pane> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.is_empty() {
+            return None;
+        }
+        Pane::ALL.into_iter().find(|p| p.name().starts_with(&s) || (s.starts_with(p.name()) && s.len() <= p.name().len() + 1))
+    }
+}
+
+/// A console action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", content = "args", rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    Back,
+    Pane(Pane),
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    ColumnLeft,
+    ColumnRight,
+    Open,
+    TogglePriority,
+    TagPicker,
+    SetTag(Option<String>),
+    EditFilter,
+    CommandLine,
+    Frequency,
+    Pivot,
+    SortAscending,
+    SortDescending,
+    ToggleHistogram,
+    Related,
+    CopyValue,
+    CopyView,
+    Export,
+    Refresh,
+    Help,
+    /// Text typed into the open prompt.
+    Input(char),
+    /// Backspace in the open prompt.
+    Erase,
+    /// Tab completion in the open prompt.
+    Complete,
+    /// Enter in the open prompt.
+    Submit,
+    /// Esc in the open prompt.
+    Cancel,
+    /// Previous / next entry of the prompt's history.
+    HistoryPrev,
+    HistoryNext,
+    /// Pasted text (bracketed paste) into the open prompt.
+    Paste(String),
+    /// Run a command line (`emails tag:Finance threat:phish`), as `:` would.
+    Run(String),
+    Resize(u16, u16),
+}
