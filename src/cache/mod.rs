@@ -213,7 +213,8 @@ impl Cache {
 
     /// Folds the WAL back into the database file and truncates it.
     pub fn checkpoint(&self) -> Result<(), CacheError> {
-        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
         Ok(())
     }

@@ -313,9 +313,12 @@ impl GraphClient {
                                 self.inner.tokens.renew().await?;
                                 attempt -= 1; // the renewal retry is free
                                 continue;
-                            } else if matches!(status, 429 | 503 | 504) {
+                            } else if matches!(status, 429 | 503 | 504)
+                                || (matches!(status, 500 | 502) && req.effect == Effect::Read)
+                            {
                                 // 504 on a write is ambiguous (it may have been applied): only
-                                // 429 and 503 are certain rejections.
+                                // 429 and 503 are certain rejections. A read is safe to
+                                // repeat after any server-side failure.
                                 let err = from_graph_response(
                                     endpoint.clone(),
                                     status,

@@ -40,7 +40,9 @@ impl Pane {
         if s.is_empty() {
             return None;
         }
-        Pane::ALL.into_iter().find(|p| p.name().starts_with(&s) || (s.starts_with(p.name()) && s.len() <= p.name().len() + 1))
+        Pane::ALL.into_iter().find(|p| {
+            p.name().starts_with(&s) || (s.starts_with(p.name()) && s.len() <= p.name().len() + 1)
+        })
     }
 }
 

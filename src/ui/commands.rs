@@ -48,40 +48,226 @@ macro_rules! cmd {
 /// Every command, in help order.
 pub fn registry() -> Vec<Command> {
     vec![
-        cmd!("quit", Global, ["q", "ctrl-c"], Action::Quit, "Quit (q from the top of the view stack; Ctrl-C always)"),
-        cmd!("back", Global, ["esc"], Action::Back, "Go back one view (closes overlays and flyouts first)"),
+        cmd!(
+            "quit",
+            Global,
+            ["q", "ctrl-c"],
+            Action::Quit,
+            "Quit (q from the top of the view stack; Ctrl-C always)"
+        ),
+        cmd!(
+            "back",
+            Global,
+            ["esc"],
+            Action::Back,
+            "Go back one view (closes overlays and flyouts first)"
+        ),
         cmd!("help", Global, ["?"], Action::Help, "Show this help"),
-        cmd!("alerts", Global, ["1"], Action::Pane(Pane::Alerts), "Switch to the Alerts pane"),
-        cmd!("emails", Global, ["2"], Action::Pane(Pane::Emails), "Switch to the Emails pane"),
-        cmd!("campaigns", Global, ["3"], Action::Pane(Pane::Campaigns), "Switch to the Campaigns pane"),
-        cmd!("accounts", Global, ["4"], Action::Pane(Pane::Accounts), "Switch to the Accounts pane (users and tags)"),
-        cmd!("priority", Global, ["P"], Action::TogglePriority, "Narrow every pane to priority accounts (again: all)"),
-        cmd!("tag", Global, ["t"], Action::TagPicker, "Pick a tag to narrow every pane to (fuzzy)"),
-        cmd!("filter", Global, ["/"], Action::EditFilter, "Edit the pane's filter in the filter language"),
-        cmd!("command", Global, [":"], Action::CommandLine, "Command line: a view and a filter (:emails tag:Finance since:7d)"),
-        cmd!("refresh", Global, ["r"], Action::Refresh, "Refresh from the tenant in the background"),
-        cmd!("copy-view", Global, ["Y"], Action::CopyView, "Copy this view as a command line that reopens it"),
+        cmd!(
+            "alerts",
+            Global,
+            ["1"],
+            Action::Pane(Pane::Alerts),
+            "Switch to the Alerts pane"
+        ),
+        cmd!(
+            "emails",
+            Global,
+            ["2"],
+            Action::Pane(Pane::Emails),
+            "Switch to the Emails pane"
+        ),
+        cmd!(
+            "campaigns",
+            Global,
+            ["3"],
+            Action::Pane(Pane::Campaigns),
+            "Switch to the Campaigns pane"
+        ),
+        cmd!(
+            "accounts",
+            Global,
+            ["4"],
+            Action::Pane(Pane::Accounts),
+            "Switch to the Accounts pane (users and tags)"
+        ),
+        cmd!(
+            "priority",
+            Global,
+            ["P"],
+            Action::TogglePriority,
+            "Narrow every pane to priority accounts (again: all)"
+        ),
+        cmd!(
+            "tag",
+            Global,
+            ["t"],
+            Action::TagPicker,
+            "Pick a tag to narrow every pane to (fuzzy)"
+        ),
+        cmd!(
+            "filter",
+            Global,
+            ["/"],
+            Action::EditFilter,
+            "Edit the pane's filter in the filter language"
+        ),
+        cmd!(
+            "command",
+            Global,
+            [":"],
+            Action::CommandLine,
+            "Command line: a view and a filter (:emails tag:Finance since:7d)"
+        ),
+        cmd!(
+            "refresh",
+            Global,
+            ["r"],
+            Action::Refresh,
+            "Refresh from the tenant in the background"
+        ),
+        cmd!(
+            "copy-view",
+            Global,
+            ["Y"],
+            Action::CopyView,
+            "Copy this view as a command line that reopens it"
+        ),
         cmd!("up", Table, ["k", "up"], Action::Up, "Move up"),
         cmd!("down", Table, ["j", "down"], Action::Down, "Move down"),
-        cmd!("top", Table, ["g", "home"], Action::Top, "Go to the first row"),
-        cmd!("bottom", Table, ["G", "end"], Action::Bottom, "Go to the last row"),
-        cmd!("page-up", Table, ["pgup", "ctrl-b"], Action::PageUp, "Page up"),
-        cmd!("page-down", Table, ["pgdn", "ctrl-f"], Action::PageDown, "Page down"),
-        cmd!("column-left", Table, ["h", "left"], Action::ColumnLeft, "Previous column"),
-        cmd!("column-right", Table, ["l", "right"], Action::ColumnRight, "Next column"),
-        cmd!("open", Table, ["enter"], Action::Open, "Open the details flyout (in a frequency table: filter by the value)"),
-        cmd!("frequency", Table, ["F"], Action::Frequency, "Frequency table of the column under the cursor"),
-        cmd!("pivot", Table, ["p"], Action::Pivot, "Add the value under the cursor to the filter"),
-        cmd!("sort-asc", Table, ["o"], Action::SortAscending, "Sort by the column, ascending"),
-        cmd!("sort-desc", Table, ["O"], Action::SortDescending, "Sort by the column, descending"),
-        cmd!("histogram", Table, ["H"], Action::ToggleHistogram, "Show or hide the time histogram"),
-        cmd!("related", Table, ["R"], Action::Related, "Jump to related entities (message → alerts, alert → messages, campaign → messages, user → mail)"),
-        cmd!("copy", Table, ["y"], Action::CopyValue, "Copy the raw value under the cursor (OSC 52)"),
-        cmd!("export", Table, ["e"], Action::Export, "Export the current result to a file (CSV and JSON)"),
-        cmd!("previous", Flyout, ["k", "up"], Action::Up, "Previous item without closing"),
-        cmd!("next", Flyout, ["j", "down"], Action::Down, "Next item without closing"),
-        cmd!("related", Flyout, ["R"], Action::Related, "Jump to related entities"),
-        cmd!("copy", Flyout, ["y"], Action::CopyValue, "Copy the item's id"),
+        cmd!(
+            "top",
+            Table,
+            ["g", "home"],
+            Action::Top,
+            "Go to the first row"
+        ),
+        cmd!(
+            "bottom",
+            Table,
+            ["G", "end"],
+            Action::Bottom,
+            "Go to the last row"
+        ),
+        cmd!(
+            "page-up",
+            Table,
+            ["pgup", "ctrl-b"],
+            Action::PageUp,
+            "Page up"
+        ),
+        cmd!(
+            "page-down",
+            Table,
+            ["pgdn", "ctrl-f"],
+            Action::PageDown,
+            "Page down"
+        ),
+        cmd!(
+            "column-left",
+            Table,
+            ["h", "left"],
+            Action::ColumnLeft,
+            "Previous column"
+        ),
+        cmd!(
+            "column-right",
+            Table,
+            ["l", "right"],
+            Action::ColumnRight,
+            "Next column"
+        ),
+        cmd!(
+            "open",
+            Table,
+            ["enter"],
+            Action::Open,
+            "Open the details flyout (in a frequency table: filter by the value)"
+        ),
+        cmd!(
+            "frequency",
+            Table,
+            ["F"],
+            Action::Frequency,
+            "Frequency table of the column under the cursor"
+        ),
+        cmd!(
+            "pivot",
+            Table,
+            ["p"],
+            Action::Pivot,
+            "Add the value under the cursor to the filter"
+        ),
+        cmd!(
+            "sort-asc",
+            Table,
+            ["o"],
+            Action::SortAscending,
+            "Sort by the column, ascending"
+        ),
+        cmd!(
+            "sort-desc",
+            Table,
+            ["O"],
+            Action::SortDescending,
+            "Sort by the column, descending"
+        ),
+        cmd!(
+            "histogram",
+            Table,
+            ["H"],
+            Action::ToggleHistogram,
+            "Show or hide the time histogram"
+        ),
+        cmd!(
+            "related",
+            Table,
+            ["R"],
+            Action::Related,
+            "Jump to related entities (message → alerts, alert → messages, campaign → messages, user → mail)"
+        ),
+        cmd!(
+            "copy",
+            Table,
+            ["y"],
+            Action::CopyValue,
+            "Copy the raw value under the cursor (OSC 52)"
+        ),
+        cmd!(
+            "export",
+            Table,
+            ["e"],
+            Action::Export,
+            "Export the current result to a file (CSV and JSON)"
+        ),
+        cmd!(
+            "previous",
+            Flyout,
+            ["k", "up"],
+            Action::Up,
+            "Previous item without closing"
+        ),
+        cmd!(
+            "next",
+            Flyout,
+            ["j", "down"],
+            Action::Down,
+            "Next item without closing"
+        ),
+        cmd!(
+            "related",
+            Flyout,
+            ["R"],
+            Action::Related,
+            "Jump to related entities"
+        ),
+        cmd!(
+            "copy",
+            Flyout,
+            ["y"],
+            Action::CopyValue,
+            "Copy the item's id"
+        ),
     ]
 }
 
@@ -120,7 +306,12 @@ pub enum KeymapError {
     #[error("keymap: there is no command `{0}` (see `?` for the names)")]
     UnknownCommand(String),
     #[error("keymap: `{key}` is bound to both `{first}` and `{second}` in {layer}")]
-    Conflict { key: String, first: String, second: String, layer: &'static str },
+    Conflict {
+        key: String,
+        first: String,
+        second: String,
+        layer: &'static str,
+    },
     #[error("keymap: `{0}` is not a key name (examples: q, G, ctrl-c, enter, pgdn)")]
     BadKey(String),
 }
@@ -133,9 +324,28 @@ pub struct Keymap {
 }
 
 fn valid_key(k: &str) -> bool {
-    let base = k.strip_prefix("ctrl-").or_else(|| k.strip_prefix("alt-")).unwrap_or(k);
+    let base = k
+        .strip_prefix("ctrl-")
+        .or_else(|| k.strip_prefix("alt-"))
+        .unwrap_or(k);
     base.chars().count() == 1
-        || matches!(base, "enter" | "esc" | "up" | "down" | "left" | "right" | "pgup" | "pgdn" | "home" | "end" | "tab" | "backtab" | "space" | "backspace")
+        || matches!(
+            base,
+            "enter"
+                | "esc"
+                | "up"
+                | "down"
+                | "left"
+                | "right"
+                | "pgup"
+                | "pgdn"
+                | "home"
+                | "end"
+                | "tab"
+                | "backtab"
+                | "space"
+                | "backspace"
+        )
 }
 
 impl Keymap {
@@ -160,7 +370,11 @@ impl Keymap {
         for (i, c) in commands.iter().enumerate() {
             for k in &c.keys {
                 // A global key also shadows the same key in the other layers.
-                let layers: &[Layer] = if c.layer == Layer::Global { &[Layer::Global, Layer::Table, Layer::Flyout] } else { &[c.layer] };
+                let layers: &[Layer] = if c.layer == Layer::Global {
+                    &[Layer::Global, Layer::Table, Layer::Flyout]
+                } else {
+                    &[c.layer]
+                };
                 for layer in layers {
                     if let Some(&other) = bindings.get(&(*layer, k.clone()))
                         && commands[other].name != c.name
@@ -182,7 +396,9 @@ impl Keymap {
     /// The action `key` triggers in `layer`, if any.
     pub fn lookup(&self, layer: Layer, key: &KeyEvent) -> Option<Action> {
         let name = key_name(key)?;
-        self.bindings.get(&(layer, name)).map(|&i| self.commands[i].action.clone())
+        self.bindings
+            .get(&(layer, name))
+            .map(|&i| self.commands[i].action.clone())
     }
 
     /// The commands, with their effective keys, for help.
@@ -209,7 +425,10 @@ mod tests {
         let km = Keymap::new(&BTreeMap::new()).unwrap();
         assert_eq!(km.lookup(Layer::Table, &key('j')), Some(Action::Down));
         assert_eq!(km.lookup(Layer::Flyout, &key('j')), Some(Action::Down));
-        assert_eq!(km.lookup(Layer::Table, &key('2')), Some(Action::Pane(Pane::Emails)));
+        assert_eq!(
+            km.lookup(Layer::Table, &key('2')),
+            Some(Action::Pane(Pane::Emails))
+        );
         assert_eq!(km.lookup(Layer::Global, &key('j')), None);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(km.lookup(Layer::Flyout, &ctrl_c), Some(Action::Quit));
@@ -217,12 +436,29 @@ mod tests {
 
     #[test]
     fn overrides_apply_and_conflicts_are_reported() {
-        let km = Keymap::new(&BTreeMap::from([("sort-desc".to_string(), vec!["S".to_string()])])).unwrap();
-        assert_eq!(km.lookup(Layer::Table, &key('S')), Some(Action::SortDescending));
+        let km = Keymap::new(&BTreeMap::from([(
+            "sort-desc".to_string(),
+            vec!["S".to_string()],
+        )]))
+        .unwrap();
+        assert_eq!(
+            km.lookup(Layer::Table, &key('S')),
+            Some(Action::SortDescending)
+        );
         assert_eq!(km.lookup(Layer::Table, &key('O')), None);
-        let e = Keymap::new(&BTreeMap::from([("pivot".to_string(), vec!["j".to_string()])])).unwrap_err();
+        let e = Keymap::new(&BTreeMap::from([(
+            "pivot".to_string(),
+            vec!["j".to_string()],
+        )]))
+        .unwrap_err();
         assert!(matches!(e, KeymapError::Conflict { .. }), "{e}");
-        assert!(matches!(Keymap::new(&BTreeMap::from([("nope".into(), vec![])])), Err(KeymapError::UnknownCommand(_))));
-        assert!(matches!(Keymap::new(&BTreeMap::from([("quit".into(), vec!["hyper-x".into()])])), Err(KeymapError::BadKey(_))));
+        assert!(matches!(
+            Keymap::new(&BTreeMap::from([("nope".into(), vec![])])),
+            Err(KeymapError::UnknownCommand(_))
+        ));
+        assert!(matches!(
+            Keymap::new(&BTreeMap::from([("quit".into(), vec!["hyper-x".into()])])),
+            Err(KeymapError::BadKey(_))
+        ));
     }
 }
