@@ -7,4 +7,6 @@
 
 pub mod action;
 pub mod commands;
+pub mod table;
 pub mod terminal;
+pub mod theme;

@@ -1,0 +1,121 @@
+//! The one generic table: alerts, emails, campaigns, accounts and frequency tables
+//! all render through it. Cells arrive as raw strings and leave through
+//! [`crate::safe_text`], cut to the column's width on grapheme-aware widths, so no
+//! caller can put raw remote text on the screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+use super::theme::Theme;
+use crate::safe_text;
+
+/// A column: its title and how wide it may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub title: &'static str,
+    pub min: u16,
+    pub max: u16,
+}
+
+/// What the table shows: columns, the visible rows' raw cells, the cursor.
+pub struct TableView<'a> {
+    pub columns: &'a [Column],
+    /// Cells of the visible rows, raw.
+    pub rows: &'a [Vec<String>],
+    /// Index into `rows` of the row under the cursor.
+    pub cursor: Option<usize>,
+    /// The column under the cursor (for `F`, `p`, `o`).
+    pub column: usize,
+    /// Marks a cell's style (severity words, threat types).
+    pub style_of: &'a dyn Fn(usize, &str) -> Style,
+}
+
+/// Widths for `columns` in `width` cells: each column gets what its content needs
+/// within [min, max]; leftover space goes to the widest-wanting column.
+pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> {
+    let mut want: Vec<u16> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let content = rows.iter().map(|r| r.get(i).map_or(0, |s| safe_text::width(&safe_text::sanitize(s)))).max().unwrap_or(0);
+            (content.max(c.title.len()) as u16).clamp(c.min, c.max.max(c.min))
+        })
+        .collect();
+    let gaps = columns.len().saturating_sub(1) as u16;
+    let mut total: u16 = want.iter().sum::<u16>() + gaps;
+    // Shrink the widest columns first until everything fits.
+    while total > width {
+        let Some((i, _)) = want.iter().enumerate().filter(|(i, w)| **w > columns[*i].min.min(3)).max_by_key(|(_, w)| **w) else {
+            break;
+        };
+        want[i] -= 1;
+        total -= 1;
+    }
+    want
+}
+
+/// Draws the table into `area`.
+pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
+    let w = widths(view.columns, view.rows, area.width);
+    let header = Row::new(view.columns.iter().enumerate().map(|(i, c)| {
+        let style = if i == view.column { theme.header().add_modifier(ratatui::style::Modifier::UNDERLINED) } else { theme.header() };
+        Cell::from(Span::styled(c.title, style))
+    }));
+    let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
+        let row = Row::new(cells.iter().enumerate().map(|(ci, raw)| {
+            let text = safe_text::fit(raw, w.get(ci).copied().unwrap_or(0) as usize);
+            Cell::from(Line::from(Span::styled(text, (view.style_of)(ci, raw))))
+        }));
+        if view.cursor == Some(ri) { row.style(theme.selected()) } else { row }
+    });
+    let table = Table::new(rows, w.iter().map(|x| Constraint::Length(*x))).header(header).column_spacing(1);
+    f.render_widget(table, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    const COLS: [Column; 3] = [
+        Column { title: "Date", min: 10, max: 20 },
+        Column { title: "Subject", min: 10, max: 60 },
+        Column { title: "Threat", min: 6, max: 12 },
+    ];
+
+    fn render(rows: &[Vec<String>], width: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(width, 6)).unwrap();
+        let plain = |_: usize, _: &str| Style::default();
+        t.draw(|f| {
+            let view = TableView { columns: &COLS, rows, cursor: Some(0), column: 1, style_of: &plain };
+            draw(f, f.area(), &view, &Theme::new(super::super::theme::Palette::None));
+        })
+        .unwrap();
+        format!("{}", t.backend())
+    }
+
+    #[test]
+    fn hostile_subjects_render_inert_and_fit() {
+        let rows: Vec<Vec<String>> = crate::sim::world::hostile_subjects()
+            .into_iter()
+            .take(4)
+            .map(|s| vec!["2026-10-31 08:00".to_string(), s, "Phish".to_string()])
+            .collect();
+        let out = render(&rows, 80);
+        assert!(!out.contains('\u{1b}'), "raw ESC reached the buffer");
+        assert!(out.contains("␛]2;ww-title-injected␇"), "{out}");
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn tiny_widths_never_panic() {
+        let rows = vec![vec!["a".to_string(), "請確認您的帳戶".to_string(), "x".to_string()]];
+        for w in 1..30 {
+            render(&rows, w);
+        }
+    }
+}
