@@ -50,7 +50,7 @@ enum Command {
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
     /// The built-in tenant simulator: a synthetic Microsoft 365 tenant over real HTTP.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = sim::EXAMPLES)]
     Sim(Box<sim::SimCommand>),
 }
 

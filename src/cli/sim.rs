@@ -14,6 +14,17 @@ use crate::sim::server::{SimConfig, SimServer};
 use crate::sim::stats::WorldStats;
 use crate::sim::{World, WorldParams};
 
+/// Examples shown by `whalewatch sim --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
+  whalewatch sim serve --faults \"429:0.05,500:0.02,503:0.01,slow:0.02,truncate:0.01,expire-token:0.01\"
+  whalewatch sim serve --emails-per-day 33334          # a 1,000,000-row world
+  whalewatch sim stats --seed 7 --users 500 --days 7
+  whalewatch sim vips --seed 7 > vips.txt
+  whalewatch sim bench --emails-per-day 33334
+";
+
 /// The flags that define a synthetic world. Same flags → byte-identical world.
 #[derive(Debug, Clone, Args)]
 pub struct WorldArgs {
