@@ -418,7 +418,10 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, schema::MIGRATIONS.len() as i64);
-        let page: i64 = c.connection().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let page: i64 = c
+            .connection()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(page, 16_384);
         #[cfg(unix)]
         {

@@ -58,7 +58,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo(world) => demo::run(&world),
+        Command::Demo(world) => demo::run(&cli.profile, &world),
         Command::Refresh(args) => refresh::run(&cli.profile, &args),
         Command::Query(args) => query::run(&cli.profile, &args),
         Command::Login => login::run(&cli.profile),

@@ -215,7 +215,7 @@ pub async fn serve_until_stopped(config: SimConfig, listen: SocketAddr, guide: b
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -32,11 +32,6 @@ pub fn graph_client(
     cache_dir: &Path,
     read_only: bool,
 ) -> Result<GraphClient, SyncError> {
-    let identity = identity(profile);
-    let http = http_client(
-        std::time::Duration::from_secs(10),
-        std::time::Duration::from_secs(60),
-    )?;
     let store = TokenStore::new(cache_dir);
     let credential = match profile.auth {
         AuthKind::ClientSecret => {
@@ -64,8 +59,24 @@ pub fn graph_client(
             }
         }
     };
-    let mut provider = TokenProvider::new(identity, credential, http);
-    if profile.auth == AuthKind::DeviceCode {
+    let store = (profile.auth == AuthKind::DeviceCode).then_some((store, name));
+    client_with(profile, credential, store, read_only)
+}
+
+/// A Graph client for `profile` signing in with `credential` (the demo passes the
+/// simulator's secret this way, without putting it in the environment or a file).
+pub fn client_with(
+    profile: &Profile,
+    credential: Credential,
+    store: Option<(TokenStore, &str)>,
+    read_only: bool,
+) -> Result<GraphClient, SyncError> {
+    let http = http_client(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
+    )?;
+    let mut provider = TokenProvider::new(identity(profile), credential, http);
+    if let Some((store, name)) = store {
         provider = provider.with_store(store, name)?;
     }
     let mut config = GraphConfig::new(&profile.endpoints().graph_url);

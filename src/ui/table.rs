@@ -40,7 +40,14 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let content = rows.iter().map(|r| r.get(i).map_or(0, |s| safe_text::width(&safe_text::sanitize(s)))).max().unwrap_or(0);
+            let content = rows
+                .iter()
+                .map(|r| {
+                    r.get(i)
+                        .map_or(0, |s| safe_text::width(&safe_text::sanitize(s)))
+                })
+                .max()
+                .unwrap_or(0);
             (content.max(c.title.len()) as u16).clamp(c.min, c.max.max(c.min))
         })
         .collect();
@@ -48,7 +55,12 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
     let mut total: u16 = want.iter().sum::<u16>() + gaps;
     // Shrink the widest columns first until everything fits.
     while total > width {
-        let Some((i, _)) = want.iter().enumerate().filter(|(i, w)| **w > columns[*i].min.min(3)).max_by_key(|(_, w)| **w) else {
+        let Some((i, _)) = want
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| **w > columns[*i].min.min(3))
+            .max_by_key(|(_, w)| **w)
+        else {
             break;
         };
         want[i] -= 1;
@@ -61,7 +73,13 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
 pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
     let w = widths(view.columns, view.rows, area.width);
     let header = Row::new(view.columns.iter().enumerate().map(|(i, c)| {
-        let style = if i == view.column { theme.header().add_modifier(ratatui::style::Modifier::UNDERLINED) } else { theme.header() };
+        let style = if i == view.column {
+            theme
+                .header()
+                .add_modifier(ratatui::style::Modifier::UNDERLINED)
+        } else {
+            theme.header()
+        };
         Cell::from(Span::styled(c.title, style))
     }));
     let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
@@ -69,9 +87,15 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
             let text = safe_text::fit(raw, w.get(ci).copied().unwrap_or(0) as usize);
             Cell::from(Line::from(Span::styled(text, (view.style_of)(ci, raw))))
         }));
-        if view.cursor == Some(ri) { row.style(theme.selected()) } else { row }
+        if view.cursor == Some(ri) {
+            row.style(theme.selected())
+        } else {
+            row
+        }
     });
-    let table = Table::new(rows, w.iter().map(|x| Constraint::Length(*x))).header(header).column_spacing(1);
+    let table = Table::new(rows, w.iter().map(|x| Constraint::Length(*x)))
+        .header(header)
+        .column_spacing(1);
     f.render_widget(table, area);
 }
 
@@ -82,17 +106,40 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     const COLS: [Column; 3] = [
-        Column { title: "Date", min: 10, max: 20 },
-        Column { title: "Subject", min: 10, max: 60 },
-        Column { title: "Threat", min: 6, max: 12 },
+        Column {
+            title: "Date",
+            min: 10,
+            max: 20,
+        },
+        Column {
+            title: "Subject",
+            min: 10,
+            max: 60,
+        },
+        Column {
+            title: "Threat",
+            min: 6,
+            max: 12,
+        },
     ];
 
     fn render(rows: &[Vec<String>], width: u16) -> String {
         let mut t = Terminal::new(TestBackend::new(width, 6)).unwrap();
         let plain = |_: usize, _: &str| Style::default();
         t.draw(|f| {
-            let view = TableView { columns: &COLS, rows, cursor: Some(0), column: 1, style_of: &plain };
-            draw(f, f.area(), &view, &Theme::new(super::super::theme::Palette::None));
+            let view = TableView {
+                columns: &COLS,
+                rows,
+                cursor: Some(0),
+                column: 1,
+                style_of: &plain,
+            };
+            draw(
+                f,
+                f.area(),
+                &view,
+                &Theme::new(super::super::theme::Palette::None),
+            );
         })
         .unwrap();
         format!("{}", t.backend())
@@ -113,7 +160,11 @@ mod tests {
 
     #[test]
     fn tiny_widths_never_panic() {
-        let rows = vec![vec!["a".to_string(), "請確認您的帳戶".to_string(), "x".to_string()]];
+        let rows = vec![vec![
+            "a".to_string(),
+            "請確認您的帳戶".to_string(),
+            "x".to_string(),
+        ]];
         for w in 1..30 {
             render(&rows, w);
         }

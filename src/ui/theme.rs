@@ -45,7 +45,8 @@ impl Theme {
     }
 
     pub fn header(&self) -> Style {
-        self.fg(Color::Rgb(130, 170, 255), Color::LightBlue).add_modifier(Modifier::BOLD)
+        self.fg(Color::Rgb(130, 170, 255), Color::LightBlue)
+            .add_modifier(Modifier::BOLD)
     }
     /// The row under the cursor: reversed, so it shows without colour too.
     pub fn selected(&self) -> Style {
@@ -58,7 +59,8 @@ impl Theme {
         }
     }
     pub fn error(&self) -> Style {
-        self.fg(Color::Rgb(255, 110, 110), Color::LightRed).add_modifier(Modifier::BOLD)
+        self.fg(Color::Rgb(255, 110, 110), Color::LightRed)
+            .add_modifier(Modifier::BOLD)
     }
     pub fn accent(&self) -> Style {
         self.fg(Color::Rgb(255, 200, 90), Color::Yellow)
