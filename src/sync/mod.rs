@@ -19,7 +19,7 @@ mod writer;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 
@@ -312,49 +312,15 @@ async fn alerts(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
 ) -> Result<SourceSummary, SyncError> {
-    let started = Instant::now();
-    (ctx.progress)(&Progress::Started {
-        source: "alerts".into(),
-        expected_rows: None,
-    });
-    let state = writer.run(|c| c.source_state("alerts")).await?;
-    let mut pager = ctx
-        .client
-        .list_alerts(since_of(state, ctx.options.overlap_ticks), Some(500));
-    let mut all = Vec::new();
-    while let Some(page) = pager.next_page().await {
-        all.extend(page?);
-        (ctx.progress)(&Progress::Rows {
-            source: "alerts".into(),
-            rows: all.len() as u64,
-        });
-    }
-    let calls = pager.pages() as u64;
-    let watermark = all
-        .iter()
-        .filter_map(|a| a.last_update_date_time.as_ref())
-        .map(to_ticks)
-        .max();
-    let fetched = all.len() as u64;
-    let now = now_ticks();
-    let stats = writer
-        .run(move |c| {
-            c.write(|tx| {
-                let s = tx.upsert_alerts(&all)?;
-                tx.advance("alerts", watermark, now)?;
-                Ok(s)
-            })
-        })
-        .await?;
-    let summary = SourceSummary {
-        source: "alerts".into(),
-        fetched,
-        stats,
-        calls,
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    (ctx.progress)(&Progress::Finished(summary.clone()));
-    Ok(summary)
+    changed_since(
+        ctx,
+        writer,
+        "alerts",
+        |since| ctx.client.list_alerts(since, Some(500)),
+        |a: &crate::model::alert::Alert| a.last_update_date_time.as_ref().map(to_ticks),
+        |tx, all| tx.upsert_alerts(all),
+    )
+    .await
 }
 
 /// Incidents changed since the watermark (their alerts come along).
@@ -362,42 +328,58 @@ async fn incidents(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
 ) -> Result<SourceSummary, SyncError> {
+    changed_since(
+        ctx,
+        writer,
+        "incidents",
+        |since| ctx.client.list_incidents(since, Some(100)),
+        |i: &crate::model::alert::Incident| i.last_update_date_time.as_ref().map(to_ticks),
+        |tx, all| tx.upsert_incidents(all),
+    )
+    .await
+}
+
+/// Pulls a Graph collection incrementally by `lastUpdateDateTime`: everything
+/// changed since the watermark (minus the overlap), upserted with the new watermark
+/// in one transaction.
+async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+    source: &'static str,
+    pager: impl FnOnce(Option<chrono::DateTime<Utc>>) -> crate::tenant::Pager<T>,
+    last_update: fn(&T) -> Option<i64>,
+    upsert: fn(&crate::cache::Writer<'_>, &[T]) -> Result<UpsertStats, CacheError>,
+) -> Result<SourceSummary, SyncError> {
     let started = Instant::now();
     (ctx.progress)(&Progress::Started {
-        source: "incidents".into(),
+        source: source.into(),
         expected_rows: None,
     });
-    let state = writer.run(|c| c.source_state("incidents")).await?;
-    let mut pager = ctx
-        .client
-        .list_incidents(since_of(state, ctx.options.overlap_ticks), Some(100));
+    let state = writer.run(move |c| c.source_state(source)).await?;
+    let mut pager = pager(since_of(state, ctx.options.overlap_ticks));
     let mut all = Vec::new();
     while let Some(page) = pager.next_page().await {
         all.extend(page?);
         (ctx.progress)(&Progress::Rows {
-            source: "incidents".into(),
+            source: source.into(),
             rows: all.len() as u64,
         });
     }
     let calls = pager.pages() as u64;
-    let watermark = all
-        .iter()
-        .filter_map(|i| i.last_update_date_time.as_ref())
-        .map(to_ticks)
-        .max();
+    let watermark = all.iter().filter_map(last_update).max();
     let fetched = all.len() as u64;
     let now = now_ticks();
     let stats = writer
         .run(move |c| {
             c.write(|tx| {
-                let s = tx.upsert_incidents(&all)?;
-                tx.advance("incidents", watermark, now)?;
+                let s = upsert(tx, &all)?;
+                tx.advance(source, watermark, now)?;
                 Ok(s)
             })
         })
         .await?;
     let summary = SourceSummary {
-        source: "incidents".into(),
+        source: source.into(),
         fetched,
         stats,
         calls,
@@ -464,9 +446,4 @@ async fn resolve_tags_into_cache(
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))
-}
-
-/// How long ago `ticks` was, for "cache age" displays.
-pub fn age(ticks: i64) -> Duration {
-    Duration::from_micros(((now_ticks() - ticks).max(0) / 10) as u64)
 }
