@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod commands;
+pub mod prompt;
 pub mod table;
 pub mod terminal;
 pub mod theme;
