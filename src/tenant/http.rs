@@ -313,9 +313,12 @@ impl GraphClient {
                                 self.inner.tokens.renew().await?;
                                 attempt -= 1; // the renewal retry is free
                                 continue;
-                            } else if matches!(status, 429 | 503 | 504) {
+                            } else if matches!(status, 429 | 503 | 504)
+                                || (status == 500 && !matches!(req.effect, Effect::Write(_)))
+                            {
                                 // 504 on a write is ambiguous (it may have been applied): only
-                                // 429 and 503 are certain rejections.
+                                // 429 and 503 are certain rejections. A read may also be
+                                // retried after a 500: it changes nothing.
                                 let err = from_graph_response(
                                     endpoint.clone(),
                                     status,
@@ -325,7 +328,7 @@ impl GraphClient {
                                 if matches!(req.effect, Effect::Write(_)) && status == 504 {
                                     return Err(err);
                                 }
-                                (retry_after, err, true)
+                                (retry_after, err, status != 500)
                             } else {
                                 return Err(from_graph_response(
                                     endpoint.clone(),
