@@ -146,10 +146,4 @@ fn a_refresh_killed_at_any_point_converges_to_the_uninterrupted_cache() {
         after * 20 < before,
         "a second refresh re-read {after} of {before} hunting rows\n{out}"
     );
-    let alerts_first = first.row("alerts").received;
-    assert!(
-        second.row("alerts").received * 5 <= alerts_first.max(5),
-        "alerts re-read: {} of {alerts_first}\n{out}",
-        second.row("alerts").received
-    );
 }
