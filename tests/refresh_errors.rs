@@ -18,6 +18,17 @@ fn a_broken_config_names_the_file_and_the_line() {
         vec!["profile", "list"],
         vec!["profile", "show"],
         vec!["login"],
+        vec![
+            "profile",
+            "add",
+            "other",
+            "--tenant",
+            "t",
+            "--client-id",
+            "c",
+            "--client-secret-env",
+            "V",
+        ],
     ] {
         let r = ws.run(&args);
         assert!(!r.ok && r.code.is_some_and(|c| c != 0), "{args:?}: {r:?}");

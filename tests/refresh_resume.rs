@@ -30,7 +30,9 @@ const KILL_POINTS: &[&str] = &[
 #[test]
 fn a_refresh_killed_at_any_point_converges_to_the_uninterrupted_cache() {
     let world = WorldFlags::small(301);
-    let sim = SimProcess::start(&world, &[]);
+    // Every request answered 25 ms late: after a kill point's progress line, the
+    // rest of the refresh takes far longer than the test needs to kill it.
+    let sim = SimProcess::start(&world, &["--faults", "slow:1", "--slow-ms", "25"]);
 
     let mut reference = Workspace::new("resume-ref");
     reference.add_sim_profile("sim", &sim);
