@@ -237,7 +237,7 @@ impl Cache {
             let n = stmt.column_count();
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                let mut line = format!("{table}");
+                let mut line = table.to_string();
                 for i in 0..n {
                     let v: rusqlite::types::Value = row.get(i)?;
                     line.push('\t');

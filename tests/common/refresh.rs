@@ -417,11 +417,7 @@ impl Summary {
 
     /// A counter of the totals line: `requests`, `retries`, `throttled`, `token renewals`.
     pub fn total(&self, what: &str) -> u64 {
-        let words: Vec<&str> = self
-            .total_line
-            .split(|c: char| c == ',' || c == ';')
-            .map(str::trim)
-            .collect();
+        let words: Vec<&str> = self.total_line.split([',', ';']).map(str::trim).collect();
         words
             .iter()
             .find_map(|w| {
