@@ -97,13 +97,16 @@ pub fn fit(s: &str, max: usize) -> String {
 /// Escapes `json` text so that no character a terminal could act on remains, even
 /// inside strings (C1 controls, bidi and zero-width characters become `\uXXXX`).
 /// The JSON value is unchanged: parsing it gives back the raw strings byte for byte.
+/// Line breaks are left alone: serde_json escapes every control character inside a
+/// string, so a raw one is pretty-printing's whitespace, where `\u000a` is invalid.
 pub fn terminal_safe_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(|c| placeholder(c).is_some()) {
+    let escape = |c: char| c != '\n' && placeholder(c).is_some();
+    if !json.chars().any(escape) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if placeholder(c).is_some() {
+        if escape(c) {
             let mut buf = [0u16; 2];
             for unit in c.encode_utf16(&mut buf) {
                 out.push_str(&format!("\\u{unit:04x}"));
@@ -152,6 +155,16 @@ mod tests {
         let safe = terminal_safe_json(&json);
         assert!(!has_raw_danger(&safe));
         let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, raw);
+    }
+
+    #[test]
+    fn pretty_printed_json_stays_valid() {
+        let raw = serde_json::json!([{"subject": "a\nb\u{1b}[2J\u{202e}", "n": 1}]);
+        let pretty = serde_json::to_string_pretty(&raw).unwrap();
+        let safe = terminal_safe_json(&pretty);
+        assert!(!safe.chars().any(|c| c != '\n' && placeholder(c).is_some()));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, raw);
     }
 }

@@ -57,7 +57,9 @@ pub fn windows(from: Option<i64>, buckets: &[Bucket], budget: u64) -> Vec<Window
         }];
     };
     let mut out = Vec::new();
-    let mut start = from.unwrap_or(first.start).min(first.start);
+    // Buckets start at a whole day or hour, usually before `from`: the window starts
+    // at `from` itself, or an incremental refresh would re-read the rest of that day.
+    let mut start = from.unwrap_or(first.start);
     let mut rows = 0u64;
     for b in buckets {
         if rows > 0 && rows + b.rows > budget {
@@ -111,7 +113,8 @@ mod tests {
                 .sum();
             assert!(rows <= 100, "{win:?} has {rows}");
         }
-        assert_eq!(w.len(), 2);
+        // 90 | 90 + 10 + 0 | 5: 195 rows cannot fit two windows of 100.
+        assert_eq!(w.len(), 3);
     }
 
     #[test]
@@ -121,6 +124,15 @@ mod tests {
             w,
             vec![Window {
                 from: -5 * DAY,
+                to: None
+            }]
+        );
+        // A watermark inside the first (floored) bucket is where reading starts.
+        let w = windows(Some(DAY + 5 * HOUR), &days(&[10, 40]), 100);
+        assert_eq!(
+            w,
+            vec![Window {
+                from: DAY + 5 * HOUR,
                 to: None
             }]
         );

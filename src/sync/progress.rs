@@ -84,12 +84,12 @@ impl Reporter {
 /// The summary printed on stdout after a refresh.
 pub fn summary_table(s: &RefreshSummary) -> String {
     let mut out = format!(
-        "{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8}\n",
+        "{:<31} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8}\n",
         "source", "received", "new", "updated", "same", "calls", "seconds"
     );
     for src in &s.sources {
         out.push_str(&format!(
-            "{:<26} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8.1}\n",
+            "{:<31} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8.1}\n",
             src.source,
             src.fetched,
             src.stats.new,

@@ -328,7 +328,7 @@ impl GraphClient {
                                 if matches!(req.effect, Effect::Write(_)) && status == 504 {
                                     return Err(err);
                                 }
-                                (retry_after, err, true)
+                                (retry_after, err, !matches!(status, 500 | 502))
                             } else {
                                 return Err(from_graph_response(
                                     endpoint.clone(),

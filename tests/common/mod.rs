@@ -2,6 +2,8 @@
 //! loopback, tokens, JSON requests, paging and the documentation fixtures.
 #![allow(dead_code)]
 
+pub mod refresh;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;

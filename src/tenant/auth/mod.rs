@@ -196,6 +196,40 @@ pub async fn request_token(
     }
 }
 
+/// [`request_token`], retried with backoff while the failure is transient (throttling,
+/// a server error, a cut connection or body): a token request changes nothing, and
+/// failing a long refresh over one 429 from the identity platform helps nobody.
+async fn request_token_retrying(
+    http: &reqwest::Client,
+    identity: &Identity,
+    url: &str,
+    form: &[(&'static str, String)],
+) -> Result<TokenResponse, TenantError> {
+    let policy = crate::tenant::retry::RetryPolicy {
+        max_attempts: 5,
+        ..Default::default()
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let err = match request_token(http, identity, url, form).await {
+            Ok(resp) => return Ok(resp),
+            Err(e) => e,
+        };
+        let transient = match &err {
+            TenantError::Network { .. } | TenantError::InvalidResponse { .. } => true,
+            TenantError::Identity(i) => {
+                matches!(i.error.as_str(), "temporarily_unavailable" | "server_error")
+            }
+            _ => false,
+        };
+        match policy.delay(attempt, None, rand::random::<f64>()) {
+            Some(wait) if transient => tokio::time::sleep(wait).await,
+            _ => return Err(err),
+        }
+    }
+}
+
 /// The current time, injectable for renewal-timing tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -334,7 +368,7 @@ impl TokenProvider {
                 &device_code::delegated_scope(&self.identity.endpoints),
             ),
         };
-        let resp = request_token(&self.http, &self.identity, &url, &form).await?;
+        let resp = request_token_retrying(&self.http, &self.identity, &url, &form).await?;
         let token = AccessToken::from_response(&resp, now);
         if let (Credential::RefreshToken(_), Some(rt)) = (&state.credential, &resp.refresh_token) {
             state.credential = Credential::RefreshToken(rt.clone());
