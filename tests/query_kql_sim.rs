@@ -244,10 +244,7 @@ async fn corpus_compiles_to_accepted_kql_with_exact_counts() {
         ("clicked:no threat:phish".into(), Expect::Some),
         ("zap:yes".into(), Expect::Some),
         ("-zap:yes threat:phish,malware".into(), Expect::Some),
-        (
-            "rule:\"transport rule\" OR rule:\"Allow/Block\"".into(),
-            Expect::Some,
-        ),
+        ("rule:antispam OR rule:\"Allow/Block\"".into(), Expect::Some),
         ("policy:antimalware".into(), Expect::Some),
         (format!("language:{lang}"), Expect::Some),
         ("since:1d".into(), Expect::Some),

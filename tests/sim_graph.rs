@@ -29,10 +29,15 @@ fn distinct(ids: &[String]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn alerts_page_to_exactly_the_worlds_alerts_and_filter_by_last_update() {
-    let world = World::generate(&small_world(21)).unwrap();
+    // Alerts are rare; a busier world than the default small one has enough to page.
+    let params = whalewatch::sim::WorldParams {
+        emails_per_day: 1_500,
+        ..small_world(21)
+    };
+    let world = World::generate(&params).unwrap();
     let stats = WorldStats::of(&world);
     assert!(stats.alerts > 10, "the test world needs several alerts");
-    let server = start(config(21)).await;
+    let server = start(whalewatch::sim::server::SimConfig::new(params.clone())).await;
     let api = Api::of(&server);
     let token = api.token().await;
 

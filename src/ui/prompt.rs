@@ -27,11 +27,19 @@ impl Prompt {
     pub fn new(kind: PromptKind, initial: &str) -> Prompt {
         let text: String = initial.chars().take(MAX_PROMPT).collect();
         let cursor = text.chars().count();
-        Prompt { kind, text, cursor, history_pos: None }
+        Prompt {
+            kind,
+            text,
+            cursor,
+            history_pos: None,
+        }
     }
 
     fn byte_at(&self, char_index: usize) -> usize {
-        self.text.char_indices().nth(char_index).map_or(self.text.len(), |(b, _)| b)
+        self.text
+            .char_indices()
+            .nth(char_index)
+            .map_or(self.text.len(), |(b, _)| b)
     }
 
     /// Inserts typed or pasted text at the cursor. Line breaks in a paste become
@@ -41,7 +49,11 @@ impl Prompt {
             if self.text.chars().count() >= MAX_PROMPT {
                 break;
             }
-            let c = if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c };
+            let c = if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            };
             if c.is_control() {
                 continue;
             }
