@@ -84,7 +84,9 @@ impl Directory {
     }
 }
 
-fn ascii_fold(s: &str) -> String {
+/// Lower-case ASCII letters and digits of `s`, accents folded (José → jose), for
+/// building mailbox names.
+pub(crate) fn ascii_fold(s: &str) -> String {
     s.chars()
         .filter_map(|c| {
             let base = match c {

@@ -144,11 +144,11 @@ impl<'w> Builder<'w> {
             for _ in 0..12 {
                 let given = *rng.pick(vocab::GIVEN_NAMES);
                 let surname = *rng.pick(vocab::SURNAMES);
-                let local: String = format!("{given}.{surname}")
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-                    .collect::<String>()
-                    .to_lowercase();
+                let local = format!(
+                    "{}.{}",
+                    super::directory::ascii_fold(given),
+                    super::directory::ascii_fold(surname)
+                );
                 let p = self.party(&format!("{local}@{domain}"), &format!("{given} {surname}"));
                 self.pools.partners.push(p);
             }
@@ -513,9 +513,11 @@ impl<'w> Builder<'w> {
                 let exec = &dir.users[rng.below(dir.priority.len().min(4) as u64) as usize];
                 let (local, display) = if kind == Kind::Bec {
                     (
-                        format!("{}.{}", exec.given_name, exec.surname)
-                            .to_lowercase()
-                            .replace(' ', ""),
+                        format!(
+                            "{}.{}",
+                            super::directory::ascii_fold(&exec.given_name),
+                            super::directory::ascii_fold(&exec.surname)
+                        ),
                         exec.display_name.to_string(),
                     )
                 } else {
