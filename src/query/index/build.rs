@@ -5,6 +5,7 @@
 //! load is retried when a refresh committed in between.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use rusqlite::Connection;
@@ -39,30 +40,98 @@ impl Load {
     }
 }
 
-/// The two groups, balanced by measured cost (unique-per-message strings are the
-/// expensive ones to intern).
+/// The string columns the filter language reads: loaded by the build. The others
+/// wait for their first use.
+pub const CORE: &[usize] = &[
+    schema::NMID,
+    schema::IMID,
+    schema::MAIL_FROM,
+    schema::FROM,
+    schema::DISPLAY_NAME,
+    schema::SENDER_DOMAIN,
+    schema::IPV4,
+    schema::IPV6,
+    schema::RECIPIENT,
+    schema::SUBJECT,
+    schema::DIRECTION,
+    schema::DELIVERY,
+    schema::ORIGINAL_LOCATION,
+    schema::THREATS,
+    schema::DETECTION,
+    schema::POLICY,
+    schema::AUTH,
+    schema::LANGUAGE,
+    schema::RULE,
+    schema::LOCATION,
+    schema::CONTEXT,
+];
+
+/// The two groups, balanced by measured cost (SQLite's per-cell cost dominates;
+/// unique-per-message strings cost more to intern).
 fn groups() -> [Vec<Load>; 2] {
-    let mut a = vec![Load::Time];
-    let mut b = vec![Load::Size];
-    let heavy_a = [
-        schema::NMID,
-        schema::RECIPIENT,
-        schema::SUBJECT,
-        schema::AUTH,
+    let a = vec![
+        Load::Time,
+        Load::Str(schema::NMID),
+        Load::Str(schema::IMID),
+        Load::Str(schema::MAIL_FROM),
+        Load::Str(schema::FROM),
+        Load::Str(schema::DISPLAY_NAME),
+        Load::Str(schema::SENDER_DOMAIN),
+        Load::Str(schema::IPV4),
+        Load::Str(schema::IPV6),
+        Load::Str(schema::RECIPIENT),
+        Load::Str(schema::SUBJECT),
+        Load::Int(schema::CLUSTER),
     ];
-    for i in 0..STR_COLUMNS.len() {
-        if heavy_a.contains(&i) || (i % 2 == 0 && i != schema::IMID && i > schema::SUBJECT) {
-            a.push(Load::Str(i));
-        } else {
+    let mut b = vec![Load::Size, Load::Int(schema::BCL)];
+    for &i in CORE {
+        if !a.iter().any(|l| matches!(l, Load::Str(x) if *x == i)) {
             b.push(Load::Str(i));
         }
     }
-    for i in 0..INT_COLUMNS.len() {
-        if i != schema::SIZE {
-            b.push(Load::Int(i));
-        }
-    }
     [a, b]
+}
+
+/// Where an index came from: enough to load a column later and to notice that the
+/// cache changed in between.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    path: std::path::PathBuf,
+    rowid_sum: u64,
+}
+
+/// Loads string column `i` on first use.
+pub fn load_str(src: &Source, i: usize, rows: usize) -> Result<StrColumn, IndexError> {
+    let c = Cache::open_read_only(&src.path)?;
+    let l = load_group(c.connection(), &[Load::Str(i)])?;
+    if l.rows != rows || l.rowid_sum != src.rowid_sum {
+        return Err(IndexError::Load(
+            "the cache changed since the index was built; rebuild it".into(),
+        ));
+    }
+    Ok(l.strs.into_iter().next().map(|(_, b)| b.finish()).unwrap_or_else(|| empty_str(rows)))
+}
+
+/// Loads number column `i` on first use.
+pub fn load_int(src: &Source, i: usize, rows: usize) -> Result<IntColumn, IndexError> {
+    let c = Cache::open_read_only(&src.path)?;
+    let load = if i == schema::SIZE { Load::Size } else { Load::Int(i) };
+    let l = load_group(c.connection(), &[load])?;
+    if l.rows != rows || l.rowid_sum != src.rowid_sum {
+        return Err(IndexError::Load(
+            "the cache changed since the index was built; rebuild it".into(),
+        ));
+    }
+    Ok(IntColumn::from_values(l.ints.into_iter().next().map(|(_, v)| v).unwrap_or_default()))
+}
+
+/// A column of empty strings.
+pub fn empty_str(rows: usize) -> StrColumn {
+    let mut b = StrBuilder::default();
+    b.push(None);
+    let mut c = b.finish();
+    c.codes = super::column::Codes::U8(vec![0; rows]);
+    c
 }
 
 /// The columns one group loaded.
@@ -226,6 +295,10 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
             "the cache kept changing while it was read; try again when the refresh ends".into(),
         ));
     };
+    let trace = std::env::var_os("WHALEWATCH_INDEX_TRACE").is_some();
+    if trace {
+        eprintln!("index: columns loaded {:.3}s", started.elapsed().as_secs_f64());
+    }
     let rows = a.rows;
     let mut strs: Vec<Option<StrBuilder>> = (0..STR_COLUMNS.len()).map(|_| None).collect();
     let mut ints: Vec<Option<IntColumn>> = (0..INT_COLUMNS.len()).map(|_| None).collect();
@@ -243,16 +316,32 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
     let msg_rows = MessageRows::build(messages, |r| nmid_codes[r], rows);
     let recipients = strs[schema::RECIPIENT].take().unwrap_or_default().finish();
     let conn = cache.connection();
-    let side = load_side(conn, rows, messages, &nmid_of, &msg_rows, &recipients)?;
-    let nmid = nmid_builder.finish();
-    let mut str_cols: Vec<StrColumn> = Vec::with_capacity(STR_COLUMNS.len());
-    for (i, s) in strs.into_iter().enumerate() {
-        str_cols.push(match i {
-            schema::NMID => nmid.clone(),
-            schema::RECIPIENT => recipients.clone(),
-            _ => s.unwrap_or_default().finish(),
-        });
+    if trace {
+        eprintln!("index: message rows {:.3}s", started.elapsed().as_secs_f64());
     }
+    let side = load_side(conn, rows, messages, &nmid_of, &msg_rows, &recipients)?;
+    if trace {
+        eprintln!("index: side tables {:.3}s", started.elapsed().as_secs_f64());
+    }
+    let nmid = nmid_builder.finish();
+    let mut nmid = Some(nmid);
+    let mut recipients = Some(recipients);
+    let str_cols: Vec<OnceLock<StrColumn>> = strs
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let col = match i {
+                schema::NMID => nmid.take(),
+                schema::RECIPIENT => recipients.take(),
+                _ => s.map(StrBuilder::finish),
+            };
+            let cell = OnceLock::new();
+            if let Some(c) = col {
+                let _ = cell.set(c);
+            }
+            cell
+        })
+        .collect();
     let tags = TagTable::load(cache)?;
     let index = EmailIndex {
         rows,
@@ -260,8 +349,18 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
         strs: str_cols,
         ints: ints
             .into_iter()
-            .map(|c| c.unwrap_or(IntColumn::Narrow(vec![i32::MIN; rows])))
+            .map(|c| {
+                let cell = OnceLock::new();
+                if let Some(c) = c {
+                    let _ = cell.set(c);
+                }
+                cell
+            })
             .collect(),
+        source: Source {
+            path: cache.path().to_path_buf(),
+            rowid_sum: a.rowid_sum,
+        },
         msg_rows,
         side,
         tags,

@@ -271,7 +271,16 @@ impl StrBuilder {
     /// Appends one row's value (`None`: null, stored as the empty string).
     #[inline]
     pub fn push(&mut self, v: Option<&str>) {
-        let c = self.interner.intern(v.unwrap_or(""));
+        let v = v.unwrap_or("");
+        // Recipients of one message are adjacent and share most values: a compare
+        // with the previous row is cheaper than a hash.
+        if let Some(&last) = self.codes.last()
+            && self.interner.dict().get(last) == v
+        {
+            self.codes.push(last);
+            return;
+        }
+        let c = self.interner.intern(v);
         self.codes.push(c);
     }
 

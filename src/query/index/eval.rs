@@ -83,7 +83,7 @@ impl EmailIndex {
     }
 
     fn col(&self, i: usize) -> &StrColumn {
-        &self.strs[i]
+        self.s(i)
     }
 
     fn any_of(&self, col: usize, patterns: &[Pattern]) -> Bitset {
@@ -121,7 +121,7 @@ impl EmailIndex {
                     _ => s::CLUSTER,
                 };
                 let (op, values) = (*op, values.clone());
-                return Ok(self.ints[col].select(move |x| match op {
+                return Ok(self.n(col).select(move |x| match op {
                     CmpOp::Eq => values.contains(&x),
                     op => op.holds(x, values.first().copied().unwrap_or(0)),
                 }));

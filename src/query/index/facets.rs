@@ -263,7 +263,7 @@ impl EmailIndex {
         let ValueKind::Enum(docs) = fields::spec(field).kind else {
             return Vec::new();
         };
-        let column = &self.strs[col];
+        let column = self.s(col);
         let counts = column.counts(rows);
         docs.iter()
             .map(|d| {
@@ -294,7 +294,7 @@ impl EmailIndex {
         let total = rows.count();
         let mut pairs: Vec<(String, usize, Option<String>)> = match column {
             Column::Str(i) => {
-                let col = &self.strs[i];
+                let col = self.s(i);
                 let counts = col.counts(rows);
                 let field = field_of(column);
                 col.dict
@@ -310,7 +310,7 @@ impl EmailIndex {
                     .collect()
             }
             Column::RecipientDomain => {
-                let col = &self.strs[s::RECIPIENT];
+                let col = self.s(s::RECIPIENT);
                 let counts = col.counts(rows);
                 let mut by: std::collections::HashMap<&str, usize> = Default::default();
                 for (c, v) in col.dict.iter() {
@@ -323,7 +323,7 @@ impl EmailIndex {
                     .collect()
             }
             Column::Int(i) => {
-                let col = &self.ints[i];
+                let col = self.n(i);
                 let mut by: std::collections::HashMap<Option<i64>, usize> = Default::default();
                 rows.for_each(|r| *by.entry(col.get(r)).or_default() += 1);
                 by.into_iter()
@@ -386,7 +386,7 @@ impl EmailIndex {
         let width = (hi - lo + 1) as usize;
         let (codes, labels): (Box<dyn Fn(usize) -> u32 + Sync + '_>, Vec<String>) = match split {
             Some(Column::Str(i)) => {
-                let col = &self.strs[i];
+                let col = self.s(i);
                 (
                     Box::new(move |r| col.codes.get(r)),
                     col.dict.iter().map(|(_, v)| v.to_string()).collect(),

@@ -63,7 +63,7 @@ impl EmailIndex {
         let present: Vec<Vec<bool>> = SEARCHED
             .iter()
             .map(|&c| {
-                let col = &self.strs[c];
+                let col = self.s(c);
                 col.counts(rows).into_iter().map(|n| n > 0).collect()
             })
             .collect();
@@ -79,7 +79,7 @@ impl EmailIndex {
             .collect();
         let mut scores: Vec<Vec<u32>> = SEARCHED
             .iter()
-            .map(|&c| vec![0u32; self.strs[c].dict.len()])
+            .map(|&c| vec![0u32; self.s(c).dict.len()])
             .collect();
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
@@ -92,7 +92,7 @@ impl EmailIndex {
         };
         for part in work.chunks(chunk.max(1)) {
             for &(k, code) in part {
-                let v = self.strs[SEARCHED[k]].dict.get(code);
+                let v = self.s(SEARCHED[k]).dict.get(code);
                 if let Some(sc) = pat.score(Utf32Str::new(v, &mut buf), &mut matcher) {
                     // Zero means "no match" in the table: shift real scores up by one.
                     scores[k][code as usize] = sc + 1;
@@ -112,7 +112,7 @@ impl EmailIndex {
     }
 
     fn rank(&self, rows: &RowSet, scores: &[Vec<u32>], limit: usize, p: &mut FuzzyProgress) {
-        let cols: Vec<&super::column::StrColumn> = SEARCHED.iter().map(|&c| &self.strs[c]).collect();
+        let cols: Vec<&super::column::StrColumn> = SEARCHED.iter().map(|&c| self.s(c)).collect();
         let mut hits: Vec<(u32, i64, u32)> = Vec::new();
         rows.for_each(|r| {
             let best = (0..3)

@@ -39,7 +39,7 @@ pub mod side;
 pub mod tags;
 pub mod text;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use bitset::Bitset;
 pub use build::email_size;
@@ -106,8 +106,12 @@ pub struct RowKey {
 pub struct EmailIndex {
     rows: usize,
     time: Vec<i64>,
-    strs: Vec<StrColumn>,
-    ints: Vec<Ints>,
+    /// String columns: the filtered ones are loaded by the build, the others on first
+    /// use ([`EmailIndex::ensure`]).
+    strs: Vec<OnceLock<StrColumn>>,
+    ints: Vec<OnceLock<Ints>>,
+    /// Where the index was built from, for columns loaded on first use.
+    source: build::Source,
     msg_rows: MessageRows,
     side: Side,
     tags: TagTable,
@@ -153,14 +157,47 @@ impl EmailIndex {
         &self.side
     }
 
-    /// A string column.
+    /// A string column (loaded now if it was not).
     pub fn str_column(&self, i: usize) -> &StrColumn {
-        &self.strs[i]
+        self.s(i)
     }
 
-    /// A number column.
+    /// A number column (loaded now if it was not).
     pub fn int_column(&self, i: usize) -> &IntColumn {
-        &self.ints[i]
+        self.n(i)
+    }
+
+    /// Loads `column` if the build left it for later (columns no filter uses, such as
+    /// `ThreatNames`, are read from the cache the first time a frequency table, sort or
+    /// split asks for them). Fails when the cache changed since the build.
+    pub fn ensure(&self, column: Column) -> Result<(), IndexError> {
+        match column {
+            Column::Str(i) if self.strs[i].get().is_none() => {
+                let c = build::load_str(&self.source, i, self.rows)?;
+                let _ = self.strs[i].set(c);
+            }
+            Column::Int(i) if self.ints[i].get().is_none() => {
+                let c = build::load_int(&self.source, i, self.rows)?;
+                let _ = self.ints[i].set(c);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn s(&self, i: usize) -> &StrColumn {
+        self.strs[i].get_or_init(|| {
+            build::load_str(&self.source, i, self.rows).unwrap_or_else(|_| build::empty_str(self.rows))
+        })
+    }
+
+    #[inline]
+    pub(crate) fn n(&self, i: usize) -> &Ints {
+        self.ints[i].get_or_init(|| {
+            build::load_int(&self.source, i, self.rows)
+                .unwrap_or_else(|_| Ints::Narrow(vec![i32::MIN; self.rows]))
+        })
     }
 
     /// `Timestamp` of every row, in ticks (100 ns since the Unix epoch).
@@ -171,19 +208,19 @@ impl EmailIndex {
     /// The key of row `row`.
     pub fn key(&self, row: usize) -> RowKey {
         RowKey {
-            network_message_id: self.strs[schema::NMID].value(row).to_string(),
-            recipient: self.strs[schema::RECIPIENT].value(row).to_string(),
+            network_message_id: self.s(schema::NMID).value(row).to_string(),
+            recipient: self.s(schema::RECIPIENT).value(row).to_string(),
         }
     }
 
     /// The row with `key`, if it is indexed.
     pub fn row_of(&self, key: &RowKey) -> Option<usize> {
-        let m = self.strs[schema::NMID].dict.find(&key.network_message_id)?;
+        let m = self.s(schema::NMID).dict.find(&key.network_message_id)?;
         self.msg_rows
             .of(m)
             .iter()
             .map(|&r| r as usize)
-            .find(|&r| self.strs[schema::RECIPIENT].value(r) == key.recipient)
+            .find(|&r| self.s(schema::RECIPIENT).value(r) == key.recipient)
     }
 
     /// The rows of the message with code `m`.
@@ -198,9 +235,9 @@ impl EmailIndex {
             Column::Time => crate::model::time::format_datetime(
                 &crate::model::hunting::from_ticks(self.time[row]),
             ),
-            Column::Str(i) => self.strs[i].value(row).to_string(),
-            Column::Int(i) => self.ints[i].get(row).map_or(String::new(), |v| v.to_string()),
-            Column::RecipientDomain => recipient_domain(self.strs[schema::RECIPIENT].value(row))
+            Column::Str(i) => self.s(i).value(row).to_string(),
+            Column::Int(i) => self.n(i).get(row).map_or(String::new(), |v| v.to_string()),
+            Column::RecipientDomain => recipient_domain(self.s(schema::RECIPIENT).value(row))
                 .to_string(),
         }
     }
@@ -221,7 +258,7 @@ impl EmailIndex {
         {
             return b.clone();
         }
-        let rec = &self.strs[schema::RECIPIENT];
+        let rec = self.s(schema::RECIPIENT);
         let b = Arc::new(rec.select(|a| self.tags.is_member(tag, &text::fold(a))));
         if let Ok(mut g) = self.tag_rows.lock() {
             if g.len() <= tag {
@@ -235,8 +272,8 @@ impl EmailIndex {
     /// Bytes the index holds on the heap (resident size, without allocator slack).
     pub fn heap_bytes(&self) -> usize {
         self.time.capacity() * 8
-            + self.strs.iter().map(StrColumn::heap_bytes).sum::<usize>()
-            + self.ints.iter().map(Ints::heap_bytes).sum::<usize>()
+            + self.strs.iter().filter_map(OnceLock::get).map(StrColumn::heap_bytes).sum::<usize>()
+            + self.ints.iter().filter_map(OnceLock::get).map(Ints::heap_bytes).sum::<usize>()
             + self.msg_rows.heap_bytes()
             + self.side.heap_bytes()
     }

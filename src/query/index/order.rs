@@ -75,7 +75,7 @@ impl EmailIndex {
                 out.push((flip((self.time[r] as u64) ^ (1 << 63)), r as u32));
             }),
             Column::Int(i) => {
-                let col = &self.ints[i];
+                let col = self.n(i);
                 // Nulls last either way.
                 rows.for_each(|r| {
                     let k = match col.get(r) {
@@ -86,12 +86,12 @@ impl EmailIndex {
                 });
             }
             Column::Str(i) => {
-                let col = &self.strs[i];
+                let col = self.s(i);
                 let rank = ranks(&col.dict);
                 rows.for_each(|r| out.push((flip(u64::from(rank[col.codes.get(r) as usize])), r as u32)));
             }
             Column::RecipientDomain => {
-                let col = &self.strs[s::RECIPIENT];
+                let col = self.s(s::RECIPIENT);
                 let mut doms: Vec<(String, u32)> = col
                     .dict
                     .iter()

@@ -74,8 +74,8 @@ impl EmailIndex {
     /// Where `pivot` leads from `row`; `None` when the row has no such value (no URLs,
     /// no attachments, no campaign).
     pub fn pivot(&self, row: usize, pivot: Pivot) -> Option<PivotTarget> {
-        let m = self.strs[s::NMID].codes.get(row);
-        let v = |c: usize| self.strs[c].value(row).to_string();
+        let m = self.s(s::NMID).codes.get(row);
+        let v = |c: usize| self.s(c).value(row).to_string();
         let emails = |f: Option<Filter>| {
             f.map(|filter| PivotTarget {
                 entity: Entity::Emails,
@@ -86,7 +86,7 @@ impl EmailIndex {
         };
         match pivot {
             Pivot::SameCluster => {
-                let c = self.ints[s::CLUSTER].get(row)?;
+                let c = self.n(s::CLUSTER).get(row)?;
                 emails(Some(Filter {
                     root: Some(Expr::Term(Term::Number {
                         field: Field::Cluster,
