@@ -63,8 +63,8 @@ fn make_cache(path: &Path, rows: u64) {
             tags: Vec::new(),
         };
         let dir = path.parent().expect("dir");
-        let client = whalewatch::sync::connect::graph_client("bench", &profile, dir, true)
-            .expect("client");
+        let client =
+            whalewatch::sync::connect::graph_client("bench", &profile, dir, true).expect("client");
         let cache = Cache::open(path).expect("cache");
         let options = whalewatch::sync::RefreshOptions {
             hunting_calls_per_minute: 100_000,
@@ -74,7 +74,10 @@ fn make_cache(path: &Path, rows: u64) {
         whalewatch::sync::refresh(&client, cache, &profile, &options, &|_| {})
             .await
             .expect("refresh");
-        eprintln!("refreshed into the cache in {:.1}s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "refreshed into the cache in {:.1}s",
+            t.elapsed().as_secs_f64()
+        );
     });
 }
 
@@ -156,25 +159,50 @@ fn main() {
     let n = 50;
     let q1f = parse(Entity::Emails, "is:priority threat:phish").expect("q1");
     let (a, b, q1) = measure(n, || index.eval(&q1f, now).expect("eval"));
-    row("q1 count priority ∧ phish", a, b, &format!("{} rows", q1.count()));
+    row(
+        "q1 count priority ∧ phish",
+        a,
+        b,
+        &format!("{} rows", q1.count()),
+    );
     let (a, b, f) = measure(n, || {
         let r = index.eval(&q1f, now).expect("eval");
         index.frequency(&r, Column::parse("SenderFromDomain").expect("col"))
     });
-    row("q2 frequency sender domain over q1", a, b, &format!("{} values", f.rows.len()));
+    row(
+        "q2 frequency sender domain over q1",
+        a,
+        b,
+        &format!("{} values", f.rows.len()),
+    );
     let all = index.all();
     let (a, b, f) = measure(n, || {
         index.frequency(&all, Column::parse("LatestDeliveryLocation").expect("col"))
     });
-    row("q3 frequency latest location, all rows", a, b, &format!("{} values", f.rows.len()));
+    row(
+        "q3 frequency latest location, all rows",
+        a,
+        b,
+        &format!("{} values", f.rows.len()),
+    );
     let (a, b, h) = measure(n, || {
         index.histogram(&all, TimeBin::Day, Column::parse("ThreatTypes"))
     });
-    row("q4 daily counts by threat type, all rows", a, b, &format!("{} cells", h.buckets.len()));
+    row(
+        "q4 daily counts by threat type, all rows",
+        a,
+        b,
+        &format!("{} cells", h.buckets.len()),
+    );
     let (a, b, f) = measure(n, || {
         index.frequency(&all, Column::parse("SenderFromDomain").expect("col"))
     });
-    row("q5 frequency sender domain, all rows", a, b, &format!("{} values", f.rows.len()));
+    row(
+        "q5 frequency sender domain, all rows",
+        a,
+        b,
+        &format!("{} values", f.rows.len()),
+    );
 
     let typical = parse(
         Entity::Emails,
@@ -218,8 +246,18 @@ fn main() {
     }
     first.sort();
     full.sort();
-    row("fuzzy 'invoice payment': first results", first[5], first[9], "");
-    row("fuzzy 'invoice payment': complete", full[5], full[9], &format!("{matched} rows match"));
+    row(
+        "fuzzy 'invoice payment': first results",
+        first[5],
+        first[9],
+        "",
+    );
+    row(
+        "fuzzy 'invoice payment': complete",
+        full[5],
+        full[9],
+        &format!("{matched} rows match"),
+    );
 
     // The two matchers over the same haystacks: every row's subject (1M strings).
     let subjects: Vec<String> = (0..rows)
@@ -227,16 +265,29 @@ fn main() {
         .collect();
     {
         use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
-        let pat = Pattern::new("invoice payment", CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
+        let pat = Pattern::new(
+            "invoice payment",
+            CaseMatching::Ignore,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+        );
         let mut m = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
         let mut buf = Vec::new();
         let (a, b, hits) = measure(3, || {
             subjects
                 .iter()
-                .filter(|s| pat.score(nucleo_matcher::Utf32Str::new(s, &mut buf), &mut m).is_some())
+                .filter(|s| {
+                    pat.score(nucleo_matcher::Utf32Str::new(s, &mut buf), &mut m)
+                        .is_some()
+                })
                 .count()
         });
-        row("nucleo-matcher over 1M row subjects", a, b, &format!("{hits} hits"));
+        row(
+            "nucleo-matcher over 1M row subjects",
+            a,
+            b,
+            &format!("{hits} hits"),
+        );
     }
     {
         use fuzzy_matcher::FuzzyMatcher;
@@ -247,7 +298,12 @@ fn main() {
                 .filter(|s| m.fuzzy_match(s, "invoice payment").is_some())
                 .count()
         });
-        row("fuzzy-matcher (skim v2) over 1M row subjects", a, b, &format!("{hits} hits"));
+        row(
+            "fuzzy-matcher (skim v2) over 1M row subjects",
+            a,
+            b,
+            &format!("{hits} hits"),
+        );
     }
 
     // The same five queries in SQLite on the same cache.

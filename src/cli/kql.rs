@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::context::{Context, ProfileArgs};
-use super::output::{self, Format, Records};
+use super::output::{Format, Records};
 use super::query::{Bin, QueryArgs, parse_or_report, print_frequency, print_histogram};
 use crate::cache::Cache;
 use crate::model::time::parse_datetime;
+use crate::query::compile;
 use crate::query::index::{Column, Frequency, FrequencyRow, Histogram, HistogramBucket, TagTable};
 use crate::query::kql::{KqlQuery, TimeBin};
 use crate::query::lang::{Entity, Filter};
-use crate::query::compile;
 use crate::tenant::GraphClient;
 use crate::tenant::hunting::HUNTING_ROW_CAP;
 
@@ -32,7 +32,7 @@ pub struct KqlArgs {
     #[arg(value_parser = parse_entity)]
     pub entity: Entity,
     /// The filter; several words are AND-ed.
-    #[arg(num_args = 0.., allow_hyphen_values = true)]
+    #[arg(num_args = 0..)]
     pub filter: Vec<String>,
     /// Print the count query.
     #[arg(long)]
@@ -49,7 +49,8 @@ pub struct KqlArgs {
 }
 
 fn parse_entity(s: &str) -> Result<Entity, String> {
-    Entity::parse(s).ok_or_else(|| format!("`{s}`: expected emails, alerts, campaigns, users or incidents"))
+    Entity::parse(s)
+        .ok_or_else(|| format!("`{s}`: expected emails, alerts, campaigns, users or incidents"))
 }
 
 /// The hunting column an analyst means: a column name, or a filter field's column.
@@ -123,8 +124,7 @@ pub fn run_remote(
 ) -> Result<ExitCode> {
     let tags = TagTable::load(cache)?;
     let q = compile(entity, filter, &tags, now)?;
-    let client =
-        crate::sync::connect::graph_client(&ctx.name, &ctx.profile, &ctx.cache_dir, true)?;
+    let client = crate::sync::connect::graph_client(&ctx.name, &ctx.profile, &ctx.cache_dir, true)?;
     let _ = p;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -202,7 +202,10 @@ async fn plan_windows(
     q: &KqlQuery,
 ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
     let mut windows = Vec::new();
-    let days = remote_histogram(None, &hunt(client, &q.histogram(TimeBin::Day, None)?).await?);
+    let days = remote_histogram(
+        None,
+        &hunt(client, &q.histogram(TimeBin::Day, None)?).await?,
+    );
     let cap = HUNTING_ROW_CAP;
     let mut cur: Option<(DateTime<Utc>, DateTime<Utc>, usize)> = None;
     for b in days.buckets {
@@ -210,7 +213,10 @@ async fn plan_windows(
         let mut pieces = vec![(b.start, end, b.count)];
         if b.count > cap {
             let hq = q.window(b.start, end);
-            let hours = remote_histogram(None, &hunt(client, &hq.histogram(TimeBin::Hour, None)?).await?);
+            let hours = remote_histogram(
+                None,
+                &hunt(client, &hq.histogram(TimeBin::Hour, None)?).await?,
+            );
             pieces = hours
                 .buckets
                 .into_iter()
@@ -273,7 +279,11 @@ async fn remote_rows(
             break;
         }
         let w = q.window(from, to);
-        let rows = hunt(client, &format!("{}{}", w.rows(), suffix(limit - out.len()))).await?;
+        let rows = hunt(
+            client,
+            &format!("{}{}", w.rows(), suffix(limit - out.len())),
+        )
+        .await?;
         out.extend(rows);
     }
     out.truncate(limit);
@@ -291,7 +301,10 @@ fn print_rows(rows: Vec<Map<String, Value>>, args: &QueryArgs) -> Result<()> {
         "LatestDeliveryLocation",
     ];
     let mut names: Vec<String> = if args.columns.is_empty() {
-        let first: Vec<String> = rows.first().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+        let first: Vec<String> = rows
+            .first()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
         if args.format == Format::Table && default.iter().all(|d| first.iter().any(|k| k == d)) {
             default.iter().map(|s| s.to_string()).collect()
         } else {
@@ -313,6 +326,6 @@ fn print_rows(rows: Vec<Map<String, Value>>, args: &QueryArgs) -> Result<()> {
             .collect(),
         raw: rows.into_iter().map(Value::Object).collect(),
     };
-    output::print(&records, args.format)?;
+    super::query::print_records(&records, args.format)?;
     Ok(())
 }

@@ -2,8 +2,6 @@
 //! `--remote`, over advanced hunting): counts, frequency tables, histograms, sorted
 //! tables, and unlimited streaming exports with raw values.
 
-
-
 use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
 
@@ -17,8 +15,12 @@ use crate::cache::Cache;
 use crate::model::email::EmailEvent;
 use crate::model::hunting::{HuntingRow, from_ticks};
 use crate::model::time::format_datetime;
-use crate::query::index::entities::{AlertIndex, Campaign, CampaignIndex, IncidentIndex, UserIndex, UserItem};
-use crate::query::index::{Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable};
+use crate::query::index::entities::{
+    AlertIndex, Campaign, CampaignIndex, IncidentIndex, UserIndex, UserItem,
+};
+use crate::query::index::{
+    Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
+};
 use crate::query::kql::TimeBin;
 use crate::query::lang::{Entity as LangEntity, Filter, ParseError, parse};
 
@@ -76,7 +78,8 @@ pub struct QueryArgs {
     /// What to list.
     pub entity: Entity,
     /// A filter in the filter language (README "Filter language"); several words are AND-ed.
-    #[arg(num_args = 0.., allow_hyphen_values = true)]
+    /// Quote it; a filter that starts with `-` goes after `--`.
+    #[arg(num_args = 0..)]
     pub filter: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -130,7 +133,10 @@ pub fn parse_or_report(entity: LangEntity, text: &str) -> Result<Filter, ExitCod
     parse(entity, text).map_err(|e| {
         eprintln!("whalewatch: {}", e.message);
         let shown = crate::safe_text::sanitize(text);
-        let caret = ParseError { char: shown[..].chars().take(e.char).count(), ..e.clone() };
+        let caret = ParseError {
+            char: shown[..].chars().take(e.char).count(),
+            ..e.clone()
+        };
         for line in caret.caret(&shown).lines() {
             eprintln!("  {line}");
         }
@@ -215,7 +221,7 @@ fn finish_records(mut records: Records, args: &QueryArgs) -> Result<ExitCode> {
     if !args.columns.is_empty() {
         records = select_columns(records, &args.columns)?;
     }
-    output::print(&records, args.format)?;
+    print_records(&records, args.format)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -267,7 +273,9 @@ fn sort_records(records: &mut Records, sort: &str) -> Result<()> {
     let i = column_position(records, name)?;
     let mut order: Vec<usize> = (0..records.rows.len()).collect();
     order.sort_by(|&a, &b| {
-        let o = records.rows[a][i].to_lowercase().cmp(&records.rows[b][i].to_lowercase());
+        let o = records.rows[a][i]
+            .to_lowercase()
+            .cmp(&records.rows[b][i].to_lowercase());
         if desc { o.reverse() } else { o }
     });
     let rows = std::mem::take(&mut records.rows);
@@ -347,7 +355,7 @@ pub fn print_frequency(f: &Frequency, format: Format) -> std::io::Result<()> {
             r.pop();
         }
     }
-    output::print(&records, format)
+    print_records(&records, format)
 }
 
 /// Prints a histogram: bucket start, split value, count.
@@ -367,8 +375,17 @@ pub fn print_histogram(h: &Histogram, format: Format) -> std::io::Result<()> {
                 r.push(b.split.clone().unwrap_or_default());
             }
             r.push(b.count.to_string());
-            let bar = FrequencyRow { value: String::new(), count: b.count, percent: 0.0, term: None };
-            r.push(if format == Format::Table { bar.bar(max, 30) } else { String::new() });
+            let bar = FrequencyRow {
+                value: String::new(),
+                count: b.count,
+                percent: 0.0,
+                term: None,
+            };
+            r.push(if format == Format::Table {
+                bar.bar(max, 30)
+            } else {
+                String::new()
+            });
             r
         })
         .collect();
@@ -377,7 +394,7 @@ pub fn print_histogram(h: &Histogram, format: Format) -> std::io::Result<()> {
         .iter()
         .map(|b| json!({"start": format_datetime(&b.start), "split": b.split, "count": b.count}))
         .collect();
-    output::print(&Records { columns, rows, raw }, format)
+    print_records(&Records { columns, rows, raw }, format)
 }
 
 /// The default columns of the email table.
@@ -391,7 +408,12 @@ const EMAIL_COLUMNS: &[&str] = &[
     "LatestDeliveryLocation",
 ];
 
-fn emails(cache: &Cache, filter: &Filter, args: &QueryArgs, now: chrono::DateTime<Utc>) -> Result<ExitCode> {
+fn emails(
+    cache: &Cache,
+    filter: &Filter,
+    args: &QueryArgs,
+    now: chrono::DateTime<Utc>,
+) -> Result<ExitCode> {
     let index = EmailIndex::build(cache)?;
     let rows = index.eval(filter, now)?;
     if args.count {
@@ -430,7 +452,11 @@ fn emails(cache: &Cache, filter: &Filter, args: &QueryArgs, now: chrono::DateTim
             Some(n) => index.top(&rows, k, n),
             None => index.sorted(&rows, k),
         }),
-        (None, false) => Some(index.top(&rows, SortKey::NEWEST, args.limit.unwrap_or(usize::MAX).min(rows.count()))),
+        (None, false) => Some(index.top(
+            &rows,
+            SortKey::NEWEST,
+            args.limit.unwrap_or(usize::MAX).min(rows.count()),
+        )),
         (None, true) => None,
     };
     let columns: Vec<String> = if args.columns.is_empty() {
@@ -443,7 +469,10 @@ fn emails(cache: &Cache, filter: &Filter, args: &QueryArgs, now: chrono::DateTim
         args.columns.clone()
     };
     if !export {
-        let cols: Vec<Column> = columns.iter().map(|c| index.column(c)).collect::<Result<_, _>>()?;
+        let cols: Vec<Column> = columns
+            .iter()
+            .map(|c| index.column(c))
+            .collect::<Result<_, _>>()?;
         for c in &cols {
             index.ensure(*c)?;
         }
@@ -456,11 +485,14 @@ fn emails(cache: &Cache, filter: &Filter, args: &QueryArgs, now: chrono::DateTim
                 .collect(),
             raw: Vec::new(),
         };
-        output::print(&records, Format::Table)?;
+        print_records(&records, Format::Table)?;
         return Ok(ExitCode::SUCCESS);
     }
     for c in &columns {
-        if !EmailEvent::COLUMNS.iter().any(|x| x.eq_ignore_ascii_case(c)) {
+        if !EmailEvent::COLUMNS
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(c))
+        {
             let hint = crate::query::lang::error::closest(c, EmailEvent::COLUMNS.iter().copied())
                 .map_or(String::new(), |s| format!(", did you mean `{s}`?"));
             anyhow::bail!("`{c}` is not an EmailEvents column{hint}");
@@ -713,12 +745,7 @@ mod export {
                     let obj = if self.all_columns {
                         v.clone()
                     } else {
-                        Value::Object(
-                            self.columns
-                                .iter()
-                                .map(|c| (c.clone(), pick(c)))
-                                .collect(),
-                        )
+                        Value::Object(self.columns.iter().map(|c| (c.clone(), pick(c))).collect())
                     };
                     let text = serde_json::to_string(&obj)?;
                     let text = safe_text::terminal_safe_json(&text);
@@ -799,10 +826,10 @@ mod export {
                     .map(|k| r.get_ref(k).map(cell))
                     .collect::<Result<_, _>>()?;
                 let e = EmailEvent::from_cells(cells).map_err(|e| anyhow::anyhow!("{e}"))?;
-                if i >= index.len()
-                    || e.network_message_id != index.key(i).network_message_id
-                {
-                    anyhow::bail!("the cache changed while exporting (a refresh ran); export again");
+                if i >= index.len() || e.network_message_id != index.key(i).network_message_id {
+                    anyhow::bail!(
+                        "the cache changed while exporting (a refresh ran); export again"
+                    );
                 }
                 f(&e)?;
                 written += 1;
@@ -811,4 +838,24 @@ mod export {
         }
         Ok(())
     }
+}
+
+/// Prints records; JSON is written one compact element per line (each made terminal-safe)
+/// because `terminal_safe_json` escapes the newlines of pretty-printed JSON, which
+/// would make the document invalid.
+pub fn print_records(records: &Records, format: Format) -> std::io::Result<()> {
+    if format != Format::Json {
+        return output::print(records, format);
+    }
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write!(out, "[")?;
+    for (i, r) in records.raw.iter().enumerate() {
+        let text = serde_json::to_string(r).map_err(std::io::Error::other)?;
+        let sep = if i == 0 { "\n  " } else { ",\n  " };
+        write!(out, "{sep}{}", crate::safe_text::terminal_safe_json(&text))?;
+    }
+    writeln!(out, "{}]", if records.raw.is_empty() { "" } else { "\n" })?;
+    out.flush()
 }

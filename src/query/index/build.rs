@@ -109,20 +109,34 @@ pub fn load_str(src: &Source, i: usize, rows: usize) -> Result<StrColumn, IndexE
             "the cache changed since the index was built; rebuild it".into(),
         ));
     }
-    Ok(l.strs.into_iter().next().map(|(_, b)| b.finish()).unwrap_or_else(|| empty_str(rows)))
+    Ok(l.strs
+        .into_iter()
+        .next()
+        .map(|(_, b)| b.finish())
+        .unwrap_or_else(|| empty_str(rows)))
 }
 
 /// Loads number column `i` on first use.
 pub fn load_int(src: &Source, i: usize, rows: usize) -> Result<IntColumn, IndexError> {
     let c = Cache::open_read_only(&src.path)?;
-    let load = if i == schema::SIZE { Load::Size } else { Load::Int(i) };
+    let load = if i == schema::SIZE {
+        Load::Size
+    } else {
+        Load::Int(i)
+    };
     let l = load_group(c.connection(), &[load])?;
     if l.rows != rows || l.rowid_sum != src.rowid_sum {
         return Err(IndexError::Load(
             "the cache changed since the index was built; rebuild it".into(),
         ));
     }
-    Ok(IntColumn::from_values(l.ints.into_iter().next().map(|(_, v)| v).unwrap_or_default()))
+    Ok(IntColumn::from_values(
+        l.ints
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+    ))
 }
 
 /// A column of empty strings.
@@ -220,10 +234,7 @@ fn load_group(conn: &Connection, group: &[Load]) -> Result<Loaded, rusqlite::Err
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let rowid: i64 = r.get(0)?;
-        out.rowid_sum = out
-            .rowid_sum
-            .wrapping_mul(31)
-            .wrapping_add(rowid as u64);
+        out.rowid_sum = out.rowid_sum.wrapping_mul(31).wrapping_add(rowid as u64);
         out.rows += 1;
         for (k, l) in group.iter().enumerate() {
             let v = r.get_ref(k + 1)?;
@@ -251,7 +262,9 @@ fn load_group(conn: &Connection, group: &[Load]) -> Result<Loaded, rusqlite::Err
         match l {
             Load::Str(i) => out.strs.push((*i, strs.next().unwrap_or_default())),
             Load::Int(i) => out.ints.push((*i, ints.next().unwrap_or_default())),
-            Load::Size => out.ints.push((schema::SIZE, ints.next().unwrap_or_default())),
+            Load::Size => out
+                .ints
+                .push((schema::SIZE, ints.next().unwrap_or_default())),
             Load::Time => {}
         }
     }
@@ -297,7 +310,10 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
     };
     let trace = std::env::var_os("WHALEWATCH_INDEX_TRACE").is_some();
     if trace {
-        eprintln!("index: columns loaded {:.3}s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "index: columns loaded {:.3}s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let rows = a.rows;
     let mut strs: Vec<Option<StrBuilder>> = (0..STR_COLUMNS.len()).map(|_| None).collect();
@@ -317,7 +333,10 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
     let recipients = strs[schema::RECIPIENT].take().unwrap_or_default().finish();
     let conn = cache.connection();
     if trace {
-        eprintln!("index: message rows {:.3}s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "index: message rows {:.3}s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let side = load_side(conn, rows, messages, &nmid_of, &msg_rows, &recipients)?;
     if trace {

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::IndexError;
 use super::eval::{tick_bounds, ticks};
 use super::tags::TagTable;
 use super::text::{self, Pattern, fold};
-use super::IndexError;
 use crate::cache::{Cache, EvidenceRef};
 use crate::config::PRIORITY_ACCOUNT;
 use crate::model::alert::{Alert, Incident};
@@ -81,7 +81,11 @@ fn eq_any(v: Option<&str>, values: &[String]) -> bool {
 }
 
 /// The folded member addresses of the tags a `tag:`/`is:` term names.
-fn members(tags: &TagTable, field: Field, values: &[String]) -> Result<HashSet<String>, IndexError> {
+fn members(
+    tags: &TagTable,
+    field: Field,
+    values: &[String],
+) -> Result<HashSet<String>, IndexError> {
     let names: Vec<String> = if field == Field::Is {
         vec![PRIORITY_ACCOUNT.to_string()]
     } else {
@@ -135,8 +139,10 @@ impl AlertIndex {
                     .collect();
                 accounts.sort();
                 accounts.dedup();
-                let mut messages: Vec<String> =
-                    refs.iter().filter_map(|e| e.network_message_id.clone()).collect();
+                let mut messages: Vec<String> = refs
+                    .iter()
+                    .filter_map(|e| e.network_message_id.clone())
+                    .collect();
                 messages.sort();
                 messages.dedup();
                 AlertItem {
@@ -158,7 +164,9 @@ impl AlertIndex {
         now: DateTime<Utc>,
     ) -> Result<Vec<usize>, IndexError> {
         let node = compile::<AlertItem>(filter, &mut |t| alert_leaf(t, tags, now))?;
-        Ok((0..self.items.len()).filter(|&i| node.test(&self.items[i])).collect())
+        Ok((0..self.items.len())
+            .filter(|&i| node.test(&self.items[i]))
+            .collect())
     }
 
     /// Positions of the alerts with these ids.
@@ -169,7 +177,11 @@ impl AlertIndex {
     }
 }
 
-fn alert_leaf(t: &Term, tags: &TagTable, now: DateTime<Utc>) -> Result<Leaf<AlertItem>, IndexError> {
+fn alert_leaf(
+    t: &Term,
+    tags: &TagTable,
+    now: DateTime<Utc>,
+) -> Result<Leaf<AlertItem>, IndexError> {
     let (field, values) = match t {
         Term::Text(w) => {
             let p = Pattern::contains(w);
@@ -182,7 +194,12 @@ fn alert_leaf(t: &Term, tags: &TagTable, now: DateTime<Utc>) -> Result<Leaf<Aler
         Term::Number { op, values, .. } => {
             let (op, values) = (*op, values.clone());
             return Ok(Box::new(move |a: &AlertItem| {
-                let Some(id) = a.alert.incident_id.as_deref().and_then(|s| s.trim().parse::<i64>().ok()) else {
+                let Some(id) = a
+                    .alert
+                    .incident_id
+                    .as_deref()
+                    .and_then(|s| s.trim().parse::<i64>().ok())
+                else {
                     return false;
                 };
                 match op {
@@ -194,11 +211,21 @@ fn alert_leaf(t: &Term, tags: &TagTable, now: DateTime<Utc>) -> Result<Leaf<Aler
         Term::Match { field, values } => (*field, values.clone()),
     };
     Ok(match field {
-        Field::Severity => Box::new(move |a| eq_any(a.alert.severity.as_ref().map(|s| s.as_str()), &values)),
-        Field::AlertStatus => Box::new(move |a| eq_any(a.alert.status.as_ref().map(|s| s.as_str()), &values)),
-        Field::Classification => Box::new(move |a| eq_any(a.alert.classification.as_ref().map(|s| s.as_str()), &values)),
-        Field::Determination => Box::new(move |a| eq_any(a.alert.determination.as_ref().map(|s| s.as_str()), &values)),
-        Field::Source => Box::new(move |a| eq_any(a.alert.service_source.as_ref().map(|s| s.as_str()), &values)),
+        Field::Severity => {
+            Box::new(move |a| eq_any(a.alert.severity.as_ref().map(|s| s.as_str()), &values))
+        }
+        Field::AlertStatus => {
+            Box::new(move |a| eq_any(a.alert.status.as_ref().map(|s| s.as_str()), &values))
+        }
+        Field::Classification => {
+            Box::new(move |a| eq_any(a.alert.classification.as_ref().map(|s| s.as_str()), &values))
+        }
+        Field::Determination => {
+            Box::new(move |a| eq_any(a.alert.determination.as_ref().map(|s| s.as_str()), &values))
+        }
+        Field::Source => {
+            Box::new(move |a| eq_any(a.alert.service_source.as_ref().map(|s| s.as_str()), &values))
+        }
         Field::Category => {
             let p = exact(&values);
             Box::new(move |a| text::any(&p, a.alert.category.as_deref().unwrap_or("")))
@@ -256,22 +283,34 @@ impl IncidentIndex {
                 Term::Match { field, values } => (*field, values.clone()),
             };
             Ok(match field {
-                Field::Severity => Box::new(move |i: &Incident| eq_any(i.severity.as_ref().map(|s| s.as_str()), &values)),
-                Field::IncidentStatus => Box::new(move |i: &Incident| eq_any(i.status.as_ref().map(|s| s.as_str()), &values)),
-                Field::Classification => Box::new(move |i: &Incident| eq_any(i.classification.as_ref().map(|s| s.as_str()), &values)),
-                Field::Determination => Box::new(move |i: &Incident| eq_any(i.determination.as_ref().map(|s| s.as_str()), &values)),
+                Field::Severity => Box::new(move |i: &Incident| {
+                    eq_any(i.severity.as_ref().map(|s| s.as_str()), &values)
+                }),
+                Field::IncidentStatus => Box::new(move |i: &Incident| {
+                    eq_any(i.status.as_ref().map(|s| s.as_str()), &values)
+                }),
+                Field::Classification => Box::new(move |i: &Incident| {
+                    eq_any(i.classification.as_ref().map(|s| s.as_str()), &values)
+                }),
+                Field::Determination => Box::new(move |i: &Incident| {
+                    eq_any(i.determination.as_ref().map(|s| s.as_str()), &values)
+                }),
                 Field::Title => {
                     let p = contains(&values);
                     Box::new(move |i: &Incident| text::any(&p, &i.display_name))
                 }
                 Field::Assigned => {
                     let p = exact(&values);
-                    Box::new(move |i: &Incident| text::any(&p, i.assigned_to.as_deref().unwrap_or("")))
+                    Box::new(move |i: &Incident| {
+                        text::any(&p, i.assigned_to.as_deref().unwrap_or(""))
+                    })
                 }
                 _ => Box::new(|_| false),
             })
         })?;
-        Ok((0..self.items.len()).filter(|&i| node.test(&self.items[i])).collect())
+        Ok((0..self.items.len())
+            .filter(|&i| node.test(&self.items[i]))
+            .collect())
     }
 }
 
@@ -334,7 +373,8 @@ impl CampaignIndex {
     /// Reads the cached campaign rows.
     pub fn load(cache: &Cache) -> Result<CampaignIndex, IndexError> {
         let raw: Vec<CampaignMessage> = cache.rows(None, &[], None)?;
-        let mut by: BTreeMap<String, (Campaign, HashSet<String>, HashSet<String>)> = BTreeMap::new();
+        let mut by: BTreeMap<String, (Campaign, HashSet<String>, HashSet<String>)> =
+            BTreeMap::new();
         for r in &raw {
             let t = to_ticks(&r.timestamp);
             let e = by.entry(r.campaign_id.clone()).or_insert_with(|| {
@@ -367,8 +407,11 @@ impl CampaignIndex {
             })
             .collect();
         campaigns.sort_by(|a, b| b.last.cmp(&a.last).then(a.id.cmp(&b.id)));
-        let pos: std::collections::HashMap<&str, usize> =
-            campaigns.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        let pos: std::collections::HashMap<&str, usize> = campaigns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
         let rows = raw
             .iter()
             .map(|r| CampaignRow {
@@ -399,7 +442,9 @@ impl CampaignIndex {
                 }
                 Term::Time(f) => {
                     let (from, to) = tick_bounds(f, now);
-                    return Ok(Box::new(move |r: &CampaignRow| r.time >= from && r.time < to));
+                    return Ok(Box::new(move |r: &CampaignRow| {
+                        r.time >= from && r.time < to
+                    }));
                 }
                 Term::Number { .. } => return Ok(Box::new(|_| false)),
                 Term::Match { field, values } => (*field, values.clone()),
@@ -462,7 +507,11 @@ impl UserIndex {
             .into_iter()
             .map(|u| {
                 let addr = crate::sync::address_of(&u).unwrap_or_default();
-                let t = tags.tags_of(&addr).into_iter().map(str::to_string).collect();
+                let t = tags
+                    .tags_of(&addr)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
                 UserItem { user: u, tags: t }
             })
             .collect();
@@ -509,7 +558,9 @@ impl UserIndex {
                 _ => Box::new(|_| false),
             })
         })?;
-        Ok((0..self.items.len()).filter(|&i| node.test(&self.items[i])).collect())
+        Ok((0..self.items.len())
+            .filter(|&i| node.test(&self.items[i]))
+            .collect())
     }
 }
 

@@ -178,7 +178,8 @@ impl EmailIndex {
                 let mut acc = Bitset::new(n);
                 for name in &names {
                     self.tags.resolve(name)?;
-                    if let Some(pos) = self.tags.names().position(|t| t.eq_ignore_ascii_case(name)) {
+                    if let Some(pos) = self.tags.names().position(|t| t.eq_ignore_ascii_case(name))
+                    {
                         acc.or_with(&self.tag_rows(pos));
                     }
                 }
@@ -234,7 +235,9 @@ impl EmailIndex {
             }
             Field::Campaign => {
                 let side = &self.side.campaigns;
-                let ids = side.columns[0].dict.matching(|v| text::any(&exact(values), v));
+                let ids = side.columns[0]
+                    .dict
+                    .matching(|v| text::any(&exact(values), v));
                 let names = side.columns[1]
                     .dict
                     .matching(|v| text::any(&contains(values), v));

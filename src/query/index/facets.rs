@@ -337,13 +337,7 @@ impl EmailIndex {
                 let mut by: std::collections::HashMap<i64, usize> = Default::default();
                 rows.for_each(|r| *by.entry(self.time[r]).or_default() += 1);
                 by.into_iter()
-                    .map(|(t, n)| {
-                        (
-                            crate::model::time::format_datetime(&from_ticks(t)),
-                            n,
-                            None,
-                        )
-                    })
+                    .map(|(t, n)| (crate::model::time::format_datetime(&from_ticks(t)), n, None))
                     .collect()
             }
         };

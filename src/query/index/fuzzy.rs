@@ -124,7 +124,9 @@ impl EmailIndex {
             }
         });
         p.matched = hits.len();
-        let cmp = |a: &(u32, i64, u32), b: &(u32, i64, u32)| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2));
+        let cmp = |a: &(u32, i64, u32), b: &(u32, i64, u32)| {
+            b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
+        };
         if limit < hits.len() {
             hits.select_nth_unstable_by(limit, cmp);
             hits.truncate(limit);

@@ -188,7 +188,8 @@ impl EmailIndex {
     #[inline]
     pub(crate) fn s(&self, i: usize) -> &StrColumn {
         self.strs[i].get_or_init(|| {
-            build::load_str(&self.source, i, self.rows).unwrap_or_else(|_| build::empty_str(self.rows))
+            build::load_str(&self.source, i, self.rows)
+                .unwrap_or_else(|_| build::empty_str(self.rows))
         })
     }
 
@@ -237,8 +238,9 @@ impl EmailIndex {
             ),
             Column::Str(i) => self.s(i).value(row).to_string(),
             Column::Int(i) => self.n(i).get(row).map_or(String::new(), |v| v.to_string()),
-            Column::RecipientDomain => recipient_domain(self.s(schema::RECIPIENT).value(row))
-                .to_string(),
+            Column::RecipientDomain => {
+                recipient_domain(self.s(schema::RECIPIENT).value(row)).to_string()
+            }
         }
     }
 
@@ -272,8 +274,18 @@ impl EmailIndex {
     /// Bytes the index holds on the heap (resident size, without allocator slack).
     pub fn heap_bytes(&self) -> usize {
         self.time.capacity() * 8
-            + self.strs.iter().filter_map(OnceLock::get).map(StrColumn::heap_bytes).sum::<usize>()
-            + self.ints.iter().filter_map(OnceLock::get).map(Ints::heap_bytes).sum::<usize>()
+            + self
+                .strs
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(StrColumn::heap_bytes)
+                .sum::<usize>()
+            + self
+                .ints
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(Ints::heap_bytes)
+                .sum::<usize>()
             + self.msg_rows.heap_bytes()
             + self.side.heap_bytes()
     }

@@ -88,7 +88,9 @@ impl EmailIndex {
             Column::Str(i) => {
                 let col = self.s(i);
                 let rank = ranks(&col.dict);
-                rows.for_each(|r| out.push((flip(u64::from(rank[col.codes.get(r) as usize])), r as u32)));
+                rows.for_each(|r| {
+                    out.push((flip(u64::from(rank[col.codes.get(r) as usize])), r as u32))
+                });
             }
             Column::RecipientDomain => {
                 let col = self.s(s::RECIPIENT);
@@ -102,7 +104,9 @@ impl EmailIndex {
                 for (i, (_, c)) in doms.iter().enumerate() {
                     rank[*c as usize] = i as u32;
                 }
-                rows.for_each(|r| out.push((flip(u64::from(rank[col.codes.get(r) as usize])), r as u32)));
+                rows.for_each(|r| {
+                    out.push((flip(u64::from(rank[col.codes.get(r) as usize])), r as u32))
+                });
             }
         }
         out

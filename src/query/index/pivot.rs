@@ -96,7 +96,11 @@ impl EmailIndex {
                 }))
             }
             Pivot::SameSenderIp => {
-                let ip = if v(s::IPV4).is_empty() { v(s::IPV6) } else { v(s::IPV4) };
+                let ip = if v(s::IPV4).is_empty() {
+                    v(s::IPV6)
+                } else {
+                    v(s::IPV4)
+                };
                 emails(matching(Field::Ip, vec![ip]))
             }
             Pivot::SameSender => emails(matching(Field::From, vec![v(s::FROM)])),
@@ -120,14 +124,14 @@ impl EmailIndex {
                     .collect();
                 emails(matching(Field::Sha256, hashes))
             }
-            Pivot::RecipientAlerts => matching(Field::User, vec![v(s::RECIPIENT)]).map(|filter| {
-                PivotTarget {
+            Pivot::RecipientAlerts => {
+                matching(Field::User, vec![v(s::RECIPIENT)]).map(|filter| PivotTarget {
                     entity: Entity::Alerts,
                     text: print(&filter),
                     filter,
                     alert_ids: Vec::new(),
-                }
-            }),
+                })
+            }
             Pivot::MessageAlerts => {
                 let mut ids = self.side_values(&self.side.alerts, 0, m);
                 ids.sort();
@@ -150,6 +154,7 @@ impl EmailIndex {
                 values: vec![alert_id.to_string()],
             })),
         };
-        self.eval(&f, chrono::Utc::now()).unwrap_or_else(|_| RowSet::new(self.rows))
+        self.eval(&f, chrono::Utc::now())
+            .unwrap_or_else(|_| RowSet::new(self.rows))
     }
 }

@@ -98,10 +98,16 @@ impl Column {
         if lower == "timestamp" || lower == "time" || lower == "date" {
             return Some(Column::Time);
         }
-        if let Some(i) = STR_COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) {
+        if let Some(i) = STR_COLUMNS
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+        {
             return Some(Column::Str(i));
         }
-        if let Some(i) = INT_COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) {
+        if let Some(i) = INT_COLUMNS
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+        {
             return Some(Column::Int(i));
         }
         Some(match lower.as_str() {

@@ -83,9 +83,10 @@ impl TagTable {
 
     /// Whether `address` is a member of the tag at display position `i`.
     pub fn is_member(&self, i: usize, folded_address: &str) -> bool {
-        self.tags
-            .get(i)
-            .is_some_and(|(_, m)| m.binary_search_by(|x| x.as_str().cmp(folded_address)).is_ok())
+        self.tags.get(i).is_some_and(|(_, m)| {
+            m.binary_search_by(|x| x.as_str().cmp(folded_address))
+                .is_ok()
+        })
     }
 
     /// How many tags.
