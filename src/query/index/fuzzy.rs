@@ -90,6 +90,9 @@ impl EmailIndex {
             matched: 0,
             done: work.is_empty(),
         };
+        // Ranking scans the result's rows: do it after the first chunk (first results
+        // fast), then at most every 50 ms, and at the end.
+        let mut last_publish: Option<std::time::Instant> = None;
         for part in work.chunks(chunk.max(1)) {
             for &(k, code) in part {
                 let v = self.s(SEARCHED[k]).dict.get(code);
@@ -100,7 +103,12 @@ impl EmailIndex {
             }
             progress.scanned += part.len();
             progress.done = progress.scanned == progress.total;
+            let due = last_publish.is_none_or(|t| t.elapsed().as_millis() >= 50);
+            if !(due || progress.done) {
+                continue;
+            }
             self.rank(rows, &scores, limit, &mut progress);
+            last_publish = Some(std::time::Instant::now());
             if on_chunk(&progress).is_break() {
                 return progress;
             }
