@@ -3,6 +3,7 @@
 
 mod context;
 mod demo;
+mod kql;
 mod login;
 mod output;
 mod profile;
@@ -44,6 +45,8 @@ enum Command {
     Refresh(refresh::RefreshArgs),
     /// List what the cache holds (emails, alerts, incidents, campaigns, users, tags).
     Query(query::QueryArgs),
+    /// Print a filter as KQL for Defender's advanced hunting.
+    Kql(kql::KqlArgs),
     /// Sign in with a device code (profiles with auth = "device_code").
     Login,
     /// Manage profiles (one per tenant).
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Demo(world) => demo::run(&cli.profile, &world),
         Command::Refresh(args) => refresh::run(&cli.profile, &args),
         Command::Query(args) => query::run(&cli.profile, &args),
+        Command::Kql(args) => kql::run(&cli.profile, &args),
         Command::Login => login::run(&cli.profile),
         Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),

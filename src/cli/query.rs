@@ -1,17 +1,28 @@
-//! `whalewatch query`: what the cache holds, as a table, JSON, JSON lines or CSV.
+//! `whalewatch query`: the filter language over the cache's in-memory index (or, with
+//! `--remote`, over advanced hunting): counts, frequency tables, histograms, sorted
+//! tables, and unlimited streaming exports with raw values.
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::context::ProfileArgs;
 use super::output::{self, Format, Records};
 use crate::cache::Cache;
-use crate::config::PRIORITY_ACCOUNT;
-use crate::model::email::{CampaignMessage, EmailEvent};
+use crate::model::email::EmailEvent;
+use crate::model::hunting::{HuntingRow, from_ticks};
 use crate::model::time::format_datetime;
+use crate::query::index::entities::{
+    AlertIndex, Campaign, CampaignIndex, IncidentIndex, UserIndex, UserItem,
+};
+use crate::query::index::{
+    Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
+};
+use crate::query::kql::TimeBin;
+use crate::query::lang::{Entity as LangEntity, Filter, ParseError, parse};
 
 /// What to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,147 +35,507 @@ pub enum Entity {
     Tags,
 }
 
+impl Entity {
+    /// The filter language's entity (tags have no filter).
+    pub fn lang(self) -> Option<LangEntity> {
+        Some(match self {
+            Entity::Emails => LangEntity::Emails,
+            Entity::Alerts => LangEntity::Alerts,
+            Entity::Incidents => LangEntity::Incidents,
+            Entity::Campaigns => LangEntity::Campaigns,
+            Entity::Users => LangEntity::Users,
+            Entity::Tags => return None,
+        })
+    }
+}
+
+/// Histogram buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bin {
+    Hour,
+    Day,
+}
+
+impl From<Bin> for TimeBin {
+    fn from(b: Bin) -> TimeBin {
+        match b {
+            Bin::Hour => TimeBin::Hour,
+            Bin::Day => TimeBin::Day,
+        }
+    }
+}
+
 /// `query` options.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  whalewatch query emails 'is:priority threat:phish since:7d' --count
+  whalewatch query emails 'threat:phish' --pivot sender-domain
+  whalewatch query emails 'threat:phish,malware' --histogram day --split ThreatTypes
+  whalewatch query emails 'from:*@contoso-billing.com' --sort Subject --columns Timestamp,Subject --limit 20
+  whalewatch query emails 'clicked:yes' --format csv > clicked.csv
+  whalewatch query emails 'tag:finance threat:phish' --count --remote")]
 pub struct QueryArgs {
     /// What to list.
     pub entity: Entity,
+    /// A filter in the filter language (README "Filter language"); several words are AND-ed.
+    /// Quote it; a filter that starts with `-` goes after `--`.
+    #[arg(num_args = 0..)]
+    pub filter: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Print at most N records (newest first).
+    /// Print at most N records (exports are unlimited unless this is given).
     #[arg(long)]
     pub limit: Option<usize>,
     /// Print only the number of records.
     #[arg(long)]
     pub count: bool,
-    /// Only records that involve a member of this tag (recipient, affected user, targeted recipient).
+    /// A frequency table of this column over the result (value, count, percent, bar).
+    #[arg(long, value_name = "COLUMN")]
+    pub pivot: Option<String>,
+    /// Counts per hour or day over the result.
+    #[arg(long, value_enum)]
+    pub histogram: Option<Bin>,
+    /// Split the histogram by this (low-cardinality) column.
+    #[arg(long, value_name = "COLUMN", requires = "histogram")]
+    pub split: Option<String>,
+    /// Sort by a column, `COLUMN` or `COLUMN:desc` [default: newest first].
+    #[arg(long, value_name = "COLUMN[:desc]")]
+    pub sort: Option<String>,
+    /// Columns of the table and CSV (emails: advanced-hunting column names).
+    #[arg(long, value_delimiter = ',', value_name = "a,b,c")]
+    pub columns: Vec<String>,
+    /// Run the filter in the tenant's advanced hunting (KQL via runHuntingQuery) instead of the cache.
+    #[arg(long)]
+    pub remote: bool,
+    /// Shortcut for `tag:NAME`.
     #[arg(long)]
     pub tag: Option<String>,
-    /// Only records that involve a priority account (the built-in tag).
+    /// Shortcut for `is:priority`.
     #[arg(long)]
     pub priority: bool,
+}
+
+/// The filter text of `args`: the words, and the shortcuts AND-ed.
+fn filter_text(args: &QueryArgs) -> String {
+    let mut parts: Vec<String> = args.filter.clone();
+    if let Some(t) = &args.tag {
+        parts.push(format!("tag:\"{}\"", t.replace('"', "")));
+    }
+    if args.priority {
+        parts.push("is:priority".into());
+    }
+    parts.join(" ")
+}
+
+/// Parses `text`, printing a caret under the offending character on failure.
+pub fn parse_or_report(entity: LangEntity, text: &str) -> Result<Filter, ExitCode> {
+    parse(entity, text).map_err(|e| {
+        eprintln!("whalewatch: {}", e.message);
+        let shown = crate::safe_text::sanitize(text);
+        let caret = ParseError {
+            char: shown[..].chars().take(e.char).count(),
+            ..e.clone()
+        };
+        for line in caret.caret(&shown).lines() {
+            eprintln!("  {line}");
+        }
+        if let Some(s) = &e.suggestion {
+            eprintln!("  suggestion: {s}");
+        }
+        ExitCode::from(2)
+    })
 }
 
 pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
     let ctx = p.context()?;
     let cache = ctx.read_cache()?;
-    let tag = if args.priority {
-        Some(PRIORITY_ACCOUNT.to_string())
-    } else {
-        args.tag.clone()
-    };
-    let members: Option<HashSet<String>> = match &tag {
-        Some(t) => {
-            let known = cache.tags()?;
-            if !known.iter().any(|k| k.eq_ignore_ascii_case(t)) {
-                anyhow::bail!(
-                    "no tag `{t}` in profile `{}`; tags: {}",
-                    ctx.name,
-                    known.join(", ")
-                );
-            }
-            Some(cache.tag_addresses(t)?.into_iter().collect())
+    let text = filter_text(args);
+    let Some(entity) = args.entity.lang() else {
+        if !text.trim().is_empty() {
+            anyhow::bail!("tags take no filter; list them with `whalewatch query tags`");
         }
-        None => None,
+        let records = tags(&cache)?;
+        return finish_records(records, args);
     };
-    let mut records = match args.entity {
-        Entity::Emails => emails(&cache, members.as_ref())?,
-        Entity::Alerts => alerts(&cache, members.as_ref())?,
-        Entity::Incidents => incidents(&cache)?,
-        Entity::Campaigns => campaigns(&cache, members.as_ref())?,
-        Entity::Users => users(&cache, members.as_ref())?,
-        Entity::Tags => tags(&cache)?,
+    let filter = match parse_or_report(entity, &text) {
+        Ok(f) => f,
+        Err(code) => return Ok(code),
     };
+    let now = Utc::now();
+    if args.remote {
+        return super::kql::run_remote(p, &ctx, &cache, entity, &filter, args, now);
+    }
+    let tags_table = TagTable::load(&cache)?;
+    match entity {
+        LangEntity::Emails => emails(&cache, &filter, args, now),
+        LangEntity::Alerts => {
+            let idx = AlertIndex::load(&cache)?;
+            let hits = idx.eval(&filter, &tags_table, now)?;
+            if let Some(bin) = args.histogram {
+                let times: Vec<i64> = hits.iter().filter_map(|&i| idx.items[i].created).collect();
+                print_histogram(&histogram_of(&times, bin.into()), args.format)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            finish_records(alerts(hits.iter().map(|&i| &idx.items[i].alert)), args)
+        }
+        LangEntity::Incidents => {
+            let idx = IncidentIndex::load(&cache)?;
+            let hits = idx.eval(&filter, now)?;
+            finish_records(incidents(hits.iter().map(|&i| &idx.items[i])), args)
+        }
+        LangEntity::Campaigns => {
+            let idx = CampaignIndex::load(&cache)?;
+            let hits = idx.eval(&filter, &tags_table, now)?;
+            finish_records(campaigns(hits.iter().map(|&i| &idx.campaigns[i])), args)
+        }
+        LangEntity::Users => {
+            let idx = UserIndex::load(&cache, &tags_table)?;
+            let hits = idx.eval(&filter, &tags_table)?;
+            finish_records(users(hits.iter().map(|&i| &idx.items[i]))?, args)
+        }
+    }
+}
+
+/// Counts, pivots, limits and prints records of the smaller entities.
+fn finish_records(mut records: Records, args: &QueryArgs) -> Result<ExitCode> {
+    if args.histogram.is_some() {
+        anyhow::bail!("--histogram works on emails and alerts");
+    }
     if args.count {
         println!("{}", records.raw.len());
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(col) = &args.pivot {
+        let f = pivot_records(&records, col)?;
+        print_frequency(&f, args.format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(sort) = &args.sort {
+        sort_records(&mut records, sort)?;
     }
     if let Some(n) = args.limit {
         records.rows.truncate(n);
         records.raw.truncate(n);
     }
-    output::print(&records, args.format)?;
+    if !args.columns.is_empty() {
+        records = select_columns(records, &args.columns)?;
+    }
+    print_records(&records, args.format)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn involved(members: Option<&HashSet<String>>, address: &str) -> bool {
-    members.is_none_or(|m| m.contains(&address.to_lowercase()))
+fn column_position(records: &Records, name: &str) -> Result<usize> {
+    records
+        .columns
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            let hint = crate::query::lang::error::closest(name, records.columns.iter().copied())
+                .map_or(String::new(), |s| format!(", did you mean `{s}`?"));
+            anyhow::anyhow!(
+                "no column `{name}`{hint} (columns: {})",
+                records.columns.join(", ")
+            )
+        })
 }
 
-fn emails(cache: &Cache, members: Option<&HashSet<String>>) -> Result<Records> {
-    let rows: Vec<EmailEvent> = cache.rows(None, &[], None)?;
-    let mut out = Records {
-        columns: vec![
-            "Date",
-            "Recipient",
-            "Sender",
-            "Subject",
-            "Threat",
-            "Delivery",
-            "Latest location",
-        ],
-        rows: Vec::new(),
-        raw: Vec::new(),
-    };
-    for e in rows
-        .into_iter()
-        .filter(|e| involved(members, &e.recipient_email_address))
-    {
-        out.rows.push(vec![
-            format_datetime(&e.timestamp),
-            e.recipient_email_address.clone(),
-            e.sender_from_address.clone(),
-            e.subject.clone(),
-            e.threat_types.clone(),
-            e.delivery_action
-                .as_ref()
-                .map(|a| a.as_str().to_string())
-                .unwrap_or_default(),
-            e.latest_delivery_location
-                .as_ref()
-                .map(|a| a.as_str().to_string())
-                .unwrap_or_default(),
-        ]);
-        out.raw.push(serde_json::to_value(&e)?);
+fn pivot_records(records: &Records, col: &str) -> Result<Frequency> {
+    let i = column_position(records, col)?;
+    let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &records.rows {
+        *by.entry(r[i].as_str()).or_default() += 1;
     }
-    Ok(out)
+    let total = records.rows.len();
+    let mut rows: Vec<FrequencyRow> = by
+        .into_iter()
+        .map(|(v, n)| FrequencyRow {
+            value: v.to_string(),
+            count: n,
+            percent: n as f64 * 100.0 / total.max(1) as f64,
+            term: None,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    Ok(Frequency {
+        column: records.columns[i],
+        total,
+        rows,
+    })
+}
+
+fn sort_records(records: &mut Records, sort: &str) -> Result<()> {
+    let (name, desc) = match sort.rsplit_once(':') {
+        Some((n, d)) if d.eq_ignore_ascii_case("desc") => (n, true),
+        Some((n, d)) if d.eq_ignore_ascii_case("asc") => (n, false),
+        _ => (sort, false),
+    };
+    let i = column_position(records, name)?;
+    let mut order: Vec<usize> = (0..records.rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        let o = records.rows[a][i]
+            .to_lowercase()
+            .cmp(&records.rows[b][i].to_lowercase());
+        if desc { o.reverse() } else { o }
+    });
+    let rows = std::mem::take(&mut records.rows);
+    let raw = std::mem::take(&mut records.raw);
+    let mut rows: Vec<Option<Vec<String>>> = rows.into_iter().map(Some).collect();
+    let mut raw: Vec<Option<Value>> = raw.into_iter().map(Some).collect();
+    for k in order {
+        records.rows.extend(rows[k].take());
+        records.raw.extend(raw[k].take());
+    }
+    Ok(())
+}
+
+fn select_columns(records: Records, names: &[String]) -> Result<Records> {
+    let idx: Vec<usize> = names
+        .iter()
+        .map(|n| column_position(&records, n))
+        .collect::<Result<_>>()?;
+    Ok(Records {
+        columns: idx.iter().map(|&i| records.columns[i]).collect(),
+        rows: records
+            .rows
+            .iter()
+            .map(|r| idx.iter().map(|&i| r[i].clone()).collect())
+            .collect(),
+        raw: records.raw,
+    })
+}
+
+/// A histogram of instants (ticks), for entities outside the email index.
+fn histogram_of(times: &[i64], bin: TimeBin) -> Histogram {
+    let span = crate::query::index::facets::bin_ticks(bin);
+    let mut by: BTreeMap<i64, usize> = BTreeMap::new();
+    for t in times {
+        *by.entry(t.div_euclid(span)).or_default() += 1;
+    }
+    Histogram {
+        split: None,
+        buckets: by
+            .into_iter()
+            .map(|(b, n)| crate::query::index::HistogramBucket {
+                start: from_ticks(b * span),
+                split: None,
+                count: n,
+            })
+            .collect(),
+    }
+}
+
+/// Prints a frequency table: value, count, percent and a bar.
+pub fn print_frequency(f: &Frequency, format: Format) -> std::io::Result<()> {
+    let max = f.rows.first().map_or(0, |r| r.count);
+    let records = Records {
+        columns: vec![f.column, "Count", "Percent", ""],
+        rows: f
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.value.clone(),
+                    r.count.to_string(),
+                    format!("{:.1}%", r.percent),
+                    r.bar(max, 30),
+                ]
+            })
+            .collect(),
+        raw: f
+            .rows
+            .iter()
+            .map(|r| json!({"value": r.value, "count": r.count, "percent": r.percent, "term": r.term}))
+            .collect(),
+    };
+    let mut records = records;
+    if format == Format::Csv {
+        records.columns.pop();
+        for r in &mut records.rows {
+            r.pop();
+        }
+    }
+    print_records(&records, format)
+}
+
+/// Prints a histogram: bucket start, split value, count.
+pub fn print_histogram(h: &Histogram, format: Format) -> std::io::Result<()> {
+    let max = h.buckets.iter().map(|b| b.count).max().unwrap_or(0);
+    let mut columns = vec!["Bucket"];
+    if let Some(s) = h.split {
+        columns.push(s);
+    }
+    columns.extend(["Count", ""]);
+    let rows = h
+        .buckets
+        .iter()
+        .map(|b| {
+            let mut r = vec![format_datetime(&b.start)];
+            if h.split.is_some() {
+                r.push(b.split.clone().unwrap_or_default());
+            }
+            r.push(b.count.to_string());
+            let bar = FrequencyRow {
+                value: String::new(),
+                count: b.count,
+                percent: 0.0,
+                term: None,
+            };
+            r.push(if format == Format::Table {
+                bar.bar(max, 30)
+            } else {
+                String::new()
+            });
+            r
+        })
+        .collect();
+    let raw = h
+        .buckets
+        .iter()
+        .map(|b| json!({"start": format_datetime(&b.start), "split": b.split, "count": b.count}))
+        .collect();
+    print_records(&Records { columns, rows, raw }, format)
+}
+
+/// The default columns of the email table.
+const EMAIL_COLUMNS: &[&str] = &[
+    "Timestamp",
+    "RecipientEmailAddress",
+    "SenderFromAddress",
+    "Subject",
+    "ThreatTypes",
+    "DeliveryAction",
+    "LatestDeliveryLocation",
+];
+
+fn emails(
+    cache: &Cache,
+    filter: &Filter,
+    args: &QueryArgs,
+    now: chrono::DateTime<Utc>,
+) -> Result<ExitCode> {
+    let index = EmailIndex::build(cache)?;
+    let rows = index.eval(filter, now)?;
+    if args.count {
+        println!("{}", rows.count());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(col) = &args.pivot {
+        let c = index.column(col)?;
+        index.ensure(c)?;
+        print_frequency(&index.frequency(&rows, c), args.format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(bin) = args.histogram {
+        let split = match &args.split {
+            Some(s) => {
+                let c = index.column(s)?;
+                index.ensure(c)?;
+                Some(c)
+            }
+            None => None,
+        };
+        print_histogram(&index.histogram(&rows, bin.into(), split), args.format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let sort = match &args.sort {
+        Some(s) => Some(SortKey::parse(&index, s)?),
+        None => None,
+    };
+    if let Some(k) = sort {
+        index.ensure(k.column)?;
+    }
+    let export = args.format != Format::Table;
+    // Exports without --sort stream in cache order; tables are newest first.
+    let order: Option<Vec<u32>> = match (sort, export) {
+        (Some(k), _) => Some(match args.limit {
+            Some(n) => index.top(&rows, k, n),
+            None => index.sorted(&rows, k),
+        }),
+        (None, false) => Some(index.top(
+            &rows,
+            SortKey::NEWEST,
+            args.limit.unwrap_or(usize::MAX).min(rows.count()),
+        )),
+        (None, true) => None,
+    };
+    let columns: Vec<String> = if args.columns.is_empty() {
+        if export {
+            EmailEvent::COLUMNS.iter().map(|c| c.to_string()).collect()
+        } else {
+            EMAIL_COLUMNS.iter().map(|c| c.to_string()).collect()
+        }
+    } else {
+        args.columns.clone()
+    };
+    if !export {
+        let cols: Vec<Column> = columns
+            .iter()
+            .map(|c| index.column(c))
+            .collect::<Result<_, _>>()?;
+        for c in &cols {
+            index.ensure(*c)?;
+        }
+        let order = order.unwrap_or_default();
+        let records = Records {
+            columns: cols.iter().map(|c| c.name()).collect(),
+            rows: order
+                .iter()
+                .map(|&r| cols.iter().map(|c| index.value(*c, r as usize)).collect())
+                .collect(),
+            raw: Vec::new(),
+        };
+        print_records(&records, Format::Table)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for c in &columns {
+        if !EmailEvent::COLUMNS
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(c))
+        {
+            let hint = crate::query::lang::error::closest(c, EmailEvent::COLUMNS.iter().copied())
+                .map_or(String::new(), |s| format!(", did you mean `{s}`?"));
+            anyhow::bail!("`{c}` is not an EmailEvents column{hint}");
+        }
+    }
+    let mut out = export::Export::start(args.format, &columns)?;
+    match order {
+        Some(order) => {
+            for r in order {
+                let key = index.key(r as usize);
+                let e = export::event_by_key(cache, &key)?;
+                out.row(&e)?;
+            }
+        }
+        None => {
+            let limit = args.limit.unwrap_or(usize::MAX);
+            export::stream_rows(cache, &index, &rows, limit, &mut |e| out.row(e))?;
+        }
+    }
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn opt(v: Option<&impl ToString>) -> String {
     v.map(ToString::to_string).unwrap_or_default()
 }
 
-fn alerts(cache: &Cache, members: Option<&HashSet<String>>) -> Result<Records> {
+fn alerts<'a>(items: impl Iterator<Item = &'a crate::model::alert::Alert>) -> Records {
     let mut out = Records {
         columns: vec![
             "Created",
             "Severity",
             "Status",
+            "Category",
             "Title",
             "Assigned to",
+            "Incident",
             "Id",
         ],
         rows: Vec::new(),
         raw: Vec::new(),
     };
-    for row in cache.alerts()? {
-        let a = row.alert;
-        if let Some(m) = members {
-            let hit = a
-                .evidence
-                .iter()
-                .map(crate::cache::EvidenceRef::of)
-                .any(|e| {
-                    e.recipient
-                        .iter()
-                        .chain(e.account_upn.iter())
-                        .any(|addr| m.contains(&addr.to_lowercase()))
-                });
-            if !hit {
-                continue;
-            }
-        }
+    for a in items {
         out.rows.push(vec![
             a.created_date_time
                 .as_ref()
@@ -172,22 +543,24 @@ fn alerts(cache: &Cache, members: Option<&HashSet<String>>) -> Result<Records> {
                 .unwrap_or_default(),
             opt(a.severity.as_ref()),
             opt(a.status.as_ref()),
+            a.category.clone().unwrap_or_default(),
             a.title.clone(),
             a.assigned_to.clone().unwrap_or_default(),
+            a.incident_id.clone().unwrap_or_default(),
             a.id.clone(),
         ]);
         out.raw.push(a.raw.clone());
     }
-    Ok(out)
+    out
 }
 
-fn incidents(cache: &Cache) -> Result<Records> {
+fn incidents<'a>(items: impl Iterator<Item = &'a crate::model::alert::Incident>) -> Records {
     let mut out = Records {
         columns: vec!["Updated", "Severity", "Status", "Name", "Id"],
         rows: Vec::new(),
         raw: Vec::new(),
     };
-    for i in cache.incidents()? {
+    for i in items {
         out.rows.push(vec![
             i.last_update_date_time
                 .as_ref()
@@ -200,39 +573,10 @@ fn incidents(cache: &Cache) -> Result<Records> {
         ]);
         out.raw.push(i.raw.clone());
     }
-    Ok(out)
+    out
 }
 
-#[derive(Default)]
-struct CampaignAgg {
-    name: String,
-    kind: String,
-    subtype: String,
-    messages: HashSet<String>,
-    recipients: HashSet<String>,
-    first: Option<chrono::DateTime<chrono::Utc>>,
-    last: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-fn campaigns(cache: &Cache, members: Option<&HashSet<String>>) -> Result<Records> {
-    let rows: Vec<CampaignMessage> = cache.rows(None, &[], None)?;
-    let mut by_id: BTreeMap<String, CampaignAgg> = BTreeMap::new();
-    for r in &rows {
-        let agg = by_id.entry(r.campaign_id.clone()).or_default();
-        agg.name = r.campaign_name.clone();
-        agg.kind = r.campaign_type.clone();
-        agg.subtype = r.campaign_subtype.clone();
-        agg.messages.insert(r.network_message_id.clone());
-        agg.recipients
-            .insert(r.recipient_email_address.to_lowercase());
-        agg.first = agg.first.min(Some(r.timestamp)).or(Some(r.timestamp));
-        agg.last = agg.last.max(Some(r.timestamp));
-    }
-    let mut list: Vec<(String, CampaignAgg)> = by_id
-        .into_iter()
-        .filter(|(_, a)| members.is_none_or(|m| a.recipients.iter().any(|r| m.contains(r))))
-        .collect();
-    list.sort_by(|a, b| b.1.last.cmp(&a.1.last).then(a.0.cmp(&b.0)));
+fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
     let mut out = Records {
         columns: vec![
             "Name",
@@ -247,56 +591,42 @@ fn campaigns(cache: &Cache, members: Option<&HashSet<String>>) -> Result<Records
         rows: Vec::new(),
         raw: Vec::new(),
     };
-    for (id, a) in list {
-        let first = a.first.as_ref().map(format_datetime).unwrap_or_default();
-        let last = a.last.as_ref().map(format_datetime).unwrap_or_default();
+    for c in items {
+        let t = |x: i64| format_datetime(&from_ticks(x));
         out.rows.push(vec![
-            a.name.clone(),
-            a.kind.clone(),
-            a.subtype.clone(),
-            a.messages.len().to_string(),
-            a.recipients.len().to_string(),
-            first.clone(),
-            last.clone(),
-            id.clone(),
+            c.name.clone(),
+            c.kind.clone(),
+            c.subtype.clone(),
+            c.messages.to_string(),
+            c.recipients.to_string(),
+            t(c.first),
+            t(c.last),
+            c.id.clone(),
         ]);
-        out.raw.push(json!({
-            "CampaignId": id, "CampaignName": a.name, "CampaignType": a.kind, "CampaignSubtype": a.subtype,
-            "Messages": a.messages.len(), "Recipients": a.recipients.len(), "FirstSeen": first, "LastSeen": last,
-        }));
+        out.raw.push(c.to_json());
     }
-    Ok(out)
+    out
 }
 
-fn users(cache: &Cache, members: Option<&HashSet<String>>) -> Result<Records> {
-    let tag_members = cache.tag_members()?;
+fn users<'a>(items: impl Iterator<Item = &'a UserItem>) -> Result<Records> {
     let mut out = Records {
-        columns: vec!["User", "Name", "Department", "Job title", "Tags"],
+        columns: vec!["User", "Name", "Department", "Job title", "Country", "Tags"],
         rows: Vec::new(),
         raw: Vec::new(),
     };
-    for u in cache.users()? {
-        let Some(addr) = crate::sync::address_of(&u) else {
-            continue;
-        };
-        if !involved(members, &addr) {
-            continue;
-        }
-        let mut tags: Vec<&str> = tag_members
-            .iter()
-            .filter(|m| m.address == addr)
-            .map(|m| m.tag.as_str())
-            .collect();
-        tags.dedup();
+    for it in items {
+        let u = &it.user;
+        let addr = crate::sync::address_of(u).unwrap_or_default();
         out.rows.push(vec![
-            addr.clone(),
+            addr,
             opt(u.display_name.as_ref()),
             opt(u.department.as_ref()),
             opt(u.job_title.as_ref()),
-            tags.join(", "),
+            opt(u.country.as_ref()),
+            it.tags.join(", "),
         ]);
-        let mut v = serde_json::to_value(&u)?;
-        v["tags"] = json!(tags);
+        let mut v = serde_json::to_value(u)?;
+        v["tags"] = json!(it.tags);
         out.raw.push(v);
     }
     Ok(out)
@@ -329,4 +659,203 @@ fn tags(cache: &Cache) -> Result<Records> {
         }));
     }
     Ok(out)
+}
+
+/// Streaming exports of emails: one `EmailEvent` at a time, read back from the cache
+/// and serialised with its raw values (JSON escaped so a terminal cannot act on it;
+/// CSV raw into files and pipes, sanitised onto a terminal, as `output` does).
+mod export {
+    use std::io::{IsTerminal, Write};
+
+    use anyhow::Result;
+    use rusqlite::types::ValueRef;
+    use serde_json::Value;
+
+    use super::super::output::{Format, csv_field};
+    use crate::cache::Cache;
+    use crate::model::email::EmailEvent;
+    use crate::model::hunting::{Cell, HuntingRow};
+    use crate::query::index::{EmailIndex, RowKey, RowSet};
+    use crate::safe_text;
+
+    /// An export in progress.
+    pub struct Export {
+        format: Format,
+        columns: Vec<String>,
+        all_columns: bool,
+        out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+        tty: bool,
+        first: bool,
+    }
+
+    impl Export {
+        /// Starts an export of `columns` in `format` (JSON with every column keeps all keys).
+        pub fn start(format: Format, columns: &[String]) -> Result<Export> {
+            let stdout = std::io::stdout();
+            let tty = stdout.is_terminal();
+            let mut e = Export {
+                format,
+                columns: columns.to_vec(),
+                all_columns: columns.len() == EmailEvent::COLUMNS.len(),
+                out: std::io::BufWriter::new(stdout.lock()),
+                tty,
+                first: true,
+            };
+            match format {
+                Format::Csv => {
+                    let h: Vec<String> = e.columns.iter().map(|c| csv_field(c)).collect();
+                    writeln!(e.out, "{}", h.join(","))?;
+                }
+                Format::Json => write!(e.out, "[")?,
+                _ => {}
+            }
+            Ok(e)
+        }
+
+        /// Writes one row.
+        pub fn row(&mut self, ev: &EmailEvent) -> Result<()> {
+            let v = serde_json::to_value(ev)?;
+            let pick = |c: &str| -> Value {
+                v.as_object()
+                    .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(c)))
+                    .map(|(_, x)| x.clone())
+                    .unwrap_or(Value::Null)
+            };
+            match self.format {
+                Format::Csv => {
+                    let fields: Vec<String> = self
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            let raw = match pick(c) {
+                                Value::String(s) => s,
+                                Value::Null => String::new(),
+                                other => other.to_string(),
+                            };
+                            if self.tty {
+                                csv_field(&safe_text::sanitize(&raw))
+                            } else {
+                                csv_field(&raw)
+                            }
+                        })
+                        .collect();
+                    writeln!(self.out, "{}", fields.join(","))?;
+                }
+                Format::Json | Format::Jsonl => {
+                    let obj = if self.all_columns {
+                        v.clone()
+                    } else {
+                        Value::Object(self.columns.iter().map(|c| (c.clone(), pick(c))).collect())
+                    };
+                    let text = serde_json::to_string(&obj)?;
+                    let text = safe_text::terminal_safe_json(&text);
+                    if self.format == Format::Json {
+                        let sep = if self.first { "\n  " } else { ",\n  " };
+                        write!(self.out, "{sep}{text}")?;
+                    } else {
+                        writeln!(self.out, "{text}")?;
+                    }
+                }
+                Format::Table => {}
+            }
+            self.first = false;
+            Ok(())
+        }
+
+        /// Closes the export.
+        pub fn finish(mut self) -> Result<()> {
+            if self.format == Format::Json {
+                writeln!(self.out, "{}]", if self.first { "" } else { "\n" })?;
+            }
+            self.out.flush()?;
+            Ok(())
+        }
+    }
+
+    fn cell(v: ValueRef<'_>) -> Cell<'static> {
+        match v {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(i) => Cell::Int(i),
+            ValueRef::Real(f) => Cell::Text(f.to_string().into()),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Cell::Text(String::from_utf8_lossy(t).into_owned().into())
+            }
+        }
+    }
+
+    fn quoted() -> String {
+        EmailEvent::COLUMNS
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The cached row with `key`.
+    pub fn event_by_key(cache: &Cache, key: &RowKey) -> Result<EmailEvent> {
+        let rows: Vec<EmailEvent> = cache.rows(
+            Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
+            &[&key.network_message_id, &key.recipient],
+            Some(1),
+        )?;
+        rows.into_iter().next().ok_or_else(|| {
+            anyhow::anyhow!("the cache changed while exporting (a refresh ran); export again")
+        })
+    }
+
+    /// Streams the rows of `rows` in cache order (the index's row order), at most
+    /// `limit`, checking each against the index so a concurrent refresh cannot mix rows.
+    pub fn stream_rows(
+        cache: &Cache,
+        index: &EmailIndex,
+        rows: &RowSet,
+        limit: usize,
+        f: &mut dyn FnMut(&EmailEvent) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!("SELECT {} FROM email_events ORDER BY rowid", quoted());
+        let mut stmt = cache.connection().prepare(&sql)?;
+        let mut q = stmt.query([])?;
+        let n = EmailEvent::COLUMNS.len();
+        let (mut i, mut written) = (0usize, 0usize);
+        while let Some(r) = q.next()? {
+            if written >= limit {
+                break;
+            }
+            if rows.contains(i) {
+                let cells: Vec<Cell<'static>> = (0..n)
+                    .map(|k| r.get_ref(k).map(cell))
+                    .collect::<Result<_, _>>()?;
+                let e = EmailEvent::from_cells(cells).map_err(|e| anyhow::anyhow!("{e}"))?;
+                if i >= index.len() || e.network_message_id != index.key(i).network_message_id {
+                    anyhow::bail!(
+                        "the cache changed while exporting (a refresh ran); export again"
+                    );
+                }
+                f(&e)?;
+                written += 1;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Prints records; JSON is written one compact element per line (each made terminal-safe)
+/// because `terminal_safe_json` escapes the newlines of pretty-printed JSON, which
+/// would make the document invalid.
+pub fn print_records(records: &Records, format: Format) -> std::io::Result<()> {
+    if format != Format::Json {
+        return output::print(records, format);
+    }
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write!(out, "[")?;
+    for (i, r) in records.raw.iter().enumerate() {
+        let text = serde_json::to_string(r).map_err(std::io::Error::other)?;
+        let sep = if i == 0 { "\n  " } else { ",\n  " };
+        write!(out, "{sep}{}", crate::safe_text::terminal_safe_json(&text))?;
+    }
+    writeln!(out, "{}]", if records.raw.is_empty() { "" } else { "\n" })?;
+    out.flush()
 }

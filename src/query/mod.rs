@@ -3,6 +3,7 @@
 //! so the same filter runs over the local cache or server-side through
 //! `runHuntingQuery` with the same answer.
 
+pub mod index;
 pub mod kql;
 pub mod lang;
 

@@ -1,0 +1,387 @@
+//! Columns of the index: dictionary-encoded strings (one copy of each distinct value,
+//! a small code per row, as narrow as the dictionary allows) and whole numbers with a
+//! null sentinel.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use super::bitset::Bitset;
+
+/// A fast, non-cryptographic hasher for interning (FxHash's mixing step).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.add(v);
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The distinct values of a string column, each stored once in one arena.
+#[derive(Debug, Clone, Default)]
+pub struct Dict {
+    bytes: String,
+    ends: Vec<u32>,
+}
+
+impl Dict {
+    /// How many distinct values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The value of `code`.
+    #[inline]
+    pub fn get(&self, code: u32) -> &str {
+        let i = code as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// Every value with its code.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
+        (0..self.ends.len() as u32).map(|c| (c, self.get(c)))
+    }
+
+    /// The code of `value` (exact), by a scan: for occasional lookups (pivots, anchors).
+    pub fn find(&self, value: &str) -> Option<u32> {
+        self.iter().find(|(_, v)| *v == value).map(|(c, _)| c)
+    }
+
+    /// Which codes satisfy `pred`: the predicate runs once per distinct value.
+    pub fn matching(&self, mut pred: impl FnMut(&str) -> bool) -> Vec<bool> {
+        self.iter().map(|(_, v)| pred(v)).collect()
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * 4
+    }
+}
+
+/// Builds a [`Dict`] and row codes while rows stream in.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: FxMap<Box<str>, u32>,
+    dict: Dict,
+}
+
+impl Interner {
+    /// The code of `s`, adding it when new.
+    #[inline]
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&c) = self.map.get(s) {
+            return c;
+        }
+        let c = self.dict.ends.len() as u32;
+        self.dict.bytes.push_str(s);
+        self.dict.ends.push(self.dict.bytes.len() as u32);
+        self.map.insert(s.into(), c);
+        c
+    }
+
+    /// The code of `s` if it was interned.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+
+    /// The dictionary so far.
+    pub fn dict(&self) -> &Dict {
+        &self.dict
+    }
+
+    /// The finished dictionary (the lookup map is dropped).
+    pub fn finish(mut self) -> Dict {
+        self.dict.bytes.shrink_to_fit();
+        self.dict.ends.shrink_to_fit();
+        self.dict
+    }
+}
+
+/// Row codes, stored as narrow as the dictionary allows.
+#[derive(Debug, Clone)]
+pub enum Codes {
+    /// Up to 256 distinct values.
+    U8(Vec<u8>),
+    /// Up to 65,536.
+    U16(Vec<u16>),
+    /// More.
+    U32(Vec<u32>),
+}
+
+impl Codes {
+    /// Narrows `codes` for a dictionary of `distinct` values.
+    pub fn narrow(codes: Vec<u32>, distinct: usize) -> Codes {
+        if distinct <= 1 << 8 {
+            Codes::U8(codes.into_iter().map(|c| c as u8).collect())
+        } else if distinct <= 1 << 16 {
+            Codes::U16(codes.into_iter().map(|c| c as u16).collect())
+        } else {
+            let mut codes = codes;
+            codes.shrink_to_fit();
+            Codes::U32(codes)
+        }
+    }
+
+    /// The code of row `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            Codes::U8(v) => u32::from(v[i]),
+            Codes::U16(v) => u32::from(v[i]),
+            Codes::U32(v) => v[i],
+        }
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows whose code is marked in `hit`.
+    pub fn select(&self, hit: &[bool]) -> Bitset {
+        fn go<T: Copy + Into<u32>>(v: &[T], hit: &[bool]) -> Bitset {
+            Bitset::from_fn(v.len(), |i| hit[v[i].into() as usize])
+        }
+        match self {
+            Codes::U8(v) => go(v, hit),
+            Codes::U16(v) => go(v, hit),
+            Codes::U32(v) => go(v, hit),
+        }
+    }
+
+    /// Adds one to `counts[code]` for every row of `rows`.
+    pub fn count_into(&self, rows: &Bitset, counts: &mut [u32]) {
+        fn go<T: Copy + Into<u32>>(v: &[T], rows: &Bitset, counts: &mut [u32]) {
+            rows.for_each(|i| counts[v[i].into() as usize] += 1);
+        }
+        match self {
+            Codes::U8(v) => go(v, rows, counts),
+            Codes::U16(v) => go(v, rows, counts),
+            Codes::U32(v) => go(v, rows, counts),
+        }
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// A dictionary-encoded string column. SQLite `NULL` and the empty string are the
+/// same value, as in Kusto (whose strings are never null).
+#[derive(Debug, Clone)]
+pub struct StrColumn {
+    /// Distinct values.
+    pub dict: Dict,
+    /// One code per row.
+    pub codes: Codes,
+}
+
+impl StrColumn {
+    /// The value of row `i`.
+    #[inline]
+    pub fn value(&self, i: usize) -> &str {
+        self.dict.get(self.codes.get(i))
+    }
+
+    /// The rows whose value satisfies `pred` (evaluated once per distinct value).
+    pub fn select(&self, pred: impl FnMut(&str) -> bool) -> Bitset {
+        let hit = self.dict.matching(pred);
+        if !hit.iter().any(|&h| h) {
+            return Bitset::new(self.codes.len());
+        }
+        if hit.iter().all(|&h| h) {
+            return Bitset::full(self.codes.len());
+        }
+        self.codes.select(&hit)
+    }
+
+    /// Rows per code over `rows`.
+    pub fn counts(&self, rows: &Bitset) -> Vec<u32> {
+        let mut counts = vec![0u32; self.dict.len()];
+        self.codes.count_into(rows, &mut counts);
+        counts
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.dict.heap_bytes() + self.codes.heap_bytes()
+    }
+}
+
+/// Builds a [`StrColumn`] row by row.
+#[derive(Debug, Default)]
+pub struct StrBuilder {
+    interner: Interner,
+    codes: Vec<u32>,
+}
+
+impl StrBuilder {
+    /// Appends one row's value (`None`: null, stored as the empty string).
+    #[inline]
+    pub fn push(&mut self, v: Option<&str>) {
+        let v = v.unwrap_or("");
+        // Recipients of one message are adjacent and share most values: a compare
+        // with the previous row is cheaper than a hash.
+        if let Some(&last) = self.codes.last()
+            && self.interner.dict().get(last) == v
+        {
+            self.codes.push(last);
+            return;
+        }
+        let c = self.interner.intern(v);
+        self.codes.push(c);
+    }
+
+    /// The code of `s`, if some row has it.
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        self.interner.get(s)
+    }
+
+    /// The codes so far, one per row.
+    pub fn codes(&self) -> &[u32] {
+        &self.codes
+    }
+
+    /// Distinct values so far.
+    pub fn distinct(&self) -> usize {
+        self.interner.dict().len()
+    }
+
+    /// The finished column.
+    pub fn finish(self) -> StrColumn {
+        let dict = self.interner.finish();
+        let codes = Codes::narrow(self.codes, dict.len());
+        StrColumn { dict, codes }
+    }
+}
+
+/// A column of whole numbers; `None` (SQL `NULL`, a missing JSON key) never matches a
+/// comparison.
+#[derive(Debug, Clone)]
+pub enum IntColumn {
+    /// Every value fits in an `i32` (`i32::MIN` is null).
+    Narrow(Vec<i32>),
+    /// Wider values (`i64::MIN` is null).
+    Wide(Vec<i64>),
+}
+
+impl IntColumn {
+    /// From values with `None` for null.
+    pub fn from_values(values: Vec<Option<i64>>) -> IntColumn {
+        let narrow = values
+            .iter()
+            .flatten()
+            .all(|&v| v > i64::from(i32::MIN) && v <= i64::from(i32::MAX));
+        if narrow {
+            IntColumn::Narrow(
+                values
+                    .into_iter()
+                    .map(|v| v.map_or(i32::MIN, |v| v as i32))
+                    .collect(),
+            )
+        } else {
+            IntColumn::Wide(
+                values
+                    .into_iter()
+                    .map(|v| v.map_or(i64::MIN, |v| v.max(i64::MIN + 1)))
+                    .collect(),
+            )
+        }
+    }
+
+    /// The value of row `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            IntColumn::Narrow(v) => Some(v[i]).filter(|&x| x != i32::MIN).map(i64::from),
+            IntColumn::Wide(v) => Some(v[i]).filter(|&x| x != i64::MIN),
+        }
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        match self {
+            IntColumn::Narrow(v) => v.len(),
+            IntColumn::Wide(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows whose value is not null and satisfies `pred`.
+    pub fn select(&self, pred: impl Fn(i64) -> bool) -> Bitset {
+        match self {
+            IntColumn::Narrow(v) => Bitset::from_fn(v.len(), |i| {
+                let x = v[i];
+                x != i32::MIN && pred(i64::from(x))
+            }),
+            IntColumn::Wide(v) => Bitset::from_fn(v.len(), |i| {
+                let x = v[i];
+                x != i64::MIN && pred(x)
+            }),
+        }
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            IntColumn::Narrow(v) => v.capacity() * 4,
+            IntColumn::Wide(v) => v.capacity() * 8,
+        }
+    }
+}

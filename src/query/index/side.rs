@@ -1,0 +1,146 @@
+//! Tables that hang off the mail: URLs and campaigns per message, attachments per
+//! message and recipient, alert evidence per message, and the per-row flags that
+//! summarise clicks and ZAP. Semi-joins of the filter language evaluate a predicate
+//! over a side table's distinct values, then mark the messages (or rows) it reaches.
+
+use super::bitset::Bitset;
+use super::column::StrColumn;
+
+/// Rows per message: `rows[start[m]..start[m+1]]` are message `m`'s rows (by
+/// `NetworkMessageId` code), in row order.
+#[derive(Debug, Clone, Default)]
+pub struct MessageRows {
+    start: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl MessageRows {
+    /// Groups rows by their message code (`codes[row]`), for `messages` codes.
+    pub fn build(messages: usize, codes: impl Fn(usize) -> u32, rows: usize) -> MessageRows {
+        let mut start = vec![0u32; messages + 1];
+        for r in 0..rows {
+            start[codes(r) as usize + 1] += 1;
+        }
+        for m in 0..messages {
+            start[m + 1] += start[m];
+        }
+        let mut fill = start.clone();
+        let mut out = vec![0u32; rows];
+        for r in 0..rows {
+            let m = codes(r) as usize;
+            out[fill[m] as usize] = r as u32;
+            fill[m] += 1;
+        }
+        MessageRows { start, rows: out }
+    }
+
+    /// The rows of message `m`.
+    pub fn of(&self, m: u32) -> &[u32] {
+        let m = m as usize;
+        if m + 1 >= self.start.len() {
+            return &[];
+        }
+        &self.rows[self.start[m] as usize..self.start[m + 1] as usize]
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        (self.start.capacity() + self.rows.capacity()) * 4
+    }
+}
+
+/// A side table keyed by message (`EmailUrlInfo`, `CampaignInfo`, `AlertEvidence`):
+/// each entry names a message code and carries string columns.
+#[derive(Debug, Clone)]
+pub struct ByMessage {
+    /// Message code of each entry.
+    pub message: Vec<u32>,
+    /// The entry's columns (for URLs: `Url`, `UrlDomain`; campaigns: `CampaignId`,
+    /// `CampaignName`, `CampaignType`; alerts: `AlertId`).
+    pub columns: Vec<StrColumn>,
+}
+
+impl ByMessage {
+    /// Messages (a flag per message code) with an entry for which `hit` holds.
+    pub fn messages(&self, messages: usize, hit: impl Fn(usize) -> bool) -> Vec<bool> {
+        let mut out = vec![false; messages];
+        for (e, &m) in self.message.iter().enumerate() {
+            if hit(e) {
+                out[m as usize] = true;
+            }
+        }
+        out
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.message.capacity() * 4
+            + self
+                .columns
+                .iter()
+                .map(StrColumn::heap_bytes)
+                .sum::<usize>()
+    }
+}
+
+/// A side table keyed by email row (`EmailAttachmentInfo`): each entry names the
+/// row (message and recipient) it belongs to.
+#[derive(Debug, Clone)]
+pub struct ByRow {
+    /// Email row of each entry.
+    pub row: Vec<u32>,
+    /// `FileName`, `SHA256`.
+    pub columns: Vec<StrColumn>,
+}
+
+impl ByRow {
+    /// Rows with an entry for which `hit` holds.
+    pub fn rows(&self, rows: usize, hit: impl Fn(usize) -> bool) -> Bitset {
+        let mut out = Bitset::new(rows);
+        for (e, &r) in self.row.iter().enumerate() {
+            if hit(e) {
+                out.insert(r as usize);
+            }
+        }
+        out
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.row.capacity() * 4
+            + self
+                .columns
+                .iter()
+                .map(StrColumn::heap_bytes)
+                .sum::<usize>()
+    }
+}
+
+/// Every side table of the email index.
+#[derive(Debug, Clone)]
+pub struct Side {
+    /// `EmailUrlInfo`: `Url`, `UrlDomain`.
+    pub urls: ByMessage,
+    /// `CampaignInfo`: `CampaignId`, `CampaignName`, `CampaignType`.
+    pub campaigns: ByMessage,
+    /// Alert evidence naming a message: `AlertId`.
+    pub alerts: ByMessage,
+    /// `EmailAttachmentInfo`: `FileName`, `SHA256`.
+    pub attachments: ByRow,
+    /// Rows whose recipient clicked through a URL of the message.
+    pub clicked: Bitset,
+    /// Rows removed from the recipient's mailbox by ZAP.
+    pub zapped: Bitset,
+}
+
+impl Side {
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.urls.heap_bytes()
+            + self.campaigns.heap_bytes()
+            + self.alerts.heap_bytes()
+            + self.attachments.heap_bytes()
+            + self.clicked.heap_bytes()
+            + self.zapped.heap_bytes()
+    }
+}
