@@ -68,6 +68,7 @@ impl TagTable {
         Err(CompileError::UnknownTag {
             name: name.to_string(),
             suggestion: closest(name, self.names()),
+            known: self.names().map(String::from).collect(),
         })
     }
 

@@ -50,12 +50,14 @@ pub enum CompileError {
         entity: Entity,
     },
     /// A `tag:` value names no tag.
-    #[error("unknown tag `{name}`{}", hint(.suggestion))]
+    #[error("unknown tag `{name}`{}; tags: {}", hint(.suggestion), .known.join(", "))]
     UnknownTag {
         /// The name as written.
         name: String,
         /// The closest tag name.
         suggestion: Option<String>,
+        /// Every tag there is, so the analyst can pick one.
+        known: Vec<String>,
     },
     /// A frequency or split column is not a documented column of the table.
     #[error("`{column}` is not a documented column of {table}{}", hint(.suggestion))]

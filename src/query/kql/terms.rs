@@ -68,6 +68,7 @@ fn tag_members(cx: &Cx, values: &[String]) -> Result<Vec<String>, CompileError> 
                 return Err(CompileError::UnknownTag {
                     name: v.clone(),
                     suggestion: closest(v, names.iter().map(String::as_str)),
+                    known: names.clone(),
                 });
             }
         }
