@@ -2,33 +2,51 @@
 //!
 //! Starts the simulator in-process on loopback, writes a `demo` profile (one tag per
 //! simulator group, plus Priority account from the simulator's VIP list), refreshes
-//! the demo cache with progress shown, and keeps the simulated tenant serving until
-//! Ctrl-C. The console joins this command when it lands; until then the demo prints
-//! what to try against the filled cache.
+//! the demo cache with progress shown, and opens the console on it (`r` refreshes
+//! from the simulator, which serves until the console closes). Without a terminal it
+//! prints what to try and keeps the simulated tenant serving until Ctrl-C.
 
 use std::process::ExitCode;
+
+use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
 
 use super::context::ProfileArgs;
 use super::sim::{WorldArgs, shutdown_signal};
+use super::tui::TuiArgs;
 use crate::cache::{Cache, cache_file};
-use crate::config::{AuthKind, Config, PRIORITY_ACCOUNT, Profile, TagDef};
+use crate::config::Config;
 use crate::sim::server::{SimConfig, SimServer};
 use crate::sync::progress::{Reporter, summary_table};
 use crate::sync::{RefreshOptions, connect, refresh};
-use crate::tenant::auth::client_secret::ClientSecret;
-use crate::tenant::{Credential, Secret};
+use crate::ui::effects::RefreshTarget;
 
 /// The profile the demo writes.
 pub const DEMO_PROFILE: &str = "demo";
 
-pub fn run(p: &ProfileArgs, world: &WorldArgs) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(demo(p, world))
+/// `whalewatch demo` options.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub world: WorldArgs,
+    /// Open the console on this view (`--view 'emails threat:phish'`).
+    #[arg(long)]
+    pub view: Option<String>,
+    /// Do not open the console; serve the simulated tenant until Ctrl-C.
+    #[arg(long)]
+    pub no_console: bool,
 }
 
-async fn demo(p: &ProfileArgs, world: &WorldArgs) -> Result<ExitCode> {
+pub fn run(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(demo(p, args));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
+}
+
+async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
+    let world = &args.world;
     eprintln!("whalewatch demo: generating a synthetic tenant…");
     let server = SimServer::start(
         "127.0.0.1:0".parse().context("loopback address")?,
@@ -39,43 +57,8 @@ async fn demo(p: &ProfileArgs, world: &WorldArgs) -> Result<ExitCode> {
     let cache_dir = p.cache_dir();
     crate::config::paths::create_private_dir(&cache_dir)
         .with_context(|| format!("cannot create {}", cache_dir.display()))?;
-    let vips = cache_dir.join("demo-vips.txt");
-    let (vip_list, groups) = server.state.read_world(|w| {
-        (
-            w.vip_list(),
-            w.directory
-                .groups
-                .iter()
-                .map(|g| g.name.to_string())
-                .collect::<Vec<_>>(),
-        )
-    });
-    crate::config::paths::write_private(&vips, vip_list.as_bytes())?;
-
-    let mut tags = vec![TagDef {
-        name: PRIORITY_ACCOUNT.into(),
-        files: vec![vips],
-        ..TagDef::default()
-    }];
-    tags.extend(groups.into_iter().map(|g| TagDef {
-        name: g.clone(),
-        groups: vec![g],
-        ..TagDef::default()
-    }));
-    let profile = Profile {
-        tenant: server.tenant_id.clone(),
-        client_id: server.client_id.clone(),
-        auth: AuthKind::ClientSecret,
-        // The demo hands the simulator's secret to the client directly; this names
-        // where a real profile would read it from.
-        client_secret_env: Some("WHALEWATCH_DEMO_SECRET".into()),
-        certificate: None,
-        cloud: "global".into(),
-        login_url: Some(server.base_url.clone()),
-        graph_url: Some(server.base_url.clone()),
-        read_only: false,
-        tags,
-    };
+    let profile = crate::sim::demo::profile(&server, &cache_dir)
+        .with_context(|| format!("cannot write the demo tags into {}", cache_dir.display()))?;
     let config_path = p.config_path();
     let mut config = Config::load(&config_path)?;
     config.profiles.insert(DEMO_PROFILE.into(), profile.clone());
@@ -94,8 +77,7 @@ async fn demo(p: &ProfileArgs, world: &WorldArgs) -> Result<ExitCode> {
         let _ = std::fs::remove_file(format!("{}{suffix}", cache_path.display()));
     }
     let cache = Cache::open(&cache_path)?;
-    let credential =
-        Credential::ClientSecret(ClientSecret::new(Secret::new(server.client_secret.clone())));
+    let credential = crate::sim::demo::credential(&server);
     let client = connect::client_with(&profile, credential, None, p.read_only)?;
     let reporter = Reporter::stderr();
     let report = |e: &crate::sync::Progress| reporter.report(e);
@@ -108,12 +90,40 @@ async fn demo(p: &ProfileArgs, world: &WorldArgs) -> Result<ExitCode> {
     )
     .await?;
     print!("{}", summary_table(&summary));
+    // With a terminal, the console opens on the demo cache (refreshable from the
+    // simulator it runs beside); without one, the tenant keeps serving for scripts.
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !args.no_console {
+        let target = RefreshTarget {
+            client,
+            profile: profile.clone(),
+            options: RefreshOptions::default(),
+        };
+        let args = super::tui::TuiArgs {
+            view: args.view.clone(),
+            ..Default::default()
+        };
+        let opts = super::tui::options(
+            p,
+            DEMO_PROFILE,
+            &profile.tenant,
+            cache_path,
+            &cache_dir,
+            p.read_only,
+            Some(target),
+            &TuiArgs {
+                no_refresh: true,
+                ..args
+            },
+        )?;
+        crate::ui::app::run(opts).await?;
+        server.shutdown().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "\nThe demo cache is ready; it works offline. Try, in another terminal:\n  \
+         whalewatch --profile demo tui\n  \
          whalewatch --profile demo query emails --priority --limit 20\n  \
-         whalewatch --profile demo query alerts --limit 20\n  \
-         whalewatch --profile demo query campaigns\n  \
-         whalewatch --profile demo query tags\n\n\
+         whalewatch --profile demo query alerts --limit 20\n\n\
          The simulated tenant keeps serving at {} until Ctrl-C.",
         server.base_url
     );

@@ -10,6 +10,7 @@ mod profile;
 mod query;
 mod refresh;
 mod sim;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 const EXAMPLES: &str = "\
 Examples:
   whalewatch demo
+  whalewatch tui --view 'emails tag:Finance threat:phish since:7d'
   whalewatch profile add contoso --tenant contoso.onmicrosoft.com --client-id <app id> --client-secret-env CONTOSO_SECRET
   whalewatch refresh --profile contoso
   whalewatch query emails --priority --limit 20
@@ -34,13 +36,15 @@ pub struct Cli {
     #[command(flatten)]
     profile: context::ProfileArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the product on a fresh machine: the simulated tenant, with no configuration.
-    Demo(sim::WorldArgs),
+    Demo(demo::DemoArgs),
+    /// Open the console over the profile's cache (the default command).
+    Tui(tui::TuiArgs),
     /// Bring the profile's local cache up to date from the tenant.
     Refresh(refresh::RefreshArgs),
     /// List what the cache holds (emails, alerts, incidents, campaigns, users, tags).
@@ -60,8 +64,9 @@ enum Command {
 /// Parses arguments and runs the chosen command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default())) {
         Command::Demo(world) => demo::run(&cli.profile, &world),
+        Command::Tui(args) => tui::run_tui(&cli.profile, &args),
         Command::Refresh(args) => refresh::run(&cli.profile, &args),
         Command::Query(args) => query::run(&cli.profile, &args),
         Command::Kql(args) => kql::run(&cli.profile, &args),

@@ -139,6 +139,10 @@ pub struct Config {
     pub default_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// Console key overrides: command name → keys (`sort-desc = ["S"]`), checked
+    /// against the command registry when the console starts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, Vec<String>>,
 }
 
 /// Why the configuration cannot be used. Messages name the file and what to fix.

@@ -128,12 +128,17 @@ impl RefreshContext<'_> {
     /// Waits for a slot in the per-minute hunting quota.
     async fn pace(&self) {
         let now = Instant::now();
-        let wait = self.pacer.lock().map(|mut p| {
-            let w = p.delay(now);
-            p.record(now + w);
-            w
-        });
-        if let Ok(w) = wait
+        // Not a `Result` holding the guard: the future must stay `Send`.
+        let wait = self
+            .pacer
+            .lock()
+            .map(|mut p| {
+                let w = p.delay(now);
+                p.record(now + w);
+                w
+            })
+            .ok();
+        if let Some(w) = wait
             && !w.is_zero()
         {
             tokio::time::sleep(w).await;

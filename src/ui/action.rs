@@ -50,7 +50,10 @@ impl Pane {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", content = "args", rename_all = "kebab-case")]
 pub enum Action {
+    /// `q`: back one view, or quit from the first.
     Quit,
+    /// Ctrl-C: quit from anywhere.
+    QuitNow,
     Back,
     Pane(Pane),
     Up,
@@ -72,6 +75,15 @@ pub enum Action {
     SortAscending,
     SortDescending,
     ToggleHistogram,
+    /// All email → Malware → Phish → URL clicks.
+    CycleMailView,
+    /// Open the column chooser.
+    Columns,
+    /// Move the chosen column left / right (column chooser).
+    ColumnEarlier,
+    ColumnLater,
+    /// Mark or unmark the row under the cursor (space).
+    Mark,
     Related,
     CopyValue,
     CopyView,

@@ -51,9 +51,16 @@ pub fn registry() -> Vec<Command> {
         cmd!(
             "quit",
             Global,
-            ["q", "ctrl-c"],
+            ["q"],
             Action::Quit,
-            "Quit (q from the top of the view stack; Ctrl-C always)"
+            "Back one view; quit from the first view"
+        ),
+        cmd!(
+            "quit-now",
+            Global,
+            ["ctrl-c"],
+            Action::QuitNow,
+            "Quit from anywhere"
         ),
         cmd!(
             "back",
@@ -218,6 +225,27 @@ pub fn registry() -> Vec<Command> {
             ["H"],
             Action::ToggleHistogram,
             "Show or hide the time histogram"
+        ),
+        cmd!(
+            "mail-view",
+            Table,
+            ["v"],
+            Action::CycleMailView,
+            "Emails: cycle the view (All email, Malware, Phish, URL clicks)"
+        ),
+        cmd!(
+            "columns",
+            Table,
+            ["C"],
+            Action::Columns,
+            "Emails: show, hide and reorder columns (saved per profile)"
+        ),
+        cmd!(
+            "mark",
+            Table,
+            ["space"],
+            Action::Mark,
+            "Mark or unmark the row (marked rows are what triage acts on)"
         ),
         cmd!(
             "related",
@@ -431,7 +459,7 @@ mod tests {
         );
         assert_eq!(km.lookup(Layer::Global, &key('j')), None);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(km.lookup(Layer::Flyout, &ctrl_c), Some(Action::Quit));
+        assert_eq!(km.lookup(Layer::Flyout, &ctrl_c), Some(Action::QuitNow));
     }
 
     #[test]

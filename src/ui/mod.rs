@@ -1,13 +1,35 @@
 //! The console: a full-screen, keyboard-driven TUI (ratatui + crossterm + tokio).
 //!
-//! One state, named actions, effects on tasks: input becomes an [`action::Action`]
-//! through the one command registry ([`commands`]); `update` applies it to the state
-//! and returns effects; views are functions of the state; the terminal is a guarded
-//! resource ([`terminal`]). (The panes arrive with the console issue.)
+//! One state, named actions, effects on tasks:
+//!
+//! ```text
+//!  keys, paste, resize ─┐                      ┌─▶ views::draw(&State) ─▶ one write per frame
+//!  task results ────────┼─▶ Msg ─▶ update() ───┤
+//!  signals ─────────────┘      (pure)          └─▶ Effects ─▶ tokio tasks / worker threads
+//!                                                   (refresh, details, export, OSC 52) ─▶ Msg
+//! ```
+//!
+//! Input becomes an [`action::Action`] through the one command registry
+//! ([`commands`]); [`update::update`] applies it and returns effects; views are
+//! functions of the state ([`views`]); the terminal is a guarded resource
+//! ([`terminal`]). Data comes from the cache through the query layer ([`data`]).
 
 pub mod action;
+pub mod app;
 pub mod commands;
+pub mod data;
+pub mod detail;
+pub mod details;
+pub mod effects;
+pub mod export;
+#[doc(hidden)]
+pub mod fixture;
+pub mod panes;
 pub mod prompt;
+pub mod settings;
+pub mod state;
 pub mod table;
 pub mod terminal;
 pub mod theme;
+pub mod update;
+pub mod views;

@@ -33,10 +33,13 @@ pub struct TableView<'a> {
     pub style_of: &'a dyn Fn(usize, &str) -> Style,
 }
 
-/// Widths for `columns` in `width` cells: each column gets what its content needs
-/// within [min, max]; leftover space goes to the widest-wanting column.
+/// Widths for `columns` in `width` cells. Every column first gets its minimum (left
+/// to right; columns that no longer fit get nothing); the space left goes to the
+/// columns in order, up to what their content needs within `max` — so the leftmost
+/// columns, the ones a pane puts first because they matter most, stay readable on a
+/// narrow terminal.
 pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> {
-    let mut want: Vec<u16> = columns
+    let want: Vec<u16> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -48,25 +51,28 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
                 })
                 .max()
                 .unwrap_or(0);
-            (content.max(c.title.len()) as u16).clamp(c.min, c.max.max(c.min))
+            (content.max(c.title.chars().count()) as u16).clamp(c.min, c.max.max(c.min))
         })
         .collect();
-    let gaps = columns.len().saturating_sub(1) as u16;
-    let mut total: u16 = want.iter().sum::<u16>() + gaps;
-    // Shrink the widest columns first until everything fits.
-    while total > width {
-        let Some((i, _)) = want
-            .iter()
-            .enumerate()
-            .filter(|(i, w)| **w > columns[*i].min.min(3))
-            .max_by_key(|(_, w)| **w)
-        else {
+    let mut out = vec![0u16; columns.len()];
+    let mut left = width;
+    for (i, c) in columns.iter().enumerate() {
+        let need = c.min.min(want[i]) + u16::from(i > 0);
+        if need > left {
             break;
-        };
-        want[i] -= 1;
-        total -= 1;
+        }
+        out[i] = c.min.min(want[i]);
+        left -= need;
     }
-    want
+    for i in 0..columns.len() {
+        if out[i] == 0 && i > 0 {
+            break;
+        }
+        let extra = (want[i] - out[i]).min(left);
+        out[i] += extra;
+        left -= extra;
+    }
+    out
 }
 
 /// Draws the table into `area`.

@@ -1,0 +1,224 @@
+//! The event loop: terminal events, task results and signals become [`Msg`]s;
+//! `update` applies them; the frame is redrawn once per batch, in one buffered
+//! write wrapped in a synchronized update — and not at all while nothing happens.
+//!
+//! Start-up draws before the email index exists: the small collections and the
+//! newest page of mail are read first ([`data::load_quick`]); the index is built on
+//! a worker thread and swapped in when ready.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crossterm::event::{Event, KeyEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+
+use super::action::Action;
+use super::commands::Keymap;
+use super::data;
+use super::effects::{Effects, RefreshTarget};
+use super::state::{Session, State};
+use super::terminal::TerminalGuard;
+use super::theme::{Palette, Theme};
+use super::update::{Msg, update};
+
+/// How the console starts.
+pub struct Options {
+    pub session: Session,
+    pub cache_path: PathBuf,
+    /// Where the console keeps per-profile choices (the email grid's columns).
+    pub settings_path: PathBuf,
+    pub keymap: Keymap,
+    /// A command line to open (`--view`).
+    pub view: Option<String>,
+    /// A tag to narrow every pane to (`--tag`).
+    pub tag: Option<String>,
+    /// How to refresh, when a tenant is reachable.
+    pub refresh: Option<RefreshTarget>,
+    /// Start a refresh at once (`whalewatch tui` refreshes in the background).
+    pub refresh_on_start: bool,
+}
+
+/// Bytes written to the terminal, counted for the status of `--stats`.
+pub static BYTES_WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// Collects a frame and writes it in one go: ratatui's per-draw `flush` is held
+/// back so the frame's bytes leave inside one synchronized update. Clones share the
+/// buffer, so the loop can add the synchronized-update markers and OSC 52 writes.
+#[derive(Clone, Default)]
+pub struct FrameWriter {
+    buf: Arc<Mutex<Vec<u8>>>,
+}
+
+impl FrameWriter {
+    /// Sends everything buffered to the terminal in one write.
+    pub fn commit(&self) -> io::Result<()> {
+        let mut buf = self
+            .buf
+            .lock()
+            .map_err(|_| io::Error::other("frame buffer poisoned"))?;
+        let mut out = io::stdout().lock();
+        out.write_all(&buf)?;
+        out.flush()?;
+        BYTES_WRITTEN.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        buf.clear();
+        Ok(())
+    }
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let mut buf = self
+            .buf
+            .lock()
+            .map_err(|_| io::Error::other("frame buffer poisoned"))?;
+        buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+type Term = Terminal<CrosstermBackend<FrameWriter>>;
+
+/// Draws one frame inside a synchronized update, as one write.
+fn draw(term: &mut Term, out: &mut FrameWriter, state: &State, theme: &Theme) -> io::Result<()> {
+    crossterm::queue!(out, BeginSynchronizedUpdate)?;
+    term.draw(|f| super::views::draw(f, state, theme))?;
+    crossterm::queue!(out, EndSynchronizedUpdate)?;
+    out.commit()
+}
+
+/// Runs the console until the analyst quits, a signal arrives or stdin closes.
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let quick = data::load_quick(&opts.cache_path)?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut state = State::new(
+        opts.session.clone(),
+        quick,
+        opts.keymap.clone(),
+        chrono::Utc::now(),
+    );
+    super::settings::apply(&mut state, &opts.settings_path);
+    if let Some(t) = &opts.tag {
+        update(&mut state, Msg::Action(Action::SetTag(Some(t.clone()))));
+    }
+    if let Some(v) = &opts.view {
+        update(&mut state, Msg::Action(Action::Run(v.clone())));
+    }
+
+    let guard = TerminalGuard::enter()?;
+    let theme = Theme::new(Palette::from_env());
+    let mut out = FrameWriter::default();
+    let mut term = Terminal::new(CrosstermBackend::new(out.clone()))?;
+    let size = term.size()?;
+    update(
+        &mut state,
+        Msg::Action(Action::Resize(size.width, size.height)),
+    );
+    draw(&mut term, &mut out, &state, &theme)?;
+    let first_frame = started.elapsed();
+
+    let effects = Effects::new(
+        tx.clone(),
+        opts.cache_path.clone(),
+        opts.settings_path.clone(),
+        opts.refresh.clone(),
+    );
+    effects.load_emails(state.data.campaigns.clone());
+    if opts.refresh_on_start && state.session.can_refresh {
+        for e in update(&mut state, Msg::Action(Action::Refresh)) {
+            effects.run(e, &out);
+        }
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut events = read_events(stop.clone());
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    while !state.quit {
+        let mut batch: Vec<Msg> = Vec::new();
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(Some(m)) => batch.push(m),
+                Some(None) => {}
+                // A closed or broken stdin: nobody can type any more.
+                None => break,
+            },
+            Some(m) = rx.recv() => batch.push(m),
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+        // Drain whatever else is already waiting, then draw once.
+        while let Ok(ev) = events.try_recv() {
+            batch.extend(ev);
+        }
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        for m in batch {
+            for e in update(&mut state, m) {
+                effects.run(e, &out);
+            }
+            if state.quit {
+                break;
+            }
+        }
+        if !state.quit {
+            draw(&mut term, &mut out, &state, &theme)?;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    drop(term);
+    drop(guard);
+    if std::env::var_os("WHALEWATCH_STATS").is_some() {
+        eprintln!(
+            "whalewatch: first frame after {} ms; {} bytes written",
+            first_frame.as_millis(),
+            BYTES_WRITTEN.load(Ordering::Relaxed)
+        );
+    }
+    // Background work (a refresh, the index build) must not hold the exit.
+    effects.shutdown();
+    Ok(())
+}
+
+/// Reads terminal events on their own thread (crossterm's reads block), until `stop`
+/// or until stdin fails — then the channel closes, which ends the console.
+fn read_events(stop: Arc<AtomicBool>) -> mpsc::UnboundedReceiver<Option<Msg>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match crossterm::event::poll(std::time::Duration::from_millis(100)) {
+                Ok(false) => continue,
+                Ok(true) => match crossterm::event::read() {
+                    Ok(ev) => {
+                        if tx.send(msg_of(ev)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                Err(_) => return,
+            }
+        }
+    });
+    rx
+}
+
+/// The message a terminal event carries.
+fn msg_of(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Paste(s) => Some(Msg::Paste(s)),
+        Event::Resize(w, h) => Some(Msg::Action(Action::Resize(w, h))),
+        _ => None,
+    }
+}

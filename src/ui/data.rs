@@ -1,0 +1,208 @@
+//! What the console shows, loaded from the cache through the query layer: one
+//! immutable [`Snapshot`] that views read and `update` swaps whole.
+//!
+//! Loading is two-phase so the first frame never waits for the email index: the
+//! small collections (alerts, campaigns, users, tags) and the newest page of mail
+//! straight from SQLite come first ([`load_quick`], tens of milliseconds even on a
+//! million-row cache); the columnar [`EmailIndex`] is built on a worker thread and
+//! arrives later ([`load_emails`]), at which point the email grid switches from the
+//! preview to the full result without moving the cursor.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::cache::{Cache, SourceState};
+use crate::config::PRIORITY_ACCOUNT;
+use crate::model::email::EmailEvent;
+use crate::query::index::entities::{AlertIndex, CampaignIndex, IncidentIndex, UserIndex};
+use crate::query::index::schema as s;
+use crate::query::index::text::fold;
+use crate::query::index::{EmailIndex, IndexError, TagTable};
+
+/// Rows of the newest mail shown before the index is ready.
+pub const PREVIEW_ROWS: usize = 500;
+
+/// Per-campaign figures computed from the email index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignStats {
+    /// Recipient rows whose latest location is the inbox.
+    pub inboxed: usize,
+    /// Recipient rows that clicked a URL.
+    pub clicked: usize,
+    /// Distinct priority accounts among the recipients.
+    pub priority: usize,
+    /// The subject of its newest message.
+    pub sample_subject: String,
+}
+
+/// Per-recipient figures (folded address → counts) computed from the email index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientStats {
+    /// Messages with a threat.
+    pub threats: usize,
+    /// Messages whose URLs the recipient clicked.
+    pub clicks: usize,
+    /// All messages.
+    pub mail: usize,
+}
+
+/// Everything the panes draw from, as of one load.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The email index, once built.
+    pub emails: Option<Arc<EmailIndex>>,
+    /// The newest mail, read directly, until the index is ready.
+    pub preview: Arc<Vec<EmailEvent>>,
+    /// Mail rows in the cache (the preview's total).
+    pub email_rows: usize,
+    pub alerts: Arc<AlertIndex>,
+    pub incidents: Arc<IncidentIndex>,
+    pub campaigns: Arc<CampaignIndex>,
+    /// Parallel to `campaigns.campaigns`; empty until the index is ready.
+    pub campaign_stats: Arc<Vec<CampaignStats>>,
+    pub users: Arc<UserIndex>,
+    /// Keyed by folded address; empty until the index is ready.
+    pub recipients: Arc<HashMap<String, RecipientStats>>,
+    pub tags: Arc<TagTable>,
+    /// Refresh state per source (cache age, last error).
+    pub sources: Vec<SourceState>,
+    /// When this snapshot was read.
+    pub loaded_at: Option<DateTime<Utc>>,
+}
+
+/// The email half of a snapshot, built on a worker thread.
+#[derive(Debug, Clone)]
+pub struct EmailData {
+    pub index: Arc<EmailIndex>,
+    pub campaign_stats: Arc<Vec<CampaignStats>>,
+    pub recipients: Arc<HashMap<String, RecipientStats>>,
+}
+
+/// Reads everything but the email index.
+pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
+    let cache = Cache::open_read_only(path)?;
+    let tags = TagTable::load(&cache)?;
+    let users = UserIndex::load(&cache, &tags)?;
+    let email_rows = cache.count("email_events").unwrap_or(0).max(0) as usize;
+    Ok(Snapshot {
+        emails: None,
+        preview: Arc::new(cache.rows::<EmailEvent>(None, &[], Some(PREVIEW_ROWS))?),
+        email_rows,
+        alerts: Arc::new(AlertIndex::load(&cache)?),
+        incidents: Arc::new(IncidentIndex::load(&cache)?),
+        campaigns: Arc::new(CampaignIndex::load(&cache)?),
+        campaign_stats: Arc::default(),
+        users: Arc::new(users),
+        recipients: Arc::default(),
+        tags: Arc::new(tags),
+        sources: cache.source_states().unwrap_or_default(),
+        loaded_at: Some(Utc::now()),
+    })
+}
+
+/// Builds the email index and the figures derived from it.
+pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
+    let cache = Cache::open_read_only(path)?;
+    let index = EmailIndex::build(&cache)?;
+    let campaign_stats = campaign_stats(&index, campaigns);
+    let recipients = recipient_stats(&index);
+    Ok(EmailData {
+        index: Arc::new(index),
+        campaign_stats: Arc::new(campaign_stats),
+        recipients: Arc::new(recipients),
+    })
+}
+
+impl Snapshot {
+    /// This snapshot with the email half filled in.
+    pub fn with_emails(mut self, e: EmailData) -> Snapshot {
+        self.email_rows = e.index.len();
+        self.emails = Some(e.index);
+        self.campaign_stats = e.campaign_stats;
+        self.recipients = e.recipients;
+        self
+    }
+}
+
+fn campaign_stats(index: &EmailIndex, campaigns: &CampaignIndex) -> Vec<CampaignStats> {
+    let pos: HashMap<&str, usize> = campaigns
+        .campaigns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut out = vec![CampaignStats::default(); campaigns.campaigns.len()];
+    let mut newest = vec![i64::MIN; out.len()];
+    let mut priority: Vec<std::collections::HashSet<u32>> = vec![Default::default(); out.len()];
+    let side = &index.side().campaigns;
+    let Some(id_col) = side.columns.first() else {
+        return out;
+    };
+    let location = index.str_column(s::LOCATION);
+    let inbox = location.dict.find("Inbox/folder");
+    let recipient = index.str_column(s::RECIPIENT);
+    let subject = index.str_column(s::SUBJECT);
+    let tags = index.tags();
+    let prio_tag = tags
+        .names()
+        .position(|n| n.eq_ignore_ascii_case(PRIORITY_ACCOUNT));
+    let clicked = &index.side().clicked;
+    let times = index.times();
+    let mut seen = std::collections::HashSet::new();
+    for (e, &m) in side.message.iter().enumerate() {
+        let Some(&c) = pos.get(id_col.value(e)) else {
+            continue;
+        };
+        if !seen.insert((c, m)) {
+            continue;
+        }
+        for &r in index.message_rows(m) {
+            let r = r as usize;
+            if Some(location.codes.get(r)) == inbox {
+                out[c].inboxed += 1;
+            }
+            if clicked.contains(r) {
+                out[c].clicked += 1;
+            }
+            if times[r] > newest[c] {
+                newest[c] = times[r];
+                out[c].sample_subject = subject.value(r).to_string();
+            }
+            if let Some(t) = prio_tag {
+                let code = recipient.codes.get(r);
+                if tags.is_member(t, &fold(recipient.dict.get(code))) {
+                    priority[c].insert(code);
+                }
+            }
+        }
+    }
+    for (o, p) in out.iter_mut().zip(priority) {
+        o.priority = p.len();
+    }
+    out
+}
+
+fn recipient_stats(index: &EmailIndex) -> HashMap<String, RecipientStats> {
+    let recipient = index.str_column(s::RECIPIENT);
+    let threats = index.str_column(s::THREATS);
+    let clicked = &index.side().clicked;
+    let mut by_code: Vec<RecipientStats> = vec![RecipientStats::default(); recipient.dict.len()];
+    for r in 0..index.len() {
+        let st = &mut by_code[recipient.codes.get(r) as usize];
+        st.mail += 1;
+        if !threats.value(r).is_empty() {
+            st.threats += 1;
+        }
+        if clicked.contains(r) {
+            st.clicks += 1;
+        }
+    }
+    recipient
+        .dict
+        .iter()
+        .map(|(c, v)| (fold(v).into_owned(), by_code[c as usize].clone()))
+        .collect()
+}

@@ -1,0 +1,272 @@
+//! The email details flyout: summary, delivery with the post-delivery timeline,
+//! authentication, sender intelligence, URLs with clicks, attachments, related
+//! alerts, campaign and cluster.
+
+use super::{DetailError, lookalike};
+use crate::cache::Cache;
+use crate::model::email::{EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick};
+use crate::model::time::format_datetime;
+use crate::query::index::{Pivot, recipient_domain};
+use crate::ui::action::Pane;
+use crate::ui::data::Snapshot;
+use crate::ui::detail::{Detail, Section};
+use crate::ui::update::jumps_for;
+
+const BY_MESSAGE: &str = "\"NetworkMessageId\" = ?1";
+
+fn text<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// `key` is `NetworkMessageId|recipient`.
+pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailError> {
+    let (nmid, recipient) = key.split_once('|').unwrap_or((key, ""));
+    let events: Vec<EmailEvent> = cache.rows(
+        Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
+        &[&nmid, &recipient],
+        Some(1),
+    )?;
+    let e = events
+        .into_iter()
+        .next()
+        .ok_or_else(|| DetailError::Gone(format!("message {nmid}")))?;
+    let urls: Vec<EmailUrl> = cache.rows(Some(BY_MESSAGE), &[&nmid], None)?;
+    let attachments: Vec<EmailAttachment> = cache.rows(
+        Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
+        &[&nmid, &recipient],
+        None,
+    )?;
+    let mut timeline: Vec<PostDeliveryEvent> = cache.rows(
+        Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
+        &[&nmid, &recipient],
+        None,
+    )?;
+    timeline.reverse();
+    let clicks: Vec<UrlClick> = cache.rows(Some(BY_MESSAGE), &[&nmid], None)?;
+    let alert_ids = cache.alerts_for_message(nmid)?;
+
+    let mut sections = Vec::new();
+    let tags = data.tags.tags_of(&e.recipient_email_address).join(", ");
+    let mut s = Section::new("Summary");
+    s.line("Received", format_datetime(&e.timestamp))
+        .line(
+            "From",
+            format!("{} <{}>", e.sender_display_name, e.sender_from_address),
+        )
+        .line("To", e.recipient_email_address.clone())
+        .line("Recipient tags", tags)
+        .line("Direction", text(&e.email_direction))
+        .line("Threats", e.threat_types.clone())
+        .line("Threat names", e.threat_names.clone())
+        .line("Detection", e.detection_methods.clone())
+        .line("Confidence", e.confidence_level.clone())
+        .line("Language", e.email_language.clone())
+        .line("Network message id", e.network_message_id.clone())
+        .line("Internet message id", e.internet_message_id.clone())
+        .line("Cluster", e.email_cluster_id.to_string());
+    sections.push(s);
+
+    let mut d = Section::new("Delivery");
+    let zapped = timeline.iter().any(|t| {
+        t.action_type.eq_ignore_ascii_case("ZAP") || t.action.to_ascii_lowercase().contains("zap")
+    });
+    d.line("Action", text(&e.delivery_action))
+        .line("Original location", text(&e.delivery_location))
+        .line("Latest location", text(&e.latest_delivery_location))
+        .line("Latest action", e.latest_delivery_action.clone())
+        .line("Policy", e.email_action_policy.clone())
+        .line("Policy action", e.email_action.clone())
+        .line(
+            "Org / user override",
+            format!("{} {}", e.org_level_action, e.user_level_action)
+                .trim()
+                .to_string(),
+        )
+        .line("Bulk complaint level", e.bulk_complaint_level.to_string())
+        .line(
+            "Priority account protection",
+            if e.context.to_ascii_lowercase().contains("priority") {
+                "yes"
+            } else {
+                "no"
+            },
+        )
+        .line("ZAP", if zapped { "yes" } else { "no" })
+        .line("Connectors", e.connectors.clone());
+    sections.push(d);
+
+    let mut t = Section::new("Timeline");
+    t.line(
+        &format_datetime(&e.timestamp),
+        format!(
+            "delivered: {} → {}",
+            text(&e.delivery_action),
+            text(&e.delivery_location)
+        ),
+    );
+    for ev in &timeline {
+        let what = [
+            ev.action.as_str(),
+            ev.action_type.as_str(),
+            ev.action_trigger.as_str(),
+        ]
+        .iter()
+        .filter(|x| !x.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ");
+        t.line(
+            &format_datetime(&ev.timestamp),
+            format!(
+                "{what} → {} ({})",
+                text(&ev.delivery_location),
+                ev.action_result
+            ),
+        );
+    }
+    sections.push(t);
+
+    let mut a = Section::new("Authentication");
+    match e.authentication() {
+        Some(auth) => {
+            for (label, v) in [
+                ("SPF", auth.spf),
+                ("DKIM", auth.dkim),
+                ("DMARC", auth.dmarc),
+                ("Composite", auth.comp_auth),
+            ] {
+                let v = v.unwrap_or_else(|| "(not reported)".into());
+                let bad = matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "fail" | "softfail" | "none" | "permerror" | "temperror"
+                );
+                a.flagged(label, v, bad);
+            }
+        }
+        None => {
+            a.line(
+                "Details",
+                if e.authentication_details.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    e.authentication_details.clone()
+                },
+            );
+        }
+    }
+    sections.push(a);
+
+    let own: Vec<String> = {
+        let mut v = vec![recipient_domain(&e.recipient_email_address).to_ascii_lowercase()];
+        v.dedup();
+        v
+    };
+    let mut si = Section::new("Sender intelligence");
+    si.line(
+        "Sender IP",
+        if e.sender_ipv4.is_empty() {
+            e.sender_ipv6.clone()
+        } else {
+            e.sender_ipv4.clone()
+        },
+    )
+    .line("From domain", e.sender_from_domain.clone())
+    .line(
+        "Mail from (return path)",
+        e.sender_mail_from_address.clone(),
+    );
+    if !e.sender_mail_from_domain.is_empty()
+        && !e
+            .sender_mail_from_domain
+            .eq_ignore_ascii_case(&e.sender_from_domain)
+    {
+        si.flagged(
+            "Return path domain",
+            format!("{} differs from the From domain", e.sender_mail_from_domain),
+            true,
+        );
+    }
+    for dom in [&e.sender_from_domain, &e.sender_mail_from_domain] {
+        if let Some(w) = lookalike::warning(dom, &own) {
+            si.flagged("Lookalike domain", format!("{dom}: {w}"), true);
+        }
+    }
+    sections.push(si);
+
+    let mut u = Section::new(&format!("URLs ({})", urls.len()));
+    for url in &urls {
+        let n = clicks.iter().filter(|c| c.url == url.url).count();
+        let through = clicks
+            .iter()
+            .filter(|c| c.url == url.url && c.is_clicked_through)
+            .count();
+        let note = if n == 0 {
+            String::new()
+        } else {
+            format!("  [{n} clicks, {through} through]")
+        };
+        u.flagged(&url.url_location, format!("{}{note}", url.url), through > 0);
+    }
+    sections.push(u);
+
+    let mut at = Section::new(&format!("Attachments ({})", attachments.len()));
+    for f in &attachments {
+        at.flagged(
+            &f.file_name,
+            format!(
+                "{} · {} bytes · SHA256 {} {}",
+                f.file_type, f.file_size, f.sha256, f.threat_types
+            )
+            .trim()
+            .to_string(),
+            !f.threat_types.is_empty(),
+        );
+    }
+    sections.push(at);
+
+    let mut r = Section::new(&format!("Related alerts ({})", alert_ids.len()));
+    for id in &alert_ids {
+        let title = data
+            .alerts
+            .items
+            .iter()
+            .find(|a| a.alert.id == *id)
+            .map(|a| {
+                format!(
+                    "{} ({})",
+                    a.alert.title,
+                    a.alert.severity.as_ref().map_or("", |s| s.as_str())
+                )
+            })
+            .unwrap_or_default();
+        r.line(id, title);
+    }
+    sections.push(r);
+
+    let mut jumps = Vec::new();
+    if let Some(ix) = &data.emails
+        && let Some(row) = ix.row_of(&crate::query::index::RowKey {
+            network_message_id: nmid.to_string(),
+            recipient: recipient.to_string(),
+        })
+    {
+        let mut c = Section::new("Campaign and cluster");
+        if let Some(t) = ix.pivot(row, Pivot::SameCampaign) {
+            c.line("Campaign", t.text);
+        }
+        if let Some(t) = ix.pivot(row, Pivot::SameCluster) {
+            let n = ix
+                .eval(&t.filter, chrono::Utc::now())
+                .map_or(0, |r| r.count());
+            c.line("Same cluster", format!("{n} recipient rows ({})", t.text));
+        }
+        sections.push(c);
+        jumps = jumps_for(data, Pane::Emails, row as u32);
+    }
+    Ok(Detail {
+        title: e.subject.clone(),
+        sections,
+        jumps,
+        copy: e.network_message_id.clone(),
+    })
+}

@@ -1,0 +1,324 @@
+//! `update()` behaviour over a real cache (the simulator refreshed through the
+//! pipeline once per test run).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::config::PRIORITY_ACCOUNT;
+use crate::query::index::text::fold;
+use crate::ui::commands::Keymap;
+use crate::ui::data::{self, Snapshot};
+use crate::ui::panes::{self, ColumnId, emails::EmailCol};
+use crate::ui::state::{Grid, Session};
+
+/// The fixture snapshot, built once.
+pub(crate) fn snapshot() -> Snapshot {
+    static DATA: OnceLock<Snapshot> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("whalewatch-ui-fixture-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = crate::ui::fixture::build(&dir, crate::ui::fixture::params(11, 3_000))
+            .expect("fixture cache");
+        let quick = data::load_quick(&path).expect("load");
+        let emails = data::load_emails(&path, &quick.campaigns).expect("index");
+        quick.with_emails(emails)
+    })
+    .clone()
+}
+
+pub(crate) fn state() -> State {
+    let mut s = State::new(
+        Session {
+            profile: "fixture".into(),
+            tenant: "contoso".into(),
+            read_only: false,
+            can_refresh: true,
+        },
+        snapshot(),
+        Keymap::new(&BTreeMap::new()).expect("keymap"),
+        crate::ui::fixture::now(),
+    );
+    update(&mut s, Msg::Action(Action::Resize(200, 50)));
+    s
+}
+
+pub(crate) fn key(s: &mut State, c: char) -> Vec<Effect> {
+    let mods = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    update(s, Msg::Key(KeyEvent::new(KeyCode::Char(c), mods)))
+}
+
+pub(crate) fn code(s: &mut State, c: KeyCode) -> Vec<Effect> {
+    update(s, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+pub(crate) fn typed(s: &mut State, text: &str) {
+    for c in text.chars() {
+        key(s, c);
+    }
+}
+
+fn grid(s: &State) -> &Grid {
+    s.grid().expect("a grid")
+}
+
+/// Raw values of column `col` over the rows of the nearest grid.
+fn values(s: &State, col: ColumnId) -> Vec<String> {
+    grid(s)
+        .rows
+        .iter()
+        .map(|&r| panes::cell(&s.data, r, col))
+        .collect()
+}
+
+const RECIPIENT: ColumnId = ColumnId::Email(EmailCol::Str(crate::query::index::schema::RECIPIENT));
+const SENDER_DOMAIN: ColumnId =
+    ColumnId::Email(EmailCol::Str(crate::query::index::schema::SENDER_DOMAIN));
+
+#[test]
+fn priority_key_narrows_every_pane_and_toggles_back() {
+    let mut s = state();
+    key(&mut s, '2');
+    let all = grid(&s).rows.len();
+    let alerts_all = s.panes[0].rows.len();
+    key(&mut s, 'P');
+    assert_eq!(s.tag.as_deref(), Some(PRIORITY_ACCOUNT));
+    let members: Vec<String> = s.data.tags.resolve(PRIORITY_ACCOUNT).expect("tag").to_vec();
+    let rows = values(&s, RECIPIENT);
+    assert!(
+        !rows.is_empty() && rows.len() < all,
+        "{} of {all}",
+        rows.len()
+    );
+    assert!(rows.iter().all(|r| members.contains(&fold(r).into_owned())));
+    key(&mut s, '1');
+    assert!(grid(&s).rows.len() < alerts_all, "alerts narrowed too");
+    key(&mut s, 'P');
+    assert_eq!(s.tag, None);
+    assert_eq!(grid(&s).rows.len(), alerts_all);
+}
+
+#[test]
+fn enter_opens_the_flyout_and_j_moves_to_the_next_message_without_closing() {
+    let mut s = state();
+    key(&mut s, '2');
+    let first = panes::key(Pane::Emails, &s.data, grid(&s).rows[0]);
+    let second = panes::key(Pane::Emails, &s.data, grid(&s).rows[1]);
+    let e = code(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(&e[..], [Effect::LoadDetail { key, .. }] if *key == first),
+        "{e:?}"
+    );
+    let e = key(&mut s, 'j');
+    assert!(
+        matches!(&e[..], [Effect::LoadDetail { key, .. }] if *key == second),
+        "{e:?}"
+    );
+    assert!(matches!(s.top(), View::Flyout(f) if f.key == second));
+    code(&mut s, KeyCode::Esc);
+    assert!(matches!(s.top(), View::Grid(g) if g.cursor == 1));
+}
+
+#[test]
+fn command_line_opens_a_filtered_view_and_the_view_line_reopens_it() {
+    let mut s = state();
+    key(&mut s, ':');
+    typed(&mut s, "emails tag:Finance threat:phish since:7d");
+    code(&mut s, KeyCode::Enter);
+    assert_eq!(s.views.len(), 2);
+    let g = grid(&s);
+    assert_eq!(g.pane, Pane::Emails);
+    assert!(g.error.is_none(), "{:?}", g.error);
+    let threats = values(
+        &s,
+        ColumnId::Email(EmailCol::Str(crate::query::index::schema::THREATS)),
+    );
+    assert!(!threats.is_empty());
+    assert!(threats.iter().all(|t| t.contains("Phish")));
+    let e = key(&mut s, 'Y');
+    let [Effect::Copy { text, .. }] = &e[..] else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        text,
+        "whalewatch --profile 'fixture' tui --view 'emails tag:Finance threat:phish since:7d'"
+    );
+    // The view line's --view reopens the same rows.
+    let mut t = state();
+    update(
+        &mut t,
+        Msg::Action(parse_view_line("emails tag:Finance threat:phish since:7d")),
+    );
+    assert_eq!(grid(&t).rows, grid(&s).rows);
+}
+
+#[test]
+fn frequency_table_of_a_column_and_enter_on_a_bin_filters_by_it() {
+    let mut s = state();
+    key(&mut s, '2');
+    let total = grid(&s).rows.len();
+    for _ in 0..5 {
+        key(&mut s, 'l');
+    }
+    assert_eq!(grid(&s).columns[grid(&s).column].id, SENDER_DOMAIN);
+    key(&mut s, 'F');
+    let View::Frequency(f) = s.top() else {
+        panic!("no frequency table")
+    };
+    assert_eq!(f.total, total);
+    assert_eq!(f.rows.iter().map(|r| r.count).sum::<usize>(), total);
+    assert!(f.rows.windows(2).all(|w| w[0].count >= w[1].count));
+    let (top, n) = (f.rows[0].value.clone(), f.rows[0].count);
+    code(&mut s, KeyCode::Enter);
+    let rows = values(&s, SENDER_DOMAIN);
+    assert_eq!(rows.len(), n);
+    assert!(rows.iter().all(|d| d.eq_ignore_ascii_case(&top)));
+    // esc walks back through the stack: the table, then the full grid.
+    code(&mut s, KeyCode::Esc);
+    assert!(matches!(s.top(), View::Frequency(_)));
+    code(&mut s, KeyCode::Esc);
+    assert_eq!(grid(&s).rows.len(), total);
+}
+
+#[test]
+fn pivot_adds_the_value_under_the_cursor_to_the_filter() {
+    let mut s = state();
+    key(&mut s, '2');
+    key(&mut s, 'l');
+    key(&mut s, 'l');
+    let who = panes::cell(&s.data, grid(&s).rows[0], RECIPIENT);
+    key(&mut s, 'p');
+    assert!(
+        grid(&s).filter_text.starts_with("to:"),
+        "{}",
+        grid(&s).filter_text
+    );
+    assert!(values(&s, RECIPIENT).iter().all(|r| *r == who));
+}
+
+#[test]
+fn sort_keys_order_the_grid_by_the_column() {
+    let mut s = state();
+    key(&mut s, '2');
+    for _ in 0..5 {
+        key(&mut s, 'l');
+    }
+    key(&mut s, 'o');
+    let v: Vec<String> = values(&s, SENDER_DOMAIN)
+        .iter()
+        .map(|d| d.to_lowercase())
+        .collect();
+    assert!(v.windows(2).all(|w| w[0] <= w[1]));
+    key(&mut s, 'O');
+    let v: Vec<String> = values(&s, SENDER_DOMAIN)
+        .iter()
+        .map(|d| d.to_lowercase())
+        .collect();
+    assert!(v.windows(2).all(|w| w[0] >= w[1]));
+}
+
+#[test]
+fn new_data_never_moves_the_selection() {
+    let mut s = state();
+    key(&mut s, '2');
+    for _ in 0..7 {
+        key(&mut s, 'j');
+    }
+    let before = panes::key(Pane::Emails, &s.data, grid(&s).current().expect("row"));
+    let screen = grid(&s).cursor - grid(&s).offset;
+    // A reload whose index lacks the newest rows: positions shift, the row stays.
+    let mut fewer = snapshot();
+    let ix = fewer.emails.clone().expect("index");
+    let newest: Vec<u32> = grid(&s).rows[..3].to_vec();
+    update(&mut s, Msg::Loaded(Box::new(fewer.clone())));
+    assert_eq!(
+        panes::key(Pane::Emails, &s.data, grid(&s).current().expect("row")),
+        before
+    );
+    assert_eq!(grid(&s).cursor - grid(&s).offset, screen);
+    fewer.emails = Some(ix);
+    let _ = newest;
+}
+
+#[test]
+fn a_filter_that_does_not_parse_stays_in_the_prompt_with_the_error() {
+    let mut s = state();
+    key(&mut s, '2');
+    key(&mut s, '/');
+    typed(&mut s, "threat:phsh");
+    code(&mut s, KeyCode::Enter);
+    assert!(s.prompt.is_some());
+    let n = s.notice.clone().expect("an error");
+    assert!(n.error && n.text.contains("phish"), "{}", n.text);
+    code(&mut s, KeyCode::Esc);
+    assert!(s.prompt.is_none());
+    assert!(grid(&s).filter_text.is_empty());
+}
+
+#[test]
+fn q_goes_back_then_quits_and_ctrl_c_quits_from_anywhere() {
+    let mut s = state();
+    key(&mut s, '2');
+    key(&mut s, 'F');
+    key(&mut s, 'q');
+    assert!(!s.quit);
+    assert_eq!(s.views.len(), 1);
+    key(&mut s, 'q');
+    assert!(s.quit);
+    let mut s = state();
+    key(&mut s, '2');
+    code(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.quit);
+}
+
+#[test]
+fn tag_picker_matches_fuzzily_and_narrows_every_pane() {
+    let mut s = state();
+    key(&mut s, 't');
+    typed(&mut s, "fnce");
+    code(&mut s, KeyCode::Enter);
+    assert_eq!(s.tag.as_deref(), Some("Finance"));
+    assert!(s.overlay.is_none() && s.prompt.is_none());
+}
+
+#[test]
+fn related_jump_from_a_message_opens_its_alerts() {
+    let mut s = state();
+    key(&mut s, '2');
+    key(&mut s, ':');
+    typed(&mut s, "emails threat:phish");
+    code(&mut s, KeyCode::Enter);
+    // Find a phish that some alert names.
+    let ix = s.data.emails.clone().expect("index");
+    let pos = grid(&s)
+        .rows
+        .iter()
+        .position(|&r| {
+            ix.pivot(r as usize, crate::query::index::Pivot::MessageAlerts)
+                .is_some()
+        })
+        .expect("a phish with an alert");
+    for _ in 0..pos {
+        key(&mut s, 'j');
+    }
+    key(&mut s, 'R');
+    let Some(Overlay::Jumps { jumps, .. }) = &s.overlay else {
+        panic!("no jump menu")
+    };
+    assert_eq!(jumps[0].pane, Pane::Alerts);
+    code(&mut s, KeyCode::Enter);
+    let g = grid(&s);
+    assert_eq!(g.pane, Pane::Alerts);
+    assert!(!g.rows.is_empty());
+}

@@ -1,0 +1,77 @@
+//! Views: functions of `&State` that draw a frame. Nothing here changes state or
+//! touches I/O; every remote string is sanitised on its way to the buffer.
+//!
+//! ```text
+//!  header      whalewatch · profile · tenant · [1 Alerts] 2 Emails … · tag
+//!  breadcrumb  Emails › threat:phish › F SenderFromDomain
+//!  histogram   (emails, toggle H)
+//!  body        grid / frequency table / flyout
+//!  line        prompt, or the last message
+//!  status      cache age · refresh gauge · counts · last error · ? help
+//! ```
+
+pub mod chrome;
+pub mod flyout;
+pub mod grid;
+pub mod histogram;
+pub mod overlays;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::action::Pane;
+use super::state::{State, View};
+use super::theme::Theme;
+
+/// Smallest size the console lays out for.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+/// Draws the whole console.
+pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(f, area, theme);
+        return;
+    }
+    let hist =
+        state.histogram && state.pane() == Pane::Emails && matches!(state.top(), View::Grid(_));
+    let [header, crumbs, hist_area, body, line, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(if hist { histogram::HEIGHT as u16 } else { 0 }),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    chrome::header(f, header, state, theme);
+    chrome::breadcrumbs(f, crumbs, state, theme);
+    if hist && let Some(g) = state.grid() {
+        histogram::draw(f, hist_area, g.histogram.as_deref(), theme);
+    }
+    match state.top() {
+        View::Grid(g) => grid::grid(f, body, state, g, theme),
+        View::Frequency(t) => grid::frequency(f, body, t, theme),
+        View::Flyout(fl) => flyout::draw(f, body, state, fl, theme),
+    }
+    chrome::line(f, line, state, theme);
+    chrome::status(f, status, state, theme);
+    if let Some(o) = &state.overlay {
+        overlays::draw(f, body, state, o, theme);
+    }
+}
+
+fn too_small(f: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let text = vec![
+        Line::styled("terminal too small", theme.error()),
+        Line::raw(format!(
+            "{}×{}: needs {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::raw("q quits"),
+    ];
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}

@@ -1,0 +1,160 @@
+//! Overlays: help (generated from the command registry), the tag picker, the
+//! column chooser and the related-views menu.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::safe_text::{fit, sanitize};
+use crate::ui::commands::Layer;
+use crate::ui::state::{Overlay, State, View};
+use crate::ui::theme::Theme;
+use crate::ui::update::tag_candidates;
+
+/// A box centred in `area`, at most `w`×`h`.
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &'a str, lines: Vec<Line<'a>>, scroll: u16) {
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .scroll((scroll, 0)),
+        r,
+    );
+}
+
+/// A list with a cursor: `▸ ` marks the chosen line (visible without colour).
+fn list<'a>(items: Vec<String>, cursor: usize, height: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let start = cursor.saturating_sub(height.saturating_sub(1));
+    items
+        .into_iter()
+        .enumerate()
+        .skip(start)
+        .take(height)
+        .map(|(i, s)| {
+            if i == cursor {
+                Line::styled(format!("▸ {s}"), theme.selected())
+            } else {
+                Line::raw(format!("  {s}"))
+            }
+        })
+        .collect()
+}
+
+/// Draws `o` over `area`.
+pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &Theme) {
+    match o {
+        Overlay::Help { scroll } => {
+            let r = centred(area, 100, area.height);
+            boxed(
+                f,
+                r,
+                " help · j/k scroll · esc close ",
+                help_lines(state, theme),
+                *scroll,
+            );
+        }
+        Overlay::TagPicker { cursor } => {
+            let query = state
+                .prompt
+                .as_ref()
+                .map_or(String::new(), |p| p.text.clone());
+            let items: Vec<String> = tag_candidates(&state.data, &query)
+                .into_iter()
+                .map(|(n, m)| format!("{}  ({m} members)", sanitize(&n)))
+                .collect();
+            let r = centred(area, 60, (items.len() as u16 + 3).max(5));
+            let h = r.height.saturating_sub(2) as usize;
+            let body = if items.is_empty() {
+                vec![Line::raw("no tag matches")]
+            } else {
+                list(items, *cursor, h, theme)
+            };
+            boxed(
+                f,
+                r,
+                " tag · type to search · enter picks · esc cancels ",
+                body,
+                0,
+            );
+        }
+        Overlay::Jumps { jumps, cursor } => {
+            let items: Vec<String> = jumps
+                .iter()
+                .map(|j| fit(&format!("{:<10} {}", j.pane.title(), j.label), 70))
+                .collect();
+            let r = centred(area, 76, items.len() as u16 + 2);
+            let h = r.height.saturating_sub(2) as usize;
+            boxed(
+                f,
+                r,
+                " related · enter opens · esc cancels ",
+                list(items, *cursor, h, theme),
+                0,
+            );
+        }
+        Overlay::Columns { cursor } => {
+            let Some(View::Grid(g)) = state.views.last() else {
+                return;
+            };
+            let all = crate::ui::panes::emails::all_columns();
+            let mut items: Vec<String> = g
+                .columns
+                .iter()
+                .map(|c| format!("[x] {}", c.title))
+                .collect();
+            items.extend(
+                all.iter()
+                    .filter(|c| !g.columns.contains(c))
+                    .map(|c| format!("[ ] {}", c.title)),
+            );
+            let r = centred(area, 56, area.height);
+            let h = r.height.saturating_sub(2) as usize;
+            boxed(
+                f,
+                r,
+                " columns · space shows/hides · K/J move · enter saves ",
+                list(items, *cursor, h, theme),
+                0,
+            );
+        }
+    }
+}
+
+/// Every command of the registry, by layer, with its effective keys.
+fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    for layer in [Layer::Global, Layer::Table, Layer::Flyout] {
+        out.push(Line::styled(format!("In {}", layer.name()), theme.header()));
+        for c in state.keymap.commands().iter().filter(|c| c.layer == layer) {
+            out.push(Line::from(vec![
+                Span::styled(format!("  {:<14}", c.keys.join(" ")), theme.accent()),
+                Span::styled(format!("{:<14}", c.name), theme.dim()),
+                Span::raw(c.description),
+            ]));
+        }
+        out.push(Line::raw(""));
+    }
+    out.push(Line::styled("Command line (:)", theme.header()));
+    for l in [
+        "  :emails tag:Finance threat:phish since:7d   a pane and a filter",
+        "  :tag NAME  :tag                             narrow every pane to a tag / to all",
+        "  :view phish  :sort Subject desc  :export PATH",
+        "  :NAME                                       any command above by name",
+    ] {
+        out.push(Line::raw(l));
+    }
+    let _ = Layout::vertical([Constraint::Min(0)]);
+    out
+}
