@@ -283,6 +283,20 @@ pub fn registry() -> Vec<Command> {
             "Next item without closing"
         ),
         cmd!(
+            "scroll-down",
+            Flyout,
+            ["pgdn", "ctrl-f", "space"],
+            Action::PageDown,
+            "Scroll the details down"
+        ),
+        cmd!(
+            "scroll-up",
+            Flyout,
+            ["pgup", "ctrl-b"],
+            Action::PageUp,
+            "Scroll the details up"
+        ),
+        cmd!(
             "related",
             Flyout,
             ["R"],

@@ -64,21 +64,43 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
         out[i] = c.min.min(want[i]);
         left -= need;
     }
-    for i in 0..columns.len() {
-        if out[i] == 0 && i > 0 {
+    // Water-fill the rest: share it equally among the shown columns that want more,
+    // so no column starves because the ones left of it are greedy.
+    let shown = out.iter().take_while(|w| **w > 0).count().max(1);
+    loop {
+        let hungry: Vec<usize> = (0..shown).filter(|&i| out[i] < want[i]).collect();
+        if hungry.is_empty() || left == 0 {
             break;
         }
-        let extra = (want[i] - out[i]).min(left);
-        out[i] += extra;
-        left -= extra;
+        let share = (left / hungry.len() as u16).max(1);
+        for i in hungry {
+            let extra = (want[i] - out[i]).min(share).min(left);
+            out[i] += extra;
+            left -= extra;
+        }
     }
     out
 }
 
-/// Draws the table into `area`.
+/// Draws the table into `area`. Columns that do not fit are left out; when the
+/// column under the cursor would be one of them, the view scrolls right so it shows.
 pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
-    let w = widths(view.columns, view.rows, area.width);
-    let header = Row::new(view.columns.iter().enumerate().map(|(i, c)| {
+    let mut first = 0;
+    let mut w = widths(view.columns, view.rows, area.width);
+    while view.column > first
+        && w.get(view.column - first).is_none_or(|x| *x == 0)
+        && first + 1 < view.columns.len()
+    {
+        first += 1;
+        let rows: Vec<Vec<String>> = view.rows.iter().map(|r| r.iter().skip(first).cloned().collect()).collect();
+        w = widths(&view.columns[first..], &rows, area.width);
+    }
+    // Only the columns that got room: a zero-width column would still take a gap.
+    let shown: Vec<usize> = (first..view.columns.len())
+        .filter(|&i| w.get(i - first).is_some_and(|x| *x > 0))
+        .collect();
+    let header = Row::new(shown.iter().map(|&i| {
+        let c = &view.columns[i];
         let style = if i == view.column {
             theme
                 .header()
@@ -89,8 +111,9 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
         Cell::from(Span::styled(c.title, style))
     }));
     let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
-        let row = Row::new(cells.iter().enumerate().map(|(ci, raw)| {
-            let text = safe_text::fit(raw, w.get(ci).copied().unwrap_or(0) as usize);
+        let row = Row::new(shown.iter().map(|&ci| {
+            let raw = cells.get(ci).map_or("", String::as_str);
+            let text = safe_text::fit(raw, w[ci - first] as usize);
             Cell::from(Line::from(Span::styled(text, (view.style_of)(ci, raw))))
         }));
         if view.cursor == Some(ri) {
@@ -99,7 +122,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
             row
         }
     });
-    let table = Table::new(rows, w.iter().map(|x| Constraint::Length(*x)))
+    let table = Table::new(rows, shown.iter().map(|&i| Constraint::Length(w[i - first])))
         .header(header)
         .column_spacing(1);
     f.render_widget(table, area);

@@ -5,7 +5,7 @@
 use super::{DetailError, lookalike};
 use crate::cache::Cache;
 use crate::model::email::{EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick};
-use crate::model::time::format_datetime;
+
 use crate::query::index::{Pivot, recipient_domain};
 use crate::ui::action::Pane;
 use crate::ui::data::Snapshot;
@@ -13,6 +13,11 @@ use crate::ui::detail::{Detail, Section};
 use crate::ui::update::jumps_for;
 
 const BY_MESSAGE: &str = "\"NetworkMessageId\" = ?1";
+
+/// `2026-11-22 09:10:54Z`: seconds matter in a timeline, ticks do not.
+fn format_datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+}
 
 fn text<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -58,7 +63,14 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
         .line("Direction", text(&e.email_direction))
         .line("Threats", e.threat_types.clone())
         .line("Threat names", e.threat_names.clone())
-        .line("Detection", e.detection_methods.clone())
+        .line(
+            "Detection",
+            crate::ui::panes::emails::display(
+                crate::ui::panes::emails::EmailCol::Str(crate::query::index::schema::DETECTION),
+                &e.detection_methods,
+            )
+            .unwrap_or_else(|| e.detection_methods.clone()),
+        )
         .line("Confidence", e.confidence_level.clone())
         .line("Language", e.email_language.clone())
         .line("Network message id", e.network_message_id.clone())

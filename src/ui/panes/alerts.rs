@@ -39,9 +39,9 @@ const fn col(c: AlertCol, title: &'static str, min: u16, max: u16) -> GridColumn
 pub const COLUMNS: &[GridColumn] = &[
     col(AlertCol::Severity, "Severity", 8, 13),
     col(AlertCol::Status, "Status", 6, 12),
-    col(AlertCol::Title, "Title", 16, 64),
+    col(AlertCol::Title, "Title", 28, 64),
     col(AlertCol::Category, "Category", 8, 22),
-    col(AlertCol::Users, "Users", 10, 40),
+    col(AlertCol::Users, "Users", 16, 40),
     col(AlertCol::Tags, "Tags", 4, 30),
     col(AlertCol::FirstActivity, "First activity", 16, 16),
     col(AlertCol::LastActivity, "Last activity", 16, 16),

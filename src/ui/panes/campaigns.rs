@@ -37,10 +37,10 @@ const fn col(c: CampaignCol, title: &'static str, min: u16, max: u16) -> GridCol
 
 /// The campaign list's columns.
 pub const COLUMNS: &[GridColumn] = &[
-    col(CampaignCol::Name, "Name", 12, 36),
+    col(CampaignCol::Name, "Name", 20, 36),
     col(CampaignCol::Type, "Type", 4, 8),
     col(CampaignCol::Subtype, "Subtype", 6, 20),
-    col(CampaignCol::SampleSubject, "Sample subject", 12, 48),
+    col(CampaignCol::SampleSubject, "Sample subject", 14, 48),
     col(CampaignCol::Messages, "Messages", 8, 8),
     col(CampaignCol::Recipients, "Recipients", 10, 10),
     col(CampaignCol::Inboxed, "Inboxed", 7, 7),

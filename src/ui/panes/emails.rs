@@ -55,8 +55,8 @@ const fn col(c: EmailCol, title: &'static str, min: u16, max: u16) -> GridColumn
 /// Threat Explorer's default columns, in its order.
 pub const DEFAULT: &[GridColumn] = &[
     col(EmailCol::Time, "Date", 16, 16),
-    col(EmailCol::Str(s::SUBJECT), "Subject", 12, 60),
-    col(EmailCol::Str(s::RECIPIENT), "Recipient", 10, 34),
+    col(EmailCol::Str(s::SUBJECT), "Subject", 24, 56),
+    col(EmailCol::Str(s::RECIPIENT), "Recipient", 16, 34),
     col(EmailCol::Tags, "Tags", 4, 24),
     col(EmailCol::Str(s::FROM), "Sender", 10, 34),
     col(EmailCol::Str(s::SENDER_DOMAIN), "Sender domain", 8, 28),

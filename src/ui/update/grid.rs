@@ -173,6 +173,13 @@ pub fn move_by(state: &mut State, delta: i64) -> Vec<Effect> {
         c.clamp(0, len.saturating_sub(1) as i64) as usize
     };
     let in_flyout = matches!(state.views.last(), Some(View::Flyout(_)));
+    if in_flyout && delta.abs() > 1 {
+        // Paging in a flyout scrolls its text.
+        if let Some(View::Flyout(f)) = state.views.last_mut() {
+            f.scroll = (i64::from(f.scroll) + delta).clamp(0, i64::from(u16::MAX)) as u16;
+        }
+        return Vec::new();
+    }
     if in_flyout {
         let data = &state.data;
         let n = state.views.len();

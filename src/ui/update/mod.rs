@@ -400,4 +400,4 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

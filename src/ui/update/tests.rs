@@ -14,9 +14,10 @@ use crate::ui::data::{self, Snapshot};
 use crate::ui::panes::{self, ColumnId, emails::EmailCol};
 use crate::ui::state::{Grid, Session};
 
-/// The fixture snapshot, built once.
-pub(crate) fn snapshot() -> Snapshot {
-    static DATA: OnceLock<Snapshot> = OnceLock::new();
+/// The fixture cache and its snapshot, built once per test run. Times that depend
+/// on the wall clock (when the refresh ran) are pinned, so screens are stable.
+pub(crate) fn fixture() -> &'static (std::path::PathBuf, Snapshot) {
+    static DATA: OnceLock<(std::path::PathBuf, Snapshot)> = OnceLock::new();
     DATA.get_or_init(|| {
         let dir =
             std::env::temp_dir().join(format!("whalewatch-ui-fixture-{}", std::process::id()));
@@ -25,9 +26,18 @@ pub(crate) fn snapshot() -> Snapshot {
             .expect("fixture cache");
         let quick = data::load_quick(&path).expect("load");
         let emails = data::load_emails(&path, &quick.campaigns).expect("index");
-        quick.with_emails(emails)
+        let mut s = quick.with_emails(emails);
+        let now = crate::ui::fixture::now();
+        for src in &mut s.sources {
+            src.last_success = Some(crate::model::hunting::to_ticks(&now));
+        }
+        s.loaded_at = Some(now + chrono::Duration::minutes(5));
+        (path, s)
     })
-    .clone()
+}
+
+pub(crate) fn snapshot() -> Snapshot {
+    fixture().1.clone()
 }
 
 pub(crate) fn state() -> State {

@@ -15,37 +15,27 @@ use crate::ui::theme::Theme;
 
 /// `whalewatch · profile · tenant   1 Alerts  [2 Emails] …   tag: Priority account`.
 pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    // Most important first: a narrow terminal cuts from the right.
     let mut spans = vec![
         Span::styled("whalewatch", theme.header()),
-        Span::raw(format!(
-            " {} · {} ",
-            sanitize(&state.session.profile),
-            sanitize(&state.session.tenant)
-        )),
+        Span::raw(format!(" {} ", sanitize(&state.session.profile))),
     ];
+    match &state.tag {
+        Some(t) => spans.push(Span::styled(format!("[tag: {}] ", sanitize(t)), theme.accent())),
+        None => spans.push(Span::styled("[tag: all] ", theme.dim())),
+    }
     if state.session.read_only {
         spans.push(Span::styled("[read-only] ", theme.accent()));
     }
     let current = state.pane();
     for (i, p) in Pane::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, p.title());
         if *p == current {
-            spans.push(Span::styled(
-                format!("[{}]", label.trim()),
-                theme.selected(),
-            ));
+            spans.push(Span::styled(format!("[{} {}]", i + 1, p.title()), theme.selected()));
         } else {
-            spans.push(Span::styled(label, theme.dim()));
+            spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), theme.dim()));
         }
     }
-    spans.push(Span::raw("  "));
-    match &state.tag {
-        Some(t) => spans.push(Span::styled(
-            format!("tag: {}", sanitize(t)),
-            theme.accent(),
-        )),
-        None => spans.push(Span::styled("tag: all", theme.dim())),
-    }
+    spans.push(Span::styled(format!("  tenant {}", sanitize(&state.session.tenant)), theme.dim()));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

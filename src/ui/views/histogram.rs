@@ -55,7 +55,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
     };
     let width = area.width as usize;
     let ndays = days.len().max(1);
-    let col_w = (width / ndays).clamp(1, 3);
+    let col_w = (width / ndays).clamp(1, 6);
     let shown: Vec<_> = days
         .iter()
         .rev()

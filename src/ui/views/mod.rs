@@ -16,6 +16,9 @@ pub mod grid;
 pub mod histogram;
 pub mod overlays;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
