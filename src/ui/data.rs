@@ -49,6 +49,57 @@ pub struct RecipientStats {
     pub mail: usize,
 }
 
+/// One tag's figures for the Accounts pane.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagStats {
+    pub name: String,
+    pub members: usize,
+    /// Mail with a threat to members (empty until the index is ready).
+    pub threats: Option<usize>,
+    pub clicks: Option<usize>,
+    /// Alerts affecting a member.
+    pub alerts: usize,
+}
+
+/// Every tag's figures, in display order (Priority account first).
+pub fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
+    let mut out: Vec<TagStats> = data
+        .tags
+        .names()
+        .map(|name| {
+            let members: Vec<String> = data.tags.resolve(name).map(<[String]>::to_vec).unwrap_or_default();
+            let set: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
+            let (threats, clicks) = if data.emails.is_some() {
+                let (mut t, mut c) = (0, 0);
+                for m in &members {
+                    if let Some(s) = data.recipients.get(m) {
+                        t += s.threats;
+                        c += s.clicks;
+                    }
+                }
+                (Some(t), Some(c))
+            } else {
+                (None, None)
+            };
+            let alerts = data
+                .alerts
+                .items
+                .iter()
+                .filter(|a| a.accounts.iter().any(|x| set.contains(x.as_str())))
+                .count();
+            TagStats {
+                name: name.to_string(),
+                members: members.len(),
+                threats,
+                clicks,
+                alerts,
+            }
+        })
+        .collect();
+    out.sort_by_key(|t| !t.name.eq_ignore_ascii_case(PRIORITY_ACCOUNT));
+    out
+}
+
 /// Everything the panes draw from, as of one load.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

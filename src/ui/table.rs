@@ -87,7 +87,8 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
 pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
     let mut first = 0;
     let mut w = widths(view.columns, view.rows, area.width);
-    while view.column > first
+    while view.column < view.columns.len()
+        && view.column > first
         && w.get(view.column - first).is_none_or(|x| *x == 0)
         && first + 1 < view.columns.len()
     {

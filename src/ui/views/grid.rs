@@ -125,3 +125,37 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
     };
     table::draw(f, area, &view, theme);
 }
+
+const TAG_COLUMNS: [Column; 5] = [
+    Column { title: "Tag", min: 12, max: 40 },
+    Column { title: "Members", min: 7, max: 8 },
+    Column { title: "Threats", min: 7, max: 9 },
+    Column { title: "Clicks", min: 6, max: 8 },
+    Column { title: "Alerts", min: 6, max: 8 },
+];
+
+/// The tag summary above the Accounts grid: every tag, Priority account first.
+pub fn tags(f: &mut Frame<'_>, area: Rect, stats: &[crate::ui::data::TagStats], theme: &Theme) {
+    let opt = |v: Option<usize>| v.map_or("…".to_string(), |n| n.to_string());
+    let cells: Vec<Vec<String>> = stats
+        .iter()
+        .map(|t| {
+            vec![
+                t.name.clone(),
+                t.members.to_string(),
+                opt(t.threats),
+                opt(t.clicks),
+                t.alerts.to_string(),
+            ]
+        })
+        .collect();
+    let plain = |_: usize, _: &str| Style::default();
+    let view = TableView {
+        columns: &TAG_COLUMNS,
+        rows: &cells,
+        cursor: None,
+        column: usize::MAX,
+        style_of: &plain,
+    };
+    table::draw(f, area, &view, theme);
+}
