@@ -67,7 +67,11 @@ pub fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
         .tags
         .names()
         .map(|name| {
-            let members: Vec<String> = data.tags.resolve(name).map(<[String]>::to_vec).unwrap_or_default();
+            let members: Vec<String> = data
+                .tags
+                .resolve(name)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default();
             let set: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
             let (threats, clicks) = if data.emails.is_some() {
                 let (mut t, mut c) = (0, 0);

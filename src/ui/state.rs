@@ -194,6 +194,8 @@ pub enum Overlay {
     Columns {
         cursor: usize,
     },
+    /// Every source's cache age, watermark and last error.
+    Sources,
     /// Related views to jump to.
     Jumps {
         jumps: Vec<super::detail::Jump>,
@@ -245,6 +247,8 @@ pub struct State {
     /// The tag every pane is narrowed to.
     pub tag: Option<String>,
     pub histogram: bool,
+    /// What the histogram's bars are split by (an email column; threat type first).
+    pub split: crate::query::index::Column,
     pub refresh: RefreshStatus,
     pub notice: Option<Notice>,
     pub last_error: Option<String>,
@@ -272,6 +276,7 @@ impl State {
             history: History::default(),
             tag: None,
             histogram: true,
+            split: crate::query::index::Column::Str(crate::query::index::schema::THREATS),
             refresh: RefreshStatus::default(),
             notice: None,
             last_error: None,

@@ -93,7 +93,11 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
         && first + 1 < view.columns.len()
     {
         first += 1;
-        let rows: Vec<Vec<String>> = view.rows.iter().map(|r| r.iter().skip(first).cloned().collect()).collect();
+        let rows: Vec<Vec<String>> = view
+            .rows
+            .iter()
+            .map(|r| r.iter().skip(first).cloned().collect())
+            .collect();
         w = widths(&view.columns[first..], &rows, area.width);
     }
     // Only the columns that got room: a zero-width column would still take a gap.
@@ -123,9 +127,12 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
             row
         }
     });
-    let table = Table::new(rows, shown.iter().map(|&i| Constraint::Length(w[i - first])))
-        .header(header)
-        .column_spacing(1);
+    let table = Table::new(
+        rows,
+        shown.iter().map(|&i| Constraint::Length(w[i - first])),
+    )
+    .header(header)
+    .column_spacing(1);
     f.render_widget(table, area);
 }
 

@@ -6,6 +6,8 @@
 //! :alerts                                     a pane
 //! :tag Finance   :tag                         narrow every pane to a tag / to none
 //! :view phish    :sort Subject desc           email view; sort by a column
+//! :split sender-domain                        split the histogram by another column
+//! :sources                                    cache age and last error per source
 //! :export PATH   :priority  :help  :quit      any command of the registry by name
 //! ```
 
@@ -14,7 +16,7 @@ use crate::ui::action::{Action, Pane};
 use crate::ui::state::{Grid, MailView, State, View};
 
 /// Command-line words that are not registry command names.
-pub const EXTRA: &[&str] = &["tag", "notag", "view", "sort", "export"];
+pub const EXTRA: &[&str] = &["tag", "notag", "view", "sort", "export", "split", "sources"];
 
 /// Runs one command line.
 pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
@@ -40,6 +42,17 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         "notag" => grid::set_tag(state, None),
         "view" => set_mail_view(state, rest),
         "sort" => sort_by(state, rest),
+        "sources" => state.overlay = Some(crate::ui::state::Overlay::Sources),
+        "split" => {
+            let name = if rest.is_empty() { "ThreatTypes" } else { rest };
+            match crate::query::index::Column::parse(name) {
+                Some(c) => {
+                    state.split = c;
+                    grid::reevaluate_all(state);
+                }
+                None => notice(state, format!("`{name}` is not an email column"), true),
+            }
+        }
         "export" => {
             let path = (!rest.is_empty()).then(|| std::path::PathBuf::from(unquote(rest)));
             return grid::export(state, path);

@@ -60,7 +60,8 @@ fn evaluate(state: &State, g: &mut Grid) {
     g.histogram = match (&data.emails, g.pane) {
         (Some(ix), Pane::Emails) => {
             let set = Bitset::from_rows(ix.len(), rows.iter().copied());
-            let split = crate::query::index::Column::Str(crate::query::index::schema::THREATS);
+            let split = state.split;
+            let _ = ix.ensure(split);
             Some(Arc::new(ix.histogram(
                 &set,
                 crate::query::kql::TimeBin::Day,

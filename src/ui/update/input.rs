@@ -333,6 +333,7 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
             state.overlay = None;
             state.prompt = None;
         }
+        (Overlay::Sources, _) => {}
         (Overlay::Help { scroll }, _) => {
             let s = (*scroll as i64 + step(a)).max(0) as u16;
             state.overlay = Some(Overlay::Help { scroll: s });

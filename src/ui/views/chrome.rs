@@ -21,7 +21,10 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Span::raw(format!(" {} ", sanitize(&state.session.profile))),
     ];
     match &state.tag {
-        Some(t) => spans.push(Span::styled(format!("[tag: {}] ", sanitize(t)), theme.accent())),
+        Some(t) => spans.push(Span::styled(
+            format!("[tag: {}] ", sanitize(t)),
+            theme.accent(),
+        )),
         None => spans.push(Span::styled("[tag: all] ", theme.dim())),
     }
     if state.session.read_only {
@@ -30,12 +33,21 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let current = state.pane();
     for (i, p) in Pane::ALL.iter().enumerate() {
         if *p == current {
-            spans.push(Span::styled(format!("[{} {}]", i + 1, p.title()), theme.selected()));
+            spans.push(Span::styled(
+                format!("[{} {}]", i + 1, p.title()),
+                theme.selected(),
+            ));
         } else {
-            spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), theme.dim()));
+            spans.push(Span::styled(
+                format!(" {} {} ", i + 1, p.title()),
+                theme.dim(),
+            ));
         }
     }
-    spans.push(Span::styled(format!("  tenant {}", sanitize(&state.session.tenant)), theme.dim()));
+    spans.push(Span::styled(
+        format!("  tenant {}", sanitize(&state.session.tenant)),
+        theme.dim(),
+    ));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -167,7 +179,7 @@ pub fn status(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     if let Some(e) = &state.last_error {
         parts.push(format!("last error: {e}"));
     }
-    parts.push("? help".into());
+    parts.push(":sources · ? help".into());
     let style = if state.last_error.is_some() {
         theme.error()
     } else {
@@ -204,7 +216,8 @@ fn cache_age(state: &State) -> String {
     }
 }
 
-fn human(secs: i64) -> String {
+/// `42s`, `12m`, `3h`, `2d`.
+pub fn human(secs: i64) -> String {
     match secs {
         s if s < 60 => format!("{s}s"),
         s if s < 3600 => format!("{}m", s / 60),

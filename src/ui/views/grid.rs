@@ -127,11 +127,31 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
 }
 
 const TAG_COLUMNS: [Column; 5] = [
-    Column { title: "Tag", min: 12, max: 40 },
-    Column { title: "Members", min: 7, max: 8 },
-    Column { title: "Threats", min: 7, max: 9 },
-    Column { title: "Clicks", min: 6, max: 8 },
-    Column { title: "Alerts", min: 6, max: 8 },
+    Column {
+        title: "Tag",
+        min: 12,
+        max: 40,
+    },
+    Column {
+        title: "Members",
+        min: 7,
+        max: 8,
+    },
+    Column {
+        title: "Threats",
+        min: 7,
+        max: 9,
+    },
+    Column {
+        title: "Clicks",
+        min: 6,
+        max: 8,
+    },
+    Column {
+        title: "Alerts",
+        min: 6,
+        max: 8,
+    },
 ];
 
 /// The tag summary above the Accounts grid: every tag, Priority account first.

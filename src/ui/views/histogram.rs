@@ -21,6 +21,7 @@ const GLYPHS: [char; 4] = ['█', '▓', '▒', '░'];
 
 /// Draws `h` (or a placeholder while the index loads).
 pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme) {
+    let split = h.and_then(|h| h.split).unwrap_or("");
     let Some(h) = h else {
         f.render_widget(
             Paragraph::new(Line::styled(
@@ -115,6 +116,9 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
         .enumerate()
         .map(|(i, (n, c))| format!("{} {} {c}", GLYPHS[i], sanitize(n)))
         .collect();
-    lines.push(Line::raw(fit(&legend.join("   "), width)));
+    lines.push(Line::raw(fit(
+        &format!("by {split}: {}", legend.join("   ")),
+        width,
+    )));
     f.render_widget(Paragraph::new(lines), area);
 }

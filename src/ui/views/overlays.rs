@@ -2,7 +2,7 @@
 //! column chooser and the related-views menu.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -89,6 +89,43 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 0,
             );
         }
+        Overlay::Sources => {
+            let now = state.data.loaded_at.unwrap_or_else(chrono::Utc::now);
+            let age = |t: Option<i64>| {
+                t.map_or("never".to_string(), |t| {
+                    let s = (now - crate::model::hunting::from_ticks(t))
+                        .num_seconds()
+                        .max(0);
+                    super::chrome::human(s) + " ago"
+                })
+            };
+            let mut lines = vec![Line::styled(
+                format!(
+                    "{:<26} {:<12} {:<20} last error",
+                    "source", "refreshed", "data up to"
+                ),
+                theme.header(),
+            )];
+            for s in &state.data.sources {
+                let upto = s.watermark.map_or(String::new(), |t| {
+                    crate::model::hunting::from_ticks(t)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                });
+                lines.push(Line::raw(fit(
+                    &format!(
+                        "{:<26} {:<12} {:<20} {}",
+                        sanitize(&s.source),
+                        age(s.last_success),
+                        upto,
+                        sanitize(s.last_error.as_deref().unwrap_or(""))
+                    ),
+                    96,
+                )));
+            }
+            let r = centred(area, 100, lines.len() as u16 + 2);
+            boxed(f, r, " sources · esc closes ", lines, 0);
+        }
         Overlay::Jumps { jumps, cursor } => {
             let items: Vec<String> = jumps
                 .iter()
@@ -151,10 +188,11 @@ fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         "  :emails tag:Finance threat:phish since:7d   a pane and a filter",
         "  :tag NAME  :tag                             narrow every pane to a tag / to all",
         "  :view phish  :sort Subject desc  :export PATH",
+        "  :split sender-domain                        histogram split by another column",
+        "  :sources                                    cache age and last error per source",
         "  :NAME                                       any command above by name",
     ] {
         out.push(Line::raw(l));
     }
-    let _ = Layout::vertical([Constraint::Min(0)]);
     out
 }

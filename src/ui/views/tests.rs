@@ -21,8 +21,15 @@ fn render(s: &State, w: u16, h: u16) -> String {
 fn settle(s: &mut State, effects: Vec<Effect>) {
     for e in effects {
         if let Effect::LoadDetail { kind, key, data } = e {
-            let detail = crate::ui::details::load(&fixture().0, &data, &kind, &key).expect("details");
-            update(s, Msg::Detail { key, detail: std::sync::Arc::new(detail) });
+            let detail =
+                crate::ui::details::load(&fixture().0, &data, &kind, &key).expect("details");
+            update(
+                s,
+                Msg::Detail {
+                    key,
+                    detail: std::sync::Arc::new(detail),
+                },
+            );
         }
     }
 }
@@ -48,8 +55,11 @@ fn to_rich_phish(s: &mut State) {
         .rows
         .iter()
         .position(|&r| {
-            ix.pivot(r as usize, crate::query::index::Pivot::MessageAlerts).is_some()
-                && ix.pivot(r as usize, crate::query::index::Pivot::SameCampaign).is_some()
+            ix.pivot(r as usize, crate::query::index::Pivot::MessageAlerts)
+                .is_some()
+                && ix
+                    .pivot(r as usize, crate::query::index::Pivot::SameCampaign)
+                    .is_some()
         })
         .unwrap_or(0);
     for _ in 0..pos {
