@@ -74,6 +74,7 @@ async fn demo(p: &ProfileArgs, world: &WorldArgs) -> Result<ExitCode> {
         login_url: Some(server.base_url.clone()),
         graph_url: Some(server.base_url.clone()),
         read_only: false,
+        analyst: None,
         tags,
     };
     let config_path = p.config_path();
