@@ -25,8 +25,8 @@ pub struct RemediateArgs {
     /// Confirm without a prompt (scripts): N must equal the number of messages.
     #[arg(long, value_name = "N")]
     pub yes: Option<String>,
-    /// The emails to act on, in the filter language (as `whalewatch query emails`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// The emails to act on, in the filter language (as `whalewatch query emails`);
+    /// several words are AND-ed. A filter that starts with `-` goes after `--`.
     pub filter: Vec<String>,
 }
 
