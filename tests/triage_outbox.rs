@@ -103,15 +103,20 @@ async fn a_write_that_reached_the_tenant_before_a_crash_is_not_sent_again() {
     let c = client(&server, false);
     let ids = ids(&t.cache, 2);
     let text = "crash-window comment";
-    let queued = triage::enqueue_alert_change(&mut t.cache, &ids, &resolve_as_phish(text), ANALYST)
-        .unwrap();
+    let queued =
+        triage::enqueue_alert_change(&mut t.cache, &ids, &resolve_as_phish(text), ANALYST).unwrap();
     assert_eq!(queued.len(), 4);
 
     // The state a kill leaves: alert 0's PATCH and comment went out after being marked
     // `sending`; alert 1's were marked but never left.
-    let update: whalewatch::tenant::alerts::AlertUpdate =
-        serde_json::from_value(t.cache.outbox_entry(queued[0].entry).unwrap().unwrap().payload)
-            .unwrap();
+    let update: whalewatch::tenant::alerts::AlertUpdate = serde_json::from_value(
+        t.cache
+            .outbox_entry(queued[0].entry)
+            .unwrap()
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
     let before = comments_with(&tenant_alert(&api, &token, &ids[0]).await, text) as i64;
     t.cache
         .write(|w| {
@@ -133,8 +138,16 @@ async fn a_write_that_reached_the_tenant_before_a_crash_is_not_sent_again() {
     assert_eq!(
         got,
         vec![
-            (ids[0].clone(), OutboxKind::AlertUpdate, Outcome::AlreadyApplied),
-            (ids[0].clone(), OutboxKind::AlertComment, Outcome::AlreadyApplied),
+            (
+                ids[0].clone(),
+                OutboxKind::AlertUpdate,
+                Outcome::AlreadyApplied
+            ),
+            (
+                ids[0].clone(),
+                OutboxKind::AlertComment,
+                Outcome::AlreadyApplied
+            ),
             (ids[1].clone(), OutboxKind::AlertUpdate, Outcome::Sent),
             (ids[1].clone(), OutboxKind::AlertComment, Outcome::Sent),
         ]
@@ -176,9 +189,10 @@ async fn a_write_that_reached_the_tenant_before_a_crash_is_not_sent_again() {
         4
     );
     assert!(
-        journal
-            .iter()
-            .any(|j| j.message.as_deref().is_some_and(|m| m.contains("before an interruption"))),
+        journal.iter().any(|j| j
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("before an interruption"))),
         "{journal:#?}"
     );
 }
@@ -207,7 +221,10 @@ async fn a_change_on_the_tenant_in_between_is_a_conflict_the_analyst_resolves() 
         .find(|r| r.alert.id == id)
         .unwrap();
     assert_eq!(row.alert.assigned_to.as_deref(), Some(ANALYST));
-    assert_eq!(row.pending.as_ref().map(|p| p.state), Some(OutboxState::Queued));
+    assert_eq!(
+        row.pending.as_ref().map(|p| p.state),
+        Some(OutboxState::Queued)
+    );
 
     // A colleague takes the alert on the tenant first.
     let r = api
@@ -228,7 +245,10 @@ async fn a_change_on_the_tenant_in_between_is_a_conflict_the_analyst_resolves() 
         "{msg}"
     );
     let a = tenant_alert(&api, &token, &id).await;
-    assert_eq!(a["assignedTo"], "colleague@contoso.example", "not overwritten");
+    assert_eq!(
+        a["assignedTo"], "colleague@contoso.example",
+        "not overwritten"
+    );
     let pending = t.cache.pending_alerts().unwrap();
     assert_eq!(pending[&id].state, OutboxState::Conflict);
     // The cache shows the tenant's value, not the conflicted one.
@@ -269,8 +289,7 @@ async fn read_only_and_a_missing_permission_keep_every_write_queued() {
     let api = Api::of(&server);
     let mut t = cache_with_alerts(&server, "denied").await;
     let ids = ids(&t.cache, 2);
-    triage::enqueue_alert_change(&mut t.cache, &ids, &resolve_as_phish("kept"), ANALYST)
-        .unwrap();
+    triage::enqueue_alert_change(&mut t.cache, &ids, &resolve_as_phish("kept"), ANALYST).unwrap();
 
     let report = triage::flush(&client(&server, true), &mut t.cache)
         .await
@@ -283,7 +302,10 @@ async fn read_only_and_a_missing_permission_keep_every_write_queued() {
             .iter()
             .all(|o| matches!(o.outcome, Outcome::Queued(_)))
     );
-    assert!(writes(&requests(&api).await).is_empty(), "read-only sent nothing");
+    assert!(
+        writes(&requests(&api).await).is_empty(),
+        "read-only sent nothing"
+    );
 
     let report = triage::flush(&client(&server, false), &mut t.cache)
         .await
@@ -332,7 +354,8 @@ async fn a_remediation_that_reached_the_tenant_before_a_crash_is_followed_not_re
         })
         .collect();
     assert_eq!(messages.len(), 3);
-    let plan = RemediationPlan::new(RemediationAction::MoveToDeletedItems, messages.clone()).unwrap();
+    let plan =
+        RemediationPlan::new(RemediationAction::MoveToDeletedItems, messages.clone()).unwrap();
     let confirmed = plan.confirm("3").unwrap();
     let entry = remediate::enqueue_remediation(&mut t.cache, &confirmed, ANALYST).unwrap();
     let queued = t.cache.outbox_entry(entry).unwrap().unwrap();
@@ -380,10 +403,22 @@ async fn notes_are_local_and_journaled() {
     let server = start(config(615)).await;
     let mut t = cache_with_alerts(&server, "notes").await;
     let id = ids(&t.cache, 1).remove(0);
-    triage::add_note(&mut t.cache, NoteTarget::Alert, &id, "asked HR about the sender", ANALYST)
-        .unwrap();
-    triage::add_note(&mut t.cache, NoteTarget::User, "Ann@Contoso.com", "VIP travel", ANALYST)
-        .unwrap();
+    triage::add_note(
+        &mut t.cache,
+        NoteTarget::Alert,
+        &id,
+        "asked HR about the sender",
+        ANALYST,
+    )
+    .unwrap();
+    triage::add_note(
+        &mut t.cache,
+        NoteTarget::User,
+        "Ann@Contoso.com",
+        "VIP travel",
+        ANALYST,
+    )
+    .unwrap();
     let notes = t.cache.notes_for(NoteTarget::Alert, &id).unwrap();
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].text, "asked HR about the sender");
@@ -398,5 +433,9 @@ async fn notes_are_local_and_journaled() {
     assert!(triage::add_note(&mut t.cache, NoteTarget::Alert, &id, "  ", ANALYST).is_err());
     let journal = t.cache.journal(0).unwrap();
     assert_eq!(journal.len(), 2);
-    assert!(journal.iter().all(|j| j.action == "note" && j.analyst == ANALYST));
+    assert!(
+        journal
+            .iter()
+            .all(|j| j.action == "note" && j.analyst == ANALYST)
+    );
 }

@@ -279,7 +279,10 @@ impl Cache {
                 let mut v: serde_json::Value =
                     serde_json::from_str(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
                 let id = v["id"].as_str().unwrap_or_default().to_string();
-                for e in outbox.iter().filter(|e| e.target == id && e.state.is_pending()) {
+                for e in outbox
+                    .iter()
+                    .filter(|e| e.target == id && e.state.is_pending())
+                {
                     super::outbox::overlay(&mut v, e);
                 }
                 let alert = Alert::from_value(v).map_err(|e| CacheError::Row(e.to_string()))?;

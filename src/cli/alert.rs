@@ -138,7 +138,11 @@ fn set(p: &ProfileArgs, ctx: &Context, args: &SetArgs) -> Result<ExitCode> {
         other => other.map(str::to_string),
     };
     let change = AlertChange {
-        status: args.status.as_deref().map(triage::parse_status).transpose()?,
+        status: args
+            .status
+            .as_deref()
+            .map(triage::parse_status)
+            .transpose()?,
         classification: args
             .classification
             .as_deref()

@@ -220,7 +220,8 @@ impl RemediationPlan {
                 RemediationAction::MoveToJunk => "move to the Junk Email folder",
                 RemediationAction::MoveToInbox => "move back to the Inbox",
                 RemediationAction::MoveToDeletedItems => "move to Deleted Items",
-                RemediationAction::SoftDelete => "soft delete (Recoverable Items; users can restore)",
+                RemediationAction::SoftDelete =>
+                    "soft delete (Recoverable Items; users can restore)",
                 RemediationAction::HardDelete => "hard delete (purged)",
                 _ => "unknown",
             }
@@ -446,7 +447,12 @@ async fn events_of(
             "EmailPostDeliveryEvents | where NetworkMessageId in~ ({})",
             list.join(", ")
         );
-        out.extend(client.run_hunting_rows::<PostDeliveryEvent>(&q, None).await?.rows);
+        out.extend(
+            client
+                .run_hunting_rows::<PostDeliveryEvent>(&q, None)
+                .await?
+                .rows,
+        );
     }
     Ok(out)
 }
@@ -631,7 +637,11 @@ mod tests {
         .unwrap();
         assert_eq!(plan.count(), 3);
         assert_eq!(
-            (plan.distinct_messages, plan.recipients, plan.priority_accounts),
+            (
+                plan.distinct_messages,
+                plan.recipients,
+                plan.priority_accounts
+            ),
             (2, 2, 1)
         );
         assert_eq!(plan.not_in_mailbox, 1);
@@ -640,7 +650,10 @@ mod tests {
         assert!(text.contains("3 messages (2 distinct) in 2 mailboxes, 1 of them priority"));
         assert!(!text.contains('\u{1b}'), "subjects are sanitised: {text:?}");
         let e = plan.clone().confirm("4").unwrap_err().to_string();
-        assert!(e.contains("cancelled") && e.contains("nothing was sent"), "{e}");
+        assert!(
+            e.contains("cancelled") && e.contains("nothing was sent"),
+            "{e}"
+        );
         assert!(plan.clone().confirm("three").is_err());
         assert!(plan.confirm(" 3 ").is_ok());
     }

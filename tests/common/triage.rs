@@ -57,13 +57,44 @@ pub fn succeeded(log: &[(String, String, u16)], method: &str, suffix: &str) -> u
         .count()
 }
 
-/// One alert as the tenant has it now.
+/// One alert as the tenant has it now (injected faults are retried: the test reads
+/// through the same faulty simulator as the client under test).
 pub async fn tenant_alert(api: &Api, token: &str, id: &str) -> Value {
-    let r = api
-        .get(token, &format!("/v1.0/security/alerts_v2/{id}"))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json
+    let mut last = String::new();
+    for _ in 0..50 {
+        let r = api
+            .get(token, &format!("/v1.0/security/alerts_v2/{id}"))
+            .await;
+        if r.status == 200 {
+            return r.json;
+        }
+        last = r.text;
+    }
+    panic!("GET alert {id} kept failing: {last}");
+}
+
+/// A token, retrying injected faults.
+pub async fn token(api: &Api) -> String {
+    for _ in 0..50 {
+        let r = api
+            .token_form(
+                &api.tenant,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &api.client_id),
+                    ("client_secret", &api.client_secret),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                ],
+            )
+            .await;
+        if r.status == 200 {
+            return r.json["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+        }
+    }
+    panic!("no token from the simulator");
 }
 
 /// How many comments on the tenant's alert have exactly `text`.

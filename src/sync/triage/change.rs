@@ -239,7 +239,10 @@ mod tests {
             ..Default::default()
         };
         let e = lonely.validate().unwrap_err().to_string();
-        assert!(e.contains("--classification") && e.contains("truePositive"), "{e}");
+        assert!(
+            e.contains("--classification") && e.contains("truePositive"),
+            "{e}"
+        );
         assert!(AlertChange::default().validate().is_err());
     }
 
@@ -256,7 +259,10 @@ mod tests {
             assert_eq!(parse_determination(input).unwrap().as_str(), want);
         }
         assert!(parse_determination("spam").is_err());
-        assert_eq!(parse_status("in-progress").unwrap(), AlertStatus::InProgress);
+        assert_eq!(
+            parse_status("in-progress").unwrap(),
+            AlertStatus::InProgress
+        );
         assert!(parse_status("closed").is_err());
         assert_eq!(
             parse_classification("fp").unwrap(),

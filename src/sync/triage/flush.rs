@@ -17,9 +17,7 @@
 
 use std::collections::HashMap;
 
-use crate::cache::{
-    Cache, JournalResult, OutboxEntry, OutboxKind, OutboxState,
-};
+use crate::cache::{Cache, JournalResult, OutboxEntry, OutboxKind, OutboxState};
 use crate::model::Alert;
 use crate::sync::remediate::{self, RemediationResult, Sent};
 use crate::tenant::alerts::AlertUpdate;
@@ -90,11 +88,17 @@ enum Step {
 }
 
 fn is_permanent(e: &TenantError) -> bool {
-    matches!(e, TenantError::BadRequest { .. } | TenantError::NotFound { .. })
+    matches!(
+        e,
+        TenantError::BadRequest { .. } | TenantError::NotFound { .. }
+    )
 }
 
 fn stops_flush(e: &TenantError) -> bool {
-    matches!(e, TenantError::ReadOnly { .. } | TenantError::Forbidden { .. })
+    matches!(
+        e,
+        TenantError::ReadOnly { .. } | TenantError::Forbidden { .. }
+    )
 }
 
 /// Sends every queued write (see the module docs). Holds the outbox lock for its
@@ -122,7 +126,9 @@ pub async fn flush(client: &GraphClient, cache: &mut Cache) -> Result<FlushRepor
             for id in ids {
                 if let Some(e) = cache.outbox_entry(*id)? {
                     let why = report.stopped.clone().unwrap_or_default();
-                    report.outcomes.push(outcome(&e, Outcome::Queued(why), None));
+                    report
+                        .outcomes
+                        .push(outcome(&e, Outcome::Queued(why), None));
                 }
             }
             continue;
@@ -185,7 +191,11 @@ pub async fn flush(client: &GraphClient, cache: &mut Cache) -> Result<FlushRepor
     Ok(report)
 }
 
-fn outcome(e: &OutboxEntry, outcome: Outcome, remediation: Option<RemediationResult>) -> WriteOutcome {
+fn outcome(
+    e: &OutboxEntry,
+    outcome: Outcome,
+    remediation: Option<RemediationResult>,
+) -> WriteOutcome {
     WriteOutcome {
         entry: e.id,
         kind: e.kind,
@@ -257,16 +267,19 @@ fn shows(alert: &Alert, payload: &serde_json::Value) -> bool {
     let Some(fields) = payload.as_object() else {
         return false;
     };
-    fields.iter().filter(|(k, _)| !k.starts_with('@')).all(|(k, want)| {
-        let have = &alert.raw[k];
-        match (want, have) {
-            (serde_json::Value::String(w), serde_json::Value::String(h)) => {
-                w.eq_ignore_ascii_case(h)
+    fields
+        .iter()
+        .filter(|(k, _)| !k.starts_with('@'))
+        .all(|(k, want)| {
+            let have = &alert.raw[k];
+            match (want, have) {
+                (serde_json::Value::String(w), serde_json::Value::String(h)) => {
+                    w.eq_ignore_ascii_case(h)
+                }
+                (serde_json::Value::Null, h) => h.is_null(),
+                (w, h) => w == h,
             }
-            (serde_json::Value::Null, h) => h.is_null(),
-            (w, h) => w == h,
-        }
-    })
+        })
 }
 
 async fn flush_alert(
@@ -306,7 +319,9 @@ async fn flush_alert(
             OutboxKind::AlertUpdate => {
                 if e.state == OutboxState::Sending && shows(&tenant, &e.payload) {
                     confirm_update(cache, e, &tenant, e.base_last_update.clone(), true)?;
-                    report.outcomes.push(outcome(e, Outcome::AlreadyApplied, None));
+                    report
+                        .outcomes
+                        .push(outcome(e, Outcome::AlreadyApplied, None));
                     continue;
                 }
                 let current = stamp(&tenant.last_update_date_time);
@@ -330,11 +345,15 @@ async fn flush_alert(
                         ))?;
                         Ok(())
                     })?;
-                    report.outcomes.push(outcome(e, Outcome::Conflict(msg), None));
+                    report
+                        .outcomes
+                        .push(outcome(e, Outcome::Conflict(msg), None));
                     continue;
                 }
-                let update: AlertUpdate = serde_json::from_value(e.payload.clone())
-                    .map_err(|err| TriageError::Invalid(format!("queued write #{}: {err}", e.id)))?;
+                let update: AlertUpdate =
+                    serde_json::from_value(e.payload.clone()).map_err(|err| {
+                        TriageError::Invalid(format!("queued write #{}: {err}", e.id))
+                    })?;
                 cache.write(|w| w.mark_sending(e.id, None, now))?;
                 match client.update_alert(id, &update).await {
                     Ok(updated) => {
@@ -353,7 +372,9 @@ async fn flush_alert(
                 let seen = tenant.comments.iter().filter(|c| c.comment == text).count() as i64;
                 if e.state == OutboxState::Sending && e.seen_count.is_some_and(|s| seen > s) {
                     confirm_comment(cache, e, true)?;
-                    report.outcomes.push(outcome(e, Outcome::AlreadyApplied, None));
+                    report
+                        .outcomes
+                        .push(outcome(e, Outcome::AlreadyApplied, None));
                     commented = true;
                     continue;
                 }
@@ -460,7 +481,9 @@ async fn flush_remediation(
                 .count();
             let message = match (&sent, &result.action_center) {
                 (Sent::Now(Some(link)), _) => format!("Action center: {link}; {failed} failed"),
-                (Sent::Now(None), _) => format!("accepted (no Action-center link); {failed} failed"),
+                (Sent::Now(None), _) => {
+                    format!("accepted (no Action-center link); {failed} failed")
+                }
                 (Sent::Before, _) => format!(
                     "reached the tenant before an interruption (its Action-center link was lost); not sent again; {failed} failed"
                 ),

@@ -113,79 +113,80 @@ pub fn enqueue_alert_change(
     cache.sync_fully()?;
     let now = now_ms();
     let update = change.update();
-    cache.write(|w| {
-        let mut queued = Vec::new();
-        for (id, base) in ids.iter().zip(&bases) {
-            if let Some(u) = &update {
-                let payload =
-                    serde_json::to_value(u).map_err(|e| CacheError::Row(e.to_string()))?;
-                let entry = w.enqueue(
-                    &NewOutboxEntry {
+    cache
+        .write(|w| {
+            let mut queued = Vec::new();
+            for (id, base) in ids.iter().zip(&bases) {
+                if let Some(u) = &update {
+                    let payload =
+                        serde_json::to_value(u).map_err(|e| CacheError::Row(e.to_string()))?;
+                    let entry = w.enqueue(
+                        &NewOutboxEntry {
+                            kind: OutboxKind::AlertUpdate,
+                            target: id.clone(),
+                            payload,
+                            base_last_update: base.clone(),
+                            analyst: analyst.to_string(),
+                        },
+                        now,
+                    )?;
+                    let detail = AlertChange {
+                        comment: None,
+                        ..change.clone()
+                    }
+                    .describe();
+                    w.journal(&journal_line(
+                        now,
+                        analyst,
+                        "alert update",
+                        "alert",
+                        id,
+                        &detail,
+                        JournalResult::Queued,
+                        None,
+                        Some(entry),
+                    ))?;
+                    queued.push(Queued {
+                        entry,
+                        alert_id: id.clone(),
                         kind: OutboxKind::AlertUpdate,
-                        target: id.clone(),
-                        payload,
-                        base_last_update: base.clone(),
-                        analyst: analyst.to_string(),
-                    },
-                    now,
-                )?;
-                let detail = AlertChange {
-                    comment: None,
-                    ..change.clone()
+                    });
                 }
-                .describe();
-                w.journal(&journal_line(
-                    now,
-                    analyst,
-                    "alert update",
-                    "alert",
-                    id,
-                    &detail,
-                    JournalResult::Queued,
-                    None,
-                    Some(entry),
-                ))?;
-                queued.push(Queued {
-                    entry,
-                    alert_id: id.clone(),
-                    kind: OutboxKind::AlertUpdate,
-                });
-            }
-            if let Some(text) = &change.comment {
-                let entry = w.enqueue(
-                    &NewOutboxEntry {
+                if let Some(text) = &change.comment {
+                    let entry = w.enqueue(
+                        &NewOutboxEntry {
+                            kind: OutboxKind::AlertComment,
+                            target: id.clone(),
+                            payload: serde_json::json!({
+                                "@odata.type": "microsoft.graph.security.alertComment",
+                                "comment": text,
+                            }),
+                            base_last_update: base.clone(),
+                            analyst: analyst.to_string(),
+                        },
+                        now,
+                    )?;
+                    w.journal(&journal_line(
+                        now,
+                        analyst,
+                        "alert comment",
+                        "alert",
+                        id,
+                        text,
+                        JournalResult::Queued,
+                        None,
+                        Some(entry),
+                    ))?;
+                    queued.push(Queued {
+                        entry,
+                        alert_id: id.clone(),
                         kind: OutboxKind::AlertComment,
-                        target: id.clone(),
-                        payload: serde_json::json!({
-                            "@odata.type": "microsoft.graph.security.alertComment",
-                            "comment": text,
-                        }),
-                        base_last_update: base.clone(),
-                        analyst: analyst.to_string(),
-                    },
-                    now,
-                )?;
-                w.journal(&journal_line(
-                    now,
-                    analyst,
-                    "alert comment",
-                    "alert",
-                    id,
-                    text,
-                    JournalResult::Queued,
-                    None,
-                    Some(entry),
-                ))?;
-                queued.push(Queued {
-                    entry,
-                    alert_id: id.clone(),
-                    kind: OutboxKind::AlertComment,
-                });
+                    });
+                }
             }
-        }
-        Ok(queued)
-    })
-    .map_err(TriageError::from)
+            Ok(queued)
+        })
+        .map_err(TriageError::from)
 }
 
 /// The analyst's answer to a write in conflict (or failed).
