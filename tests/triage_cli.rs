@@ -114,9 +114,31 @@ fn three_alerts_resolved_as_phishing_with_a_comment_reach_the_tenant_and_the_jou
         assert_eq!(j["analyst"], "analyst@contoso.example");
         assert!(ids.iter().any(|id| j["target"] == id.as_str()));
     }
+    // A note shows in the alert's export and in the journal.
+    ws.ok(&[
+        "note",
+        "add",
+        "alert",
+        &ids[0],
+        "sender",
+        "blocked",
+        "tenant-wide",
+    ]);
+    let exported: Value =
+        serde_json::from_str(&ws.ok(&["query", "alerts", "--format", "json"])).unwrap();
+    let noted = exported
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == ids[0].as_str())
+        .unwrap();
+    assert_eq!(noted["notes"][0]["text"], "sender blocked tenant-wide");
+    assert_eq!(noted["notes"][0]["analyst"], "analyst@contoso.example");
+
     let md = ws.ok(&["journal"]);
     assert!(md.starts_with("| time | analyst |"), "{md}");
     assert_eq!(md.matches("| sent |").count(), 6, "{md}");
+    assert_eq!(md.matches("| recorded |").count(), 1, "{md}");
 }
 
 /// A campaign with at least two messages still in an inbox, and that count.
