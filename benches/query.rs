@@ -60,6 +60,7 @@ fn make_cache(path: &Path, rows: u64) {
             login_url: Some(server.base_url.clone()),
             graph_url: Some(server.base_url.clone()),
             read_only: true,
+            analyst: None,
             tags: Vec::new(),
         };
         let dir = path.parent().expect("dir");

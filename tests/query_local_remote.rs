@@ -49,6 +49,7 @@ fn profile(server: &SimServer, secret_env: &str, finance: Vec<String>) -> Profil
         login_url: Some(server.base_url.clone()),
         graph_url: Some(server.base_url.clone()),
         read_only: true,
+        analyst: None,
         tags: vec![
             TagDef {
                 name: "Finance".into(),

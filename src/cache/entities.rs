@@ -55,7 +55,10 @@ impl EvidenceRef {
 /// A cached alert: the parsed alert plus what the cache knows about it.
 #[derive(Debug, Clone)]
 pub struct AlertRow {
+    /// The alert, with the analyst's unconfirmed writes applied (see `pending`).
     pub alert: Alert,
+    /// Unconfirmed writes on this alert, if any: show it as pending (or in conflict).
+    pub pending: Option<super::outbox::PendingWrite>,
 }
 
 fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
@@ -258,7 +261,10 @@ fn parse_raw<T>(
 }
 
 impl Cache {
-    /// Cached alerts, most recently updated first.
+    /// Cached alerts, most recently updated first. Queued and sending writes are
+    /// applied on top of the tenant's last answer, so the analyst sees the new value at
+    /// once; `pending` says it is not confirmed yet. A refresh never hides them: the
+    /// stored `raw` stays the tenant's truth and the overlay is applied on read.
     pub fn alerts(&self) -> Result<Vec<AlertRow>, CacheError> {
         let mut stmt = self
             .conn
@@ -266,9 +272,37 @@ impl Cache {
         let raws: Vec<String> = stmt
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        let outbox = self.outbox()?;
+        let pending = self.pending_alerts()?;
         raws.into_iter()
-            .map(|raw| parse_raw(raw, Alert::from_value).map(|alert| AlertRow { alert }))
+            .map(|raw| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
+                let id = v["id"].as_str().unwrap_or_default().to_string();
+                for e in outbox
+                    .iter()
+                    .filter(|e| e.target == id && e.state.is_pending())
+                {
+                    super::outbox::overlay(&mut v, e);
+                }
+                let alert = Alert::from_value(v).map_err(|e| CacheError::Row(e.to_string()))?;
+                Ok(AlertRow {
+                    pending: pending.get(&alert.id).cloned(),
+                    alert,
+                })
+            })
             .collect()
+    }
+
+    /// The alert as the tenant last sent it (no pending writes applied), if cached.
+    pub fn tenant_alert(&self, id: &str) -> Result<Option<Alert>, CacheError> {
+        let raw: Option<String> = self
+            .conn
+            .query_row("SELECT raw FROM alerts WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        raw.map(|raw| parse_raw(raw, Alert::from_value)).transpose()
     }
 
     /// Cached incidents, most recently updated first (without their alerts).

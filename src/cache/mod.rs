@@ -7,6 +7,9 @@
 
 mod entities;
 mod hunting;
+mod journal;
+mod notes;
+mod outbox;
 mod schema;
 mod state;
 mod tags;
@@ -17,6 +20,9 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use entities::{AlertRow, EvidenceRef};
 pub use hunting::{CachedRow, UpsertStats};
+pub use journal::{JournalEntry, JournalResult};
+pub use notes::{Note, NoteTarget};
+pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutboxState, PendingWrite};
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
 
@@ -214,6 +220,15 @@ impl Cache {
         Ok(())
     }
 
+    /// Makes every later commit on this connection durable against power loss too,
+    /// not only against a crash (the default, `synchronous = NORMAL`, may lose the last
+    /// commits on power loss). Triage uses it: a queued write the analyst saw accepted
+    /// must not vanish.
+    pub fn sync_fully(&self) -> Result<(), CacheError> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(())
+    }
+
     /// Folds the WAL back into the database file and truncates it.
     pub fn checkpoint(&self) -> Result<(), CacheError> {
         self.conn
@@ -328,6 +343,68 @@ impl Writer<'_> {
     ) -> Result<(), CacheError> {
         state::advance(self.tx, source, watermark, now)
     }
+    /// Queues a tenant write (see [`outbox`](self::outbox)); returns its id.
+    pub fn enqueue(&self, e: &NewOutboxEntry, now_ms: i64) -> Result<i64, CacheError> {
+        outbox::enqueue(self.tx, e, now_ms)
+    }
+    /// Marks a write as possibly on the wire, with what the tenant showed before it.
+    pub fn mark_sending(
+        &self,
+        id: i64,
+        seen_count: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(), CacheError> {
+        outbox::mark_sending(self.tx, id, seen_count, now_ms)
+    }
+    /// Moves a write to `state`, recording the error the analyst should see.
+    pub fn set_outbox_state(
+        &self,
+        id: i64,
+        state: OutboxState,
+        error: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), CacheError> {
+        outbox::set_state(self.tx, id, state, error, now_ms)
+    }
+    /// Replaces the `lastUpdateDateTime` a write was made against (overwrite a conflict).
+    pub fn set_outbox_base(
+        &self,
+        id: i64,
+        base: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), CacheError> {
+        outbox::set_base(self.tx, id, base, now_ms)
+    }
+    /// After one of our own writes moved an alert's `lastUpdateDateTime` from `old`
+    /// to `new`, the alert's other pending writes (made against `old`) follow it, so
+    /// our own change is not mistaken for a conflict.
+    pub fn rebase_outbox(
+        &self,
+        target: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+    ) -> Result<usize, CacheError> {
+        outbox::rebase(self.tx, target, old, new)
+    }
+    /// Removes a write (confirmed by the tenant, or discarded by the analyst).
+    pub fn remove_outbox(&self, id: i64) -> Result<(), CacheError> {
+        outbox::remove(self.tx, id)
+    }
+    /// Appends a journal line.
+    pub fn journal(&self, e: &JournalEntry) -> Result<i64, CacheError> {
+        journal::append(self.tx, e)
+    }
+    /// Stores a note on an email, alert, campaign or user.
+    pub fn add_note(
+        &self,
+        kind: NoteTarget,
+        target: &str,
+        text: &str,
+        analyst: &str,
+        now_ms: i64,
+    ) -> Result<i64, CacheError> {
+        notes::add(self.tx, kind, target, text, analyst, now_ms)
+    }
     /// Applies a post-delivery event to its message's latest location, so the cache
     /// shows where a message is now even before `EmailEvents` is re-read.
     pub fn apply_post_delivery(
@@ -371,6 +448,9 @@ pub const TABLES: &[&str] = &[
     "tags",
     "tag_members",
     "sync_state",
+    "outbox",
+    "journal",
+    "notes",
 ];
 
 fn order_of(table: &str) -> String {

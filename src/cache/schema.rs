@@ -203,4 +203,52 @@ pub const MIGRATIONS: &[&str] = &[
         last_error TEXT
     ) WITHOUT ROWID;
     "#,
+    // 2: triage — the durable outbox of tenant writes, the analyst's journal, notes.
+    r#"
+    -- Writes the analyst asked for that the tenant has not confirmed yet. A row leaves
+    -- the table only in the transaction that stores the tenant's confirmation.
+    -- state: queued | sending | conflict | failed. `sending` is committed before the
+    -- request goes out, so a crash mid-request is recognised on the next flush.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        base_last_update TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        seen_count INTEGER,
+        last_error TEXT,
+        analyst TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_target ON outbox (target, id);
+
+    -- Every write the analyst made and what became of it (times: Unix milliseconds).
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        analyst TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        result TEXT NOT NULL,
+        message TEXT,
+        outbox_id INTEGER
+    );
+    CREATE INDEX journal_time ON journal (time);
+
+    -- Local notes on an email, alert, campaign or user.
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        target_kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        text TEXT NOT NULL,
+        analyst TEXT NOT NULL,
+        created INTEGER NOT NULL
+    );
+    CREATE INDEX notes_target ON notes (target_kind, target);
+    "#,
 ];

@@ -1,14 +1,18 @@
 //! The command line: thin clap commands over the library. Errors get their context
 //! here, at the edge, and are printed once with a non-zero exit code.
 
+mod alert;
 mod context;
 mod demo;
+mod journal;
 mod kql;
 mod login;
+mod note;
 mod output;
 mod profile;
 mod query;
 mod refresh;
+mod remediate;
 mod sim;
 mod tui;
 
@@ -24,6 +28,9 @@ Examples:
   whalewatch refresh --profile contoso
   whalewatch query emails --priority --limit 20
   whalewatch query alerts --format json > alerts.json
+  whalewatch alert set ID1 ID2 --status resolved --classification truePositive --determination phishing --comment \"done\"
+  whalewatch remediate --action softDelete campaign:\"credential phish\" location:inbox
+  whalewatch journal --since 24h
   whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
@@ -51,6 +58,16 @@ enum Command {
     Query(query::QueryArgs),
     /// Print a filter as KQL for Defender's advanced hunting.
     Kql(kql::KqlArgs),
+    /// Triage alerts: status, classification, determination, owner, comments.
+    #[command(subcommand)]
+    Alert(alert::AlertCommand),
+    /// Move or delete emails in mailboxes (Threat Explorer's "Take action"), after review.
+    Remediate(remediate::RemediateArgs),
+    /// Notes on emails, alerts, campaigns and users (local only).
+    #[command(subcommand)]
+    Note(note::NoteCommand),
+    /// Every write made from this profile, as a timeline for the incident report.
+    Journal(journal::JournalArgs),
     /// Sign in with a device code (profiles with auth = "device_code").
     Login,
     /// Manage profiles (one per tenant).
@@ -70,6 +87,10 @@ pub fn main() -> ExitCode {
         Command::Refresh(args) => refresh::run(&cli.profile, &args),
         Command::Query(args) => query::run(&cli.profile, &args),
         Command::Kql(args) => kql::run(&cli.profile, &args),
+        Command::Alert(cmd) => alert::run(&cli.profile, &cmd),
+        Command::Remediate(args) => remediate::run(&cli.profile, &args),
+        Command::Note(cmd) => note::run(&cli.profile, &cmd),
+        Command::Journal(args) => journal::run(&cli.profile, &args),
         Command::Login => login::run(&cli.profile),
         Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),

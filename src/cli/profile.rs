@@ -54,6 +54,9 @@ pub struct AddArgs {
     /// Refuse writes to the tenant from this profile.
     #[arg(long)]
     pub read_only: bool,
+    /// Your sign-in name, recorded in the triage journal [default: the app's client id]
+    #[arg(long)]
+    pub analyst: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -106,6 +109,7 @@ pub fn run(p: &ProfileArgs, cmd: &ProfileCommand) -> Result<ExitCode> {
                 login_url: a.login_url.clone(),
                 graph_url: a.graph_url.clone(),
                 read_only: a.read_only,
+                analyst: a.analyst.clone(),
                 tags: config
                     .profiles
                     .get(&a.name)

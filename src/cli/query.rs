@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::context::ProfileArgs;
 use super::output::{self, Format, Records};
-use crate::cache::Cache;
+use crate::cache::{Cache, NoteTarget};
 use crate::model::email::EmailEvent;
 use crate::model::hunting::{HuntingRow, from_ticks};
 use crate::model::time::format_datetime;
@@ -177,7 +177,11 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
                 print_histogram(&histogram_of(&times, bin.into()), args.format)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            finish_records(alerts(hits.iter().map(|&i| &idx.items[i].alert)), args)
+            let records = alerts(hits.iter().map(|&i| &idx.items[i].alert));
+            finish_records(
+                with_notes(records, &cache, NoteTarget::Alert, &["id"])?,
+                args,
+            )
         }
         LangEntity::Incidents => {
             let idx = IncidentIndex::load(&cache)?;
@@ -187,14 +191,57 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
         LangEntity::Campaigns => {
             let idx = CampaignIndex::load(&cache)?;
             let hits = idx.eval(&filter, &tags_table, now)?;
-            finish_records(campaigns(hits.iter().map(|&i| &idx.campaigns[i])), args)
+            let records = campaigns(hits.iter().map(|&i| &idx.campaigns[i]));
+            finish_records(
+                with_notes(records, &cache, NoteTarget::Campaign, &["CampaignId"])?,
+                args,
+            )
         }
         LangEntity::Users => {
             let idx = UserIndex::load(&cache, &tags_table)?;
             let hits = idx.eval(&filter, &tags_table)?;
-            finish_records(users(hits.iter().map(|&i| &idx.items[i]))?, args)
+            let records = users(hits.iter().map(|&i| &idx.items[i]))?;
+            finish_records(
+                with_notes(
+                    records,
+                    &cache,
+                    NoteTarget::User,
+                    &["userPrincipalName", "mail"],
+                )?,
+                args,
+            )
         }
     }
+}
+
+/// Adds the analyst's notes (`whalewatch note`) to exported records as `notes`:
+/// `[{text, analyst, created}]`, looked up by the first of `keys` the record has.
+fn with_notes(
+    mut records: Records,
+    cache: &Cache,
+    kind: NoteTarget,
+    keys: &[&str],
+) -> Result<Records> {
+    let mut by: std::collections::HashMap<String, Vec<Value>> = std::collections::HashMap::new();
+    for n in cache.notes()?.into_iter().filter(|n| n.target_kind == kind) {
+        let created = chrono::DateTime::from_timestamp_millis(n.created).map(|t| t.to_rfc3339());
+        by.entry(n.target)
+            .or_default()
+            .push(json!({"text": n.text, "analyst": n.analyst, "created": created}));
+    }
+    if by.is_empty() {
+        return Ok(records);
+    }
+    for raw in &mut records.raw {
+        let found = keys
+            .iter()
+            .filter_map(|k| raw[*k].as_str())
+            .find_map(|id| by.get(&kind.normalise(id)).cloned());
+        if let Some(list) = found {
+            raw["notes"] = Value::Array(list);
+        }
+    }
+    Ok(records)
 }
 
 /// Counts, pivots, limits and prints records of the smaller entities.

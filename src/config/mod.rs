@@ -92,6 +92,10 @@ pub struct Profile {
     /// Makes every write (triage, remediation) impossible.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
+    /// Who the journal names for this profile's writes (a UPN); default: the app's
+    /// client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analyst: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<TagDef>,
 }

@@ -166,7 +166,9 @@ open_enum! {
         MaliciousUserActivity => "maliciousUserActivity",
         NotMalicious => "notMalicious",
         NotEnoughDataToValidate => "notEnoughDataToValidate",
-        ConfirmedUserActivity => "confirmedUserActivity",
+        /// Spelled `confirmedActivity` in the value table of the alert resource page and
+        /// by the service; the property lists of the same pages say `confirmedUserActivity`.
+        ConfirmedActivity => "confirmedActivity",
         LineOfBusinessApplication => "lineOfBusinessApplication",
         UnknownFutureValue => "unknownFutureValue",
     }

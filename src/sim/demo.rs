@@ -47,6 +47,7 @@ pub fn profile(server: &SimServer, dir: &Path) -> std::io::Result<Profile> {
         login_url: Some(server.base_url.clone()),
         graph_url: Some(server.base_url.clone()),
         read_only: false,
+        analyst: None,
         tags,
     })
 }

@@ -14,7 +14,9 @@ pub mod connect;
 mod hunting;
 pub mod plan;
 pub mod progress;
+pub mod remediate;
 mod tags;
+pub mod triage;
 mod writer;
 
 use std::collections::HashMap;

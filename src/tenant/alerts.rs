@@ -10,9 +10,10 @@ use serde::Serialize;
 /// Collection path.
 pub const ALERTS_PATH: &str = "/security/alerts_v2";
 
-/// A triage change; only the fields set are sent (PATCH semantics).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A triage change; only the fields set are sent (PATCH semantics). Deserialisable so a
+/// queued change can be read back from the outbox.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct AlertUpdate {
     /// New status.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -178,6 +178,11 @@ impl GraphClient {
         self.inner.read_only
     }
 
+    /// The retry policy: triage flushes wait between rounds by the same rules as reads.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.policy
+    }
+
     /// Retry and throttling counters since the client was built.
     pub fn stats(&self) -> RetryStatsSnapshot {
         self.inner.stats.snapshot()

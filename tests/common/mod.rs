@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod refresh;
+pub mod triage;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

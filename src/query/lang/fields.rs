@@ -470,7 +470,10 @@ pub const DETERMINATIONS: &[EnumValue] = &[
     ev("maliciousUserActivity", &["malicious-user-activity"]),
     ev("notMalicious", &["not-malicious"]),
     ev("notEnoughDataToValidate", &["not-enough-data"]),
-    ev("confirmedUserActivity", &["confirmed-user-activity"]),
+    ev(
+        "confirmedActivity",
+        &["confirmed-activity", "confirmed-user-activity"],
+    ),
     ev(
         "lineOfBusinessApplication",
         &["line-of-business-application"],
