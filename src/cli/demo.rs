@@ -105,7 +105,7 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
         let opts = super::tui::options(
             p,
             DEMO_PROFILE,
-            &profile.tenant,
+            &profile,
             cache_path,
             &cache_dir,
             p.read_only,

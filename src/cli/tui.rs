@@ -56,7 +56,7 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
     let opts = options(
         p,
         &ctx.name,
-        &ctx.profile.tenant,
+        &ctx.profile,
         cache_path,
         &ctx.cache_dir,
         read_only,
@@ -80,7 +80,7 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
 pub fn options(
     p: &ProfileArgs,
     name: &str,
-    tenant: &str,
+    profile: &crate::config::Profile,
     cache_path: std::path::PathBuf,
     cache_dir: &std::path::Path,
     read_only: bool,
@@ -96,9 +96,10 @@ pub fn options(
     Ok(Options {
         session: Session {
             profile: name.to_string(),
-            tenant: tenant.to_string(),
+            tenant: profile.tenant.clone(),
             read_only,
             can_refresh: refresh.is_some(),
+            analyst: crate::sync::triage::analyst_name(profile),
         },
         cache_path,
         settings_path: crate::ui::settings::path(cache_dir, name),

@@ -84,6 +84,22 @@ pub enum Action {
     ColumnLater,
     /// Mark or unmark the row under the cursor (space).
     Mark,
+    /// Triage: set the status of the targeted alerts (a menu).
+    SetStatus,
+    /// Triage: classification and determination (a menu of documented pairs).
+    Classify,
+    /// Triage: assign the targeted alerts to the analyst running the console.
+    AssignToMe,
+    /// Triage: assign to a named analyst (a prompt).
+    Assign,
+    /// Triage: comment on the targeted alerts (a prompt).
+    Comment,
+    /// A local note on the item (a prompt).
+    Note,
+    /// Remediate the message under the cursor or the marked ones (a menu, a review).
+    Remediate,
+    /// Remediate every message of the current result.
+    RemediateAll,
     Related,
     CopyValue,
     CopyView,

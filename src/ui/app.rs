@@ -131,8 +131,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         opts.cache_path.clone(),
         opts.settings_path.clone(),
         opts.refresh.clone(),
+        &state.session,
     );
     effects.load_emails(state.data.campaigns.clone());
+    effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {
         for e in update(&mut state, Msg::Action(Action::Refresh)) {
             effects.run(e, &out);

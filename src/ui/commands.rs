@@ -33,6 +33,8 @@ impl Layer {
 #[derive(Debug, Clone)]
 pub struct Command {
     pub name: &'static str,
+    /// Writes to the tenant: disabled in a read-only session.
+    pub writes: bool,
     pub description: &'static str,
     pub layer: Layer,
     pub keys: Vec<String>,
@@ -41,7 +43,7 @@ pub struct Command {
 
 macro_rules! cmd {
     ($name:literal, $layer:ident, [$($k:literal),*], $action:expr, $desc:literal) => {
-        Command { name: $name, description: $desc, layer: Layer::$layer, keys: vec![$($k.to_string()),*], action: $action }
+        Command { name: $name, writes: matches!($name, "status" | "classify" | "assign-me" | "assign" | "comment" | "remediate" | "remediate-all"), description: $desc, layer: Layer::$layer, keys: vec![$($k.to_string()),*], action: $action }
     };
 }
 
@@ -267,6 +269,111 @@ pub fn registry() -> Vec<Command> {
             ["e"],
             Action::Export,
             "Export the current result to a file (CSV and JSON)"
+        ),
+        cmd!(
+            "status",
+            Table,
+            ["s"],
+            Action::SetStatus,
+            "Alerts: set status (new, in progress, resolved) of the alert or the marked ones"
+        ),
+        cmd!(
+            "classify",
+            Table,
+            ["d"],
+            Action::Classify,
+            "Alerts: classification and determination (true positive · phishing, ...)"
+        ),
+        cmd!(
+            "assign-me",
+            Table,
+            ["a"],
+            Action::AssignToMe,
+            "Alerts: assign to me (the profile's analyst)"
+        ),
+        cmd!(
+            "assign",
+            Table,
+            ["A"],
+            Action::Assign,
+            "Alerts: assign to a named analyst"
+        ),
+        cmd!(
+            "comment",
+            Table,
+            ["c"],
+            Action::Comment,
+            "Alerts: add a comment (written back to the tenant)"
+        ),
+        cmd!(
+            "note",
+            Table,
+            ["n"],
+            Action::Note,
+            "Attach a local note to the email, alert, campaign or user"
+        ),
+        cmd!(
+            "remediate",
+            Table,
+            ["x"],
+            Action::Remediate,
+            "Emails: take action on the message or the marked ones (review, typed count)"
+        ),
+        cmd!(
+            "remediate-all",
+            Table,
+            ["X"],
+            Action::RemediateAll,
+            "Emails: take action on every message of the current result"
+        ),
+        cmd!(
+            "status",
+            Flyout,
+            ["s"],
+            Action::SetStatus,
+            "Alerts: set status (new, in progress, resolved) of the alert or the marked ones"
+        ),
+        cmd!(
+            "classify",
+            Flyout,
+            ["d"],
+            Action::Classify,
+            "Alerts: classification and determination (true positive · phishing, ...)"
+        ),
+        cmd!(
+            "assign-me",
+            Flyout,
+            ["a"],
+            Action::AssignToMe,
+            "Alerts: assign to me (the profile's analyst)"
+        ),
+        cmd!(
+            "assign",
+            Flyout,
+            ["A"],
+            Action::Assign,
+            "Alerts: assign to a named analyst"
+        ),
+        cmd!(
+            "comment",
+            Flyout,
+            ["c"],
+            Action::Comment,
+            "Alerts: add a comment (written back to the tenant)"
+        ),
+        cmd!(
+            "note",
+            Flyout,
+            ["n"],
+            Action::Note,
+            "Attach a local note to the email, alert, campaign or user"
+        ),
+        cmd!(
+            "remediate",
+            Flyout,
+            ["x"],
+            Action::Remediate,
+            "Emails: take action on the message or the marked ones (review, typed count)"
         ),
         cmd!(
             "previous",

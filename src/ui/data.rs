@@ -124,6 +124,8 @@ pub struct Snapshot {
     pub tags: Arc<TagTable>,
     /// Refresh state per source (cache age, last error).
     pub sources: Vec<SourceState>,
+    /// Alerts with triage writes the tenant has not confirmed (pending, conflict).
+    pub pending: Arc<HashMap<String, crate::cache::PendingWrite>>,
     /// When this snapshot was read.
     pub loaded_at: Option<DateTime<Utc>>,
 }
@@ -154,6 +156,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         recipients: Arc::default(),
         tags: Arc::new(tags),
         sources: cache.source_states().unwrap_or_default(),
+        pending: Arc::new(cache.pending_alerts().unwrap_or_default()),
         loaded_at: Some(Utc::now()),
     })
 }

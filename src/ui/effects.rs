@@ -11,10 +11,12 @@ use tokio::task::JoinHandle;
 use super::app::FrameWriter;
 use super::data;
 use super::state::Notice;
-use super::update::{Effect, Msg, RefreshEvent};
+use super::update::{Effect, Msg, RefreshEvent, TriageWrite};
 use crate::cache::Cache;
 use crate::config::Profile;
 use crate::query::index::entities::CampaignIndex;
+use crate::sync::remediate::{enqueue_remediation, record_cancelled};
+use crate::sync::triage::{Outcome, add_note, enqueue_alert_change, flush};
 use crate::sync::{RefreshOptions, refresh};
 use crate::tenant::GraphClient;
 
@@ -32,6 +34,8 @@ pub struct Effects {
     cache_path: PathBuf,
     settings_path: PathBuf,
     refresh: Option<Arc<RefreshTarget>>,
+    analyst: String,
+    read_only: bool,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -48,12 +52,15 @@ impl Effects {
         cache_path: PathBuf,
         settings_path: PathBuf,
         refresh: Option<RefreshTarget>,
+        session: &super::state::Session,
     ) -> Effects {
         Effects {
             tx,
             cache_path,
             settings_path,
             refresh: refresh.map(Arc::new),
+            analyst: session.analyst.clone(),
+            read_only: session.read_only,
             tasks: Default::default(),
         }
     }
@@ -144,6 +151,7 @@ impl Effects {
                     let _ = tx.send(msg);
                 }));
             }
+            Effect::Triage(write) => self.triage(*write),
             Effect::SaveColumns(titles) => {
                 let msg = match super::settings::save_columns(&self.settings_path, &titles) {
                     Ok(()) => notice("columns saved for this profile", false),
@@ -152,6 +160,79 @@ impl Effects {
                 let _ = self.tx.send(msg);
             }
         }
+    }
+
+    /// Queues a triage write in the outbox (the console shows it pending at once),
+    /// then sends everything queued and reports what the tenant said.
+    fn triage(&self, write: TriageWrite) {
+        let (tx, path) = (self.tx.clone(), self.cache_path.clone());
+        let analyst = self.analyst.clone();
+        let target = if self.read_only {
+            None
+        } else {
+            self.refresh.clone()
+        };
+        self.keep(tokio::spawn(async move {
+            let send = !matches!(write, TriageWrite::Note { .. });
+            // A remediation moves mail: the grid's locations come from the index.
+            let moves_mail = matches!(write, TriageWrite::Remediate { .. });
+            let p = path.clone();
+            let queued = tokio::task::spawn_blocking(move || queue(&p, write, &analyst))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            match queued {
+                Ok(text) => {
+                    let _ = tx.send(notice(text, false));
+                }
+                Err(e) => {
+                    let _ = tx.send(notice(e, true));
+                    return;
+                }
+            }
+            let p = path.clone();
+            let t2 = tx.clone();
+            let _ = tokio::task::spawn_blocking(move || reload_quick(&t2, &p)).await;
+            if !send {
+                return;
+            }
+            let Some(target) = target else {
+                let _ = tx.send(notice("queued; no tenant connection in this session, the next `whalewatch alert flush` sends it", false));
+                return;
+            };
+            let (text, lines) = flush_outbox(&target, &path).await;
+            if !lines.is_empty() {
+                let _ = tx.send(Msg::Report { title: "remediation result".into(), lines });
+            }
+            let _ = tx.send(Msg::Notice(Notice { text, error: false }));
+            let _ = tokio::task::spawn_blocking(move || {
+                if moves_mail {
+                    Self::reload(tx, path);
+                } else {
+                    reload_quick(&tx, &path);
+                }
+            })
+            .await;
+        }));
+    }
+
+    /// Sends writes a previous session left queued (after a crash or offline work).
+    pub fn flush_on_start(&self) {
+        let Some(target) = (!self.read_only).then(|| self.refresh.clone()).flatten() else {
+            return;
+        };
+        let (tx, path) = (self.tx.clone(), self.cache_path.clone());
+        self.keep(tokio::spawn(async move {
+            let waiting = Cache::open_read_only(&path)
+                .and_then(|c| c.outbox())
+                .map(|o| o.iter().any(|e| e.state.is_pending()))
+                .unwrap_or(false);
+            if !waiting {
+                return;
+            }
+            let (text, _) = flush_outbox(&target, &path).await;
+            let _ = tx.send(notice(format!("sent writes queued earlier: {text}"), false));
+            let _ = tokio::task::spawn_blocking(move || reload_quick(&tx, &path)).await;
+        }));
     }
 
     fn refresh(&self) {
@@ -209,6 +290,126 @@ impl Effects {
                 t.abort();
             }
         }
+    }
+}
+
+/// Queues one write; the text says what was queued.
+fn queue(path: &std::path::Path, write: TriageWrite, analyst: &str) -> Result<String, String> {
+    let mut cache = Cache::open(path).map_err(|e| e.to_string())?;
+    match write {
+        TriageWrite::Alerts { ids, change } => {
+            enqueue_alert_change(&mut cache, &ids, &change, analyst).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "queued {} on {} alert(s); sending…",
+                change.describe(),
+                ids.len()
+            ))
+        }
+        TriageWrite::Note { kind, id, text } => {
+            add_note(&mut cache, kind, &id, &text, analyst).map_err(|e| e.to_string())?;
+            Ok("note saved".into())
+        }
+        TriageWrite::Remediate { plan, typed } => {
+            let display = plan.display_name.clone();
+            match plan.clone().confirm(&typed) {
+                Ok(confirmed) => {
+                    enqueue_remediation(&mut cache, &confirmed, analyst)
+                        .map_err(|e| e.to_string())?;
+                    Ok(format!("queued remediation `{display}`; sending…"))
+                }
+                Err(e) => {
+                    let _ = record_cancelled(&mut cache, &plan, &e.to_string(), analyst);
+                    Err(e.to_string())
+                }
+            }
+        }
+    }
+}
+
+/// Sends what the outbox holds; a one-line summary of the tenant's answers.
+async fn flush_outbox(target: &RefreshTarget, path: &std::path::Path) -> (String, Vec<String>) {
+    let mut cache = match Cache::open(path) {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                format!("cannot open the cache to send queued writes: {e}"),
+                Vec::new(),
+            );
+        }
+    };
+    match flush(&target.client, &mut cache).await {
+        Ok(report) => {
+            let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+            let mut links = Vec::new();
+            let mut lines = Vec::new();
+            for o in &report.outcomes {
+                let k = match &o.outcome {
+                    Outcome::Sent | Outcome::AlreadyApplied => "sent",
+                    Outcome::Conflict(_) => "conflict (changed on the tenant; see the alert)",
+                    Outcome::Failed(_) => "failed",
+                    Outcome::Queued(_) => "still queued",
+                };
+                *counts.entry(k).or_default() += 1;
+                if let Some(r) = &o.remediation {
+                    use crate::sync::remediate::MessageState;
+                    lines.push(format!("{} — {}", o.target, o.detail));
+                    if let Some(l) = &r.action_center {
+                        lines.push(format!("Action center: {l}"));
+                    }
+                    for m in &r.messages {
+                        let state = match &m.state {
+                            MessageState::Done => "done".to_string(),
+                            MessageState::Failed(why) => format!("FAILED: {why}"),
+                            MessageState::NoResultYet => "no result yet".to_string(),
+                        };
+                        lines.push(format!(
+                            "  {} → {}: now {} · {state}",
+                            m.network_message_id,
+                            m.recipient,
+                            m.latest_location.as_deref().unwrap_or("?")
+                        ));
+                    }
+                    let done = r
+                        .messages
+                        .iter()
+                        .filter(|m| m.state == MessageState::Done)
+                        .count();
+                    let failed = r
+                        .messages
+                        .iter()
+                        .filter(|m| matches!(m.state, MessageState::Failed(_)))
+                        .count();
+                    links.push(format!(
+                        "remediation: {done} moved, {failed} failed, {} waiting{}",
+                        r.messages.len() - done - failed,
+                        r.action_center
+                            .as_deref()
+                            .map_or(String::new(), |l| format!(" · Action center {l}"))
+                    ));
+                }
+            }
+            let mut text: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            if let Some(s) = &report.stopped {
+                text.push(format!("stopped: {s}"));
+            }
+            text.extend(links);
+            let text = if text.is_empty() {
+                "nothing to send".into()
+            } else {
+                text.join(" · ")
+            };
+            (text, lines)
+        }
+        Err(e) => (
+            format!("sending queued writes failed (they stay queued): {e}"),
+            Vec::new(),
+        ),
+    }
+}
+
+fn reload_quick(tx: &UnboundedSender<Msg>, path: &std::path::Path) {
+    if let Ok(s) = data::load_quick(path) {
+        let _ = tx.send(Msg::Loaded(Box::new(s)));
     }
 }
 

@@ -7,6 +7,14 @@ pub enum PromptKind {
     Filter,
     Command,
     Tag,
+    /// A comment for the targeted alerts.
+    Comment,
+    /// Assign the targeted alerts to a named analyst.
+    Assign,
+    /// A local note on the item.
+    Note,
+    /// The typed number of messages that confirms a remediation.
+    Confirm,
 }
 
 /// An open prompt.

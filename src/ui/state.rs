@@ -196,6 +196,22 @@ pub enum Overlay {
     },
     /// Every source's cache age, watermark and last error.
     Sources,
+    /// A result to read (per-message remediation outcome).
+    Report {
+        title: String,
+        lines: Vec<String>,
+        scroll: u16,
+    },
+    /// A triage choice (status, classification, remediation action) for `targets`.
+    Choice {
+        title: String,
+        options: Vec<(String, super::update::Decision)>,
+        cursor: usize,
+    },
+    /// The remediation review: what will happen; the prompt takes the typed count.
+    Review {
+        plan: std::sync::Arc<crate::sync::remediate::RemediationPlan>,
+    },
     /// Related views to jump to.
     Jumps {
         jumps: Vec<super::detail::Jump>,
@@ -231,6 +247,8 @@ pub struct Session {
     pub read_only: bool,
     /// Whether `r` can reach a tenant (a client could be built).
     pub can_refresh: bool,
+    /// Who triage writes are recorded as (the profile's `analyst`, else the app).
+    pub analyst: String,
 }
 
 /// Everything the console shows.
@@ -243,6 +261,8 @@ pub struct State {
     pub panes: Vec<Grid>,
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
+    /// What an open triage menu or prompt will act on.
+    pub draft: Option<super::update::Draft>,
     pub history: History,
     /// The tag every pane is narrowed to.
     pub tag: Option<String>,
@@ -273,6 +293,7 @@ impl State {
             panes,
             overlay: None,
             prompt: None,
+            draft: None,
             history: History::default(),
             tag: None,
             histogram: true,

@@ -8,7 +8,7 @@ use crate::ui::detail::{Detail, Section};
 use crate::ui::panes::short_instant;
 use crate::ui::update::jumps_for;
 
-pub fn load(data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
+pub fn load(cache: &crate::cache::Cache, data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
     let (row, item) = data
         .alerts
         .items
@@ -94,9 +94,32 @@ pub fn load(data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
             cm.comment.clone(),
         );
     }
+    let mut writes = Section::new("Triage writes not yet confirmed by the tenant");
+    for e in cache
+        .outbox()?
+        .into_iter()
+        .filter(|e| e.target == a.id && e.state.is_pending())
+    {
+        let what = crate::sync::triage::describe_payload(e.kind, &e.payload);
+        let conflict = e.state == crate::cache::OutboxState::Conflict;
+        writes.flagged(
+            &format!("#{} {}", e.id, e.state.as_str()),
+            if conflict {
+                format!("{what} — changed on the tenant since; `whalewatch alert resolve {} --overwrite|--discard`", e.id)
+            } else {
+                format!("{what}{}", e.last_error.as_deref().map_or(String::new(), |m| format!(" ({m})")))
+            },
+            conflict,
+        );
+    }
+    let mut sections = vec![t];
+    if !writes.lines.is_empty() {
+        sections.push(writes);
+    }
+    sections.extend([w, users, ev, c]);
     Ok(Detail {
         title: a.title.clone(),
-        sections: vec![t, w, users, ev, c],
+        sections,
         jumps: jumps_for(data, Pane::Alerts, row as u32),
         copy: a.id.clone(),
     })

@@ -11,9 +11,11 @@ mod lookalike;
 use std::path::Path;
 
 use super::data::Snapshot;
-use super::detail::Detail;
+use super::detail::{Detail, Section};
 use super::state::FlyoutKind;
+use super::update::note_id;
 use crate::cache::Cache;
+use crate::cache::NoteTarget;
 
 /// Why details could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +34,27 @@ pub fn load(
     key: &str,
 ) -> Result<Detail, DetailError> {
     let cache = Cache::open_read_only(path)?;
-    match kind {
+    let mut detail = match kind {
         FlyoutKind::Email => email::load(&cache, data, key),
-        FlyoutKind::Alert => alert::load(data, key),
+        FlyoutKind::Alert => alert::load(&cache, data, key),
         FlyoutKind::Campaign => campaign::load(&cache, data, key),
         FlyoutKind::Account => account::load(data, key),
+    }?;
+    let target = match kind {
+        FlyoutKind::Email => NoteTarget::Email,
+        FlyoutKind::Alert => NoteTarget::Alert,
+        FlyoutKind::Campaign => NoteTarget::Campaign,
+        FlyoutKind::Account => NoteTarget::User,
+    };
+    let notes = cache.notes_for(target, &note_id(target, key))?;
+    let mut s = Section::new(&format!("Notes ({}) · n adds one", notes.len()));
+    for n in &notes {
+        let when = chrono::DateTime::from_timestamp_millis(n.created)
+            .map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+        s.line(&format!("{when} {}", n.analyst), n.text.clone());
     }
+    detail.sections.push(s);
+    Ok(detail)
 }
 
 /// "3 × a, 2 × b" for the top `n` of `counts`, largest first.

@@ -92,7 +92,14 @@ pub fn cell(data: &Snapshot, row: u32, c: AlertCol) -> String {
     let s = |v: Option<&str>| v.unwrap_or("").to_string();
     match c {
         AlertCol::Severity => s(al.severity.as_ref().map(|x| x.as_str())),
-        AlertCol::Status => s(al.status.as_ref().map(|x| x.as_str())),
+        AlertCol::Status => {
+            let status = s(al.status.as_ref().map(|x| x.as_str()));
+            // Unconfirmed writes are shown in words, not only in colour.
+            match data.pending.get(&al.id) {
+                Some(p) => format!("{status} ({})", p.state.as_str()),
+                None => status,
+            }
+        }
         AlertCol::Title => al.title.clone(),
         AlertCol::Category => s(al.category.as_deref()),
         AlertCol::Users => a.accounts.join(", "),

@@ -79,9 +79,17 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
         }
         Action::Complete => complete_prompt(state),
         Action::Cancel => {
+            let kind = p.kind;
             state.prompt = None;
-            if matches!(state.overlay, Some(Overlay::TagPicker { .. })) {
+            state.draft = None;
+            if matches!(
+                state.overlay,
+                Some(Overlay::TagPicker { .. } | Overlay::Review { .. })
+            ) {
                 state.overlay = None;
+                if kind == PromptKind::Confirm {
+                    notice(state, "remediation cancelled; nothing was sent", false);
+                }
             }
         }
         Action::Submit => return submit(state),
@@ -129,6 +137,10 @@ fn submit(state: &mut State) -> Vec<Effect> {
         PromptKind::Command => {
             state.prompt = None;
             command::run(state, &p.text)
+        }
+        PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {
+            state.prompt = None;
+            super::triage::submit(state, p.kind, &p.text)
         }
         PromptKind::Tag => {
             let cursor = match state.overlay {
@@ -332,8 +344,47 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
         (_, Action::Back | Action::Quit) => {
             state.overlay = None;
             state.prompt = None;
+            state.draft = None;
         }
-        (Overlay::Sources, _) => {}
+        (Overlay::Sources | Overlay::Review { .. }, _) => {}
+        (Overlay::Choice { options, .. }, Action::Open) => {
+            let cursor = match &state.overlay {
+                Some(Overlay::Choice { cursor, .. }) => *cursor,
+                _ => 0,
+            };
+            if let Some((_, d)) = options.get(cursor).cloned() {
+                return Some(super::triage::decide(state, d));
+            }
+        }
+        (
+            Overlay::Choice {
+                title,
+                options,
+                cursor,
+            },
+            _,
+        ) => {
+            state.overlay = Some(Overlay::Choice {
+                title: title.clone(),
+                options: options.clone(),
+                cursor: moved(*cursor, options.len()),
+            });
+        }
+        (
+            Overlay::Report {
+                title,
+                lines,
+                scroll,
+            },
+            _,
+        ) => {
+            let s = (*scroll as i64 + step(a)).max(0) as u16;
+            state.overlay = Some(Overlay::Report {
+                title: title.clone(),
+                lines: lines.clone(),
+                scroll: s,
+            });
+        }
         (Overlay::Help { scroll }, _) => {
             let s = (*scroll as i64 + step(a)).max(0) as u16;
             state.overlay = Some(Overlay::Help { scroll: s });

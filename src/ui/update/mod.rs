@@ -8,6 +8,7 @@ mod command;
 mod grid;
 mod input;
 mod jumps;
+mod triage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ pub use command::{parse_view_line, view_line};
 pub use grid::{effective_filter, reevaluate_all};
 pub use input::tag_candidates;
 pub use jumps::jumps_for;
+pub use triage::{Decision, Draft, TriageWrite, note_id};
 
 use super::action::{Action, Pane};
 use super::data::{EmailData, Snapshot};
@@ -54,6 +56,11 @@ pub enum Msg {
     Refresh(RefreshEvent),
     /// A task's outcome for the status bar.
     Notice(Notice),
+    /// A longer result to read (a remediation's per-message outcome).
+    Report {
+        title: String,
+        lines: Vec<String>,
+    },
 }
 
 /// A rows-and-columns export of the current result.
@@ -86,6 +93,8 @@ pub enum Effect {
     Export(Box<ExportJob>),
     /// Save the email grid's columns (titles, in order) for this profile.
     SaveColumns(Vec<String>),
+    /// Queue a triage write in the outbox and send it.
+    Triage(Box<TriageWrite>),
 }
 
 /// Applies `msg` to `state`.
@@ -130,6 +139,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Refresh(ev) => {
             on_refresh(state, ev);
+            Vec::new()
+        }
+        Msg::Report { title, lines } => {
+            state.overlay = Some(Overlay::Report {
+                title,
+                lines,
+                scroll: 0,
+            });
             Vec::new()
         }
         Msg::Notice(n) => {
@@ -275,6 +292,14 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Mark => grid::mark(state),
+        Action::SetStatus => triage::set_status(state),
+        Action::Classify => triage::classify(state),
+        Action::AssignToMe => return triage::assign_to_me(state),
+        Action::Assign => triage::alert_prompt(state, super::prompt::PromptKind::Assign),
+        Action::Comment => triage::alert_prompt(state, super::prompt::PromptKind::Comment),
+        Action::Note => triage::note(state),
+        Action::Remediate => triage::remediate(state, false),
+        Action::RemediateAll => triage::remediate(state, true),
         Action::Related => {
             let jumps = current_jumps(state);
             if jumps.is_empty() {
@@ -334,8 +359,10 @@ fn back(state: &mut State) {
     if state.overlay.is_some() {
         state.overlay = None;
         state.prompt = None;
+        state.draft = None;
     } else if state.prompt.is_some() {
         state.prompt = None;
+        state.draft = None;
     } else if state.views.len() > 1 {
         state.views.pop();
         grid::refresh_top(state);

@@ -47,6 +47,7 @@ pub(crate) fn state() -> State {
             tenant: "contoso".into(),
             read_only: false,
             can_refresh: true,
+            analyst: "analyst@contoso.com".into(),
         },
         snapshot(),
         Keymap::new(&BTreeMap::new()).expect("keymap"),

@@ -93,6 +93,10 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             PromptKind::Filter => "/",
             PromptKind::Command => ":",
             PromptKind::Tag => "tag> ",
+            PromptKind::Comment => "comment> ",
+            PromptKind::Assign => "assign to (UPN)> ",
+            PromptKind::Note => "note> ",
+            PromptKind::Confirm => "type the number of messages to confirm> ",
         };
         let text = sanitize(&p.text);
         // Keep the cursor's end of a long line in view.

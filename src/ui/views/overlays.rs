@@ -24,11 +24,15 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &'a str, lines: Vec<Line<'a>>, scroll: u16) {
+fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &str, lines: Vec<Line<'a>>, scroll: u16) {
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
-            .block(Block::default().borders(Borders::ALL).title(title))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(title.to_string()),
+            )
             .scroll((scroll, 0)),
         r,
     );
@@ -87,6 +91,50 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 " tag · type to search · enter picks · esc cancels ",
                 body,
                 0,
+            );
+        }
+        Overlay::Choice {
+            title,
+            options,
+            cursor,
+        } => {
+            let items: Vec<String> = options.iter().map(|(l, _)| l.clone()).collect();
+            let r = centred(area, 64, items.len() as u16 + 2);
+            let h = r.height.saturating_sub(2) as usize;
+            let title = format!(" {} · enter applies · esc cancels ", sanitize(title));
+            boxed(f, r, &title, list(items, *cursor, h, theme), 0);
+        }
+        Overlay::Review { plan } => {
+            let mut lines: Vec<Line> = plan
+                .review_text()
+                .lines()
+                .map(|l| Line::raw(sanitize(l).into_owned()))
+                .collect();
+            if plan.irreversible {
+                lines.insert(
+                    0,
+                    Line::styled("⚠ HARD DELETE CANNOT BE UNDONE", theme.error()),
+                );
+            }
+            let r = centred(area, 110, lines.len() as u16 + 2);
+            boxed(f, r, " review · take action ", lines, 0);
+        }
+        Overlay::Report {
+            title,
+            lines,
+            scroll,
+        } => {
+            let body: Vec<Line> = lines
+                .iter()
+                .map(|l| Line::raw(sanitize(l).into_owned()))
+                .collect();
+            let r = centred(area, 120, body.len() as u16 + 2);
+            boxed(
+                f,
+                r,
+                &format!(" {} · j/k scroll · esc closes ", sanitize(title)),
+                body,
+                *scroll,
             );
         }
         Overlay::Sources => {
@@ -175,10 +223,16 @@ fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
     for layer in [Layer::Global, Layer::Table, Layer::Flyout] {
         out.push(Line::styled(format!("In {}", layer.name()), theme.header()));
         for c in state.keymap.commands().iter().filter(|c| c.layer == layer) {
+            let disabled = if c.writes && state.session.read_only {
+                " — disabled: read-only session"
+            } else {
+                ""
+            };
             out.push(Line::from(vec![
                 Span::styled(format!("  {:<14}", c.keys.join(" ")), theme.accent()),
                 Span::styled(format!("{:<14}", c.name), theme.dim()),
                 Span::raw(c.description),
+                Span::styled(disabled, theme.error()),
             ]));
         }
         out.push(Line::raw(""));
