@@ -157,7 +157,7 @@ pub fn sort(data: &Snapshot, rows: &mut Vec<u32>, col: ColumnId, descending: boo
 }
 
 /// A cell's sort key: numbers before text, numbers by value, text case-insensitively.
-#[derive(Debug, PartialEq, PartialOrd)]
+#[derive(Debug, PartialEq)]
 enum SortText {
     Number(f64),
     Text(String),
@@ -165,9 +165,20 @@ enum SortText {
 
 impl Eq for SortText {}
 
+impl PartialOrd for SortText {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl Ord for SortText {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.partial_cmp(other).unwrap_or(std::cmp::Ordering::Equal)
+        match (self, other) {
+            (SortText::Number(a), SortText::Number(b)) => a.total_cmp(b),
+            (SortText::Number(_), SortText::Text(_)) => std::cmp::Ordering::Less,
+            (SortText::Text(_), SortText::Number(_)) => std::cmp::Ordering::Greater,
+            (SortText::Text(a), SortText::Text(b)) => a.cmp(b),
+        }
     }
 }
 

@@ -333,3 +333,99 @@ fn related_jump_from_a_message_opens_its_alerts() {
     assert_eq!(g.pane, Pane::Alerts);
     assert!(!g.rows.is_empty());
 }
+
+#[test]
+fn marked_alerts_get_one_status_change_and_read_only_refuses_it() {
+    let mut s = state();
+    for _ in 0..3 {
+        key(&mut s, ' ');
+    }
+    key(&mut s, 's');
+    let Some(Overlay::Choice { options, .. }) = &s.overlay else {
+        panic!("no menu")
+    };
+    let resolved = options
+        .iter()
+        .position(|(l, _)| l == "resolved")
+        .expect("resolved");
+    for _ in 0..resolved {
+        key(&mut s, 'j');
+    }
+    let e = code(&mut s, KeyCode::Enter);
+    let [Effect::Triage(w)] = &e[..] else {
+        panic!("{e:?}")
+    };
+    let TriageWrite::Alerts { ids, change } = &**w else {
+        panic!("{w:?}")
+    };
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        change.status,
+        Some(crate::model::enums::AlertStatus::Resolved)
+    );
+    assert!(s.overlay.is_none() && s.draft.is_none());
+
+    let mut ro = state();
+    ro.session.read_only = true;
+    key(&mut ro, 's');
+    assert!(ro.overlay.is_none());
+    assert!(
+        ro.notice
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("read-only"))
+    );
+    assert!(key(&mut ro, 'a').is_empty());
+    // Notes stay local and allowed.
+    key(&mut ro, 'n');
+    typed(&mut ro, "seen by tier 1");
+    let e = code(&mut ro, KeyCode::Enter);
+    assert!(matches!(&e[..], [Effect::Triage(w)] if matches!(**w, TriageWrite::Note { .. })));
+}
+
+#[test]
+fn classification_menu_offers_only_documented_pairs() {
+    let mut s = state();
+    key(&mut s, 'd');
+    let Some(Overlay::Choice { options, .. }) = &s.overlay else {
+        panic!("no menu")
+    };
+    for (_, d) in options {
+        let Decision::Classify(c, d) = d else {
+            panic!("{d:?}")
+        };
+        assert!(crate::sync::triage::determinations_for(c).contains(d));
+    }
+    assert!(options.iter().any(|(l, _)| l == "truePositive · phishing"));
+}
+
+#[test]
+fn remediation_shows_a_review_and_needs_the_typed_count() {
+    let mut s = state();
+    key(&mut s, ':');
+    typed(&mut s, "emails threat:phish location:inbox");
+    code(&mut s, KeyCode::Enter);
+    let n = grid(&s).rows.len();
+    assert!(n > 1);
+    key(&mut s, 'X');
+    code(&mut s, KeyCode::Enter); // move to junk
+    let Some(Overlay::Review { plan }) = &s.overlay else {
+        panic!("no review")
+    };
+    assert_eq!(plan.count(), n);
+    assert!(plan.review_text().contains(&n.to_string()));
+    typed(&mut s, &n.to_string());
+    let e = code(&mut s, KeyCode::Enter);
+    let [Effect::Triage(w)] = &e[..] else {
+        panic!("{e:?}")
+    };
+    let TriageWrite::Remediate { plan, typed } = &**w else {
+        panic!("{w:?}")
+    };
+    assert_eq!(typed, &n.to_string());
+    assert!(plan.clone().confirm(typed).is_ok());
+    // Esc in the review cancels without a write.
+    key(&mut s, 'x');
+    code(&mut s, KeyCode::Enter);
+    let e = code(&mut s, KeyCode::Esc);
+    assert!(e.is_empty() && s.overlay.is_none());
+}
