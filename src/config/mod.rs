@@ -176,6 +176,10 @@ pub enum ConfigError {
     UnknownProfile(String),
     #[error("no profile chosen: pass --profile NAME or set default_profile in {0}")]
     NoProfile(PathBuf),
+    #[error(
+        "no profiles in {0} yet: `whalewatch demo` tries the product on a simulated tenant; `whalewatch profile add` adds a real one"
+    )]
+    NoProfiles(PathBuf),
 }
 
 impl Config {
@@ -286,6 +290,9 @@ impl Config {
                 .then(|| self.profiles.keys().next().map(String::as_str))
                 .flatten()
         });
+        if self.profiles.is_empty() && name.is_none() {
+            return Err(ConfigError::NoProfiles(path.to_path_buf()));
+        }
         let name = name.ok_or_else(|| ConfigError::NoProfile(path.to_path_buf()))?;
         self.profiles
             .get_key_value(name)
