@@ -9,6 +9,7 @@ mod output;
 mod profile;
 mod query;
 mod refresh;
+mod refresh_bench;
 mod sim;
 
 use std::process::ExitCode;
