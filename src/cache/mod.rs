@@ -5,6 +5,7 @@
 //! Files are owner-only (directory 0700, database 0600): the cache holds tenant
 //! mail metadata. Secrets never enter it.
 
+mod bulk;
 mod entities;
 mod hunting;
 mod schema;
@@ -55,6 +56,8 @@ pub enum CacheError {
 pub struct Cache {
     conn: Connection,
     path: PathBuf,
+    /// Hunting tables being bulk-loaded through this connection (indexes dropped).
+    bulk: std::collections::HashSet<String>,
 }
 
 /// The cache file of `profile` inside `dir`.
@@ -98,6 +101,7 @@ impl Cache {
         let mut cache = Cache {
             conn,
             path: path.to_path_buf(),
+            bulk: Default::default(),
         };
         cache.configure().map_err(|e| cache.classify(e))?;
         cache.migrate()?;
@@ -117,6 +121,7 @@ impl Cache {
         let cache = Cache {
             conn,
             path: path.to_path_buf(),
+            bulk: Default::default(),
         };
         cache
             .conn
@@ -280,6 +285,20 @@ impl Writer<'_> {
     /// Upserts hunting rows by natural key.
     pub fn upsert_rows<R: CachedRow>(&self, rows: &[R]) -> Result<UpsertStats, CacheError> {
         hunting::upsert(self.tx, rows)
+    }
+    /// Upserts a parsed batch of `R` rows by natural key (the refresh's fast path).
+    pub fn upsert_batch<R: CachedRow>(
+        &self,
+        batch: &crate::model::batch::RowBatch,
+    ) -> Result<UpsertStats, CacheError> {
+        hunting::upsert_batch::<R>(self.tx, batch)
+    }
+    /// Appends a parsed batch during a bulk load ([`Cache::begin_bulk_load`]).
+    pub fn insert_batch<R: CachedRow>(
+        &self,
+        batch: &crate::model::batch::RowBatch,
+    ) -> Result<UpsertStats, CacheError> {
+        hunting::insert_batch::<R>(self.tx, batch)
     }
     /// Upserts alerts and their flattened evidence.
     pub fn upsert_alerts(

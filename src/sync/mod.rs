@@ -141,6 +141,17 @@ impl RefreshContext<'_> {
     }
 }
 
+/// The hunting tables a refresh pulls, in order (`EmailEvents` first, so that
+/// post-delivery events find the messages they move).
+const HUNTING_TABLES: &[&str] = &[
+    "EmailEvents",
+    "EmailUrlInfo",
+    "EmailAttachmentInfo",
+    "EmailPostDeliveryEvents",
+    "UrlClickEvents",
+    "CampaignInfo",
+];
+
 fn wanted(options: &RefreshOptions, source: &str) -> bool {
     options.only.is_empty() || options.only.iter().any(|o| o.eq_ignore_ascii_case(source))
 }
@@ -156,6 +167,8 @@ pub async fn refresh(
     let started = Instant::now();
     cache.defer_checkpoints()?;
     let writer = CacheWriter::spawn(cache);
+    // A refresh killed during a bulk load left a table without its indexes.
+    writer.run(|c| c.restore_indexes(None)).await?;
     let ctx = RefreshContext {
         client,
         options,
@@ -165,6 +178,8 @@ pub async fn refresh(
         )),
     };
     let result = run_sources(&ctx, &writer, profile).await;
+    // A pull that failed mid-load leaves its table unindexed: index it now.
+    let restored = writer.run(|c| c.restore_indexes(None)).await;
     let checkpoint = writer.run(|c| c.checkpoint()).await;
     if writer.finish().is_none() {
         return Err(SyncError::Unexpected(
@@ -172,6 +187,7 @@ pub async fn refresh(
         ));
     }
     let (sources, warnings) = result?;
+    restored?;
     checkpoint?;
     Ok(RefreshSummary {
         sources,
@@ -198,26 +214,53 @@ async fn run_sources(
     if wanted(o, "incidents") {
         out.push(incidents(ctx, writer).await?);
     }
+    // Every hunting source's state, read before any of them writes: a pull must
+    // not wait on the writer while it builds the previous table's indexes.
+    let states = writer
+        .run(|c| {
+            HUNTING_TABLES
+                .iter()
+                .map(|t| Ok((*t, c.source_state(&format!("hunting:{t}"))?)))
+                .collect::<Result<HashMap<_, _>, CacheError>>()
+        })
+        .await?;
+    let state = |t: &str| states.get(t).cloned().flatten();
+    // Each pull's index build is collected once the next pull is done (by then the
+    // writer, which runs jobs in order, has finished it).
+    let mut settling = None;
     if wanted(o, "EmailEvents") {
-        out.push(hunting::pull::<EmailEvent>(ctx, writer, hunting::nothing).await?);
+        let p = hunting::pull::<EmailEvent>(ctx, writer, state("EmailEvents"), None).await?;
+        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
     }
     if wanted(o, "EmailUrlInfo") {
-        out.push(hunting::pull::<EmailUrl>(ctx, writer, hunting::nothing).await?);
+        let p = hunting::pull::<EmailUrl>(ctx, writer, state("EmailUrlInfo"), None).await?;
+        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
     }
     if wanted(o, "EmailAttachmentInfo") {
-        out.push(hunting::pull::<EmailAttachment>(ctx, writer, hunting::nothing).await?);
+        let p = hunting::pull::<EmailAttachment>(ctx, writer, state("EmailAttachmentInfo"), None)
+            .await?;
+        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
     }
     if wanted(o, "EmailPostDeliveryEvents") {
-        out.push(
-            hunting::pull::<PostDeliveryEvent>(ctx, writer, hunting::apply_post_delivery).await?,
-        );
+        let p = hunting::pull::<PostDeliveryEvent>(
+            ctx,
+            writer,
+            state("EmailPostDeliveryEvents"),
+            Some(hunting::apply_post_delivery),
+        )
+        .await?;
+        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
     }
     if wanted(o, "UrlClickEvents") {
-        out.push(hunting::pull::<UrlClick>(ctx, writer, hunting::nothing).await?);
+        let p = hunting::pull::<UrlClick>(ctx, writer, state("UrlClickEvents"), None).await?;
+        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
     }
     if wanted(o, "CampaignInfo") {
-        out.push(hunting::pull::<CampaignMessage>(ctx, writer, hunting::nothing).await?);
+        let p =
+            hunting::pull::<CampaignMessage>(ctx, writer, state("CampaignInfo"), None).await?;
+        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
     }
+    hunting::settle_previous(ctx, &mut settling, None, &mut out).await?;
     if wanted(o, "tags") || wanted(o, "directory") {
         let (summary, w) = resolve_tags_into_cache(ctx, writer, profile).await?;
         for msg in &w {

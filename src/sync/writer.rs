@@ -74,6 +74,15 @@ pub async fn wait<T>(rx: oneshot::Receiver<Result<T, CacheError>>) -> Result<T, 
         .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
 }
 
+/// The result of a submitted job, awaited in place (the receiver stays queued until
+/// it resolves, so a caller can wait on it and on other work at once).
+pub async fn wait_ref<T>(
+    rx: &mut oneshot::Receiver<Result<T, CacheError>>,
+) -> Result<T, CacheError> {
+    rx.await
+        .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
+}
+
 impl Drop for CacheWriter {
     fn drop(&mut self) {
         self.jobs.take();
