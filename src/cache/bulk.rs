@@ -144,28 +144,25 @@ impl Cache {
         let tx = self.conn.transaction()?;
         let mut removed = 0u64;
         for d in missing {
-            if d.unique {
-                // Repeated keys would make the unique index fail: keep the newest row.
-                let cols = quoted(&d.columns);
-                let repeated: bool = tx.query_row(
-                    &format!(
-                        "SELECT EXISTS (SELECT 1 FROM {} GROUP BY {cols} HAVING count(*) > 1)",
-                        d.table
-                    ),
-                    [],
-                    |r| r.get(0),
-                )?;
-                if repeated {
+            match tx.execute_batch(&d.sql) {
+                Ok(()) => {}
+                // Repeated keys make a unique index fail: keep the newest copy of
+                // each (checked only on failure: looking first costs a second sort).
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if d.unique && f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
                     removed += tx.execute(
                         &format!(
                             "DELETE FROM {t} WHERE rowid NOT IN (SELECT max(rowid) FROM {t} GROUP BY {cols})",
-                            t = d.table
+                            t = d.table,
+                            cols = quoted(&d.columns)
                         ),
                         [],
                     )? as u64;
+                    tx.execute_batch(&d.sql)?;
                 }
+                Err(e) => return Err(e.into()),
             }
-            tx.execute_batch(&d.sql)?;
         }
         tx.commit()?;
         Ok(removed)

@@ -60,14 +60,14 @@ pub struct AlertRow {
 
 fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
     let raw = serde_json::to_string(&a.raw).map_err(|e| CacheError::Row(e.to_string()))?;
-    let changed = tx.execute(
+    let changed = tx.prepare_cached(
         "INSERT INTO alerts (id, incident_id, last_update, created, status, severity, title, raw)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, last_update = excluded.last_update,
            created = excluded.created, status = excluded.status, severity = excluded.severity,
            title = excluded.title, raw = excluded.raw
          WHERE raw IS NOT excluded.raw",
-        params![
+    )?.execute(params![
             a.id,
             a.incident_id,
             a.last_update_date_time.as_ref().map(to_ticks),
@@ -79,10 +79,8 @@ fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
         ],
     )?;
     if changed > 0 {
-        tx.execute(
-            "DELETE FROM alert_evidence WHERE alert_id = ?1",
-            params![a.id],
-        )?;
+        tx.prepare_cached("DELETE FROM alert_evidence WHERE alert_id = ?1")?
+            .execute(params![a.id])?;
         let mut stmt = tx.prepare_cached(
             "INSERT INTO alert_evidence (alert_id, ordinal, kind, network_message_id, recipient, account_upn, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
@@ -104,11 +102,8 @@ fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
 
 fn exists(tx: &Transaction<'_>, table: &str, id: &str) -> Result<bool, CacheError> {
     Ok(tx
-        .query_row(
-            &format!("SELECT 1 FROM {table} WHERE id = ?1"),
-            params![id],
-            |_| Ok(()),
-        )
+        .prepare_cached(&format!("SELECT 1 FROM {table} WHERE id = ?1"))?
+        .query_row(params![id], |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -148,13 +143,13 @@ pub fn upsert_incidents(
         }
         let raw = serde_json::to_string(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
         let existed = exists(tx, "incidents", &i.id)?;
-        let changed = tx.execute(
+        let changed = tx.prepare_cached(
             "INSERT INTO incidents (id, last_update, created, status, severity, display_name, raw)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, created = excluded.created,
                status = excluded.status, severity = excluded.severity, display_name = excluded.display_name, raw = excluded.raw
              WHERE raw IS NOT excluded.raw",
-            params![
+        )?.execute(params![
                 i.id,
                 i.last_update_date_time.as_ref().map(to_ticks),
                 i.created_date_time.as_ref().map(to_ticks),

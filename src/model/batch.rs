@@ -72,13 +72,13 @@ impl RowBatch {
         let mut batch = RowBatch::new(R::COLUMNS.len());
         // Text is roughly the body minus quotes and keys: reserving half avoids most regrowth.
         batch.text.reserve(bytes.len() / 2);
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        Body::<R> {
-            batch: &mut batch,
-            row: PhantomData,
+        // One validation of the whole body is much cheaper than one per string value
+        // (what parsing bytes does); a body that is not UTF-8 takes the slow path,
+        // which reports where.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => fill::<R, _>(serde_json::Deserializer::from_str(text), &mut batch)?,
+            Err(_) => fill::<R, _>(serde_json::Deserializer::from_slice(bytes), &mut batch)?,
         }
-        .deserialize(&mut de)?;
-        de.end()?;
         Ok(batch)
     }
 
@@ -178,6 +178,18 @@ impl RowBatch {
     pub fn set(&mut self, at: usize, col: usize, slot: Slot) {
         self.slots[at + col] = slot;
     }
+}
+
+fn fill<'de, R: BatchRow, Rd: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<Rd>,
+    batch: &mut RowBatch,
+) -> Result<(), serde_json::Error> {
+    Body::<R> {
+        batch,
+        row: PhantomData,
+    }
+    .deserialize(&mut de)?;
+    de.end()
 }
 
 /// A typed hunting row that can also parse into a [`RowBatch`]; implemented by

@@ -474,11 +474,14 @@ macro_rules! hunting_row {
                     vec![$( <$ty as BatchValue>::default_slot(&mut scratch), )*]
                 });
                 let at = batch.start_row(defaults);
+                let columns = <$name as HuntingRow>::COLUMNS;
+                // Services send columns in schema order: try the one after the last first.
+                let mut next = 0usize;
                 while let Some(ColumnName(key)) = map.next_key::<ColumnName<'de>>()? {
                     let key: &str = &key;
-                    let index = <$name as HuntingRow>::COLUMNS
-                        .iter()
-                        .position(|c| *c == key)
+                    let index = (columns.get(next) == Some(&key))
+                        .then_some(next)
+                        .or_else(|| columns.iter().position(|c| *c == key))
                         .or_else(|| {
                             <$name as HuntingRow>::COLUMNS
                                 .iter()
@@ -488,6 +491,7 @@ macro_rules! hunting_row {
                         map.next_value::<serde::de::IgnoredAny>()?;
                         continue;
                     };
+                    next = index + 1;
                     let mut col = 0usize;
                     $(
                         if index == col {
