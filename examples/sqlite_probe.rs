@@ -10,29 +10,63 @@ use whalewatch::tenant::auth::client_secret::ClientSecret;
 use whalewatch::tenant::{Credential, Secret};
 
 fn main() {
-    let per_day: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10000);
+    let per_day: u32 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let windows: Vec<Vec<EmailEvent>> = rt.block_on(async {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
-        let params = WorldParams { seed: 7, now, users: 2000, days: 30, emails_per_day: per_day };
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let params = WorldParams {
+            seed: 7,
+            now,
+            users: 2000,
+            days: 30,
+            emails_per_day: per_day,
+        };
         let mut config = SimConfig::new(params);
         config.hunting_calls_per_minute = 100_000;
-        let server = SimServer::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+        let server = SimServer::start("127.0.0.1:0".parse().unwrap(), config)
+            .await
+            .unwrap();
         let profile = Profile {
-            tenant: server.tenant_id.clone(), client_id: server.client_id.clone(), auth: AuthKind::ClientSecret,
-            client_secret_env: None, certificate: None, cloud: "global".into(),
-            login_url: Some(server.base_url.clone()), graph_url: Some(server.base_url.clone()), read_only: true, tags: vec![],
+            tenant: server.tenant_id.clone(),
+            client_id: server.client_id.clone(),
+            auth: AuthKind::ClientSecret,
+            client_secret_env: None,
+            certificate: None,
+            cloud: "global".into(),
+            login_url: Some(server.base_url.clone()),
+            graph_url: Some(server.base_url.clone()),
+            read_only: true,
+            tags: vec![],
         };
-        let cred = Credential::ClientSecret(ClientSecret::new(Secret::new(server.client_secret.clone())));
+        let cred =
+            Credential::ClientSecret(ClientSecret::new(Secret::new(server.client_secret.clone())));
         let client = whalewatch::sync::connect::client_with(&profile, cred, None, true).unwrap();
         let mut out = Vec::new();
         for d in 0..30 {
             let from = now - chrono::Duration::days(30 - d);
             let to = from + chrono::Duration::days(1);
-            let q = format!("EmailEvents | where Timestamp >= datetime({}) and Timestamp < datetime({})", from.to_rfc3339(), to.to_rfc3339());
+            let q = format!(
+                "EmailEvents | where Timestamp >= datetime({}) and Timestamp < datetime({})",
+                from.to_rfc3339(),
+                to.to_rfc3339()
+            );
             let t = Instant::now();
-            let r = client.run_hunting_rows::<EmailEvent>(&q, None).await.unwrap();
-            if d == 0 { eprintln!("one window fetch+parse {:?} ({} rows)", t.elapsed(), r.rows.len()); }
+            let r = client
+                .run_hunting_rows::<EmailEvent>(&q, None)
+                .await
+                .unwrap();
+            if d == 0 {
+                eprintln!(
+                    "one window fetch+parse {:?} ({} rows)",
+                    t.elapsed(),
+                    r.rows.len()
+                );
+            }
             out.push(r.rows);
         }
         out
@@ -45,20 +79,35 @@ fn main() {
     let path = dir.join("p.sqlite");
     let mut cache = Cache::open(&path).unwrap();
     cache.defer_checkpoints().unwrap();
-    if let Ok(cs) = std::env::var("CS") { cache.connection().pragma_update(None, "cache_size", cs.parse::<i64>().unwrap()).unwrap(); }
+    if let Ok(cs) = std::env::var("CS") {
+        cache
+            .connection()
+            .pragma_update(None, "cache_size", cs.parse::<i64>().unwrap())
+            .unwrap();
+    }
     let t = Instant::now();
     match mode.as_str() {
         "upsert" => {
-            for w in &windows { cache.write(|tx| tx.upsert_rows(w)).unwrap(); }
+            for w in &windows {
+                cache.write(|tx| tx.upsert_rows(w)).unwrap();
+            }
         }
         "bare" | "indexed" => {
             if mode == "bare" {
-                cache.connection().execute_batch("DROP INDEX email_events_key; DROP INDEX email_events_time;").unwrap();
+                cache
+                    .connection()
+                    .execute_batch("DROP INDEX email_events_key; DROP INDEX email_events_time;")
+                    .unwrap();
             }
             let cols = EmailEvent::COLUMNS;
-            let sql = format!("INSERT INTO email_events ({}) VALUES ({})",
-                cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(","),
-                vec!["?"; cols.len()].join(","));
+            let sql = format!(
+                "INSERT INTO email_events ({}) VALUES ({})",
+                cols.iter()
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                vec!["?"; cols.len()].join(",")
+            );
             for w in &windows {
                 let tx = cache.connection().unchecked_transaction().unwrap();
                 {
@@ -66,7 +115,9 @@ fn main() {
                     for r in w {
                         for (i, c) in r.to_cells().iter().enumerate() {
                             match c {
-                                Cell::Null => st.raw_bind_parameter(i + 1, rusqlite::types::Null).unwrap(),
+                                Cell::Null => {
+                                    st.raw_bind_parameter(i + 1, rusqlite::types::Null).unwrap()
+                                }
                                 Cell::Int(v) => st.raw_bind_parameter(i + 1, *v).unwrap(),
                                 Cell::Text(s) => st.raw_bind_parameter(i + 1, &**s).unwrap(),
                             }
@@ -86,7 +137,11 @@ fn main() {
         _ => {
             let t = Instant::now();
             let mut k = 0usize;
-            for w in &windows { for r in w { k += r.to_cells().len(); } }
+            for w in &windows {
+                for r in w {
+                    k += r.to_cells().len();
+                }
+            }
             eprintln!("to_cells only {:?} {k}", t.elapsed());
         }
     }

@@ -210,7 +210,11 @@ mod tests {
         assert_eq!(before, vec!["email_events_key", "email_events_time"]);
         assert!(c.begin_bulk_load("email_events").unwrap());
         assert!(index_names(&c).is_empty());
-        let rows = batch(&[("n1", "a@x", "old"), ("n2", "a@x", "b"), ("n1", "a@x", "new")]);
+        let rows = batch(&[
+            ("n1", "a@x", "old"),
+            ("n2", "a@x", "b"),
+            ("n1", "a@x", "new"),
+        ]);
         let stats = c.write(|w| w.insert_batch::<EmailEvent>(&rows)).unwrap();
         assert_eq!(stats.new, 3);
         assert_eq!(c.restore_indexes(None).unwrap(), 1);
@@ -242,7 +246,10 @@ mod tests {
         let mut c = Cache::open(&path).unwrap();
         assert!(index_names(&c).is_empty());
         c.restore_indexes(None).unwrap();
-        assert_eq!(index_names(&c), vec!["email_events_key", "email_events_time"]);
+        assert_eq!(
+            index_names(&c),
+            vec!["email_events_key", "email_events_time"]
+        );
         // Upserts work again (they need the unique index).
         let rows = batch(&[("n1", "a@x", "changed")]);
         let stats = c.write(|w| w.upsert_batch::<EmailEvent>(&rows)).unwrap();

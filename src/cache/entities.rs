@@ -128,6 +128,20 @@ pub fn upsert_alerts(tx: &Transaction<'_>, alerts: &[Alert]) -> Result<UpsertSta
     Ok(stats)
 }
 
+/// A JSON object serialised without one key.
+struct WithoutKey<'a>(&'a serde_json::Map<String, serde_json::Value>, &'a str);
+
+impl serde::Serialize for WithoutKey<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in self.0.iter().filter(|(k, _)| *k != self.1) {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 /// Upserts incidents (their alerts too, when expanded) inside `tx`.
 pub fn upsert_incidents(
     tx: &Transaction<'_>,
@@ -135,13 +149,13 @@ pub fn upsert_incidents(
 ) -> Result<UpsertStats, CacheError> {
     let mut stats = UpsertStats::default();
     for i in incidents {
-        let mut raw = i.raw.clone();
         // Alerts are cached on their own; keeping them inside the incident too would
-        // store every alert twice.
-        if let Some(o) = raw.as_object_mut() {
-            o.remove("alerts");
+        // store every alert twice. Written without them (no copy of the incident).
+        let raw = match i.raw.as_object() {
+            Some(o) => serde_json::to_string(&WithoutKey(o, "alerts")),
+            None => serde_json::to_string(&i.raw),
         }
-        let raw = serde_json::to_string(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
+        .map_err(|e| CacheError::Row(e.to_string()))?;
         let existed = exists(tx, "incidents", &i.id)?;
         let changed = tx.prepare_cached(
             "INSERT INTO incidents (id, last_update, created, status, severity, display_name, raw)

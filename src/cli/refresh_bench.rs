@@ -76,10 +76,7 @@ fn hunting_totals(s: &RefreshSummary) -> (u64, u64) {
         .iter()
         .filter(|x| x.source.starts_with("hunting:"))
         .fold((0, 0), |(rows, changed), x| {
-            (
-                rows + x.fetched,
-                changed + x.stats.new + x.stats.updated,
-            )
+            (rows + x.fetched, changed + x.stats.new + x.stats.updated)
         })
 }
 

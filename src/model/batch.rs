@@ -209,7 +209,9 @@ pub trait BatchValue: HuntingValue + CellValue + Default {
     }
     /// The slot a missing column gets (the type's default, stored).
     fn default_slot(batch: &mut RowBatch) -> Slot {
-        batch.slot_of(&Self::default().to_cell()).unwrap_or(Slot::Null)
+        batch
+            .slot_of(&Self::default().to_cell())
+            .unwrap_or(Slot::Null)
     }
 }
 
@@ -392,7 +394,7 @@ mod tests {
     use crate::model::hunting::HuntingRows;
 
     /// The batch holds exactly the cells the typed row would store.
-    fn same_cells<R: BatchRow + fmt::Debug>(body: &str) {
+    fn same_cells<R: BatchRow + fmt::Debug + PartialEq>(body: &str) {
         let typed = HuntingRows::<R>::from_slice(body.as_bytes()).map(|r| r.rows);
         let batch = RowBatch::parse::<R>(body.as_bytes());
         match (typed, batch) {

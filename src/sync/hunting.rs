@@ -19,9 +19,9 @@ use super::writer::{CacheWriter, wait, wait_ref};
 use super::{Progress, RefreshContext, SourceSummary, SyncError};
 use crate::cache::{CachedRow, SourceState, UpsertStats, Writer};
 use crate::model::batch::RowBatch;
-use crate::tenant::TenantError;
 use crate::model::hunting::{from_ticks, to_ticks};
 use crate::model::time::format_datetime;
+use crate::tenant::TenantError;
 
 fn literal(ticks: i64) -> String {
     format!("datetime({})", format_datetime(&from_ticks(ticks)))

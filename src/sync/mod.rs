@@ -208,59 +208,73 @@ async fn run_sources(
     if wanted(o, "directory") || wanted(o, "tags") {
         out.push(directory(ctx, writer, profile).await?);
     }
-    if wanted(o, "alerts") {
-        out.push(alerts(ctx, writer).await?);
-    }
-    if wanted(o, "incidents") {
-        out.push(incidents(ctx, writer).await?);
-    }
-    // Every hunting source's state, read before any of them writes: a pull must
-    // not wait on the writer while it builds the previous table's indexes.
-    let states = writer
-        .run(|c| {
-            HUNTING_TABLES
-                .iter()
-                .map(|t| Ok((*t, c.source_state(&format!("hunting:{t}"))?)))
-                .collect::<Result<HashMap<_, _>, CacheError>>()
-        })
-        .await?;
-    let state = |t: &str| states.get(t).cloned().flatten();
-    // Each pull's index build is collected once the next pull is done (by then the
-    // writer, which runs jobs in order, has finished it).
-    let mut settling = None;
-    if wanted(o, "EmailEvents") {
-        let p = hunting::pull::<EmailEvent>(ctx, writer, state("EmailEvents"), None).await?;
-        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
-    }
-    if wanted(o, "EmailUrlInfo") {
-        let p = hunting::pull::<EmailUrl>(ctx, writer, state("EmailUrlInfo"), None).await?;
-        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
-    }
-    if wanted(o, "EmailAttachmentInfo") {
-        let p = hunting::pull::<EmailAttachment>(ctx, writer, state("EmailAttachmentInfo"), None)
+    // Alerts and incidents do not depend on the mail tables: they are fetched and
+    // parsed while hunting windows are written (their own writes queue in between).
+    let entities = async {
+        let mut found = Vec::new();
+        if wanted(o, "alerts") {
+            found.push(alerts(ctx, writer).await?);
+        }
+        if wanted(o, "incidents") {
+            found.push(incidents(ctx, writer).await?);
+        }
+        Ok::<_, SyncError>(found)
+    };
+    let mail = async {
+        let mut found = Vec::new();
+        // Every hunting source's state, read before any of them writes: a pull must
+        // not wait on the writer while it builds the previous table's indexes.
+        let states = writer
+            .run(|c| {
+                HUNTING_TABLES
+                    .iter()
+                    .map(|t| Ok((*t, c.source_state(&format!("hunting:{t}"))?)))
+                    .collect::<Result<HashMap<_, _>, CacheError>>()
+            })
             .await?;
-        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
-    }
-    if wanted(o, "EmailPostDeliveryEvents") {
-        let p = hunting::pull::<PostDeliveryEvent>(
-            ctx,
-            writer,
-            state("EmailPostDeliveryEvents"),
-            Some(hunting::apply_post_delivery),
-        )
-        .await?;
-        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
-    }
-    if wanted(o, "UrlClickEvents") {
-        let p = hunting::pull::<UrlClick>(ctx, writer, state("UrlClickEvents"), None).await?;
-        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
-    }
-    if wanted(o, "CampaignInfo") {
-        let p =
-            hunting::pull::<CampaignMessage>(ctx, writer, state("CampaignInfo"), None).await?;
-        hunting::settle_previous(ctx, &mut settling, Some(p), &mut out).await?;
-    }
-    hunting::settle_previous(ctx, &mut settling, None, &mut out).await?;
+        let state = |t: &str| states.get(t).cloned().flatten();
+        // Each pull's index build is collected once the next pull is done (by then the
+        // writer, which runs jobs in order, has finished it).
+        let mut settling = None;
+        if wanted(o, "EmailEvents") {
+            let p = hunting::pull::<EmailEvent>(ctx, writer, state("EmailEvents"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "EmailUrlInfo") {
+            let p = hunting::pull::<EmailUrl>(ctx, writer, state("EmailUrlInfo"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "EmailAttachmentInfo") {
+            let p =
+                hunting::pull::<EmailAttachment>(ctx, writer, state("EmailAttachmentInfo"), None)
+                    .await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "EmailPostDeliveryEvents") {
+            let p = hunting::pull::<PostDeliveryEvent>(
+                ctx,
+                writer,
+                state("EmailPostDeliveryEvents"),
+                Some(hunting::apply_post_delivery),
+            )
+            .await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "UrlClickEvents") {
+            let p = hunting::pull::<UrlClick>(ctx, writer, state("UrlClickEvents"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "CampaignInfo") {
+            let p =
+                hunting::pull::<CampaignMessage>(ctx, writer, state("CampaignInfo"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        hunting::settle_previous(ctx, &mut settling, None, &mut found).await?;
+        Ok::<_, SyncError>(found)
+    };
+    let (entities, mail) = futures_util::future::try_join(entities, mail).await?;
+    out.extend(entities);
+    out.extend(mail);
     if wanted(o, "tags") || wanted(o, "directory") {
         let (summary, w) = resolve_tags_into_cache(ctx, writer, profile).await?;
         for msg in &w {

@@ -170,4 +170,3 @@ fn render(base_url: &str, r: &ResultRows<'_>) -> String {
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
 }
-
