@@ -6,9 +6,14 @@
 //! consistent cache, and the next refresh ends with exactly what an uninterrupted one
 //! would have had.
 //!
-//! Order: directory, alerts, incidents, the hunting tables (`EmailEvents` first, so
-//! post-delivery events find the messages they move), then tags, which need both the
-//! directory and the mail (for inferred priority accounts).
+//! Order: directory; then alerts and incidents alongside the hunting tables
+//! (`EmailEvents` first, so post-delivery events find the messages they move); then
+//! tags, which need both the directory and the mail (for inferred priority accounts).
+//!
+//! Speed (a million-row first refresh): hunting windows are fetched two at a time and
+//! parsed straight into storage cells (`model::batch`); a table that is empty when its
+//! pull starts is bulk-loaded without its indexes, which are built once at the end
+//! (`cache::bulk`); the writer checkpoints the WAL whenever it waits for work.
 
 pub mod connect;
 mod hunting;

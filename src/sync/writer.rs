@@ -38,7 +38,6 @@ impl CacheWriter {
                             // the end (a failure here is retried by the final one).
                             if written {
                                 let _ = cache.checkpoint_passive();
-                                written = false;
                             }
                             match rx.recv() {
                                 Ok(job) => job,
