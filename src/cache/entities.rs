@@ -63,14 +63,14 @@ pub struct AlertRow {
 
 fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
     let raw = serde_json::to_string(&a.raw).map_err(|e| CacheError::Row(e.to_string()))?;
-    let changed = tx.execute(
+    let changed = tx.prepare_cached(
         "INSERT INTO alerts (id, incident_id, last_update, created, status, severity, title, raw)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, last_update = excluded.last_update,
            created = excluded.created, status = excluded.status, severity = excluded.severity,
            title = excluded.title, raw = excluded.raw
          WHERE raw IS NOT excluded.raw",
-        params![
+    )?.execute(params![
             a.id,
             a.incident_id,
             a.last_update_date_time.as_ref().map(to_ticks),
@@ -82,10 +82,8 @@ fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
         ],
     )?;
     if changed > 0 {
-        tx.execute(
-            "DELETE FROM alert_evidence WHERE alert_id = ?1",
-            params![a.id],
-        )?;
+        tx.prepare_cached("DELETE FROM alert_evidence WHERE alert_id = ?1")?
+            .execute(params![a.id])?;
         let mut stmt = tx.prepare_cached(
             "INSERT INTO alert_evidence (alert_id, ordinal, kind, network_message_id, recipient, account_upn, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
@@ -107,11 +105,8 @@ fn upsert_alert(tx: &Transaction<'_>, a: &Alert) -> Result<bool, CacheError> {
 
 fn exists(tx: &Transaction<'_>, table: &str, id: &str) -> Result<bool, CacheError> {
     Ok(tx
-        .query_row(
-            &format!("SELECT 1 FROM {table} WHERE id = ?1"),
-            params![id],
-            |_| Ok(()),
-        )
+        .prepare_cached(&format!("SELECT 1 FROM {table} WHERE id = ?1"))?
+        .query_row(params![id], |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -136,6 +131,20 @@ pub fn upsert_alerts(tx: &Transaction<'_>, alerts: &[Alert]) -> Result<UpsertSta
     Ok(stats)
 }
 
+/// A JSON object serialised without one key.
+struct WithoutKey<'a>(&'a serde_json::Map<String, serde_json::Value>, &'a str);
+
+impl serde::Serialize for WithoutKey<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in self.0.iter().filter(|(k, _)| *k != self.1) {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 /// Upserts incidents (their alerts too, when expanded) inside `tx`.
 pub fn upsert_incidents(
     tx: &Transaction<'_>,
@@ -143,21 +152,21 @@ pub fn upsert_incidents(
 ) -> Result<UpsertStats, CacheError> {
     let mut stats = UpsertStats::default();
     for i in incidents {
-        let mut raw = i.raw.clone();
         // Alerts are cached on their own; keeping them inside the incident too would
-        // store every alert twice.
-        if let Some(o) = raw.as_object_mut() {
-            o.remove("alerts");
+        // store every alert twice. Written without them (no copy of the incident).
+        let raw = match i.raw.as_object() {
+            Some(o) => serde_json::to_string(&WithoutKey(o, "alerts")),
+            None => serde_json::to_string(&i.raw),
         }
-        let raw = serde_json::to_string(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
+        .map_err(|e| CacheError::Row(e.to_string()))?;
         let existed = exists(tx, "incidents", &i.id)?;
-        let changed = tx.execute(
+        let changed = tx.prepare_cached(
             "INSERT INTO incidents (id, last_update, created, status, severity, display_name, raw)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, created = excluded.created,
                status = excluded.status, severity = excluded.severity, display_name = excluded.display_name, raw = excluded.raw
              WHERE raw IS NOT excluded.raw",
-            params![
+        )?.execute(params![
                 i.id,
                 i.last_update_date_time.as_ref().map(to_ticks),
                 i.created_date_time.as_ref().map(to_ticks),

@@ -7,13 +7,14 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Transaction, params_from_iter};
 
 use super::{Cache, CacheError};
+use crate::model::batch::{CellRef, RowBatch};
 use crate::model::email::{
     CampaignMessage, EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick,
 };
-use crate::model::hunting::{Cell, HuntingRow};
+use crate::model::hunting::Cell;
 
 /// A hunting row type and where the cache keeps it.
-pub trait CachedRow: HuntingRow {
+pub trait CachedRow: crate::model::batch::BatchRow {
     /// The cache table.
     const SQL_TABLE: &'static str;
     /// The natural key: the columns that identify a row across fetches.
@@ -172,6 +173,89 @@ pub fn upsert<R: CachedRow>(tx: &Transaction<'_>, rows: &[R]) -> Result<UpsertSt
         updated,
         unchanged: rows.len() as u64 - new - updated,
     })
+}
+
+/// `INSERT OR REPLACE` of every column: a bulk load into a table without its
+/// indexes appends; should the unique index exist after all (a reader restored
+/// it), a repeated key replaces the older row, as an upsert would.
+fn insert_sql<R: CachedRow>() -> String {
+    let cols = R::COLUMNS;
+    format!(
+        "INSERT OR REPLACE INTO {} ({}) VALUES ({})",
+        R::SQL_TABLE,
+        quoted(cols),
+        vec!["?"; cols.len()].join(", ")
+    )
+}
+
+/// Binds row `i` of `batch` to `stmt` and runs it; returns the rows changed.
+fn run_batch_row(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    batch: &RowBatch,
+    i: usize,
+) -> rusqlite::Result<usize> {
+    for (c, slot) in batch.row(i).iter().enumerate() {
+        match batch.get(*slot) {
+            CellRef::Null => stmt.raw_bind_parameter(c + 1, rusqlite::types::Null)?,
+            CellRef::Int(v) => stmt.raw_bind_parameter(c + 1, v)?,
+            CellRef::Text(t) => stmt.raw_bind_parameter(c + 1, t)?,
+        }
+    }
+    stmt.raw_execute()
+}
+
+fn count(tx: &Transaction<'_>, table: &str) -> Result<i64, CacheError> {
+    Ok(tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+}
+
+/// Upserts the rows of `batch` (parsed for `R`) inside `tx`, as [`upsert`] does.
+pub fn upsert_batch<R: CachedRow>(
+    tx: &Transaction<'_>,
+    batch: &RowBatch,
+) -> Result<UpsertStats, CacheError> {
+    check_width::<R>(batch)?;
+    let before = count(tx, R::SQL_TABLE)?;
+    let mut stmt = tx.prepare_cached(&upsert_sql::<R>())?;
+    let mut changed = 0u64;
+    for i in 0..batch.len() {
+        changed += run_batch_row(&mut stmt, batch, i)? as u64;
+    }
+    let after = count(tx, R::SQL_TABLE)?;
+    let new = (after - before).max(0) as u64;
+    let updated = changed.saturating_sub(new);
+    Ok(UpsertStats {
+        new,
+        updated,
+        unchanged: (batch.len() as u64).saturating_sub(new + updated),
+    })
+}
+
+/// Appends the rows of `batch` during a bulk load (see [`Cache::begin_bulk_load`]):
+/// every row counts as new; repeated keys are settled when the indexes return.
+pub fn insert_batch<R: CachedRow>(
+    tx: &Transaction<'_>,
+    batch: &RowBatch,
+) -> Result<UpsertStats, CacheError> {
+    check_width::<R>(batch)?;
+    let mut stmt = tx.prepare_cached(&insert_sql::<R>())?;
+    for i in 0..batch.len() {
+        run_batch_row(&mut stmt, batch, i)?;
+    }
+    Ok(UpsertStats {
+        new: batch.len() as u64,
+        ..UpsertStats::default()
+    })
+}
+
+fn check_width<R: CachedRow>(batch: &RowBatch) -> Result<(), CacheError> {
+    if batch.columns() != R::COLUMNS.len() {
+        return Err(CacheError::Row(format!(
+            "a batch of {} columns cannot be stored in {}",
+            batch.columns(),
+            R::SQL_TABLE
+        )));
+    }
+    Ok(())
 }
 
 fn cell_of(v: ValueRef<'_>) -> Cell<'static> {

@@ -5,6 +5,7 @@
 //! Files are owner-only (directory 0700, database 0600): the cache holds tenant
 //! mail metadata. Secrets never enter it.
 
+mod bulk;
 mod entities;
 mod hunting;
 mod journal;
@@ -61,6 +62,8 @@ pub enum CacheError {
 pub struct Cache {
     conn: Connection,
     path: PathBuf,
+    /// Hunting tables being bulk-loaded through this connection (indexes dropped).
+    bulk: std::collections::HashSet<String>,
 }
 
 /// The cache file of `profile` inside `dir`.
@@ -95,7 +98,11 @@ impl Cache {
         })?;
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            // NO_MUTEX: a `Connection` is used from one thread at a time (Rust makes
+            // sure), so SQLite's per-call locking is pure cost (~7% of a bulk load).
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| CacheError::Open {
             path: path.to_path_buf(),
@@ -104,6 +111,7 @@ impl Cache {
         let mut cache = Cache {
             conn,
             path: path.to_path_buf(),
+            bulk: Default::default(),
         };
         cache.configure().map_err(|e| cache.classify(e))?;
         cache.migrate()?;
@@ -123,6 +131,7 @@ impl Cache {
         let cache = Cache {
             conn,
             path: path.to_path_buf(),
+            bulk: Default::default(),
         };
         cache
             .conn
@@ -229,6 +238,14 @@ impl Cache {
         Ok(())
     }
 
+    /// Copies committed WAL pages into the database file without waiting for readers
+    /// (they keep their snapshot); a refresh does this whenever its writer is idle.
+    pub fn checkpoint_passive(&self) -> Result<(), CacheError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Folds the WAL back into the database file and truncates it.
     pub fn checkpoint(&self) -> Result<(), CacheError> {
         self.conn
@@ -295,6 +312,20 @@ impl Writer<'_> {
     /// Upserts hunting rows by natural key.
     pub fn upsert_rows<R: CachedRow>(&self, rows: &[R]) -> Result<UpsertStats, CacheError> {
         hunting::upsert(self.tx, rows)
+    }
+    /// Upserts a parsed batch of `R` rows by natural key (the refresh's fast path).
+    pub fn upsert_batch<R: CachedRow>(
+        &self,
+        batch: &crate::model::batch::RowBatch,
+    ) -> Result<UpsertStats, CacheError> {
+        hunting::upsert_batch::<R>(self.tx, batch)
+    }
+    /// Appends a parsed batch during a bulk load ([`Cache::begin_bulk_load`]).
+    pub fn insert_batch<R: CachedRow>(
+        &self,
+        batch: &crate::model::batch::RowBatch,
+    ) -> Result<UpsertStats, CacheError> {
+        hunting::insert_batch::<R>(self.tx, batch)
     }
     /// Upserts alerts and their flattened evidence.
     pub fn upsert_alerts(

@@ -12,6 +12,7 @@ mod output;
 mod profile;
 mod query;
 mod refresh;
+mod refresh_bench;
 mod remediate;
 mod sim;
 mod tui;

@@ -23,6 +23,7 @@ Examples:
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
   whalewatch sim bench --emails-per-day 33334
+  whalewatch sim bench --refresh --emails-per-day 33334   # refresh rows/s end to end
 ";
 
 /// The flags that define a synthetic world. Same flags → byte-identical world.
@@ -152,9 +153,15 @@ pub enum SimCommand {
         world: WorldArgs,
     },
     /// Measure generation time, peak memory and EmailEvents rows/s served over loopback.
+    ///
+    /// With --refresh: run a full `whalewatch refresh` of the world into a fresh
+    /// temporary cache instead, and print hunting rows written per second end to end.
     Bench {
         #[command(flatten)]
         world: WorldArgs,
+        /// Measure a full refresh (simulator → parse → cache) instead of serving alone.
+        #[arg(long)]
+        refresh: bool,
     },
     /// Print the priority accounts, one address per line (the portal's import format).
     Vips {
@@ -179,11 +186,17 @@ pub fn run(cmd: SimCommand) -> Result<ExitCode> {
             let json = serde_json::to_string_pretty(&WorldStats::of(&w))?;
             println!("{json}");
         }
-        SimCommand::Bench { world } => {
+        SimCommand::Bench { world, refresh } => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            let report = runtime.block_on(crate::sim::bench::run(world.params()))?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let json = if refresh {
+                let report = runtime.block_on(super::refresh_bench::run(world.params()))?;
+                serde_json::to_string_pretty(&report)?
+            } else {
+                let report = runtime.block_on(crate::sim::bench::run(world.params()))?;
+                serde_json::to_string_pretty(&report)?
+            };
+            println!("{json}");
         }
         SimCommand::Vips { world } => {
             let w = world.world()?;

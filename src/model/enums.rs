@@ -87,6 +87,8 @@ macro_rules! open_enum {
             }
         }
 
+        impl crate::model::batch::BatchValue for Option<$name> {}
+
         impl crate::model::hunting::CellValue for Option<$name> {
             fn to_cell(&self) -> crate::model::hunting::Cell<'_> {
                 match self {

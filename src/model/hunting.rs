@@ -458,6 +458,58 @@ macro_rules! hunting_row {
                 d.deserialize_map(RowVisitor)
             }
         }
+
+        impl $crate::model::batch::BatchRow for $name {
+            fn parse_into<'de, A: serde::de::MapAccess<'de>>(
+                mut map: A,
+                batch: &mut $crate::model::batch::RowBatch,
+            ) -> Result<(), A::Error> {
+                use $crate::model::batch::{BatchValue, Slot, SlotSeed};
+                use $crate::model::hunting::{ColumnName, HuntingRow};
+                // Every default is null, an integer or empty text, so one template
+                // (made once, against an empty arena) fits every row.
+                static DEFAULTS: std::sync::OnceLock<Vec<Slot>> = std::sync::OnceLock::new();
+                let defaults = DEFAULTS.get_or_init(|| {
+                    let mut scratch = $crate::model::batch::RowBatch::new(0);
+                    vec![$( <$ty as BatchValue>::default_slot(&mut scratch), )*]
+                });
+                let at = batch.start_row(defaults);
+                let columns = <$name as HuntingRow>::COLUMNS;
+                // Services send columns in schema order: try the one after the last first.
+                let mut next = 0usize;
+                while let Some(ColumnName(key)) = map.next_key::<ColumnName<'de>>()? {
+                    let key: &str = &key;
+                    let index = (columns.get(next) == Some(&key))
+                        .then_some(next)
+                        .or_else(|| columns.iter().position(|c| *c == key))
+                        .or_else(|| {
+                            <$name as HuntingRow>::COLUMNS
+                                .iter()
+                                .position(|c| c.eq_ignore_ascii_case(key))
+                        });
+                    let Some(index) = index else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    next = index + 1;
+                    let mut col = 0usize;
+                    $(
+                        if index == col {
+                            let slot = map
+                                .next_value_seed(SlotSeed::<$ty> { batch: &mut *batch, ty: std::marker::PhantomData })
+                                .map_err(|e| <A::Error as serde::de::Error>::custom(
+                                    format_args!("{}.{}: {}", $table, $col, e)))?;
+                            batch.set(at, index, slot);
+                            continue;
+                        }
+                        col += 1;
+                    )*
+                    let _ = col;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(())
+            }
+        }
     };
 }
 pub(crate) use hunting_row;

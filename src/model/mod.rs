@@ -37,6 +37,7 @@ macro_rules! keep_raw {
 
 pub mod alert;
 pub mod analyzed_email;
+pub mod batch;
 pub mod directory;
 pub mod email;
 pub mod enums;

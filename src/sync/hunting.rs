@@ -12,11 +12,16 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::plan::{self, Bucket, DAY, HOUR, Window};
-use super::writer::{CacheWriter, wait};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+
+use super::writer::{CacheWriter, wait, wait_ref};
 use super::{Progress, RefreshContext, SourceSummary, SyncError};
-use crate::cache::{CachedRow, Writer};
+use crate::cache::{CachedRow, SourceState, UpsertStats, Writer};
+use crate::model::batch::RowBatch;
 use crate::model::hunting::{from_ticks, to_ticks};
 use crate::model::time::format_datetime;
+use crate::tenant::TenantError;
 
 fn literal(ticks: i64) -> String {
     format!("datetime({})", format_datetime(&from_ticks(ticks)))
@@ -101,18 +106,42 @@ async fn buckets(
     Ok(out)
 }
 
+/// Hunting calls in flight at once: the service renders (or the network carries)
+/// one window while this process parses the previous one.
+const FETCH_DEPTH: usize = 2;
+/// Parsed windows waiting for the writer: bounds memory when the writer is slower.
+const WRITE_DEPTH: usize = 2;
+
+/// A per-window hook that needs typed rows, run inside the window's transaction
+/// (post-delivery events update latest locations there).
+pub type AfterWindow<R> = fn(&Writer<'_>, &[R]) -> Result<(), crate::cache::CacheError>;
+
+enum Step {
+    Fetched(Option<Result<RowBatch, TenantError>>),
+    Written(Result<UpsertStats, crate::cache::CacheError>),
+}
+
 /// Pulls table `R` into the cache; `after` runs on each window's rows inside the
-/// window's transaction (post-delivery events update latest locations there).
+/// window's transaction.
+///
+/// Windows are fetched [`FETCH_DEPTH`] at a time and parsed straight into storage
+/// cells; the writer thread commits them in window order. A table that is empty
+/// when its pull starts is bulk-loaded: rows are appended without the table's
+/// indexes, which are built once at the end (see `cache::bulk`).
+///
+/// `state` is the source's state before the refresh (read up front, so that this
+/// pull does not wait behind the previous table's index build on the writer).
+/// The returned receiver yields, once the writer gets to it, how many repeated
+/// rows the index build removed (see [`settle`]).
 pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
-    after: fn(&Writer<'_>, &[R]) -> Result<(), crate::cache::CacheError>,
-) -> Result<SourceSummary, SyncError> {
+    state: Option<SourceState>,
+    after: Option<AfterWindow<R>>,
+) -> Result<(SourceSummary, Settle), SyncError> {
     let started = Instant::now();
     let table = R::TABLE;
     let source = format!("hunting:{table}");
-    let src = source.clone();
-    let state = writer.run(move |c| c.source_state(&src)).await?;
     let from = match state.and_then(|s| s.watermark) {
         Some(w) => Some(w - ctx.options.overlap_ticks),
         None => ctx
@@ -138,56 +167,107 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
         source: source.clone(),
         expected_rows: Some(expected),
     });
-    let mut pending = VecDeque::new();
-    while let Some(w) = queue.pop_front() {
-        ctx.pace().await;
+    // Queued, not awaited: the writer may still be indexing the previous table.
+    let began = (!queue.is_empty()).then(|| writer.submit(|c| c.begin_bulk_load(R::SQL_TABLE)));
+    let time_col = R::COLUMNS.iter().position(|c| *c == "Timestamp");
+    let fetch = |w: Window| {
         let query = window_query(table, &w);
-        summary.calls += 1;
-        match ctx.client.run_hunting_rows::<R>(&query, None).await {
-            Ok(result) => {
-                let rows = result.rows;
-                summary.fetched += rows.len() as u64;
-                (ctx.progress)(&Progress::Rows {
-                    source: source.clone(),
-                    rows: summary.fetched,
-                });
-                let watermark = match w.to {
-                    Some(to) => Some(to),
-                    None => rows.iter().map(CachedRow::timestamp_ticks).max(),
-                };
-                let (src, now) = (source.clone(), to_ticks(&Utc::now()));
-                pending.push_back(writer.submit(move |c| {
-                    c.write(|tx| {
-                        let stats = tx.upsert_rows(&rows)?;
-                        after(tx, &rows)?;
-                        tx.advance(&src, watermark, now)?;
-                        Ok(stats)
-                    })
-                }));
-                // Two windows in flight: one being written, one being fetched.
-                while pending.len() > 1 {
-                    if let Some(rx) = pending.pop_front() {
-                        summary.stats += wait(rx).await?;
+        async move {
+            ctx.pace().await;
+            ctx.client.run_hunting_batch::<R>(&query, None).await
+        }
+    };
+    let mut flight = FuturesOrdered::new();
+    let mut flying: VecDeque<Window> = VecDeque::new();
+    let mut pending = VecDeque::new();
+    loop {
+        while flying.len() < FETCH_DEPTH {
+            let Some(w) = queue.pop_front() else { break };
+            summary.calls += 1;
+            flying.push_back(w);
+            flight.push_back(fetch(w));
+        }
+        let step = match (flying.is_empty(), pending.len()) {
+            (true, 0) => break,
+            (true, _) | (false, WRITE_DEPTH..) => match pending.front_mut() {
+                Some(rx) => Step::Written(wait_ref(rx).await),
+                None => break,
+            },
+            (false, 0) => Step::Fetched(flight.next().await),
+            (false, _) => match pending.front_mut() {
+                Some(rx) => tokio::select! {
+                    r = flight.next() => Step::Fetched(r),
+                    r = wait_ref(rx) => Step::Written(r),
+                },
+                None => Step::Fetched(flight.next().await),
+            },
+        };
+        match step {
+            Step::Written(r) => {
+                pending.pop_front();
+                summary.stats += r?;
+            }
+            Step::Fetched(None) => break,
+            Step::Fetched(Some(result)) => {
+                let Some(w) = flying.pop_front() else { break };
+                match result {
+                    Ok(batch) => {
+                        summary.fetched += batch.len() as u64;
+                        (ctx.progress)(&Progress::Rows {
+                            source: source.clone(),
+                            rows: summary.fetched,
+                        });
+                        let watermark = match w.to {
+                            Some(to) => Some(to),
+                            None => time_col.and_then(|c| batch.max_int(c)),
+                        };
+                        let (src, now) = (source.clone(), to_ticks(&Utc::now()));
+                        pending.push_back(writer.submit(move |c| {
+                            let bulk = c.bulk_loading(R::SQL_TABLE);
+                            c.write(|tx| {
+                                let stats = if bulk {
+                                    tx.insert_batch::<R>(&batch)?
+                                } else {
+                                    tx.upsert_batch::<R>(&batch)?
+                                };
+                                if let Some(after) = after {
+                                    let rows = batch.typed::<R>().map_err(|e| {
+                                        crate::cache::CacheError::Row(e.to_string())
+                                    })?;
+                                    after(tx, &rows)?;
+                                }
+                                tx.advance(&src, watermark, now)?;
+                                Ok(stats)
+                            })
+                        }));
                     }
+                    Err(e) if e.is_row_cap() => match w.halves(open_end) {
+                        Some((a, b)) => {
+                            // Windows after `w` were already asked for; they are asked
+                            // again after its halves, so rows still commit in time order.
+                            flight = FuturesOrdered::new();
+                            while let Some(later) = flying.pop_back() {
+                                queue.push_front(later);
+                            }
+                            queue.push_front(b);
+                            queue.push_front(a);
+                        }
+                        None => {
+                            return Err(SyncError::Unexpected(format!(
+                                "{table}: one tick holds more rows than the service returns per call"
+                            )));
+                        }
+                    },
+                    Err(e) => return Err(e.into()),
                 }
             }
-            Err(e) if e.is_row_cap() => match w.halves(open_end) {
-                Some((a, b)) => {
-                    queue.push_front(b);
-                    queue.push_front(a);
-                }
-                None => {
-                    return Err(SyncError::Unexpected(format!(
-                        "{table}: one tick holds more rows than the service returns per call"
-                    )));
-                }
-            },
-            Err(e) => return Err(e.into()),
         }
     }
-    for rx in pending {
-        summary.stats += wait(rx).await?;
+    if let Some(rx) = began {
+        wait(rx).await?;
     }
+    // Built while the next table is fetched; the caller collects the outcome.
+    let settle = writer.submit(|c| c.restore_indexes(Some(R::SQL_TABLE)));
     if summary.calls == 0 {
         // Nothing to fetch still counts as a successful refresh of the source.
         let now = to_ticks(&Utc::now());
@@ -196,6 +276,35 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
             .await?;
     }
     summary.seconds = started.elapsed().as_secs_f64();
+    Ok((summary, Settle(settle)))
+}
+
+/// Settles the pull held in `settling` (if any) into `out` and holds `next` instead.
+pub async fn settle_previous(
+    ctx: &RefreshContext<'_>,
+    settling: &mut Option<(SourceSummary, Settle)>,
+    next: Option<(SourceSummary, Settle)>,
+    out: &mut Vec<SourceSummary>,
+) -> Result<(), SyncError> {
+    if let Some((summary, pending)) = std::mem::replace(settling, next) {
+        out.push(settle(ctx, summary, pending).await?);
+    }
+    Ok(())
+}
+
+/// The pending end of a pull: its table's index build, if it was bulk-loaded.
+pub struct Settle(tokio::sync::oneshot::Receiver<Result<u64, crate::cache::CacheError>>);
+
+/// Waits for a pull's index build and reports the source as finished. A key the
+/// service sent twice during a bulk load was counted new twice; it is one row.
+pub async fn settle(
+    ctx: &RefreshContext<'_>,
+    mut summary: SourceSummary,
+    pending: Settle,
+) -> Result<SourceSummary, SyncError> {
+    let removed = wait(pending.0).await?;
+    summary.stats.new = summary.stats.new.saturating_sub(removed);
+    summary.stats.unchanged += removed;
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
 }
@@ -210,11 +319,6 @@ pub fn apply_post_delivery(
     for e in sorted {
         tx.apply_post_delivery(e)?;
     }
-    Ok(())
-}
-
-/// No per-window work.
-pub fn nothing<R>(_: &Writer<'_>, _: &[R]) -> Result<(), crate::cache::CacheError> {
     Ok(())
 }
 

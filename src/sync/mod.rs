@@ -6,9 +6,14 @@
 //! consistent cache, and the next refresh ends with exactly what an uninterrupted one
 //! would have had.
 //!
-//! Order: directory, alerts, incidents, the hunting tables (`EmailEvents` first, so
-//! post-delivery events find the messages they move), then tags, which need both the
-//! directory and the mail (for inferred priority accounts).
+//! Order: directory; then alerts and incidents alongside the hunting tables
+//! (`EmailEvents` first, so post-delivery events find the messages they move); then
+//! tags, which need both the directory and the mail (for inferred priority accounts).
+//!
+//! Speed (a million-row first refresh): hunting windows are fetched two at a time and
+//! parsed straight into storage cells (`model::batch`); a table that is empty when its
+//! pull starts is bulk-loaded without its indexes, which are built once at the end
+//! (`cache::bulk`); the writer checkpoints the WAL whenever it waits for work.
 
 pub mod connect;
 mod hunting;
@@ -148,6 +153,17 @@ impl RefreshContext<'_> {
     }
 }
 
+/// The hunting tables a refresh pulls, in order (`EmailEvents` first, so that
+/// post-delivery events find the messages they move).
+const HUNTING_TABLES: &[&str] = &[
+    "EmailEvents",
+    "EmailUrlInfo",
+    "EmailAttachmentInfo",
+    "EmailPostDeliveryEvents",
+    "UrlClickEvents",
+    "CampaignInfo",
+];
+
 fn wanted(options: &RefreshOptions, source: &str) -> bool {
     options.only.is_empty() || options.only.iter().any(|o| o.eq_ignore_ascii_case(source))
 }
@@ -163,6 +179,8 @@ pub async fn refresh(
     let started = Instant::now();
     cache.defer_checkpoints()?;
     let writer = CacheWriter::spawn(cache);
+    // A refresh killed during a bulk load left a table without its indexes.
+    writer.run(|c| c.restore_indexes(None)).await?;
     let ctx = RefreshContext {
         client,
         options,
@@ -172,6 +190,8 @@ pub async fn refresh(
         )),
     };
     let result = run_sources(&ctx, &writer, profile).await;
+    // A pull that failed mid-load leaves its table unindexed: index it now.
+    let restored = writer.run(|c| c.restore_indexes(None)).await;
     let checkpoint = writer.run(|c| c.checkpoint()).await;
     if writer.finish().is_none() {
         return Err(SyncError::Unexpected(
@@ -179,6 +199,7 @@ pub async fn refresh(
         ));
     }
     let (sources, warnings) = result?;
+    restored?;
     checkpoint?;
     Ok(RefreshSummary {
         sources,
@@ -199,32 +220,73 @@ async fn run_sources(
     if wanted(o, "directory") || wanted(o, "tags") {
         out.push(directory(ctx, writer, profile).await?);
     }
-    if wanted(o, "alerts") {
-        out.push(alerts(ctx, writer).await?);
-    }
-    if wanted(o, "incidents") {
-        out.push(incidents(ctx, writer).await?);
-    }
-    if wanted(o, "EmailEvents") {
-        out.push(hunting::pull::<EmailEvent>(ctx, writer, hunting::nothing).await?);
-    }
-    if wanted(o, "EmailUrlInfo") {
-        out.push(hunting::pull::<EmailUrl>(ctx, writer, hunting::nothing).await?);
-    }
-    if wanted(o, "EmailAttachmentInfo") {
-        out.push(hunting::pull::<EmailAttachment>(ctx, writer, hunting::nothing).await?);
-    }
-    if wanted(o, "EmailPostDeliveryEvents") {
-        out.push(
-            hunting::pull::<PostDeliveryEvent>(ctx, writer, hunting::apply_post_delivery).await?,
-        );
-    }
-    if wanted(o, "UrlClickEvents") {
-        out.push(hunting::pull::<UrlClick>(ctx, writer, hunting::nothing).await?);
-    }
-    if wanted(o, "CampaignInfo") {
-        out.push(hunting::pull::<CampaignMessage>(ctx, writer, hunting::nothing).await?);
-    }
+    // Alerts and incidents do not depend on the mail tables: they are fetched and
+    // parsed while hunting windows are written (their own writes queue in between).
+    let entities = async {
+        let mut found = Vec::new();
+        if wanted(o, "alerts") {
+            found.push(alerts(ctx, writer).await?);
+        }
+        if wanted(o, "incidents") {
+            found.push(incidents(ctx, writer).await?);
+        }
+        Ok::<_, SyncError>(found)
+    };
+    let mail = async {
+        let mut found = Vec::new();
+        // Every hunting source's state, read before any of them writes: a pull must
+        // not wait on the writer while it builds the previous table's indexes.
+        let states = writer
+            .run(|c| {
+                HUNTING_TABLES
+                    .iter()
+                    .map(|t| Ok((*t, c.source_state(&format!("hunting:{t}"))?)))
+                    .collect::<Result<HashMap<_, _>, CacheError>>()
+            })
+            .await?;
+        let state = |t: &str| states.get(t).cloned().flatten();
+        // Each pull's index build is collected once the next pull is done (by then the
+        // writer, which runs jobs in order, has finished it).
+        let mut settling = None;
+        if wanted(o, "EmailEvents") {
+            let p = hunting::pull::<EmailEvent>(ctx, writer, state("EmailEvents"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "EmailUrlInfo") {
+            let p = hunting::pull::<EmailUrl>(ctx, writer, state("EmailUrlInfo"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "EmailAttachmentInfo") {
+            let p =
+                hunting::pull::<EmailAttachment>(ctx, writer, state("EmailAttachmentInfo"), None)
+                    .await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "EmailPostDeliveryEvents") {
+            let p = hunting::pull::<PostDeliveryEvent>(
+                ctx,
+                writer,
+                state("EmailPostDeliveryEvents"),
+                Some(hunting::apply_post_delivery),
+            )
+            .await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "UrlClickEvents") {
+            let p = hunting::pull::<UrlClick>(ctx, writer, state("UrlClickEvents"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        if wanted(o, "CampaignInfo") {
+            let p =
+                hunting::pull::<CampaignMessage>(ctx, writer, state("CampaignInfo"), None).await?;
+            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
+        }
+        hunting::settle_previous(ctx, &mut settling, None, &mut found).await?;
+        Ok::<_, SyncError>(found)
+    };
+    let (entities, mail) = futures_util::future::try_join(entities, mail).await?;
+    out.extend(entities);
+    out.extend(mail);
     if wanted(o, "tags") || wanted(o, "directory") {
         let (summary, w) = resolve_tags_into_cache(ctx, writer, profile).await?;
         for msg in &w {

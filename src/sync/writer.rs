@@ -1,6 +1,8 @@
 //! The cache's single writer: a thread that owns the connection and runs write jobs
 //! in submission order. Fetching and parsing the next window overlaps with writing
-//! the previous one, and order (hence watermark order) is kept by the queue.
+//! the previous one, and order (hence watermark order) is kept by the queue. When
+//! the queue runs dry the writer checkpoints the WAL, so the copy into the database
+//! file happens while the network (or the simulator) is busy, not after the refresh.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -25,8 +27,26 @@ impl CacheWriter {
             .name("cache-writer".into())
             .spawn(move || {
                 let mut cache = cache;
-                for job in rx {
+                let mut written = false;
+                loop {
+                    let job = match rx.try_recv() {
+                        Ok(job) => job,
+                        Err(mpsc::TryRecvError::Disconnected) => break,
+                        Err(mpsc::TryRecvError::Empty) => {
+                            // Idle while the next window is fetched: fold what was
+                            // written into the database file now rather than all at
+                            // the end (a failure here is retried by the final one).
+                            if written {
+                                let _ = cache.checkpoint_passive();
+                            }
+                            match rx.recv() {
+                                Ok(job) => job,
+                                Err(_) => break,
+                            }
+                        }
+                    };
                     job(&mut cache);
+                    written = true;
                 }
                 cache
             })
@@ -70,6 +90,15 @@ impl CacheWriter {
 
 /// The result of a submitted job.
 pub async fn wait<T>(rx: oneshot::Receiver<Result<T, CacheError>>) -> Result<T, CacheError> {
+    rx.await
+        .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
+}
+
+/// The result of a submitted job, awaited in place (the receiver stays queued until
+/// it resolves, so a caller can wait on it and on other work at once).
+pub async fn wait_ref<T>(
+    rx: &mut oneshot::Receiver<Result<T, CacheError>>,
+) -> Result<T, CacheError> {
     rx.await
         .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
 }

@@ -295,7 +295,8 @@ impl GraphClient {
                             let raw = RawResponse {
                                 status,
                                 headers,
-                                body: body.to_vec(),
+                                // Takes the buffer over when it is not shared (no copy of a large body).
+                                body: Vec::from(body),
                             };
                             if (200..300).contains(&status) {
                                 match parse(&raw) {

@@ -86,6 +86,17 @@ impl GraphClient {
             .await
     }
 
+    /// Runs a query over a known table and parses rows straight into storage cells
+    /// (the refresh's path: no struct, no allocation per value).
+    pub async fn run_hunting_batch<R: crate::model::batch::BatchRow>(
+        &self,
+        query: &str,
+        timespan: Option<&str>,
+    ) -> Result<crate::model::batch::RowBatch, TenantError> {
+        self.hunting(query, timespan, crate::model::batch::RowBatch::parse::<R>)
+            .await
+    }
+
     /// Pulls `plan`'s range window by window with `template` (see [`window_query`]), splitting
     /// windows that hit the row cap and pacing calls with `pacer`; complete windows go to `sink`.
     pub async fn hunt_windows<R: HuntingRow>(

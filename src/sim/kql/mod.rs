@@ -6,6 +6,7 @@
 mod ast;
 mod error;
 mod eval;
+pub mod json;
 mod lexer;
 mod parser;
 pub mod table;
@@ -15,6 +16,7 @@ mod time;
 mod tests;
 
 pub use error::KqlError;
+pub use eval::ResultRows;
 pub use table::{Catalog, Column, ColumnType, TICKS_PER_SECOND, Table, Value};
 pub use time::parse_timespan_param;
 
@@ -66,6 +68,43 @@ pub fn run(
             Err(_) => run_here(query, catalog, opts),
         }
     })
+}
+
+/// Runs `query` like [`run`] but hands the result to `f` as a [`ResultRows`] view
+/// instead of materialising every value: the hunting endpoint writes rows straight
+/// into its response this way.
+pub fn run_with<T: Send>(
+    query: &str,
+    catalog: &dyn Catalog,
+    opts: &QueryOptions,
+    f: impl FnOnce(&ResultRows<'_>) -> T + Send,
+) -> Result<T, KqlError> {
+    let here = |f| {
+        let q = parser::parse(query)?;
+        eval::execute_with(&q, catalog, opts, f)
+    };
+    let mut slot = Some(f);
+    let ran = std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("kql-query".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn_scoped(s, || slot.take().map(here));
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => None,
+        }
+    });
+    match (ran, slot.take()) {
+        (Some(result), _) => result,
+        // Could not create a thread (resource exhaustion): run on this one.
+        (None, Some(f)) => here(f),
+        (None, None) => Err(KqlError::Unsupported {
+            pos: 0,
+            what: "a query whose thread stopped without an answer".into(),
+        }),
+    }
 }
 
 /// Parses and evaluates on the current thread.

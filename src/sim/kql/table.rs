@@ -194,6 +194,11 @@ pub trait Table: Send + Sync {
     }
     /// The value at `row`, `col`; both are in range when the engine calls it.
     fn value(&self, row: usize, col: usize) -> Value;
+    /// Appends the value at `row`, `col` in advanced hunting's JSON result form;
+    /// tables override it to skip building a [`Value`] for each cell.
+    fn write_json(&self, row: usize, col: usize, out: &mut String) {
+        super::json::write_value(out, &self.value(row, col));
+    }
     /// The index of the `Timestamp` column when rows are stored in ascending
     /// `Timestamp` order, so time windows can be found by binary search.
     fn sorted_time_column(&self) -> Option<usize> {

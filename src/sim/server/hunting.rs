@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::errors::GraphError;
 use super::{AppState, json_response};
-use crate::sim::kql::{self, KqlError, QueryOptions, QueryResult, TICKS_PER_SECOND};
+use crate::sim::kql::{self, KqlError, QueryOptions, ResultRows, TICKS_PER_SECOND};
 use crate::sim::world::HuntingCatalog;
 
 const PERMISSIONS: &[&str] = &["ThreatHunting.Read.All"];
@@ -101,7 +101,7 @@ pub async fn run(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Byte
     let outcome = tokio::task::spawn_blocking(move || {
         let w = state.read();
         let catalog = HuntingCatalog::new(&w);
-        kql::run(&query, &catalog, &opts).map(|r| render(&state.base_url, &r))
+        kql::run_with(&query, &catalog, &opts, |r| render(&state.base_url, r))
     })
     .await;
     match outcome {
@@ -125,17 +125,18 @@ fn kql_error(e: &KqlError) -> GraphError {
     }
 }
 
-/// Writes `{"@odata.context", "schema", "results"}` by hand: a hundred thousand rows
-/// go out per call, and building a `serde_json::Value` tree first would double the
-/// work and the memory.
-fn render(base_url: &str, r: &QueryResult) -> String {
-    let mut out = String::with_capacity(256 + r.rows.len() * 96 * r.columns.len().max(1) / 2);
+/// Writes `{"@odata.context", "schema", "results"}` by hand, straight from the
+/// query's result view: a hundred thousand rows go out per call, and building
+/// values (or a `serde_json::Value` tree) first would double the work and the memory.
+fn render(base_url: &str, r: &ResultRows<'_>) -> String {
+    let columns = r.columns();
+    let mut out = String::with_capacity(256 + r.len() * 48 * columns.len().max(1));
     let _ = write!(
         out,
         r#"{{"@odata.context":"{base_url}/v1.0/$metadata#microsoft.graph.security.huntingQueryResults","schema":["#
     );
-    let names: Vec<String> = r.columns.iter().map(|c| json_string(&c.name)).collect();
-    for (i, c) in r.columns.iter().enumerate() {
+    let names: Vec<String> = columns.iter().map(|c| json_string(&c.name)).collect();
+    for (i, c) in columns.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -147,18 +148,18 @@ fn render(base_url: &str, r: &QueryResult) -> String {
         );
     }
     out.push_str(r#"],"results":["#);
-    for (ri, row) in r.rows.iter().enumerate() {
+    for ri in 0..r.len() {
         if ri > 0 {
             out.push(',');
         }
         out.push('{');
-        for (ci, v) in row.iter().enumerate() {
+        for (ci, name) in names.iter().enumerate() {
             if ci > 0 {
                 out.push(',');
             }
-            out.push_str(&names[ci]);
+            out.push_str(name);
             out.push(':');
-            write_value(&mut out, v);
+            r.write_json(ri, ci, &mut out);
         }
         out.push('}');
     }
@@ -168,77 +169,4 @@ fn render(base_url: &str, r: &QueryResult) -> String {
 
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-/// Appends one value in advanced hunting's JSON form.
-fn write_value(out: &mut String, v: &kql::Value) {
-    match v {
-        kql::Value::Null => out.push_str("null"),
-        kql::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        kql::Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        kql::Value::Long(i) => {
-            let _ = write!(out, "{i}");
-        }
-        kql::Value::String(s) => write_escaped(out, s),
-        kql::Value::DateTime(t) => {
-            out.push('"');
-            kql::table::write_datetime(out, *t);
-            out.push('"');
-        }
-        other => out.push_str(&other.to_json().to_string()),
-    }
-}
-
-/// Appends `s` as a JSON string literal. Control characters (which attackers put
-/// in subjects) are escaped as `\u00XX`, so the wire carries them intact.
-fn write_escaped(out: &mut String, s: &str) {
-    out.push('"');
-    // Most values need no escaping: one branch-free scan, then a plain copy.
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", b);
-            }
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping_matches_serde_json_for_hostile_text() {
-        for s in crate::sim::world::hostile_subjects() {
-            let mut out = String::new();
-            write_escaped(&mut out, &s);
-            assert_eq!(out, serde_json::to_string(&s).unwrap());
-            let back: String = serde_json::from_str(&out).unwrap();
-            assert_eq!(back, s);
-        }
-    }
 }

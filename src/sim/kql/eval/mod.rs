@@ -83,12 +83,13 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// Runs a parsed query.
-pub fn execute(
+/// Runs a parsed query and hands the final frame to `f`.
+pub fn execute_with<T>(
     q: &Query,
     catalog: &dyn Catalog,
     opts: &QueryOptions,
-) -> Result<QueryResult, KqlError> {
+    f: impl FnOnce(&ResultRows<'_>) -> T,
+) -> Result<T, KqlError> {
     let mut resolved;
     let q = if has_subquery(q) {
         resolved = q.clone();
@@ -147,19 +148,61 @@ pub fn execute(
             limit: opts.max_rows,
         });
     }
-    let columns = frame.cols.iter().map(|c| c.col.clone()).collect();
-    let rows = frame
-        .sel
-        .iter()
-        .map(|r| {
-            frame
-                .cols
-                .iter()
-                .map(|c| c.expr.eval(&frame.base, r))
-                .collect()
-        })
-        .collect();
-    Ok(QueryResult { columns, rows })
+    Ok(f(&ResultRows { frame: &frame }))
+}
+
+/// A query's result, read in place: the rows a final frame selects, each value
+/// computed (or written) on demand.
+pub struct ResultRows<'f> {
+    frame: &'f Frame<'f>,
+}
+
+impl ResultRows<'_> {
+    /// The result's columns.
+    pub fn columns(&self) -> Vec<super::Column> {
+        self.frame.cols.iter().map(|c| c.col.clone()).collect()
+    }
+
+    /// Rows in the result.
+    pub fn len(&self) -> usize {
+        self.frame.sel.len()
+    }
+
+    /// Whether the result has no row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of result row `row`, column `col`.
+    pub fn value(&self, row: usize, col: usize) -> Value {
+        self.frame.cols[col]
+            .expr
+            .eval(&self.frame.base, self.frame.sel.get(row))
+    }
+
+    /// Appends the value of `row`, `col` in advanced hunting's JSON form; a column
+    /// read straight from a catalog table is written by the table itself.
+    pub fn write_json(&self, row: usize, col: usize, out: &mut String) {
+        let r = self.frame.sel.get(row);
+        match (&*self.frame.cols[col].expr, &self.frame.base) {
+            (expr::CExpr::Col(c), Base::Table(t)) => t.write_json(r, *c, out),
+            (e, base) => super::json::write_value(out, &e.eval(base, r)),
+        }
+    }
+}
+
+/// Runs a parsed query and materialises the result.
+pub fn execute(
+    q: &Query,
+    catalog: &dyn Catalog,
+    opts: &QueryOptions,
+) -> Result<QueryResult, KqlError> {
+    execute_with(q, catalog, opts, |r| QueryResult {
+        columns: r.columns(),
+        rows: (0..r.len())
+            .map(|i| (0..r.frame.cols.len()).map(|c| r.value(i, c)).collect())
+            .collect(),
+    })
 }
 
 /// Whether any expression of `q` holds an `in` subquery (cheap textual check on the
