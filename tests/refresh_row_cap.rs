@@ -41,6 +41,7 @@ async fn refresh_into(
         login_url: Some(server.base_url.clone()),
         graph_url: Some(server.base_url.clone()),
         read_only: true,
+        analyst: None,
         tags: Vec::new(),
     };
     let credential =
