@@ -141,18 +141,36 @@ pub fn problems(bytes: &[u8]) -> Vec<String> {
 }
 
 /// Problems in one frame the renderer wrote: [`problems`], and moreover every escape
-/// must be a CSI the renderer uses — SGR (`m`), cursor position (`H`), erase (`J`,
-/// `K`), and the modes it sets and resets (`h`/`l`, including synchronized update
-/// `?2026h/l` and cursor visibility `?25h/l`). No OSC at all.
+/// must be a CSI the renderer uses — SGR (`m`), cursor position (`H`, always with a
+/// row and a column), erase (`J`, `K`), and private modes set and reset (`?…h/l`:
+/// synchronized update `?2026`, cursor visibility `?25`). No OSC at all.
 pub fn frame_problems(bytes: &[u8]) -> Vec<String> {
+    let numeric = |p: &str| {
+        p.chars()
+            .all(|c| c.is_ascii_digit() || c == ';' || c == ':')
+    };
     let mut out = Vec::new();
     for s in sequences(bytes) {
-        match &s {
+        let ok = match &s {
             Sequence::Csi {
-                final_byte: b'm' | b'H' | b'J' | b'K' | b'h' | b'l',
-                ..
-            } => {}
-            _ => out.push(format!("{s:?}")),
+                private: None,
+                params,
+                final_byte: b'm' | b'J' | b'K',
+            } => numeric(params),
+            Sequence::Csi {
+                private: None,
+                params,
+                final_byte: b'H',
+            } => params.split(';').count() == 2 && numeric(params) && !params.starts_with(';'),
+            Sequence::Csi {
+                private: Some(b'?'),
+                params,
+                final_byte: b'h' | b'l',
+            } => numeric(params),
+            _ => false,
+        };
+        if !ok {
+            out.push(format!("{s:?}"));
         }
     }
     for c in dangerous_chars(bytes) {
@@ -187,6 +205,7 @@ fn the_scanner_finds_what_hostile_text_would_do() {
     );
     assert_eq!(problems(b"ok \x1b]52;c;Zm9v\x07 \xc2\x9b").len(), 1);
     assert_eq!(problems("x\u{202e}y".as_bytes()).len(), 1);
-    assert!(frame_problems(b"\x1b[1;1H\x1b[0m\x1b[K\x1b[?25l").is_empty());
+    assert!(frame_problems(b"\x1b[1;1H\x1b[0m\x1b[K\x1b[?25l\x1b[38;5;12m").is_empty());
+    assert_eq!(frame_problems(b"\x1b[H\x1b[4h").len(), 2);
     assert_eq!(frame_problems(b"\x1b[2A\x1b]8;;x\x1b\\").len(), 2);
 }
