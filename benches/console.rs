@@ -254,6 +254,71 @@ fn main() {
         format!("first {} · p50 {} · max {}", ms(cold), ms(s.p50), ms(s.max)),
     ));
 
+    // Where the first frame's time goes: load_quick's reads, one by one.
+    {
+        use whalewatch::cache::Cache;
+        use whalewatch::model::email::EmailEvent;
+        use whalewatch::query::index::TagTable;
+        use whalewatch::query::index::entities::{
+            AlertIndex, CampaignIndex, IncidentIndex, UserIndex,
+        };
+        let mut parts: Vec<(&str, Vec<Duration>)> = Vec::new();
+        let mut time =
+            |name: &'static str, d: Duration| match parts.iter_mut().find(|p| p.0 == name) {
+                Some(p) => p.1.push(d),
+                None => parts.push((name, vec![d])),
+            };
+        for _ in 0..5 {
+            let t = Instant::now();
+            let cache = Cache::open_read_only(&path).expect("open");
+            time("open the cache", t.elapsed());
+            let t = Instant::now();
+            let tags = TagTable::load(&cache).expect("tags");
+            time("tags", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(UserIndex::load(&cache, &tags).expect("users"));
+            time("users", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(cache.count("email_events").expect("count"));
+            time("count of email rows", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(
+                cache
+                    .rows::<EmailEvent>(None, &[], Some(data::PREVIEW_ROWS))
+                    .expect("preview"),
+            );
+            time("newest 500 mail rows (preview)", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(AlertIndex::load(&cache).expect("alerts"));
+            time("alerts", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(IncidentIndex::load(&cache).expect("incidents"));
+            time("incidents", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(CampaignIndex::load(&cache).expect("campaigns"));
+            time("campaigns", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(cache.source_states().expect("sources"));
+            time("source states", t.elapsed());
+        }
+        for (name, v) in parts {
+            table.push((
+                format!("… load_quick part: {name}"),
+                format!("p50 {}", ms(stats(v).p50)),
+            ));
+        }
+        let quick = data::load_quick(&path).expect("load_quick");
+        let t = Instant::now();
+        let mut state = State::new(session(), quick, keymap(), fixture::now());
+        update(&mut state, Msg::Action(Action::Resize(WIDTH, HEIGHT)));
+        table.push(("… State::new + resize".into(), ms(t.elapsed())));
+        let mut out = Counting::default();
+        let mut term = terminal(&out);
+        let t = Instant::now();
+        draw(&mut term, &mut out, &state, &theme);
+        table.push(("… the first draw".into(), ms(t.elapsed())));
+    }
+
     // 2. The index build, then swapping it in (the grids re-evaluate over it).
     let quick = data::load_quick(&path).expect("load_quick");
     let mut builds = Vec::new();
