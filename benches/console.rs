@@ -1,0 +1,436 @@
+//! `cargo bench --bench console`: the console at a million rows. No timing
+//! assertions: figures are printed as a table.
+//!
+//! The world comes from the simulator and reaches the cache through the real
+//! pipeline (`whalewatch::ui::fixture::build`: an in-process `SimServer` on loopback,
+//! the demo profile's tags, `sync::refresh`). The cache is kept under
+//! `target/whalewatch-bench/console-<rows>/` and reused by later runs;
+//! `WHALEWATCH_BENCH_ROWS` changes the size (default 1,000,000).
+//!
+//! Measured, as the console does it (`ui::app`):
+//! 1. start to first frame: `data::load_quick` + `State::new` + one draw at 200×50;
+//! 2. the email index build (`data::load_emails`) and swapping it in (`Msg::Emails`);
+//! 3. keystroke → frame: `update(Msg::Key)` + draw, for `j`, PageDown and `P`;
+//! 4. bytes written per cursor move and per page, frames wrapped in synchronized
+//!    update as the app writes them.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use whalewatch::sim::WorldParams;
+use whalewatch::ui::action::{Action, Pane};
+use whalewatch::ui::commands::Keymap;
+use whalewatch::ui::data;
+use whalewatch::ui::fixture;
+use whalewatch::ui::state::{Session, State};
+use whalewatch::ui::theme::{Palette, Theme};
+use whalewatch::ui::update::{Msg, update};
+use whalewatch::ui::views;
+
+const WIDTH: u16 = 200;
+const HEIGHT: u16 = 50;
+
+fn rows() -> u64 {
+    std::env::var("WHALEWATCH_BENCH_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// A month of mail for 20,000 users (as `benches/query.rs`), with the demo's tags.
+fn params(rows: u64) -> WorldParams {
+    let days = 30u32;
+    WorldParams {
+        seed: 7,
+        now: fixture::now(),
+        users: ((rows / 50) as u32).clamp(WorldParams::MIN_USERS, 20_000),
+        days,
+        emails_per_day: rows.div_ceil(u64::from(days)) as u32,
+    }
+}
+
+/// The cache, built once through the real pipeline and reused afterwards.
+fn cache_path() -> PathBuf {
+    let rows = rows();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/whalewatch-bench")
+        .join(format!("console-{rows}"));
+    let done = dir.join("done");
+    let path = dir.join("cache");
+    if let (true, Ok(p)) = (done.exists(), std::fs::read_to_string(&path)) {
+        return PathBuf::from(p);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    eprintln!("building a {rows}-row cache through the simulator (once; reused afterwards) ...");
+    let t = Instant::now();
+    let built = fixture::build(&dir, params(rows)).expect("fixture cache");
+    eprintln!("built in {:.0} s", t.elapsed().as_secs_f64());
+    std::fs::write(&path, built.to_string_lossy().as_bytes()).expect("path marker");
+    std::fs::write(&done, b"ok").expect("marker");
+    built
+}
+
+/// A terminal writer that counts bytes and keeps none.
+#[derive(Clone, Default)]
+struct Counting(Arc<AtomicUsize>);
+
+impl Counting {
+    fn take(&self) -> usize {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+}
+
+impl Write for Counting {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.fetch_add(b.len(), Ordering::Relaxed);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+type Term = Terminal<CrosstermBackend<Counting>>;
+
+fn terminal(out: &Counting) -> Term {
+    Terminal::with_options(
+        CrosstermBackend::new(out.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, WIDTH, HEIGHT)),
+        },
+    )
+    .expect("terminal")
+}
+
+/// One frame as the app writes it: inside a synchronized update.
+fn draw(term: &mut Term, out: &mut Counting, state: &State, theme: &Theme) {
+    crossterm::queue!(out, BeginSynchronizedUpdate).expect("queue");
+    term.draw(|f| views::draw(f, state, theme)).expect("draw");
+    crossterm::queue!(out, EndSynchronizedUpdate).expect("queue");
+}
+
+fn session() -> Session {
+    Session {
+        profile: "bench".into(),
+        tenant: "contoso".into(),
+        read_only: true,
+        can_refresh: false,
+    }
+}
+
+fn keymap() -> Keymap {
+    Keymap::new(&BTreeMap::new()).expect("keymap")
+}
+
+fn key(code: KeyCode) -> Msg {
+    let mods = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::NONE,
+    };
+    Msg::Key(KeyEvent::new(code, mods))
+}
+
+struct Stats {
+    n: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn stats(mut times: Vec<Duration>) -> Stats {
+    times.sort();
+    let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    Stats {
+        n: times.len(),
+        p50: p(0.5),
+        p99: p(0.99),
+        max: *times.last().expect("ran"),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let v = d.as_secs_f64() * 1e3;
+    if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+/// `n` keystrokes, each `update` then one frame; their times.
+fn keystrokes(
+    state: &mut State,
+    term: &mut Term,
+    out: &mut Counting,
+    theme: &Theme,
+    n: usize,
+    mut msg: impl FnMut(usize) -> Msg,
+) -> Vec<Duration> {
+    (0..n)
+        .map(|i| {
+            let t = Instant::now();
+            let effects = update(state, msg(i));
+            draw(term, out, state, theme);
+            std::hint::black_box(effects);
+            t.elapsed()
+        })
+        .collect()
+}
+
+/// Bytes of the frame after each of `n` keystrokes, split by whether the grid
+/// scrolled (a move within the page redraws two rows; a move that scrolls shifts
+/// every visible row).
+fn bytes_per(
+    state: &mut State,
+    term: &mut Term,
+    out: &mut Counting,
+    theme: &Theme,
+    n: usize,
+    code: KeyCode,
+) -> (Vec<usize>, Vec<usize>) {
+    draw(term, out, state, theme);
+    out.take();
+    let (mut still, mut scrolled) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let before = state.grid().map_or(0, |g| g.offset);
+        update(state, key(code));
+        draw(term, out, state, theme);
+        let b = out.take();
+        if state.grid().map_or(0, |g| g.offset) == before {
+            still.push(b);
+        } else {
+            scrolled.push(b);
+        }
+    }
+    (still, scrolled)
+}
+
+fn bytes(v: &[usize]) -> String {
+    if v.is_empty() {
+        return "—".into();
+    }
+    let mean = v.iter().sum::<usize>() as f64 / v.len() as f64;
+    format!(
+        "mean {mean:.0} B · max {} B (n={})",
+        v.iter().max().copied().unwrap_or(0),
+        v.len()
+    )
+}
+
+fn main() {
+    let path = cache_path();
+    let theme = Theme::new(Palette::Full);
+    let mut table: Vec<(String, String)> = Vec::new();
+
+    // 1. Start to first frame (before the index exists). The first run reads a cold
+    // process's caches; later runs show the steady figure.
+    let mut first = Vec::new();
+    let mut quick_rows = 0;
+    for _ in 0..11 {
+        let t = Instant::now();
+        let quick = data::load_quick(&path).expect("load_quick");
+        quick_rows = quick.email_rows;
+        let mut state = State::new(session(), quick, keymap(), fixture::now());
+        update(&mut state, Msg::Action(Action::Resize(WIDTH, HEIGHT)));
+        let mut out = Counting::default();
+        let mut term = terminal(&out);
+        draw(&mut term, &mut out, &state, &theme);
+        first.push(t.elapsed());
+    }
+    let cold = first[0];
+    let s = stats(first[1..].to_vec());
+    table.push((
+        format!("start → first frame (load_quick + State::new + draw), {quick_rows} rows"),
+        format!("first {} · p50 {} · max {}", ms(cold), ms(s.p50), ms(s.max)),
+    ));
+
+    // Where the first frame's time goes: load_quick's reads, one by one.
+    {
+        use whalewatch::cache::Cache;
+        use whalewatch::model::email::EmailEvent;
+        use whalewatch::query::index::TagTable;
+        use whalewatch::query::index::entities::{
+            AlertIndex, CampaignIndex, IncidentIndex, UserIndex,
+        };
+        let mut parts: Vec<(&str, Vec<Duration>)> = Vec::new();
+        let mut time =
+            |name: &'static str, d: Duration| match parts.iter_mut().find(|p| p.0 == name) {
+                Some(p) => p.1.push(d),
+                None => parts.push((name, vec![d])),
+            };
+        for _ in 0..5 {
+            let t = Instant::now();
+            let cache = Cache::open_read_only(&path).expect("open");
+            time("open the cache", t.elapsed());
+            let t = Instant::now();
+            let tags = TagTable::load(&cache).expect("tags");
+            time("tags", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(UserIndex::load(&cache, &tags).expect("users"));
+            time("users", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(cache.count("email_events").expect("count"));
+            time("count of email rows", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(
+                cache
+                    .rows::<EmailEvent>(None, &[], Some(data::PREVIEW_ROWS))
+                    .expect("preview"),
+            );
+            time("newest 500 mail rows (preview)", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(AlertIndex::load(&cache).expect("alerts"));
+            time("alerts", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(IncidentIndex::load(&cache).expect("incidents"));
+            time("incidents", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(CampaignIndex::load(&cache).expect("campaigns"));
+            time("campaigns", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(cache.source_states().expect("sources"));
+            time("source states", t.elapsed());
+        }
+        for (name, v) in parts {
+            table.push((
+                format!("… load_quick part: {name}"),
+                format!("p50 {}", ms(stats(v).p50)),
+            ));
+        }
+        let quick = data::load_quick(&path).expect("load_quick");
+        let t = Instant::now();
+        let mut state = State::new(session(), quick, keymap(), fixture::now());
+        update(&mut state, Msg::Action(Action::Resize(WIDTH, HEIGHT)));
+        table.push(("… State::new + resize".into(), ms(t.elapsed())));
+        let mut out = Counting::default();
+        let mut term = terminal(&out);
+        let t = Instant::now();
+        draw(&mut term, &mut out, &state, &theme);
+        table.push(("… the first draw".into(), ms(t.elapsed())));
+    }
+
+    // 2. The index build, then swapping it in (the grids re-evaluate over it).
+    let quick = data::load_quick(&path).expect("load_quick");
+    let mut builds = Vec::new();
+    let mut emails = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        emails = Some(data::load_emails(&path, &quick.campaigns).expect("load_emails"));
+        builds.push(t.elapsed());
+    }
+    let emails = emails.expect("built");
+    let indexed = emails.index.len();
+    let mut state = State::new(session(), quick, keymap(), fixture::now());
+    update(&mut state, Msg::Action(Action::Resize(WIDTH, HEIGHT)));
+    update(&mut state, Msg::Action(Action::Pane(Pane::Emails)));
+    let t = Instant::now();
+    update(&mut state, Msg::Emails(emails));
+    let swap = t.elapsed();
+    let b = stats(builds);
+    table.push((
+        format!("index build (data::load_emails), {indexed} rows, 3 runs"),
+        format!("p50 {} · max {}", ms(b.p50), ms(b.max)),
+    ));
+    table.push((
+        "index swapped in: Msg::Emails (every pane re-evaluated)".into(),
+        ms(swap),
+    ));
+    table.push((
+        "start → full grid ready (first frame + build + swap, p50)".into(),
+        ms(s.p50 + b.p50 + swap),
+    ));
+
+    // 3. Keystroke → frame on the Emails pane over the full index.
+    let mut out = Counting::default();
+    let mut term = terminal(&out);
+    draw(&mut term, &mut out, &state, &theme);
+    let grid_rows = state.grid().map_or(0, |g| g.rows.len());
+    let j = stats(keystrokes(
+        &mut state,
+        &mut term,
+        &mut out,
+        &theme,
+        1000,
+        |_| key(KeyCode::Char('j')),
+    ));
+    let pd = stats(keystrokes(
+        &mut state,
+        &mut term,
+        &mut out,
+        &theme,
+        1000,
+        |_| key(KeyCode::PageDown),
+    ));
+    update(&mut state, Msg::Action(Action::Top));
+    let p = stats(keystrokes(
+        &mut state,
+        &mut term,
+        &mut out,
+        &theme,
+        40,
+        |_| key(KeyCode::Char('P')),
+    ));
+    for (what, s) in [
+        (format!("key → frame: j (cursor down), {grid_rows} rows"), j),
+        ("key → frame: PageDown".to_string(), pd),
+        (
+            "key → frame: P (priority-account tag on/off, re-filters every pane)".into(),
+            p,
+        ),
+    ] {
+        table.push((
+            format!("{what}, n={}", s.n),
+            format!("p50 {} · p99 {} · max {}", ms(s.p50), ms(s.p99), ms(s.max)),
+        ));
+    }
+
+    // 4. Bytes per keystroke at 200×50.
+    update(&mut state, Msg::Action(Action::SetTag(None)));
+    update(&mut state, Msg::Action(Action::Top));
+    let (within, scrolling) = bytes_per(
+        &mut state,
+        &mut term,
+        &mut out,
+        &theme,
+        200,
+        KeyCode::Char('j'),
+    );
+    let all: Vec<usize> = within.iter().chain(&scrolling).copied().collect();
+    let (_, pages) = bytes_per(
+        &mut state,
+        &mut term,
+        &mut out,
+        &theme,
+        200,
+        KeyCode::PageDown,
+    );
+    table.push((
+        format!("bytes per cursor move (j), {WIDTH}×{HEIGHT}, all 200 moves from the top"),
+        bytes(&all),
+    ));
+    table.push(("… moves within the page".into(), bytes(&within)));
+    table.push((
+        "… moves that scroll the grid by a row".into(),
+        bytes(&scrolling),
+    ));
+    table.push((
+        format!("bytes per page (PageDown), {WIDTH}×{HEIGHT}"),
+        bytes(&pages),
+    ));
+
+    println!("\n| console ({indexed} rows) | figure |");
+    println!("|---|---|");
+    for (what, v) in &table {
+        println!("| {what} | {v} |");
+    }
+}

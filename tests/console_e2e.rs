@@ -1,0 +1,295 @@
+//! The console end to end: the real binary (`whalewatch demo`, which refreshes its
+//! in-process simulator over loopback, then opens the console on the cache) in a
+//! pseudo-terminal, driven by keys as an analyst types them. The screen is read back
+//! through a terminal emulator (`vt100`); every byte written is kept and checked.
+
+mod common;
+mod escapes;
+mod pty;
+
+use base64::Engine;
+use pty::{Console, Key, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, contains};
+
+/// The breadcrumb line (the second row).
+fn crumbs(c: &Console) -> String {
+    c.text().lines().nth(1).unwrap_or_default().to_string()
+}
+
+/// The row count the breadcrumb line shows: `… (12 rows)`.
+fn rows_shown(c: &Console) -> Option<usize> {
+    let line = crumbs(c);
+    let (head, _) = line.rsplit_once(" rows)")?;
+    let n = head.rsplit_once('(')?.1;
+    n.replace(',', "").trim().parse().ok()
+}
+
+/// The line of the related-views menu the cursor is on.
+fn menu_choice(c: &Console) -> String {
+    c.text()
+        .lines()
+        .find_map(|l| l.split_once('▸').map(|(_, r)| r.to_string()))
+        .unwrap_or_default()
+}
+
+/// The terminal was handed back: the last things written leave the alternate screen
+/// and show the cursor, and the program exited successfully.
+fn assert_restored(c: &mut Console, how: &str) {
+    let status = c.wait_exit();
+    assert!(status.success(), "{how}: exit {status:?}");
+    let tail = &c.bytes[c.bytes.len().saturating_sub(200)..];
+    let leave = tail
+        .windows(LEAVE_ALTERNATE_SCREEN.len())
+        .rposition(|w| w == LEAVE_ALTERNATE_SCREEN);
+    let show = tail
+        .windows(SHOW_CURSOR.len())
+        .rposition(|w| w == SHOW_CURSOR);
+    assert!(
+        leave.is_some() && show.is_some(),
+        "{how}: the output does not end by restoring the terminal: {:?}",
+        String::from_utf8_lossy(tail)
+    );
+    // Nothing is drawn after the restore: the shell's screen is left as it was.
+    let after = &tail[leave.unwrap_or(0)..];
+    assert!(
+        !contains(after, b"\x1b[?1049h") && !contains(after, b"\x1b[?25l"),
+        "{how}: drew after restoring: {:?}",
+        String::from_utf8_lossy(after)
+    );
+    assert!(
+        !c.screen.screen().alternate_screen(),
+        "{how}: still on the alternate screen"
+    );
+    assert!(
+        !c.screen.screen().hide_cursor(),
+        "{how}: the cursor is still hidden"
+    );
+}
+
+#[test]
+fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    assert!(
+        c.screen.screen().alternate_screen(),
+        "console not on the alternate screen"
+    );
+
+    // Emails, then only mail to priority accounts.
+    c.type_text("2");
+    c.wait_for("[2 Emails]");
+    let all = rows_shown(&c).expect("a row count");
+    c.type_text("P");
+    c.wait_for("tag: Priority account");
+    let priority = rows_shown(&c).expect("a row count");
+    assert!(0 < priority && priority < all, "{priority} of {all}");
+
+    // Phish only (v cycles All → Malware → Phish), from the top.
+    c.type_text("vv");
+    c.wait_for("(Phish)");
+    let phish = rows_shown(&c).expect("a row count");
+    assert!(phish > 0);
+    c.type_text("g");
+
+    // Open phish after phish (j in the flyout moves to the next one): read the
+    // message, jump to its alert when an alert names it, open its campaign when it
+    // belongs to one. (In this world no priority phish has both.)
+    c.press(&[Key::Enter]);
+    let (mut alert_seen, mut campaign_seen) = (false, false);
+    for i in 1..=phish {
+        if alert_seen && campaign_seen {
+            break;
+        }
+        if i > 1 {
+            c.type_text("j");
+        }
+        c.wait_until(&format!("message {i}/{phish} loaded"), |s| {
+            s.contains(&format!(" {i}/{phish} ")) && s.contains("Authentication")
+        });
+        assert!(crumbs(&c).contains("› message"), "{}", crumbs(&c));
+        // The flyout: authentication verdicts, the timeline, ZAP.
+        let flyout = c.text();
+        for want in [
+            "SPF",
+            "DKIM",
+            "DMARC",
+            "Composite",
+            "Timeline",
+            "delivered:",
+            "ZAP",
+        ] {
+            assert!(flyout.contains(want), "flyout lacks {want}:\n{flyout}");
+        }
+        c.type_text("R");
+        c.wait_for("related · enter opens");
+        let menu = c.text();
+        if !alert_seen && menu.contains("alerts naming this message") {
+            alert_seen = true;
+            assert!(
+                menu_choice(&c).contains("alerts naming this message"),
+                "the alerts come first: {}",
+                menu_choice(&c)
+            );
+            c.press(&[Key::Enter]);
+            c.wait_until("the message's alerts", |s| {
+                s.contains("[1 Alerts]") && s.contains("› alerts naming this message")
+            });
+            let alerts = rows_shown(&c).expect("a row count");
+            assert!(alerts >= 1, "{}", c.text());
+            c.press(&[Key::Esc]);
+            c.wait_until("the message again", |s| {
+                s.contains(&format!(" {i}/{phish} ")) && s.contains("Authentication")
+            });
+            if menu.contains("open the campaign") {
+                c.type_text("R");
+                c.wait_for("related · enter opens");
+            }
+        }
+        if !campaign_seen && menu.contains("open the campaign") {
+            campaign_seen = true;
+            for _ in 0..20 {
+                if menu_choice(&c).contains("open the campaign") {
+                    break;
+                }
+                let before = menu_choice(&c);
+                c.type_text("j");
+                c.wait_until("the menu cursor to move", |s| {
+                    s.lines()
+                        .find_map(|l| l.split_once('▸').map(|(_, r)| r.to_string()))
+                        .is_some_and(|r| r != before)
+                });
+            }
+            assert!(menu_choice(&c).contains("open the campaign"));
+            c.press(&[Key::Enter]);
+            c.wait_until("the campaign", |s| {
+                s.contains("[3 Campaigns]")
+                    && s.lines().nth(1).is_some_and(|l| {
+                        l.contains("› open the campaign") && l.contains("(1 rows)")
+                    })
+            });
+            c.press(&[Key::Esc]);
+            c.wait_until("the message again", |s| {
+                s.contains(&format!(" {i}/{phish} ")) && s.contains("Authentication")
+            });
+        }
+        if c.text().contains("related · enter opens") {
+            c.press(&[Key::Esc]);
+            c.wait_until("the menu to close", |s| {
+                !s.contains("related · enter opens")
+            });
+        }
+    }
+    assert!(alert_seen, "no priority phish is named by an alert");
+    assert!(campaign_seen, "no priority phish belongs to a campaign");
+
+    // Back to the priority grid (esc walks the stack), all mail, the Sender domain
+    // column, and its frequency table.
+    while crumbs(&c).contains('›') {
+        let before = crumbs(&c);
+        c.press(&[Key::Esc]);
+        c.wait_until("the view to close", |s| {
+            s.lines().nth(1).is_some_and(|l| l != before)
+        });
+    }
+    c.type_text("vv");
+    c.wait_until("all mail", |s| {
+        s.lines().nth(1).is_some_and(|l| l.starts_with("Emails  ("))
+    });
+    assert_eq!(rows_shown(&c), Some(priority));
+    c.type_text("lllll");
+    c.type_text("F");
+    c.wait_for("F Sender domain");
+    let table = c.text();
+    assert!(table.contains("values)"), "{table}");
+
+    // Back, all tags again, and the view from the command line.
+    c.press(&[Key::Esc]);
+    c.wait_until("the grid", |s| !s.contains("F Sender domain"));
+    c.type_text("P");
+    c.wait_for("tag: all");
+    c.type_text(":emails tag:Finance threat:phish since:7d");
+    c.press(&[Key::Enter]);
+    c.wait_for("tag:Finance threat:phish since:7d");
+    let finance = rows_shown(&c).expect("a row count");
+    assert!(finance > 0, "{}", c.text());
+
+    // Y copies the view line with OSC 52.
+    let before = c.bytes.len();
+    c.type_text("Y");
+    let line = "whalewatch --profile 'demo' tui --view 'emails tag:Finance threat:phish since:7d'";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(line);
+    c.wait_for_bytes(before, format!("\x1b]52;c;{b64}").as_bytes());
+    c.wait_for("copied view line");
+    assert!(
+        c.screen.callbacks().clipboard.contains(&b64),
+        "{:?}",
+        c.screen.callbacks().clipboard
+    );
+
+    // q walks back, then quits.
+    for _ in 0..10 {
+        let before = crumbs(&c);
+        c.type_text("q");
+        c.wait_screen("q to go back or quit", |s| {
+            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
+        });
+        if !c.screen.screen().alternate_screen() || c.child_exited() {
+            break;
+        }
+    }
+    assert_restored(&mut c, "q");
+
+    // Nothing in the whole session wrote a title, a hyperlink, a bell or a C1/bidi
+    // character: the only OSC is the copy.
+    let problems = escapes::problems(&c.bytes);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(c.screen.callbacks().titles.is_empty());
+    assert_eq!(c.screen.callbacks().bells, 0);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    c.type_text("2");
+    c.wait_for("[2 Emails]");
+    c.signal(libc::SIGTERM);
+    assert_restored(&mut c, "SIGTERM");
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    c.press(&[Key::Enter]);
+    c.wait_for("› alert");
+    c.signal(libc::SIGHUP);
+    assert_restored(&mut c, "SIGHUP");
+}
+
+#[test]
+fn closing_the_terminal_ends_the_console() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    c.close();
+    let status = c.wait_exit_closed();
+    assert!(status.success(), "exit {status:?}");
+}
+
+#[test]
+fn the_console_survives_a_tiny_terminal_and_recovers() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    c.type_text("2");
+    c.wait_for("[2 Emails]");
+    c.resize(20, 5);
+    c.wait_for("terminal too small");
+    c.resize(160, 48);
+    c.wait_until("the console again", |s| {
+        s.contains("[2 Emails]") && s.contains("emails indexed") && !s.contains("too small")
+    });
+    // Still answering keys.
+    c.type_text("1");
+    c.wait_for("[1 Alerts]");
+    c.type_text("q");
+    assert_restored(&mut c, "q after a resize");
+}
