@@ -153,6 +153,7 @@ fn state(w: u16, h: u16) -> State {
             tenant: "contoso".into(),
             read_only: false,
             can_refresh: true,
+            analyst: "analyst@contoso.com".into(),
         },
         fixture().data.clone(),
         Keymap::new(&BTreeMap::new()).expect("keymap"),

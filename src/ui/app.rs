@@ -98,11 +98,11 @@ fn draw(term: &mut Term, out: &mut FrameWriter, state: &State, theme: &Theme) ->
 /// Runs the console until the analyst quits, a signal arrives or stdin closes.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let started = Instant::now();
-    let quick = data::load_quick(&opts.cache_path)?;
+    let first = data::load_first(&opts.cache_path)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut state = State::new(
         opts.session.clone(),
-        quick,
+        first,
         opts.keymap.clone(),
         chrono::Utc::now(),
     );
@@ -133,7 +133,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         opts.refresh.clone(),
         &state.session,
     );
-    effects.load_emails(state.data.campaigns.clone());
+    effects.load_rest();
     effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {
         for e in update(&mut state, Msg::Action(Action::Refresh)) {

@@ -14,7 +14,6 @@ use super::state::Notice;
 use super::update::{Effect, Msg, RefreshEvent, TriageWrite};
 use crate::cache::Cache;
 use crate::config::Profile;
-use crate::query::index::entities::CampaignIndex;
 use crate::sync::remediate::{enqueue_remediation, record_cancelled};
 use crate::sync::triage::{Outcome, add_note, enqueue_alert_change, flush};
 use crate::sync::{RefreshOptions, refresh};
@@ -72,19 +71,11 @@ impl Effects {
         }
     }
 
-    /// Builds the email index on a worker thread.
-    pub fn load_emails(&self, campaigns: Arc<CampaignIndex>) {
+    /// Loads what the first frame left out — every alert, campaign, user and
+    /// incident, then the email index — on a worker thread.
+    pub fn load_rest(&self) {
         let (tx, path) = (self.tx.clone(), self.cache_path.clone());
-        self.keep(tokio::task::spawn_blocking(
-            move || match data::load_emails(&path, &campaigns) {
-                Ok(e) => {
-                    let _ = tx.send(Msg::Emails(e));
-                }
-                Err(e) => {
-                    let _ = tx.send(notice(format!("cannot index the cached mail: {e}"), true));
-                }
-            },
-        ));
+        self.keep(tokio::task::spawn_blocking(move || Self::reload(tx, path)));
     }
 
     /// Reloads everything after a refresh: the quick half, then the index.

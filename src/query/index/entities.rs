@@ -126,8 +126,13 @@ pub struct AlertIndex {
 impl AlertIndex {
     /// Reads the cached alerts.
     pub fn load(cache: &Cache) -> Result<AlertIndex, IndexError> {
+        Self::load_newest(cache, None)
+    }
+
+    /// Reads the `limit` most recently updated alerts (all when `None`).
+    pub fn load_newest(cache: &Cache, limit: Option<usize>) -> Result<AlertIndex, IndexError> {
         let items = cache
-            .alerts()?
+            .alerts_newest(limit)?
             .into_iter()
             .map(|row| {
                 let a = row.alert;

@@ -61,7 +61,7 @@ pub fn evaluate(data: &Snapshot, filter: &Filter) -> Result<Vec<u32>, IndexError
         .into_iter()
         .map(|i| i as u32)
         .collect();
-    rows.sort_by_key(|&r| {
+    rows.sort_by_cached_key(|&r| {
         let u = &data.users.items[r as usize];
         (!is_priority(u), key_of(u))
     });

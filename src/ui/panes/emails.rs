@@ -117,6 +117,18 @@ pub fn evaluate(
     now: DateTime<Utc>,
 ) -> Result<Vec<u32>, IndexError> {
     match &data.emails {
+        Some(ix) if filter.root.is_none() && data.newest.len() == ix.len() => {
+            Ok(data.newest.to_vec())
+        }
+        Some(ix) if data.newest.len() == ix.len() => {
+            let rows = ix.eval(filter, now)?;
+            Ok(data
+                .newest
+                .iter()
+                .copied()
+                .filter(|&r| rows.contains(r as usize))
+                .collect())
+        }
         Some(ix) => {
             let rows = ix.eval(filter, now)?;
             Ok(ix.sorted(&rows, SortKey::NEWEST))

@@ -57,7 +57,17 @@ fn evaluate(state: &State, g: &mut Grid) {
         panes::sort(data, &mut rows, col.id, desc);
     }
     let screen_line = g.cursor.saturating_sub(g.offset);
+    let everything = rows.len() == data.newest.len() && g.only.is_none();
     g.histogram = match (&data.emails, g.pane) {
+        // The whole mailbox by threat type is the common case: computed once per index.
+        (Some(_), Pane::Emails)
+            if everything
+                && state.split
+                    == crate::query::index::Column::Str(crate::query::index::schema::THREATS)
+                && data.histogram_all.is_some() =>
+        {
+            data.histogram_all.clone()
+        }
         (Some(ix), Pane::Emails) => {
             let set = Bitset::from_rows(ix.len(), rows.iter().copied());
             let split = state.split;
@@ -129,13 +139,21 @@ pub fn refresh_top(state: &mut State) {
 
 /// Keeps the cursor of the top view on screen.
 pub fn scroll_into_view(state: &mut State) {
+    scroll_by(state, 0);
+}
+
+/// Keeps the cursor on screen; when it leaves the page, the view scrolls `jump`
+/// rows further than needed (vim's `scrolljump`). Stepping past the edge then
+/// redraws the page once per half page instead of once per row — every scrolled
+/// row has to be rewritten, which is most of the bytes a move sends over SSH.
+fn scroll_by(state: &mut State, jump: usize) {
     let page = state.page_rows();
     let fix = |cursor: &mut usize, offset: &mut usize, len: usize| {
         *cursor = (*cursor).min(len.saturating_sub(1));
         if *cursor < *offset {
-            *offset = *cursor;
+            *offset = cursor.saturating_sub(jump);
         } else if *cursor >= *offset + page {
-            *offset = *cursor + 1 - page;
+            *offset = *cursor + 1 - page + jump;
         }
         *offset = (*offset).min(len.saturating_sub(page.min(len)));
     };
@@ -223,7 +241,12 @@ pub fn move_by(state: &mut State, delta: i64) -> Vec<Effect> {
         Some(View::Frequency(f)) => f.cursor = step(f.cursor, f.rows.len()),
         _ => {}
     }
-    scroll_into_view(state);
+    let jump = if delta.abs() == 1 {
+        state.page_rows() / 2
+    } else {
+        0
+    };
+    scroll_by(state, jump);
     Vec::new()
 }
 

@@ -114,6 +114,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 && let Some(ix) = state.data.emails.clone()
             {
                 s.emails = Some(ix);
+                s.newest = state.data.newest.clone();
+                s.histogram_all = state.data.histogram_all.clone();
                 s.campaign_stats = state.data.campaign_stats.clone();
                 s.recipients = state.data.recipients.clone();
                 s.email_rows = state.data.email_rows;

@@ -169,6 +169,9 @@ pub fn status(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let mut parts: Vec<String> = Vec::new();
     parts.push(format!("cache {}", cache_age(state)));
+    if !state.data.complete {
+        parts.push("loading alerts, campaigns, users…".into());
+    }
     match &state.data.emails {
         Some(ix) => parts.push(format!("{} emails indexed", thousands(ix.len()))),
         None => parts.push(format!(
