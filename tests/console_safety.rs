@@ -76,13 +76,7 @@ fn hostile_mail_reaches_the_terminal_inert() {
     // The grid shows the placeholders, not the effects (cells are cut to their
     // column, so the OSC shows by its opening; the flyouts below show it whole).
     let grid = c.text();
-    for shown in [
-        "␛]",
-        "⟨RLO⟩",
-        "⟨ZWSP⟩",
-        "⟨C1:9B⟩",
-        "␛[2J",
-    ] {
+    for shown in ["␛]", "⟨RLO⟩", "⟨ZWSP⟩", "⟨C1:9B⟩", "␛[2J"] {
         assert!(grid.contains(shown), "grid lacks {shown}:\n{grid}");
     }
     // Every hostile message's flyout: subject, display name, URLs, attachments.
@@ -102,7 +96,10 @@ fn hostile_mail_reaches_the_terminal_inert() {
         });
         seen_whole |= c.text().contains("␛]2;ww-title-injected␇");
     }
-    assert!(seen_whole, "no flyout showed the OSC 2 subject as placeholders");
+    assert!(
+        seen_whole,
+        "no flyout showed the OSC 2 subject as placeholders"
+    );
     // (A key right after esc would read as alt+key: wait for each step.)
     c.press(&[Key::Esc]);
     c.wait_until("the flyout to close", |s| !s.contains(" · j/k "));

@@ -109,7 +109,7 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
             cache_path,
             &cache_dir,
             p.read_only,
-            Some(target),
+            Some(Box::new(move || Ok(target))),
             &TuiArgs {
                 no_refresh: true,
                 ..args

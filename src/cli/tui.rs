@@ -40,19 +40,18 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
         );
     }
     let read_only = p.read_only || ctx.profile.read_only;
-    // A profile that cannot log in still opens: the cache works offline.
-    let (refresh, why) =
-        match connect::graph_client(&ctx.name, &ctx.profile, &ctx.cache_dir, read_only) {
-            Ok(client) => (
-                Some(RefreshTarget {
-                    client,
-                    profile: ctx.profile.clone(),
-                    options: RefreshOptions::default(),
-                }),
-                None,
-            ),
-            Err(e) => (None, Some(e.to_string())),
-        };
+    // The client is built after the first frame (TLS set-up costs tens of
+    // milliseconds); a profile that cannot log in still opens: the cache works offline.
+    let (name, profile, dir) = (ctx.name.clone(), ctx.profile.clone(), ctx.cache_dir.clone());
+    let connect: crate::ui::app::Connect = Box::new(move || {
+        connect::graph_client(&name, &profile, &dir, read_only)
+            .map(|client| RefreshTarget {
+                client,
+                profile,
+                options: RefreshOptions::default(),
+            })
+            .map_err(|e| format!("working offline from the cache: {e}"))
+    });
     let opts = options(
         p,
         &ctx.name,
@@ -60,16 +59,11 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
         cache_path,
         &ctx.cache_dir,
         read_only,
-        refresh,
+        Some(connect),
         args,
     )?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let result = runtime.block_on(async {
-        if let Some(why) = why {
-            eprintln!("whalewatch: working offline from the cache: {why}");
-        }
-        run(opts).await
-    });
+    let result = runtime.block_on(run(opts));
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     result?;
     Ok(ExitCode::SUCCESS)
@@ -84,7 +78,7 @@ pub fn options(
     cache_path: std::path::PathBuf,
     cache_dir: &std::path::Path,
     read_only: bool,
-    refresh: Option<RefreshTarget>,
+    connect: Option<crate::ui::app::Connect>,
     args: &TuiArgs,
 ) -> Result<Options> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -98,7 +92,7 @@ pub fn options(
             profile: name.to_string(),
             tenant: profile.tenant.clone(),
             read_only,
-            can_refresh: refresh.is_some(),
+            can_refresh: false,
             analyst: crate::sync::triage::analyst_name(profile),
         },
         cache_path,
@@ -106,7 +100,7 @@ pub fn options(
         keymap,
         view: args.view.clone(),
         tag: args.tag.clone(),
-        refresh_on_start: refresh.is_some() && !args.no_refresh,
-        refresh,
+        refresh_on_start: !args.no_refresh,
+        connect,
     })
 }

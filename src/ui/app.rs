@@ -38,11 +38,15 @@ pub struct Options {
     pub view: Option<String>,
     /// A tag to narrow every pane to (`--tag`).
     pub tag: Option<String>,
-    /// How to refresh, when a tenant is reachable.
-    pub refresh: Option<RefreshTarget>,
+    /// Builds the tenant client, after the first frame; `Err` says why the
+    /// session works offline.
+    pub connect: Option<Connect>,
     /// Start a refresh at once (`whalewatch tui` refreshes in the background).
     pub refresh_on_start: bool,
 }
+
+/// Builds what a background refresh needs (called once, after the first frame).
+pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 
 /// Bytes written to the terminal, counted for the status of `--stats`.
 pub static BYTES_WRITTEN: AtomicU64 = AtomicU64::new(0);
@@ -126,11 +130,28 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     draw(&mut term, &mut out, &state, &theme)?;
     let first_frame = started.elapsed();
 
+    let refresh = match opts.connect {
+        Some(connect) => match connect() {
+            Ok(target) => Some(target),
+            Err(why) => {
+                update(
+                    &mut state,
+                    Msg::Notice(super::state::Notice {
+                        text: why,
+                        error: false,
+                    }),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    state.session.can_refresh = refresh.is_some();
     let effects = Effects::new(
         tx.clone(),
         opts.cache_path.clone(),
         opts.settings_path.clone(),
-        opts.refresh.clone(),
+        refresh,
         &state.session,
     );
     effects.load_rest();
