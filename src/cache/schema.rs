@@ -251,4 +251,9 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX notes_target ON notes (target_kind, target);
     "#,
+    // 3: the console's first frame reads the newest alerts by this order; without
+    // the index SQLite sorts every alert's JSON to find them.
+    r#"
+    CREATE INDEX alerts_recent ON alerts (last_update DESC, id);
+    "#,
 ];

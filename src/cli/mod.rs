@@ -81,6 +81,7 @@ enum Command {
 
 /// Parses arguments and runs the chosen command.
 pub fn main() -> ExitCode {
+    let _ = crate::ui::app::PROCESS_START.set(std::time::Instant::now());
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default())) {
         Command::Demo(world) => demo::run(&cli.profile, &world),

@@ -39,6 +39,9 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
             ctx.name
         );
     }
+    // Opening it writable once brings a cache made by an older whalewatch up to this
+    // version's schema; the console itself reads through read-only connections.
+    drop(ctx.open_cache()?);
     let read_only = p.read_only || ctx.profile.read_only;
     // The client is built after the first frame (TLS set-up costs tens of
     // milliseconds); a profile that cannot log in still opens: the cache works offline.

@@ -48,6 +48,10 @@ pub struct Options {
 /// Builds what a background refresh needs (called once, after the first frame).
 pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 
+/// When the process started (set by `main`), so `WHALEWATCH_STATS=1` reports the
+/// first frame from the start of the process, not of the console.
+pub static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
 /// Bytes written to the terminal, counted for the status of `--stats`.
 pub static BYTES_WRITTEN: AtomicU64 = AtomicU64::new(0);
 
@@ -101,7 +105,7 @@ fn draw(term: &mut Term, out: &mut FrameWriter, state: &State, theme: &Theme) ->
 
 /// Runs the console until the analyst quits, a signal arrives or stdin closes.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let started = Instant::now();
+    let started = PROCESS_START.get().copied().unwrap_or_else(Instant::now);
     let first = data::load_first(&opts.cache_path)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut state = State::new(

@@ -156,8 +156,9 @@ pub const FIRST_ALERTS: usize = 200;
 pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
     let cache = Cache::open_read_only(path)?;
     Ok(Snapshot {
+        // No row count here: counting a million rows reads the whole table (a cold
+        // cache pays for it in disk reads); `load_quick` counts on the worker.
         preview: Arc::new(cache.rows::<EmailEvent>(None, &[], Some(PREVIEW_ROWS))?),
-        email_rows: cache.count("email_events").unwrap_or(0).max(0) as usize,
         alerts: Arc::new(AlertIndex::load_newest(&cache, Some(FIRST_ALERTS))?),
         tags: Arc::new(TagTable::load(&cache)?),
         sources: cache.source_states().unwrap_or_default(),
