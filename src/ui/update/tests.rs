@@ -244,18 +244,28 @@ fn new_data_never_moves_the_selection() {
     }
     let before = panes::key(Pane::Emails, &s.data, grid(&s).current().expect("row"));
     let screen = grid(&s).cursor - grid(&s).offset;
-    // A reload whose index lacks the newest rows: positions shift, the row stays.
-    let mut fewer = snapshot();
-    let ix = fewer.emails.clone().expect("index");
-    let newest: Vec<u32> = grid(&s).rows[..3].to_vec();
-    update(&mut s, Msg::Loaded(Box::new(fewer.clone())));
+    // A reload in which three rows now come first: every position shifts by three.
+    let data = snapshot();
+    let mut newest: Vec<u32> = data.newest.to_vec();
+    newest.rotate_right(3);
+    let reload = EmailData {
+        index: data.emails.clone().expect("index"),
+        newest: std::sync::Arc::new(newest),
+        histogram_all: data.histogram_all.clone().expect("histogram"),
+        campaign_stats: data.campaign_stats.clone(),
+        recipients: data.recipients.clone(),
+    };
+    update(&mut s, Msg::Emails(reload));
+    assert_eq!(grid(&s).cursor, 10, "the row moved down three places");
     assert_eq!(
         panes::key(Pane::Emails, &s.data, grid(&s).current().expect("row")),
         before
     );
-    assert_eq!(grid(&s).cursor - grid(&s).offset, screen);
-    fewer.emails = Some(ix);
-    let _ = newest;
+    assert_eq!(
+        grid(&s).cursor - grid(&s).offset,
+        screen,
+        "and kept its screen line"
+    );
 }
 
 #[test]
