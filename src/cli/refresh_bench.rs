@@ -20,8 +20,6 @@ use crate::sim::WorldParams;
 use crate::sim::bench::peak_rss_bytes;
 use crate::sim::server::{SimConfig, SimServer};
 use crate::sync::{RefreshOptions, RefreshSummary, connect, refresh};
-use crate::tenant::auth::client_secret::ClientSecret;
-use crate::tenant::{Credential, Secret};
 
 /// The figures `sim bench --refresh` prints.
 #[derive(Debug, Serialize)]
@@ -109,9 +107,7 @@ pub async fn run(params: WorldParams) -> Result<RefreshBench> {
         analyst: None,
         tags: Vec::new(),
     };
-    let credential =
-        Credential::ClientSecret(ClientSecret::new(Secret::new(server.client_secret.clone())));
-    let client = connect::client_with(&profile, credential, None, true)?;
+    let client = connect::client_with(&profile, crate::sim::demo::credential(&server), None, true)?;
     let dir = std::env::temp_dir().join(format!("whalewatch-refresh-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("bench.sqlite");

@@ -62,20 +62,15 @@ pub struct TagStats {
 }
 
 /// Every tag's figures, in display order (Priority account first).
-pub fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
+fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
     let mut out: Vec<TagStats> = data
         .tags
         .names()
         .map(|name| {
-            let members: Vec<String> = data
-                .tags
-                .resolve(name)
-                .map(<[String]>::to_vec)
-                .unwrap_or_default();
-            let set: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
+            let members: &[String] = data.tags.resolve(name).unwrap_or(&[]);
             let (threats, clicks) = if data.emails.is_some() {
                 let (mut t, mut c) = (0, 0);
-                for m in &members {
+                for m in members {
                     if let Some(s) = data.recipients.get(m) {
                         t += s.threats;
                         c += s.clicks;
@@ -85,22 +80,32 @@ pub fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
             } else {
                 (None, None)
             };
-            let alerts = data
-                .alerts
-                .items
+            let mut alerts: Vec<u32> = members
                 .iter()
-                .filter(|a| a.accounts.iter().any(|x| set.contains(x.as_str())))
-                .count();
+                .flat_map(|m| data.account_alerts.get(m).into_iter().flatten().copied())
+                .collect();
+            alerts.sort_unstable();
+            alerts.dedup();
             TagStats {
                 name: name.to_string(),
                 members: members.len(),
                 threats,
                 clicks,
-                alerts,
+                alerts: alerts.len(),
             }
         })
         .collect();
     out.sort_by_key(|t| !t.name.eq_ignore_ascii_case(PRIORITY_ACCOUNT));
+    out
+}
+
+fn account_alerts(alerts: &AlertIndex) -> HashMap<String, Vec<u32>> {
+    let mut out: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, a) in alerts.items.iter().enumerate() {
+        for acc in &a.accounts {
+            out.entry(acc.clone()).or_default().push(i as u32);
+        }
+    }
     out
 }
 
@@ -133,6 +138,10 @@ pub struct Snapshot {
     pub pending: Arc<HashMap<String, crate::cache::PendingWrite>>,
     /// When this snapshot was read.
     pub loaded_at: Option<DateTime<Utc>>,
+    /// Positions in `alerts` of the alerts affecting each (folded) account.
+    pub account_alerts: Arc<HashMap<String, Vec<u32>>>,
+    /// Every tag's figures for the Accounts pane.
+    pub tag_stats: Arc<Vec<TagStats>>,
     /// Whether every alert, campaign, user and incident is loaded (the first frame
     /// has only the newest alerts; the rest follows from a worker thread).
     pub complete: bool,
@@ -165,7 +174,8 @@ pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
         pending: Arc::new(cache.pending_alerts().unwrap_or_default()),
         loaded_at: Some(Utc::now()),
         ..Snapshot::default()
-    })
+    }
+    .derive())
 }
 
 /// Reads everything but the email index.
@@ -190,8 +200,11 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         sources: cache.source_states().unwrap_or_default(),
         pending: Arc::new(cache.pending_alerts().unwrap_or_default()),
         loaded_at: Some(Utc::now()),
+        account_alerts: Arc::default(),
+        tag_stats: Arc::default(),
         complete: true,
-    })
+    }
+    .derive())
 }
 
 /// Builds the email index and the figures derived from it.
@@ -216,6 +229,14 @@ pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, 
 }
 
 impl Snapshot {
+    /// Recomputes what is derived from the loaded data (per-account alerts, tag
+    /// figures) once per load, not once per frame.
+    pub fn derive(mut self) -> Snapshot {
+        self.account_alerts = Arc::new(account_alerts(&self.alerts));
+        self.tag_stats = Arc::new(tag_stats(&self));
+        self
+    }
+
     /// This snapshot with the email half filled in.
     pub fn with_emails(mut self, e: EmailData) -> Snapshot {
         self.email_rows = e.index.len();
@@ -224,7 +245,7 @@ impl Snapshot {
         self.histogram_all = Some(e.histogram_all);
         self.campaign_stats = e.campaign_stats;
         self.recipients = e.recipients;
-        self
+        self.derive()
     }
 }
 

@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{DetailError, top};
-use crate::cache::Cache;
 use crate::query::index::schema as s;
 use crate::ui::action::Pane;
 use crate::ui::data::Snapshot;
@@ -13,7 +12,7 @@ use crate::ui::detail::{Detail, Section};
 use crate::ui::panes::short_time;
 use crate::ui::update::jumps_for;
 
-pub fn load(_cache: &Cache, data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
+pub fn load(data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
     let (row, c) = data
         .campaigns
         .campaigns

@@ -37,7 +37,7 @@ pub fn load(
     let mut detail = match kind {
         FlyoutKind::Email => email::load(&cache, data, key),
         FlyoutKind::Alert => alert::load(&cache, data, key),
-        FlyoutKind::Campaign => campaign::load(&cache, data, key),
+        FlyoutKind::Campaign => campaign::load(data, key),
         FlyoutKind::Account => account::load(data, key),
     }?;
     let target = match kind {

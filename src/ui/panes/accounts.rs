@@ -91,11 +91,13 @@ pub fn address(u: &UserItem) -> String {
 pub fn alert_count(data: &Snapshot, u: &UserItem) -> usize {
     let upn = fold(u.user.user_principal_name.as_deref().unwrap_or("")).into_owned();
     let addr = address(u);
-    data.alerts
-        .items
+    let mut alerts: Vec<u32> = [upn, addr]
         .iter()
-        .filter(|a| a.accounts.iter().any(|x| *x == upn || *x == addr))
-        .count()
+        .flat_map(|a| data.account_alerts.get(a).into_iter().flatten().copied())
+        .collect();
+    alerts.sort_unstable();
+    alerts.dedup();
+    alerts.len()
 }
 
 /// A cell's raw text.

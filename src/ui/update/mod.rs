@@ -119,6 +119,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 s.campaign_stats = state.data.campaign_stats.clone();
                 s.recipients = state.data.recipients.clone();
                 s.email_rows = state.data.email_rows;
+                s = s.derive();
             }
             grid::capture_anchors(state);
             state.data = s;

@@ -57,11 +57,11 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
     }
     match state.top() {
         View::Grid(g) if g.pane == Pane::Accounts => {
-            let stats = super::data::tag_stats(&state.data);
+            let stats = &state.data.tag_stats;
             let h = (stats.len() as u16 + 1).min(body.height / 3).max(2);
             let [tags, users] =
                 Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
-            grid::tags(f, tags, &stats, theme);
+            grid::tags(f, tags, stats, theme);
             grid::grid(f, users, state, g, theme);
         }
         View::Grid(g) => grid::grid(f, body, state, g, theme),
