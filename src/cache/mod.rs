@@ -238,12 +238,21 @@ impl Cache {
         Ok(())
     }
 
-    /// Copies committed WAL pages into the database file without waiting for readers
-    /// (they keep their snapshot); a refresh does this whenever its writer is idle.
-    pub fn checkpoint_passive(&self) -> Result<(), CacheError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        Ok(())
+    /// A second connection to this cache that only checkpoints, so a refresh can copy
+    /// committed pages into the database file on another thread while its writer
+    /// goes on writing (SQLite lets one checkpointer run beside one writer).
+    pub fn checkpointer(&self) -> Result<Checkpointer, CacheError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| CacheError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(Checkpointer { conn })
     }
 
     /// Folds the WAL back into the database file and truncates it.
@@ -303,6 +312,21 @@ impl Cache {
     }
 }
 
+/// A connection that copies committed WAL pages into the database file (see
+/// [`Cache::checkpointer`]).
+pub struct Checkpointer {
+    conn: Connection,
+}
+
+impl Checkpointer {
+    /// Copies what it can without waiting for readers or the writer.
+    pub fn passive(&self) -> Result<(), CacheError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
 /// The write side of one transaction (see [`Cache::write`]).
 pub struct Writer<'a> {
     tx: &'a rusqlite::Transaction<'a>,
@@ -327,6 +351,13 @@ impl Writer<'_> {
     ) -> Result<UpsertStats, CacheError> {
         hunting::insert_batch::<R>(self.tx, batch)
     }
+    /// Records the priority-account recipients of a parsed `EmailEvents` batch.
+    pub fn note_protected_recipients(
+        &self,
+        batch: &crate::model::batch::RowBatch,
+    ) -> Result<(), CacheError> {
+        tags::note_protected(self.tx, batch)
+    }
     /// Upserts alerts and their flattened evidence.
     pub fn upsert_alerts(
         &self,
@@ -334,7 +365,7 @@ impl Writer<'_> {
     ) -> Result<UpsertStats, CacheError> {
         entities::upsert_alerts(self.tx, alerts)
     }
-    /// Upserts incidents (and their expanded alerts).
+    /// Upserts incidents (and their alerts, when expanded).
     pub fn upsert_incidents(
         &self,
         incidents: &[crate::model::alert::Incident],

@@ -256,4 +256,14 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX alerts_recent ON alerts (last_update DESC, id);
     "#,
+    // 4: recipients Defender protected as priority accounts (mail whose `Context`
+    // says so), kept as mail arrives: finding them by scanning every cached message
+    // at each refresh cost a read of the whole table. Filled once from the mail
+    // already cached.
+    r#"
+    CREATE TABLE protected_recipients (address TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO protected_recipients
+        SELECT DISTINCT lower("RecipientEmailAddress") FROM email_events
+        WHERE "Context" LIKE '%priority account%';
+    "#,
 ];

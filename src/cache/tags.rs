@@ -5,6 +5,9 @@
 use rusqlite::{Transaction, params};
 
 use super::{Cache, CacheError};
+use crate::model::batch::{CellRef, RowBatch};
+use crate::model::email::EmailEvent;
+use crate::model::hunting::HuntingRow;
 
 /// Where a tag member came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,7 +86,54 @@ pub fn replace_tags(
     Ok(())
 }
 
+/// What marks mail as sent to a recipient Defender protects as a priority account:
+/// its `Context` contains this, in any ASCII case (as SQL `LIKE` compares).
+const PROTECTED_CONTEXT: &str = "priority account";
+
+/// Records the recipients of `batch`'s mail (parsed `EmailEvents` rows) whose
+/// `Context` marks them as priority accounts, inside `tx`.
+pub fn note_protected(tx: &Transaction<'_>, batch: &RowBatch) -> Result<(), CacheError> {
+    let col = |name: &str| EmailEvent::COLUMNS.iter().position(|c| *c == name);
+    let (Some(context), Some(recipient)) = (col("Context"), col("RecipientEmailAddress")) else {
+        return Ok(());
+    };
+    let mut insert = None;
+    for i in 0..batch.len() {
+        let row = batch.row(i);
+        let text = |c: usize| match row.get(c).map(|s| batch.get(*s)) {
+            Some(CellRef::Text(t)) => t,
+            _ => "",
+        };
+        if !contains_ignore_ascii_case(text(context), PROTECTED_CONTEXT) {
+            continue;
+        }
+        let stmt = match &mut insert {
+            Some(s) => s,
+            None => insert.insert(tx.prepare_cached(
+                "INSERT OR IGNORE INTO protected_recipients (address) VALUES (?1)",
+            )?),
+        };
+        stmt.execute(params![text(recipient).to_lowercase()])?;
+    }
+    Ok(())
+}
+
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 impl Cache {
+    /// Recipients Defender protected as priority accounts (lower-cased, sorted).
+    pub fn protected_recipients(&self) -> Result<Vec<String>, CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT address FROM protected_recipients ORDER BY address")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Tag names in display order (Priority account first).
     pub fn tags(&self) -> Result<Vec<String>, CacheError> {
         let mut stmt = self
@@ -113,5 +163,41 @@ impl Cache {
         let mut stmt = self.conn.prepare("SELECT DISTINCT address FROM tag_members WHERE tag = ?1 COLLATE NOCASE ORDER BY address")?;
         let rows = stmt.query_map(params![tag], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(rows: &[(&str, &str)]) -> RowBatch {
+        let body = serde_json::json!({
+            "results": rows.iter().enumerate().map(|(i, (to, context))| serde_json::json!({
+                "Timestamp": "2026-10-30T08:00:00Z", "NetworkMessageId": format!("n{i}"),
+                "RecipientEmailAddress": to, "Context": context,
+            })).collect::<Vec<_>>(),
+        });
+        RowBatch::parse::<EmailEvent>(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn mail_to_protected_priority_accounts_records_its_recipients_once() {
+        let dir = std::env::temp_dir().join(format!("ww-tags-protected-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("t.sqlite")).unwrap();
+        let rows = batch(&[
+            ("CEO@Contoso.com", "Priority Account Protection"),
+            ("cfo@contoso.com", "PRIORITY ACCOUNT protection"),
+            ("staff@contoso.com", ""),
+            ("ceo@contoso.com", "priority account protection"),
+            ("intern@contoso.com", "Priority protection"),
+        ]);
+        c.write(|w| w.note_protected_recipients(&rows)).unwrap();
+        c.write(|w| w.note_protected_recipients(&rows)).unwrap();
+        assert_eq!(
+            c.protected_recipients().unwrap(),
+            vec!["ceo@contoso.com", "cfo@contoso.com"]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -102,6 +102,11 @@ impl RowBatch {
         self.schema_columns
     }
 
+    /// Memory the batch holds (its slots and text).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.text.capacity()
+    }
+
     /// The slots of row `i` (in `COLUMNS` order).
     pub fn row(&self, i: usize) -> &[Slot] {
         &self.slots[i * self.columns..(i + 1) * self.columns]

@@ -15,13 +15,14 @@ use super::plan::{self, Bucket, DAY, HOUR, Window};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 
-use super::writer::{CacheWriter, wait, wait_ref};
+use tokio::sync::oneshot::Receiver;
+
+use super::writer::{CacheWriter, wait};
 use super::{Progress, RefreshContext, SourceSummary, SyncError};
-use crate::cache::{CachedRow, SourceState, UpsertStats, Writer};
+use crate::cache::{CacheError, CachedRow, SourceState, UpsertStats, Writer};
 use crate::model::batch::RowBatch;
 use crate::model::hunting::{from_ticks, to_ticks};
 use crate::model::time::format_datetime;
-use crate::tenant::TenantError;
 
 fn literal(ticks: i64) -> String {
     format!("datetime({})", format_datetime(&from_ticks(ticks)))
@@ -109,17 +110,15 @@ async fn buckets(
 /// Hunting calls in flight at once: the service renders (or the network carries)
 /// one window while this process parses the previous one.
 const FETCH_DEPTH: usize = 2;
-/// Parsed windows waiting for the writer: bounds memory when the writer is slower.
-const WRITE_DEPTH: usize = 2;
+/// Parsed windows allowed to wait for the writer, in KiB (all tables together).
+/// Bounds memory when the writer is slower, yet lets fetching and parsing go on
+/// while it builds a table's indexes (seconds for a million rows), which a queue of
+/// two windows did not.
+pub const WRITE_BUDGET_KIB: u32 = 128 << 10;
 
-/// A per-window hook that needs typed rows, run inside the window's transaction
+/// A per-window hook, run on the window's rows inside its transaction
 /// (post-delivery events update latest locations there).
-pub type AfterWindow<R> = fn(&Writer<'_>, &[R]) -> Result<(), crate::cache::CacheError>;
-
-enum Step {
-    Fetched(Option<Result<RowBatch, TenantError>>),
-    Written(Result<UpsertStats, crate::cache::CacheError>),
-}
+pub type AfterWindow = fn(&Writer<'_>, &RowBatch) -> Result<(), CacheError>;
 
 /// Pulls table `R` into the cache; `after` runs on each window's rows inside the
 /// window's transaction.
@@ -131,13 +130,13 @@ enum Step {
 ///
 /// `state` is the source's state before the refresh (read up front, so that this
 /// pull does not wait behind the previous table's index build on the writer).
-/// The returned receiver yields, once the writer gets to it, how many repeated
-/// rows the index build removed (see [`settle`]).
+/// It returns once every window is fetched; the writes still queued and the index
+/// build are collected by [`settle`].
 pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
     state: Option<SourceState>,
-    after: Option<AfterWindow<R>>,
+    after: Option<AfterWindow>,
 ) -> Result<(SourceSummary, Settle), SyncError> {
     let started = Instant::now();
     let table = R::TABLE;
@@ -179,7 +178,8 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     };
     let mut flight = FuturesOrdered::new();
     let mut flying: VecDeque<Window> = VecDeque::new();
-    let mut pending = VecDeque::new();
+    // Submitted writes, oldest first; settled by the caller (see [`settle`]).
+    let mut writes = Vec::new();
     loop {
         while flying.len() < FETCH_DEPTH {
             let Some(w) = queue.pop_front() else { break };
@@ -187,122 +187,106 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
             flying.push_back(w);
             flight.push_back(fetch(w));
         }
-        let step = match (flying.is_empty(), pending.len()) {
-            (true, 0) => break,
-            (true, _) | (false, WRITE_DEPTH..) => match pending.front_mut() {
-                Some(rx) => Step::Written(wait_ref(rx).await),
-                None => break,
-            },
-            (false, 0) => Step::Fetched(flight.next().await),
-            (false, _) => match pending.front_mut() {
-                Some(rx) => tokio::select! {
-                    r = flight.next() => Step::Fetched(r),
-                    r = wait_ref(rx) => Step::Written(r),
-                },
-                None => Step::Fetched(flight.next().await),
-            },
+        let Some(result) = flight.next().await else {
+            break;
         };
-        match step {
-            Step::Written(r) => {
-                pending.pop_front();
-                summary.stats += r?;
-            }
-            Step::Fetched(None) => break,
-            Step::Fetched(Some(result)) => {
-                let Some(w) = flying.pop_front() else { break };
-                match result {
-                    Ok(batch) => {
-                        summary.fetched += batch.len() as u64;
-                        (ctx.progress)(&Progress::Rows {
-                            source: source.clone(),
-                            rows: summary.fetched,
-                        });
-                        let watermark = match w.to {
-                            Some(to) => Some(to),
-                            None => time_col.and_then(|c| batch.max_int(c)),
+        let Some(w) = flying.pop_front() else { break };
+        match result {
+            Ok(batch) => {
+                summary.fetched += batch.len() as u64;
+                (ctx.progress)(&Progress::Rows {
+                    source: source.clone(),
+                    rows: summary.fetched,
+                });
+                let watermark = match w.to {
+                    Some(to) => Some(to),
+                    None => time_col.and_then(|c| batch.max_int(c)),
+                };
+                let (src, now) = (source.clone(), to_ticks(&Utc::now()));
+                // Held until the writer is done with the batch.
+                let room = ctx.room_for(batch.heap_bytes()).await;
+                writes.push(writer.submit(move |c| {
+                    let _room = room;
+                    let bulk = c.bulk_loading(R::SQL_TABLE);
+                    c.write(|tx| {
+                        let stats = if bulk {
+                            tx.insert_batch::<R>(&batch)?
+                        } else {
+                            tx.upsert_batch::<R>(&batch)?
                         };
-                        let (src, now) = (source.clone(), to_ticks(&Utc::now()));
-                        pending.push_back(writer.submit(move |c| {
-                            let bulk = c.bulk_loading(R::SQL_TABLE);
-                            c.write(|tx| {
-                                let stats = if bulk {
-                                    tx.insert_batch::<R>(&batch)?
-                                } else {
-                                    tx.upsert_batch::<R>(&batch)?
-                                };
-                                if let Some(after) = after {
-                                    let rows = batch.typed::<R>().map_err(|e| {
-                                        crate::cache::CacheError::Row(e.to_string())
-                                    })?;
-                                    after(tx, &rows)?;
-                                }
-                                tx.advance(&src, watermark, now)?;
-                                Ok(stats)
-                            })
-                        }));
-                    }
-                    Err(e) if e.is_row_cap() => match w.halves(open_end) {
-                        Some((a, b)) => {
-                            // Windows after `w` were already asked for; they are asked
-                            // again after its halves, so rows still commit in time order.
-                            flight = FuturesOrdered::new();
-                            while let Some(later) = flying.pop_back() {
-                                queue.push_front(later);
-                            }
-                            queue.push_front(b);
-                            queue.push_front(a);
+                        if let Some(after) = after {
+                            after(tx, &batch)?;
                         }
-                        None => {
-                            return Err(SyncError::Unexpected(format!(
-                                "{table}: one tick holds more rows than the service returns per call"
-                            )));
-                        }
-                    },
-                    Err(e) => return Err(e.into()),
-                }
+                        tx.advance(&src, watermark, now)?;
+                        Ok(stats)
+                    })
+                }));
             }
+            Err(e) if e.is_row_cap() => match w.halves(open_end) {
+                Some((a, b)) => {
+                    // Windows after `w` were already asked for; they are asked
+                    // again after its halves, so rows still commit in time order.
+                    flight = FuturesOrdered::new();
+                    while let Some(later) = flying.pop_back() {
+                        queue.push_front(later);
+                    }
+                    queue.push_front(b);
+                    queue.push_front(a);
+                }
+                None => {
+                    return Err(SyncError::Unexpected(format!(
+                        "{table}: one tick holds more rows than the service returns per call"
+                    )));
+                }
+            },
+            Err(e) => return Err(e.into()),
         }
     }
-    if let Some(rx) = began {
-        wait(rx).await?;
-    }
+    let (nothing, now) = (summary.calls == 0, to_ticks(&Utc::now()));
     // Built while the next table is fetched; the caller collects the outcome.
-    let settle = writer.submit(|c| c.restore_indexes(Some(R::SQL_TABLE)));
-    if summary.calls == 0 {
-        // Nothing to fetch still counts as a successful refresh of the source.
-        let now = to_ticks(&Utc::now());
-        writer
-            .run(move |c| c.write(|tx| tx.advance(&source, None, now)))
-            .await?;
-    }
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok((summary, Settle(settle)))
+    let done = writer.submit(move |c| {
+        if nothing {
+            // Nothing to fetch still counts as a successful refresh of the source.
+            c.write(|tx| tx.advance(&source, None, now))?;
+        }
+        let removed = c.restore_indexes(Some(R::SQL_TABLE))?;
+        Ok((removed, Instant::now()))
+    });
+    let settle = Settle {
+        started,
+        writes,
+        began,
+        done,
+    };
+    Ok((summary, settle))
 }
 
-/// Settles the pull held in `settling` (if any) into `out` and holds `next` instead.
-pub async fn settle_previous(
-    ctx: &RefreshContext<'_>,
-    settling: &mut Option<(SourceSummary, Settle)>,
-    next: Option<(SourceSummary, Settle)>,
-    out: &mut Vec<SourceSummary>,
-) -> Result<(), SyncError> {
-    if let Some((summary, pending)) = std::mem::replace(settling, next) {
-        out.push(settle(ctx, summary, pending).await?);
-    }
-    Ok(())
+/// The pending end of a pull: the writes still queued when its last window arrived,
+/// and its table's index build (if it was bulk-loaded).
+pub struct Settle {
+    started: Instant,
+    writes: Vec<Receiver<Result<UpsertStats, CacheError>>>,
+    began: Option<Receiver<Result<bool, CacheError>>>,
+    /// Repeated rows the index build removed, and when the writer finished.
+    done: Receiver<Result<(u64, Instant), CacheError>>,
 }
 
-/// The pending end of a pull: its table's index build, if it was bulk-loaded.
-pub struct Settle(tokio::sync::oneshot::Receiver<Result<u64, crate::cache::CacheError>>);
-
-/// Waits for a pull's index build and reports the source as finished. A key the
-/// service sent twice during a bulk load was counted new twice; it is one row.
+/// Waits for a pull's last writes and index build and reports the source as
+/// finished. A key the service sent twice during a bulk load was counted new
+/// twice; it is one row.
 pub async fn settle(
     ctx: &RefreshContext<'_>,
     mut summary: SourceSummary,
     pending: Settle,
 ) -> Result<SourceSummary, SyncError> {
-    let removed = wait(pending.0).await?;
+    for rx in pending.writes {
+        summary.stats += wait(rx).await?;
+    }
+    if let Some(rx) = pending.began {
+        wait(rx).await?;
+    }
+    let (removed, finished) = wait(pending.done).await?;
+    summary.seconds = (finished - pending.started).as_secs_f64();
     summary.stats.new = summary.stats.new.saturating_sub(removed);
     summary.stats.unchanged += removed;
     (ctx.progress)(&Progress::Finished(summary.clone()));
@@ -313,13 +297,24 @@ pub async fn settle(
 pub fn apply_post_delivery(
     tx: &Writer<'_>,
     rows: &[crate::model::email::PostDeliveryEvent],
-) -> Result<(), crate::cache::CacheError> {
+) -> Result<(), CacheError> {
     let mut sorted: Vec<&crate::model::email::PostDeliveryEvent> = rows.iter().collect();
     sorted.sort_by_key(|e| e.timestamp);
     for e in sorted {
         tx.apply_post_delivery(e)?;
     }
     Ok(())
+}
+
+/// [`apply_post_delivery`] for a window of parsed `EmailPostDeliveryEvents`.
+pub fn apply_post_delivery_batch(tx: &Writer<'_>, batch: &RowBatch) -> Result<(), CacheError> {
+    let rows = batch.typed().map_err(|e| CacheError::Row(e.to_string()))?;
+    apply_post_delivery(tx, &rows)
+}
+
+/// Mail to priority accounts marks its recipients as such (an inferred tag member).
+pub fn note_protected_recipients(tx: &Writer<'_>, batch: &RowBatch) -> Result<(), CacheError> {
+    tx.note_protected_recipients(batch)
 }
 
 #[cfg(test)]

@@ -129,9 +129,21 @@ pub struct RefreshContext<'a> {
     pub options: &'a RefreshOptions,
     pub progress: &'a (dyn Fn(&Progress) + Send + Sync),
     pacer: Mutex<CallPacer>,
+    /// Parsed rows waiting for the writer, in KiB (see `hunting::WRITE_BUDGET_KIB`).
+    write_budget: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl RefreshContext<'_> {
+    /// Waits until `bytes` more of parsed rows may queue for the writer; the room is
+    /// given back when the returned permit is dropped (once they are written).
+    async fn room_for(&self, bytes: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, hunting::WRITE_BUDGET_KIB);
+        // Never closed; a closed semaphore would only mean no limit.
+        self.write_budget.clone().acquire_many_owned(kib).await.ok()
+    }
+
     /// Waits for a slot in the per-minute hunting quota.
     async fn pace(&self) {
         let now = Instant::now();
@@ -153,15 +165,16 @@ impl RefreshContext<'_> {
     }
 }
 
-/// The hunting tables a refresh pulls, in order (`EmailEvents` first, so that
-/// post-delivery events find the messages they move).
+/// The hunting tables a refresh pulls, in order: the small ones first (their index
+/// builds overlap the `EmailEvents` download), post-delivery events after the
+/// messages they move.
 const HUNTING_TABLES: &[&str] = &[
-    "EmailEvents",
     "EmailUrlInfo",
     "EmailAttachmentInfo",
-    "EmailPostDeliveryEvents",
     "UrlClickEvents",
     "CampaignInfo",
+    "EmailEvents",
+    "EmailPostDeliveryEvents",
 ];
 
 fn wanted(options: &RefreshOptions, source: &str) -> bool {
@@ -188,16 +201,19 @@ pub async fn refresh(
         pacer: Mutex::new(CallPacer::per_minute(
             options.hunting_calls_per_minute.max(1),
         )),
+        write_budget: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            hunting::WRITE_BUDGET_KIB as usize,
+        )),
     };
     let result = run_sources(&ctx, &writer, profile).await;
     // A pull that failed mid-load leaves its table unindexed: index it now.
     let restored = writer.run(|c| c.restore_indexes(None)).await;
-    let checkpoint = writer.run(|c| c.checkpoint()).await;
-    if writer.finish().is_none() {
+    let Some(cache) = writer.finish() else {
         return Err(SyncError::Unexpected(
             "the cache writer stopped unexpectedly".into(),
         ));
-    }
+    };
+    let checkpoint = cache.checkpoint();
     let (sources, warnings) = result?;
     restored?;
     checkpoint?;
@@ -233,7 +249,6 @@ async fn run_sources(
         Ok::<_, SyncError>(found)
     };
     let mail = async {
-        let mut found = Vec::new();
         // Every hunting source's state, read before any of them writes: a pull must
         // not wait on the writer while it builds the previous table's indexes.
         let states = writer
@@ -245,43 +260,52 @@ async fn run_sources(
             })
             .await?;
         let state = |t: &str| states.get(t).cloned().flatten();
-        // Each pull's index build is collected once the next pull is done (by then the
-        // writer, which runs jobs in order, has finished it).
-        let mut settling = None;
-        if wanted(o, "EmailEvents") {
-            let p = hunting::pull::<EmailEvent>(ctx, writer, state("EmailEvents"), None).await?;
-            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
-        }
-        if wanted(o, "EmailUrlInfo") {
-            let p = hunting::pull::<EmailUrl>(ctx, writer, state("EmailUrlInfo"), None).await?;
-            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
-        }
-        if wanted(o, "EmailAttachmentInfo") {
-            let p =
-                hunting::pull::<EmailAttachment>(ctx, writer, state("EmailAttachmentInfo"), None)
-                    .await?;
-            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
-        }
-        if wanted(o, "EmailPostDeliveryEvents") {
-            let p = hunting::pull::<PostDeliveryEvent>(
-                ctx,
-                writer,
-                state("EmailPostDeliveryEvents"),
-                Some(hunting::apply_post_delivery),
-            )
-            .await?;
-            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
-        }
-        if wanted(o, "UrlClickEvents") {
-            let p = hunting::pull::<UrlClick>(ctx, writer, state("UrlClickEvents"), None).await?;
-            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
-        }
-        if wanted(o, "CampaignInfo") {
-            let p =
-                hunting::pull::<CampaignMessage>(ctx, writer, state("CampaignInfo"), None).await?;
-            hunting::settle_previous(ctx, &mut settling, Some(p), &mut found).await?;
-        }
-        hunting::settle_previous(ctx, &mut settling, None, &mut found).await?;
+        // A pull returns once its windows are fetched; its last writes and index
+        // build are settled here, in order, while the next tables are fetched.
+        let (done, mut settling) = tokio::sync::mpsc::unbounded_channel();
+        let settle = async {
+            let mut found = Vec::new();
+            while let Some((summary, pending)) = settling.recv().await {
+                found.push(hunting::settle(ctx, summary, pending).await?);
+            }
+            Ok::<_, SyncError>(found)
+        };
+        let pulls = async move {
+            let send = |p| {
+                done.send(p)
+                    .map_err(|_| SyncError::Unexpected("the refresh stopped".into()))
+            };
+            // The small tables first: their index builds run while `EmailEvents` is
+            // fetched, leaving only its own at the end. Post-delivery events come after
+            // `EmailEvents`, whose rows they move.
+            if wanted(o, "EmailUrlInfo") {
+                send(hunting::pull::<EmailUrl>(ctx, writer, state("EmailUrlInfo"), None).await?)?;
+            }
+            if wanted(o, "EmailAttachmentInfo") {
+                let s = state("EmailAttachmentInfo");
+                send(hunting::pull::<EmailAttachment>(ctx, writer, s, None).await?)?;
+            }
+            if wanted(o, "UrlClickEvents") {
+                send(hunting::pull::<UrlClick>(ctx, writer, state("UrlClickEvents"), None).await?)?;
+            }
+            if wanted(o, "CampaignInfo") {
+                let s = state("CampaignInfo");
+                send(hunting::pull::<CampaignMessage>(ctx, writer, s, None).await?)?;
+            }
+            if wanted(o, "EmailEvents") {
+                let hook = Some(hunting::note_protected_recipients as hunting::AfterWindow);
+                send(hunting::pull::<EmailEvent>(ctx, writer, state("EmailEvents"), hook).await?)?;
+            }
+            if wanted(o, "EmailPostDeliveryEvents") {
+                let (s, hook) = (
+                    state("EmailPostDeliveryEvents"),
+                    Some(hunting::apply_post_delivery_batch as hunting::AfterWindow),
+                );
+                send(hunting::pull::<PostDeliveryEvent>(ctx, writer, s, hook).await?)?;
+            }
+            Ok::<_, SyncError>(())
+        };
+        let ((), found) = futures_util::future::try_join(pulls, settle).await?;
         Ok::<_, SyncError>(found)
     };
     let (entities, mail) = futures_util::future::try_join(entities, mail).await?;
@@ -392,7 +416,7 @@ async fn alerts(
     .await
 }
 
-/// Incidents changed since the watermark (their alerts come along).
+/// Incidents changed since the watermark (their alerts come from `alerts_v2`).
 async fn incidents(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
@@ -477,23 +501,28 @@ async fn resolve_tags_into_cache(
             let groups = c.groups()?;
             let mut group_users: HashMap<String, Vec<String>> = HashMap::new();
             {
-                let mut stmt = c.connection().prepare("SELECT group_id, member_id FROM group_members WHERE member_type = 'user'")?;
-                let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+                let mut stmt = c.connection().prepare(
+                    "SELECT group_id, member_id FROM group_members WHERE member_type = 'user'",
+                )?;
+                let rows =
+                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
                 for row in rows {
                     let (g, m) = row?;
                     group_users.entry(g).or_default().push(m);
                 }
             }
-            let protected: Vec<String> = {
-                let mut stmt = c.connection().prepare(
-                    "SELECT DISTINCT lower(\"RecipientEmailAddress\") FROM email_events WHERE \"Context\" LIKE '%priority account%' ORDER BY 1",
-                )?;
-                let rows = stmt.query_map([], |r| r.get(0))?;
-                rows.collect::<Result<_, _>>()?
+            let protected = c.protected_recipients()?;
+            let input = TagInputs {
+                users: &users,
+                groups: &groups,
+                group_users: &group_users,
+                protected_recipients: &protected,
             };
-            let input = TagInputs { users: &users, groups: &groups, group_users: &group_users, protected_recipients: &protected };
             let (members, warnings) = tags::resolve(&tag_defs, &input);
-            let names: Vec<(String, bool)> = tag_defs.iter().map(|t| (t.name.clone(), t.name == PRIORITY_ACCOUNT)).collect();
+            let names: Vec<(String, bool)> = tag_defs
+                .iter()
+                .map(|t| (t.name.clone(), t.name == PRIORITY_ACCOUNT))
+                .collect();
             let count = members.len() as u64;
             c.write(|tx| {
                 tx.replace_tags(&names, &members)?;

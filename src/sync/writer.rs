@@ -1,15 +1,17 @@
 //! The cache's single writer: a thread that owns the connection and runs write jobs
 //! in submission order. Fetching and parsing the next window overlaps with writing
-//! the previous one, and order (hence watermark order) is kept by the queue. When
-//! the queue runs dry the writer checkpoints the WAL, so the copy into the database
-//! file happens while the network (or the simulator) is busy, not after the refresh.
+//! the previous one, and order (hence watermark order) is kept by the queue.
+//!
+//! Beside it, a checkpointer thread with its own connection copies committed WAL
+//! pages into the database file after each write, so that copy (a second write of
+//! every page) runs on another core while the writer goes on, not after the refresh.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use crate::cache::{Cache, CacheError};
+use crate::cache::{Cache, CacheError, Checkpointer};
 
 type Job = Box<dyn FnOnce(&mut Cache) + Send>;
 
@@ -23,30 +25,23 @@ impl CacheWriter {
     /// Moves `cache` onto its own thread.
     pub fn spawn(cache: Cache) -> CacheWriter {
         let (tx, rx) = mpsc::channel::<Job>();
+        // Without a second connection the final checkpoint does all the copying.
+        let checkpoints = cache.checkpointer().ok().and_then(spawn_checkpointer);
         let thread = std::thread::Builder::new()
             .name("cache-writer".into())
             .spawn(move || {
                 let mut cache = cache;
-                let mut written = false;
-                loop {
-                    let job = match rx.try_recv() {
-                        Ok(job) => job,
-                        Err(mpsc::TryRecvError::Disconnected) => break,
-                        Err(mpsc::TryRecvError::Empty) => {
-                            // Idle while the next window is fetched: fold what was
-                            // written into the database file now rather than all at
-                            // the end (a failure here is retried by the final one).
-                            if written {
-                                let _ = cache.checkpoint_passive();
-                            }
-                            match rx.recv() {
-                                Ok(job) => job,
-                                Err(_) => break,
-                            }
-                        }
-                    };
+                let (wrote, checkpointer) = checkpoints.unzip();
+                for job in rx {
                     job(&mut cache);
-                    written = true;
+                    if let Some(w) = &wrote {
+                        // Full means a checkpoint is already due: nothing to add.
+                        let _ = w.try_send(());
+                    }
+                }
+                drop(wrote);
+                if let Some(t) = checkpointer {
+                    let _ = t.join();
                 }
                 cache
             })
@@ -81,7 +76,7 @@ impl CacheWriter {
         wait(self.submit(f)).await
     }
 
-    /// Waits for queued jobs and returns the cache.
+    /// Waits for queued jobs (and the checkpointer) and returns the cache.
     pub fn finish(mut self) -> Option<Cache> {
         self.jobs.take();
         self.thread.take().and_then(|t| t.join().ok())
@@ -94,15 +89,6 @@ pub async fn wait<T>(rx: oneshot::Receiver<Result<T, CacheError>>) -> Result<T, 
         .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
 }
 
-/// The result of a submitted job, awaited in place (the receiver stays queued until
-/// it resolves, so a caller can wait on it and on other work at once).
-pub async fn wait_ref<T>(
-    rx: &mut oneshot::Receiver<Result<T, CacheError>>,
-) -> Result<T, CacheError> {
-    rx.await
-        .unwrap_or_else(|_| Err(CacheError::Row("the cache writer stopped".into())))
-}
-
 impl Drop for CacheWriter {
     fn drop(&mut self) {
         self.jobs.take();
@@ -110,4 +96,20 @@ impl Drop for CacheWriter {
             let _ = t.join();
         }
     }
+}
+
+/// Starts the checkpointer: one passive checkpoint per signal, until the sender is
+/// dropped. Signals sent while one runs collapse into one.
+fn spawn_checkpointer(cp: Checkpointer) -> Option<(mpsc::SyncSender<()>, JoinHandle<()>)> {
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    let thread = std::thread::Builder::new()
+        .name("cache-checkpoint".into())
+        .spawn(move || {
+            for () in rx {
+                // A failure here leaves the pages in the WAL for the final checkpoint.
+                let _ = cp.passive();
+            }
+        })
+        .ok()?;
+    Some((tx, thread))
 }

@@ -130,6 +130,25 @@ pub struct GraphRequest<'a> {
     pub long_running: bool,
 }
 
+/// Why a 2xx body could not be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFailure {
+    /// Byte offset of the failure in the body.
+    pub offset: usize,
+    /// What the parser said.
+    pub message: String,
+}
+
+impl ParseFailure {
+    /// The failure `err` of parsing `body`.
+    pub fn of(body: &[u8], err: &serde_json::Error) -> ParseFailure {
+        ParseFailure {
+            offset: byte_offset(body, err),
+            message: err.to_string(),
+        }
+    }
+}
+
 /// Byte offset of a serde_json error in `body` (line/column → offset), for error messages.
 pub fn byte_offset(body: &[u8], err: &serde_json::Error) -> usize {
     let (line, column) = (err.line(), err.column());
@@ -222,6 +241,23 @@ impl GraphClient {
         req: GraphRequest<'_>,
         parse: impl Fn(&RawResponse) -> Result<T, serde_json::Error>,
     ) -> Result<T, TenantError> {
+        self.execute_with(req, |raw| {
+            std::future::ready(parse(&raw).map_err(|e| ParseFailure::of(&raw.body, &e)))
+        })
+        .await
+    }
+
+    /// [`execute`](Self::execute) with a parse step that owns the body and may run
+    /// elsewhere: a large hunting result is parsed on a blocking thread, so the next
+    /// response keeps streaming in meanwhile instead of stalling in the socket.
+    pub async fn execute_with<T, F>(
+        &self,
+        req: GraphRequest<'_>,
+        parse: impl Fn(RawResponse) -> F,
+    ) -> Result<T, TenantError>
+    where
+        F: std::future::Future<Output = Result<T, ParseFailure>>,
+    {
         let method_name = method_name(&req.method);
         let url = self.url(req.path)?;
         let endpoint = Endpoint::new(method_name, &url);
@@ -299,13 +335,13 @@ impl GraphClient {
                                 body: Vec::from(body),
                             };
                             if (200..300).contains(&status) {
-                                match parse(&raw) {
+                                match parse(raw).await {
                                     Ok(v) => return Ok(v),
                                     Err(e) => {
                                         let err = TenantError::InvalidResponse {
                                             endpoint: endpoint.clone(),
-                                            offset: byte_offset(&raw.body, &e),
-                                            message: e.to_string(),
+                                            offset: e.offset,
+                                            message: e.message,
                                         };
                                         if matches!(req.effect, Effect::Write(_)) {
                                             return Err(err);

@@ -1,9 +1,10 @@
 //! Advanced hunting: `POST /security/runHuntingQuery`, generic and typed, and windowed pulls.
 
+use crate::model::batch::{BatchRow, RowBatch};
 use crate::model::time::format_datetime;
 use crate::model::{HuntingResult, HuntingRow, HuntingRows};
 use crate::tenant::error::TenantError;
-use crate::tenant::http::{Effect, GraphClient, GraphRequest};
+use crate::tenant::http::{Effect, GraphClient, GraphRequest, ParseFailure};
 use crate::tenant::window::{
     CallPacer, TimeWindow, WindowFetch, WindowPlan, WindowStats, fetch_windows,
 };
@@ -42,28 +43,34 @@ pub fn table_window_template(table: &str) -> String {
     format!("{table} | where Timestamp >= datetime({{from}}) and Timestamp < datetime({{to}})")
 }
 
+fn hunting_post(body: Vec<u8>) -> GraphRequest<'static> {
+    GraphRequest {
+        method: reqwest::Method::POST,
+        path: HUNTING_PATH,
+        query: &[],
+        body: Some(body),
+        effect: Effect::Read,
+        long_running: true,
+    }
+}
+
 impl GraphClient {
+    /// The request for `query` (a read, though sent with POST: allowed in read-only
+    /// mode and retried when cut).
+    fn hunting_request(query: &str, timespan: Option<&str>) -> Result<Vec<u8>, TenantError> {
+        serde_json::to_vec(&HuntingQuery { query, timespan }).map_err(|e| TenantError::Config {
+            message: format!("cannot encode the query: {e}"),
+        })
+    }
+
     async fn hunting<T>(
         &self,
         query: &str,
         timespan: Option<&str>,
         parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<T, TenantError> {
-        let body = serde_json::to_vec(&HuntingQuery { query, timespan }).map_err(|e| {
-            TenantError::Config {
-                message: format!("cannot encode the query: {e}"),
-            }
-        })?;
-        // A read, though sent with POST: allowed in read-only mode and retried when cut.
-        let req = GraphRequest {
-            method: reqwest::Method::POST,
-            path: HUNTING_PATH,
-            query: &[],
-            body: Some(body),
-            effect: Effect::Read,
-            long_running: true,
-        };
-        self.execute(req, |r| parse(&r.body)).await
+        let body = Self::hunting_request(query, timespan)?;
+        self.execute(hunting_post(body), |r| parse(&r.body)).await
     }
 
     /// Runs any KQL query and returns the generic result.
@@ -88,13 +95,25 @@ impl GraphClient {
 
     /// Runs a query over a known table and parses rows straight into storage cells
     /// (the refresh's path: no struct, no allocation per value).
-    pub async fn run_hunting_batch<R: crate::model::batch::BatchRow>(
+    pub async fn run_hunting_batch<R: BatchRow>(
         &self,
         query: &str,
         timespan: Option<&str>,
-    ) -> Result<crate::model::batch::RowBatch, TenantError> {
-        self.hunting(query, timespan, crate::model::batch::RowBatch::parse::<R>)
+    ) -> Result<RowBatch, TenantError> {
+        let body = Self::hunting_request(query, timespan)?;
+        self.execute_with(hunting_post(body), |raw| async move {
+            tokio::task::spawn_blocking(move || {
+                RowBatch::parse::<R>(&raw.body).map_err(|e| ParseFailure::of(&raw.body, &e))
+            })
             .await
+            .unwrap_or_else(|e| {
+                Err(ParseFailure {
+                    offset: 0,
+                    message: format!("the parser stopped: {e}"),
+                })
+            })
+        })
+        .await
     }
 
     /// Pulls `plan`'s range window by window with `template` (see [`window_query`]), splitting

@@ -132,11 +132,26 @@ pub struct AppState {
     hunting_calls: Mutex<VecDeque<Instant>>,
     request_ids: AtomicU64,
     remediation_ids: Mutex<SimRng>,
+    /// Whether hunting results are kept and replayed (see [`AppState::replay_hunting`]).
+    replay: std::sync::atomic::AtomicBool,
+    /// Rendered hunting results by (query, timespan), while replaying.
+    rendered: Mutex<HashMap<(String, Option<String>), Bytes>>,
 }
 
 const MAX_LOGGED_REQUESTS: usize = 100_000;
 
 impl AppState {
+    /// From now on, keeps every rendered hunting result and answers the same query
+    /// again from it without running it (`false` forgets them). For benchmarks that
+    /// measure the client: Microsoft's servers do not share its cores. Changes to
+    /// the world are not seen in replayed results.
+    pub fn replay_hunting(&self, on: bool) {
+        self.replay.store(on, Ordering::Relaxed);
+        if !on && let Ok(mut r) = self.rendered.lock() {
+            r.clear();
+        }
+    }
+
     /// Reads the world under its lock (for tests and the CLI).
     pub fn read_world<T>(&self, f: impl FnOnce(&World) -> T) -> T {
         f(&self.read())
@@ -315,6 +330,8 @@ impl SimServer {
             hunting_calls: Mutex::new(VecDeque::new()),
             request_ids: AtomicU64::new(1),
             remediation_ids: Mutex::new(SimRng::new(seed, "remediations")),
+            replay: std::sync::atomic::AtomicBool::new(false),
+            rendered: Mutex::new(HashMap::new()),
         });
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -663,7 +680,8 @@ async fn requests(State(st): State<Arc<AppState>>) -> Response {
 }
 
 /// Serialises a JSON body; used by handlers that build large bodies by hand.
-fn json_response(body: String) -> Response {
+fn json_response(body: impl Into<Body>) -> Response {
+    let body: Body = body.into();
     (
         [(
             header::CONTENT_TYPE,
