@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use whalewatch::cache::Cache;
-use whalewatch::config::{AuthKind, Profile};
 use whalewatch::query::index::{Column, EmailIndex, SortKey};
 use whalewatch::query::kql::TimeBin;
 use whalewatch::query::{Entity, parse};
@@ -50,19 +49,7 @@ fn make_cache(path: &Path, rows: u64) {
         eprintln!("world generated in {:.1}s", t.elapsed().as_secs_f64());
         // SAFETY: set before any other thread reads the environment.
         unsafe { std::env::set_var("WHALEWATCH_BENCH_SECRET", &server.client_secret) };
-        let profile = Profile {
-            tenant: server.tenant_id.clone(),
-            client_id: server.client_id.clone(),
-            auth: AuthKind::ClientSecret,
-            client_secret_env: Some("WHALEWATCH_BENCH_SECRET".into()),
-            certificate: None,
-            cloud: "global".into(),
-            login_url: Some(server.base_url.clone()),
-            graph_url: Some(server.base_url.clone()),
-            read_only: true,
-            analyst: None,
-            tags: Vec::new(),
-        };
+        let profile = whalewatch::sim::demo::signed_in(&server, "WHALEWATCH_BENCH_SECRET");
         let dir = path.parent().expect("dir");
         let client =
             whalewatch::sync::connect::graph_client("bench", &profile, dir, true).expect("client");

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use common::{Api, now, start};
 use whalewatch::cache::{Cache, cache_file};
-use whalewatch::config::{AuthKind, Profile, TagDef};
+use whalewatch::config::{Profile, TagDef};
 use whalewatch::query::index::entities::{AlertIndex, CampaignIndex, UserIndex};
 use whalewatch::query::index::{Column, EmailIndex, TagTable};
 use whalewatch::query::{Entity, compile, parse};
@@ -40,16 +40,6 @@ fn temp_dir(name: &str) -> PathBuf {
 
 fn profile(server: &SimServer, secret_env: &str, finance: Vec<String>) -> Profile {
     Profile {
-        tenant: server.tenant_id.clone(),
-        client_id: server.client_id.clone(),
-        auth: AuthKind::ClientSecret,
-        client_secret_env: Some(secret_env.into()),
-        certificate: None,
-        cloud: "global".into(),
-        login_url: Some(server.base_url.clone()),
-        graph_url: Some(server.base_url.clone()),
-        read_only: true,
-        analyst: None,
         tags: vec![
             TagDef {
                 name: "Finance".into(),
@@ -61,6 +51,7 @@ fn profile(server: &SimServer, secret_env: &str, finance: Vec<String>) -> Profil
                 ..TagDef::default()
             },
         ],
+        ..whalewatch::sim::demo::signed_in(server, secret_env)
     }
 }
 

@@ -9,12 +9,9 @@ mod common;
 use std::path::Path;
 
 use whalewatch::cache::Cache;
-use whalewatch::config::{AuthKind, Profile};
 use whalewatch::sim::WorldParams;
 use whalewatch::sim::server::{SimConfig, SimServer};
 use whalewatch::sync::{RefreshOptions, RefreshSummary, connect, refresh};
-use whalewatch::tenant::auth::client_secret::ClientSecret;
-use whalewatch::tenant::{Credential, Secret};
 
 fn params() -> WorldParams {
     WorldParams {
@@ -31,21 +28,8 @@ async fn refresh_into(
     path: &Path,
     window_rows: u64,
 ) -> (RefreshSummary, Vec<u8>) {
-    let profile = Profile {
-        tenant: server.tenant_id.clone(),
-        client_id: server.client_id.clone(),
-        auth: AuthKind::ClientSecret,
-        client_secret_env: None,
-        certificate: None,
-        cloud: "global".into(),
-        login_url: Some(server.base_url.clone()),
-        graph_url: Some(server.base_url.clone()),
-        read_only: true,
-        analyst: None,
-        tags: Vec::new(),
-    };
-    let credential =
-        Credential::ClientSecret(ClientSecret::new(Secret::new(server.client_secret.clone())));
+    let profile = whalewatch::sim::demo::signed_in(server, "WHALEWATCH_TEST_SECRET");
+    let credential = whalewatch::sim::demo::credential(server);
     let client = connect::client_with(&profile, credential, None, true).unwrap();
     let options = RefreshOptions {
         window_rows,

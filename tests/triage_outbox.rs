@@ -13,7 +13,7 @@ use common::triage::{comments_with, requests, succeeded, tenant_alert, writes};
 use common::{Api, config, start};
 use serde_json::Value;
 use whalewatch::cache::{Cache, JournalResult, NoteTarget, OutboxKind, OutboxState};
-use whalewatch::config::{AuthKind, Profile};
+use whalewatch::config::Profile;
 use whalewatch::model::{
     AlertStatus, Classification, Determination, RemediateRequest, RemediationAction,
 };
@@ -21,30 +21,20 @@ use whalewatch::sim::server::SimServer;
 use whalewatch::sync::connect;
 use whalewatch::sync::remediate::{self, MessageState, PlannedMessage, RemediationPlan};
 use whalewatch::sync::triage::{self, AlertChange, Outcome, Resolution};
-use whalewatch::tenant::auth::ClientSecret;
-use whalewatch::tenant::{Credential, GraphClient, Secret};
+use whalewatch::tenant::GraphClient;
 
 const ANALYST: &str = "analyst@contoso.example";
 
 fn profile(server: &SimServer) -> Profile {
     Profile {
-        tenant: server.tenant_id.clone(),
-        client_id: server.client_id.clone(),
-        auth: AuthKind::ClientSecret,
-        client_secret_env: None,
-        certificate: None,
-        cloud: "global".into(),
-        login_url: Some(server.base_url.clone()),
-        graph_url: Some(server.base_url.clone()),
         read_only: false,
         analyst: Some(ANALYST.into()),
-        tags: Vec::new(),
+        ..whalewatch::sim::demo::signed_in(server, "WHALEWATCH_TEST_SECRET")
     }
 }
 
 fn client(server: &SimServer, read_only: bool) -> GraphClient {
-    let credential =
-        Credential::ClientSecret(ClientSecret::new(Secret::new(server.client_secret.clone())));
+    let credential = whalewatch::sim::demo::credential(server);
     connect::client_with(&profile(server), credential, None, read_only).expect("a client")
 }
 

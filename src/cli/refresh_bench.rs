@@ -16,7 +16,6 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cache::Cache;
-use crate::config::{AuthKind, Profile};
 use crate::sim::World;
 use crate::sim::WorldParams;
 use crate::sim::bench::peak_rss_bytes;
@@ -111,19 +110,7 @@ pub async fn run(params: WorldParams) -> Result<RefreshBench> {
     };
     let listen = "127.0.0.1:0".parse().context("loopback address")?;
     let server = SimServer::start_with_world(listen, config, world).await?;
-    let profile = Profile {
-        tenant: server.tenant_id.clone(),
-        client_id: server.client_id.clone(),
-        auth: AuthKind::ClientSecret,
-        client_secret_env: Some("WHALEWATCH_BENCH_SECRET".into()),
-        certificate: None,
-        cloud: "global".into(),
-        login_url: Some(server.base_url.clone()),
-        graph_url: Some(server.base_url.clone()),
-        read_only: true,
-        analyst: None,
-        tags: Vec::new(),
-    };
+    let profile = crate::sim::demo::signed_in(&server, "WHALEWATCH_BENCH_SECRET");
     let client = connect::client_with(&profile, crate::sim::demo::credential(&server), None, true)?;
     let dir = std::env::temp_dir().join(format!("whalewatch-refresh-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -36,20 +36,30 @@ pub fn profile(server: &SimServer, dir: &Path) -> std::io::Result<Profile> {
         ..TagDef::default()
     }));
     Ok(Profile {
+        read_only: false,
+        tags,
+        // The demo hands the simulator's secret to the client directly; this names
+        // where a real profile would read it from.
+        ..signed_in(server, "WHALEWATCH_DEMO_SECRET")
+    })
+}
+
+/// A read-only profile without tags that signs in to `server` with its client
+/// secret (read from `secret_env` when the client is built from the profile alone).
+pub fn signed_in(server: &SimServer, secret_env: &str) -> Profile {
+    Profile {
         tenant: server.tenant_id.clone(),
         client_id: server.client_id.clone(),
         auth: AuthKind::ClientSecret,
-        // The demo hands the simulator's secret to the client directly; this names
-        // where a real profile would read it from.
-        client_secret_env: Some("WHALEWATCH_DEMO_SECRET".into()),
+        client_secret_env: Some(secret_env.into()),
         certificate: None,
         cloud: "global".into(),
         login_url: Some(server.base_url.clone()),
         graph_url: Some(server.base_url.clone()),
-        read_only: false,
+        read_only: true,
         analyst: None,
-        tags,
-    })
+        tags: Vec::new(),
+    }
 }
 
 /// The credential the simulator accepts.

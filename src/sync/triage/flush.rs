@@ -17,7 +17,9 @@
 
 use std::collections::HashMap;
 
-use crate::cache::{Cache, JournalResult, OutboxEntry, OutboxKind, OutboxState};
+use crate::cache::{
+    Cache, CacheError, JournalResult, OutboxEntry, OutboxKind, OutboxState, Writer,
+};
 use crate::model::Alert;
 use crate::sync::remediate::{self, RemediationResult, Sent};
 use crate::tenant::alerts::AlertUpdate;
@@ -426,21 +428,15 @@ fn confirm_update(
     let now = now_ms();
     let new_base = stamp(&alert.last_update_date_time);
     cache.write(|w| {
-        w.remove_outbox(e.id)?;
         w.upsert_alerts(std::slice::from_ref(alert))?;
         w.rebase_outbox(&e.target, old_base.as_deref(), new_base.as_deref())?;
-        w.journal(&journal_line(
+        journal_sent(
+            w,
+            e,
+            ("alert update", "alert"),
             now,
-            &e.analyst,
-            "alert update",
-            "alert",
-            &e.target,
-            &describe_payload(e.kind, &e.payload),
-            JournalResult::Sent,
-            before.then_some("reached the tenant before an interruption; not sent again"),
-            Some(e.id),
-        ))?;
-        Ok(())
+            before.then_some(SENT_BEFORE),
+        )
     })?;
     Ok(())
 }
@@ -448,20 +444,41 @@ fn confirm_update(
 fn confirm_comment(cache: &mut Cache, e: &OutboxEntry, before: bool) -> Result<(), TriageError> {
     let now = now_ms();
     cache.write(|w| {
-        w.remove_outbox(e.id)?;
-        w.journal(&journal_line(
+        journal_sent(
+            w,
+            e,
+            ("alert comment", "alert"),
             now,
-            &e.analyst,
-            "alert comment",
-            "alert",
-            &e.target,
-            &describe_payload(e.kind, &e.payload),
-            JournalResult::Sent,
-            before.then_some("reached the tenant before an interruption; not sent again"),
-            Some(e.id),
-        ))?;
-        Ok(())
+            before.then_some(SENT_BEFORE),
+        )
     })?;
+    Ok(())
+}
+
+/// What a journal line says of a write found applied after an interruption.
+const SENT_BEFORE: &str = "reached the tenant before an interruption; not sent again";
+
+/// Removes a write the tenant confirmed and journals it as sent; `what` is the
+/// journal's (action, target kind).
+fn journal_sent(
+    w: &Writer<'_>,
+    e: &OutboxEntry,
+    what: (&str, &str),
+    now: i64,
+    message: Option<&str>,
+) -> Result<(), CacheError> {
+    w.remove_outbox(e.id)?;
+    w.journal(&journal_line(
+        now,
+        &e.analyst,
+        what.0,
+        what.1,
+        &e.target,
+        &describe_payload(e.kind, &e.payload),
+        JournalResult::Sent,
+        message,
+        Some(e.id),
+    ))?;
     Ok(())
 }
 
@@ -488,21 +505,7 @@ async fn flush_remediation(
                     "reached the tenant before an interruption (its Action-center link was lost); not sent again; {failed} failed"
                 ),
             };
-            cache.write(|w| {
-                w.remove_outbox(e.id)?;
-                w.journal(&journal_line(
-                    now,
-                    &e.analyst,
-                    "remediate",
-                    "messages",
-                    &e.target,
-                    &describe_payload(e.kind, &e.payload),
-                    JournalResult::Sent,
-                    Some(&message),
-                    Some(e.id),
-                ))?;
-                Ok(())
-            })?;
+            cache.write(|w| journal_sent(w, e, ("remediate", "messages"), now, Some(&message)))?;
             let o = match sent {
                 Sent::Now(_) => Outcome::Sent,
                 Sent::Before => Outcome::AlreadyApplied,
