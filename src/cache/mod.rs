@@ -11,6 +11,7 @@ mod hunting;
 mod journal;
 mod notes;
 mod outbox;
+mod posture;
 mod schema;
 mod state;
 mod tags;
