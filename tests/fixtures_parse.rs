@@ -1,4 +1,4 @@
-//! Every documented example payload in `../shared/fixtures` parses into the model, and the
+//! Every documented example payload in `tests/fixtures` parses into the model, and the
 //! request builders produce the documented token forms.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use whalewatch::tenant::error::{
 };
 
 fn dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
 }
 
 fn read(name: &str) -> String {
@@ -93,9 +93,18 @@ fn every_fixture_is_covered() {
     let mut names: Vec<String> = std::fs::read_dir(dir())
         .unwrap_or_else(|e| panic!("fixtures dir: {e}"))
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n != "README.md")
         .collect();
     names.sort();
+    // Every file in the directory names its source in the index.
+    let index = read("INDEX.md");
+    for name in names.iter().filter(|n| n.as_str() != "INDEX.md") {
+        assert!(
+            index.contains(&format!("| {name} |")),
+            "{name} has no line in tests/fixtures/INDEX.md"
+        );
+    }
+    // Not documentation payloads: the index itself and the simulator test certificate.
+    names.retain(|n| n != "INDEX.md" && !n.ends_with(".pem"));
     let covered = [
         "devicecode.request.http",
         "graph-alerts_v2-comment.request.json",

@@ -6,6 +6,7 @@ mod context;
 mod demo;
 mod journal;
 mod kql;
+mod log;
 mod login;
 mod note;
 mod output;
@@ -35,6 +36,7 @@ Examples:
   whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
+  WHALEWATCH_LOG=debug whalewatch --log-file refresh.log refresh
 ";
 
 /// whalewatch: investigate email threats in a Microsoft 365 tenant from the terminal.
@@ -43,6 +45,8 @@ Examples:
 pub struct Cli {
     #[command(flatten)]
     profile: context::ProfileArgs,
+    #[command(flatten)]
+    log: log::LogArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -83,7 +87,13 @@ enum Command {
 pub fn main() -> ExitCode {
     let _ = crate::ui::app::PROCESS_START.set(std::time::Instant::now());
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default())) {
+    let command = cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default()));
+    let console = matches!(command, Command::Tui(_) | Command::Demo(_));
+    if let Err(e) = log::init(&cli.log, console) {
+        eprintln!("whalewatch: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    let result = match command {
         Command::Demo(world) => demo::run(&cli.profile, &world),
         Command::Tui(args) => tui::run_tui(&cli.profile, &args),
         Command::Refresh(args) => refresh::run(&cli.profile, &args),

@@ -42,44 +42,69 @@ pub fn cache_dir(flag: Option<&Path>) -> PathBuf {
     )
 }
 
-/// Creates `dir` (and parents) readable by the owner only.
+/// Creates `dir` (and missing parents) with mode 0700.
+///
+/// A directory that already exists keeps its mode: changing permissions the user chose is not
+/// ours to do silently. One that others can read gets a warning in the log instead.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        let existed = dir.is_dir();
+        builder.create(dir)?;
+        if existed {
+            let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    mode = %format!("{mode:o}"),
+                    "directory is accessible to other users; left as it is (chmod 700 it to make it private)"
+                );
+            }
+        }
+        Ok(())
     }
-    Ok(())
+    #[cfg(not(unix))]
+    {
+        builder.create(dir)
+    }
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600: a temporary file in the same
-/// directory, flushed, then renamed over the target.
+/// Writes `bytes` to `path` atomically with mode 0600: a uniquely named temporary file in the
+/// same directory (so concurrent writers never share one), synced, renamed over the target, and
+/// the directory synced so the rename itself survives a crash. Missing directories are created
+/// private ([`create_private_dir`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("whalewatch"),
-        std::process::id()
-    ));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    create_private_dir(dir)?;
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".whalewatch-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable (a no-op where directories cannot be opened).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        std::fs::File::open(dir)?.sync_all()
     }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +139,58 @@ mod tests {
                 0o700
             );
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_directory_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ww-paths-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&dir).unwrap();
+        write_private(&dir.join("f"), b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o755, "no silent chmod");
+        assert_eq!(mode(&dir.join("f")), 0o600);
+        // A new nested directory is created private, parents included.
+        let nested = dir.join("a/b");
+        create_private_dir(&nested).unwrap();
+        assert_eq!(mode(&dir.join("a")), 0o700);
+        assert_eq!(mode(&nested), 0o700);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn concurrent_writers_never_share_a_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("ww-paths-race-{}", std::process::id()));
+        let target = dir.join("settings.toml");
+        // Each thread writes a distinct, long payload many times: a shared temporary name
+        // would interleave or truncate them, or fail a rename whose source another thread moved.
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let target = target.clone();
+                std::thread::spawn(move || {
+                    let body = vec![b'a' + t; 64 * 1024];
+                    for _ in 0..50 {
+                        write_private(&target, &body).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let body = std::fs::read(&target).unwrap();
+        assert_eq!(body.len(), 64 * 1024);
+        assert!(body.iter().all(|&b| b == body[0]), "one writer's bytes only");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "settings.toml")
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

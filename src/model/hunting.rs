@@ -279,17 +279,7 @@ impl CellValue for bool {
     }
 }
 
-/// 100-ns ticks since the Unix epoch.
-pub fn to_ticks(t: &DateTime<Utc>) -> i64 {
-    t.timestamp() * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
-}
-
-/// The inverse of [`to_ticks`].
-pub fn from_ticks(ticks: i64) -> DateTime<Utc> {
-    let secs = ticks.div_euclid(10_000_000);
-    let nanos = (ticks.rem_euclid(10_000_000) * 100) as u32;
-    DateTime::from_timestamp(secs, nanos).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
-}
+pub use super::time::{from_ticks, to_ticks};
 
 impl CellValue for DateTime<Utc> {
     fn to_cell(&self) -> Cell<'_> {

@@ -4,9 +4,46 @@
 //! fractions, no fraction, and sometimes no timezone at all (`2020-08-18T12:51:51`, which is UTC).
 //! A hand-written fast path handles the common ISO 8601 shapes because hunting refreshes parse a
 //! timestamp per row for a million rows; anything unusual falls back to chrono's parsers.
+//!
+//! Stored and compared times are 100-ns ticks since the Unix epoch (Kusto's and .NET's unit). The
+//! conversions live here, once, with checked arithmetic: [`checked_ticks`] says when an instant
+//! does not fit, [`to_ticks`] saturates (for range bounds), [`from_ticks`] never fails.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serializer};
+
+/// 100-ns ticks in a second.
+pub const TICKS_PER_SECOND: i64 = 10_000_000;
+
+/// Ticks of `t` since the Unix epoch, or `None` outside the ±29,227 years an `i64` holds.
+pub fn checked_ticks(t: &DateTime<Utc>) -> Option<i64> {
+    t.timestamp()
+        .checked_mul(TICKS_PER_SECOND)?
+        .checked_add(i64::from(t.timestamp_subsec_nanos() / 100))
+}
+
+/// Ticks of `t` since the Unix epoch, saturating at `i64::MIN`/`i64::MAX` outside the range an
+/// `i64` holds (so an absurd bound still orders correctly).
+pub fn to_ticks(t: &DateTime<Utc>) -> i64 {
+    checked_ticks(t).unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// The instant `ticks` after the Unix epoch (negative: before it). Total: every `i64` of ticks is
+/// within chrono's range, so the fallback is never taken.
+pub fn from_ticks(ticks: i64) -> DateTime<Utc> {
+    let secs = ticks.div_euclid(TICKS_PER_SECOND);
+    let nanos = (ticks.rem_euclid(TICKS_PER_SECOND) * 100) as u32;
+    DateTime::from_timestamp(secs, nanos).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// [`parse_datetime`] in ticks; `None` for text that is not a timestamp or does not fit.
+pub fn parse_ticks(text: &str) -> Option<i64> {
+    parse_datetime(text).and_then(|t| checked_ticks(&t))
+}
 
 /// Parses a timestamp in any of the accepted forms; a missing timezone means UTC.
 ///
@@ -80,6 +117,7 @@ fn slow_parse(text: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
         "%m/%d/%Y %H:%M:%S",
     ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(text.trim_end_matches(['Z', 'z']), fmt) {
@@ -173,6 +211,57 @@ mod tests {
             "2015-10-21T07:28:00.0000000Z"
         );
         assert_eq!(ts("2024-02-29"), "2024-02-29T00:00:00.0000000Z");
+    }
+
+    #[test]
+    fn ticks_round_trip_at_the_edges_of_the_calendar() {
+        for text in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.9999999Z",
+            "1969-12-31T23:59:59.9999999Z",
+            "1970-01-01T00:00:00Z",
+            "2026-11-01T08:00:00.1234567Z",
+        ] {
+            let t = parse_datetime(text).unwrap_or_else(|| panic!("unparsed {text}"));
+            let ticks = checked_ticks(&t).unwrap();
+            assert_eq!(parse_ticks(text), Some(ticks));
+            assert_eq!(from_ticks(ticks), t, "{text}");
+            assert_eq!(format_datetime(&from_ticks(ticks)), text.replace(":00Z", ":00.0000000Z"));
+        }
+        assert_eq!(parse_ticks("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_ticks("1969-12-31T23:59:59.9999999Z"), Some(-1));
+        assert_eq!(parse_ticks("0001-01-01T00:00:00Z"), Some(-621_355_968_000_000_000));
+        assert_eq!(
+            parse_ticks("9999-12-31T23:59:59.9999999Z"),
+            Some(2_534_023_007_999_999_999)
+        );
+        // Negative ticks are floored, not truncated towards zero.
+        assert_eq!(
+            format_datetime(&from_ticks(-1)),
+            "1969-12-31T23:59:59.9999999Z"
+        );
+    }
+
+    #[test]
+    fn ticks_beyond_i64_are_refused_or_saturate() {
+        let far = DateTime::<Utc>::MAX_UTC;
+        let early = DateTime::<Utc>::MIN_UTC;
+        assert_eq!(checked_ticks(&far), None);
+        assert_eq!(checked_ticks(&early), None);
+        assert_eq!(to_ticks(&far), i64::MAX);
+        assert_eq!(to_ticks(&early), i64::MIN);
+        // The ends of the i64 range map back to instants (about ±29,227 years).
+        assert_eq!(checked_ticks(&from_ticks(i64::MAX)), Some(i64::MAX));
+        assert_eq!(checked_ticks(&from_ticks(i64::MIN)), Some(i64::MIN));
+        // Parsing a year chrono accepts but ticks cannot hold is refused, not wrapped.
+        assert_eq!(parse_ticks("+100000-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn kql_and_timespan_forms_parse() {
+        assert_eq!(ts("2026-11-01 08:00"), "2026-11-01T08:00:00.0000000Z");
+        assert_eq!(ts("2026-11-01T08:00"), "2026-11-01T08:00:00.0000000Z");
+        assert_eq!(ts("2026-11-01 08:00:00.1234567"), "2026-11-01T08:00:00.1234567Z");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 
 use tokio::sync::oneshot::Receiver;
+use tracing::Instrument;
 
 use super::writer::{CacheWriter, wait};
 use super::{Progress, RefreshContext, SourceSummary, SyncError};
@@ -132,6 +133,7 @@ pub type AfterWindow = fn(&Writer<'_>, &RowBatch) -> Result<(), CacheError>;
 /// pull does not wait behind the previous table's index build on the writer).
 /// It returns once every window is fetched; the writes still queued and the index
 /// build are collected by [`settle`].
+#[tracing::instrument(name = "source", skip_all, fields(source = %format_args!("hunting:{}", R::TABLE)))]
 pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
@@ -171,10 +173,22 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     let time_col = R::COLUMNS.iter().position(|c| *c == "Timestamp");
     let fetch = |w: Window| {
         let query = window_query(table, &w);
+        let span = tracing::debug_span!(
+            "window",
+            table,
+            from = %format_datetime(&from_ticks(w.from)),
+            to = %w.to.map_or_else(|| "now".to_owned(), |t| format_datetime(&from_ticks(t))),
+        );
         async move {
             ctx.pace().await;
-            ctx.client.run_hunting_batch::<R>(&query, None).await
+            let batch = ctx.client.run_hunting_batch::<R>(&query, None).await;
+            match &batch {
+                Ok(b) => tracing::debug!(rows = b.len(), "window fetched"),
+                Err(e) => tracing::debug!(error = %e, "window failed"),
+            }
+            batch
         }
+        .instrument(span)
     };
     let mut flight = FuturesOrdered::new();
     let mut flying: VecDeque<Window> = VecDeque::new();
@@ -224,6 +238,7 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
             }
             Err(e) if e.is_row_cap() => match w.halves(open_end) {
                 Some((a, b)) => {
+                    tracing::info!(table, from = %format_datetime(&from_ticks(w.from)), "window over the row cap; halved");
                     // Windows after `w` were already asked for; they are asked
                     // again after its halves, so rows still commit in time order.
                     flight = FuturesOrdered::new();
@@ -274,6 +289,7 @@ pub struct Settle {
 /// Waits for a pull's last writes and index build and reports the source as
 /// finished. A key the service sent twice during a bulk load was counted new
 /// twice; it is one row.
+#[tracing::instrument(name = "settle", skip_all, fields(source = %summary.source))]
 pub async fn settle(
     ctx: &RefreshContext<'_>,
     mut summary: SourceSummary,

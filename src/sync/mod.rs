@@ -6,14 +6,25 @@
 //! consistent cache, and the next refresh ends with exactly what an uninterrupted one
 //! would have had.
 //!
-//! Order: directory; then alerts and incidents alongside the hunting tables
-//! (`EmailEvents` first, so post-delivery events find the messages they move); then
-//! tags, which need both the directory and the mail (for inferred priority accounts).
+//! Order (`run_sources`): the directory first (tags need it); then two things at once —
+//! alerts and incidents (incidents without `$expand=alerts`: `alerts_v2` already brings
+//! every alert), and the hunting tables: the small ones (`EmailUrlInfo`,
+//! `EmailAttachmentInfo`, `UrlClickEvents`, `CampaignInfo`) first, so their index builds
+//! run while `EmailEvents` is fetched, then `EmailEvents`, then `EmailPostDeliveryEvents`
+//! (which move the messages). A hunting pull returns once its windows are fetched; its
+//! last writes and index build are settled in order by a task beside the next pulls.
+//! Tags are resolved last, from the directory and the protected recipients recorded as
+//! `EmailEvents` windows were written.
 //!
 //! Speed (a million-row first refresh): hunting windows are fetched two at a time and
-//! parsed straight into storage cells (`model::batch`); a table that is empty when its
-//! pull starts is bulk-loaded without its indexes, which are built once at the end
-//! (`cache::bulk`); the writer checkpoints the WAL whenever it waits for work.
+//! parsed on blocking threads straight into storage cells (`model::batch`); parsed windows
+//! wait for the writer thread within a shared memory budget, not a fixed queue; a table
+//! that is empty when its pull starts is bulk-loaded without its unique key index, and its
+//! indexes are built once at the end (`cache::bulk`). A checkpointer thread with its own
+//! connection copies committed WAL pages into the database after each write (`writer.rs`).
+//!
+//! Diagnostics: each source is a `source` span and each hunting window a `window` span
+//! (`--log-file`, `WHALEWATCH_LOG=debug`), timed when they close.
 
 pub mod connect;
 mod hunting;
@@ -205,6 +216,7 @@ pub async fn refresh(
             hunting::WRITE_BUDGET_KIB as usize,
         )),
     };
+    tracing::info!(only = ?options.only, since = ?options.since, "refresh started");
     let result = run_sources(&ctx, &writer, profile).await;
     // A pull that failed mid-load leaves its table unindexed: index it now.
     let restored = writer.run(|c| c.restore_indexes(None)).await;
@@ -217,10 +229,17 @@ pub async fn refresh(
     let (sources, warnings) = result?;
     restored?;
     checkpoint?;
+    let http = client.stats();
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        sources = sources.len(),
+        http = ?http,
+        "refresh finished"
+    );
     Ok(RefreshSummary {
         sources,
         seconds: started.elapsed().as_secs_f64(),
-        http: client.stats(),
+        http,
         warnings,
     })
 }
@@ -327,6 +346,7 @@ fn now_ticks() -> i64 {
 }
 
 /// Users, groups, and the transitive members of the groups tags name.
+#[tracing::instrument(name = "source", skip_all, fields(source = "directory"))]
 async fn directory(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
@@ -401,6 +421,7 @@ fn since_of(
 }
 
 /// Alerts changed since the watermark.
+#[tracing::instrument(name = "source", skip_all, fields(source = "alerts"))]
 async fn alerts(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
@@ -417,6 +438,7 @@ async fn alerts(
 }
 
 /// Incidents changed since the watermark (their alerts come from `alerts_v2`).
+#[tracing::instrument(name = "source", skip_all, fields(source = "incidents"))]
 async fn incidents(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
@@ -483,6 +505,7 @@ async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
 }
 
 /// Resolves every tag from the cached directory and mail, and replaces memberships.
+#[tracing::instrument(name = "source", skip_all, fields(source = "tags"))]
 async fn resolve_tags_into_cache(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,

@@ -134,10 +134,12 @@ impl RetryStats {
     /// Counts one retry.
     pub fn record_retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("retrying the request");
     }
     /// Counts a throttling response and the wait it caused.
     pub fn record_throttle(&self, wait: Duration) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(wait_seconds = wait.as_secs_f64(), "throttled by the service");
         let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
         self.throttle_wait_micros
             .fetch_add(micros, Ordering::Relaxed);
@@ -145,6 +147,7 @@ impl RetryStats {
     /// Counts a forced token renewal.
     pub fn record_token_renewal(&self) {
         self.token_renewals.fetch_add(1, Ordering::Relaxed);
+        tracing::info!("token refused (401); renewing it once");
     }
     /// Reads all counters.
     pub fn snapshot(&self) -> RetryStatsSnapshot {

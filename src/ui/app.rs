@@ -48,7 +48,7 @@ pub struct Options {
 /// Builds what a background refresh needs (called once, after the first frame).
 pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 
-/// When the process started (set by `main`), so `WHALEWATCH_STATS=1` reports the
+/// When the process started (set by `main`), so the `first frame` log event times the
 /// first frame from the start of the process, not of the console.
 pub static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
@@ -133,6 +133,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     );
     draw(&mut term, &mut out, &state, &theme)?;
     let first_frame = started.elapsed();
+    // The figure README's start-up row quotes (`--log-file`, level info).
+    tracing::info!(
+        first_frame_ms = first_frame.as_secs_f64() * 1e3,
+        bytes_written = BYTES_WRITTEN.load(Ordering::Relaxed),
+        "first frame"
+    );
 
     let refresh = match opts.connect {
         Some(connect) => match connect() {
@@ -205,13 +211,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     stop.store(true, Ordering::Relaxed);
     drop(term);
     drop(guard);
-    if std::env::var_os("WHALEWATCH_STATS").is_some() {
-        eprintln!(
-            "whalewatch: first frame after {} ms; {} bytes written",
-            first_frame.as_millis(),
-            BYTES_WRITTEN.load(Ordering::Relaxed)
-        );
-    }
+    tracing::info!(
+        first_frame_ms = first_frame.as_secs_f64() * 1e3,
+        bytes_written = BYTES_WRITTEN.load(Ordering::Relaxed),
+        "console closed"
+    );
     // Background work (a refresh, the index build) must not hold the exit.
     effects.shutdown();
     Ok(())

@@ -1,7 +1,9 @@
 //! The one generic table: alerts, emails, campaigns, accounts and frequency tables
 //! all render through it. Cells arrive as raw strings and leave through
-//! [`crate::safe_text`], cut to the column's width on grapheme-aware widths, so no
-//! caller can put raw remote text on the screen.
+//! [`crate::safe_text`], so no caller can put raw remote text on the screen. Widths
+//! are terminal columns as `unicode-width` counts them (wide CJK and emoji take two);
+//! [`safe_text::fit`] cuts a cell between `char`s, not grapheme clusters, so a cut can
+//! separate a combining mark from its letter.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

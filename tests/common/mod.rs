@@ -252,9 +252,9 @@ impl Api {
     }
 }
 
-/// A documentation fixture, parsed.
+/// A documentation fixture from `tests/fixtures/`, parsed.
 pub fn fixture(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/").to_string() + name;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/").to_string() + name;
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -87,6 +87,7 @@ fn plain_command(args: &[&str], more: &[String]) -> Command {
         "all_proxy",
         "WHALEWATCH_CONFIG",
         "WHALEWATCH_CACHE_DIR",
+        "WHALEWATCH_LOG",
     ] {
         c.env_remove(v);
     }

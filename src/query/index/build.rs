@@ -2,8 +2,8 @@
 //! needed columns in rowid order. The `EmailEvents` columns are split in two groups
 //! read on two threads over two read-only connections (the machine has two cores);
 //! a checksum of the rowids both threads saw proves they read the same rows, and the
-//! load is retried when a refresh committed in between. `WHALEWATCH_INDEX_TRACE=1`
-//! prints the time of each phase to stderr.
+//! load is retried when a refresh committed in between. Each phase's time is a debug
+//! event in the `index build` span (`--log-file`, `WHALEWATCH_LOG=debug`).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -296,6 +296,7 @@ fn load_columns(cache: &Cache) -> Result<Option<(Loaded, Loaded)>, IndexError> {
 
 /// Builds the index of every cached email.
 pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
+    let _span = tracing::info_span!("index build").entered();
     let started = Instant::now();
     let mut loaded = None;
     for _ in 0..5 {
@@ -309,13 +310,7 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
             "the cache kept changing while it was read; try again when the refresh ends".into(),
         ));
     };
-    let trace = std::env::var_os("WHALEWATCH_INDEX_TRACE").is_some();
-    if trace {
-        eprintln!(
-            "index: columns loaded {:.3}s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "columns loaded");
     let rows = a.rows;
     let mut strs: Vec<Option<StrBuilder>> = (0..STR_COLUMNS.len()).map(|_| None).collect();
     let mut ints: Vec<Option<IntColumn>> = (0..INT_COLUMNS.len()).map(|_| None).collect();
@@ -333,16 +328,9 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
     let msg_rows = MessageRows::build(messages, |r| nmid_codes[r], rows);
     let recipients = strs[schema::RECIPIENT].take().unwrap_or_default().finish();
     let conn = cache.connection();
-    if trace {
-        eprintln!(
-            "index: message rows {:.3}s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "message rows");
     let side = load_side(conn, rows, messages, &nmid_of, &msg_rows, &recipients)?;
-    if trace {
-        eprintln!("index: side tables {:.3}s", started.elapsed().as_secs_f64());
-    }
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "side tables");
     let nmid = nmid_builder.finish();
     let mut nmid = Some(nmid);
     let mut recipients = Some(recipients);

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::IndexError;
-use super::eval::{tick_bounds, ticks};
+use super::eval::tick_bounds;
 use super::tags::TagTable;
 use super::text::{self, Pattern, fold};
 use crate::cache::{Cache, EvidenceRef};
@@ -569,7 +569,3 @@ impl UserIndex {
     }
 }
 
-/// Ticks of an instant (re-exported for callers that hold `DateTime`s).
-pub fn instant_ticks(t: DateTime<Utc>) -> i64 {
-    ticks(t)
-}

@@ -12,18 +12,14 @@ use super::schema::{self as s};
 use super::text::{self, Needle, Op, Pattern};
 use super::{EmailIndex, IndexError, RowSet};
 use crate::config::PRIORITY_ACCOUNT;
+use crate::model::time::to_ticks;
 use crate::query::lang::ast::{CmpOp, Expr, Filter, Term, TimeFilter};
 use crate::query::lang::fields::Field;
-
-/// Ticks of `t`, saturating at the ends of the representable range.
-pub fn ticks(t: DateTime<Utc>) -> i64 {
-    let v = i128::from(t.timestamp()) * 10_000_000 + i128::from(t.timestamp_subsec_nanos() / 100);
-    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
 
 /// The half-open tick interval of a time filter.
 pub fn tick_bounds(t: &TimeFilter, now: DateTime<Utc>) -> (i64, i64) {
     let (from, to) = t.bounds(now);
+    let ticks = |t: DateTime<Utc>| to_ticks(&t);
     (from.map_or(i64::MIN, ticks), to.map_or(i64::MAX, ticks))
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// 100-nanosecond ticks per second: KQL datetimes and timespans have tick precision,
 /// and advanced hunting prints seven fractional digits.
-pub const TICKS_PER_SECOND: i64 = 10_000_000;
+pub const TICKS_PER_SECOND: i64 = crate::model::time::TICKS_PER_SECOND;
 
 /// A column's KQL type. `wire_name` is what `runHuntingQuery` puts in `schema[].type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

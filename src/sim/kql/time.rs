@@ -35,40 +35,10 @@ pub fn timespan_literal(number: &str, unit: &str) -> Option<i64> {
     (ticks.is_finite() && ticks.abs() < 9.0e18).then_some(ticks.round() as i64)
 }
 
-/// Parses the datetime forms KQL and the Graph `Timespan` parameter accept:
-/// `2026-11-01`, `2026-11-01T08:00`, `2026-11-01T08:00:00Z`, `2026-11-01 08:00:00.1234567`,
-/// and RFC 3339 with an offset. Returns ticks since the epoch.
-pub fn parse_datetime(s: &str) -> Option<i64> {
-    use chrono::{NaiveDate, NaiveDateTime};
-    let s = s.trim();
-    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
-        return ticks_of(dt.timestamp(), dt.timestamp_subsec_nanos());
-    }
-    let bare = s
-        .strip_suffix('Z')
-        .or_else(|| s.strip_suffix('z'))
-        .unwrap_or(s);
-    const FORMATS: [&str; 4] = [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ];
-    for f in FORMATS {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(bare, f) {
-            let utc = dt.and_utc();
-            return ticks_of(utc.timestamp(), utc.timestamp_subsec_nanos());
-        }
-    }
-    let d = NaiveDate::parse_from_str(bare, "%Y-%m-%d").ok()?;
-    let utc = d.and_hms_opt(0, 0, 0)?.and_utc();
-    ticks_of(utc.timestamp(), 0)
-}
-
-fn ticks_of(secs: i64, nanos: u32) -> Option<i64> {
-    secs.checked_mul(TICKS_PER_SECOND)?
-        .checked_add(i64::from(nanos / 100))
-}
+/// Parses the datetime forms KQL and the Graph `Timespan` parameter accept
+/// (`2026-11-01`, `2026-11-01T08:00`, `2026-11-01 08:00:00.1234567`, RFC 3339 with an offset)
+/// into ticks: the one parser in `model::time`.
+pub use crate::model::time::parse_ticks as parse_datetime;
 
 /// Parses an ISO-8601 duration (`P30D`, `PT12H`, `P1DT2H30M`, `PT0.5S`, `P2W`) into
 /// ticks. Years and months are rejected: their length depends on the calendar.

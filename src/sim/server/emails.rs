@@ -199,11 +199,6 @@ fn alerts_by_row(w: &World) -> HashMap<u32, Vec<String>> {
     m
 }
 
-fn parse_time(s: &str) -> Option<i64> {
-    let d = DateTime::parse_from_rfc3339(s).ok()?;
-    Some(d.timestamp() * TICKS_PER_SECOND + i64::from(d.timestamp_subsec_nanos() / 100))
-}
-
 pub async fn list(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -221,7 +216,7 @@ pub async fn list(
     let bound = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
-            Some(s) => parse_time(s).map(Some).ok_or_else(|| {
+            Some(s) => crate::model::time::parse_ticks(s).map(Some).ok_or_else(|| {
                 st.graph_error(GraphError::bad_request(format!("Invalid {name} '{s}': expected an ISO 8601 date and time such as 2026-11-01T00:00:00Z.")))
             }),
         }

@@ -1,12 +1,13 @@
 //! The identity platform's v2.0 endpoints: `token` (client credentials with a secret
 //! or a certificate assertion, the device-code grant, refresh tokens) and
-//! `devicecode`. Access tokens are JWT-shaped, signed with a key derived from the
-//! world, and expire after `--token-lifetime`.
+//! `devicecode`. Access tokens are JWTs signed with HS256 (HMAC-SHA256, verified in
+//! constant time) under a key derived from the world, and expire after `--token-lifetime`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::hmac;
 use axum::http::StatusCode;
 use base64::Engine;
 use serde_json::{Value, json};
@@ -73,7 +74,9 @@ pub struct Identity {
     pub devicecode_interval: Duration,
     pub devicecode_approve_after: Option<Duration>,
     pub devicecode_lifetime: Duration,
-    key: [u8; 32],
+    /// The HS256 key: derived from the seed and the client secret, so a restarted server with
+    /// the same flags accepts the tokens it issued before.
+    key: hmac::Key,
     device_codes: Mutex<HashMap<String, DeviceCode>>,
     refresh_tokens: Mutex<HashMap<String, String>>,
     rng: Mutex<SimRng>,
@@ -95,8 +98,8 @@ impl Identity {
         devicecode_interval: Duration,
         devicecode_approve_after: Option<Duration>,
     ) -> Self {
-        let key: [u8; 32] =
-            Sha256::digest(format!("whalewatch-sim-signing:{seed}:{client_secret}")).into();
+        let derived = Sha256::digest(format!("whalewatch-sim-signing:{seed}:{client_secret}"));
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &derived);
         Identity {
             tenant_id,
             tenant_domains,
@@ -127,11 +130,16 @@ impl Identity {
                 .any(|d| d.eq_ignore_ascii_case(tenant))
     }
 
+    /// The JWS signature of `header.payload` (RFC 7518 HS256), base64url.
     fn sign(&self, signing_input: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(self.key);
-        h.update(signing_input.as_bytes());
-        B64.encode(h.finalize())
+        B64.encode(hmac::sign(&self.key, signing_input.as_bytes()))
+    }
+
+    /// Whether `signature` (base64url) is the HS256 signature of `signing_input`; the
+    /// comparison is constant-time, so response timing leaks nothing about the key.
+    fn verify(&self, signing_input: &str, signature: &str) -> bool {
+        B64.decode(signature)
+            .is_ok_and(|sig| hmac::verify(&self.key, signing_input.as_bytes(), &sig).is_ok())
     }
 
     fn mint(&self, upn: Option<&str>, scope_roles: &[String]) -> String {
@@ -163,7 +171,7 @@ impl Identity {
         else {
             return Err("IDX14100: JWT is not well formed, there are no dots (.).");
         };
-        if self.sign(&format!("{h}.{p}")) != s {
+        if !self.verify(&format!("{h}.{p}"), s) {
             return Err("Invalid signature.");
         }
         let claims: Value = B64
@@ -566,5 +574,84 @@ impl Identity {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity::new(
+            7,
+            "tenant".into(),
+            vec!["contoso.onmicrosoft.com".into()],
+            "client".into(),
+            "sim~secret".into(),
+            Duration::from_secs(3600),
+            vec!["User.Read.All".into()],
+            Duration::from_secs(5),
+            None,
+        )
+    }
+
+    #[test]
+    fn genuine_token_is_accepted_and_signed_with_hmac_sha256() {
+        let id = identity();
+        let token = id.mint(None, &["User.Read.All".to_owned()]);
+        let claims = id.validate(&token).unwrap();
+        assert_eq!(claims.roles, vec!["User.Read.All".to_owned()]);
+
+        // The signature is HMAC-SHA256 of `header.payload` under the derived key (RFC 7518 §3.2),
+        // not SHA-256 of key ‖ input.
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let derived = Sha256::digest("whalewatch-sim-signing:7:sim~secret");
+        let expected = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &derived),
+            input.as_bytes(),
+        );
+        assert_eq!(B64.decode(sig).unwrap(), expected.as_ref());
+        let mut naive = Sha256::new();
+        naive.update(derived);
+        naive.update(input.as_bytes());
+        assert_ne!(B64.decode(sig).unwrap(), naive.finalize().to_vec());
+    }
+
+    #[test]
+    fn flipped_signature_byte_is_refused() {
+        let id = identity();
+        let token = id.mint(None, &[]);
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = B64.decode(sig).unwrap();
+        for i in [0, sig.len() / 2, sig.len() - 1] {
+            let mut bad = sig.clone();
+            bad[i] ^= 0x01;
+            let forged = format!("{input}.{}", B64.encode(&bad));
+            assert_eq!(id.validate(&forged).err(), Some("Invalid signature."));
+        }
+        // A truncated signature and one that is not base64url are refused too.
+        let short = format!("{input}.{}", B64.encode(&sig[..16]));
+        assert_eq!(id.validate(&short).err(), Some("Invalid signature."));
+        assert_eq!(
+            id.validate(&format!("{input}.!!")).err(),
+            Some("Invalid signature.")
+        );
+    }
+
+    #[test]
+    fn token_from_another_world_is_refused() {
+        let other = Identity::new(
+            8,
+            "tenant".into(),
+            vec![],
+            "client".into(),
+            "sim~secret".into(),
+            Duration::from_secs(3600),
+            vec![],
+            Duration::from_secs(5),
+            None,
+        );
+        let token = other.mint(None, &[]);
+        assert_eq!(identity().validate(&token).err(), Some("Invalid signature."));
     }
 }

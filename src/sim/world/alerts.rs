@@ -111,21 +111,53 @@ struct Draft {
     description: String,
 }
 
+/// Raises the world's alerts from its mail, clicks and post-delivery events, and groups
+/// them into incidents (one per campaign, else one per click, message, report or account).
 pub fn generate(w: &mut World) {
     let mut rng = SimRng::new(w.params.seed, "alerts");
     let now = w.now();
-    let mut drafts: Vec<Draft> = Vec::new();
-    let users = w.directory.users.len() as u32;
-    let user_of = |party: u32| (party < users).then_some(party);
+    let mut drafts = click_drafts(w);
+    drafts.extend(zap_drafts(w));
+    drafts.extend(report_drafts(w, now));
+    drafts.extend(compromise_drafts(w, now));
+    drafts.sort_by(|a, b| {
+        a.activity
+            .1
+            .cmp(&b.activity.1)
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    let mut alerts = Vec::with_capacity(drafts.len());
+    let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for d in drafts {
+        groups
+            .entry(match d.campaign {
+                Some(c) => format!("campaign-{c}"),
+                None => d.group.clone(),
+            })
+            .or_default()
+            .push(alerts.len() as u32);
+        alerts.push(triaged(d, &mut rng, now));
+    }
+    let incidents = incidents(w, &mut alerts, groups, &mut rng);
+    w.alerts = alerts;
+    w.incidents = incidents;
+}
 
-    // Clicks through to malicious URLs.
+/// `party` as a directory user, if it is one (not an external address).
+fn user_of(w: &World, party: u32) -> Option<u32> {
+    (party < w.directory.users.len() as u32).then_some(party)
+}
+
+/// Clicks through to malicious URLs.
+fn click_drafts(w: &World) -> Vec<Draft> {
+    let mut drafts = Vec::new();
     for c in &w.clicks {
         let url = &w.urls[c.url as usize];
         if !url.malicious || (&**w.s(c.action_type) == "ClickBlocked" && !c.clicked_through) {
             continue;
         }
         let row = &w.rows[c.row as usize];
-        let Some(user) = user_of(row.recipient) else {
+        let Some(user) = user_of(w, row.recipient) else {
             continue;
         };
         let m = &w.messages[row.message as usize];
@@ -144,8 +176,11 @@ pub fn generate(w: &mut World) {
             ),
         });
     }
+    drafts
+}
 
-    // ZAP, one alert per message.
+/// ZAP, one alert per message.
+fn zap_drafts(w: &World) -> Vec<Draft> {
     let mut zapped: BTreeMap<u32, Vec<(u32, i64)>> = BTreeMap::new();
     for e in &w.post_delivery {
         let t = &**w.s(e.action_type);
@@ -156,6 +191,7 @@ pub fn generate(w: &mut World) {
                 .push((e.row, e.time));
         }
     }
+    let mut drafts = Vec::new();
     for (msg, rows) in zapped {
         let m = &w.messages[msg as usize];
         let malware = m.kind == Kind::Malware;
@@ -164,7 +200,7 @@ pub fn generate(w: &mut World) {
         let mut evidence = Vec::new();
         for (row, _) in &rows {
             evidence.push(Evidence::Message { row: *row });
-            if let Some(u) = user_of(w.rows[*row as usize].recipient) {
+            if let Some(u) = user_of(w, w.rows[*row as usize].recipient) {
                 evidence.push(Evidence::Mailbox { user: u });
             }
         }
@@ -189,8 +225,12 @@ pub fn generate(w: &mut World) {
             ),
         });
     }
+    drafts
+}
 
-    // Users reporting phish that reached them.
+/// Users reporting phish that reached them.
+fn report_drafts(w: &World, now: i64) -> Vec<Draft> {
+    let mut drafts = Vec::new();
     for (i, row) in w.rows.iter().enumerate() {
         let m = &w.messages[row.message as usize];
         if !m.kind.is_phish()
@@ -203,7 +243,7 @@ pub fn generate(w: &mut World) {
         if SimRng::new(w.params.seed ^ i as u64, "report").unit() >= 0.12 {
             continue;
         }
-        let Some(user) = user_of(row.recipient) else {
+        let Some(user) = user_of(w, row.recipient) else {
             continue;
         };
         let t = (m.time + 20 * MINUTE + (i as i64 % 97) * MINUTE).min(now - MINUTE);
@@ -222,8 +262,11 @@ pub fn generate(w: &mut World) {
             ),
         });
     }
+    drafts
+}
 
-    // Compromised accounts: their outbound spam bursts.
+/// Compromised accounts: their outbound spam bursts.
+fn compromise_drafts(w: &World, now: i64) -> Vec<Draft> {
     let mut bursts: BTreeMap<u32, Vec<(u32, i64)>> = BTreeMap::new();
     for (i, row) in w.rows.iter().enumerate() {
         let m = &w.messages[row.message as usize];
@@ -231,6 +274,7 @@ pub fn generate(w: &mut World) {
             bursts.entry(m.from).or_default().push((i as u32, m.time));
         }
     }
+    let mut drafts = Vec::new();
     for (user, rows) in bursts {
         let first = rows.first().map_or(now, |r| r.1);
         let last = rows.last().map_or(now, |r| r.1);
@@ -266,98 +310,93 @@ pub fn generate(w: &mut World) {
             });
         }
     }
+    drafts
+}
 
-    drafts.sort_by(|a, b| {
-        a.activity
-            .1
-            .cmp(&b.activity.1)
-            .then_with(|| a.group.cmp(&b.group))
-    });
-    let mut alerts = Vec::with_capacity(drafts.len());
-    let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for d in drafts {
-        let created = (d.activity.1 + rng.range(2, 30) as i64 * MINUTE).min(now - MINUTE);
-        let age = now - created;
-        let status = match (
-            age > 3 * DAY,
-            rng.weighted(&[75, 10, 15]),
-            rng.weighted(&[20, 20, 60]),
-        ) {
-            (true, 0, _) | (false, _, 0) => "resolved",
-            (true, 1, _) | (false, _, 1) => "inProgress",
-            _ => "new",
-        };
-        let (classification, determination) = if status == "resolved" {
-            match (d.title, rng.weighted(&[70, 15, 15])) {
-                (titles::SENDING_PATTERNS | titles::RESTRICTED, _) => {
-                    ("truePositive", "compromisedAccount")
-                }
-                (titles::ZAP_MALWARE, _) => ("truePositive", "malware"),
-                (_, 0) => ("truePositive", "phishing"),
-                (_, 1) => ("falsePositive", "notMalicious"),
-                _ => ("informationalExpectedActivity", "securityTesting"),
+/// The alert a draft becomes once analysts have (or have not yet) worked on it: its
+/// status, verdict, owner and comment. Draws from `rng` in a fixed order (the world
+/// is reproducible from its seed).
+fn triaged(d: Draft, rng: &mut SimRng, now: i64) -> Alert {
+    let created = (d.activity.1 + rng.range(2, 30) as i64 * MINUTE).min(now - MINUTE);
+    let age = now - created;
+    let status = match (
+        age > 3 * DAY,
+        rng.weighted(&[75, 10, 15]),
+        rng.weighted(&[20, 20, 60]),
+    ) {
+        (true, 0, _) | (false, _, 0) => "resolved",
+        (true, 1, _) | (false, _, 1) => "inProgress",
+        _ => "new",
+    };
+    let (classification, determination) = if status == "resolved" {
+        match (d.title, rng.weighted(&[70, 15, 15])) {
+            (titles::SENDING_PATTERNS | titles::RESTRICTED, _) => {
+                ("truePositive", "compromisedAccount")
             }
-        } else {
-            ("unknown", "unknown")
-        };
-        let assigned = (status != "new").then(|| rng.pick(vocab::ANALYSTS).to_string());
-        let last_update = if status == "new" {
-            created
-        } else {
-            (created + rng.range(1, 48) as i64 * HOUR).min(now - 1)
-        };
-        let mut comments = Vec::new();
-        if status == "resolved" && rng.chance(0.5) {
-            comments.push(AlertComment {
-                comment: match determination {
-                    "phishing" => "Confirmed phishing; remaining copies purged.".into(),
-                    "malware" => "Payload detonated in sandbox; malware confirmed.".into(),
-                    "compromisedAccount" => {
-                        "Password reset, sessions revoked, MFA re-registered.".into()
-                    }
-                    _ => "Reviewed; no action needed.".into(),
-                },
-                created_by: assigned.clone().unwrap_or_default(),
-                time: last_update,
-            });
+            (titles::ZAP_MALWARE, _) => ("truePositive", "malware"),
+            (_, 0) => ("truePositive", "phishing"),
+            (_, 1) => ("falsePositive", "notMalicious"),
+            _ => ("informationalExpectedActivity", "securityTesting"),
         }
-        let idx = alerts.len() as u32;
-        groups
-            .entry(match d.campaign {
-                Some(c) => format!("campaign-{c}"),
-                None => d.group.clone(),
-            })
-            .or_default()
-            .push(idx);
-        alerts.push(Alert {
-            id: format!("fa{}", rng.hex(16)),
-            incident: 0,
-            title: d.title,
-            description: d.description,
-            severity: d.severity,
-            category: "InitialAccess",
-            status: status.to_string(),
-            classification: classification.to_string(),
-            determination: determination.to_string(),
-            assigned_to: assigned,
-            created,
-            last_update,
-            resolved: (status == "resolved").then_some(last_update),
-            first_activity: d.activity.0,
-            last_activity: d.activity.1,
-            detector_id: Guid(
-                u128::from(super::super::rng::fnv1a(d.title.as_bytes())) << 64
-                    | 0x4000_8000_0000_0000,
-            ),
-            mitre: d.mitre.to_vec(),
-            threat_family: d.family,
-            comments,
-            evidence: d.evidence,
-            campaign: d.campaign,
+    } else {
+        ("unknown", "unknown")
+    };
+    let assigned = (status != "new").then(|| rng.pick(vocab::ANALYSTS).to_string());
+    let last_update = if status == "new" {
+        created
+    } else {
+        (created + rng.range(1, 48) as i64 * HOUR).min(now - 1)
+    };
+    let mut comments = Vec::new();
+    if status == "resolved" && rng.chance(0.5) {
+        comments.push(AlertComment {
+            comment: match determination {
+                "phishing" => "Confirmed phishing; remaining copies purged.".into(),
+                "malware" => "Payload detonated in sandbox; malware confirmed.".into(),
+                "compromisedAccount" => {
+                    "Password reset, sessions revoked, MFA re-registered.".into()
+                }
+                _ => "Reviewed; no action needed.".into(),
+            },
+            created_by: assigned.clone().unwrap_or_default(),
+            time: last_update,
         });
     }
+    Alert {
+        id: format!("fa{}", rng.hex(16)),
+        incident: 0,
+        title: d.title,
+        description: d.description,
+        severity: d.severity,
+        category: "InitialAccess",
+        status: status.to_string(),
+        classification: classification.to_string(),
+        determination: determination.to_string(),
+        assigned_to: assigned,
+        created,
+        last_update,
+        resolved: (status == "resolved").then_some(last_update),
+        first_activity: d.activity.0,
+        last_activity: d.activity.1,
+        detector_id: Guid(
+            u128::from(super::super::rng::fnv1a(d.title.as_bytes())) << 64
+                | 0x4000_8000_0000_0000,
+        ),
+        mitre: d.mitre.to_vec(),
+        threat_family: d.family,
+        comments,
+        evidence: d.evidence,
+        campaign: d.campaign,
+    }
+}
 
-    // Incidents, in order of their first alert.
+/// Incidents, in order of their first alert; sets each alert's `incident`.
+fn incidents(
+    w: &World,
+    alerts: &mut [Alert],
+    groups: BTreeMap<String, Vec<u32>>,
+    rng: &mut SimRng,
+) -> Vec<Incident> {
     let mut order: Vec<(u32, Vec<u32>, String)> =
         groups.into_iter().map(|(k, v)| (v[0], v, k)).collect();
     order.sort();
@@ -369,30 +408,9 @@ pub fn generate(w: &mut World) {
             alerts[a as usize].incident = id;
         }
         let first = &alerts[members[0] as usize];
-        let display_name = if let Some(c) = first.campaign.filter(|_| key.starts_with("campaign-"))
-        {
-            let users: std::collections::BTreeSet<u32> = members
-                .iter()
-                .flat_map(|a| alerts[*a as usize].evidence.iter())
-                .filter_map(|e| match e {
-                    Evidence::User { user } | Evidence::Mailbox { user } => Some(*user),
-                    _ => None,
-                })
-                .collect();
-            format!(
-                "{} campaign '{}' involving {} user(s)",
-                w.s(w.campaigns[c as usize].campaign_type),
-                w.s(w.campaigns[c as usize].name),
-                users.len()
-            )
-        } else if key.starts_with("compromised-") {
-            "Email compromise involving one user".to_string()
-        } else {
-            format!("{} involving one user", first.title)
-        };
         let mut inc = Incident {
             id,
-            display_name,
+            display_name: incident_name(w, alerts, &members, &key),
             description: String::new(),
             created: first.created,
             last_update: first.last_update,
@@ -408,11 +426,36 @@ pub fn generate(w: &mut World) {
             },
             alerts: members,
         };
-        refresh_incident(&mut inc, &alerts);
+        refresh_incident(&mut inc, alerts);
         incidents.push(inc);
     }
-    w.alerts = alerts;
-    w.incidents = incidents;
+    incidents
+}
+
+/// An incident's name, as Defender words it: the campaign and how many users it reached,
+/// an email compromise, or the first alert's title.
+fn incident_name(w: &World, alerts: &[Alert], members: &[u32], key: &str) -> String {
+    let first = &alerts[members[0] as usize];
+    if let Some(c) = first.campaign.filter(|_| key.starts_with("campaign-")) {
+        let users: std::collections::BTreeSet<u32> = members
+            .iter()
+            .flat_map(|a| alerts[*a as usize].evidence.iter())
+            .filter_map(|e| match e {
+                Evidence::User { user } | Evidence::Mailbox { user } => Some(*user),
+                _ => None,
+            })
+            .collect();
+        format!(
+            "{} campaign '{}' involving {} user(s)",
+            w.s(w.campaigns[c as usize].campaign_type),
+            w.s(w.campaigns[c as usize].name),
+            users.len()
+        )
+    } else if key.starts_with("compromised-") {
+        "Email compromise involving one user".to_string()
+    } else {
+        format!("{} involving one user", first.title)
+    }
 }
 
 /// Derives an incident's status, severity, verdict and last update from its alerts,

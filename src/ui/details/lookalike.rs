@@ -16,29 +16,8 @@ pub fn warning(domain: &str, own: &[String]) -> Option<String> {
     }
     own.iter()
         .filter(|o| **o != d)
-        .find(|o| {
-            let dist = edit_distance(&d, o);
-            dist > 0 && dist <= 2
-        })
+        .find(|o| (1..=2).contains(&strsim::levenshtein(&d, o)))
         .map(|o| format!("looks like {o}"))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 2 {
-        return usize::MAX;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -56,5 +35,11 @@ mod tests {
         );
         assert_eq!(warning("contoso.com", &own), None);
         assert_eq!(warning("fabrikam.com", &own), None);
+        // Two edits away is a lookalike; three is a different domain.
+        assert_eq!(
+            warning("conto.com", &own).as_deref(),
+            Some("looks like contoso.com")
+        );
+        assert_eq!(warning("cont.com", &own), None);
     }
 }

@@ -69,30 +69,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 *scroll,
             );
         }
-        Overlay::TagPicker { cursor } => {
-            let query = state
-                .prompt
-                .as_ref()
-                .map_or(String::new(), |p| p.text.clone());
-            let items: Vec<String> = tag_candidates(&state.data, &query)
-                .into_iter()
-                .map(|(n, m)| format!("{}  ({m} members)", sanitize(&n)))
-                .collect();
-            let r = centred(area, 60, (items.len() as u16 + 3).max(5));
-            let h = r.height.saturating_sub(2) as usize;
-            let body = if items.is_empty() {
-                vec![Line::raw("no tag matches")]
-            } else {
-                list(items, *cursor, h, theme)
-            };
-            boxed(
-                f,
-                r,
-                " tag · type to search · enter picks · esc cancels ",
-                body,
-                0,
-            );
-        }
+        Overlay::TagPicker { cursor } => tag_picker(f, area, state, *cursor, theme),
         Overlay::Choice {
             title,
             options,
@@ -104,21 +81,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
             let title = format!(" {} · enter applies · esc cancels ", sanitize(title));
             boxed(f, r, &title, list(items, *cursor, h, theme), 0);
         }
-        Overlay::Review { plan } => {
-            let mut lines: Vec<Line> = plan
-                .review_text()
-                .lines()
-                .map(|l| Line::raw(sanitize(l).into_owned()))
-                .collect();
-            if plan.irreversible {
-                lines.insert(
-                    0,
-                    Line::styled("⚠ HARD DELETE CANNOT BE UNDONE", theme.error()),
-                );
-            }
-            let r = centred(area, 110, lines.len() as u16 + 2);
-            boxed(f, r, " review · take action ", lines, 0);
-        }
+        Overlay::Review { plan } => review(f, area, plan, theme),
         Overlay::Report {
             title,
             lines,
@@ -137,43 +100,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 *scroll,
             );
         }
-        Overlay::Sources => {
-            let now = state.data.loaded_at.unwrap_or_else(chrono::Utc::now);
-            let age = |t: Option<i64>| {
-                t.map_or("never".to_string(), |t| {
-                    let s = (now - crate::model::hunting::from_ticks(t))
-                        .num_seconds()
-                        .max(0);
-                    super::chrome::human(s) + " ago"
-                })
-            };
-            let mut lines = vec![Line::styled(
-                format!(
-                    "{:<26} {:<12} {:<20} last error",
-                    "source", "refreshed", "data up to"
-                ),
-                theme.header(),
-            )];
-            for s in &state.data.sources {
-                let upto = s.watermark.map_or(String::new(), |t| {
-                    crate::model::hunting::from_ticks(t)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                });
-                lines.push(Line::raw(fit(
-                    &format!(
-                        "{:<26} {:<12} {:<20} {}",
-                        sanitize(&s.source),
-                        age(s.last_success),
-                        upto,
-                        sanitize(s.last_error.as_deref().unwrap_or(""))
-                    ),
-                    96,
-                )));
-            }
-            let r = centred(area, 100, lines.len() as u16 + 2);
-            boxed(f, r, " sources · esc closes ", lines, 0);
-        }
+        Overlay::Sources => sources(f, area, state, theme),
         Overlay::Jumps { jumps, cursor } => {
             let items: Vec<String> = jumps
                 .iter()
@@ -189,32 +116,122 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 0,
             );
         }
-        Overlay::Columns { cursor } => {
-            let Some(View::Grid(g)) = state.views.last() else {
-                return;
-            };
-            let all = crate::ui::panes::emails::all_columns();
-            let mut items: Vec<String> = g
-                .columns
-                .iter()
-                .map(|c| format!("[x] {}", c.title))
-                .collect();
-            items.extend(
-                all.iter()
-                    .filter(|c| !g.columns.contains(c))
-                    .map(|c| format!("[ ] {}", c.title)),
-            );
-            let r = centred(area, 56, area.height);
-            let h = r.height.saturating_sub(2) as usize;
-            boxed(
-                f,
-                r,
-                " columns · space shows/hides · K/J move · enter saves ",
-                list(items, *cursor, h, theme),
-                0,
-            );
-        }
+        Overlay::Columns { cursor } => columns(f, area, state, *cursor, theme),
     }
+}
+
+/// `t`: the tags matching the prompt's text, with their member counts.
+fn tag_picker(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &Theme) {
+    let query = state
+        .prompt
+        .as_ref()
+        .map_or(String::new(), |p| p.text.clone());
+    let items: Vec<String> = tag_candidates(&state.data, &query)
+        .into_iter()
+        .map(|(n, m)| format!("{}  ({m} members)", sanitize(&n)))
+        .collect();
+    let r = centred(area, 60, (items.len() as u16 + 3).max(5));
+    let h = r.height.saturating_sub(2) as usize;
+    let body = if items.is_empty() {
+        vec![Line::raw("no tag matches")]
+    } else {
+        list(items, cursor, h, theme)
+    };
+    boxed(
+        f,
+        r,
+        " tag · type to search · enter picks · esc cancels ",
+        body,
+        0,
+    );
+}
+
+/// A remediation's review before the typed count, hard delete flagged first.
+fn review(
+    f: &mut Frame<'_>,
+    area: Rect,
+    plan: &crate::sync::remediate::RemediationPlan,
+    theme: &Theme,
+) {
+    let mut lines: Vec<Line> = plan
+        .review_text()
+        .lines()
+        .map(|l| Line::raw(sanitize(l).into_owned()))
+        .collect();
+    if plan.irreversible {
+        lines.insert(
+            0,
+            Line::styled("⚠ HARD DELETE CANNOT BE UNDONE", theme.error()),
+        );
+    }
+    let r = centred(area, 110, lines.len() as u16 + 2);
+    boxed(f, r, " review · take action ", lines, 0);
+}
+
+/// `:sources`: each source's last refresh, how far its data reaches, its last error.
+fn sources(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let now = state.data.loaded_at.unwrap_or_else(chrono::Utc::now);
+    let age = |t: Option<i64>| {
+        t.map_or("never".to_string(), |t| {
+            let s = (now - crate::model::hunting::from_ticks(t))
+                .num_seconds()
+                .max(0);
+            super::chrome::human(s) + " ago"
+        })
+    };
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<26} {:<12} {:<20} last error",
+            "source", "refreshed", "data up to"
+        ),
+        theme.header(),
+    )];
+    for s in &state.data.sources {
+        let upto = s.watermark.map_or(String::new(), |t| {
+            crate::model::hunting::from_ticks(t)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        });
+        lines.push(Line::raw(fit(
+            &format!(
+                "{:<26} {:<12} {:<20} {}",
+                sanitize(&s.source),
+                age(s.last_success),
+                upto,
+                sanitize(s.last_error.as_deref().unwrap_or(""))
+            ),
+            96,
+        )));
+    }
+    let r = centred(area, 100, lines.len() as u16 + 2);
+    boxed(f, r, " sources · esc closes ", lines, 0);
+}
+
+/// `C`: the email grid's columns, shown ones first in their order, then the hidden ones.
+fn columns(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &Theme) {
+    let Some(View::Grid(g)) = state.views.last() else {
+        return;
+    };
+    let all = crate::ui::panes::emails::all_columns();
+    let mut items: Vec<String> = g
+        .columns
+        .iter()
+        .map(|c| format!("[x] {}", c.title))
+        .collect();
+    items.extend(
+        all.iter()
+            .filter(|c| !g.columns.contains(c))
+            .map(|c| format!("[ ] {}", c.title)),
+    );
+    let r = centred(area, 56, area.height);
+    let h = r.height.saturating_sub(2) as usize;
+    boxed(
+        f,
+        r,
+        " columns · space shows/hides · K/J move · enter saves ",
+        list(items, cursor, h, theme),
+        0,
+    );
 }
 
 /// Every command of the registry, by layer, with its effective keys.
