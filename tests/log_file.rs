@@ -59,6 +59,23 @@ fn a_debug_log_of_a_full_refresh_has_timings_and_no_secret() {
         stderr_logs.push_str(&run(&[]));
     }
 
+    // The index build's phases, from a query that builds it.
+    let out = ws
+        .command(&[
+            "query",
+            "emails",
+            "--profile",
+            "app",
+            "--limit",
+            "5",
+            "--log-file",
+            log_arg,
+        ])
+        .env("WHALEWATCH_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:#?}");
+
     assert_eq!(mode(&log), 0o600, "the log file is owner-only");
     let text = std::fs::read_to_string(&log).unwrap();
     for wanted in [
@@ -71,6 +88,7 @@ fn a_debug_log_of_a_full_refresh_has_timings_and_no_secret() {
         "window{table=\"EmailEvents\"",
         "window fetched rows=",
         "index build",
+        "columns loaded",
         "time.busy=",
         "refresh finished",
     ] {

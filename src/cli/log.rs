@@ -35,9 +35,7 @@ pub struct LogArgs {
 /// Installs the subscriber `args` and `WHALEWATCH_LOG` ask for; none when neither does.
 /// `console`: the command draws on the terminal, so nothing may go to stderr.
 pub fn init(args: &LogArgs, console: bool) -> Result<()> {
-    let directives = std::env::var(LOG_ENV)
-        .ok()
-        .filter(|d| !d.trim().is_empty());
+    let directives = std::env::var(LOG_ENV).ok().filter(|d| !d.trim().is_empty());
     let writer = match (&args.log_file, &directives) {
         (Some(path), _) => BoxMakeWriter::new(Mutex::new(open_private_log(path)?)),
         (None, Some(_)) if !console => BoxMakeWriter::new(io::stderr),

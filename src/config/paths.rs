@@ -184,7 +184,10 @@ mod tests {
         }
         let body = std::fs::read(&target).unwrap();
         assert_eq!(body.len(), 64 * 1024);
-        assert!(body.iter().all(|&b| b == body[0]), "one writer's bytes only");
+        assert!(
+            body.iter().all(|&b| b == body[0]),
+            "one writer's bytes only"
+        );
         let leftovers: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())

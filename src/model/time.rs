@@ -17,9 +17,11 @@ pub const TICKS_PER_SECOND: i64 = 10_000_000;
 
 /// Ticks of `t` since the Unix epoch, or `None` outside the ±29,227 years an `i64` holds.
 pub fn checked_ticks(t: &DateTime<Utc>) -> Option<i64> {
-    t.timestamp()
-        .checked_mul(TICKS_PER_SECOND)?
-        .checked_add(i64::from(t.timestamp_subsec_nanos() / 100))
+    // In i128: the seconds of `i64::MIN` ticks times 10^7 are below `i64::MIN` before the
+    // sub-second part brings them back in range.
+    let ticks = i128::from(t.timestamp()) * i128::from(TICKS_PER_SECOND)
+        + i128::from(t.timestamp_subsec_nanos() / 100);
+    i64::try_from(ticks).ok()
 }
 
 /// Ticks of `t` since the Unix epoch, saturating at `i64::MIN`/`i64::MAX` outside the range an
@@ -226,11 +228,17 @@ mod tests {
             let ticks = checked_ticks(&t).unwrap();
             assert_eq!(parse_ticks(text), Some(ticks));
             assert_eq!(from_ticks(ticks), t, "{text}");
-            assert_eq!(format_datetime(&from_ticks(ticks)), text.replace(":00Z", ":00.0000000Z"));
+            assert_eq!(
+                format_datetime(&from_ticks(ticks)),
+                text.replace(":00Z", ":00.0000000Z")
+            );
         }
         assert_eq!(parse_ticks("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_ticks("1969-12-31T23:59:59.9999999Z"), Some(-1));
-        assert_eq!(parse_ticks("0001-01-01T00:00:00Z"), Some(-621_355_968_000_000_000));
+        assert_eq!(
+            parse_ticks("0001-01-01T00:00:00Z"),
+            Some(-621_355_968_000_000_000)
+        );
         assert_eq!(
             parse_ticks("9999-12-31T23:59:59.9999999Z"),
             Some(2_534_023_007_999_999_999)
@@ -253,15 +261,20 @@ mod tests {
         // The ends of the i64 range map back to instants (about ±29,227 years).
         assert_eq!(checked_ticks(&from_ticks(i64::MAX)), Some(i64::MAX));
         assert_eq!(checked_ticks(&from_ticks(i64::MIN)), Some(i64::MIN));
-        // Parsing a year chrono accepts but ticks cannot hold is refused, not wrapped.
-        assert_eq!(parse_ticks("+100000-01-01T00:00:00Z"), None);
+        // One tick past either end is refused, not wrapped.
+        let one = chrono::Duration::nanoseconds(100);
+        assert_eq!(checked_ticks(&(from_ticks(i64::MAX) + one)), None);
+        assert_eq!(checked_ticks(&(from_ticks(i64::MIN) - one)), None);
     }
 
     #[test]
     fn kql_and_timespan_forms_parse() {
         assert_eq!(ts("2026-11-01 08:00"), "2026-11-01T08:00:00.0000000Z");
         assert_eq!(ts("2026-11-01T08:00"), "2026-11-01T08:00:00.0000000Z");
-        assert_eq!(ts("2026-11-01 08:00:00.1234567"), "2026-11-01T08:00:00.1234567Z");
+        assert_eq!(
+            ts("2026-11-01 08:00:00.1234567"),
+            "2026-11-01T08:00:00.1234567Z"
+        );
     }
 
     #[test]

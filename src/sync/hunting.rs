@@ -133,7 +133,7 @@ pub type AfterWindow = fn(&Writer<'_>, &RowBatch) -> Result<(), CacheError>;
 /// pull does not wait behind the previous table's index build on the writer).
 /// It returns once every window is fetched; the writes still queued and the index
 /// build are collected by [`settle`].
-#[tracing::instrument(name = "source", skip_all, fields(source = %format_args!("hunting:{}", R::TABLE)))]
+#[tracing::instrument(name = "source", skip_all, fields(source = %format!("hunting:{}", R::TABLE)))]
 pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,

@@ -139,7 +139,10 @@ impl RetryStats {
     /// Counts a throttling response and the wait it caused.
     pub fn record_throttle(&self, wait: Duration) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(wait_seconds = wait.as_secs_f64(), "throttled by the service");
+        tracing::info!(
+            wait_seconds = wait.as_secs_f64(),
+            "throttled by the service"
+        );
         let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
         self.throttle_wait_micros
             .fetch_add(micros, Ordering::Relaxed);

@@ -568,4 +568,3 @@ impl UserIndex {
             .collect())
     }
 }
-

@@ -78,4 +78,3 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.filter(|(d, _)| *d <= limit)
         .map(|(_, c)| c.to_string())
 }
-

@@ -9,14 +9,12 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::alerts::page;
 use super::errors::GraphError;
 use super::odata::ListOptions;
 use super::{AppState, json_response};
-use crate::sim::kql::TICKS_PER_SECOND;
 use crate::sim::kql::table::format_datetime;
 use crate::sim::rng::Guid;
 use crate::sim::world::{DeliveryAction, Direction, Evidence, Location, PostDeliveryRow, World};

@@ -652,6 +652,9 @@ mod tests {
             None,
         );
         let token = other.mint(None, &[]);
-        assert_eq!(identity().validate(&token).err(), Some("Invalid signature."));
+        assert_eq!(
+            identity().validate(&token).err(),
+            Some("Invalid signature.")
+        );
     }
 }

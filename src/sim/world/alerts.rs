@@ -379,8 +379,7 @@ fn triaged(d: Draft, rng: &mut SimRng, now: i64) -> Alert {
         first_activity: d.activity.0,
         last_activity: d.activity.1,
         detector_id: Guid(
-            u128::from(super::super::rng::fnv1a(d.title.as_bytes())) << 64
-                | 0x4000_8000_0000_0000,
+            u128::from(super::super::rng::fnv1a(d.title.as_bytes())) << 64 | 0x4000_8000_0000_0000,
         ),
         mitre: d.mitre.to_vec(),
         threat_family: d.family,
