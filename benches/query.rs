@@ -49,7 +49,7 @@ fn make_cache(path: &Path, rows: u64) {
         eprintln!("world generated in {:.1}s", t.elapsed().as_secs_f64());
         // SAFETY: set before any other thread reads the environment.
         unsafe { std::env::set_var("WHALEWATCH_BENCH_SECRET", &server.client_secret) };
-        let profile = whalewatch::sim::demo::signed_in(&server, "WHALEWATCH_BENCH_SECRET");
+        let profile = whalewatch::demo::signed_in(&server, "WHALEWATCH_BENCH_SECRET");
         let dir = path.parent().expect("dir");
         let client =
             whalewatch::sync::connect::graph_client("bench", &profile, dir, true).expect("client");
@@ -174,7 +174,9 @@ fn main() {
         &format!("{} values", f.rows.len()),
     );
     let (a, b, h) = measure(n, || {
-        index.histogram(&all, TimeBin::Day, Column::parse("ThreatTypes"))
+        index
+            .histogram(&all, TimeBin::Day, Column::parse("ThreatTypes"))
+            .expect("histogram")
     });
     row(
         "q4 daily counts by threat type, all rows",
@@ -199,11 +201,11 @@ fn main() {
     .expect("typical");
     let (a, b, r) = measure(n, || {
         let r = index.eval(&typical, now).expect("eval");
-        let f = index.facets(&r, 10);
+        let f = index.facets(&r, 10).expect("facets");
         (r.count(), f.len())
     });
     row("filter + all 7 facets", a, b, &format!("{} rows", r.0));
-    let (a, b, _) = measure(n, || index.facets(&all, 10));
+    let (a, b, _) = measure(n, || index.facets(&all, 10).expect("facets"));
     row("all 7 facets over all rows", a, b, "");
     let (a, b, _) = measure(10, || index.top(&all, SortKey::NEWEST, 100));
     row("sort: newest 100 of all rows (top-k)", a, b, "");

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod model;
 pub mod query;
 pub mod safe_text;

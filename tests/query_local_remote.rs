@@ -51,7 +51,7 @@ fn profile(server: &SimServer, secret_env: &str, finance: Vec<String>) -> Profil
                 ..TagDef::default()
             },
         ],
-        ..whalewatch::sim::demo::signed_in(server, secret_env)
+        ..whalewatch::demo::signed_in(server, secret_env)
     }
 }
 

@@ -28,8 +28,8 @@ async fn refresh_into(
     path: &Path,
     window_rows: u64,
 ) -> (RefreshSummary, Vec<u8>) {
-    let profile = whalewatch::sim::demo::signed_in(server, "WHALEWATCH_TEST_SECRET");
-    let credential = whalewatch::sim::demo::credential(server);
+    let profile = whalewatch::demo::signed_in(server, "WHALEWATCH_TEST_SECRET");
+    let credential = whalewatch::demo::credential(server);
     let client = connect::client_with(&profile, credential, None, true).unwrap();
     let options = RefreshOptions {
         window_rows,

@@ -29,12 +29,12 @@ fn profile(server: &SimServer) -> Profile {
     Profile {
         read_only: false,
         analyst: Some(ANALYST.into()),
-        ..whalewatch::sim::demo::signed_in(server, "WHALEWATCH_TEST_SECRET")
+        ..whalewatch::demo::signed_in(server, "WHALEWATCH_TEST_SECRET")
     }
 }
 
 fn client(server: &SimServer, read_only: bool) -> GraphClient {
-    let credential = whalewatch::sim::demo::credential(server);
+    let credential = whalewatch::demo::credential(server);
     connect::client_with(&profile(server), credential, None, read_only).expect("a client")
 }
 

@@ -167,6 +167,9 @@ impl Cache {
                 Err(e) => return Err(e.into()),
             }
         }
+        if removed > 0 {
+            super::queries::bump_generation(&tx)?;
+        }
         tx.commit()?;
         Ok(removed)
     }
@@ -223,7 +226,7 @@ mod tests {
         assert_eq!(c.restore_indexes(None).unwrap(), 1);
         assert_eq!(index_names(&c), before);
         let back: Vec<EmailEvent> = c
-            .rows(Some("\"NetworkMessageId\" = ?"), &[&"n1"], None)
+            .select(Some("\"NetworkMessageId\" = ?"), &[&"n1"], None)
             .unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].subject, "new");

@@ -109,7 +109,7 @@ impl std::ops::AddAssign for UpsertStats {
     }
 }
 
-fn quoted(cols: &[&str]) -> String {
+pub(super) fn quoted(cols: &[&str]) -> String {
     cols.iter()
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
@@ -269,10 +269,19 @@ fn cell_of(v: ValueRef<'_>) -> Cell<'static> {
     }
 }
 
+/// Parses one selected row (every column of `R`, in order) into `R`.
+pub(super) fn from_row<R: CachedRow>(row: &rusqlite::Row<'_>) -> Result<R, CacheError> {
+    let cells: Vec<Cell<'static>> = (0..R::COLUMNS.len())
+        .map(|i| row.get_ref(i).map(cell_of))
+        .collect::<Result<_, _>>()?;
+    R::from_cells(cells).map_err(|e| CacheError::Row(e.to_string()))
+}
+
 impl Cache {
     /// Reads rows of `R`, newest first, optionally only those matching `where_sql`
-    /// (a trusted SQL fragment over the hunting column names, with `params`).
-    pub fn rows<R: CachedRow>(
+    /// (one of this module's fixed fragments over the hunting column names, with
+    /// `params`): the typed queries in `queries.rs` are built on it.
+    pub(super) fn select<R: CachedRow>(
         &self,
         where_sql: Option<&str>,
         params: &[&dyn rusqlite::ToSql],
@@ -287,15 +296,11 @@ impl Cache {
         if let Some(n) = limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        let mut stmt = self.conn.prepare(&sql)?;
-        let n = R::COLUMNS.len();
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut out = Vec::new();
         let mut rows = stmt.query(params)?;
         while let Some(row) = rows.next()? {
-            let cells: Vec<Cell<'static>> = (0..n)
-                .map(|i| row.get_ref(i).map(cell_of))
-                .collect::<Result<_, _>>()?;
-            out.push(R::from_cells(cells).map_err(|e| CacheError::Row(e.to_string()))?);
+            out.push(from_row(row)?);
         }
         Ok(out)
     }
@@ -353,7 +358,7 @@ mod tests {
             }
         );
         let back: Vec<EmailEvent> = c
-            .rows(Some("\"NetworkMessageId\" = ?"), &[&"n2"], None)
+            .select(Some("\"NetworkMessageId\" = ?"), &[&"n2"], None)
             .unwrap();
         assert_eq!(back, vec![rows[2].clone()]);
         assert_eq!(c.count("email_events").unwrap(), 4);

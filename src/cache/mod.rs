@@ -12,6 +12,7 @@ mod journal;
 mod notes;
 mod outbox;
 mod posture;
+mod queries;
 mod schema;
 mod state;
 mod tags;
@@ -25,6 +26,7 @@ pub use hunting::{CachedRow, UpsertStats};
 pub use journal::{JournalEntry, JournalResult};
 pub use notes::{Note, NoteTarget};
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutboxState, PendingWrite};
+pub use queries::{ScanRow, SideScan};
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
 
@@ -218,6 +220,7 @@ impl Cache {
     ) -> Result<T, CacheError> {
         let tx = self.conn.transaction()?;
         let out = f(&Writer { tx: &tx })?;
+        queries::bump_generation(&tx)?;
         tx.commit()?;
         Ok(out)
     }
@@ -264,7 +267,9 @@ impl Cache {
         Ok(())
     }
 
-    /// The connection, for readers in this crate's layers above.
+    /// The connection, for tests that inspect the file itself (pragmas, raw rows).
+    /// The layers above read through the typed queries (`queries.rs`) only.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

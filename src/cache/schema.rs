@@ -266,4 +266,13 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT DISTINCT lower("RecipientEmailAddress") FROM email_events
         WHERE "Context" LIKE '%priority account%';
     "#,
+    // 5: the generation every write transaction bumps (`Cache::generation`), so the
+    // console knows when its email index is stale, in-place updates included.
+    r#"
+    CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+    INSERT INTO generation (id, value) VALUES (1, 1);
+    "#,
 ];
+
+/// The schema version that added the `generation` table.
+pub const GENERATION_SINCE: i64 = 5;

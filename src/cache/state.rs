@@ -67,6 +67,7 @@ impl Cache {
             "INSERT INTO sync_state (source, last_error) VALUES (?1, ?2) ON CONFLICT (source) DO UPDATE SET last_error = excluded.last_error",
             params![source, error],
         )?;
+        super::queries::bump_generation(&self.conn)?;
         Ok(())
     }
 }

@@ -57,7 +57,7 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
     let cache_dir = p.cache_dir();
     crate::config::paths::create_private_dir(&cache_dir)
         .with_context(|| format!("cannot create {}", cache_dir.display()))?;
-    let profile = crate::sim::demo::profile(&server, &cache_dir)
+    let profile = crate::demo::profile(&server, &cache_dir)
         .with_context(|| format!("cannot write the demo tags into {}", cache_dir.display()))?;
     let config_path = p.config_path();
     let mut config = Config::load(&config_path)?;
@@ -77,7 +77,7 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
         let _ = std::fs::remove_file(format!("{}{suffix}", cache_path.display()));
     }
     let cache = Cache::open(&cache_path)?;
-    let credential = crate::sim::demo::credential(&server);
+    let credential = crate::demo::credential(&server);
     let client = connect::client_with(&profile, credential, None, p.read_only)?;
     let reporter = Reporter::stderr();
     let report = |e: &crate::sync::Progress| reporter.report(e);

@@ -469,7 +469,6 @@ fn emails(
     }
     if let Some(col) = &args.pivot {
         let c = index.column(col)?;
-        index.ensure(c)?;
         print_frequency(&index.frequency(&rows, c), args.format)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -477,21 +476,17 @@ fn emails(
         let split = match &args.split {
             Some(s) => {
                 let c = index.column(s)?;
-                index.ensure(c)?;
                 Some(c)
             }
             None => None,
         };
-        print_histogram(&index.histogram(&rows, bin.into(), split), args.format)?;
+        print_histogram(&index.histogram(&rows, bin.into(), split)?, args.format)?;
         return Ok(ExitCode::SUCCESS);
     }
     let sort = match &args.sort {
         Some(s) => Some(SortKey::parse(&index, s)?),
         None => None,
     };
-    if let Some(k) = sort {
-        index.ensure(k.column)?;
-    }
     let export = args.format != Format::Table;
     // Exports without --sort stream in cache order; tables are newest first.
     let order: Option<Vec<u32>> = match (sort, export) {
@@ -520,9 +515,6 @@ fn emails(
             .iter()
             .map(|c| index.column(c))
             .collect::<Result<_, _>>()?;
-        for c in &cols {
-            index.ensure(*c)?;
-        }
         let order = order.unwrap_or_default();
         let records = Records {
             columns: cols.iter().map(|c| c.name()).collect(),
@@ -663,7 +655,7 @@ fn users<'a>(items: impl Iterator<Item = &'a UserItem>) -> Result<Records> {
     };
     for it in items {
         let u = &it.user;
-        let addr = crate::sync::address_of(u).unwrap_or_default();
+        let addr = crate::model::directory::address_of(u).unwrap_or_default();
         out.rows.push(vec![
             addr,
             opt(u.display_name.as_ref()),
@@ -715,13 +707,12 @@ mod export {
     use std::io::{IsTerminal, Write};
 
     use anyhow::Result;
-    use rusqlite::types::ValueRef;
     use serde_json::Value;
 
     use super::super::output::{Format, csv_field};
     use crate::cache::Cache;
     use crate::model::email::EmailEvent;
-    use crate::model::hunting::{Cell, HuntingRow};
+    use crate::model::hunting::HuntingRow;
     use crate::query::index::{EmailIndex, RowKey, RowSet};
     use crate::safe_text;
 
@@ -819,33 +810,9 @@ mod export {
         }
     }
 
-    fn cell(v: ValueRef<'_>) -> Cell<'static> {
-        match v {
-            ValueRef::Null => Cell::Null,
-            ValueRef::Integer(i) => Cell::Int(i),
-            ValueRef::Real(f) => Cell::Text(f.to_string().into()),
-            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                Cell::Text(String::from_utf8_lossy(t).into_owned().into())
-            }
-        }
-    }
-
-    fn quoted() -> String {
-        EmailEvent::COLUMNS
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     /// The cached row with `key`.
     pub fn event_by_key(cache: &Cache, key: &RowKey) -> Result<EmailEvent> {
-        let rows: Vec<EmailEvent> = cache.rows(
-            Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
-            &[&key.network_message_id, &key.recipient],
-            Some(1),
-        )?;
-        rows.into_iter().next().ok_or_else(|| {
+        cache.email(key)?.ok_or_else(|| {
             anyhow::anyhow!("the cache changed while exporting (a refresh ran); export again")
         })
     }
@@ -859,20 +826,13 @@ mod export {
         limit: usize,
         f: &mut dyn FnMut(&EmailEvent) -> Result<()>,
     ) -> Result<()> {
-        let sql = format!("SELECT {} FROM email_events ORDER BY rowid", quoted());
-        let mut stmt = cache.connection().prepare(&sql)?;
-        let mut q = stmt.query([])?;
-        let n = EmailEvent::COLUMNS.len();
-        let (mut i, mut written) = (0usize, 0usize);
-        while let Some(r) = q.next()? {
-            if written >= limit {
-                break;
-            }
-            if rows.contains(i) {
-                let cells: Vec<Cell<'static>> = (0..n)
-                    .map(|k| r.get_ref(k).map(cell))
-                    .collect::<Result<_, _>>()?;
-                let e = EmailEvent::from_cells(cells).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut written = 0usize;
+        cache.scan_emails::<anyhow::Error>(
+            |i| rows.contains(i),
+            |i, e| {
+                if written >= limit {
+                    return Ok(false);
+                }
                 if i >= index.len() || e.network_message_id != index.key(i).network_message_id {
                     anyhow::bail!(
                         "the cache changed while exporting (a refresh ran); export again"
@@ -880,10 +840,9 @@ mod export {
                 }
                 f(&e)?;
                 written += 1;
-            }
-            i += 1;
-        }
-        Ok(())
+                Ok(true)
+            },
+        )
     }
 }
 

@@ -110,8 +110,8 @@ pub async fn run(params: WorldParams) -> Result<RefreshBench> {
     };
     let listen = "127.0.0.1:0".parse().context("loopback address")?;
     let server = SimServer::start_with_world(listen, config, world).await?;
-    let profile = crate::sim::demo::signed_in(&server, "WHALEWATCH_BENCH_SECRET");
-    let client = connect::client_with(&profile, crate::sim::demo::credential(&server), None, true)?;
+    let profile = crate::demo::signed_in(&server, "WHALEWATCH_BENCH_SECRET");
+    let client = connect::client_with(&profile, crate::demo::credential(&server), None, true)?;
     let dir = std::env::temp_dir().join(format!("whalewatch-refresh-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("bench.sqlite");

@@ -56,7 +56,7 @@ pub fn run(p: &ProfileArgs, args: &RemediateArgs) -> Result<ExitCode> {
     };
     let index = EmailIndex::build(&cache)?;
     let rows = index.eval(&filter, Utc::now())?;
-    let plan = RemediationPlan::from_index(&index, &rows, action)?;
+    let plan = RemediationPlan::new(action, index.planned_messages(&rows))?;
     drop(index);
     print!("{}", plan.review_text());
     std::io::stdout().flush()?;

@@ -20,6 +20,7 @@
 //! members = ["ceo@contoso.com"]
 //! ```
 
+pub mod cloud;
 pub mod paths;
 pub mod rules;
 
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use rules::{Rule, RuleError, UserAttributes};
 
-use crate::tenant::{Cloud, CloudEndpoints};
+use cloud::{Cloud, CloudEndpoints};
 
 /// The built-in tag: it exists in every profile, listed or not.
 pub const PRIORITY_ACCOUNT: &str = "Priority account";

@@ -110,3 +110,21 @@ fn bool_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         ))),
     }
 }
+
+/// One message copy (message × recipient) to act on: what the query side hands the
+/// remediation planner (`sync::remediate::RemediationPlan::new`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMessage {
+    /// `NetworkMessageId`.
+    pub network_message_id: String,
+    /// The mailbox.
+    pub recipient: String,
+    /// Subject (untrusted text: sanitise before drawing).
+    pub subject: String,
+    /// Sender (untrusted text).
+    pub sender: String,
+    /// Where the cache last saw it (`LatestDeliveryLocation`).
+    pub latest_location: String,
+    /// The recipient is a priority account.
+    pub priority: bool,
+}

@@ -101,6 +101,16 @@ impl<'de> Deserialize<'de> for DirectoryObject {
     }
 }
 
+/// The address mail to `u` is delivered to: `mail`, else the sign-in name; lower-cased,
+/// because addresses compare case-insensitively everywhere in whalewatch.
+pub fn address_of(u: &User) -> Option<String> {
+    u.mail
+        .clone()
+        .filter(|m| !m.is_empty())
+        .or_else(|| u.user_principal_name.clone())
+        .map(|a| a.to_lowercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,6 +260,16 @@ impl EmailEvent {
     }
 }
 
+/// Identifies an email row across refreshes: `NetworkMessageId` and the recipient.
+/// Recipients compare case-insensitively (ASCII), in the cache and in the index alike.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowKey {
+    /// `NetworkMessageId`.
+    pub network_message_id: String,
+    /// `RecipientEmailAddress`.
+    pub recipient: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

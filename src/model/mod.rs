@@ -50,7 +50,7 @@ pub use alert::{
     AlertComment, AnalyzedMessageEvidence, Evidence, EvidenceCommon, Incident, MailboxEvidence,
     UrlEvidence, UserAccount, UserEvidence,
 };
-pub use analyzed_email::{AnalyzedEmail, RemediateRequest, RemediateTarget};
+pub use analyzed_email::{AnalyzedEmail, PlannedMessage, RemediateRequest, RemediateTarget};
 pub use directory::{DirectoryObject, Group, User};
 pub use email::{
     CampaignMessage, EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick,

@@ -2,7 +2,6 @@
 //! HTTP server that speaks the Graph and identity-platform wire formats.
 
 pub mod bench;
-pub mod demo;
 pub mod kql;
 pub mod params;
 pub mod rng;

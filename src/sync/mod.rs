@@ -52,7 +52,7 @@ use crate::tenant::window::CallPacer;
 use crate::tenant::{GraphClient, RetryStatsSnapshot, TenantError};
 
 pub use hunting::window_query;
-pub use tags::{TagInputs, address_of, resolve as resolve_tags};
+pub use tags::{TagInputs, resolve as resolve_tags};
 use writer::CacheWriter;
 
 /// Why a refresh failed. What was committed before the failure stays committed.
@@ -522,18 +522,7 @@ async fn resolve_tags_into_cache(
         .run(move |c| {
             let users = c.users()?;
             let groups = c.groups()?;
-            let mut group_users: HashMap<String, Vec<String>> = HashMap::new();
-            {
-                let mut stmt = c.connection().prepare(
-                    "SELECT group_id, member_id FROM group_members WHERE member_type = 'user'",
-                )?;
-                let rows =
-                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-                for row in rows {
-                    let (g, m) = row?;
-                    group_users.entry(g).or_default().push(m);
-                }
-            }
+            let group_users = c.group_members()?;
             let protected = c.protected_recipients()?;
             let input = TagInputs {
                 users: &users,

@@ -23,30 +23,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::cache::{Cache, CacheError, JournalResult, NewOutboxEntry, OutboxEntry, OutboxKind};
-use crate::config::PRIORITY_ACCOUNT;
-use crate::model::email::PostDeliveryEvent;
+pub use crate::model::PlannedMessage;
+use crate::model::email::{PostDeliveryEvent, RowKey};
 use crate::model::{RemediateRequest, RemediateTarget, RemediationAction, RemediationSeverity};
-use crate::query::index::{Bitset, EmailIndex};
 use crate::tenant::GraphClient;
 
 use super::triage::{TriageError, journal_line, now_ms};
-
-/// One message copy (message × recipient) to act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedMessage {
-    /// `NetworkMessageId`.
-    pub network_message_id: String,
-    /// The mailbox.
-    pub recipient: String,
-    /// Subject (untrusted text: sanitise before drawing).
-    pub subject: String,
-    /// Sender (untrusted text).
-    pub sender: String,
-    /// Where the cache last saw it (`LatestDeliveryLocation`).
-    pub latest_location: String,
-    /// The recipient is a priority account.
-    pub priority: bool,
-}
 
 /// What a remediation will do, for the review screen and `whalewatch remediate`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,49 +141,6 @@ impl RemediationPlan {
             action,
             messages,
         })
-    }
-
-    /// A plan over rows of the email index (the cursor, marked rows, or a filter's
-    /// result). Priority accounts come from the index's tags.
-    pub fn from_index(
-        index: &EmailIndex,
-        rows: &Bitset,
-        action: RemediationAction,
-    ) -> Result<RemediationPlan, TriageError> {
-        let col = |name: &str| {
-            index
-                .column(name)
-                .map_err(|e| TriageError::Invalid(e.to_string()))
-        };
-        let (subject, sender, latest) = (
-            col("Subject")?,
-            col("SenderFromAddress")?,
-            col("LatestDeliveryLocation")?,
-        );
-        for c in [subject, sender, latest] {
-            index
-                .ensure(c)
-                .map_err(|e| TriageError::Invalid(e.to_string()))?;
-        }
-        let tags = index.tags();
-        let messages = rows
-            .iter()
-            .map(|row| {
-                let key = index.key(row);
-                PlannedMessage {
-                    priority: tags
-                        .tags_of(&key.recipient)
-                        .iter()
-                        .any(|t| t.eq_ignore_ascii_case(PRIORITY_ACCOUNT)),
-                    network_message_id: key.network_message_id,
-                    recipient: key.recipient,
-                    subject: index.value(subject, row),
-                    sender: index.value(sender, row),
-                    latest_location: index.value(latest, row),
-                }
-            })
-            .collect();
-        RemediationPlan::new(action, messages)
     }
 
     /// The number the analyst must type to confirm: the message copies acted on.
@@ -580,28 +519,19 @@ pub(crate) async fn send(
     )))
 }
 
-/// The cached `LatestDeliveryLocation` of each message copy.
+/// The cached `LatestDeliveryLocation` of each message copy (recipients compare
+/// case-insensitively, as everywhere in the cache).
 fn latest_locations(
     cache: &Cache,
     targets: &[RemediateTarget],
 ) -> Result<HashMap<Key, String>, CacheError> {
-    let mut stmt = cache.connection().prepare_cached(
-        "SELECT \"LatestDeliveryLocation\" FROM email_events
-         WHERE \"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2 COLLATE NOCASE",
-    )?;
     let mut out = HashMap::new();
     for t in targets {
-        let loc: Option<Option<String>> = stmt
-            .query_row(
-                rusqlite::params![t.network_message_id, t.recipient_email_address],
-                |r| r.get(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
-        if let Some(Some(l)) = loc {
+        let row = RowKey {
+            network_message_id: t.network_message_id.clone(),
+            recipient: t.recipient_email_address.clone(),
+        };
+        if let Some(l) = cache.latest_location(&row)? {
             out.insert(key(&t.network_message_id, &t.recipient_email_address), l);
         }
     }

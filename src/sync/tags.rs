@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::cache::{TagMember, TagSource};
 use crate::config::{PRIORITY_ACCOUNT, Rule, TagDef, UserAttributes};
-use crate::model::directory::{Group, User};
+use crate::model::directory::{Group, User, address_of};
 
 impl UserAttributes for User {
     fn attribute(&self, name: &str) -> Option<String> {
@@ -24,15 +24,6 @@ impl UserAttributes for User {
             _ => None,
         }
     }
-}
-
-/// The address mail to `u` is delivered to: `mail`, else the sign-in name.
-pub fn address_of(u: &User) -> Option<String> {
-    u.mail
-        .clone()
-        .filter(|m| !m.is_empty())
-        .or_else(|| u.user_principal_name.clone())
-        .map(|a| a.to_lowercase())
 }
 
 /// The group a tag's `groups` entry names (by id, else display name).

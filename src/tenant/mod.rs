@@ -7,7 +7,9 @@
 
 pub mod alerts;
 pub mod auth;
-pub mod cloud;
+/// National clouds live with the configuration that names them; re-exported here
+/// because the HTTP core resolves its hosts from them.
+pub use crate::config::cloud;
 pub mod directory;
 pub mod emails;
 pub mod error;

@@ -145,6 +145,14 @@ pub struct Snapshot {
     /// Whether every alert, campaign, user and incident is loaded (the first frame
     /// has only the newest alerts; the rest follows from a worker thread).
     pub complete: bool,
+    /// What this load could not read (shown in the status line).
+    pub problems: Vec<LoadProblem>,
+    /// The cache generation this load read (`None`: not read, as for the first
+    /// frame). Differing from the email index's means the index is stale.
+    pub generation: Option<u64>,
+    /// The loader builds the email index right after this snapshot (a refresh's
+    /// reload), so a stale index needs no separate rebuild.
+    pub index_follows: bool,
 }
 
 /// The email half of a snapshot, built on a worker thread.
@@ -164,14 +172,16 @@ pub const FIRST_ALERTS: usize = 200;
 /// newest alerts (tens of milliseconds on a million-row cache). [`load_quick`] follows.
 pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
     let cache = Cache::open_read_only(path)?;
+    let (sources, pending, problems) = status_of(&cache);
     Ok(Snapshot {
         // No row count here: counting a million rows reads the whole table (a cold
         // cache pays for it in disk reads); `load_quick` counts on the worker.
-        preview: Arc::new(cache.rows::<EmailEvent>(None, &[], Some(PREVIEW_ROWS))?),
+        preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
         alerts: Arc::new(AlertIndex::load_newest(&cache, Some(FIRST_ALERTS))?),
         tags: Arc::new(TagTable::load(&cache)?),
-        sources: cache.source_states().unwrap_or_default(),
-        pending: Arc::new(cache.pending_alerts().unwrap_or_default()),
+        sources,
+        pending,
+        problems,
         loaded_at: Some(Utc::now()),
         ..Snapshot::default()
     }
@@ -181,6 +191,8 @@ pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
 /// Reads everything but the email index.
 pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
     let cache = Cache::open_read_only(path)?;
+    let (sources, pending, problems) = status_of(&cache);
+    let generation = cache.generation()?;
     let tags = TagTable::load(&cache)?;
     let users = UserIndex::load(&cache, &tags)?;
     let email_rows = cache.count("email_events").unwrap_or(0).max(0) as usize;
@@ -188,7 +200,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         emails: None,
         newest: Arc::default(),
         histogram_all: None,
-        preview: Arc::new(cache.rows::<EmailEvent>(None, &[], Some(PREVIEW_ROWS))?),
+        preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
         email_rows,
         alerts: Arc::new(AlertIndex::load(&cache)?),
         incidents: Arc::new(IncidentIndex::load(&cache)?),
@@ -197,14 +209,51 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         users: Arc::new(users),
         recipients: Arc::default(),
         tags: Arc::new(tags),
-        sources: cache.source_states().unwrap_or_default(),
-        pending: Arc::new(cache.pending_alerts().unwrap_or_default()),
+        sources,
+        pending,
+        problems,
         loaded_at: Some(Utc::now()),
         account_alerts: Arc::default(),
         tag_stats: Arc::default(),
         complete: true,
+        generation: Some(generation),
+        index_follows: false,
     }
     .derive())
+}
+
+/// Why part of a snapshot is missing: the console shows the rest and says this in
+/// the status line (never an empty list that looks like "nothing there").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadProblem {
+    /// The outbox could not be read: queued writes are not shown.
+    #[error(
+        "queued writes cannot be read from the cache ({0}); they are not shown — `whalewatch alert outbox` lists them"
+    )]
+    Outbox(String),
+    /// The refresh state could not be read: the status bar's ages are unknown.
+    #[error("the refresh state cannot be read from the cache ({0}); cache ages are not shown")]
+    Sources(String),
+}
+
+/// The refresh state and the outbox, each either read or reported.
+fn status_of(
+    cache: &Cache,
+) -> (
+    Vec<SourceState>,
+    Arc<HashMap<String, crate::cache::PendingWrite>>,
+    Vec<LoadProblem>,
+) {
+    let mut problems = Vec::new();
+    let sources = cache.source_states().unwrap_or_else(|e| {
+        problems.push(LoadProblem::Sources(e.to_string()));
+        Vec::new()
+    });
+    let pending = cache.pending_alerts().unwrap_or_else(|e| {
+        problems.push(LoadProblem::Outbox(e.to_string()));
+        HashMap::new()
+    });
+    (sources, Arc::new(pending), problems)
 }
 
 /// Builds the email index and the figures derived from it.
@@ -218,7 +267,7 @@ pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, 
         &index.all(),
         crate::query::kql::TimeBin::Day,
         Some(crate::query::index::Column::Str(s::THREATS)),
-    ));
+    )?);
     Ok(EmailData {
         newest,
         histogram_all,
@@ -327,4 +376,33 @@ fn recipient_stats(index: &EmailIndex) -> HashMap<String, RecipientStats> {
         .iter()
         .map(|(c, v)| (fold(v).into_owned(), by_code[c as usize].clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_outbox_becomes_a_problem_not_an_empty_list() {
+        let dir = std::env::temp_dir().join(format!("ww-data-outbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("c.sqlite");
+        let c = Cache::open(&path).unwrap();
+        let fine = load_quick(&path).unwrap();
+        assert!(fine.problems.is_empty(), "{:?}", fine.problems);
+        assert_eq!(fine.generation, Some(c.generation().unwrap()));
+        // A damaged outbox (its columns gone) cannot be read.
+        c.connection()
+            .execute_batch("DROP TABLE outbox; CREATE TABLE outbox (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        // (Alerts overlay the outbox too, so a whole load would fail louder; the
+        // status half must not turn the failure into "no pending writes".)
+        let (_, pending, problems) = status_of(&c);
+        assert!(
+            matches!(problems.as_slice(), [LoadProblem::Outbox(_)]),
+            "{problems:?}"
+        );
+        assert!(pending.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

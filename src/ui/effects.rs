@@ -14,6 +14,7 @@ use super::state::Notice;
 use super::update::{Effect, Msg, RefreshEvent, TriageWrite};
 use crate::cache::Cache;
 use crate::config::Profile;
+use crate::query::index::entities::CampaignIndex;
 use crate::sync::remediate::{enqueue_remediation, record_cancelled};
 use crate::sync::triage::{Outcome, add_note, enqueue_alert_change, flush};
 use crate::sync::{RefreshOptions, refresh};
@@ -81,17 +82,11 @@ impl Effects {
     /// Reloads everything after a refresh: the quick half, then the index.
     fn reload(tx: UnboundedSender<Msg>, path: PathBuf) {
         match data::load_quick(&path) {
-            Ok(s) => {
+            Ok(mut s) => {
+                s.index_follows = true;
                 let campaigns = s.campaigns.clone();
                 let _ = tx.send(Msg::Loaded(Box::new(s)));
-                match data::load_emails(&path, &campaigns) {
-                    Ok(e) => {
-                        let _ = tx.send(Msg::Emails(e));
-                    }
-                    Err(e) => {
-                        let _ = tx.send(notice(format!("cannot index the cached mail: {e}"), true));
-                    }
-                }
+                Self::reindex(&tx, &path, &campaigns);
             }
             Err(e) => {
                 let _ = tx.send(notice(format!("cannot read the cache: {e}"), true));
@@ -99,10 +94,25 @@ impl Effects {
         }
     }
 
+    /// Builds the email index and sends it (or why it could not be built).
+    fn reindex(tx: &UnboundedSender<Msg>, path: &std::path::Path, campaigns: &CampaignIndex) {
+        let msg = match data::load_emails(path, campaigns) {
+            Ok(e) => Msg::Emails(e),
+            Err(e) => notice(format!("cannot index the cached mail: {e}"), true),
+        };
+        let _ = tx.send(msg);
+    }
+
     /// Runs one effect. `out` is the terminal, for clipboard writes.
     pub fn run(&self, effect: Effect, out: &FrameWriter) {
         match effect {
             Effect::Refresh => self.refresh(),
+            Effect::Reindex { campaigns } => {
+                let (tx, path) = (self.tx.clone(), self.cache_path.clone());
+                self.keep(tokio::task::spawn_blocking(move || {
+                    Self::reindex(&tx, &path, &campaigns);
+                }));
+            }
             Effect::LoadDetail { kind, key, data } => {
                 let (tx, path) = (self.tx.clone(), self.cache_path.clone());
                 self.keep(tokio::task::spawn_blocking(move || {

@@ -40,9 +40,8 @@ pub fn build(dir: &Path, params: WorldParams) -> anyhow::Result<PathBuf> {
         let mut config = SimConfig::new(params);
         config.hunting_calls_per_minute = 100_000;
         let server = SimServer::start("127.0.0.1:0".parse()?, config).await?;
-        let profile = crate::sim::demo::profile(&server, dir)?;
-        let client =
-            connect::client_with(&profile, crate::sim::demo::credential(&server), None, false)?;
+        let profile = crate::demo::profile(&server, dir)?;
+        let client = connect::client_with(&profile, crate::demo::credential(&server), None, false)?;
         let path = cache_file(dir, "fixture");
         let cache = Cache::open(&path)?;
         let options = RefreshOptions {

@@ -23,6 +23,9 @@ pub mod details;
 pub mod effects;
 pub mod export;
 #[doc(hidden)]
+/// Test support (starts the simulator): not in the product; tests and benches turn
+/// it on with the `test-support` feature (a dev-dependency of the crate on itself).
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixture;
 pub mod panes;
 pub mod prompt;

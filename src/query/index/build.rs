@@ -1,16 +1,13 @@
-//! Loading the email index from the cache: one `SELECT` per table reading only the
-//! needed columns in rowid order. The `EmailEvents` columns are split in two groups
-//! read on two threads over two read-only connections (the machine has two cores);
-//! a checksum of the rowids both threads saw proves they read the same rows, and the
-//! load is retried when a refresh committed in between. Each phase's time is a debug
-//! event in the `index build` span (`--log-file`, `WHALEWATCH_LOG=debug`).
+//! Loading the email index from the cache: one scan per table (the cache's typed
+//! column scans) in rowid order. Every column is loaded here, on the thread that
+//! builds, so no accessor reads the cache later. The `EmailEvents` columns are split
+//! in two groups read on two threads over two connections (the machine has two
+//! cores); each group reads inside one snapshot together with the cache's
+//! generation, and equal generations prove both saw the same rows (the load is
+//! retried when a refresh committed in between). Each phase's time is a debug event
+//! in the `index build` span (`--log-file`, `WHALEWATCH_LOG=debug`).
 
-use std::borrow::Cow;
-use std::sync::OnceLock;
 use std::time::Instant;
-
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
 
 use super::bitset::Bitset;
 use super::column::{IntColumn, StrBuilder, StrColumn};
@@ -18,7 +15,7 @@ use super::schema::{self, INT_COLUMNS, STR_COLUMNS};
 use super::side::{ByMessage, ByRow, MessageRows, Side};
 use super::tags::TagTable;
 use super::{EmailIndex, IndexError};
-use crate::cache::Cache;
+use crate::cache::{Cache, CacheError, ScanRow, SideScan};
 
 /// What one column of a load group becomes.
 #[derive(Debug, Clone, Copy)]
@@ -41,34 +38,8 @@ impl Load {
     }
 }
 
-/// The string columns the filter language reads: loaded by the build. The others
-/// wait for their first use.
-pub const CORE: &[usize] = &[
-    schema::NMID,
-    schema::IMID,
-    schema::MAIL_FROM,
-    schema::FROM,
-    schema::DISPLAY_NAME,
-    schema::SENDER_DOMAIN,
-    schema::IPV4,
-    schema::IPV6,
-    schema::RECIPIENT,
-    schema::SUBJECT,
-    schema::DIRECTION,
-    schema::DELIVERY,
-    schema::ORIGINAL_LOCATION,
-    schema::THREATS,
-    schema::DETECTION,
-    schema::POLICY,
-    schema::AUTH,
-    schema::LANGUAGE,
-    schema::RULE,
-    schema::LOCATION,
-    schema::CONTEXT,
-];
-
 /// The two groups, balanced by measured cost (SQLite's per-cell cost dominates;
-/// unique-per-message strings cost more to intern).
+/// unique-per-message strings cost more to intern). Together they hold every column.
 fn groups() -> [Vec<Load>; 2] {
     let a = vec![
         Load::Time,
@@ -83,9 +54,22 @@ fn groups() -> [Vec<Load>; 2] {
         Load::Str(schema::RECIPIENT),
         Load::Str(schema::SUBJECT),
         Load::Int(schema::CLUSTER),
+        // Columns no filter reads, here to even out the two halves' cell counts.
+        Load::Str(5),  // SenderObjectId
+        Load::Str(6),  // SenderMailFromDomain
+        Load::Str(11), // RecipientObjectId
+        Load::Str(17), // ThreatNames
+        Load::Str(19), // ConfidenceLevel
+        Load::Str(20), // EmailAction
+        Load::Str(22), // EmailActionPolicyGuid
     ];
-    let mut b = vec![Load::Size, Load::Int(schema::BCL)];
-    for &i in CORE {
+    let mut b = vec![Load::Size];
+    for i in 0..INT_COLUMNS.len() {
+        if i != schema::SIZE && !a.iter().any(|l| matches!(l, Load::Int(x) if *x == i)) {
+            b.push(Load::Int(i));
+        }
+    }
+    for i in 0..STR_COLUMNS.len() {
         if !a.iter().any(|l| matches!(l, Load::Str(x) if *x == i)) {
             b.push(Load::Str(i));
         }
@@ -93,88 +77,15 @@ fn groups() -> [Vec<Load>; 2] {
     [a, b]
 }
 
-/// Where an index came from: enough to load a column later and to notice that the
-/// cache changed in between.
-#[derive(Debug, Clone, Default)]
-pub struct Source {
-    path: std::path::PathBuf,
-    rowid_sum: u64,
-}
-
-/// Loads string column `i` on first use.
-pub fn load_str(src: &Source, i: usize, rows: usize) -> Result<StrColumn, IndexError> {
-    let c = Cache::open_read_only(&src.path)?;
-    let l = load_group(c.connection(), &[Load::Str(i)])?;
-    if l.rows != rows || l.rowid_sum != src.rowid_sum {
-        return Err(IndexError::Load(
-            "the cache changed since the index was built; rebuild it".into(),
-        ));
-    }
-    Ok(l.strs
-        .into_iter()
-        .next()
-        .map(|(_, b)| b.finish())
-        .unwrap_or_else(|| empty_str(rows)))
-}
-
-/// Loads number column `i` on first use.
-pub fn load_int(src: &Source, i: usize, rows: usize) -> Result<IntColumn, IndexError> {
-    let c = Cache::open_read_only(&src.path)?;
-    let load = if i == schema::SIZE {
-        Load::Size
-    } else {
-        Load::Int(i)
-    };
-    let l = load_group(c.connection(), &[load])?;
-    if l.rows != rows || l.rowid_sum != src.rowid_sum {
-        return Err(IndexError::Load(
-            "the cache changed since the index was built; rebuild it".into(),
-        ));
-    }
-    Ok(IntColumn::from_values(
-        l.ints
-            .into_iter()
-            .next()
-            .map(|(_, v)| v)
-            .unwrap_or_default(),
-    ))
-}
-
-/// A column of empty strings.
-pub fn empty_str(rows: usize) -> StrColumn {
-    let mut b = StrBuilder::default();
-    b.push(None);
-    let mut c = b.finish();
-    c.codes = super::column::Codes::U8(vec![0; rows]);
-    c
-}
-
 /// The columns one group loaded.
 #[derive(Default)]
 struct Loaded {
     rows: usize,
-    rowid_sum: u64,
+    /// The cache's generation in the snapshot the group read.
+    generation: u64,
     time: Vec<i64>,
     strs: Vec<(usize, StrBuilder)>,
     ints: Vec<(usize, Vec<Option<i64>>)>,
-}
-
-fn text(v: ValueRef<'_>) -> Option<Cow<'_, str>> {
-    match v {
-        ValueRef::Null => None,
-        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t)),
-        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
-        ValueRef::Real(f) => Some(Cow::Owned(f.to_string())),
-    }
-}
-
-fn int(v: ValueRef<'_>) -> Option<i64> {
-    match v {
-        ValueRef::Integer(i) => Some(i),
-        ValueRef::Real(f) => Some(f as i64),
-        ValueRef::Text(t) => std::str::from_utf8(t).ok()?.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// `tolong(parse_json(AdditionalFields).EmailSize)`, fast for the flat objects the
@@ -206,13 +117,12 @@ pub fn email_size(json: &str) -> Option<i64> {
     }
 }
 
-fn load_group(conn: &Connection, group: &[Load]) -> Result<Loaded, rusqlite::Error> {
-    let cols: Vec<String> = group.iter().map(|l| format!("\"{}\"", l.sql())).collect();
-    let sql = format!(
-        "SELECT rowid, {} FROM email_events ORDER BY rowid",
-        cols.join(", ")
-    );
-    let mut out = Loaded::default();
+fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
+    let cols: Vec<&str> = group.iter().map(|l| l.sql()).collect();
+    let mut out = Loaded {
+        generation: cache.generation()?,
+        ..Loaded::default()
+    };
     let mut strs: Vec<StrBuilder> = Vec::new();
     let mut ints: Vec<Vec<Option<i64>>> = Vec::new();
     let mut slot = Vec::with_capacity(group.len());
@@ -231,21 +141,16 @@ fn load_group(conn: &Connection, group: &[Load]) -> Result<Loaded, rusqlite::Err
     }
     let mut last_extra = String::new();
     let mut last_size = None;
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let rowid: i64 = r.get(0)?;
-        out.rowid_sum = out.rowid_sum.wrapping_mul(31).wrapping_add(rowid as u64);
+    cache.scan_email_columns::<CacheError>(&cols, |_, r| {
         out.rows += 1;
         for (k, l) in group.iter().enumerate() {
-            let v = r.get_ref(k + 1)?;
             match l {
-                Load::Time => out.time.push(int(v).unwrap_or(0)),
-                Load::Str(_) => strs[slot[k]].push(text(v).as_deref()),
-                Load::Int(_) => ints[slot[k]].push(int(v)),
+                Load::Time => out.time.push(r.int(k)?.unwrap_or(0)),
+                Load::Str(_) => strs[slot[k]].push(r.text(k)?.as_deref()),
+                Load::Int(_) => ints[slot[k]].push(r.int(k)?),
                 Load::Size => {
                     // Recipients of one message are adjacent and share the value.
-                    let t = text(v);
+                    let t = r.text(k)?;
                     let t = t.as_deref().unwrap_or("");
                     if t != last_extra {
                         last_extra.clear();
@@ -256,7 +161,8 @@ fn load_group(conn: &Connection, group: &[Load]) -> Result<Loaded, rusqlite::Err
                 }
             }
         }
-    }
+        Ok(())
+    })?;
     let mut strs = strs.into_iter();
     let mut ints = ints.into_iter();
     for l in group {
@@ -272,44 +178,47 @@ fn load_group(conn: &Connection, group: &[Load]) -> Result<Loaded, rusqlite::Err
     Ok(out)
 }
 
-/// Loads both groups in parallel; `None` when they saw different rows.
+/// Loads both groups in parallel, the second on its own connection; `None` when the
+/// two snapshots differ (a write committed between their starts).
 fn load_columns(cache: &Cache) -> Result<Option<(Loaded, Loaded)>, IndexError> {
     let [ga, gb] = groups();
     let path = cache.path().to_path_buf();
-    let (a, b) = std::thread::scope(|s| {
-        let other = s.spawn(move || -> Result<Loaded, IndexError> {
+    let (a, b) = super::on_two_cores(
+        || load_group(cache, &ga),
+        move || -> Result<Loaded, IndexError> {
             let c = Cache::open_read_only(&path)?;
-            Ok(load_group(c.connection(), &gb)?)
-        });
-        let a = load_group(cache.connection(), &ga).map_err(IndexError::from);
-        let b = other
-            .join()
-            .unwrap_or_else(|_| Err(IndexError::Load("a loader thread panicked".into())));
-        (a, b)
-    });
+            Ok(c.snapshot(|c| load_group(c, &gb))?)
+        },
+    )?;
     let (a, b) = (a?, b?);
-    if a.rows != b.rows || a.rowid_sum != b.rowid_sum {
+    if a.generation != b.generation || a.rows != b.rows {
         return Ok(None);
     }
     Ok(Some((a, b)))
 }
 
-/// Builds the index of every cached email.
+/// Builds the index of every cached email: every column, the side tables and the
+/// tags, all from one snapshot of the cache.
 pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
     let _span = tracing::info_span!("index build").entered();
     let started = Instant::now();
-    let mut loaded = None;
     for _ in 0..5 {
-        loaded = load_columns(cache)?;
-        if loaded.is_some() {
-            break;
+        if let Some(index) = cache.snapshot(|c| match load_columns(c)? {
+            Some((a, b)) => assemble(c, a, b, started).map(Some),
+            None => Ok(None),
+        })? {
+            return Ok(index);
         }
     }
-    let Some((a, b)) = loaded else {
-        return Err(IndexError::Load(
-            "the cache kept changing while it was read; try again when the refresh ends".into(),
-        ));
-    };
+    Err(IndexError::Changing)
+}
+
+fn assemble(
+    cache: &Cache,
+    a: Loaded,
+    b: Loaded,
+    started: Instant,
+) -> Result<EmailIndex, IndexError> {
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "columns loaded");
     let rows = a.rows;
     let mut strs: Vec<Option<StrBuilder>> = (0..STR_COLUMNS.len()).map(|_| None).collect();
@@ -327,57 +236,43 @@ pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
     let messages = nmid_builder.distinct();
     let msg_rows = MessageRows::build(messages, |r| nmid_codes[r], rows);
     let recipients = strs[schema::RECIPIENT].take().unwrap_or_default().finish();
-    let conn = cache.connection();
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "message rows");
-    let side = load_side(conn, rows, messages, &nmid_of, &msg_rows, &recipients)?;
+    let side = load_side(cache, rows, &nmid_of, &msg_rows, &recipients)?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "side tables");
-    let nmid = nmid_builder.finish();
-    let mut nmid = Some(nmid);
+    let mut nmid = Some(nmid_builder.finish());
     let mut recipients = Some(recipients);
-    let str_cols: Vec<OnceLock<StrColumn>> = strs
+    // Every column was in a group (see `groups`); a missing one is a bug there, and an
+    // empty column would blank cells silently, so it is an error.
+    let strs: Vec<StrColumn> = strs
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
-            let col = match i {
+            match i {
                 schema::NMID => nmid.take(),
                 schema::RECIPIENT => recipients.take(),
                 _ => s.map(StrBuilder::finish),
-            };
-            let cell = OnceLock::new();
-            if let Some(c) = col {
-                let _ = cell.set(c);
             }
-            cell
+            .ok_or(IndexError::MissingColumn(STR_COLUMNS[i]))
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
+    let ints: Vec<IntColumn> = ints
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| c.ok_or(IndexError::MissingColumn(INT_COLUMNS[i])))
+        .collect::<Result<_, _>>()?;
     let tags = TagTable::load(cache)?;
-    let index = EmailIndex {
+    Ok(EmailIndex {
         rows,
         time: a.time,
-        strs: str_cols,
-        ints: ints
-            .into_iter()
-            .map(|c| {
-                let cell = OnceLock::new();
-                if let Some(c) = c {
-                    let _ = cell.set(c);
-                }
-                cell
-            })
-            .collect(),
-        source: Source {
-            path: cache.path().to_path_buf(),
-            rowid_sum: a.rowid_sum,
-        },
+        strs,
+        ints,
+        generation: a.generation,
         msg_rows,
         side,
         tags,
         tag_rows: std::sync::Mutex::new(Vec::new()),
-        build_seconds: 0.0,
-    };
-    let mut index = index;
-    index.build_seconds = started.elapsed().as_secs_f64();
-    Ok(index)
+        build_seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The email rows of message `m` whose recipient is `recipient` (compared as
@@ -406,102 +301,79 @@ fn rows_of(
 }
 
 fn load_side(
-    conn: &Connection,
+    cache: &Cache,
     rows: usize,
-    _messages: usize,
     nmid_of: &dyn Fn(&str) -> Option<u32>,
     msg_rows: &MessageRows,
     recipients: &StrColumn,
 ) -> Result<Side, IndexError> {
-    let by_message = |sql: &str, ncols: usize| -> Result<ByMessage, IndexError> {
-        let mut stmt = conn.prepare(sql)?;
-        let mut q = stmt.query([])?;
+    let by_message = |which: SideScan, ncols: usize| -> Result<ByMessage, CacheError> {
         let mut message = Vec::new();
         let mut cols: Vec<StrBuilder> = (0..ncols).map(|_| StrBuilder::default()).collect();
-        while let Some(r) = q.next()? {
-            let Some(id) = text(r.get_ref(0)?) else {
-                continue;
+        cache.scan_side::<CacheError>(which, |r| {
+            let Some(id) = r.text(0)? else {
+                return Ok(());
             };
-            let Some(m) = nmid_of(&id) else { continue };
+            let Some(m) = nmid_of(&id) else {
+                return Ok(());
+            };
             message.push(m);
             for (k, c) in cols.iter_mut().enumerate() {
-                c.push(text(r.get_ref(k + 1)?).as_deref());
+                c.push(r.text(k + 1)?.as_deref());
             }
-        }
+            Ok(())
+        })?;
         message.shrink_to_fit();
         Ok(ByMessage {
             message,
             columns: cols.into_iter().map(StrBuilder::finish).collect(),
         })
     };
-    let urls = by_message(
-        "SELECT \"NetworkMessageId\", \"Url\", \"UrlDomain\" FROM email_urls",
-        2,
-    )?;
-    let campaigns = by_message(
-        "SELECT \"NetworkMessageId\", \"CampaignId\", \"CampaignName\", \"CampaignType\" FROM campaign_messages",
-        3,
-    )?;
-    let alerts = by_message(
-        "SELECT network_message_id, alert_id FROM alert_evidence WHERE network_message_id IS NOT NULL",
-        1,
-    )?;
+    let urls = by_message(SideScan::Urls, 2)?;
+    let campaigns = by_message(SideScan::Campaigns, 3)?;
+    let alerts = by_message(SideScan::AlertEvidence, 1)?;
+    // The index rows a (message id, recipient) pair of a side row names.
+    let rows_named = |r: &ScanRow<'_>| -> Result<Vec<u32>, CacheError> {
+        let (Some(id), Some(rcpt)) = (r.text(0)?, r.text(1)?) else {
+            return Ok(Vec::new());
+        };
+        Ok(match nmid_of(&id) {
+            Some(m) => rows_of(msg_rows, recipients, m, &rcpt).collect(),
+            None => Vec::new(),
+        })
+    };
     let mut att_rows = Vec::new();
     let mut att_cols = [StrBuilder::default(), StrBuilder::default()];
-    {
-        let mut stmt = conn.prepare(
-            "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"FileName\", \"SHA256\" FROM email_attachments",
-        )?;
-        let mut q = stmt.query([])?;
-        while let Some(r) = q.next()? {
-            let (Some(id), Some(rcpt)) = (text(r.get_ref(0)?), text(r.get_ref(1)?)) else {
-                continue;
-            };
-            let Some(m) = nmid_of(&id) else { continue };
-            for row in rows_of(msg_rows, recipients, m, &rcpt) {
-                att_rows.push(row);
-                att_cols[0].push(text(r.get_ref(2)?).as_deref());
-                att_cols[1].push(text(r.get_ref(3)?).as_deref());
-            }
+    cache.scan_side::<CacheError>(SideScan::Attachments, |r| {
+        for row in rows_named(r)? {
+            att_rows.push(row);
+            att_cols[0].push(r.text(2)?.as_deref());
+            att_cols[1].push(r.text(3)?.as_deref());
         }
-    }
+        Ok(())
+    })?;
     let [c0, c1] = att_cols;
     let attachments = ByRow {
         row: att_rows,
         columns: vec![c0.finish(), c1.finish()],
     };
-    let per_row = |sql: &str| -> Result<Bitset, IndexError> {
+    let per_row = |which: SideScan| -> Result<Bitset, CacheError> {
         let mut out = Bitset::new(rows);
-        let mut stmt = conn.prepare(sql)?;
-        let mut q = stmt.query([])?;
-        while let Some(r) = q.next()? {
-            let (Some(id), Some(rcpt)) = (text(r.get_ref(0)?), text(r.get_ref(1)?)) else {
-                continue;
-            };
-            let Some(m) = nmid_of(&id) else { continue };
-            for row in rows_of(msg_rows, recipients, m, &rcpt) {
+        cache.scan_side::<CacheError>(which, |r| {
+            for row in rows_named(r)? {
                 out.insert(row as usize);
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     };
-    // The same conditions as the KQL: `IsClickedThrough == true or ActionType =~
-    // "ClickAllowed"`; `ActionType in~ ("Phish ZAP", "Malware ZAP")`.
-    let clicked = per_row(
-        "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks
-         WHERE \"IsClickedThrough\" = 1 OR lower(\"ActionType\") = 'clickallowed'",
-    )?;
-    let zapped = per_row(
-        "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events
-         WHERE lower(\"ActionType\") IN ('phish zap', 'malware zap')",
-    )?;
     Ok(Side {
         urls,
         campaigns,
         alerts,
         attachments,
-        clicked,
-        zapped,
+        clicked: per_row(SideScan::ClickedThrough)?,
+        zapped: per_row(SideScan::Zapped)?,
     })
 }
 
@@ -518,5 +390,88 @@ mod tests {
         assert_eq!(email_size(r#"{"EmailSize":1.5}"#), Some(1));
         assert_eq!(email_size("not json"), None);
         assert_eq!(email_size(""), None);
+    }
+}
+
+#[cfg(test)]
+mod generation_tests {
+    use super::*;
+    use crate::model::email::EmailEvent;
+    use chrono::{TimeZone, Utc};
+
+    fn event(n: &str, r: &str, loc: &str, threats: &str) -> EmailEvent {
+        EmailEvent {
+            timestamp: Utc.with_ymd_and_hms(2026, 10, 30, 8, 0, 0).unwrap(),
+            network_message_id: n.into(),
+            recipient_email_address: r.into(),
+            latest_delivery_location: Some(loc.into()),
+            threat_names: threats.into(),
+            connectors: "inbound".into(),
+            ..EmailEvent::default()
+        }
+    }
+
+    #[test]
+    fn the_two_load_groups_hold_every_column_once() {
+        let [a, b] = groups();
+        let all: Vec<Load> = a.into_iter().chain(b).collect();
+        for i in 0..STR_COLUMNS.len() {
+            let n = all
+                .iter()
+                .filter(|l| matches!(l, Load::Str(x) if *x == i))
+                .count();
+            assert_eq!(n, 1, "{}", STR_COLUMNS[i]);
+        }
+        for i in 0..INT_COLUMNS.len() {
+            let n = all
+                .iter()
+                .filter(|l| match l {
+                    Load::Int(x) => *x == i,
+                    Load::Size => i == schema::SIZE,
+                    _ => false,
+                })
+                .count();
+            assert_eq!(n, 1, "{}", INT_COLUMNS[i]);
+        }
+    }
+
+    #[test]
+    fn every_column_is_loaded_and_an_in_place_update_makes_the_index_stale() {
+        let dir = std::env::temp_dir().join(format!("ww-index-gen-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
+        c.write(|w| {
+            w.upsert_rows(&[
+                event("n1", "a@x", "Inbox/folder", "Qakbot"),
+                event("n1", "b@x", "Inbox/folder", "Qakbot"),
+            ])
+        })
+        .unwrap();
+        let ix = EmailIndex::build(&c).unwrap();
+        assert_eq!(ix.generation(), c.generation().unwrap());
+        ix.check_current(c.generation().unwrap()).unwrap();
+        // Columns no filter uses (once loaded on first use) are there already.
+        let names = ix.column("ThreatNames").unwrap();
+        assert_eq!(ix.value(names, 0), "Qakbot");
+        assert_eq!(ix.value(ix.column("Connectors").unwrap(), 1), "inbound");
+        // A remediation moves a message: same keys, same row count, new value.
+        c.write(|w| w.upsert_rows(&[event("n1", "a@x", "Deleted items", "Qakbot")]))
+            .unwrap();
+        let now = c.generation().unwrap();
+        assert!(matches!(
+            ix.check_current(now),
+            Err(IndexError::Stale { built, current }) if built < current
+        ));
+        let loc = ix.column("LatestDeliveryLocation").unwrap();
+        let rebuilt = EmailIndex::build(&c).unwrap();
+        rebuilt.check_current(now).unwrap();
+        let row = rebuilt
+            .row_of(&crate::model::email::RowKey {
+                network_message_id: "n1".into(),
+                recipient: "A@X".into(),
+            })
+            .unwrap();
+        assert_eq!(rebuilt.value(loc, row), "Deleted items");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

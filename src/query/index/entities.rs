@@ -377,7 +377,7 @@ pub struct CampaignIndex {
 impl CampaignIndex {
     /// Reads the cached campaign rows.
     pub fn load(cache: &Cache) -> Result<CampaignIndex, IndexError> {
-        let raw: Vec<CampaignMessage> = cache.rows(None, &[], None)?;
+        let raw: Vec<CampaignMessage> = cache.campaign_messages()?;
         let mut by: BTreeMap<String, (Campaign, HashSet<String>, HashSet<String>)> =
             BTreeMap::new();
         for r in &raw {
@@ -511,7 +511,7 @@ impl UserIndex {
             .users()?
             .into_iter()
             .map(|u| {
-                let addr = crate::sync::address_of(&u).unwrap_or_default();
+                let addr = crate::model::directory::address_of(&u).unwrap_or_default();
                 let t = tags
                     .tags_of(&addr)
                     .into_iter()

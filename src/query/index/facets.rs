@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::bitset::Bitset;
 use super::schema::{self as s, Column};
 use super::text::{Needle, Op};
-use super::{EmailIndex, RowSet, recipient_domain};
+use super::{EmailIndex, IndexError, RowSet, recipient_domain};
 use crate::model::hunting::from_ticks;
 use crate::query::kql::TimeBin;
 use crate::query::lang::ast::{Expr, Term};
@@ -182,26 +182,26 @@ fn number_term(column: Column, v: i64) -> Option<String> {
 
 impl EmailIndex {
     /// Counts of every facet over `rows` (sender domains: the top `top`).
-    pub fn facets(&self, rows: &RowSet, top: usize) -> Vec<FacetCounts> {
+    pub fn facets(&self, rows: &RowSet, top: usize) -> Result<Vec<FacetCounts>, IndexError> {
         // Two cores: half the facets on a helper thread.
-        let (a, b) = std::thread::scope(|sc| {
-            let h = sc.spawn(|| {
+        let (a, b) = super::on_two_cores(
+            || {
+                [
+                    Facet::Threat,
+                    Facet::Delivery,
+                    Facet::Location,
+                    Facet::Direction,
+                ]
+                .map(|f| self.facet(rows, f, top))
+            },
+            || {
                 [Facet::Detection, Facet::SenderDomain, Facet::Tag]
                     .map(|f| self.facet(rows, f, top))
-            });
-            let a = [
-                Facet::Threat,
-                Facet::Delivery,
-                Facet::Location,
-                Facet::Direction,
-            ]
-            .map(|f| self.facet(rows, f, top));
-            (a, h.join().ok())
-        });
-        let mut out: Vec<FacetCounts> = a.into_iter().collect();
-        out.extend(b.into_iter().flatten());
+            },
+        )?;
+        let mut out: Vec<FacetCounts> = a.into_iter().chain(b).collect();
         out.sort_by_key(|f| Facet::ALL.iter().position(|x| *x == f.facet));
-        out
+        Ok(out)
     }
 
     /// Counts of one facet over `rows`.
@@ -362,7 +362,13 @@ impl EmailIndex {
     }
 
     /// Rows of `rows` per `bin`, optionally split by a string column.
-    pub fn histogram(&self, rows: &RowSet, bin: TimeBin, split: Option<Column>) -> Histogram {
+    /// Fails only when its helper thread panics ([`IndexError::HelperPanicked`]).
+    pub fn histogram(
+        &self,
+        rows: &RowSet,
+        bin: TimeBin,
+        split: Option<Column>,
+    ) -> Result<Histogram, IndexError> {
         let span = bin_ticks(bin);
         let bucket = |t: i64| t.div_euclid(span);
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
@@ -379,10 +385,10 @@ impl EmailIndex {
         // A result spanning absurd times (a bad clock) gets at most ~1M buckets.
         let lo = lo.max(hi.saturating_sub(1 << 20));
         if lo > hi {
-            return Histogram {
+            return Ok(Histogram {
                 split: split.map(Column::name),
                 buckets: Vec::new(),
-            };
+            });
         }
         let width = (hi - lo + 1) as usize;
         let (codes, labels): (Box<dyn Fn(usize) -> u32 + Sync + '_>, Vec<String>) = match split {
@@ -435,14 +441,8 @@ impl EmailIndex {
                 }
                 c
             };
-            let (a, b) = std::thread::scope(|sc| {
-                let h = sc.spawn(|| part(half, words.len()));
-                (part(0, half), h.join().unwrap_or_default())
-            });
-            for (x, (p, q)) in counts
-                .iter_mut()
-                .zip(a.iter().zip(b.iter().chain(std::iter::repeat(&0))))
-            {
+            let (a, b) = super::on_two_cores(|| part(0, half), || part(half, words.len()))?;
+            for (x, (p, q)) in counts.iter_mut().zip(a.iter().zip(&b)) {
                 *x = p + q;
             }
         } else {
@@ -466,10 +466,10 @@ impl EmailIndex {
                 }
             }
         }
-        Histogram {
+        Ok(Histogram {
             split: split.map(Column::name),
             buckets,
-        }
+        })
     }
 }
 

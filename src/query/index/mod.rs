@@ -34,12 +34,13 @@ pub mod facets;
 pub mod fuzzy;
 pub mod order;
 pub mod pivot;
+mod remediation;
 pub mod schema;
 pub mod side;
 pub mod tags;
 pub mod text;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 pub use bitset::Bitset;
 pub use build::email_size;
@@ -53,6 +54,7 @@ pub use side::Side;
 pub use tags::TagTable;
 
 use crate::cache::{Cache, CacheError};
+pub use crate::model::email::RowKey;
 use crate::query::kql::CompileError;
 use column::IntColumn as Ints;
 use side::MessageRows;
@@ -60,18 +62,38 @@ use side::MessageRows;
 /// A set of email rows: the result of a filter.
 pub type RowSet = Bitset;
 
-/// Why the index cannot be built or a filter cannot be evaluated.
+/// Why the index cannot be built or a filter cannot be evaluated. Callers branch on
+/// `NotReady` (wait for the build), `Stale` (rebuild) and `Changing` (try again).
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// The cache could not be read.
     #[error(transparent)]
     Cache(#[from] CacheError),
-    /// The cache could not be read.
-    #[error("reading the cache failed: {0}")]
-    Sql(#[from] rusqlite::Error),
-    /// Loading failed for another reason.
-    #[error("{0}")]
-    Load(String),
+    /// The index is still being built; the view shows what it can meanwhile.
+    #[error("the email index is still being built; the filter applies when it is ready")]
+    NotReady,
+    /// The cache was written after the index was built: rebuild it.
+    #[error(
+        "the cache changed since the email index was built (generation {built}, now {current}); it is being rebuilt"
+    )]
+    Stale {
+        /// The cache generation the index was built from.
+        built: u64,
+        /// The cache's generation now.
+        current: u64,
+    },
+    /// Every attempt to read a consistent snapshot met a refresh's commit.
+    #[error("the cache kept changing while it was read; try again when the refresh ends")]
+    Changing,
+    /// A helper thread (a loader, half of a count) panicked: a bug. Nothing it
+    /// computed is used, so no count silently misses half its rows.
+    #[error(
+        "a helper thread of the email index failed (a bug; please report it); its result is not shown"
+    )]
+    HelperPanicked,
+    /// A column was not loaded by the build (a bug in its column groups).
+    #[error("the index build left out the column {0}; report this bug")]
+    MissingColumn(&'static str),
     /// A filter names something the index cannot resolve (an unknown tag).
     #[error(transparent)]
     Filter(#[from] CompileError),
@@ -87,18 +109,23 @@ pub enum IndexError {
     },
 }
 
+/// Runs `a` here and `b` on a helper thread (the machine has two cores); a panic
+/// in the helper is an error, never a half result.
+pub(crate) fn on_two_cores<A, B: Send>(
+    a: impl FnOnce() -> A,
+    b: impl FnOnce() -> B + Send,
+) -> Result<(A, B), IndexError> {
+    std::thread::scope(|sc| {
+        let h = sc.spawn(b);
+        let a = a();
+        let b = h.join().map_err(|_| IndexError::HelperPanicked)?;
+        Ok((a, b))
+    })
+}
+
 fn hint(s: &Option<String>) -> String {
     s.as_ref()
         .map_or(String::new(), |s| format!(", did you mean `{s}`?"))
-}
-
-/// Identifies an email row across refreshes: `NetworkMessageId` and the recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RowKey {
-    /// `NetworkMessageId`.
-    pub network_message_id: String,
-    /// `RecipientEmailAddress`.
-    pub recipient: String,
 }
 
 /// The email index. Build it with [`EmailIndex::build`]; share it as `Arc`.
@@ -106,12 +133,11 @@ pub struct RowKey {
 pub struct EmailIndex {
     rows: usize,
     time: Vec<i64>,
-    /// String columns: the filtered ones are loaded by the build, the others on first
-    /// use ([`EmailIndex::ensure`]).
-    strs: Vec<OnceLock<StrColumn>>,
-    ints: Vec<OnceLock<Ints>>,
-    /// Where the index was built from, for columns loaded on first use.
-    source: build::Source,
+    /// Every string and number column, loaded by the build: accessors do no I/O.
+    strs: Vec<StrColumn>,
+    ints: Vec<Ints>,
+    /// The cache generation the index was built from ([`Cache::generation`]).
+    generation: u64,
     msg_rows: MessageRows,
     side: Side,
     tags: TagTable,
@@ -157,48 +183,42 @@ impl EmailIndex {
         &self.side
     }
 
-    /// A string column (loaded now if it was not).
+    /// A string column.
     pub fn str_column(&self, i: usize) -> &StrColumn {
         self.s(i)
     }
 
-    /// A number column (loaded now if it was not).
+    /// A number column.
     pub fn int_column(&self, i: usize) -> &IntColumn {
         self.n(i)
     }
 
-    /// Loads `column` if the build left it for later (columns no filter uses, such as
-    /// `ThreatNames`, are read from the cache the first time a frequency table, sort or
-    /// split asks for them). Fails when the cache changed since the build.
-    pub fn ensure(&self, column: Column) -> Result<(), IndexError> {
-        match column {
-            Column::Str(i) if self.strs[i].get().is_none() => {
-                let c = build::load_str(&self.source, i, self.rows)?;
-                let _ = self.strs[i].set(c);
-            }
-            Column::Int(i) if self.ints[i].get().is_none() => {
-                let c = build::load_int(&self.source, i, self.rows)?;
-                let _ = self.ints[i].set(c);
-            }
-            _ => {}
+    /// The cache generation the index was built from.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// `Ok` when the cache is still at the generation the index was built from;
+    /// [`IndexError::Stale`] when it was written since (rebuild the index).
+    pub fn check_current(&self, current: u64) -> Result<(), IndexError> {
+        if current == self.generation {
+            Ok(())
+        } else {
+            Err(IndexError::Stale {
+                built: self.generation,
+                current,
+            })
         }
-        Ok(())
     }
 
     #[inline]
     pub(crate) fn s(&self, i: usize) -> &StrColumn {
-        self.strs[i].get_or_init(|| {
-            build::load_str(&self.source, i, self.rows)
-                .unwrap_or_else(|_| build::empty_str(self.rows))
-        })
+        &self.strs[i]
     }
 
     #[inline]
     pub(crate) fn n(&self, i: usize) -> &Ints {
-        self.ints[i].get_or_init(|| {
-            build::load_int(&self.source, i, self.rows)
-                .unwrap_or_else(|_| Ints::Narrow(vec![i32::MIN; self.rows]))
-        })
+        &self.ints[i]
     }
 
     /// `Timestamp` of every row, in ticks (100 ns since the Unix epoch).
@@ -217,11 +237,11 @@ impl EmailIndex {
     /// The row with `key`, if it is indexed.
     pub fn row_of(&self, key: &RowKey) -> Option<usize> {
         let m = self.s(schema::NMID).dict.find(&key.network_message_id)?;
-        self.msg_rows
-            .of(m)
-            .iter()
-            .map(|&r| r as usize)
-            .find(|&r| self.s(schema::RECIPIENT).value(r) == key.recipient)
+        self.msg_rows.of(m).iter().map(|&r| r as usize).find(|&r| {
+            self.s(schema::RECIPIENT)
+                .value(r)
+                .eq_ignore_ascii_case(&key.recipient)
+        })
     }
 
     /// The rows of the message with code `m`.
@@ -274,18 +294,8 @@ impl EmailIndex {
     /// Bytes the index holds on the heap (resident size, without allocator slack).
     pub fn heap_bytes(&self) -> usize {
         self.time.capacity() * 8
-            + self
-                .strs
-                .iter()
-                .filter_map(OnceLock::get)
-                .map(StrColumn::heap_bytes)
-                .sum::<usize>()
-            + self
-                .ints
-                .iter()
-                .filter_map(OnceLock::get)
-                .map(Ints::heap_bytes)
-                .sum::<usize>()
+            + self.strs.iter().map(StrColumn::heap_bytes).sum::<usize>()
+            + self.ints.iter().map(Ints::heap_bytes).sum::<usize>()
             + self.msg_rows.heap_bytes()
             + self.side.heap_bytes()
     }
@@ -294,4 +304,16 @@ impl EmailIndex {
 /// The part of an address after its last `@` (the empty string when there is none).
 pub fn recipient_domain(address: &str) -> &str {
     address.rsplit_once('@').map_or("", |(_, d)| d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_helper_is_an_error_not_half_a_result() {
+        let r = on_two_cores(|| 1, || -> u32 { panic!("helper bug") });
+        assert!(matches!(r, Err(IndexError::HelperPanicked)), "{r:?}");
+        assert_eq!(on_two_cores(|| 1, || 2).unwrap(), (1, 2));
+    }
 }

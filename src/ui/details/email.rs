@@ -4,15 +4,16 @@
 
 use super::{DetailError, lookalike};
 use crate::cache::Cache;
-use crate::model::email::{EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick};
+use crate::model::email::{
+    EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, RowKey, UrlClick,
+};
 
 use crate::query::index::{Pivot, recipient_domain};
+
 use crate::ui::action::Pane;
 use crate::ui::data::Snapshot;
-use crate::ui::detail::{Detail, Section};
+use crate::ui::detail::{Detail, Jump, Section};
 use crate::ui::update::jumps_for;
-
-const BY_MESSAGE: &str = "\"NetworkMessageId\" = ?1";
 
 /// `2026-11-22 09:10:54Z`: seconds matter in a timeline, ticks do not.
 fn format_datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -26,31 +27,43 @@ fn text<T: ToString>(v: &Option<T>) -> String {
 /// `key` is `NetworkMessageId|recipient`.
 pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailError> {
     let (nmid, recipient) = key.split_once('|').unwrap_or((key, ""));
-    let events: Vec<EmailEvent> = cache.rows(
-        Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
-        &[&nmid, &recipient],
-        Some(1),
-    )?;
-    let e = events
-        .into_iter()
-        .next()
+    let key = RowKey {
+        network_message_id: nmid.to_string(),
+        recipient: recipient.to_string(),
+    };
+    let e = cache
+        .email(&key)?
         .ok_or_else(|| DetailError::Gone(format!("message {nmid}")))?;
-    let urls: Vec<EmailUrl> = cache.rows(Some(BY_MESSAGE), &[&nmid], None)?;
-    let attachments: Vec<EmailAttachment> = cache.rows(
-        Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
-        &[&nmid, &recipient],
-        None,
-    )?;
-    let mut timeline: Vec<PostDeliveryEvent> = cache.rows(
-        Some("\"NetworkMessageId\" = ?1 AND \"RecipientEmailAddress\" = ?2"),
-        &[&nmid, &recipient],
-        None,
-    )?;
-    timeline.reverse();
-    let clicks: Vec<UrlClick> = cache.rows(Some(BY_MESSAGE), &[&nmid], None)?;
+    let timeline = cache.post_delivery_of(&key)?;
+    let urls = cache.urls_of(nmid)?;
+    let clicks = cache.clicks_of(nmid)?;
+    let attachments = cache.attachments_of(&key)?;
     let alert_ids = cache.alerts_for_message(nmid)?;
+    let mut sections = vec![
+        summary(&e, data),
+        delivery(&e, &timeline),
+        timeline_section(&e, &timeline),
+        authentication(&e),
+        sender_intelligence(&e),
+        urls_section(&urls, &clicks),
+        attachments_section(&attachments),
+        related_alerts(&alert_ids, data),
+    ];
+    let mut jumps = Vec::new();
+    if let Some((section, j)) = campaign_and_cluster(data, &key) {
+        sections.push(section);
+        jumps = j;
+    }
+    Ok(Detail {
+        title: e.subject.clone(),
+        sections,
+        jumps,
+        copy: e.network_message_id.clone(),
+    })
+}
 
-    let mut sections = Vec::new();
+/// Who, when, what threat.
+fn summary(e: &EmailEvent, data: &Snapshot) -> Section {
     let tags = data.tags.tags_of(&e.recipient_email_address).join(", ");
     let mut s = Section::new("Summary");
     s.line("Received", format_datetime(&e.timestamp))
@@ -76,8 +89,11 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
         .line("Network message id", e.network_message_id.clone())
         .line("Internet message id", e.internet_message_id.clone())
         .line("Cluster", e.email_cluster_id.to_string());
-    sections.push(s);
+    s
+}
 
+/// The verdict and where the message is now.
+fn delivery(e: &EmailEvent, timeline: &[PostDeliveryEvent]) -> Section {
     let mut d = Section::new("Delivery");
     let zapped = timeline.iter().any(|t| {
         t.action_type.eq_ignore_ascii_case("ZAP") || t.action.to_ascii_lowercase().contains("zap")
@@ -105,8 +121,11 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
         )
         .line("ZAP", if zapped { "yes" } else { "no" })
         .line("Connectors", e.connectors.clone());
-    sections.push(d);
+    d
+}
 
+/// Delivery, then every post-delivery event, oldest first.
+fn timeline_section(e: &EmailEvent, timeline: &[PostDeliveryEvent]) -> Section {
     let mut t = Section::new("Timeline");
     t.line(
         &format_datetime(&e.timestamp),
@@ -116,7 +135,7 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
             text(&e.delivery_location)
         ),
     );
-    for ev in &timeline {
+    for ev in timeline {
         let what = [
             ev.action.as_str(),
             ev.action_type.as_str(),
@@ -136,8 +155,11 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
             ),
         );
     }
-    sections.push(t);
+    t
+}
 
+/// SPF, DKIM, DMARC and composite authentication, failures flagged.
+fn authentication(e: &EmailEvent) -> Section {
     let mut a = Section::new("Authentication");
     match e.authentication() {
         Some(auth) => {
@@ -166,8 +188,11 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
             );
         }
     }
-    sections.push(a);
+    a
+}
 
+/// Sender IP, return path and lookalike-domain warnings.
+fn sender_intelligence(e: &EmailEvent) -> Section {
     let own: Vec<String> = {
         let mut v = vec![recipient_domain(&e.recipient_email_address).to_ascii_lowercase()];
         v.dedup();
@@ -203,10 +228,13 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
             si.flagged("Lookalike domain", format!("{dom}: {w}"), true);
         }
     }
-    sections.push(si);
+    si
+}
 
+/// URLs with their clicks (clicks through flagged).
+fn urls_section(urls: &[EmailUrl], clicks: &[UrlClick]) -> Section {
     let mut u = Section::new(&format!("URLs ({})", urls.len()));
-    for url in &urls {
+    for url in urls {
         let n = clicks.iter().filter(|c| c.url == url.url).count();
         let through = clicks
             .iter()
@@ -219,10 +247,13 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
         };
         u.flagged(&url.url_location, format!("{}{note}", url.url), through > 0);
     }
-    sections.push(u);
+    u
+}
 
+/// Attachments with SHA256 (malicious ones flagged).
+fn attachments_section(attachments: &[EmailAttachment]) -> Section {
     let mut at = Section::new(&format!("Attachments ({})", attachments.len()));
-    for f in &attachments {
+    for f in attachments {
         at.flagged(
             &f.file_name,
             format!(
@@ -234,10 +265,13 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
             !f.threat_types.is_empty(),
         );
     }
-    sections.push(at);
+    at
+}
 
+/// The alerts whose evidence names the message.
+fn related_alerts(alert_ids: &[String], data: &Snapshot) -> Section {
     let mut r = Section::new(&format!("Related alerts ({})", alert_ids.len()));
-    for id in &alert_ids {
+    for id in alert_ids {
         let title = data
             .alerts
             .items
@@ -253,14 +287,14 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
             .unwrap_or_default();
         r.line(id, title);
     }
-    sections.push(r);
+    r
+}
 
-    let mut jumps = Vec::new();
-    if let Some(ix) = &data.emails
-        && let Some(row) = ix.row_of(&crate::query::index::RowKey {
-            network_message_id: nmid.to_string(),
-            recipient: recipient.to_string(),
-        })
+/// The message's campaign and cluster, with the jumps from its row (only once the
+/// index holds the row).
+fn campaign_and_cluster(data: &Snapshot, key: &RowKey) -> Option<(Section, Vec<Jump>)> {
+    let ix = data.emails.as_ref()?;
+    let row = ix.row_of(key)?;
     {
         let mut c = Section::new("Campaign and cluster");
         if let Some(t) = ix.pivot(row, Pivot::SameCampaign) {
@@ -272,13 +306,6 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
                 .map_or(0, |r| r.count());
             c.line("Same cluster", format!("{n} recipient rows ({})", t.text));
         }
-        sections.push(c);
-        jumps = jumps_for(data, Pane::Emails, row as u32);
+        Some((c, jumps_for(data, Pane::Emails, row as u32)))
     }
-    Ok(Detail {
-        title: e.subject.clone(),
-        sections,
-        jumps,
-        copy: e.network_message_id.clone(),
-    })
 }

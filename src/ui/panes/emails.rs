@@ -134,10 +134,7 @@ pub fn evaluate(
             Ok(ix.sorted(&rows, SortKey::NEWEST))
         }
         None if filter.root.is_none() => Ok((0..data.preview.len() as u32).collect()),
-        None => Err(IndexError::Load(format!(
-            "indexing {} emails; the filter applies when the index is ready",
-            data.email_rows
-        ))),
+        None => Err(IndexError::NotReady),
     }
 }
 
@@ -168,10 +165,7 @@ pub fn cell(data: &Snapshot, row: u32, c: EmailCol) -> String {
                 .unwrap_or_default()
         }
         other => match other.index_column() {
-            Some(column) => {
-                let _ = ix.ensure(column);
-                ix.value(column, r)
-            }
+            Some(column) => ix.value(column, r),
             None => String::new(),
         },
     }

@@ -133,7 +133,6 @@ pub fn sort(data: &Snapshot, rows: &mut Vec<u32>, col: ColumnId, descending: boo
         && let Some(c) = e.index_column()
     {
         let set = index::Bitset::from_rows(ix.len(), rows.iter().copied());
-        let _ = ix.ensure(c);
         *rows = ix.sorted(
             &set,
             index::SortKey {

@@ -70,13 +70,14 @@ fn evaluate(state: &State, g: &mut Grid) {
         }
         (Some(ix), Pane::Emails) => {
             let set = Bitset::from_rows(ix.len(), rows.iter().copied());
-            let split = state.split;
-            let _ = ix.ensure(split);
-            Some(Arc::new(ix.histogram(
-                &set,
-                crate::query::kql::TimeBin::Day,
-                Some(split),
-            )))
+            match ix.histogram(&set, crate::query::kql::TimeBin::Day, Some(state.split)) {
+                Ok(h) => Some(Arc::new(h)),
+                // No half-counted chart: the error shows where the filter's would.
+                Err(e) => {
+                    g.error = Some(e.to_string());
+                    None
+                }
+            }
         }
         _ => None,
     };
@@ -365,10 +366,6 @@ pub fn frequency(state: &mut State) {
     let freq = match (&state.data.emails, col.id) {
         (Some(ix), ColumnId::Email(c)) if index_column(c).is_some() => {
             let c = index_column(c).unwrap_or(crate::query::index::Column::Time);
-            if let Err(e) = ix.ensure(c) {
-                notice(state, e.to_string(), true);
-                return;
-            }
             let set = Bitset::from_rows(ix.len(), g.rows.iter().copied());
             ix.frequency(&set, c)
         }

@@ -95,6 +95,11 @@ pub enum Effect {
     SaveColumns(Vec<String>),
     /// Queue a triage write in the outbox and send it.
     Triage(Box<TriageWrite>),
+    /// Rebuild the email index: the cache was written since it was built (its
+    /// generation moved). The old index stays on screen until the new one arrives.
+    Reindex {
+        campaigns: Arc<crate::query::index::entities::CampaignIndex>,
+    },
 }
 
 /// Applies `msg` to `state`.
@@ -110,6 +115,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             // Keep the email half until the new index arrives: the grid must not go
             // back to the preview on every refresh.
             let mut s = *snapshot;
+            let mut effects = Vec::new();
+            if let Some(p) = s.problems.first() {
+                notice(state, p.to_string(), true);
+            }
+            // A write (a remediation's moves, a triage write) changed the cache under
+            // the index: rebuild it unless this load builds one anyway.
+            if !s.index_follows
+                && let (Some(ix), Some(g)) = (&state.data.emails, s.generation)
+                && ix.check_current(g).is_err()
+            {
+                effects.push(Effect::Reindex {
+                    campaigns: s.campaigns.clone(),
+                });
+            }
             if s.emails.is_none()
                 && let Some(ix) = state.data.emails.clone()
             {
@@ -124,7 +143,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             grid::capture_anchors(state);
             state.data = s;
             grid::reevaluate_all(state);
-            Vec::new()
+            effects
         }
         Msg::Emails(e) => {
             grid::capture_anchors(state);

@@ -439,3 +439,42 @@ fn remediation_shows_a_review_and_needs_the_typed_count() {
     let e = code(&mut s, KeyCode::Esc);
     assert!(e.is_empty() && s.overlay.is_none());
 }
+
+#[test]
+fn a_load_from_a_newer_cache_generation_rebuilds_the_index_and_keeps_the_old_meanwhile() {
+    let mut s = state();
+    let ix = s.data.emails.clone().expect("index");
+    let mut newer = snapshot();
+    newer.emails = None;
+    newer.generation = Some(ix.generation() + 1);
+    let effects = update(&mut s, Msg::Loaded(Box::new(newer.clone())));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Reindex { .. }]),
+        "{effects:?}"
+    );
+    // The old index stays on screen until the new one arrives.
+    assert!(Arc::ptr_eq(s.data.emails.as_ref().expect("kept"), &ix));
+    // Same generation, or a load that builds the index itself: no rebuild.
+    let mut same = newer.clone();
+    same.generation = Some(ix.generation());
+    assert!(update(&mut s, Msg::Loaded(Box::new(same))).is_empty());
+    let mut follows = newer;
+    follows.index_follows = true;
+    assert!(update(&mut s, Msg::Loaded(Box::new(follows))).is_empty());
+}
+
+#[test]
+fn an_unreadable_outbox_is_reported_not_shown_as_no_pending_writes() {
+    let mut s = state();
+    let mut broken = snapshot();
+    broken.emails = None;
+    broken.problems = vec![data::LoadProblem::Outbox("no such table: outbox".into())];
+    update(&mut s, Msg::Loaded(Box::new(broken)));
+    let n = s.notice.as_ref().expect("a notice");
+    assert!(n.error);
+    assert!(
+        n.text.contains("queued writes cannot be read") && n.text.contains("alert outbox"),
+        "{}",
+        n.text
+    );
+}

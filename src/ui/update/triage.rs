@@ -317,7 +317,7 @@ pub fn decide(state: &mut State, decision: Decision) -> Vec<Effect> {
                 return Vec::new();
             };
             let set = Bitset::from_rows(ix.len(), rows.iter().copied());
-            match RemediationPlan::from_index(&ix, &set, action) {
+            match RemediationPlan::new(action, ix.planned_messages(&set)) {
                 Ok(plan) => {
                     state.overlay = Some(Overlay::Review {
                         plan: std::sync::Arc::new(plan),

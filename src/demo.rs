@@ -1,11 +1,13 @@
 //! The profile a simulated tenant is used with: what `whalewatch demo` writes, and
 //! what tests and benchmarks refresh through, so all three see the same tags — one
-//! per simulator group, plus Priority account from the simulator's VIP list.
+//! per simulator group, plus Priority account from the simulator's VIP list. It joins
+//! the simulator, a profile and a tenant credential, so it sits above all three (the
+//! demo side, not the simulator).
 
 use std::path::Path;
 
-use super::server::SimServer;
 use crate::config::{AuthKind, PRIORITY_ACCOUNT, Profile, TagDef};
+use crate::sim::server::SimServer;
 use crate::tenant::auth::client_secret::ClientSecret;
 use crate::tenant::{Credential, Secret};
 

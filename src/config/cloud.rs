@@ -4,7 +4,10 @@
 //! come from the cloud; explicit overrides point whalewatch at a proxy or at `whalewatch sim`
 //! without changing the token scope (which must stay the cloud's Graph resource).
 
-use crate::tenant::error::TenantError;
+/// A cloud name the config names that whalewatch does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cloud {0:?}; use global, usgov, usgov-dod or china")]
+pub struct UnknownCloud(pub String);
 
 /// A Microsoft national cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,7 +25,7 @@ pub enum Cloud {
 
 impl Cloud {
     /// Parses a config value (`global`, `usgov`, `usgov-dod`, `china`, and common aliases).
-    pub fn parse(name: &str) -> Result<Self, TenantError> {
+    pub fn parse(name: &str) -> Result<Self, UnknownCloud> {
         match name.trim().to_ascii_lowercase().as_str() {
             "global" | "public" | "commercial" | "gcc" | "azurecloud" => Ok(Cloud::Global),
             "usgov" | "gcchigh" | "gcc-high" | "usgovernment" | "azureusgovernment" => {
@@ -30,9 +33,7 @@ impl Cloud {
             }
             "usgov-dod" | "dod" | "usgovdod" => Ok(Cloud::UsGovDod),
             "china" | "21vianet" | "azurechinacloud" => Ok(Cloud::China),
-            other => Err(TenantError::Config {
-                message: format!("unknown cloud {other:?}; use global, usgov, usgov-dod or china"),
-            }),
+            other => Err(UnknownCloud(other.to_owned())),
         }
     }
 
