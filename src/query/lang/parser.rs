@@ -3,7 +3,7 @@
 //! field registry here, so a typo is an error at its position, never an empty view.
 //! Nesting of parentheses and negations is bounded by [`MAX_DEPTH`].
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::ast::{CmpOp, Expr, Filter, SpanUnit, Term, TimeFilter, TimePoint};
 use super::error::{ParseError, closest};
@@ -406,7 +406,5 @@ pub fn parse_point(s: &str) -> Option<TimePoint> {
     {
         return Some(TimePoint::Date(d));
     }
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| TimePoint::At(t.with_timezone(&Utc)))
+    crate::model::time::parse_datetime(s).map(TimePoint::At)
 }

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
+use crate::model::time::parse_ticks;
 use base64::Engine;
-use chrono::DateTime;
 use serde_json::Value;
 
 /// A parse error with the offending position, reported as Graph's `BadRequest`.
@@ -271,19 +271,13 @@ fn lookup<'a>(entity: &'a Value, path: &str) -> &'a Value {
     cur
 }
 
-fn as_time(s: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.timestamp_nanos_opt().unwrap_or(i64::MAX))
-}
-
 fn compare(v: &Value, lit: &Lit) -> Option<std::cmp::Ordering> {
     match (v, lit) {
         (Value::Null, Lit::Null) => Some(std::cmp::Ordering::Equal),
         (Value::Null, _) | (_, Lit::Null) => None,
         (Value::Bool(a), Lit::Bool(b)) => Some(a.cmp(b)),
         (Value::Number(n), Lit::Num(b)) => n.as_f64().and_then(|a| a.partial_cmp(b)),
-        (Value::String(s), Lit::Str(b) | Lit::Bare(b)) => match (as_time(s), as_time(b)) {
+        (Value::String(s), Lit::Str(b) | Lit::Bare(b)) => match (parse_ticks(s), parse_ticks(b)) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
             // Graph compares enum and string values case-insensitively.
             _ => Some(s.to_lowercase().cmp(&b.to_lowercase())),
