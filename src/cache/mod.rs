@@ -424,6 +424,10 @@ impl Writer<'_> {
     ) -> Result<UpsertStats, CacheError> {
         posture::replace(self.tx, records)
     }
+    /// Records in posture listing `T` (an empty answer must not wipe them silently).
+    pub fn posture_len<T: PostureRecord>(&self) -> Result<i64, CacheError> {
+        posture::len::<T>(self.tx)
+    }
     /// Upserts sign-ins and forgets those before `keep_since` (ticks).
     pub fn upsert_sign_ins(
         &self,

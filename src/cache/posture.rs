@@ -188,6 +188,15 @@ pub fn replace<T: PostureRecord>(
     insert_all(tx, records, "INSERT OR REPLACE")
 }
 
+/// Records in `T`'s table.
+pub fn len<T: PostureRecord>(tx: &Transaction<'_>) -> Result<i64, CacheError> {
+    Ok(
+        tx.query_row(&format!("SELECT count(*) FROM {}", T::TABLE), [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
 /// Upserts sign-ins by id and forgets those older than `keep_since` (ticks).
 pub fn upsert_sign_ins(
     tx: &Transaction<'_>,
@@ -237,16 +246,6 @@ impl Cache {
             );
         }
         Ok(out)
-    }
-
-    /// Records cached for posture listing `T` (used by refresh to keep a set when a
-    /// full listing comes back empty).
-    pub fn posture_count<T: PostureRecord>(&self) -> Result<i64, CacheError> {
-        Ok(self
-            .conn
-            .query_row(&format!("SELECT count(*) FROM {}", T::TABLE), [], |r| {
-                r.get(0)
-            })?)
     }
 
     /// The imported Exchange snapshot, if any.
