@@ -18,7 +18,7 @@
 pub mod connect;
 mod hunting;
 pub mod plan;
-mod posture;
+pub mod posture;
 pub mod progress;
 pub mod remediate;
 mod tags;

@@ -10,13 +10,18 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::Utc;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::writer::CacheWriter;
 use super::{Progress, RefreshContext, SourceSummary, SyncError, address_of, now_ticks, wanted};
 use crate::cache::{Cache, CacheError, PostureRecord, UpsertStats};
-use crate::config::PRIORITY_ACCOUNT;
+use crate::config::{PRIORITY_ACCOUNT, Profile};
 use crate::model::hunting::{from_ticks, to_ticks};
-use crate::model::posture::{MessageTrace, source};
+use crate::model::posture::{
+    EXCHANGE_SNAPSHOT_SCHEMA, ExchangeSnapshot, MailboxSettings, MessageTrace, PresetRule, source,
+};
 use crate::tenant::TenantError;
 use crate::tenant::posture::{PosturePacers, PostureReader, Records, refusal};
 
@@ -310,4 +315,236 @@ async fn read_source(
         }
         _ => Ok(Read::of::<()>(&Records::default(), nothing())),
     }
+}
+
+/// Why an Exchange snapshot was refused: every problem, each naming its JSON path and
+/// what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the Exchange snapshot is not valid:\n  {}\nfix these (or run assets/Get-WhalewatchExchangeSnapshot.ps1 again) and import it again",
+    problems.join("\n  ")
+)]
+pub struct SnapshotError {
+    /// `$.path: what is wrong and what is expected`.
+    pub problems: Vec<String>,
+}
+
+/// A snapshot that passed validation, and what was tolerated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidSnapshot {
+    /// The snapshot.
+    pub snapshot: ExchangeSnapshot,
+    /// Unknown fields (ignored), by JSON path.
+    pub warnings: Vec<String>,
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Checks `value` field by field against `T` (every field defaulted, so a one-field
+/// object parses exactly when that field is right), so each problem names its path.
+fn check_object<T: Default + Serialize + DeserializeOwned>(
+    path: &str,
+    value: &Value,
+    skip: &[&str],
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let Value::Object(map) = value else {
+        problems.push(format!(
+            "{path}: expected an object, found {}",
+            kind_of(value)
+        ));
+        return;
+    };
+    let known: Vec<String> = match serde_json::to_value(T::default()) {
+        Ok(Value::Object(k)) => k.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    for (k, v) in map {
+        if skip.contains(&k.as_str()) {
+            continue;
+        }
+        if !known.contains(k) {
+            warnings.push(format!("{path}.{k}: unknown field, ignored"));
+            continue;
+        }
+        let one = Value::Object([(k.clone(), v.clone())].into_iter().collect());
+        if let Err(e) = serde_json::from_value::<T>(one) {
+            problems.push(format!("{path}.{k}: {e} (found {})", kind_of(v)));
+        }
+    }
+}
+
+fn check_array<T: Default + Serialize + DeserializeOwned>(
+    path: &str,
+    value: Option<&Value>,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    match value {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check_object::<T>(&format!("{path}[{i}]"), item, &[], problems, warnings);
+            }
+        }
+        Some(other) => problems.push(format!(
+            "{path}: expected an array, found {}",
+            kind_of(other)
+        )),
+    }
+}
+
+/// Validates an Exchange snapshot as `assets/Get-WhalewatchExchangeSnapshot.ps1`
+/// writes it: JSON (a UTF-8 byte-order mark, which Windows PowerShell writes, is
+/// allowed), the schema tag, every field's type, `generatedDateTime` present, each
+/// mailbox and rule named. Unknown fields are reported, not refused.
+pub fn validate_snapshot(bytes: &[u8]) -> Result<ValidSnapshot, SnapshotError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let one = |p: String| SnapshotError { problems: vec![p] };
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        one(format!(
+            "$: not JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let Value::Object(map) = &value else {
+        return Err(one(format!(
+            "$: expected an object, found {}",
+            kind_of(&value)
+        )));
+    };
+    match map.get("schema") {
+        Some(Value::String(s)) if s == EXCHANGE_SNAPSHOT_SCHEMA => {}
+        Some(other) => {
+            return Err(one(format!(
+                "$.schema: expected \"{EXCHANGE_SNAPSHOT_SCHEMA}\", found {other}; this file was not written by the whalewatch script, or by a version this build does not read"
+            )));
+        }
+        None => {
+            return Err(one(format!(
+                "$.schema: missing; a snapshot starts with \"schema\": \"{EXCHANGE_SNAPSHOT_SCHEMA}\""
+            )));
+        }
+    }
+    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    check_object::<ExchangeSnapshot>(
+        "$",
+        &value,
+        &["mailboxes", "presetRules"],
+        &mut problems,
+        &mut warnings,
+    );
+    check_array::<MailboxSettings>(
+        "$.mailboxes",
+        map.get("mailboxes"),
+        &mut problems,
+        &mut warnings,
+    );
+    check_array::<PresetRule>(
+        "$.presetRules",
+        map.get("presetRules"),
+        &mut problems,
+        &mut warnings,
+    );
+    if !problems.is_empty() {
+        return Err(SnapshotError { problems });
+    }
+    let snapshot: ExchangeSnapshot =
+        serde_json::from_value(value).map_err(|e| one(format!("$: {e}")))?;
+    if snapshot.generated_date_time.is_none() {
+        problems.push(
+            "$.generatedDateTime: missing; the snapshot's age is taken from it (ISO 8601, e.g. \"2026-11-01T08:00:00Z\")".into(),
+        );
+    }
+    for (i, m) in snapshot.mailboxes.iter().enumerate() {
+        if m.primary_smtp_address.trim().is_empty() {
+            problems.push(format!(
+                "$.mailboxes[{i}].primarySmtpAddress: missing or empty; each mailbox is named by its primary SMTP address"
+            ));
+        }
+    }
+    for (i, r) in snapshot.preset_rules.iter().enumerate() {
+        if r.name.trim().is_empty() {
+            problems.push(format!(
+                "$.presetRules[{i}].name: missing or empty; name the rule as Get-EOPProtectionPolicyRule shows it"
+            ));
+        }
+    }
+    for (i, v) in snapshot.vips.iter().enumerate() {
+        if !v.contains('@') {
+            problems.push(format!(
+                "$.vips[{i}]: \"{v}\" is not an address; list primary SMTP addresses or UPNs"
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(SnapshotError { problems });
+    }
+    Ok(ValidSnapshot { snapshot, warnings })
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    /// The snapshot's own time.
+    pub generated: chrono::DateTime<Utc>,
+    /// VIPs, mailboxes and preset rules it holds.
+    pub vips: usize,
+    pub mailboxes: usize,
+    pub rules: usize,
+    /// Members of the Priority account tag after the VIPs joined.
+    pub priority_accounts: usize,
+    /// Unknown fields and tag problems.
+    pub warnings: Vec<String>,
+}
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Invalid(#[from] SnapshotError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// Validates and stores an Exchange snapshot as the `exchange-snapshot` source (its
+/// age is the snapshot's own `generatedDateTime`), then resolves the tags again so
+/// its VIP list joins the Priority account tag at once.
+pub fn import_exchange_snapshot(
+    cache: &mut Cache,
+    profile: &Profile,
+    bytes: &[u8],
+) -> Result<ImportReport, ImportError> {
+    let ValidSnapshot {
+        snapshot,
+        mut warnings,
+    } = validate_snapshot(bytes)?;
+    let generated = snapshot.generated_date_time.unwrap_or_else(Utc::now);
+    let stamp = to_ticks(&generated);
+    cache.write(|tx| {
+        tx.store_exchange_snapshot(&snapshot, now_ticks())?;
+        tx.advance(source::EXCHANGE, Some(stamp), stamp)
+    })?;
+    let (_, tag_warnings) = super::retag(cache, &profile.tags())?;
+    warnings.extend(tag_warnings);
+    let priority_accounts = cache.tag_addresses(PRIORITY_ACCOUNT)?.len();
+    Ok(ImportReport {
+        generated,
+        vips: snapshot.vips.len(),
+        mailboxes: snapshot.mailboxes.len(),
+        rules: snapshot.preset_rules.len(),
+        priority_accounts,
+        warnings,
+    })
 }
