@@ -61,7 +61,11 @@ fn message_traces_parse_in_both_versions_with_their_casing() {
         let t = &r.records[0];
         assert!(!t.id.is_empty(), "{name}");
         assert!(t.received_date_time.is_some(), "{name}");
-        assert!(t.recipient_address.as_deref().is_some_and(|a| a.contains('@')));
+        assert!(
+            t.recipient_address
+                .as_deref()
+                .is_some_and(|a| a.contains('@'))
+        );
         assert!(
             t.status
                 .as_deref()
@@ -79,7 +83,8 @@ fn message_traces_parse_in_both_versions_with_their_casing() {
 
 #[test]
 fn conditional_access_policies_parse_with_their_conditions_and_grants() {
-    let current = page::<ConditionalAccessPolicy>("graph-v1-conditionalaccess-policies-list.response.json");
+    let current =
+        page::<ConditionalAccessPolicy>("graph-v1-conditionalaccess-policies-list.response.json");
     assert_eq!((current.records.len(), current.skipped), (2, 0));
     for p in &current.records {
         assert_eq!(p.state.as_deref(), Some("enabled"));
@@ -91,7 +96,12 @@ fn conditional_access_policies_parse_with_their_conditions_and_grants() {
         "graph-v1-conditionalaccess-policies-list.legacy-repo-example.response.json",
     );
     assert_eq!((legacy.records.len(), legacy.skipped), (2, 0));
-    assert!(legacy.records.iter().all(|p| p.state.as_deref() == Some("disabled")));
+    assert!(
+        legacy
+            .records
+            .iter()
+            .all(|p| p.state.as_deref() == Some("disabled"))
+    );
     let agents = page::<ConditionalAccessPolicy>(
         "graph-beta-conditionalaccess-policies-list-agents.response.json",
     );
@@ -120,7 +130,12 @@ fn registration_details_parse_every_user_and_the_empty_preferred_method() {
         Some("")
     );
     assert_eq!(r.records[1].user_type.as_deref(), Some("guest"));
-    assert!(r.records[2].methods_registered.iter().any(|m| m == "mobilePhone"));
+    assert!(
+        r.records[2]
+            .methods_registered
+            .iter()
+            .any(|m| m == "mobilePhone")
+    );
 }
 
 #[test]
@@ -140,7 +155,11 @@ fn secure_scores_parse_with_their_control_scores() {
     let s = &r.records[0];
     assert!(s.current_score.is_some() && s.max_score.is_some());
     assert!(s.created_date_time.is_some());
-    assert!(s.control_scores.iter().any(|c| c.control_name == "AdminMFA"));
+    assert!(
+        s.control_scores
+            .iter()
+            .any(|c| c.control_name == "AdminMFA")
+    );
 }
 
 /// Sign-ins and control profiles as documented are not JSON (a trailing comma): the
@@ -158,7 +177,10 @@ fn trailing_comma_examples_are_refused_at_the_comma_and_parse_once_fixed() {
             .unwrap_or_else(|| panic!("{name} parsed, but the documented example is not JSON"));
         assert_eq!(err.line(), line, "{name}: {err}");
         let fixed = without_trailing_commas(&body);
-        assert!(Records::<serde_json::Value>::from_body(&fixed).is_ok(), "{name}");
+        assert!(
+            Records::<serde_json::Value>::from_body(&fixed).is_ok(),
+            "{name}"
+        );
     }
     let sign_ins = Records::<SignIn>::from_body(&without_trailing_commas(&fixture(
         "graph-v1-signins-list.response.json",
@@ -198,21 +220,23 @@ fn unread_payloads_are_valid_collections() {
 
 #[test]
 fn the_sample_exchange_snapshot_validates_cleanly() {
-    let v = whalewatch::sync::posture::validate_snapshot(&fixture(
-        "exchange-snapshot.sample.json",
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
+    let v = whalewatch::sync::posture::validate_snapshot(&fixture("exchange-snapshot.sample.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(v.warnings.is_empty(), "{:?}", v.warnings);
     assert_eq!(v.snapshot.vips.len(), 3);
     assert_eq!(v.snapshot.mailboxes.len(), 3);
     assert_eq!(v.snapshot.preset_rules.len(), 3);
-    assert_eq!(v.snapshot.mailboxes[0].smtp_client_authentication_disabled, None);
+    assert_eq!(
+        v.snapshot.mailboxes[0].smtp_client_authentication_disabled,
+        None
+    );
     assert_eq!(v.snapshot.group_members["Executives"].len(), 2);
 }
 
 #[test]
 fn snapshot_problems_name_their_json_path() {
-    let bad = br#"{"schema":"whalewatch.exchange-snapshot/1","generatedDateTime":"2026-10-31T08:00:00Z",
+    let bad =
+        br#"{"schema":"whalewatch.exchange-snapshot/1","generatedDateTime":"2026-10-31T08:00:00Z",
         "vips":"ceo@contoso.com","colour":"blue",
         "mailboxes":[{"primarySmtpAddress":"a@b.c","imapEnabled":"yes"}],
         "presetRules":[{"name":"Strict Preset Security Policy","sentTo":"x"}]}"#;
@@ -224,10 +248,18 @@ fn snapshot_problems_name_their_json_path() {
     assert_eq!(e.problems.len(), 3, "{text}");
     let wrong = br#"{"schema":"something/2"}"#;
     let e = whalewatch::sync::posture::validate_snapshot(wrong).unwrap_err();
-    assert!(e.problems[0].starts_with("$.schema: expected"), "{:?}", e.problems);
+    assert!(
+        e.problems[0].starts_with("$.schema: expected"),
+        "{:?}",
+        e.problems
+    );
     let no_time = br#"{"schema":"whalewatch.exchange-snapshot/1","extra":1}"#;
     let e = whalewatch::sync::posture::validate_snapshot(no_time).unwrap_err();
-    assert!(e.problems[0].starts_with("$.generatedDateTime: missing"), "{:?}", e.problems);
+    assert!(
+        e.problems[0].starts_with("$.generatedDateTime: missing"),
+        "{:?}",
+        e.problems
+    );
     let ok = b"\xEF\xBB\xBF{\"schema\":\"whalewatch.exchange-snapshot/1\",\"generatedDateTime\":\"2026-10-31T08:00:00Z\",\"colour\":1}";
     let v = whalewatch::sync::posture::validate_snapshot(ok).unwrap();
     assert_eq!(v.warnings, ["$.colour: unknown field, ignored"]);

@@ -25,10 +25,11 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| {
         // The documented examples with a trailing comma (see posture_fixtures.rs),
         // served as the service would send them: valid JSON.
-        serde_json::from_str(&text.replace("},\n              ]", "}\n              ]").replace(
-            "\"url\": \"\",\n",
-            "\"url\": \"\"\n",
-        ))
+        serde_json::from_str(
+            &text
+                .replace("},\n              ]", "}\n              ]")
+                .replace("\"url\": \"\",\n", "\"url\": \"\"\n"),
+        )
         .unwrap_or_else(|e| panic!("{name}: {e}"))
     })
 }
@@ -51,10 +52,11 @@ fn ok(v: Value) -> Response {
 
 fn seen(state: &Shared, uri: &OriginalUri) {
     let target = uri.0.to_string();
-    let decoded = url::form_urlencoded::parse(target.split_once('?').map_or("", |q| q.1).as_bytes())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let decoded =
+        url::form_urlencoded::parse(target.split_once('?').map_or("", |q| q.1).as_bytes())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
     state
         .lock()
         .unwrap()
@@ -68,7 +70,9 @@ async fn users(State(s): State<Shared>, uri: OriginalUri) -> Response {
         json!({"id": id, "userPrincipalName": format!("{}@Contoso.com", name.to_uppercase()),
                "mail": format!("{name}@contoso.com"), "displayName": name})
     };
-    ok(json!({"value": [user("u-ceo", "ceo"), user("u-cfo", "cfo"), user("u-chair", "chair"), user("u-staff", "staff")]}))
+    ok(
+        json!({"value": [user("u-ceo", "ceo"), user("u-cfo", "cfo"), user("u-chair", "chair"), user("u-staff", "staff")]}),
+    )
 }
 
 async fn groups(State(s): State<Shared>, uri: OriginalUri) -> Response {
@@ -78,7 +82,14 @@ async fn groups(State(s): State<Shared>, uri: OriginalUri) -> Response {
 
 async fn registrations(State(s): State<Shared>, uri: OriginalUri) -> Response {
     seen(&s, &uri);
-    ok(fixture("graph-v1-userregistrationdetails-list.response.json"))
+    ok(fixture(
+        "graph-v1-userregistrationdetails-list.response.json",
+    ))
+}
+
+/// `days` before now (the refresh keeps 30 days of sign-ins by the wall clock).
+fn ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
 }
 
 /// Two pages: the first links to the second.
@@ -89,11 +100,11 @@ async fn sign_ins(State(s): State<Shared>, uri: OriginalUri) -> Response {
     page["value"][0]["userId"] = json!("u-ceo");
     if second {
         page["value"][0]["id"] = json!("older-sign-in");
-        page["value"][0]["createdDateTime"] = json!("2026-10-20T10:00:00Z");
+        page["value"][0]["createdDateTime"] = json!(ago(10));
         page["value"][0]["clientAppUsed"] = json!("IMAP4");
         page.as_object_mut().unwrap().remove("@odata.nextLink");
     } else {
-        page["value"][0]["createdDateTime"] = json!("2026-10-30T10:00:00Z");
+        page["value"][0]["createdDateTime"] = json!(ago(1));
         let base = s.lock().unwrap().base.clone();
         page["@odata.nextLink"] = json!(format!("{base}/v1.0/auditLogs/signIns?$skiptoken=page2"));
     }
@@ -111,14 +122,12 @@ async fn policies(State(s): State<Shared>, uri: OriginalUri) -> Response {
         )
             .into_response();
     }
-    ok(fixture("graph-v1-conditionalaccess-policies-list.response.json"))
+    ok(fixture(
+        "graph-v1-conditionalaccess-policies-list.response.json",
+    ))
 }
 
-async fn member_of(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-    uri: OriginalUri,
-) -> Response {
+async fn member_of(State(s): State<Shared>, Path(id): Path<String>, uri: OriginalUri) -> Response {
     seen(&s, &uri);
     ok(json!({"value": [
         {"@odata.type": "#microsoft.graph.group", "id": format!("g-{id}")},
@@ -135,7 +144,9 @@ async fn risky(State(s): State<Shared>, uri: OriginalUri) -> Response {
         // Identity protection throttles without Retry-After.
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            axum::Json(json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}})),
+            axum::Json(
+                json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}),
+            ),
         )
             .into_response();
     }
@@ -159,7 +170,9 @@ async fn scores(State(s): State<Shared>, uri: OriginalUri) -> Response {
 
 async fn controls(State(s): State<Shared>, uri: OriginalUri) -> Response {
     seen(&s, &uri);
-    ok(fixture("graph-v1-securescorecontrolprofiles-list.response.json"))
+    ok(fixture(
+        "graph-v1-securescorecontrolprofiles-list.response.json",
+    ))
 }
 
 async fn traces(State(s): State<Shared>, uri: OriginalUri) -> Response {
@@ -274,7 +287,22 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
     match p.availability.get(source::CONDITIONAL_ACCESS) {
         Some(SourceAvailability::Unavailable { grant, message }) => {
             assert_eq!(grant, "Policy.Read.All");
-            assert!(message.contains("required scopes"), "{message}");
+            assert_eq!(
+                message,
+                "You cannot perform the requested operation, required scopes are missing in the token."
+            );
+            let state = cache
+                .source_state(source::CONDITIONAL_ACCESS)
+                .unwrap()
+                .unwrap();
+            assert_eq!(state.grant.as_deref(), Some("Policy.Read.All"));
+            assert!(
+                state
+                    .last_error
+                    .unwrap_or_default()
+                    .starts_with("unavailable: grant Policy.Read.All ("),
+                "what :sources shows"
+            );
         }
         other => panic!("conditional access: {other:?}"),
     }
@@ -286,9 +314,16 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
         source::SECURE_SCORE,
         source::MESSAGE_TRACES,
     ] {
-        assert!(fresh(p.availability.get(s)), "{s}: {:?}", p.availability.get(s));
+        assert!(
+            fresh(p.availability.get(s)),
+            "{s}: {:?}",
+            p.availability.get(s)
+        );
     }
-    assert_eq!(p.availability.get(source::EXCHANGE), Some(&SourceAvailability::Missing));
+    assert_eq!(
+        p.availability.get(source::EXCHANGE),
+        Some(&SourceAvailability::Missing)
+    );
     assert!(
         summary
             .warnings
@@ -310,7 +345,11 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
     assert_eq!(p.registrations.len(), 3);
     assert!(p.policies.is_empty());
     let ids: Vec<&str> = p.sign_ins.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["66ea54eb-6301-4ee5-be62-ff5a759b0100", "older-sign-in"], "newest first, both pages");
+    assert_eq!(
+        ids,
+        ["66ea54eb-6301-4ee5-be62-ff5a759b0100", "older-sign-in"],
+        "newest first, both pages"
+    );
     assert_eq!(p.memberships.len(), 2);
     assert_eq!(p.memberships[0].user_id, "u-ceo");
     assert_eq!(p.memberships[0].group_ids, ["g-u-ceo"]);
@@ -323,11 +362,20 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
     assert_eq!((p.scores.len(), p.controls.len()), (1, 1));
     let mut traced: Vec<&str> = p.traces.iter().map(|t| t.id.as_str()).collect();
     traced.sort();
-    assert_eq!(traced, ["t1", "t3"], "only mail to or from priority accounts");
+    assert_eq!(
+        traced,
+        ["t1", "t3"],
+        "only mail to or from priority accounts"
+    );
 
     // The requests: batched filters, the documented page sizes, the 429 retried.
     let seen = world.lock().unwrap().seen.clone();
-    let find = |p: &str| seen.iter().filter(|s| s.starts_with(p)).cloned().collect::<Vec<_>>();
+    let find = |p: &str| {
+        seen.iter()
+            .filter(|s| s.starts_with(p))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let sign_in_calls = find("/v1.0/auditLogs/signIns");
     assert_eq!(sign_in_calls.len(), 2, "{sign_in_calls:?}");
     assert!(
@@ -339,10 +387,16 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
     );
     let mfa = find("/v1.0/reports/authenticationMethods/userRegistrationDetails");
     assert!(
-        mfa[0].contains("userPrincipalName eq 'ceo@contoso.com' or userPrincipalName eq 'cfo@contoso.com'"),
+        mfa[0].contains(
+            "userPrincipalName eq 'ceo@contoso.com' or userPrincipalName eq 'cfo@contoso.com'"
+        ),
         "{mfa:?}"
     );
-    assert_eq!(find("/v1.0/identityProtection/riskyUsers").len(), 3, "two 429s, then the answer");
+    assert_eq!(
+        find("/v1.0/identityProtection/riskyUsers").len(),
+        3,
+        "two 429s, then the answer"
+    );
     let trace_calls = find("/v1.0/admin/exchange/tracing/messageTraces");
     assert_eq!(trace_calls.len(), 1);
     assert!(
@@ -352,7 +406,10 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
         "{}",
         trace_calls[0]
     );
-    assert_eq!(find("/v1.0/users/u-ceo/transitiveMemberOf?$select=id,roleTemplateId").len(), 1);
+    assert_eq!(
+        find("/v1.0/users/u-ceo/transitiveMemberOf?$select=id,roleTemplateId").len(),
+        1
+    );
 
     // Granted later, with risky users listing nothing: CA is fresh, the cached risky
     // users are kept with a warning.
@@ -375,7 +432,11 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
     let p = cache.posture_sources().unwrap();
     assert!(fresh(p.availability.get(source::CONDITIONAL_ACCESS)));
     assert_eq!(p.policies.len(), 2);
-    assert_eq!(p.risky_users.len(), 1, "an empty listing does not wipe the set");
+    assert_eq!(
+        p.risky_users.len(),
+        1,
+        "an empty listing does not wipe the set"
+    );
     assert!(
         summary
             .warnings
@@ -396,11 +457,22 @@ async fn an_imported_snapshot_is_a_fresh_source_and_its_vips_join_the_priority_t
     let profile = profile();
     let mut options = options();
     options.only = vec!["directory".into()];
-    refresh(&client, Cache::open(&path).unwrap(), &profile, &options, &|_| {})
-        .await
-        .unwrap();
+    refresh(
+        &client,
+        Cache::open(&path).unwrap(),
+        &profile,
+        &options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let mut cache = Cache::open(&path).unwrap();
-    assert!(!cache.tag_addresses(PRIORITY_ACCOUNT).unwrap().contains(&"chair@contoso.com".to_string()));
+    assert!(
+        !cache
+            .tag_addresses(PRIORITY_ACCOUNT)
+            .unwrap()
+            .contains(&"chair@contoso.com".to_string())
+    );
     let sample = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/posture/exchange-snapshot.sample.json"),
@@ -409,7 +481,10 @@ async fn an_imported_snapshot_is_a_fresh_source_and_its_vips_join_the_priority_t
     let report =
         whalewatch::sync::posture::import_exchange_snapshot(&mut cache, &profile, &sample).unwrap();
     assert_eq!((report.vips, report.mailboxes, report.rules), (3, 3, 3));
-    assert_eq!(report.priority_accounts, 3, "ceo and cfo from the config, chair from the VIP list");
+    assert_eq!(
+        report.priority_accounts, 3,
+        "ceo and cfo from the config, chair from the VIP list"
+    );
     let members = cache.tag_members().unwrap();
     let chair: Vec<_> = members
         .iter()
@@ -431,10 +506,21 @@ async fn an_imported_snapshot_is_a_fresh_source_and_its_vips_join_the_priority_t
     assert_eq!(snapshot.mailboxes[1].imap_enabled, Some(true));
     // A refresh keeps the VIP list's members (the tags are resolved from the cache).
     drop(cache);
-    refresh(&client, Cache::open(&path).unwrap(), &profile, &options, &|_| {})
-        .await
-        .unwrap();
+    refresh(
+        &client,
+        Cache::open(&path).unwrap(),
+        &profile,
+        &options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let cache = Cache::open(&path).unwrap();
-    assert!(cache.tag_addresses(PRIORITY_ACCOUNT).unwrap().contains(&"chair@contoso.com".to_string()));
+    assert!(
+        cache
+            .tag_addresses(PRIORITY_ACCOUNT)
+            .unwrap()
+            .contains(&"chair@contoso.com".to_string())
+    );
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

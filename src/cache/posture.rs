@@ -281,10 +281,19 @@ impl Cache {
             let availability = match self.source_state(name)? {
                 None => SourceAvailability::Missing,
                 Some(s) => match (s.grant, s.last_error, s.last_success) {
-                    (Some(grant), message, _) => SourceAvailability::Unavailable {
-                        grant,
-                        message: message.unwrap_or_default(),
-                    },
+                    (Some(grant), message, _) => {
+                        // Stored as `Refusal` displays it; the contract wants the
+                        // tenant's own words.
+                        let message = message.unwrap_or_default();
+                        let tenant = message
+                            .strip_prefix(&format!("unavailable: grant {grant} ("))
+                            .and_then(|m| m.strip_suffix(')'))
+                            .map(str::to_owned);
+                        SourceAvailability::Unavailable {
+                            grant,
+                            message: tenant.unwrap_or(message),
+                        }
+                    }
                     (None, Some(message), as_of) => SourceAvailability::Failed {
                         message,
                         as_of: as_of.map(from_ticks),

@@ -150,17 +150,22 @@ pub(super) async fn refresh(
             }
             Err(ReadError::Cache(e)) => return Err(e.into()),
             Err(ReadError::Tenant(e)) => {
+                // The state keeps "unavailable: grant X (the tenant's message)", which
+                // `:sources` shows as is; the warning also says what to do.
                 let (message, grant) = match refusal(&e) {
                     Some(r) => {
-                        let w = format!(
+                        warnings.push(format!(
                             "{name} unavailable: grant {} to the app registration (admin consent), then refresh; everything else was refreshed ({})",
                             r.grant, r.message
-                        );
-                        (w, Some(r.grant))
+                        ));
+                        (r.to_string(), Some(r.grant))
                     }
-                    None => (format!("{name} failed: {e}"), None),
+                    None => {
+                        let m = format!("{name} failed: {e}");
+                        warnings.push(m.clone());
+                        (m, None)
+                    }
                 };
-                warnings.push(message.clone());
                 writer
                     .run(move |c| {
                         c.write(|tx| tx.fail_source(&name_owned, &message, grant.as_deref()))
