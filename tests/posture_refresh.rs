@@ -3,7 +3,6 @@
 //! (tests/fixtures/posture) with planted refusals, throttling and paging; then an
 //! Exchange snapshot import whose VIPs join the Priority account tag.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{OriginalUri, Path, State};
