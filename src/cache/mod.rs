@@ -26,6 +26,7 @@ pub use hunting::{CachedRow, UpsertStats};
 pub use journal::{JournalEntry, JournalResult};
 pub use notes::{Note, NoteTarget};
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutboxState, PendingWrite};
+pub use posture::PostureRecord;
 pub use queries::{ScanRow, SideScan};
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
@@ -411,6 +412,43 @@ impl Writer<'_> {
     ) -> Result<(), CacheError> {
         state::advance(self.tx, source, watermark, now)
     }
+    /// Records that `source` could not be refreshed: refused (`grant` names the
+    /// permission or licence), or failed; its older data stays.
+    pub fn fail_source(
+        &self,
+        source: &str,
+        error: &str,
+        grant: Option<&str>,
+    ) -> Result<(), CacheError> {
+        state::fail(self.tx, source, error, grant)
+    }
+    /// Replaces a posture listing (MFA registration, policies, ...).
+    pub fn replace_posture<T: PostureRecord>(
+        &self,
+        records: &[T],
+    ) -> Result<UpsertStats, CacheError> {
+        posture::replace(self.tx, records)
+    }
+    /// Records in posture listing `T` (an empty answer must not wipe them silently).
+    pub fn posture_len<T: PostureRecord>(&self) -> Result<i64, CacheError> {
+        posture::len::<T>(self.tx)
+    }
+    /// Upserts sign-ins and forgets those before `keep_since` (ticks).
+    pub fn upsert_sign_ins(
+        &self,
+        records: &[crate::model::posture::SignIn],
+        keep_since: i64,
+    ) -> Result<UpsertStats, CacheError> {
+        posture::upsert_sign_ins(self.tx, records, keep_since)
+    }
+    /// Stores the Exchange snapshot (replacing the previous one).
+    pub fn store_exchange_snapshot(
+        &self,
+        snapshot: &crate::model::posture::ExchangeSnapshot,
+        imported: i64,
+    ) -> Result<(), CacheError> {
+        posture::store_exchange(self.tx, snapshot, imported)
+    }
     /// Queues a tenant write (see [`outbox`](self::outbox)); returns its id.
     pub fn enqueue(&self, e: &NewOutboxEntry, now_ms: i64) -> Result<i64, CacheError> {
         outbox::enqueue(self.tx, e, now_ms)
@@ -519,6 +557,15 @@ pub const TABLES: &[&str] = &[
     "outbox",
     "journal",
     "notes",
+    "posture_mfa",
+    "posture_sign_ins",
+    "posture_ca_policies",
+    "posture_memberships",
+    "posture_risky_users",
+    "posture_secure_scores",
+    "posture_secure_controls",
+    "posture_message_traces",
+    "posture_exchange",
 ];
 
 fn order_of(table: &str) -> String {
@@ -534,6 +581,8 @@ fn order_of(table: &str) -> String {
             "tag_members" => "tag, address, source, detail".into(),
             "tags" => "name".into(),
             "sync_state" => "source".into(),
+            "posture_mfa" | "posture_memberships" | "posture_risky_users" => "user_id".into(),
+            "posture_message_traces" => "id, recipient".into(),
             _ => "id".into(),
         },
     }

@@ -272,6 +272,55 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
     INSERT INTO generation (id, value) VALUES (1, 1);
     "#,
+    // 6: posture sources — each record's JSON as the service sent it (parsed into
+    // `model::posture`), with the keys it is looked up by; the imported Exchange
+    // snapshot (one row); and the permission or licence a refused source needs.
+    r#"
+    CREATE TABLE posture_mfa (
+        user_id TEXT PRIMARY KEY,
+        upn TEXT NOT NULL,
+        json TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX posture_mfa_upn ON posture_mfa (upn);
+    CREATE TABLE posture_sign_ins (
+        id TEXT PRIMARY KEY,
+        user_id TEXT,
+        upn TEXT,
+        time INTEGER NOT NULL,
+        json TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX posture_sign_ins_user ON posture_sign_ins (user_id, time);
+    CREATE INDEX posture_sign_ins_time ON posture_sign_ins (time);
+    CREATE TABLE posture_ca_policies (id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE posture_memberships (user_id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE posture_risky_users (
+        user_id TEXT PRIMARY KEY,
+        upn TEXT,
+        json TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE posture_secure_scores (
+        id TEXT PRIMARY KEY,
+        time INTEGER NOT NULL,
+        json TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE posture_secure_controls (id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE posture_message_traces (
+        id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        sender TEXT,
+        time INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (id, recipient)
+    ) WITHOUT ROWID;
+    CREATE INDEX posture_message_traces_time ON posture_message_traces (time);
+    CREATE TABLE posture_exchange (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generated INTEGER,
+        imported INTEGER NOT NULL,
+        json TEXT NOT NULL
+    );
+    ALTER TABLE sync_state ADD COLUMN grant_needed TEXT;
+    "#,
 ];
 
 /// The schema version that added the `generation` table.

@@ -16,6 +16,9 @@ pub struct SourceState {
     /// Ticks of the last successful refresh of this source.
     pub last_success: Option<i64>,
     pub last_error: Option<String>,
+    /// The permission or licence the tenant said this source needs (it refused the
+    /// last refresh); cleared by the next successful one.
+    pub grant: Option<String>,
 }
 
 /// Sets a source's watermark and success time inside `tx`.
@@ -26,12 +29,42 @@ pub fn advance(
     now: i64,
 ) -> Result<(), CacheError> {
     tx.execute(
-        "INSERT INTO sync_state (source, watermark, last_success, last_error) VALUES (?1, ?2, ?3, NULL)
+        "INSERT INTO sync_state (source, watermark, last_success, last_error, grant_needed) VALUES (?1, ?2, ?3, NULL, NULL)
          ON CONFLICT (source) DO UPDATE SET watermark = coalesce(excluded.watermark, watermark),
-           last_success = excluded.last_success, last_error = NULL",
+           last_success = excluded.last_success, last_error = NULL, grant_needed = NULL",
         params![source, watermark, now],
     )?;
     Ok(())
+}
+
+/// Records inside `tx` that `source` could not be refreshed: `grant` names the
+/// permission or licence the tenant asked for (a refusal), else it failed for another
+/// reason. The watermark and the last success stay, so older data is still used.
+pub fn fail(
+    tx: &Transaction<'_>,
+    source: &str,
+    error: &str,
+    grant: Option<&str>,
+) -> Result<(), CacheError> {
+    tx.execute(
+        "INSERT INTO sync_state (source, last_error, grant_needed) VALUES (?1, ?2, ?3)
+         ON CONFLICT (source) DO UPDATE SET last_error = excluded.last_error, grant_needed = excluded.grant_needed",
+        params![source, error, grant],
+    )?;
+    Ok(())
+}
+
+const SELECT: &str =
+    "SELECT source, watermark, last_success, last_error, grant_needed FROM sync_state";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
+    Ok(SourceState {
+        source: r.get(0)?,
+        watermark: r.get(1)?,
+        last_success: r.get(2)?,
+        last_error: r.get(3)?,
+        grant: r.get(4)?,
+    })
 }
 
 impl Cache {
@@ -39,25 +72,14 @@ impl Cache {
     pub fn source_state(&self, source: &str) -> Result<Option<SourceState>, CacheError> {
         Ok(self
             .conn
-            .query_row("SELECT source, watermark, last_success, last_error FROM sync_state WHERE source = ?1", params![source], |r| {
-                Ok(SourceState { source: r.get(0)?, watermark: r.get(1)?, last_success: r.get(2)?, last_error: r.get(3)? })
-            })
+            .query_row(&format!("{SELECT} WHERE source = ?1"), params![source], row)
             .optional()?)
     }
 
     /// Every source's state, by name.
     pub fn source_states(&self) -> Result<Vec<SourceState>, CacheError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT source, watermark, last_success, last_error FROM sync_state ORDER BY source",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(SourceState {
-                source: r.get(0)?,
-                watermark: r.get(1)?,
-                last_success: r.get(2)?,
-                last_error: r.get(3)?,
-            })
-        })?;
+        let mut stmt = self.conn.prepare(&format!("{SELECT} ORDER BY source"))?;
+        let rows = stmt.query_map([], row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

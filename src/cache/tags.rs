@@ -22,6 +22,8 @@ pub enum TagSource {
     Member,
     /// Seen as a recipient of mail Defender flagged with priority account protection.
     Inferred,
+    /// On the VIP list (`Get-User -IsVIP`) of the imported Exchange snapshot.
+    Exchange,
 }
 
 impl TagSource {
@@ -32,6 +34,7 @@ impl TagSource {
             TagSource::Rule => "rule",
             TagSource::Member => "member",
             TagSource::Inferred => "inferred",
+            TagSource::Exchange => "exchange",
         }
     }
 
@@ -41,6 +44,7 @@ impl TagSource {
             "file" => TagSource::File,
             "rule" => TagSource::Rule,
             "inferred" => TagSource::Inferred,
+            "exchange" => TagSource::Exchange,
             _ => TagSource::Member,
         }
     }

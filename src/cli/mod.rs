@@ -10,6 +10,7 @@ mod log;
 mod login;
 mod note;
 mod output;
+mod posture;
 mod profile;
 mod query;
 mod refresh;
@@ -33,6 +34,7 @@ Examples:
   whalewatch alert set ID1 ID2 --status resolved --classification truePositive --determination phishing --comment \"done\"
   whalewatch remediate --action softDelete campaign:\"credential phish\" location:inbox
   whalewatch journal --since 24h
+  whalewatch posture import exchange-snapshot.json
   whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
@@ -73,6 +75,8 @@ enum Command {
     Note(note::NoteCommand),
     /// Every write made from this profile, as a timeline for the incident report.
     Journal(journal::JournalArgs),
+    /// Priority-account posture; `posture import FILE` stores an Exchange snapshot.
+    Posture(posture::PostureArgs),
     /// Sign in with a device code (profiles with auth = "device_code").
     Login,
     /// Manage profiles (one per tenant).
@@ -103,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Remediate(args) => remediate::run(&cli.profile, &args),
         Command::Note(cmd) => note::run(&cli.profile, &cmd),
         Command::Journal(args) => journal::run(&cli.profile, &args),
+        Command::Posture(args) => posture::run(&cli.profile, &args),
         Command::Login => login::run(&cli.profile),
         Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),

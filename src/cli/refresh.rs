@@ -14,7 +14,7 @@ pub struct RefreshArgs {
     /// How far back a first refresh reaches, e.g. 7d or 12h [default: all the service keeps, 30 days]
     #[arg(long, value_parser = parse_age)]
     pub since: Option<chrono::Duration>,
-    /// Only these sources (repeatable): directory, alerts, incidents, tags, EmailEvents, EmailUrlInfo, ...
+    /// Only these sources (repeatable): directory, alerts, incidents, tags, EmailEvents, EmailUrlInfo, ..., and the posture sources mfa-registration, conditional-access, memberships, sign-ins, risky-users, secure-score, message-traces
     #[arg(long = "only")]
     pub only: Vec<String>,
     /// Rows to ask for per hunting call (the service returns at most 100,000).

@@ -29,6 +29,7 @@
 pub mod connect;
 mod hunting;
 pub mod plan;
+pub mod posture;
 pub mod progress;
 pub mod remediate;
 mod tags;
@@ -338,6 +339,11 @@ async fn run_sources(
         warnings.extend(w);
         out.push(summary);
     }
+    // Posture sources need the priority accounts: after the tags, so never in the
+    // hunting pull's way.
+    let (summaries, w) = posture::refresh(ctx, writer).await?;
+    out.extend(summaries);
+    warnings.extend(w);
     Ok((out, warnings))
 }
 
@@ -517,33 +523,7 @@ async fn resolve_tags_into_cache(
         expected_rows: None,
     });
     let tag_defs = profile.tags();
-    let now = now_ticks();
-    let (count, warnings) = writer
-        .run(move |c| {
-            let users = c.users()?;
-            let groups = c.groups()?;
-            let group_users = c.group_members()?;
-            let protected = c.protected_recipients()?;
-            let input = TagInputs {
-                users: &users,
-                groups: &groups,
-                group_users: &group_users,
-                protected_recipients: &protected,
-            };
-            let (members, warnings) = tags::resolve(&tag_defs, &input);
-            let names: Vec<(String, bool)> = tag_defs
-                .iter()
-                .map(|t| (t.name.clone(), t.name == PRIORITY_ACCOUNT))
-                .collect();
-            let count = members.len() as u64;
-            c.write(|tx| {
-                tx.replace_tags(&names, &members)?;
-                tx.advance("tags", None, now)?;
-                Ok(())
-            })?;
-            Ok((count, warnings))
-        })
-        .await?;
+    let (count, warnings) = writer.run(move |c| retag(c, &tag_defs)).await?;
     let summary = SourceSummary {
         source: "tags".into(),
         fetched: count,
@@ -556,4 +536,39 @@ async fn resolve_tags_into_cache(
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))
+}
+
+/// Resolves every tag of `tag_defs` from what `c` holds (directory, group members,
+/// protected recipients, the Exchange snapshot's VIP list) and replaces the
+/// memberships; returns the member count and problems that did not stop it. The
+/// refresh runs it last; `posture import` runs it so imported VIPs join at once.
+pub fn retag(
+    c: &mut Cache,
+    tag_defs: &[crate::config::TagDef],
+) -> Result<(u64, Vec<String>), CacheError> {
+    let users = c.users()?;
+    let groups = c.groups()?;
+    let group_users = c.group_members()?;
+    let protected = c.protected_recipients()?;
+    let vips = c.exchange_snapshot()?.map(|s| s.vips).unwrap_or_default();
+    let input = TagInputs {
+        users: &users,
+        groups: &groups,
+        group_users: &group_users,
+        protected_recipients: &protected,
+        exchange_vips: &vips,
+    };
+    let (members, warnings) = tags::resolve(tag_defs, &input);
+    let names: Vec<(String, bool)> = tag_defs
+        .iter()
+        .map(|t| (t.name.clone(), t.name == PRIORITY_ACCOUNT))
+        .collect();
+    let count = members.len() as u64;
+    let now = now_ticks();
+    c.write(|tx| {
+        tx.replace_tags(&names, &members)?;
+        tx.advance("tags", None, now)?;
+        Ok(())
+    })?;
+    Ok((count, warnings))
 }

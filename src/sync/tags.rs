@@ -48,7 +48,13 @@ pub struct TagInputs<'a> {
     pub group_users: &'a HashMap<String, Vec<String>>,
     /// Recipients of mail whose `Context` is priority account protection.
     pub protected_recipients: &'a [String],
+    /// The VIP list of the imported Exchange snapshot (Exchange's own priority
+    /// accounts): members of the Priority account tag.
+    pub exchange_vips: &'a [String],
 }
+
+/// How an Exchange VIP list membership is labelled (`detail`).
+pub const EXCHANGE_VIP_LIST: &str = "exchange VIP list";
 
 /// Resolves every tag. Returns the memberships and, separately, problems that did
 /// not stop resolution (a missing file, an unknown group) for the refresh summary.
@@ -129,6 +135,19 @@ pub fn resolve(tags: &[TagDef], input: &TagInputs<'_>) -> (Vec<TagMember>, Vec<S
             add(&t.name, m.trim().to_string(), TagSource::Member, "");
         }
     }
+    for vip in input
+        .exchange_vips
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
+        members.insert(TagMember {
+            tag: PRIORITY_ACCOUNT.to_string(),
+            address: vip.to_lowercase(),
+            source: TagSource::Exchange,
+            detail: EXCHANGE_VIP_LIST.into(),
+        });
+    }
     // Defender protected these recipients as priority accounts; show them as such,
     // marked inferred, unless a configured source already has them.
     let known: BTreeSet<String> = members
@@ -204,6 +223,7 @@ mod tests {
                 groups: &groups,
                 group_users: &group_users,
                 protected_recipients: &protected,
+                exchange_vips: &["Chair@C.com".to_string()],
             },
         );
         let got: Vec<(String, String, TagSource)> = members
@@ -233,6 +253,11 @@ mod tests {
             )),
             "known members are not re-inferred"
         );
+        assert!(got.contains(&(
+            PRIORITY_ACCOUNT.into(),
+            "chair@c.com".into(),
+            TagSource::Exchange
+        )));
         assert!(got.contains(&("Finance".into(), "ap@c.com".into(), TagSource::Rule)));
         assert!(got.contains(&("Finance".into(), "extra@c.com".into(), TagSource::Member)));
         assert!(!got.iter().any(|g| g.1 == "dev@c.com"));

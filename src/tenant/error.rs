@@ -55,10 +55,18 @@ impl Endpoint {
             Some("SecurityAnalyzedMessage.ReadWrite.All")
         } else if p.contains("analyzedemails") {
             Some("SecurityAnalyzedMessage.Read.All")
-        } else if p.contains("/securescores") {
+        } else if p.contains("/securescore") {
             Some("SecurityEvents.Read.All")
-        } else if p.contains("userregistrationdetails") {
+        } else if p.contains("userregistrationdetails") || p.contains("/auditlogs/signins") {
             Some("AuditLog.Read.All")
+        } else if p.contains("/conditionalaccess/") {
+            Some("Policy.Read.All")
+        } else if p.contains("/identityprotection/riskyusers") {
+            Some("IdentityRiskyUser.Read.All")
+        } else if p.contains("/exchange/tracing/messagetraces") {
+            Some("ExchangeMessageTrace.Read.All")
+        } else if p.contains("/transitivememberof") {
+            Some("Directory.Read.All")
         } else if p.contains("members") || p.starts_with("/groups") {
             Some("GroupMember.Read.All")
         } else if p.starts_with("/users") {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod hunting;
 pub mod incidents;
+pub mod posture;
 pub mod retry;
 pub mod window;
 

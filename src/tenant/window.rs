@@ -158,9 +158,16 @@ pub struct CallPacer {
 impl CallPacer {
     /// At most `limit` calls in any rolling minute.
     pub fn per_minute(limit: usize) -> Self {
+        CallPacer::new(limit, Duration::from_secs(60))
+    }
+
+    /// At most `limit` calls in any rolling `period` (the identity reports allow 5 per
+    /// 10 s, Conditional Access and risky users 1 per second, message trace 100 per
+    /// 5 minutes).
+    pub fn new(limit: usize, period: Duration) -> Self {
         CallPacer {
             limit: limit.max(1),
-            period: Duration::from_secs(60),
+            period,
             recent: VecDeque::new(),
         }
     }
