@@ -15,9 +15,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::writer::CacheWriter;
-use super::{Progress, RefreshContext, SourceSummary, SyncError, address_of, now_ticks, wanted};
+use super::{Progress, RefreshContext, SourceSummary, SyncError, now_ticks, wanted};
 use crate::cache::{Cache, CacheError, PostureRecord, UpsertStats};
 use crate::config::{PRIORITY_ACCOUNT, Profile};
+use crate::model::directory::address_of;
 use crate::model::hunting::{from_ticks, to_ticks};
 use crate::model::posture::{
     EXCHANGE_SNAPSHOT_SCHEMA, ExchangeSnapshot, MailboxSettings, MessageTrace, PresetRule, source,
