@@ -9,6 +9,7 @@ mod kql;
 mod login;
 mod note;
 mod output;
+mod posture;
 mod profile;
 mod query;
 mod refresh;
@@ -29,6 +30,7 @@ Examples:
   whalewatch refresh --profile contoso
   whalewatch query emails --priority --limit 20
   whalewatch query alerts --format json > alerts.json
+  whalewatch posture --fail-on fail
   whalewatch alert set ID1 ID2 --status resolved --classification truePositive --determination phishing --comment \"done\"
   whalewatch remediate --action softDelete campaign:\"credential phish\" location:inbox
   whalewatch journal --since 24h
@@ -57,6 +59,8 @@ enum Command {
     Refresh(refresh::RefreshArgs),
     /// List what the cache holds (emails, alerts, incidents, campaigns, users, tags).
     Query(query::QueryArgs),
+    /// Priority-account posture: MFA, Conditional Access, legacy sign-ins, Strict preset, ... per account.
+    Posture(posture::PostureArgs),
     /// Print a filter as KQL for Defender's advanced hunting.
     Kql(kql::KqlArgs),
     /// Triage alerts: status, classification, determination, owner, comments.
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Tui(args) => tui::run_tui(&cli.profile, &args),
         Command::Refresh(args) => refresh::run(&cli.profile, &args),
         Command::Query(args) => query::run(&cli.profile, &args),
+        Command::Posture(args) => posture::run(&cli.profile, &args),
         Command::Kql(args) => kql::run(&cli.profile, &args),
         Command::Alert(cmd) => alert::run(&cli.profile, &cmd),
         Command::Remediate(args) => remediate::run(&cli.profile, &args),

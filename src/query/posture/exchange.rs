@@ -77,7 +77,7 @@ pub fn rule_coverage(
         &rule.recipient_domain_is,
         account,
     );
-    if cond.iter().any(|c| *c == Some(false)) {
+    if cond.contains(&Some(false)) {
         return RuleCoverage::NotSelected;
     }
     let exc = any_match(

@@ -181,7 +181,7 @@ pub fn legacy_auth(
         .filter(|s| s.created_date_time.is_some_and(|t| t >= since && t <= now))
         .filter(|s| s.client_app_used.as_deref().is_some_and(is_legacy))
         .collect();
-    legacy.sort_by(|a, b| b.created_date_time.cmp(&a.created_date_time));
+    legacy.sort_by_key(|s| std::cmp::Reverse(s.created_date_time));
     facts.legacy_sign_ins = legacy.len();
     facts.last_legacy = legacy.first().and_then(|s| {
         Some((

@@ -161,7 +161,7 @@ impl Account {
     /// Whether `address` (any case) is one of the account's.
     pub fn has_address(&self, address: &str) -> bool {
         let a = address.trim().to_lowercase();
-        self.addresses.iter().any(|x| *x == a)
+        self.addresses.contains(&a)
     }
 
     /// Whether `id` is the account's object id (ids compare case-insensitively).
