@@ -211,7 +211,8 @@ fn both(mut own: Practice, control: Practice) -> Practice {
     }
     own.detail = format!("{}; Secure Score: {}", own.detail, control.detail);
     own.controls = control.controls;
-    if !control.remediation.is_empty() {
+    // The control's text only when the control itself is the gap.
+    if control.status != Status::Pass && !control.remediation.is_empty() {
         own.remediation = control.remediation;
     }
     own
