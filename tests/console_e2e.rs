@@ -263,7 +263,9 @@ fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
     let failing = rows_shown(&c).expect("a row count");
     assert!(failing > 0, "the demo plants failing priority accounts");
     c.press(&[Key::Enter]);
-    c.wait_until("the posture flyout", |s| s.contains("ca-mfa ·") && s.contains("Verdict"));
+    c.wait_until("the posture flyout", |s| {
+        s.contains("ca-mfa ·") && s.contains("Verdict")
+    });
     assert!(c.text().contains("fail — failing:"), "{}", c.text());
     c.type_text("R");
     c.wait_for("related · enter opens");
@@ -274,7 +276,11 @@ fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
     );
     c.press(&[Key::Enter]);
     c.wait_for("[6 Sign-ins]");
-    assert!(crumbs(&c).contains("sign-ins of this account upn:"), "{}", crumbs(&c));
+    assert!(
+        crumbs(&c).contains("sign-ins of this account upn:"),
+        "{}",
+        crumbs(&c)
+    );
     let screen = c.text();
     assert!(
         screen.contains("Client app") && rows_shown(&c).is_some_and(|n| n > 0),

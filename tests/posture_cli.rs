@@ -44,7 +44,12 @@ fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_d
     assert!(!rows.is_empty());
     // Every row is a priority account of the world (by UPN or mail).
     let vips = vips(&world);
-    assert!(rows.len() <= vips.len(), "{} rows for {} VIPs", rows.len(), vips.len());
+    assert!(
+        rows.len() <= vips.len(),
+        "{} rows for {} VIPs",
+        rows.len(),
+        vips.len()
+    );
     for r in &rows {
         assert_eq!(r["verdict"], "warn", "unknown never passes: {r}");
         assert_eq!(r["failing"], serde_json::json!([]));
@@ -54,15 +59,27 @@ fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_d
         "conditional-access not refreshed yet — run `whalewatch refresh`",
         "exchange-snapshot not imported — run assets/Get-WhalewatchExchangeSnapshot.ps1, then `whalewatch posture import FILE`",
     ] {
-        assert!(run.stderr.contains(want), "stderr lacks {want:?}:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(want),
+            "stderr lacks {want:?}:\n{}",
+            run.stderr
+        );
     }
 
     let gate = ws.run(&["posture", "--fail-on", "warn"]);
     assert_eq!(gate.code, Some(3), "{gate:#?}");
-    assert!(gate.stdout.contains("Secure Score unknown"), "{}", gate.stdout);
+    assert!(
+        gate.stdout.contains("Secure Score unknown"),
+        "{}",
+        gate.stdout
+    );
     let gate = ws.run(&["posture", "--fail-on", "fail", "--format", "csv"]);
     assert_eq!(gate.code, Some(0), "{gate:#?}");
-    assert!(gate.stdout.starts_with("Account,Verdict,Failing,MFA,CA,"), "{}", gate.stdout);
+    assert!(
+        gate.stdout.starts_with("Account,Verdict,Failing,MFA,CA,"),
+        "{}",
+        gate.stdout
+    );
 }
 
 #[test]
@@ -91,5 +108,9 @@ fn every_priority_account_gets_the_verdict_sim_stats_expects() {
         assert_eq!(r["failing"], want["failing"], "{upn}");
     }
     let gate = ws.run(&["posture", "--fail-on", "fail"]);
-    assert_eq!(gate.code, Some(3), "the world plants failing accounts: {gate:#?}");
+    assert_eq!(
+        gate.code,
+        Some(3),
+        "the world plants failing accounts: {gate:#?}"
+    );
 }

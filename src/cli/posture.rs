@@ -80,7 +80,8 @@ pub fn run(p: &ProfileArgs, args: &PostureArgs) -> Result<ExitCode> {
     let ctx = p.context()?;
     ctx.read_cache()?;
     let path = ctx.cache_path();
-    let quick = load_quick(&path).with_context(|| format!("reading the cache {}", path.display()))?;
+    let quick =
+        load_quick(&path).with_context(|| format!("reading the cache {}", path.display()))?;
     let emails = load_emails(&path, &quick.campaigns)
         .with_context(|| format!("indexing the cache {}", path.display()))?;
     let data = quick.with_emails(emails);
@@ -209,7 +210,9 @@ fn score_line(c: &Checklist) -> String {
 }
 
 fn md_cell(s: &str) -> String {
-    safe_text::sanitize(s).replace('|', "\\|").replace('\n', " ")
+    safe_text::sanitize(s)
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }
 
 /// The report as Markdown: the accounts table, then the checklist.
@@ -245,8 +248,14 @@ fn print(data: &Snapshot, rows: &[u32], format: ReportFormat) -> Result<()> {
         ReportFormat::Table => {
             output::print(&records(data, rows), output::Format::Table)?;
             println!();
-            println!("{}", safe_text::sanitize(&score_line(&data.posture.checklist)));
-            output::print(&checklist_records(&data.posture.checklist), output::Format::Table)?;
+            println!(
+                "{}",
+                safe_text::sanitize(&score_line(&data.posture.checklist))
+            );
+            output::print(
+                &checklist_records(&data.posture.checklist),
+                output::Format::Table,
+            )?;
         }
     }
     Ok(())

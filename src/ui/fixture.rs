@@ -75,7 +75,12 @@ pub fn posture_sources(
     use crate::model::posture::*;
     let mut accounts = crate::query::posture::accounts_of(users, vips);
     accounts.sort_by(|a, b| a.upn.cmp(&b.upn));
-    let id = |i: usize| accounts.get(i).and_then(|a| a.id.clone()).unwrap_or_default();
+    let id = |i: usize| {
+        accounts
+            .get(i)
+            .and_then(|a| a.id.clone())
+            .unwrap_or_default()
+    };
     let addr = |i: usize| {
         accounts
             .get(i)
@@ -104,7 +109,11 @@ pub fn posture_sources(
         });
         s.memberships.push(AccountMemberships {
             user_id: id(i),
-            group_ids: if i == 0 { vec!["g-mfa-excl".into()] } else { Vec::new() },
+            group_ids: if i == 0 {
+                vec!["g-mfa-excl".into()]
+            } else {
+                Vec::new()
+            },
             role_template_ids: Vec::new(),
         });
         s.sign_ins.push(SignIn {
@@ -147,13 +156,22 @@ pub fn posture_sources(
         conditional_access_status: Some("notApplied".into()),
     };
     s.sign_ins.push(legacy(0, "IMAP4", 0, None, 2));
-    s.sign_ins
-        .push(legacy(1, "Authenticated SMTP", 50126, Some("Invalid username or password"), 3));
+    s.sign_ins.push(legacy(
+        1,
+        "Authenticated SMTP",
+        50126,
+        Some("Invalid username or password"),
+        3,
+    ));
     s.sign_ins
         .sort_by_key(|x| std::cmp::Reverse(x.created_date_time));
     let all_users = |exclude_group: bool| CaUsers {
         include_users: vec!["All".into()],
-        exclude_groups: if exclude_group { vec!["g-mfa-excl".into()] } else { Vec::new() },
+        exclude_groups: if exclude_group {
+            vec!["g-mfa-excl".into()]
+        } else {
+            Vec::new()
+        },
         ..CaUsers::default()
     };
     let apps = || {
@@ -162,27 +180,35 @@ pub fn posture_sources(
             ..CaApplications::default()
         })
     };
-    let policy = |id: &str, name: &str, state: &str, users: CaUsers, clients: &[&str], grant: &str| {
-        ConditionalAccessPolicy {
-            id: id.into(),
-            display_name: Some(name.into()),
-            state: Some(state.into()),
-            conditions: Some(CaConditions {
-                users: Some(users),
-                applications: apps(),
-                client_app_types: clients.iter().map(|c| c.to_string()).collect(),
-                ..CaConditions::default()
-            }),
-            grant_controls: Some(CaGrantControls {
-                operator: Some("OR".into()),
-                built_in_controls: vec![grant.into()],
-                authentication_strength: None,
-            }),
-            modified_date_time: Some(day(30)),
-        }
-    };
+    let policy =
+        |id: &str, name: &str, state: &str, users: CaUsers, clients: &[&str], grant: &str| {
+            ConditionalAccessPolicy {
+                id: id.into(),
+                display_name: Some(name.into()),
+                state: Some(state.into()),
+                conditions: Some(CaConditions {
+                    users: Some(users),
+                    applications: apps(),
+                    client_app_types: clients.iter().map(|c| c.to_string()).collect(),
+                    ..CaConditions::default()
+                }),
+                grant_controls: Some(CaGrantControls {
+                    operator: Some("OR".into()),
+                    built_in_controls: vec![grant.into()],
+                    authentication_strength: None,
+                }),
+                modified_date_time: Some(day(30)),
+            }
+        };
     s.policies = vec![
-        policy("ca-1", "Require MFA for all users", "enabled", all_users(true), &["all"], "mfa"),
+        policy(
+            "ca-1",
+            "Require MFA for all users",
+            "enabled",
+            all_users(true),
+            &["all"],
+            "mfa",
+        ),
         policy(
             "ca-2",
             "Block legacy authentication",
@@ -226,12 +252,36 @@ pub fn posture_sources(
         ..SecureScoreControl::default()
     };
     s.controls = vec![
-        control("MFARegistrationV2", "Ensure multifactor authentication is enabled for all users", 9.0),
-        control("BlockLegacyAuthentication", "Enable Conditional Access policies to block legacy authentication", 8.0),
-        control("mcas_mda_enabled", "Ensure Microsoft Defender for Cloud Apps is enabled and configured", 5.0),
-        control("exo_mailboxaudit", "Ensure mailbox auditing for all users is Enabled", 1.0),
-        control("dlp_datalossprevention", "Ensure DLP policies are enabled", 1.0),
-        control("CustomerLockBoxEnabled", "Ensure the customer lockbox feature is enabled", 1.0),
+        control(
+            "MFARegistrationV2",
+            "Ensure multifactor authentication is enabled for all users",
+            9.0,
+        ),
+        control(
+            "BlockLegacyAuthentication",
+            "Enable Conditional Access policies to block legacy authentication",
+            8.0,
+        ),
+        control(
+            "mcas_mda_enabled",
+            "Ensure Microsoft Defender for Cloud Apps is enabled and configured",
+            5.0,
+        ),
+        control(
+            "exo_mailboxaudit",
+            "Ensure mailbox auditing for all users is Enabled",
+            1.0,
+        ),
+        control(
+            "dlp_datalossprevention",
+            "Ensure DLP policies are enabled",
+            1.0,
+        ),
+        control(
+            "CustomerLockBoxEnabled",
+            "Ensure the customer lockbox feature is enabled",
+            1.0,
+        ),
     ];
     let scored = [
         ("MFARegistrationV2", 9.0),
@@ -245,7 +295,9 @@ pub fn posture_sources(
         .map(|d| SecureScore {
             id: format!("contoso_{d}"),
             created_date_time: Some(day(89 - d)),
-            current_score: Some(40.0 + f64::from(((d * 7) % 11) as u32) + f64::from(d as u32) / 6.0),
+            current_score: Some(
+                40.0 + f64::from(((d * 7) % 11) as u32) + f64::from(d as u32) / 6.0,
+            ),
             max_score: Some(100.0),
             control_scores: scored
                 .iter()

@@ -27,7 +27,10 @@ fn data(edit: impl Fn(&mut crate::model::posture::PostureSources)) -> Snapshot {
     let vips: Vec<String> = (0..6).map(|i| format!("vip{i}@contoso.com")).collect();
     let tags = TagTable::from_pairs(vec![
         (crate::config::PRIORITY_ACCOUNT.to_string(), vips.clone()),
-        ("Finance".to_string(), vec![vips[4].clone(), vips[5].clone()]),
+        (
+            "Finance".to_string(),
+            vec![vips[4].clone(), vips[5].clone()],
+        ),
     ]);
     let mut sources = posture_sources(&users, &vips, now());
     edit(&mut sources);
@@ -66,13 +69,21 @@ fn json_has_account_verdict_and_failing_in_check_order() {
         v1["warning"],
         serde_json::json!(["mfa", "legacy-auth", "strict-preset", "email-issues"])
     );
-    assert_eq!(by["vip2@contoso.com"]["failing"], serde_json::json!(["risk", "strict-preset"]));
+    assert_eq!(
+        by["vip2@contoso.com"]["failing"],
+        serde_json::json!(["risk", "strict-preset"])
+    );
     assert_eq!(by["vip3@contoso.com"]["verdict"], "warn");
     assert_eq!(by["vip4@contoso.com"]["verdict"], "pass");
     // Worst first, accounts lower-case, evidence carried.
     assert_eq!(out[0]["verdict"], "fail");
     assert_eq!(out.last().unwrap()["verdict"], "pass");
-    let ca = v0["checks"].as_array().unwrap().iter().find(|c| c["id"] == "ca-mfa").unwrap();
+    let ca = v0["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ca-mfa")
+        .unwrap();
     assert!(
         ca["evidence"][0]
             .as_str()
@@ -87,7 +98,10 @@ fn fail_on_gates_by_verdict() {
     let d = data(|_| {});
     let all = rows(&d, None).unwrap();
     assert_eq!(gate(&d, &all, None), ExitCode::SUCCESS);
-    assert_eq!(gate(&d, &all, Some(FailOn::Fail)), ExitCode::from(GATE_EXIT));
+    assert_eq!(
+        gate(&d, &all, Some(FailOn::Fail)),
+        ExitCode::from(GATE_EXIT)
+    );
     // Finance holds only protected accounts: nothing fails or warns.
     let finance = rows(&d, Some("Finance")).unwrap();
     assert_eq!(finance.len(), 2);
@@ -99,7 +113,10 @@ fn fail_on_gates_by_verdict() {
         .filter(|&r| d.posture.accounts[r as usize].verdict == Verdict::Warn)
         .collect();
     assert_eq!(gate(&d, &warn_only, Some(FailOn::Fail)), ExitCode::SUCCESS);
-    assert_eq!(gate(&d, &warn_only, Some(FailOn::Warn)), ExitCode::from(GATE_EXIT));
+    assert_eq!(
+        gate(&d, &warn_only, Some(FailOn::Warn)),
+        ExitCode::from(GATE_EXIT)
+    );
 }
 
 #[test]
@@ -115,7 +132,10 @@ fn unavailable_conditional_access_is_unknown_and_named() {
     });
     let rows = rows(&d, None).unwrap();
     let out = json_of(&d, &rows);
-    let v4 = out.iter().find(|v| v["account"] == "vip4@contoso.com").unwrap();
+    let v4 = out
+        .iter()
+        .find(|v| v["account"] == "vip4@contoso.com")
+        .unwrap();
     assert_eq!(v4["verdict"], "warn", "unknown is never a pass");
     assert_eq!(v4["unknown"], serde_json::json!(["ca-mfa", "ca-legacy"]));
     assert!(
@@ -137,7 +157,10 @@ fn missing_sources_leave_every_check_unknown() {
         .map(|v| v["verdict"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(verdicts, HashSet::from(["warn".to_string()]));
-    assert_eq!(d.posture.notes.len(), crate::model::posture::source::ALL.len());
+    assert_eq!(
+        d.posture.notes.len(),
+        crate::model::posture::source::ALL.len()
+    );
 }
 
 #[test]
@@ -146,7 +169,9 @@ fn markdown_escapes_cells_and_lists_the_checklist() {
     let rows = rows(&d, None).unwrap();
     let md = markdown(&d, &rows);
     assert!(md.starts_with("# Priority-account posture\n\n| Account | Verdict |"));
-    assert!(md.contains("| vip0@contoso.com | fail | mfa, ca-mfa, ca-legacy, legacy-auth, protocols |"));
+    assert!(
+        md.contains("| vip0@contoso.com | fail | mfa, ca-mfa, ca-legacy, legacy-auth, protocols |")
+    );
     assert!(md.contains("## Tenant checklist"));
     assert!(md.contains("| Customer Lockbox | fail |"));
 }

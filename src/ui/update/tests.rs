@@ -446,7 +446,8 @@ fn remediation_shows_a_review_and_needs_the_typed_count() {
 fn settle_details(s: &mut State, effects: Vec<Effect>) {
     for e in effects {
         if let Effect::LoadDetail { kind, key, data } = e {
-            let detail = crate::ui::details::load(&fixture().0, &data, &kind, &key).expect("details");
+            let detail =
+                crate::ui::details::load(&fixture().0, &data, &kind, &key).expect("details");
             update(
                 s,
                 Msg::Detail {
@@ -533,7 +534,10 @@ fn enter_opens_the_posture_flyout_and_r_reaches_the_sign_ins() {
     let d = f.detail.clone().expect("detail");
     let titles: Vec<&str> = d.sections.iter().map(|x| x.title.as_str()).collect();
     for id in crate::query::posture::CHECK_IDS {
-        assert!(titles.iter().any(|t| t.starts_with(&format!("{id} · "))), "{titles:?}");
+        assert!(
+            titles.iter().any(|t| t.starts_with(&format!("{id} · "))),
+            "{titles:?}"
+        );
     }
     key(&mut s, 'R');
     let Some(Overlay::Jumps { jumps, .. }) = &s.overlay else {
@@ -546,7 +550,10 @@ fn enter_opens_the_posture_flyout_and_r_reaches_the_sign_ins() {
         &s,
         ColumnId::SignIn(crate::ui::panes::sign_ins::SignInCol::Account),
     );
-    assert!(!accounts.is_empty() && accounts.iter().all(|a| *a == upn), "{accounts:?}");
+    assert!(
+        !accounts.is_empty() && accounts.iter().all(|a| *a == upn),
+        "{accounts:?}"
+    );
     let apps = values(
         &s,
         ColumnId::SignIn(crate::ui::panes::sign_ins::SignInCol::ClientApp),
@@ -560,7 +567,13 @@ fn checklist_key_opens_the_tenant_checklist() {
     key(&mut s, '5');
     let e = key(&mut s, 'T');
     assert!(
-        matches!(&e[..], [Effect::LoadDetail { kind: crate::ui::state::FlyoutKind::Checklist, .. }]),
+        matches!(
+            &e[..],
+            [Effect::LoadDetail {
+                kind: crate::ui::state::FlyoutKind::Checklist,
+                ..
+            }]
+        ),
         "{e:?}"
     );
     settle_details(&mut s, e);
@@ -568,5 +581,9 @@ fn checklist_key_opens_the_tenant_checklist() {
         panic!("no flyout")
     };
     let d = f.detail.clone().expect("detail");
-    assert!(d.sections[0].lines.iter().any(|l| l.value == "62 / 100"), "{:?}", d.sections[0]);
+    assert!(
+        d.sections[0].lines.iter().any(|l| l.value == "62 / 100"),
+        "{:?}",
+        d.sections[0]
+    );
 }
