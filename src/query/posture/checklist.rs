@@ -14,6 +14,7 @@ use crate::model::posture::{PostureSources, SecureScore, SecureScoreControl, sou
 
 /// One practice of the guidance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Practice {
     /// What the guidance asks.
     pub name: &'static str,
@@ -29,6 +30,7 @@ pub struct Practice {
 
 /// The whole checklist.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Checklist {
     /// Newest Secure Score.
     pub score: Option<f64>,

@@ -123,6 +123,7 @@ impl Check {
 
 /// An account as posture evaluation sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Account {
     /// User principal name, lower-case (the JSON's `account`).
     pub upn: String,
@@ -204,6 +205,7 @@ pub fn accounts_of(users: &[User], members: &[String]) -> Vec<Account> {
 
 /// Facts the pane shows in columns and filters on (`mfa:`, `ca:`, `legacy:`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Facts {
     /// Strongest registered method: `phishing-resistant`, `app`, `phone`, `none`, or
     /// empty when unknown.
@@ -229,6 +231,7 @@ pub struct Facts {
 
 /// One account's posture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountPosture {
     /// Who.
     pub account: Account,
@@ -367,6 +370,7 @@ pub fn evaluate_account(
 
 /// Exposure of one account from the cache's index: what reached them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Exposure {
     /// Phish received.
     pub phish: usize,
