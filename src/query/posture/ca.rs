@@ -141,10 +141,7 @@ pub fn scope(
         }
     }
     match (included, undetermined) {
-        (_, true) => Scope::Undetermined(
-            "depends on group or role membership, which is not refreshed (grant Directory.Read.All)"
-                .into(),
-        ),
+        (_, true) => Scope::Undetermined("depends on group or role membership".into()),
         (Some(why), false) => Scope::Applies(why),
         (None, false) => Scope::NotIncluded,
     }
@@ -312,6 +309,11 @@ pub fn evaluate(sources: &PostureSources, account: &Account, groups: &GroupNames
             legacy_blocked: None,
         };
     }
+    // Why group- or role-scoped policies cannot be decided, when they cannot.
+    let gap = match usable(sources, source::MEMBERSHIPS) {
+        Err(why) => why,
+        Ok(()) => "memberships are read for priority accounts only".to_string(),
+    };
     let known = if usable(sources, source::MEMBERSHIPS).is_ok() {
         sources
             .memberships
@@ -350,6 +352,7 @@ pub fn evaluate(sources: &PostureSources, account: &Account, groups: &GroupNames
                 continue;
             }
             Scope::Undetermined(why) => {
+                let why = format!("{why}: {gap}");
                 if state == "enabled" {
                     undetermined = Some(why.clone());
                 }

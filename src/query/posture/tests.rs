@@ -178,7 +178,13 @@ fn ca_groups_without_memberships_are_unknown() {
             message: String::new(),
         },
     );
-    assert_eq!(ca(&s).0, Status::Unknown);
+    let o = ca::evaluate(&s, &vip(), &GroupNames::new());
+    assert_eq!(o.mfa.status, Status::Unknown);
+    assert!(
+        o.mfa.summary.contains("grant Directory.Read.All"),
+        "{}",
+        o.mfa.summary
+    );
 }
 
 #[test]
