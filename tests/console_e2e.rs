@@ -246,6 +246,59 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
     assert_eq!(c.screen.callbacks().bells, 0);
 }
 
+/// Posture → a failing priority account → `R` → their sign-ins, on the demo world
+/// whose simulator plants the posture gaps (`sim stats` names them).
+#[test]
+#[ignore = "needs posture sources from the sim branch"]
+fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    c.type_text("5");
+    c.wait_for("[5 Posture]");
+    assert!(c.text().contains("Secure Score"), "{}", c.text());
+    // Worst first: the first row fails.
+    c.type_text(":posture verdict:fail");
+    c.press(&[Key::Enter]);
+    c.wait_for("verdict:fail");
+    let failing = rows_shown(&c).expect("a row count");
+    assert!(failing > 0, "the demo plants failing priority accounts");
+    c.press(&[Key::Enter]);
+    c.wait_until("the posture flyout", |s| {
+        s.contains("ca-mfa ·") && s.contains("Verdict")
+    });
+    assert!(c.text().contains("fail — failing:"), "{}", c.text());
+    c.type_text("R");
+    c.wait_for("related · enter opens");
+    assert!(
+        menu_choice(&c).contains("sign-ins of this account"),
+        "sign-ins come first: {}",
+        menu_choice(&c)
+    );
+    c.press(&[Key::Enter]);
+    c.wait_for("[6 Sign-ins]");
+    assert!(
+        crumbs(&c).contains("sign-ins of this account upn:"),
+        "{}",
+        crumbs(&c)
+    );
+    let screen = c.text();
+    assert!(
+        screen.contains("Client app") && rows_shown(&c).is_some_and(|n| n > 0),
+        "their sign-ins are listed:\n{screen}"
+    );
+    for _ in 0..8 {
+        let before = crumbs(&c);
+        c.type_text("q");
+        c.wait_screen("q to go back or quit", |s| {
+            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
+        });
+        if !c.screen.screen().alternate_screen() || c.child_exited() {
+            break;
+        }
+    }
+    assert_restored(&mut c, "q");
+}
+
 #[test]
 fn sigterm_restores_the_terminal() {
     let mut c = Console::demo(&[]);

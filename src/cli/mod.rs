@@ -31,6 +31,7 @@ Examples:
   whalewatch refresh --profile contoso
   whalewatch query emails --priority --limit 20
   whalewatch query alerts --format json > alerts.json
+  whalewatch posture --fail-on fail
   whalewatch alert set ID1 ID2 --status resolved --classification truePositive --determination phishing --comment \"done\"
   whalewatch remediate --action softDelete campaign:\"credential phish\" location:inbox
   whalewatch journal --since 24h
@@ -63,6 +64,9 @@ enum Command {
     Refresh(refresh::RefreshArgs),
     /// List what the cache holds (emails, alerts, incidents, campaigns, users, tags).
     Query(query::QueryArgs),
+    /// Priority-account posture: MFA, Conditional Access, legacy sign-ins, Strict preset, ... per account;
+    /// `posture import FILE` stores an Exchange snapshot.
+    Posture(posture::PostureArgs),
     /// Print a filter as KQL for Defender's advanced hunting.
     Kql(kql::KqlArgs),
     /// Triage alerts: status, classification, determination, owner, comments.
@@ -75,8 +79,6 @@ enum Command {
     Note(note::NoteCommand),
     /// Every write made from this profile, as a timeline for the incident report.
     Journal(journal::JournalArgs),
-    /// Priority-account posture; `posture import FILE` stores an Exchange snapshot.
-    Posture(posture::PostureArgs),
     /// Sign in with a device code (profiles with auth = "device_code").
     Login,
     /// Manage profiles (one per tenant).
@@ -102,12 +104,12 @@ pub fn main() -> ExitCode {
         Command::Tui(args) => tui::run_tui(&cli.profile, &args),
         Command::Refresh(args) => refresh::run(&cli.profile, &args),
         Command::Query(args) => query::run(&cli.profile, &args),
+        Command::Posture(args) => posture::run(&cli.profile, &args),
         Command::Kql(args) => kql::run(&cli.profile, &args),
         Command::Alert(cmd) => alert::run(&cli.profile, &cmd),
         Command::Remediate(args) => remediate::run(&cli.profile, &args),
         Command::Note(cmd) => note::run(&cli.profile, &cmd),
         Command::Journal(args) => journal::run(&cli.profile, &args),
-        Command::Posture(args) => posture::run(&cli.profile, &args),
         Command::Login => login::run(&cli.profile),
         Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),

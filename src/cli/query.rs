@@ -211,6 +211,10 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
                 args,
             )
         }
+        // `query` offers no posture entity; `whalewatch posture` prints it.
+        LangEntity::Posture | LangEntity::SignIns => {
+            anyhow::bail!("posture is listed by `whalewatch posture`")
+        }
     }
 }
 

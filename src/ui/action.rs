@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The four panes, in the order `1`–`4` select them.
+/// The panes, in the order `1`–`6` select them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pane {
@@ -11,10 +11,21 @@ pub enum Pane {
     Emails,
     Campaigns,
     Accounts,
+    /// Priority-account posture.
+    Posture,
+    /// Cached sign-ins of priority accounts.
+    SignIns,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Alerts, Pane::Emails, Pane::Campaigns, Pane::Accounts];
+    pub const ALL: [Pane; 6] = [
+        Pane::Alerts,
+        Pane::Emails,
+        Pane::Campaigns,
+        Pane::Accounts,
+        Pane::Posture,
+        Pane::SignIns,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -22,6 +33,8 @@ impl Pane {
             Pane::Emails => "emails",
             Pane::Campaigns => "campaigns",
             Pane::Accounts => "accounts",
+            Pane::Posture => "posture",
+            Pane::SignIns => "sign-ins",
         }
     }
 
@@ -31,6 +44,8 @@ impl Pane {
             Pane::Emails => "Emails",
             Pane::Campaigns => "Campaigns",
             Pane::Accounts => "Accounts",
+            Pane::Posture => "Posture",
+            Pane::SignIns => "Sign-ins",
         }
     }
 
@@ -121,6 +136,8 @@ pub enum Action {
     HistoryNext,
     /// Pasted text (bracketed paste) into the open prompt.
     Paste(String),
+    /// Open the tenant checklist (Secure Score and the priority-account practices).
+    Checklist,
     /// Run a command line (`emails tag:Finance threat:phish`), as `:` would.
     Run(String),
     Resize(u16, u16),

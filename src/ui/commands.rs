@@ -101,6 +101,27 @@ pub fn registry() -> Vec<Command> {
             "Switch to the Accounts pane (users and tags)"
         ),
         cmd!(
+            "posture",
+            Global,
+            ["5"],
+            Action::Pane(Pane::Posture),
+            "Switch to the Posture pane (MFA, Conditional Access, legacy sign-ins, Strict preset per priority account)"
+        ),
+        cmd!(
+            "sign-ins",
+            Global,
+            ["6"],
+            Action::Pane(Pane::SignIns),
+            "Switch to the Sign-ins pane (cached sign-ins of priority accounts)"
+        ),
+        cmd!(
+            "checklist",
+            Global,
+            ["T"],
+            Action::Checklist,
+            "The tenant checklist: Secure Score with its 90-day trend and each priority-account practice"
+        ),
+        cmd!(
             "priority",
             Global,
             ["P"],

@@ -17,10 +17,12 @@ use chrono::{DateTime, Utc};
 use crate::cache::{Cache, SourceState};
 use crate::config::PRIORITY_ACCOUNT;
 use crate::model::email::EmailEvent;
+use crate::model::posture::PostureSources;
 use crate::query::index::entities::{AlertIndex, CampaignIndex, IncidentIndex, UserIndex};
 use crate::query::index::schema as s;
 use crate::query::index::text::fold;
 use crate::query::index::{EmailIndex, IndexError, TagTable};
+use crate::query::posture::{self, AccountPosture, Checklist};
 
 /// Rows of the newest mail shown before the index is ready.
 pub const PREVIEW_ROWS: usize = 500;
@@ -47,6 +49,10 @@ pub struct RecipientStats {
     pub clicks: usize,
     /// All messages.
     pub mail: usize,
+    /// Messages with a phish verdict.
+    pub phish: usize,
+    /// Messages with a threat whose latest location is the inbox.
+    pub inboxed: usize,
 }
 
 /// One tag's figures for the Accounts pane.
@@ -153,6 +159,82 @@ pub struct Snapshot {
     /// The loader builds the email index right after this snapshot (a refresh's
     /// reload), so a stale index needs no separate rebuild.
     pub index_follows: bool,
+    /// Priority-account posture, judged on the worker thread at load.
+    pub posture: Arc<PostureData>,
+}
+
+/// Posture as the console shows it: the sources (sign-ins, availability) and every
+/// tagged account judged, with the tenant checklist.
+#[derive(Debug, Clone, Default)]
+pub struct PostureData {
+    /// What the cache holds.
+    pub sources: PostureSources,
+    /// Every member of any tag, judged; worst first.
+    pub accounts: Vec<AccountPosture>,
+    /// UPNs (lower-case) of the priority accounts.
+    pub priority: std::collections::HashSet<String>,
+    /// The tenant checklist (over the priority accounts).
+    pub checklist: Checklist,
+    /// One line per source that is not fresh, with what to do.
+    pub notes: Vec<String>,
+}
+
+impl PostureData {
+    /// Judges every tagged account of `users` from `sources` (pure: tests inject
+    /// hand-built sources here).
+    pub fn build(
+        sources: PostureSources,
+        users: &[crate::model::directory::User],
+        tags: &TagTable,
+        groups: &posture::GroupNames,
+        now: DateTime<Utc>,
+    ) -> PostureData {
+        let mut members: Vec<String> = Vec::new();
+        for name in tags.names() {
+            members.extend(tags.resolve(name).unwrap_or(&[]).iter().cloned());
+        }
+        members.sort();
+        members.dedup();
+        let vips = tags.resolve(PRIORITY_ACCOUNT).unwrap_or(&[]);
+        let priority_accounts = posture::accounts_of(users, vips);
+        let accounts = posture::evaluate(
+            &sources,
+            &posture::accounts_of(users, &members),
+            groups,
+            now,
+        );
+        let priority: std::collections::HashSet<String> =
+            priority_accounts.iter().map(|a| a.upn.clone()).collect();
+        let judged: Vec<AccountPosture> = accounts
+            .iter()
+            .filter(|a| priority.contains(&a.account.upn))
+            .cloned()
+            .collect();
+        PostureData {
+            checklist: posture::checklist(&sources, &judged),
+            notes: posture::source_notes(&sources),
+            accounts,
+            priority,
+            sources,
+        }
+    }
+
+    /// Reads the posture sources, the directory's groups and judges them.
+    pub fn load(
+        cache: &Cache,
+        users: &UserIndex,
+        tags: &TagTable,
+        now: DateTime<Utc>,
+    ) -> Result<PostureData, IndexError> {
+        let sources = cache.posture_sources()?;
+        let groups: posture::GroupNames = cache
+            .groups()?
+            .into_iter()
+            .filter_map(|g| Some((g.id, g.display_name?)))
+            .collect();
+        let users: Vec<_> = users.items.iter().map(|u| u.user.clone()).collect();
+        Ok(PostureData::build(sources, &users, tags, &groups, now))
+    }
 }
 
 /// The email half of a snapshot, built on a worker thread.
@@ -195,6 +277,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
     let generation = cache.generation()?;
     let tags = TagTable::load(&cache)?;
     let users = UserIndex::load(&cache, &tags)?;
+    let posture = Arc::new(PostureData::load(&cache, &users, &tags, Utc::now())?);
     let email_rows = cache.count("email_events").unwrap_or(0).max(0) as usize;
     Ok(Snapshot {
         emails: None,
@@ -218,6 +301,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         complete: true,
         generation: Some(generation),
         index_follows: false,
+        posture,
     }
     .derive())
 }
@@ -359,13 +443,25 @@ fn campaign_stats(index: &EmailIndex, campaigns: &CampaignIndex) -> Vec<Campaign
 fn recipient_stats(index: &EmailIndex) -> HashMap<String, RecipientStats> {
     let recipient = index.str_column(s::RECIPIENT);
     let threats = index.str_column(s::THREATS);
+    let location = index.str_column(s::LOCATION);
+    let inbox = location.dict.find("Inbox/folder");
     let clicked = &index.side().clicked;
     let mut by_code: Vec<RecipientStats> = vec![RecipientStats::default(); recipient.dict.len()];
     for r in 0..index.len() {
         let st = &mut by_code[recipient.codes.get(r) as usize];
         st.mail += 1;
-        if !threats.value(r).is_empty() {
+        let threat = threats.value(r);
+        if !threat.is_empty() {
             st.threats += 1;
+            if Some(location.codes.get(r)) == inbox {
+                st.inboxed += 1;
+            }
+            if threat
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("Phish"))
+            {
+                st.phish += 1;
+            }
         }
         if clicked.contains(r) {
             st.clicks += 1;

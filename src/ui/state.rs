@@ -129,6 +129,12 @@ pub enum FlyoutKind {
     Alert,
     Campaign,
     Account,
+    /// One account's posture checks.
+    Posture,
+    /// The tenant checklist.
+    Checklist,
+    /// A sign-in.
+    SignIn,
 }
 
 /// The details of the row under the cursor of the grid below it.
@@ -175,6 +181,9 @@ impl View {
                 FlyoutKind::Alert => "alert".into(),
                 FlyoutKind::Campaign => "campaign".into(),
                 FlyoutKind::Account => "account".into(),
+                FlyoutKind::Posture => "posture".into(),
+                FlyoutKind::Checklist => "checklist".into(),
+                FlyoutKind::SignIn => "sign-in".into(),
             },
         }
     }

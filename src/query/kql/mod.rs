@@ -119,7 +119,9 @@ pub fn compile(
         Entity::Alerts => "AlertInfo",
         Entity::Campaigns => "CampaignInfo",
         Entity::Users => "IdentityInfo",
-        Entity::Incidents => return Err(CompileError::EntityNotRemote { entity }),
+        Entity::Incidents | Entity::Posture | Entity::SignIns => {
+            return Err(CompileError::EntityNotRemote { entity });
+        }
     };
     let cx = terms::Cx { entity, tags, now };
     let k = match &filter.root {

@@ -130,7 +130,9 @@ pub fn term(cx: &Cx, t: &Term) -> Result<K, CompileError> {
         Entity::Alerts => alert(cx, t),
         Entity::Campaigns => campaign(cx, t),
         Entity::Users => user(cx, t),
-        Entity::Incidents => Err(CompileError::EntityNotRemote { entity: cx.entity }),
+        Entity::Incidents | Entity::Posture | Entity::SignIns => {
+            Err(CompileError::EntityNotRemote { entity: cx.entity })
+        }
     }
 }
 

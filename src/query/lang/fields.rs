@@ -80,6 +80,16 @@
 //! - Campaigns (`CampaignInfo`, one row per message × recipient): a campaign matches when at least one of its rows matches; bare word and `name` = `CampaignName` contains, `type` = `CampaignType`, `subtype` exact `CampaignSubtype`, `tag`/`is:priority` = some row of the campaign has a recipient among the members.
 //! - Users (`IdentityInfo`): bare word = `AccountUpn` or `AccountDisplayName` contains; `upn`, `department`, `job-title`, `country` exact; `tag`/`is:priority` = `AccountUpn` among the members.
 //! - Incidents: local only (no advanced-hunting table); bare word = title contains.
+//! - Posture (local only; one row per priority account or tag member, from
+//!   `query::posture`): bare word and `upn` = the account; `mfa` = strongest method
+//!   (`phishing-resistant`, `app`, `phone`, `none`, `unknown`); `ca` = `mfa` (an enabled
+//!   policy requires it), `no-mfa`, `report-only`, `unknown`; `legacy:yes` = a legacy
+//!   sign-in in 30 days; `strict` = `yes` (Strict preset), `no` (anything else known),
+//!   `standard`, `excluded`, `unknown`; `risk` = `high`, `medium`, `low`, `none`,
+//!   `unknown`; `verdict` = `fail`, `warn`, `pass`; `failing` = a failing check id;
+//!   `tag`/`is:priority` = the account among the members.
+//! - Sign-ins (local only): bare word and `upn` = the account; `legacy:yes` = a legacy
+//!   client (`clientAppUsed` in the Entra docs' legacy list); `tag`/`is:priority`.
 
 use std::fmt;
 
@@ -99,16 +109,22 @@ pub enum Entity {
     Users,
     /// Incidents (local only: advanced hunting has no incidents table).
     Incidents,
+    /// Priority-account posture rows (local only: computed from posture sources).
+    Posture,
+    /// Cached sign-ins of priority accounts (local only).
+    SignIns,
 }
 
 impl Entity {
     /// Every entity, in menu order.
-    pub const ALL: [Entity; 5] = [
+    pub const ALL: [Entity; 7] = [
         Entity::Emails,
         Entity::Alerts,
         Entity::Campaigns,
         Entity::Users,
         Entity::Incidents,
+        Entity::Posture,
+        Entity::SignIns,
     ];
 
     /// The entity's name as the CLI spells it (`emails`, `alerts`...).
@@ -119,6 +135,8 @@ impl Entity {
             Entity::Campaigns => "campaigns",
             Entity::Users => "users",
             Entity::Incidents => "incidents",
+            Entity::Posture => "posture",
+            Entity::SignIns => "sign-ins",
         }
     }
 
@@ -207,6 +225,14 @@ pub enum Field {
     Department,
     JobTitle,
     Country,
+    // Posture and sign-ins.
+    Mfa,
+    Ca,
+    Legacy,
+    Strict,
+    Risk,
+    Verdict,
+    Failing,
 }
 
 /// One documented value of an enumerated field.
@@ -419,6 +445,57 @@ pub const YES_NO: &[EnumValue] = &[ev("yes", &["true"]), ev("no", &["false"])];
 /// `is:` flags.
 pub const FLAGS: &[EnumValue] = &[ev("priority", &["vip"])];
 
+/// Posture `mfa:` values.
+pub const MFA_STRENGTHS: &[EnumValue] = &[
+    ev("phishing-resistant", &["strong"]),
+    ev("app", &[]),
+    ev("phone", &["sms"]),
+    ev("none", &[]),
+    ev("unknown", &[]),
+];
+
+/// Posture `ca:` values.
+pub const CA_STATES: &[EnumValue] = &[
+    ev("mfa", &[]),
+    ev("no-mfa", &[]),
+    ev("report-only", &[]),
+    ev("unknown", &[]),
+];
+
+/// Posture `strict:` values.
+pub const STRICT_STATES: &[EnumValue] = &[
+    ev("yes", &[]),
+    ev("no", &[]),
+    ev("standard", &[]),
+    ev("excluded", &[]),
+    ev("unknown", &[]),
+];
+
+/// Posture `risk:` values.
+pub const RISK_LEVELS: &[EnumValue] = &[
+    ev("high", &[]),
+    ev("medium", &[]),
+    ev("low", &[]),
+    ev("none", &[]),
+    ev("unknown", &[]),
+];
+
+/// Posture `verdict:` values.
+pub const VERDICTS: &[EnumValue] = &[ev("fail", &[]), ev("warn", &[]), ev("pass", &[])];
+
+/// Posture check ids (`failing:`).
+pub const CHECKS: &[EnumValue] = &[
+    ev("mfa", &[]),
+    ev("ca-mfa", &[]),
+    ev("ca-legacy", &[]),
+    ev("legacy-auth", &[]),
+    ev("risk", &[]),
+    ev("strict-preset", &[]),
+    ev("protocols", &[]),
+    ev("audit", &[]),
+    ev("email-issues", &[]),
+];
+
 /// Alert and incident severities (Graph spellings).
 pub const SEVERITIES: &[EnumValue] = &[
     ev("high", &[]),
@@ -499,7 +576,7 @@ pub const SOURCES: &[EnumValue] = &[
 /// `CampaignType` values.
 pub const CAMPAIGN_TYPES: &[EnumValue] = &[ev("Phish", &[]), ev("Malware", &[]), ev("Spam", &[])];
 
-use Entity::{Alerts, Campaigns, Emails, Incidents, Users};
+use Entity::{Alerts, Campaigns, Emails, Incidents, Posture, SignIns, Users};
 
 const E: &[Entity] = &[Emails];
 const A: &[Entity] = &[Alerts];
@@ -507,7 +584,10 @@ const AI: &[Entity] = &[Alerts, Incidents];
 const C: &[Entity] = &[Campaigns];
 const U: &[Entity] = &[Users];
 const I: &[Entity] = &[Incidents];
-const TAGGED: &[Entity] = &[Emails, Alerts, Campaigns, Users];
+const TAGGED: &[Entity] = &[Emails, Alerts, Campaigns, Users, Posture, SignIns];
+const P: &[Entity] = &[Posture];
+const PS: &[Entity] = &[Posture, SignIns];
+const UPS: &[Entity] = &[Users, Posture, SignIns];
 const TIMED: &[Entity] = &[Emails, Alerts, Campaigns, Incidents];
 
 const fn f(
@@ -1025,8 +1105,8 @@ pub static FIELDS: &[FieldSpec] = &[
         "upn",
         &["account"],
         Exact,
-        U,
-        "User principal name (`AccountUpn`).",
+        UPS,
+        "User principal name (`AccountUpn`; posture and sign-ins: the account).",
         "upn:*@contoso.com",
     ),
     f(
@@ -1055,6 +1135,69 @@ pub static FIELDS: &[FieldSpec] = &[
         U,
         "Country or region.",
         "country:US",
+    ),
+    f(
+        Field::Mfa,
+        "mfa",
+        &[],
+        ValueKind::Enum(MFA_STRENGTHS),
+        P,
+        "Strongest registered MFA method (posture).",
+        "mfa:none,phone",
+    ),
+    f(
+        Field::Ca,
+        "ca",
+        &["conditional-access"],
+        ValueKind::Enum(CA_STATES),
+        P,
+        "Conditional Access: an enabled policy requires MFA (`mfa`), none does (`no-mfa`), only report-only ones (`report-only`).",
+        "ca:no-mfa",
+    ),
+    f(
+        Field::Legacy,
+        "legacy",
+        &["legacy-auth"],
+        ValueKind::Enum(YES_NO),
+        PS,
+        "Legacy (basic) authentication: posture, a legacy sign-in in 30 days; sign-ins, a legacy client.",
+        "legacy:yes",
+    ),
+    f(
+        Field::Strict,
+        "strict",
+        &["strict-preset"],
+        ValueKind::Enum(STRICT_STATES),
+        P,
+        "Strict preset security policy: `yes`, `no` (standard, excluded or none), `standard`, `excluded`.",
+        "strict:no",
+    ),
+    f(
+        Field::Risk,
+        "risk",
+        &[],
+        ValueKind::Enum(RISK_LEVELS),
+        P,
+        "Identity Protection risk level (open risk only).",
+        "risk:high",
+    ),
+    f(
+        Field::Verdict,
+        "verdict",
+        &[],
+        ValueKind::Enum(VERDICTS),
+        P,
+        "Posture verdict.",
+        "verdict:fail",
+    ),
+    f(
+        Field::Failing,
+        "failing",
+        &["check"],
+        ValueKind::Enum(CHECKS),
+        P,
+        "A failing posture check.",
+        "failing:ca-mfa",
     ),
 ];
 

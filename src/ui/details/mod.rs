@@ -7,6 +7,7 @@ mod alert;
 mod campaign;
 mod email;
 mod lookalike;
+mod posture;
 
 use std::path::Path;
 
@@ -39,12 +40,16 @@ pub fn load(
         FlyoutKind::Alert => alert::load(&cache, data, key),
         FlyoutKind::Campaign => campaign::load(data, key),
         FlyoutKind::Account => account::load(data, key),
+        FlyoutKind::Posture => posture::account(data, key),
+        FlyoutKind::Checklist => return Ok(posture::checklist(data)),
+        FlyoutKind::SignIn => return posture::sign_in(data, key),
     }?;
     let target = match kind {
         FlyoutKind::Email => NoteTarget::Email,
         FlyoutKind::Alert => NoteTarget::Alert,
         FlyoutKind::Campaign => NoteTarget::Campaign,
-        FlyoutKind::Account => NoteTarget::User,
+        FlyoutKind::Account | FlyoutKind::Posture => NoteTarget::User,
+        FlyoutKind::Checklist | FlyoutKind::SignIn => return Ok(detail),
     };
     let notes = cache.notes_for(target, &note_id(target, key))?;
     let mut s = Section::new(&format!("Notes ({}) · n adds one", notes.len()));

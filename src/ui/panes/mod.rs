@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod alerts;
 pub mod campaigns;
 pub mod emails;
+pub mod posture;
+pub mod sign_ins;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,8 @@ pub enum ColumnId {
     Alert(alerts::AlertCol),
     Campaign(campaigns::CampaignCol),
     Account(accounts::AccountCol),
+    Posture(posture::PostureCol),
+    SignIn(sign_ins::SignInCol),
 }
 
 /// A column with its title and width bounds.
@@ -54,6 +58,8 @@ pub fn entity(pane: Pane) -> Entity {
         Pane::Emails => Entity::Emails,
         Pane::Campaigns => Entity::Campaigns,
         Pane::Accounts => Entity::Users,
+        Pane::Posture => Entity::Posture,
+        Pane::SignIns => Entity::SignIns,
     }
 }
 
@@ -64,6 +70,8 @@ pub fn default_columns(pane: Pane) -> Vec<GridColumn> {
         Pane::Emails => emails::default_columns(),
         Pane::Campaigns => campaigns::COLUMNS.to_vec(),
         Pane::Accounts => accounts::COLUMNS.to_vec(),
+        Pane::Posture => posture::COLUMNS.to_vec(),
+        Pane::SignIns => sign_ins::COLUMNS.to_vec(),
     }
 }
 
@@ -80,6 +88,8 @@ pub fn evaluate(
         Pane::Emails => emails::evaluate(data, filter, now),
         Pane::Campaigns => campaigns::evaluate(data, filter, now),
         Pane::Accounts => accounts::evaluate(data, filter),
+        Pane::Posture => return posture::evaluate(data, filter),
+        Pane::SignIns => return sign_ins::evaluate(data, filter),
     }
     .map_err(|e| e.to_string())
 }
@@ -91,6 +101,8 @@ pub fn cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
         ColumnId::Alert(c) => alerts::cell(data, row, c),
         ColumnId::Campaign(c) => campaigns::cell(data, row, c),
         ColumnId::Account(c) => accounts::cell(data, row, c),
+        ColumnId::Posture(c) => posture::cell(data, row, c),
+        ColumnId::SignIn(c) => sign_ins::cell(data, row, c),
     }
 }
 
@@ -111,6 +123,8 @@ pub fn key(pane: Pane, data: &Snapshot, row: u32) -> String {
         Pane::Emails => emails::key(data, row),
         Pane::Campaigns => campaigns::key(data, row),
         Pane::Accounts => accounts::key(data, row),
+        Pane::Posture => posture::key(data, row),
+        Pane::SignIns => sign_ins::key(data, row),
     }
 }
 
@@ -201,6 +215,8 @@ pub fn term(col: ColumnId, value: &str) -> Option<String> {
         ColumnId::Alert(c) => alerts::term(c, value),
         ColumnId::Campaign(c) => campaigns::term(c, value),
         ColumnId::Account(c) => accounts::term(c, value),
+        ColumnId::Posture(c) => posture::term(c, value),
+        ColumnId::SignIn(c) => sign_ins::term(c, value),
     }
 }
 

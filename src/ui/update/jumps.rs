@@ -55,27 +55,66 @@ pub fn jumps_for(data: &Snapshot, pane: Pane, row: u32) -> Vec<Jump> {
             .map(|u| {
                 let addr = accounts::address(u);
                 let upn = u.user.user_principal_name.clone().unwrap_or(addr.clone());
-                vec![
-                    jump("mail to this user", Pane::Emails, match_term("to", &addr)),
+                user_jumps(&addr, &upn)
+            })
+            .unwrap_or_default(),
+        Pane::Posture => data
+            .posture
+            .accounts
+            .get(row as usize)
+            .map(|p| {
+                let upn = &p.account.upn;
+                let addr = p.account.addresses.last().unwrap_or(upn);
+                let mut out = vec![
                     jump(
-                        "threats to this user",
-                        Pane::Emails,
-                        format!("{} -threat:none", match_term("to", &addr)),
+                        "sign-ins of this account",
+                        Pane::SignIns,
+                        match_term("upn", upn),
                     ),
                     jump(
-                        "URL clicks by this user",
-                        Pane::Emails,
-                        format!("{} clicked:yes", match_term("to", &addr)),
+                        "legacy sign-ins of this account",
+                        Pane::SignIns,
+                        format!("{} legacy:yes", match_term("upn", upn)),
                     ),
-                    jump(
-                        "alerts of this user",
-                        Pane::Alerts,
-                        match_term("user", &upn),
-                    ),
-                ]
+                ];
+                out.extend(user_jumps(addr, upn));
+                out
+            })
+            .unwrap_or_default(),
+        Pane::SignIns => data
+            .posture
+            .sources
+            .sign_ins
+            .get(row as usize)
+            .and_then(|s| s.user_principal_name.as_deref())
+            .map(|upn| {
+                let upn = upn.to_lowercase();
+                vec![jump(
+                    "posture of this account",
+                    Pane::Posture,
+                    format!("{} is:priority", match_term("upn", &upn)),
+                )]
             })
             .unwrap_or_default(),
     }
+}
+
+/// Mail, threats, clicks and alerts of one user (Accounts and Posture rows).
+fn user_jumps(addr: &str, upn: &str) -> Vec<Jump> {
+    vec![
+        jump("mail to this user", Pane::Emails, match_term("to", addr)),
+        jump(
+            "threats to this user",
+            Pane::Emails,
+            format!("{} -threat:none", match_term("to", addr)),
+        ),
+        jump(
+            "URL clicks by this user",
+            Pane::Emails,
+            format!("{} clicked:yes", match_term("to", addr)),
+        ),
+        jump("alerts of this user", Pane::Alerts, match_term("user", upn)),
+    ]
 }
 
 fn email_jumps(data: &Snapshot, row: u32) -> Vec<Jump> {

@@ -355,6 +355,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Checklist => return open_checklist(state),
         Action::Run(line) => return command::run(state, &line),
         Action::Resize(w, h) => {
             state.width = w;
@@ -417,6 +418,8 @@ fn open(state: &mut State) -> Vec<Effect> {
                 Pane::Alerts => FlyoutKind::Alert,
                 Pane::Campaigns => FlyoutKind::Campaign,
                 Pane::Accounts => FlyoutKind::Account,
+                Pane::Posture => FlyoutKind::Posture,
+                Pane::SignIns => FlyoutKind::SignIn,
             };
             let key = super::panes::key(g.pane, &state.data, row);
             state.views.push(View::Flyout(Flyout {
@@ -437,6 +440,26 @@ fn open(state: &mut State) -> Vec<Effect> {
         }
         View::Flyout(_) => Vec::new(),
     }
+}
+
+/// `T`: the tenant checklist as a flyout (built from the snapshot on a worker).
+fn open_checklist(state: &mut State) -> Vec<Effect> {
+    if let View::Flyout(f) = state.top()
+        && f.kind == FlyoutKind::Checklist
+    {
+        return Vec::new();
+    }
+    state.views.push(View::Flyout(Flyout {
+        kind: FlyoutKind::Checklist,
+        key: "tenant".into(),
+        detail: None,
+        scroll: 0,
+    }));
+    vec![Effect::LoadDetail {
+        kind: FlyoutKind::Checklist,
+        key: "tenant".into(),
+        data: Box::new(state.data.clone()),
+    }]
 }
 
 /// Pushes the view a jump names.

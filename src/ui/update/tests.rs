@@ -40,6 +40,8 @@ pub(crate) fn snapshot() -> Snapshot {
     fixture().1.clone()
 }
 
+/// The console over the fixture, with the planted posture gaps injected
+/// (`fixture::with_planted_posture`) as the load step would read them.
 pub(crate) fn state() -> State {
     let mut s = State::new(
         Session {
@@ -49,7 +51,7 @@ pub(crate) fn state() -> State {
             can_refresh: true,
             analyst: "analyst@contoso.com".into(),
         },
-        snapshot(),
+        crate::ui::fixture::with_planted_posture(snapshot()),
         Keymap::new(&BTreeMap::new()).expect("keymap"),
         crate::ui::fixture::now(),
     );
@@ -476,5 +478,151 @@ fn an_unreadable_outbox_is_reported_not_shown_as_no_pending_writes() {
         n.text.contains("queued writes cannot be read") && n.text.contains("alert outbox"),
         "{}",
         n.text
+    );
+}
+
+/// Runs the detail loads effects ask for, as the app would.
+fn settle_details(s: &mut State, effects: Vec<Effect>) {
+    for e in effects {
+        if let Effect::LoadDetail { kind, key, data } = e {
+            let detail =
+                crate::ui::details::load(&fixture().0, &data, &kind, &key).expect("details");
+            update(
+                s,
+                Msg::Detail {
+                    key,
+                    detail: std::sync::Arc::new(detail),
+                },
+            );
+        }
+    }
+}
+
+fn verdicts(s: &State) -> Vec<String> {
+    values(
+        s,
+        ColumnId::Posture(crate::ui::panes::posture::PostureCol::Verdict),
+    )
+}
+
+#[test]
+fn five_and_colon_posture_open_the_posture_pane_worst_first() {
+    let mut s = state();
+    key(&mut s, '5');
+    assert_eq!(s.pane(), Pane::Posture);
+    let vips = s.data.tags.resolve(PRIORITY_ACCOUNT).expect("tag").len();
+    assert_eq!(grid(&s).rows.len(), vips, "one row per priority account");
+    let v = verdicts(&s);
+    assert_eq!(&v[..4], ["fail", "fail", "warn", "warn"], "{v:?}");
+    assert!(v[4..].iter().all(|x| x == "pass"), "{v:?}");
+    key(&mut s, '1');
+    key(&mut s, ':');
+    typed(&mut s, "posture");
+    code(&mut s, KeyCode::Enter);
+    assert_eq!(s.pane(), Pane::Posture);
+}
+
+#[test]
+fn posture_filters_select_the_planted_gaps() {
+    let mut s = state();
+    for (filter, want) in [
+        ("verdict:fail", 2),
+        ("mfa:none", 1),
+        ("mfa:phone", 1),
+        ("legacy:yes", 2),
+        ("ca:no-mfa", 1),
+        ("strict:no", 2),
+        ("strict:standard", 1),
+        ("risk:high", 1),
+        ("failing:protocols", 1),
+        ("verdict:pass", 0),
+    ] {
+        key(&mut s, ':');
+        typed(&mut s, &format!("posture {filter}"));
+        code(&mut s, KeyCode::Enter);
+        let n = grid(&s).rows.len();
+        let want = if filter == "verdict:pass" {
+            s.data.tags.resolve(PRIORITY_ACCOUNT).expect("tag").len() - 4
+        } else {
+            want
+        };
+        assert_eq!(n, want, "{filter}: {:?}", grid(&s).error);
+    }
+    key(&mut s, ':');
+    typed(&mut s, "posture verdict:fail");
+    code(&mut s, KeyCode::Enter);
+    assert!(verdicts(&s).iter().all(|v| v == "fail"));
+}
+
+#[test]
+fn enter_opens_the_posture_flyout_and_r_reaches_the_sign_ins() {
+    let mut s = state();
+    key(&mut s, ':');
+    typed(&mut s, "posture failing:legacy-auth");
+    code(&mut s, KeyCode::Enter);
+    let upn = panes::key(Pane::Posture, &s.data, grid(&s).rows[0]);
+    let e = code(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(&e[..], [Effect::LoadDetail { kind: crate::ui::state::FlyoutKind::Posture, key, .. }] if *key == upn),
+        "{e:?}"
+    );
+    settle_details(&mut s, e);
+    let View::Flyout(f) = s.top() else {
+        panic!("no flyout")
+    };
+    let d = f.detail.clone().expect("detail");
+    let titles: Vec<&str> = d.sections.iter().map(|x| x.title.as_str()).collect();
+    for id in crate::query::posture::CHECK_IDS {
+        assert!(
+            titles.iter().any(|t| t.starts_with(&format!("{id} · "))),
+            "{titles:?}"
+        );
+    }
+    key(&mut s, 'R');
+    let Some(Overlay::Jumps { jumps, .. }) = &s.overlay else {
+        panic!("no jumps: {:?}", s.overlay)
+    };
+    assert_eq!(jumps[0].label, "sign-ins of this account");
+    code(&mut s, KeyCode::Enter);
+    assert_eq!(s.pane(), Pane::SignIns);
+    let accounts = values(
+        &s,
+        ColumnId::SignIn(crate::ui::panes::sign_ins::SignInCol::Account),
+    );
+    assert!(
+        !accounts.is_empty() && accounts.iter().all(|a| *a == upn),
+        "{accounts:?}"
+    );
+    let apps = values(
+        &s,
+        ColumnId::SignIn(crate::ui::panes::sign_ins::SignInCol::ClientApp),
+    );
+    assert!(apps.iter().any(|a| a == "IMAP4"), "{apps:?}");
+}
+
+#[test]
+fn checklist_key_opens_the_tenant_checklist() {
+    let mut s = state();
+    key(&mut s, '5');
+    let e = key(&mut s, 'T');
+    assert!(
+        matches!(
+            &e[..],
+            [Effect::LoadDetail {
+                kind: crate::ui::state::FlyoutKind::Checklist,
+                ..
+            }]
+        ),
+        "{e:?}"
+    );
+    settle_details(&mut s, e);
+    let View::Flyout(f) = s.top() else {
+        panic!("no flyout")
+    };
+    let d = f.detail.clone().expect("detail");
+    assert!(
+        d.sections[0].lines.iter().any(|l| l.value == "62 / 100"),
+        "{:?}",
+        d.sections[0]
     );
 }

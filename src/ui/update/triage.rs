@@ -186,23 +186,23 @@ pub fn alert_prompt(state: &mut State, kind: PromptKind) {
 /// `n`: a note on the item under the cursor or in the flyout.
 pub fn note(state: &mut State) {
     let target = match state.top() {
-        View::Flyout(f) => Some((
-            match f.kind {
-                FlyoutKind::Email => NoteTarget::Email,
-                FlyoutKind::Alert => NoteTarget::Alert,
-                FlyoutKind::Campaign => NoteTarget::Campaign,
-                FlyoutKind::Account => NoteTarget::User,
-            },
-            f.key.clone(),
-        )),
-        View::Grid(g) => g.current().map(|r| {
+        View::Flyout(f) => match f.kind {
+            FlyoutKind::Email => Some(NoteTarget::Email),
+            FlyoutKind::Alert => Some(NoteTarget::Alert),
+            FlyoutKind::Campaign => Some(NoteTarget::Campaign),
+            FlyoutKind::Account | FlyoutKind::Posture => Some(NoteTarget::User),
+            FlyoutKind::Checklist | FlyoutKind::SignIn => None,
+        }
+        .map(|k| (k, f.key.clone())),
+        View::Grid(g) => g.current().and_then(|r| {
             let kind = match g.pane {
                 Pane::Emails => NoteTarget::Email,
                 Pane::Alerts => NoteTarget::Alert,
                 Pane::Campaigns => NoteTarget::Campaign,
-                Pane::Accounts => NoteTarget::User,
+                Pane::Accounts | Pane::Posture => NoteTarget::User,
+                Pane::SignIns => return None,
             };
-            (kind, panes::key(g.pane, &state.data, r))
+            Some((kind, panes::key(g.pane, &state.data, r)))
         }),
         View::Frequency(_) => None,
     };

@@ -15,6 +15,7 @@ pub mod flyout;
 pub mod grid;
 pub mod histogram;
 pub mod overlays;
+pub mod posture;
 
 #[cfg(test)]
 mod tests;
@@ -63,6 +64,14 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
                 Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
             grid::tags(f, tags, stats, theme);
             grid::grid(f, users, state, g, theme);
+        }
+        View::Grid(g) if g.pane == Pane::Posture => {
+            let lines = posture::header_lines(state);
+            let h = (lines.len() as u16).min(body.height / 3).max(1);
+            let [head, rows] =
+                Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
+            posture::header(f, head, lines, theme);
+            grid::grid(f, rows, state, g, theme);
         }
         View::Grid(g) => grid::grid(f, body, state, g, theme),
         View::Frequency(t) => grid::frequency(f, body, t, theme),

@@ -162,3 +162,27 @@ fn small_terminals_get_a_notice_and_nothing_panics() {
     }
     assert!(matches!(s.top(), View::Grid(_)));
 }
+
+#[test]
+fn posture_pane_flyout_checklist_and_sign_ins() {
+    snap("posture_pane", |s| {
+        key(s, '5');
+    });
+    snap("posture_flyout", |s| {
+        key(s, '5');
+        let e = code(s, KeyCode::Enter);
+        settle(s, e);
+    });
+    snap("posture_checklist", |s| {
+        key(s, '5');
+        let e = key(s, 'T');
+        settle(s, e);
+    });
+    snap("posture_sign_ins", |s| {
+        key(s, '5');
+        let e = code(s, KeyCode::Enter);
+        settle(s, e);
+        key(s, 'R');
+        code(s, KeyCode::Enter);
+    });
+}

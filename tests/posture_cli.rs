@@ -1,0 +1,116 @@
+//! `whalewatch posture` as a user runs it: the real binary against `whalewatch sim
+//! serve` on loopback. On a cache without posture sources every check is unknown,
+//! every source is named with what to do, and `--fail-on` gates on the verdicts; with
+//! the simulator's posture sources and its Exchange snapshot imported, every priority
+//! account gets the verdict `sim stats` expects.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::refresh::{SimProcess, Workspace, WorldFlags};
+use serde_json::Value;
+
+fn workspace(tag: &str, sim: &SimProcess) -> Workspace {
+    let mut ws = Workspace::new(tag);
+    ws.add_sim_profile("sim", sim);
+    ws.refresh(&[]).expect_ok("refresh");
+    ws
+}
+
+fn vips(world: &WorldFlags) -> BTreeSet<String> {
+    world
+        .vips()
+        .lines()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_do() {
+    let world = WorldFlags::small(1301);
+    let sim = SimProcess::start(&world, &[]);
+    let ws = workspace("posture-missing", &sim);
+
+    let run = ws.run(&["posture", "--format", "json"]);
+    assert!(run.ok, "{run:#?}");
+    let rows: Vec<Value> = serde_json::from_str(&run.stdout).expect("a JSON array");
+    let accounts: BTreeSet<String> = rows
+        .iter()
+        .map(|r| r["account"].as_str().expect("account").to_string())
+        .collect();
+    assert_eq!(accounts.len(), rows.len(), "one row per account");
+    assert!(!rows.is_empty());
+    // Every row is a priority account of the world (by UPN or mail).
+    let vips = vips(&world);
+    assert!(
+        rows.len() <= vips.len(),
+        "{} rows for {} VIPs",
+        rows.len(),
+        vips.len()
+    );
+    for r in &rows {
+        assert_eq!(r["verdict"], "warn", "unknown never passes: {r}");
+        assert_eq!(r["failing"], serde_json::json!([]));
+        assert_eq!(r["unknown"].as_array().map(Vec::len), Some(9), "{r}");
+    }
+    for want in [
+        "conditional-access not refreshed yet — run `whalewatch refresh`",
+        "exchange-snapshot not imported — run assets/Get-WhalewatchExchangeSnapshot.ps1, then `whalewatch posture import FILE`",
+    ] {
+        assert!(
+            run.stderr.contains(want),
+            "stderr lacks {want:?}:\n{}",
+            run.stderr
+        );
+    }
+
+    let gate = ws.run(&["posture", "--fail-on", "warn"]);
+    assert_eq!(gate.code, Some(3), "{gate:#?}");
+    assert!(
+        gate.stdout.contains("Secure Score unknown"),
+        "{}",
+        gate.stdout
+    );
+    let gate = ws.run(&["posture", "--fail-on", "fail", "--format", "csv"]);
+    assert_eq!(gate.code, Some(0), "{gate:#?}");
+    assert!(
+        gate.stdout.starts_with("Account,Verdict,Failing,MFA,CA,"),
+        "{}",
+        gate.stdout
+    );
+}
+
+#[test]
+#[ignore = "needs posture sources from the sim and client branches"]
+fn every_priority_account_gets_the_verdict_sim_stats_expects() {
+    let world = WorldFlags::small(1302);
+    let sim = SimProcess::start(&world, &[]);
+    let ws = workspace("posture-truth", &sim);
+    let snapshot = ws.dir.path().join("exchange.json");
+    let mut args = vec!["sim".to_string(), "exchange-snapshot".to_string()];
+    args.extend(world.args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let json = ws.ok(&args);
+    std::fs::write(&snapshot, json).expect("write snapshot");
+    ws.ok(&["posture", "import", snapshot.to_str().expect("utf-8 path")]);
+
+    let out = ws.ok(&["posture", "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_str(&out).expect("a JSON array");
+    let truth = world.stats()["posture"].clone();
+    let truth = truth.as_object().expect("sim stats has posture");
+    assert_eq!(rows.len(), truth.len(), "one row per priority account");
+    for r in &rows {
+        let upn = r["account"].as_str().expect("account");
+        let want = &truth[upn];
+        assert_eq!(r["verdict"], want["verdict"], "{upn}");
+        assert_eq!(r["failing"], want["failing"], "{upn}");
+    }
+    let gate = ws.run(&["posture", "--fail-on", "fail"]);
+    assert_eq!(
+        gate.code,
+        Some(3),
+        "the world plants failing accounts: {gate:#?}"
+    );
+}
