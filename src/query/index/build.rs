@@ -415,14 +415,14 @@ mod generation_tests {
     fn the_two_load_groups_hold_every_column_once() {
         let [a, b] = groups();
         let all: Vec<Load> = a.into_iter().chain(b).collect();
-        for i in 0..STR_COLUMNS.len() {
+        for (i, name) in STR_COLUMNS.iter().enumerate() {
             let n = all
                 .iter()
                 .filter(|l| matches!(l, Load::Str(x) if *x == i))
                 .count();
-            assert_eq!(n, 1, "{}", STR_COLUMNS[i]);
+            assert_eq!(n, 1, "{name}");
         }
-        for i in 0..INT_COLUMNS.len() {
+        for (i, name) in INT_COLUMNS.iter().enumerate() {
             let n = all
                 .iter()
                 .filter(|l| match l {
@@ -431,7 +431,7 @@ mod generation_tests {
                     _ => false,
                 })
                 .count();
-            assert_eq!(n, 1, "{}", INT_COLUMNS[i]);
+            assert_eq!(n, 1, "{name}");
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  cache (SQLite) ──build──▶ EmailIndex ──eval(Filter)──▶ RowSet ──▶ count, facets,
-//!   one SELECT per table      dictionary-encoded              frequency, histogram,
+//!   one scan per table        dictionary-encoded              frequency, histogram,
 //!   (2 threads)               columns, bitsets,               sort, page, pivots,
 //!                             side tables                     fuzzy search
 //! ```

@@ -146,6 +146,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             effects
         }
         Msg::Emails(e) => {
+            // Rebuilds run on worker threads and may finish out of order: an index
+            // of an older cache generation never replaces a newer one.
+            if let Some(cur) = &state.data.emails
+                && e.index.generation() < cur.generation()
+            {
+                return Vec::new();
+            }
             grid::capture_anchors(state);
             state.data = std::mem::take(&mut state.data).with_emails(e);
             grid::reevaluate_all(state);
