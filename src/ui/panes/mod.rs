@@ -221,7 +221,7 @@ pub fn term(col: ColumnId, value: &str) -> Option<String> {
 }
 
 /// `field:value` in the filter language's own quoting.
-pub(crate) fn match_term(field: &str, value: &str) -> String {
+pub fn match_term(field: &str, value: &str) -> String {
     let mut out = format!("{field}:");
     crate::query::lang::print::value(&mut out, value);
     out
