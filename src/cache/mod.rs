@@ -537,14 +537,10 @@ fn order_of(table: &str) -> String {
 /// Creates `path` empty with mode 0600 if it does not exist, so SQLite (which keeps
 /// an existing file's mode, and gives its WAL the same) never makes it world-readable.
 fn create_owner_only(path: &Path) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path).map(drop)
+    crate::config::paths::private_options()
+        .truncate(false)
+        .open(path)
+        .map(drop)
 }
 
 #[cfg(test)]

@@ -42,44 +42,79 @@ pub fn cache_dir(flag: Option<&Path>) -> PathBuf {
     )
 }
 
-/// Creates `dir` (and parents) readable by the owner only.
+/// Creates `dir` (and missing parents) readable by the owner only (0700). An
+/// existing directory keeps its mode: whalewatch never changes permissions the user
+/// set (a read-only cache directory is reported, not made writable).
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
-    Ok(())
+    builder.create(dir)
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600: a temporary file in the same
-/// directory, flushed, then renamed over the target.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("whalewatch"),
-        std::process::id()
-    ));
+/// Open options that create a file owner-only (0600 on Unix). Every file whalewatch
+/// writes is opened through here or [`create_private`] / [`write_private`].
+pub fn private_options() -> std::fs::OpenOptions {
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
+    opts
+}
+
+/// Creates or truncates `path` for writing, owner-only. A file that already existed
+/// with a wider mode is narrowed to 0600: what is written into it is tenant data.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let f = private_options().truncate(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if f.metadata()?.permissions().mode() & 0o077 != 0 {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(f)
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600: a temporary file in the same
+/// directory (named per process and call, so two threads never share one), flushed,
+/// renamed over the target, and the directory synced so the rename survives a crash.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("whalewatch"),
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = private_options().truncate(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]

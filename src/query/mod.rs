@@ -6,6 +6,7 @@
 pub mod index;
 pub mod kql;
 pub mod lang;
+pub mod records;
 
 pub use kql::{CompileError, KqlQuery, TagResolver, compile};
 pub use lang::{

@@ -17,6 +17,7 @@
 
 pub mod connect;
 mod hunting;
+pub mod lock;
 pub mod plan;
 pub mod progress;
 pub mod remediate;

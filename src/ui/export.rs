@@ -1,10 +1,13 @@
 //! `e`: the current result, every row, as CSV and JSON — raw values, byte for byte
-//! (exports are for tools and tickets; only the screen is sanitised).
+//! (exports are for tools and tickets; only the screen is sanitised), except that a
+//! CSV cell a spreadsheet would run as a formula is guarded (`query::records`, the
+//! same policy as `query --format csv`). Both files are owner-only (0600).
 
 use std::io::Write;
 use std::path::Path;
 
 use super::panes;
+use crate::query::records::{CsvCells, CsvWriter, JsonArrayWriter};
 use super::update::ExportJob;
 
 /// Writes `job` to `dir` as `<pane>-<time>.csv` and `.json`; returns the paths.
@@ -22,58 +25,30 @@ pub fn write(job: &ExportJob, dir: &Path) -> std::io::Result<String> {
     };
     let csv_path = stem.with_extension("csv");
     let json_path = stem.with_extension("json");
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
+    let file = |p: &Path| crate::config::paths::create_private(p).map(std::io::BufWriter::new);
+    let mut csv = CsvWriter::new(file(&csv_path)?, CsvCells::Guarded);
+    let mut json = JsonArrayWriter::new(file(&json_path)?)?;
     let titles: Vec<&str> = job.columns.iter().map(|c| c.title).collect();
-    writeln!(
-        csv,
-        "{}",
-        titles
-            .iter()
-            .map(|t| quote(t))
-            .collect::<Vec<_>>()
-            .join(",")
-    )?;
-    let mut records = Vec::with_capacity(job.rows.len());
+    csv.row(&titles)?;
     for &r in job.rows.iter() {
         let cells: Vec<String> = job
             .columns
             .iter()
             .map(|c| panes::cell(&job.data, r, c.id))
             .collect();
-        writeln!(
-            csv,
-            "{}",
-            cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
-        )?;
+        csv.row(&cells)?;
         let obj: serde_json::Map<String, serde_json::Value> = titles
             .iter()
             .zip(cells)
             .map(|(t, c)| (t.to_string(), serde_json::Value::String(c)))
             .collect();
-        records.push(serde_json::Value::Object(obj));
+        json.element(&obj)?;
     }
-    csv.flush()?;
-    let json = std::fs::File::create(&json_path)?;
-    serde_json::to_writer_pretty(std::io::BufWriter::new(json), &records)
-        .map_err(std::io::Error::other)?;
+    csv.finish()?.flush()?;
+    json.finish()?;
     Ok(format!(
         "{} and {}",
         csv_path.display(),
         json_path.display()
     ))
-}
-
-/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
-/// spreadsheet does not run an attacker's subject as a formula.
-fn quote(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }

@@ -8,7 +8,6 @@ use super::Secret;
 use crate::tenant::error::TenantError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What is cached for one profile.
@@ -75,29 +74,9 @@ impl TokenStore {
     /// Writes the token atomically with owner-only permissions.
     pub fn save(&self, profile: &str, token: &StoredToken) -> Result<(), TenantError> {
         let path = self.path(profile)?;
-        create_private_dir(&self.dir).map_err(io_err(&self.dir))?;
-        let tmp = self
-            .dir
-            .join(format!(".{profile}.json.{}.tmp", std::process::id()));
         let body = serde_json::to_vec_pretty(token)
             .map_err(|e| io_err(&path)(std::io::Error::other(e)))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let result = (|| {
-            let mut file = options.open(&tmp)?;
-            file.write_all(&body)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(io_err(&path))
+        crate::config::paths::write_private(&path, &body).map_err(io_err(&path))
     }
 
     /// Deletes the cached token (sign-out).
@@ -107,23 +86,6 @@ impl TokenStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path)(e)),
             _ => Ok(()),
         }
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        // An existing directory keeps its mode from the builder; tighten it explicitly.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-    }
-    #[cfg(not(unix))]
-    {
-        builder.create(dir)
     }
 }
 
