@@ -52,3 +52,63 @@ pub fn write(job: &ExportJob, dir: &Path) -> std::io::Result<String> {
         json_path.display()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::ui::action::{Action, Pane};
+    use crate::ui::update::tests::state;
+    use crate::ui::update::{Effect, Msg, update};
+
+    /// The console's `e` on the campaigns pane sorted by Messages (descending): the
+    /// counts come out by value (10 before 9), a formula-leading campaign name is
+    /// guarded as the CLI guards it, and both files are owner-only.
+    #[test]
+    fn export_sorts_numbers_guards_formulas_and_is_owner_only() {
+        let mut s = state();
+        let hostile = "=cmd|' /c calc'!A0";
+        Arc::make_mut(&mut s.data.campaigns).campaigns[0].name = hostile.into();
+        update(&mut s, Msg::Action(Action::Pane(Pane::Campaigns)));
+        let g = s.grid_mut().expect("campaigns grid");
+        g.column = g
+            .columns
+            .iter()
+            .position(|c| c.title == "Messages")
+            .expect("a Messages column");
+        update(&mut s, Msg::Action(Action::SortDescending));
+        let dir = std::env::temp_dir().join(format!("ww-export-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let effects = update(&mut s, Msg::Action(Action::Export));
+        let Some(Effect::Export(job)) = effects.into_iter().next() else {
+            panic!("no export effect");
+        };
+        let mut job = *job;
+        job.path = Some(dir.join("campaigns"));
+        super::write(&job, &dir).unwrap();
+        let csv = std::fs::read_to_string(dir.join("campaigns.csv")).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let m = headers.iter().position(|h| h == "Messages").unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let counts: Vec<u64> = rows.iter().map(|r| r[m].parse().unwrap()).collect();
+        assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+        assert!(
+            counts.iter().any(|c| *c >= 10) && counts.iter().any(|c| *c < 10),
+            "the fixture mixes one- and two-digit counts: {counts:?}"
+        );
+        assert!(csv.contains(&format!("'{hostile}")), "{csv}");
+        let json = std::fs::read_to_string(dir.join("campaigns.json")).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(json.contains("=cmd|"), "JSON keeps the raw value");
+        assert_eq!(back.as_array().unwrap().len(), rows.len());
+        #[cfg(unix)]
+        for f in ["campaigns.csv", "campaigns.json"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
