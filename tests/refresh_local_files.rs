@@ -17,7 +17,8 @@ const FORMULA: u8 = 1;
 const EMPTY: u8 = 2;
 
 /// An HTTP proxy on loopback in front of the simulator that forwards everything and
-/// rewrites `GET /v1.0/users` as `mode` says.
+/// rewrites `GET /v1.0/users` as `mode` says (and, with `FORMULA`, gives alerts
+/// incident ids of one and two digits).
 struct Proxy {
     url: String,
     mode: Arc<AtomicU8>,
@@ -50,6 +51,17 @@ impl Proxy {
                 let status = resp.status();
                 let ctype = resp.headers().get("content-type").cloned();
                 let mut bytes = resp.bytes().await.unwrap().to_vec();
+                let alerts = parts.uri.path() == "/v1.0/security/alerts_v2";
+                if alerts && status.is_success() && m.load(Ordering::SeqCst) == FORMULA {
+                    // Incident ids of one and two digits, for the numeric sort.
+                    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    if let Some(list) = v["value"].as_array_mut() {
+                        for (i, a) in list.iter_mut().enumerate() {
+                            a["incidentId"] = ((i * 7) % 23 + 1).to_string().into();
+                        }
+                    }
+                    bytes = serde_json::to_vec(&v).unwrap();
+                }
                 if parts.uri.path() == "/v1.0/users" && status.is_success() {
                     let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                     match m.load(Ordering::SeqCst) {
@@ -127,19 +139,19 @@ fn an_emptied_user_listing_keeps_the_cache_and_formula_cells_stay_inert() {
     // Numbers sort by value in the CLI, as in the console.
     let out = ws.ok(&[
         "query",
-        "campaigns",
+        "alerts",
         "--sort",
-        "Messages:desc",
+        "Incident:desc",
         "--format",
         "csv",
         "--columns",
-        "Messages",
+        "Incident",
     ]);
     let counts: Vec<u64> = out.lines().skip(1).map(|l| l.parse().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
     assert!(
         counts.iter().any(|c| *c >= 10) && counts.iter().any(|c| *c < 10),
-        "the world mixes one- and two-digit counts: {counts:?}"
+        "one- and two-digit ids: {counts:?}"
     );
 
     // The endpoint now answers `/users` with an empty page.
