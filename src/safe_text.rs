@@ -192,10 +192,7 @@ mod tests {
     #[test]
     fn hidden_and_format_characters_are_shown() {
         // "hi" in tag characters after a visible word: hidden text in a subject.
-        assert_eq!(
-            sanitize("ok\u{e0068}\u{e0069}"),
-            "ok⟨U+E0068⟩⟨U+E0069⟩"
-        );
+        assert_eq!(sanitize("ok\u{e0068}\u{e0069}"), "ok⟨U+E0068⟩⟨U+E0069⟩");
         assert_eq!(sanitize("pay\u{ad}pal"), "pay⟨SHY⟩pal");
         assert_eq!(sanitize("a\u{fe0f}b\u{e0100}"), "a⟨VS16⟩b⟨VS17⟩");
         assert_eq!(sanitize("\u{e000}\u{10fffd}"), "⟨U+E000⟩⟨U+10FFFD⟩");

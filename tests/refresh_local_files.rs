@@ -164,9 +164,13 @@ fn an_emptied_user_listing_keeps_the_cache_and_formula_cells_stay_inert() {
     assert_eq!(ws.count("users", &[]), users, "the cache kept its users");
 
     // Asked explicitly, the shrink is applied and the summary says what went.
-    let out = ws.refresh(&["--accept-shrink"]).expect_ok("accepted shrink");
+    let out = ws
+        .refresh(&["--accept-shrink"])
+        .expect_ok("accepted shrink");
     assert!(
-        out.contains(&format!("removed from the cache by directory: {users} users")),
+        out.contains(&format!(
+            "removed from the cache by directory: {users} users"
+        )),
         "{out}"
     );
     assert_eq!(ws.count("users", &[]), 0);
@@ -191,8 +195,15 @@ fn refreshes_take_turns_and_a_damaged_or_empty_cache_is_named() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&ws.cache_dir).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o750, "no silent chmod of the cache directory");
+        let mode = std::fs::metadata(&ws.cache_dir)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o750,
+            "no silent chmod of the cache directory"
+        );
         let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
@@ -220,7 +231,8 @@ fn refreshes_take_turns_and_a_damaged_or_empty_cache_is_named() {
         // cache first and succeeds on a sound one.
         held.unlock().unwrap();
     }
-    ws.refresh(&["--no-wait"]).expect_ok("refresh after the holder died");
+    ws.refresh(&["--no-wait"])
+        .expect_ok("refresh after the holder died");
 
     // One page in the middle of the file damaged: refresh and query say which file
     // and what to do, exit non-zero, and leave the file as it was.
@@ -234,7 +246,10 @@ fn refreshes_take_turns_and_a_damaged_or_empty_cache_is_named() {
     let r = ws.refresh(&[]);
     assert!(!r.ok, "{r:#?}");
     assert!(r.stderr.contains(&cache.display().to_string()), "{r:#?}");
-    assert!(r.stderr.contains("whalewatch refresh") && r.stderr.contains("move it aside"), "{r:#?}");
+    assert!(
+        r.stderr.contains("whalewatch refresh") && r.stderr.contains("move it aside"),
+        "{r:#?}"
+    );
     assert_eq!(std::fs::read(&cache).unwrap(), bytes, "left untouched");
 
     // An empty and a one-byte cache file.

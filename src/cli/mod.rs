@@ -92,10 +92,12 @@ fn damaged_cache_advice(e: &anyhow::Error, profile: &context::ProfileArgs) -> Op
         return None;
     }
     let corrupt = e.chain().any(|c| {
-        let sql = c.downcast_ref::<rusqlite::Error>().or(match c.downcast_ref::<CacheError>() {
-            Some(CacheError::Sql(s)) => Some(s),
-            _ => None,
-        });
+        let sql = c
+            .downcast_ref::<rusqlite::Error>()
+            .or(match c.downcast_ref::<CacheError>() {
+                Some(CacheError::Sql(s)) => Some(s),
+                _ => None,
+            });
         matches!(
             sql.and_then(|s| s.sqlite_error_code()),
             Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)

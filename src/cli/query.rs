@@ -319,7 +319,8 @@ fn sort_records(records: &mut Records, sort: &str) -> Result<()> {
     };
     let i = column_position(records, name)?;
     // Typed like the console's sort: numbers by value, text case-insensitively.
-    let order = crate::query::records::sorted_order(records.rows.len(), |r| &records.rows[r][i], desc);
+    let order =
+        crate::query::records::sorted_order(records.rows.len(), |r| &records.rows[r][i], desc);
     let rows = std::mem::take(&mut records.rows);
     let raw = std::mem::take(&mut records.raw);
     let mut rows: Vec<Option<Vec<String>>> = rows.into_iter().map(Some).collect();
@@ -714,18 +715,18 @@ mod export {
     use serde_json::Value;
 
     use super::super::output::{Format, terminal_cell};
-    use crate::query::records::CsvWriter;
     use crate::cache::Cache;
     use crate::model::email::EmailEvent;
     use crate::model::hunting::{Cell, HuntingRow};
     use crate::query::index::{EmailIndex, RowKey, RowSet};
+    use crate::query::records::CsvWriter;
     use crate::safe_text;
 
     type Stdout = std::io::BufWriter<std::io::StdoutLock<'static>>;
 
     /// Where an export's bytes go: through the shared CSV writer, or straight out.
     enum Sink {
-        Csv(CsvWriter<Stdout>),
+        Csv(Box<CsvWriter<Stdout>>),
         Plain(Stdout),
     }
 
@@ -749,10 +750,10 @@ mod export {
                 columns: columns.to_vec(),
                 all_columns: columns.len() == EmailEvent::COLUMNS.len(),
                 out: match format.csv_cells() {
-                    Some(cells) => Sink::Csv(CsvWriter::new(
+                    Some(cells) => Sink::Csv(Box::new(CsvWriter::new(
                         std::io::BufWriter::new(stdout.lock()),
                         cells,
-                    )),
+                    ))),
                     None => Sink::Plain(std::io::BufWriter::new(stdout.lock())),
                 },
                 tty,

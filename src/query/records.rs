@@ -109,7 +109,9 @@ impl<W: Write> CsvWriter<W> {
             CsvCells::Guarded => guard_formula(c.as_ref()),
             CsvCells::Raw => Cow::Borrowed(c.as_ref()),
         });
-        self.out.write_record(out.map(|c| c.into_owned())).map_err(csv_io)
+        self.out
+            .write_record(out.map(|c| c.into_owned()))
+            .map_err(csv_io)
     }
 
     /// Flushes and hands back the output.
@@ -179,7 +181,15 @@ mod tests {
 
     #[test]
     fn formulas_are_guarded_and_raw_stays_raw() {
-        let row = ["=cmd|'/c calc'!A0", "@SUM(1)", "+1+2", "-1", "\tx", "a,\"b\"", "plain"];
+        let row = [
+            "=cmd|'/c calc'!A0",
+            "@SUM(1)",
+            "+1+2",
+            "-1",
+            "\tx",
+            "a,\"b\"",
+            "plain",
+        ];
         let mut w = CsvWriter::new(Vec::new(), CsvCells::Guarded);
         w.row(row).unwrap();
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
@@ -190,7 +200,10 @@ mod tests {
         let mut w = CsvWriter::new(Vec::new(), CsvCells::Raw);
         w.row(row).unwrap();
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
-        assert!(text.starts_with("=cmd|'/c calc'!A0,@SUM(1),+1+2,-1,"), "{text}");
+        assert!(
+            text.starts_with("=cmd|'/c calc'!A0,@SUM(1),+1+2,-1,"),
+            "{text}"
+        );
     }
 
     #[test]

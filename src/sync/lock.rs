@@ -44,7 +44,11 @@ fn holder(file: &mut std::fs::File) -> String {
     let mut s = String::new();
     let _ = file.rewind().and_then(|_| file.read_to_string(&mut s));
     let pid = s.trim();
-    if pid.is_empty() { "unknown".into() } else { pid.into() }
+    if pid.is_empty() {
+        "unknown".into()
+    } else {
+        pid.into()
+    }
 }
 
 impl CacheLock {
@@ -122,7 +126,10 @@ pub struct RefreshLock {
 
 impl RefreshLock {
     /// Takes the refresh lock of the cache at `cache_path`; see [`CacheLock::acquire`].
-    pub fn acquire(cache_path: &Path, wait: Option<&dyn Fn(&str)>) -> Result<RefreshLock, LockError> {
+    pub fn acquire(
+        cache_path: &Path,
+        wait: Option<&dyn Fn(&str)>,
+    ) -> Result<RefreshLock, LockError> {
         let mut lock = CacheLock::acquire(
             lock_path(cache_path, ".refresh.lock"),
             "the refresh lock",

@@ -355,20 +355,36 @@ async fn directory(
     let mut held = Vec::new();
     let mut users = ctx.client.list_users().collect_all().await?;
     let mut groups = ctx.client.list_groups().collect_all().await?;
-    if shrinks(ctx, "users", before.0, users.len(), &mut calls, &mut removed, async || {
-        let again = ctx.client.list_users().collect_all().await?;
-        Ok(same_ids(&again, &users, |u| &u.id))
-    })
+    if shrinks(
+        ctx,
+        "users",
+        before.0,
+        users.len(),
+        &mut calls,
+        &mut removed,
+        async || {
+            let again = ctx.client.list_users().collect_all().await?;
+            Ok(same_ids(&again, &users, |u| &u.id))
+        },
+    )
     .await?
         == Some(shrink::Shrink::Held)
     {
         users = writer.run(|c| c.users()).await?;
         held.push("users".to_string());
     }
-    if shrinks(ctx, "groups", before.1, groups.len(), &mut calls, &mut removed, async || {
-        let again = ctx.client.list_groups().collect_all().await?;
-        Ok(same_ids(&again, &groups, |g| &g.id))
-    })
+    if shrinks(
+        ctx,
+        "groups",
+        before.1,
+        groups.len(),
+        &mut calls,
+        &mut removed,
+        async || {
+            let again = ctx.client.list_groups().collect_all().await?;
+            Ok(same_ids(&again, &groups, |g| &g.id))
+        },
+    )
     .await?
         == Some(shrink::Shrink::Held)
     {
@@ -407,9 +423,15 @@ async fn directory(
                 "members of {}",
                 group.display_name.as_deref().unwrap_or(&group.id)
             );
-            let outcome = shrinks(ctx, &name, known, list.len(), &mut calls, &mut removed, async || {
-                Ok(same_ids(&read().await?, &list, |m| &m.0))
-            })
+            let outcome = shrinks(
+                ctx,
+                &name,
+                known,
+                list.len(),
+                &mut calls,
+                &mut removed,
+                async || Ok(same_ids(&read().await?, &list, |m| &m.0)),
+            )
             .await?;
             if outcome == Some(shrink::Shrink::Held) {
                 held.push(name);
@@ -479,13 +501,21 @@ async fn shrinks(
         removed.push((listing.to_string(), before - after));
         (ctx.progress)(&Progress::Warning(format!(
             "{listing}: the tenant now lists {after} where the cache had {before}; applied ({})",
-            if ctx.options.accept_shrink { "--accept-shrink" } else { "confirmed by a second read" }
+            if ctx.options.accept_shrink {
+                "--accept-shrink"
+            } else {
+                "confirmed by a second read"
+            }
         )));
         shrink::Shrink::Applied
     } else {
         (ctx.progress)(&Progress::Warning(format!(
             "{listing}: the tenant listed {after} where the cache has {before}, {}; kept the {before} cached (run `whalewatch refresh --accept-shrink` if the shrink is real)",
-            if after == 0 { "an empty listing is never applied unasked" } else { "and a second read disagreed" }
+            if after == 0 {
+                "an empty listing is never applied unasked"
+            } else {
+                "and a second read disagreed"
+            }
         )));
         shrink::Shrink::Held
     };
@@ -638,7 +668,11 @@ async fn resolve_tags_into_cache(
             // (a tag file or group that went missing) needs --accept-shrink.
             let before = c.count("tag_members")? as u64;
             let hold = shrink::is_sharp(before, count) && !accept_shrink;
-            let removed = if hold { 0 } else { before.saturating_sub(count) };
+            let removed = if hold {
+                0
+            } else {
+                before.saturating_sub(count)
+            };
             c.write(|tx| {
                 if !hold {
                     tx.replace_tags(&names, &members)?;
@@ -667,7 +701,10 @@ async fn resolve_tags_into_cache(
             .then(|| ("tag members".to_string(), removed))
             .into_iter()
             .collect(),
-        held: held.map(|_| "tag members".to_string()).into_iter().collect(),
+        held: held
+            .map(|_| "tag members".to_string())
+            .into_iter()
+            .collect(),
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))

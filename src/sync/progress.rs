@@ -111,8 +111,16 @@ pub fn summary_table(s: &RefreshSummary) -> String {
         s.http.token_renewals
     ));
     for src in s.sources.iter().filter(|x| !x.removed.is_empty()) {
-        let parts: Vec<String> = src.removed.iter().map(|(l, n)| format!("{n} {l}")).collect();
-        out.push_str(&format!("removed from the cache by {}: {}\n", src.source, parts.join(", ")));
+        let parts: Vec<String> = src
+            .removed
+            .iter()
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect();
+        out.push_str(&format!(
+            "removed from the cache by {}: {}\n",
+            src.source,
+            parts.join(", ")
+        ));
     }
     for src in s.sources.iter().filter(|x| !x.held.is_empty()) {
         out.push_str(&format!(

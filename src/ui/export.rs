@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::Path;
 
 use super::panes;
-use crate::query::records::{CsvCells, CsvWriter, JsonArrayWriter};
 use super::update::ExportJob;
+use crate::query::records::{CsvCells, CsvWriter, JsonArrayWriter};
 
 /// Writes `job` to `dir` as `<pane>-<time>.csv` and `.json`; returns the paths.
 pub fn write(job: &ExportJob, dir: &Path) -> std::io::Result<String> {
