@@ -263,3 +263,65 @@ fn refreshes_take_turns_and_a_damaged_or_empty_cache_is_named() {
         assert_eq!(std::fs::read(&cache).unwrap(), content, "left untouched");
     }
 }
+
+/// Read-only cache file and directory: `refresh` names the right path and problem and
+/// changes no permission; `query` still reads. Root ignores file modes, so this runs
+/// only as an ordinary user (as CI does).
+#[cfg(unix)]
+#[test]
+fn a_read_only_cache_is_reported_and_still_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    if effective_uid() == 0 {
+        eprintln!("skipped: root ignores file modes");
+        return;
+    }
+    let world = WorldFlags::small(1103);
+    let sim = SimProcess::start(&world, &[]);
+    let mut ws = Workspace::new("readonly");
+    ws.add_sim_profile("sim", &sim);
+    ws.refresh(&[]).expect_ok("first refresh");
+    let emails = ws.count("emails", &[]);
+    let cache = ws.cache_file("sim");
+    let set = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    set(&cache, 0o400);
+    let r = ws.refresh(&[]);
+    assert!(!r.ok, "{r:#?}");
+    assert!(r.stderr.contains("not writable"), "{r:#?}");
+    assert!(r.stderr.contains(&cache.display().to_string()), "{r:#?}");
+    assert!(
+        !r.stderr.contains("cannot create the cache directory"),
+        "{r:#?}"
+    );
+    assert_eq!(ws.count("emails", &[]), emails, "still readable");
+    assert_eq!(mode(&cache), 0o400, "no silent chmod");
+    set(&cache, 0o600);
+
+    set(&ws.cache_dir, 0o500);
+    let r = ws.refresh(&[]);
+    assert!(!r.ok, "{r:#?}");
+    assert!(r.stderr.contains("not writable"), "{r:#?}");
+    assert!(
+        r.stderr.contains(&ws.cache_dir.display().to_string()),
+        "{r:#?}"
+    );
+    assert!(!r.stderr.contains("readonly database"), "{r:#?}");
+    assert_eq!(ws.count("emails", &[]), emails, "still readable");
+    assert_eq!(mode(&ws.cache_dir), 0o500, "no silent chmod");
+    set(&ws.cache_dir, 0o700);
+}
+
+/// The effective user id, from `/proc` (no libc call needed in this test).
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(u32::MAX)
+}

@@ -142,6 +142,13 @@ impl Cache {
             bulk: Default::default(),
         };
         cache.configure().map_err(|e| cache.classify(e))?;
+        // Take (and give back) the write lock now: in a read-only directory SQLite
+        // opens the file but cannot create its WAL, and would fail only at the first
+        // write, halfway through a refresh, as "attempt to write a readonly database".
+        cache
+            .conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+            .map_err(|e| cache.classify(e))?;
         cache.migrate().map_err(|e| match e {
             CacheError::Sql(e) => cache.classify(e),
             e => e,
