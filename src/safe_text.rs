@@ -5,10 +5,16 @@
 //! starts CSI/OSC sequences and the 8-bit CSI), bidirectional overrides and isolates,
 //! and zero-width characters are replaced by visible placeholders, so nothing can
 //! move the cursor, retitle the window, write the clipboard or reorder what the
-//! analyst reads. Copy and export use the raw value; only display goes through here.
+//! analyst reads. Every other invisible or format character — soft hyphen, Unicode
+//! tag characters (U+E0000–E007F, which smuggle hidden ASCII), variation selectors,
+//! Hangul fillers, and the whole of the general categories Cf (format), Co (private
+//! use) and Cn (unassigned) — is shown as `⟨U+XXXX⟩` (or a short name), so hidden text
+//! becomes visible text. Copy and export use the raw value; only display goes through here.
 
 use std::borrow::Cow;
 
+use unicode_general_category::{GeneralCategory, get_general_category};
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
 /// The placeholder shown for `c`, or `None` when `c` is safe to print.
@@ -45,15 +51,48 @@ pub fn placeholder(c: char) -> Option<Cow<'static, str>> {
         '\u{feff}' => "⟨BOM⟩",
         '\u{2028}' => "⟨LS⟩",
         '\u{2029}' => "⟨PS⟩",
-        _ => return None,
+        '\u{ad}' => "⟨SHY⟩",
+        // Variation selectors change how the character before them looks (emoji or
+        // text style, CJK variants) and are otherwise invisible.
+        '\u{fe00}'..='\u{fe0f}' => {
+            return Some(Cow::Owned(format!("⟨VS{}⟩", c as u32 - 0xfe00 + 1)));
+        }
+        '\u{e0100}'..='\u{e01ef}' => {
+            return Some(Cow::Owned(format!("⟨VS{}⟩", c as u32 - 0xe0100 + 17)));
+        }
+        // Invisible though not of category Cf: the combining grapheme joiner, the
+        // Hangul fillers and the Mongolian free variation selectors.
+        '\u{34f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{180b}'..='\u{180f}' => {
+            return Some(hex(c));
+        }
+        _ if c.is_ascii() => return None,
+        _ => {
+            return matches!(
+                get_general_category(c),
+                GeneralCategory::Format
+                    | GeneralCategory::PrivateUse
+                    | GeneralCategory::Unassigned
+                    | GeneralCategory::Surrogate
+            )
+            .then(|| hex(c));
+        }
     };
     Some(Cow::Borrowed(p))
+}
+
+fn hex(c: char) -> Cow<'static, str> {
+    Cow::Owned(format!("⟨U+{:04X}⟩", c as u32))
+}
+
+/// Whether `s` is printable ASCII only, which needs no sanitising (most cells).
+fn plain_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// `s` made safe to draw: every dangerous character replaced by its placeholder.
 /// Borrowed when nothing needed replacing (the common case).
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| placeholder(c).is_some()) {
+    if plain_ascii(s) || !s.chars().any(|c| placeholder(c).is_some()) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -73,6 +112,8 @@ pub fn width(s: &str) -> usize {
 }
 
 /// Sanitizes `s` and cuts it to at most `max` columns, ending with `…` when cut.
+/// The cut falls between grapheme clusters, so a letter never loses its accent and a
+/// flag is never halved.
 pub fn fit(s: &str, max: usize) -> String {
     let safe = sanitize(s);
     if width(&safe) <= max {
@@ -80,12 +121,12 @@ pub fn fit(s: &str, max: usize) -> String {
     }
     let mut out = String::new();
     let mut used = 0;
-    for c in safe.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+    for g in safe.graphemes(true) {
+        let w = width(g);
         if used + w + 1 > max {
             break;
         }
-        out.push(c);
+        out.push_str(g);
         used += w;
     }
     if max > 0 {
@@ -146,6 +187,50 @@ mod tests {
         assert_eq!(fit("請確認您的帳戶", 7), "請確認…");
         assert_eq!(fit("abc", 5), "abc");
         assert!(width(&fit(&"x".repeat(2000), 40)) <= 40);
+    }
+
+    #[test]
+    fn hidden_and_format_characters_are_shown() {
+        // "hi" in tag characters after a visible word: hidden text in a subject.
+        assert_eq!(sanitize("ok\u{e0068}\u{e0069}"), "ok⟨U+E0068⟩⟨U+E0069⟩");
+        assert_eq!(sanitize("pay\u{ad}pal"), "pay⟨SHY⟩pal");
+        assert_eq!(sanitize("a\u{fe0f}b\u{e0100}"), "a⟨VS16⟩b⟨VS17⟩");
+        assert_eq!(sanitize("\u{e000}\u{10fffd}"), "⟨U+E000⟩⟨U+10FFFD⟩");
+        assert_eq!(sanitize("x\u{3164}y"), "x⟨U+3164⟩y");
+        // Ordinary non-ASCII text is left alone.
+        assert!(matches!(sanitize("Grüße 請確認 🐋"), Cow::Borrowed(_)));
+    }
+
+    /// Every scalar value of category Cf, Co or Cn (all of Unicode, not a sample)
+    /// comes out as a visible placeholder with no invisible character left.
+    #[test]
+    fn every_format_private_or_unassigned_character_is_neutralised() {
+        let mut checked = 0u32;
+        for c in (0..=0x10_ffffu32).filter_map(char::from_u32) {
+            if !matches!(
+                get_general_category(c),
+                GeneralCategory::Format | GeneralCategory::PrivateUse | GeneralCategory::Unassigned
+            ) {
+                continue;
+            }
+            let s = format!("a{c}b");
+            let safe = sanitize(&s);
+            assert!(!safe.contains(c), "U+{:04X} got through", c as u32);
+            assert!(!has_raw_danger(&safe), "U+{:04X}: {safe:?}", c as u32);
+            assert!(width(&safe) > 2, "U+{:04X} is shown", c as u32);
+            checked += 1;
+        }
+        // Unicode 16: ~170 Cf, ~137,000 Co, ~819,000 Cn.
+        assert!(checked > 900_000, "{checked}");
+    }
+
+    #[test]
+    fn fit_cuts_between_graphemes() {
+        // "e" + combining acute is one grapheme: never cut between them.
+        let s = "e\u{301}e\u{301}e\u{301}e\u{301}";
+        assert_eq!(fit(s, 3), "e\u{301}e\u{301}…");
+        // A flag is two regional indicators, one grapheme, two columns.
+        assert_eq!(fit("🇫🇷🇫🇷🇫🇷", 4), "🇫🇷…");
     }
 
     #[test]

@@ -357,6 +357,16 @@ impl Cache {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many transitive members of `group_id` the cache holds.
+    pub fn group_member_count(&self, group_id: &str) -> Result<u64, CacheError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM group_members WHERE group_id = ?1",
+            params![group_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     /// Cached groups, by display name.
     pub fn groups(&self) -> Result<Vec<Group>, CacheError> {
         let mut stmt = self.conn.prepare(

@@ -56,6 +56,21 @@ pub enum CacheError {
         "the cache {path} is damaged ({detail}); move it aside and run `whalewatch refresh` to rebuild it"
     )]
     Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the cache {path} has no tables: it is empty or its creation never finished; move it aside and run `whalewatch refresh` to rebuild it"
+    )]
+    Empty { path: PathBuf },
+    #[error(
+        "the cache file {path} is not writable ({source}); `whalewatch query` and the console can still read it; to refresh, make it writable (chmod u+w) or use another --cache-dir"
+    )]
+    FileNotWritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the cache directory {path} is not writable (SQLite keeps its journal files beside the cache); make it writable (chmod u+w) or use another --cache-dir; `whalewatch query` can still read the cache"
+    )]
+    DirNotWritable { path: PathBuf },
     #[error("cache query failed: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("a cached row cannot be read: {0}")]
@@ -96,9 +111,21 @@ impl Cache {
             path: dir.to_path_buf(),
             source,
         })?;
-        create_owner_only(path).map_err(|source| CacheError::Dir {
-            path: path.to_path_buf(),
-            source,
+        create_owner_only(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::PermissionDenied if path.exists() => CacheError::FileNotWritable {
+                path: path.to_path_buf(),
+                source,
+            },
+            std::io::ErrorKind::PermissionDenied => CacheError::DirNotWritable {
+                path: dir.to_path_buf(),
+            },
+            _ => CacheError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(source.to_string()),
+                ),
+            },
         })?;
         let conn = Connection::open_with_flags(
             path,
@@ -118,16 +145,98 @@ impl Cache {
             bulk: Default::default(),
         };
         cache.configure().map_err(|e| cache.classify(e))?;
-        cache.migrate()?;
+        // Take (and give back) the write lock now: in a read-only directory SQLite
+        // opens the file but cannot create its WAL, and would fail only at the first
+        // write, halfway through a refresh, as "attempt to write a readonly database".
+        cache
+            .conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+            .map_err(|e| cache.classify(e))?;
+        cache.migrate().map_err(|e| match e {
+            CacheError::Sql(e) => cache.classify(e),
+            e => e,
+        })?;
         Ok(cache)
+    }
+
+    /// Runs SQLite's `quick_check` over the whole file: a damaged page anywhere is
+    /// [`CacheError::Corrupt`]. A refresh runs it before writing (a damaged cache must
+    /// not be written on and reported as refreshed); readers run it after a refresh
+    /// ended uncleanly.
+    pub fn quick_check(&self) -> Result<(), CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA quick_check(1)")
+            .map_err(|e| self.classify(e))?;
+        let first: String = stmt
+            .query_row([], |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        if first == "ok" {
+            Ok(())
+        } else {
+            Err(CacheError::Corrupt {
+                path: self.path.clone(),
+                detail: first,
+            })
+        }
+    }
+
+    /// `e` with its file named and advice given, when SQLite reports the file damaged.
+    pub fn explain(&self, e: CacheError) -> CacheError {
+        match e {
+            CacheError::Sql(e) => self.classify(e),
+            e => e,
+        }
     }
 
     /// Opens an existing cache read-only (the console and `query` while a refresh runs).
     pub fn open_read_only(path: &Path) -> Result<Cache, CacheError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        match Self::open_read_only_with(path, false) {
+            // A read-only directory (or file) keeps SQLite from making the shared
+            // memory file WAL readers use. Nobody can write there either, so the file
+            // cannot change under us: read it as immutable.
+            Err(CacheError::Open { source, .. } | CacheError::Sql(source))
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) && path.exists() =>
+            {
+                Self::open_read_only_with(path, true)
+            }
+            Err(CacheError::DirNotWritable { .. } | CacheError::FileNotWritable { .. })
+                if path.exists() =>
+            {
+                Self::open_read_only_with(path, true)
+            }
+            other => other,
+        }
+    }
+
+    fn open_read_only_with(path: &Path, immutable: bool) -> Result<Cache, CacheError> {
+        let conn = if immutable {
+            let mut url = url::Url::from_file_path(std::path::absolute(path).map_err(|e| {
+                CacheError::Open {
+                    path: path.to_path_buf(),
+                    source: rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                        Some(e.to_string()),
+                    ),
+                }
+            })?)
+            .map_err(|()| CacheError::Row(format!("{} is not a file path", path.display())))?;
+            url.set_query(Some("immutable=1"));
+            Connection::open_with_flags(
+                url.as_str(),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+        } else {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
         .map_err(|source| CacheError::Open {
             path: path.to_path_buf(),
             source,
@@ -150,6 +259,11 @@ impl Cache {
                 path: path.to_path_buf(),
                 found: version,
                 known: schema::MIGRATIONS.len() as i64,
+            });
+        }
+        if version == 0 {
+            return Err(CacheError::Empty {
+                path: path.to_path_buf(),
             });
         }
         Ok(cache)
@@ -185,6 +299,30 @@ impl Cache {
                 CacheError::Corrupt {
                     path: self.path.clone(),
                     detail: e.to_string(),
+                }
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen
+                ) =>
+            {
+                let dir = self
+                    .path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                match crate::config::paths::private_options()
+                    .truncate(false)
+                    .open(&self.path)
+                {
+                    Err(source) => CacheError::FileNotWritable {
+                        path: self.path.clone(),
+                        source,
+                    },
+                    Ok(_) => CacheError::DirNotWritable {
+                        path: dir.to_path_buf(),
+                    },
                 }
             }
             _ => CacheError::Sql(e),
@@ -591,14 +729,10 @@ fn order_of(table: &str) -> String {
 /// Creates `path` empty with mode 0600 if it does not exist, so SQLite (which keeps
 /// an existing file's mode, and gives its WAL the same) never makes it world-readable.
 fn create_owner_only(path: &Path) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path).map(drop)
+    crate::config::paths::private_options()
+        .truncate(false)
+        .open(path)
+        .map(drop)
 }
 
 #[cfg(test)]

@@ -76,6 +76,12 @@ impl Context {
                 self.name
             );
         }
-        Ok(Cache::open_read_only(&path)?)
+        let cache = Cache::open_read_only(&path)?;
+        // A refresh that was killed or crashed may have left a damaged file: check
+        // it before answering from it (a running refresh holds the lock: no check).
+        if crate::sync::lock::RefreshLock::left_unclean(&path) {
+            cache.quick_check()?;
+        }
+        Ok(cache)
     }
 }

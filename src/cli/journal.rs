@@ -7,7 +7,6 @@ use anyhow::Result;
 use chrono::{TimeZone, Utc};
 
 use super::context::ProfileArgs;
-use super::output::csv_field;
 use super::refresh::parse_age;
 use crate::cache::JournalEntry;
 use crate::safe_text;
@@ -55,10 +54,20 @@ pub fn run(p: &ProfileArgs, args: &JournalArgs) -> Result<ExitCode> {
             writeln!(out, "{}", safe_text::terminal_safe_json(&text))?;
         }
         JournalFormat::Csv => {
-            writeln!(
-                out,
-                "time,analyst,action,target_kind,target,detail,result,message"
-            )?;
+            let mut w = crate::query::records::CsvWriter::new(
+                &mut out,
+                crate::query::records::CsvCells::Guarded,
+            );
+            w.row([
+                "time",
+                "analyst",
+                "action",
+                "target_kind",
+                "target",
+                "detail",
+                "result",
+                "message",
+            ])?;
             for e in &entries {
                 let fields = [
                     time(e.time),
@@ -70,12 +79,9 @@ pub fn run(p: &ProfileArgs, args: &JournalArgs) -> Result<ExitCode> {
                     e.result.as_str().to_string(),
                     e.message.clone().unwrap_or_default(),
                 ];
-                let line: Vec<String> = fields
-                    .iter()
-                    .map(|f| csv_field(&safe_text::sanitize(f)))
-                    .collect();
-                writeln!(out, "{}", line.join(","))?;
+                w.row(fields.iter().map(|f| safe_text::sanitize(f)))?;
             }
+            w.finish()?;
         }
         JournalFormat::Md => {
             writeln!(

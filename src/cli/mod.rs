@@ -89,6 +89,40 @@ enum Command {
     Sim(Box<sim::SimCommand>),
 }
 
+/// When SQLite reported the cache damaged somewhere past opening it (a bad page met
+/// by a query), which file and what to do; `None` when the message already says so.
+fn damaged_cache_advice(e: &anyhow::Error, profile: &context::ProfileArgs) -> Option<String> {
+    use crate::cache::CacheError;
+    if e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<CacheError>(),
+            Some(CacheError::Corrupt { .. } | CacheError::Empty { .. })
+        )
+    }) {
+        return None;
+    }
+    let corrupt = e.chain().any(|c| {
+        let sql = c
+            .downcast_ref::<rusqlite::Error>()
+            .or(match c.downcast_ref::<CacheError>() {
+                Some(CacheError::Sql(s)) => Some(s),
+                _ => None,
+            });
+        matches!(
+            sql.and_then(|s| s.sqlite_error_code()),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        )
+    });
+    if !corrupt {
+        return None;
+    }
+    let path = profile.context().ok().map(|c| c.cache_path())?;
+    Some(format!(
+        "the cache {} is damaged; move it aside and run `whalewatch refresh` to rebuild it",
+        path.display()
+    ))
+}
+
 /// Parses arguments and runs the chosen command.
 pub fn main() -> ExitCode {
     let _ = crate::ui::app::PROCESS_START.set(std::time::Instant::now());
@@ -99,6 +133,7 @@ pub fn main() -> ExitCode {
         eprintln!("whalewatch: {e:#}");
         return ExitCode::FAILURE;
     }
+    let profile = cli.profile.clone();
     let result = match command {
         Command::Demo(world) => demo::run(&cli.profile, &world),
         Command::Tui(args) => tui::run_tui(&cli.profile, &args),
@@ -118,6 +153,9 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("whalewatch: {e:#}");
+            if let Some(advice) = damaged_cache_advice(&e, &profile) {
+                eprintln!("whalewatch: {advice}");
+            }
             ExitCode::FAILURE
         }
     }

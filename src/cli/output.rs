@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use serde_json::Value;
 
+use crate::query::records::{CsvCells, CsvWriter, JsonArrayWriter};
 use crate::safe_text;
 
 /// Output formats of `query`.
@@ -13,7 +14,21 @@ pub enum Format {
     Table,
     Json,
     Jsonl,
+    /// CSV with formula-leading cells guarded (`'=...`), safe to open in a spreadsheet.
     Csv,
+    /// CSV with every value byte-exact, formula-leading cells included (for tools).
+    CsvRaw,
+}
+
+impl Format {
+    /// The CSV policy of this format, `None` when it is not CSV.
+    pub fn csv_cells(self) -> Option<CsvCells> {
+        match self {
+            Format::Csv => Some(CsvCells::Guarded),
+            Format::CsvRaw => Some(CsvCells::Raw),
+            _ => None,
+        }
+    }
 }
 
 /// Records to print: column names for the table and CSV, and one JSON object per
@@ -71,8 +86,11 @@ pub fn print(records: &Records, format: Format) -> std::io::Result<()> {
             }
         }
         Format::Json => {
-            let text = serde_json::to_string_pretty(&records.raw).map_err(std::io::Error::other)?;
-            writeln!(out, "{}", safe_text::terminal_safe_json(&text))?;
+            let mut w = JsonArrayWriter::new(&mut out)?;
+            for r in &records.raw {
+                w.element(r)?;
+            }
+            w.finish()?;
         }
         Format::Jsonl => {
             for r in &records.raw {
@@ -80,53 +98,25 @@ pub fn print(records: &Records, format: Format) -> std::io::Result<()> {
                 writeln!(out, "{}", safe_text::terminal_safe_json(&text))?;
             }
         }
-        Format::Csv => {
-            writeln!(
-                out,
-                "{}",
-                records
-                    .columns
-                    .iter()
-                    .map(|c| csv_field(c))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )?;
+        Format::Csv | Format::CsvRaw => {
+            let policy = format.csv_cells().unwrap_or(CsvCells::Guarded);
+            let mut w = CsvWriter::new(&mut out, policy);
+            w.row(&records.columns)?;
             for r in &records.rows {
                 // Raw bytes into a file or pipe; never raw control characters onto a terminal.
-                let fields: Vec<String> = r
-                    .iter()
-                    .map(|c| {
-                        if tty {
-                            csv_field(&safe_text::sanitize(c))
-                        } else {
-                            csv_field(c)
-                        }
-                    })
-                    .collect();
-                writeln!(out, "{}", fields.join(","))?;
+                w.row(r.iter().map(|c| terminal_cell(c, tty)))?;
             }
+            w.finish()?;
         }
     }
     out.flush()
 }
 
-/// RFC 4180 quoting.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A cell as CSV carries it: raw into a file or pipe, sanitised onto a terminal.
+pub fn terminal_cell(c: &str, tty: bool) -> std::borrow::Cow<'_, str> {
+    if tty {
+        safe_text::sanitize(c)
     } else {
-        s.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"\n"), "\"say \"\"hi\"\"\n\"");
+        std::borrow::Cow::Borrowed(c)
     }
 }

@@ -322,13 +322,9 @@ fn sort_records(records: &mut Records, sort: &str) -> Result<()> {
         _ => (sort, false),
     };
     let i = column_position(records, name)?;
-    let mut order: Vec<usize> = (0..records.rows.len()).collect();
-    order.sort_by(|&a, &b| {
-        let o = records.rows[a][i]
-            .to_lowercase()
-            .cmp(&records.rows[b][i].to_lowercase());
-        if desc { o.reverse() } else { o }
-    });
+    // Typed like the console's sort: numbers by value, text case-insensitively.
+    let order =
+        crate::query::records::sorted_order(records.rows.len(), |r| &records.rows[r][i], desc);
     let rows = std::mem::take(&mut records.rows);
     let raw = std::mem::take(&mut records.raw);
     let mut rows: Vec<Option<Vec<String>>> = rows.into_iter().map(Some).collect();
@@ -400,7 +396,7 @@ pub fn print_frequency(f: &Frequency, format: Format) -> std::io::Result<()> {
             .collect(),
     };
     let mut records = records;
-    if format == Format::Csv {
+    if format.csv_cells().is_some() {
         records.columns.pop();
         for r in &mut records.rows {
             r.pop();
@@ -713,19 +709,28 @@ mod export {
     use anyhow::Result;
     use serde_json::Value;
 
-    use super::super::output::{Format, csv_field};
+    use super::super::output::{Format, terminal_cell};
     use crate::cache::Cache;
     use crate::model::email::EmailEvent;
     use crate::model::hunting::HuntingRow;
     use crate::query::index::{EmailIndex, RowKey, RowSet};
+    use crate::query::records::CsvWriter;
     use crate::safe_text;
+
+    type Stdout = std::io::BufWriter<std::io::StdoutLock<'static>>;
+
+    /// Where an export's bytes go: through the shared CSV writer, or straight out.
+    enum Sink {
+        Csv(Box<CsvWriter<Stdout>>),
+        Plain(Stdout),
+    }
 
     /// An export in progress.
     pub struct Export {
         format: Format,
         columns: Vec<String>,
         all_columns: bool,
-        out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+        out: Sink,
         tty: bool,
         first: bool,
     }
@@ -739,16 +744,19 @@ mod export {
                 format,
                 columns: columns.to_vec(),
                 all_columns: columns.len() == EmailEvent::COLUMNS.len(),
-                out: std::io::BufWriter::new(stdout.lock()),
+                out: match format.csv_cells() {
+                    Some(cells) => Sink::Csv(Box::new(CsvWriter::new(
+                        std::io::BufWriter::new(stdout.lock()),
+                        cells,
+                    ))),
+                    None => Sink::Plain(std::io::BufWriter::new(stdout.lock())),
+                },
                 tty,
                 first: true,
             };
             match format {
-                Format::Csv => {
-                    let h: Vec<String> = e.columns.iter().map(|c| csv_field(c)).collect();
-                    writeln!(e.out, "{}", h.join(","))?;
-                }
-                Format::Json => write!(e.out, "[")?,
+                Format::Csv | Format::CsvRaw => e.csv_row(columns)?,
+                Format::Json => write!(e.plain()?, "[")?,
                 _ => {}
             }
             Ok(e)
@@ -764,7 +772,7 @@ mod export {
                     .unwrap_or(Value::Null)
             };
             match self.format {
-                Format::Csv => {
+                Format::Csv | Format::CsvRaw => {
                     let fields: Vec<String> = self
                         .columns
                         .iter()
@@ -774,14 +782,10 @@ mod export {
                                 Value::Null => String::new(),
                                 other => other.to_string(),
                             };
-                            if self.tty {
-                                csv_field(&safe_text::sanitize(&raw))
-                            } else {
-                                csv_field(&raw)
-                            }
+                            terminal_cell(&raw, self.tty).into_owned()
                         })
                         .collect();
-                    writeln!(self.out, "{}", fields.join(","))?;
+                    self.csv_row(&fields)?;
                 }
                 Format::Json | Format::Jsonl => {
                     let obj = if self.all_columns {
@@ -793,9 +797,9 @@ mod export {
                     let text = safe_text::terminal_safe_json(&text);
                     if self.format == Format::Json {
                         let sep = if self.first { "\n  " } else { ",\n  " };
-                        write!(self.out, "{sep}{text}")?;
+                        write!(self.plain()?, "{sep}{text}")?;
                     } else {
-                        writeln!(self.out, "{text}")?;
+                        writeln!(self.plain()?, "{text}")?;
                     }
                 }
                 Format::Table => {}
@@ -804,12 +808,32 @@ mod export {
             Ok(())
         }
 
+        /// Writes one CSV record through the shared writer.
+        fn csv_row(&mut self, fields: &[String]) -> Result<()> {
+            if let Sink::Csv(w) = &mut self.out {
+                w.row(fields)?;
+            }
+            Ok(())
+        }
+
+        /// The output of a JSON export (`Plain`; CSV bytes go through [`Self::csv_row`]).
+        fn plain(&mut self) -> std::io::Result<&mut Stdout> {
+            match &mut self.out {
+                Sink::Plain(w) => Ok(w),
+                Sink::Csv(_) => Err(std::io::Error::other("a CSV export writes no JSON")),
+            }
+        }
+
         /// Closes the export.
         pub fn finish(mut self) -> Result<()> {
             if self.format == Format::Json {
-                writeln!(self.out, "{}]", if self.first { "" } else { "\n" })?;
+                let first = self.first;
+                writeln!(self.plain()?, "{}]", if first { "" } else { "\n" })?;
             }
-            self.out.flush()?;
+            match self.out {
+                Sink::Csv(w) => w.finish()?.flush()?,
+                Sink::Plain(mut w) => w.flush()?,
+            }
             Ok(())
         }
     }
@@ -854,18 +878,5 @@ mod export {
 /// because `terminal_safe_json` escapes the newlines of pretty-printed JSON, which
 /// would make the document invalid.
 pub fn print_records(records: &Records, format: Format) -> std::io::Result<()> {
-    if format != Format::Json {
-        return output::print(records, format);
-    }
-    use std::io::Write;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    write!(out, "[")?;
-    for (i, r) in records.raw.iter().enumerate() {
-        let text = serde_json::to_string(r).map_err(std::io::Error::other)?;
-        let sep = if i == 0 { "\n  " } else { ",\n  " };
-        write!(out, "{sep}{}", crate::safe_text::terminal_safe_json(&text))?;
-    }
-    writeln!(out, "{}]", if records.raw.is_empty() { "" } else { "\n" })?;
-    out.flush()
+    output::print(records, format)
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 
 use super::context::ProfileArgs;
+use crate::sync::lock::RefreshLock;
 use crate::sync::progress::{Reporter, summary_table};
 use crate::sync::{RefreshOptions, connect, refresh};
 
@@ -23,6 +24,15 @@ pub struct RefreshArgs {
     /// Hunting calls per minute to stay under.
     #[arg(long, default_value_t = 45)]
     pub hunting_calls_per_minute: usize,
+    /// Apply directory, group-member and tag listings even when they shrank sharply
+    /// (lost more than half of 10 or more entries); without it such a listing is
+    /// re-read, and kept as cached unless the second read agrees.
+    #[arg(long)]
+    pub accept_shrink: bool,
+    /// When another refresh of this cache is running, stop (exit 1, naming its pid)
+    /// instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// `7d`, `12h`, `30m`.
@@ -43,12 +53,28 @@ pub fn parse_age(s: &str) -> Result<chrono::Duration, String> {
 pub fn run(p: &ProfileArgs, args: &RefreshArgs) -> Result<ExitCode> {
     let ctx = p.context()?;
     let client = connect::graph_client(&ctx.name, &ctx.profile, &ctx.cache_dir, p.read_only)?;
+    let path = ctx.cache_path();
+    let waiting = |pid: &str| {
+        eprintln!(
+            "another refresh (pid {pid}) is running on {}; waiting for it to finish (--no-wait stops instead)",
+            path.display()
+        );
+    };
+    let wait: Option<&dyn Fn(&str)> = if args.no_wait { None } else { Some(&waiting) };
+    if let Some(dir) = path.parent() {
+        crate::config::paths::create_private_dir(dir)
+            .with_context(|| format!("cannot create the cache directory {}", dir.display()))?;
+    }
+    let _lock = RefreshLock::acquire(&path, wait)?;
     let cache = ctx.open_cache()?;
+    // A damaged cache is never written on and reported as refreshed.
+    cache.quick_check()?;
     let options = RefreshOptions {
         since: args.since,
         window_rows: args.window_rows.clamp(1, 100_000),
         hunting_calls_per_minute: args.hunting_calls_per_minute.max(1),
         only: args.only.clone(),
+        accept_shrink: args.accept_shrink,
         ..RefreshOptions::default()
     };
     let reporter = Reporter::stderr();
@@ -58,5 +84,12 @@ pub fn run(p: &ProfileArgs, args: &RefreshArgs) -> Result<ExitCode> {
         .block_on(refresh(&client, cache, &ctx.profile, &options, &report))
         .with_context(|| format!("refresh of profile `{}` stopped; what was fetched before is kept, and the next refresh resumes", ctx.name))?;
     print!("{}", summary_table(&summary));
+    // Kept data is not a failure of the refresh, but a script must notice it.
+    if summary.sources.iter().any(|s| !s.held.is_empty()) {
+        eprintln!(
+            "whalewatch: some listings shrank sharply and were kept as cached (see the warnings); run `whalewatch refresh --accept-shrink` if the shrink is real"
+        );
+        return Ok(ExitCode::from(3));
+    }
     Ok(ExitCode::SUCCESS)
 }

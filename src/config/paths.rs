@@ -107,6 +107,33 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Open options that create a file owner-only (0600 on Unix). Every file whalewatch
+/// writes is opened through here or [`create_private`] / [`write_private`].
+pub fn private_options() -> std::fs::OpenOptions {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts
+}
+
+/// Creates or truncates `path` for writing, owner-only. A file that already existed
+/// with a wider mode is narrowed to 0600: what is written into it is tenant data.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let f = private_options().truncate(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if f.metadata()?.permissions().mode() & 0o077 != 0 {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod index;
 pub mod kql;
 pub mod lang;
 pub mod posture;
+pub mod records;
 
 pub use kql::{CompileError, KqlQuery, TagResolver, compile};
 pub use lang::{

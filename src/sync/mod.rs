@@ -28,10 +28,12 @@
 
 pub mod connect;
 mod hunting;
+pub mod lock;
 pub mod plan;
 pub mod posture;
 pub mod progress;
 pub mod remediate;
+pub mod shrink;
 mod tags;
 pub mod triage;
 mod writer;
@@ -84,6 +86,8 @@ pub struct RefreshOptions {
     /// Which sources to refresh (all when empty): `directory`, `alerts`,
     /// `incidents`, `tags`, or a hunting table name.
     pub only: Vec<String>,
+    /// Apply full listings that shrank sharply without a second read (see [`shrink`]).
+    pub accept_shrink: bool,
 }
 
 impl Default for RefreshOptions {
@@ -94,6 +98,7 @@ impl Default for RefreshOptions {
             window_rows: 90_000,
             hunting_calls_per_minute: crate::tenant::hunting::HUNTING_CALLS_PER_MINUTE,
             only: Vec::new(),
+            accept_shrink: false,
         }
     }
 }
@@ -108,6 +113,11 @@ pub struct SourceSummary {
     /// Requests made (hunting windows, pages).
     pub calls: u64,
     pub seconds: f64,
+    /// Entries this refresh removed from the cache, by listing (`users`, `groups`,
+    /// `members of <group>`, `tag members`).
+    pub removed: Vec<(String, u64)>,
+    /// Listings that shrank sharply and were not applied (the previous set is kept).
+    pub held: Vec<String>,
 }
 
 /// What a refresh did.
@@ -363,10 +373,51 @@ async fn directory(
         source: "directory".into(),
         expected_rows: None,
     });
-    let users = ctx.client.list_users().collect_all().await?;
-    let groups = ctx.client.list_groups().collect_all().await?;
-    let mut members: Vec<(String, Vec<(String, &'static str)>)> = Vec::new();
+    let before = writer
+        .run(|c| Ok((c.count("users")? as u64, c.count("groups")? as u64)))
+        .await?;
     let mut calls = 2;
+    let mut removed = Vec::new();
+    let mut held = Vec::new();
+    let mut users = ctx.client.list_users().collect_all().await?;
+    let mut groups = ctx.client.list_groups().collect_all().await?;
+    if shrinks(
+        ctx,
+        "users",
+        before.0,
+        users.len(),
+        &mut calls,
+        &mut removed,
+        async || {
+            let again = ctx.client.list_users().collect_all().await?;
+            Ok(same_ids(&again, &users, |u| &u.id))
+        },
+    )
+    .await?
+        == Some(shrink::Shrink::Held)
+    {
+        users = writer.run(|c| c.users()).await?;
+        held.push("users".to_string());
+    }
+    if shrinks(
+        ctx,
+        "groups",
+        before.1,
+        groups.len(),
+        &mut calls,
+        &mut removed,
+        async || {
+            let again = ctx.client.list_groups().collect_all().await?;
+            Ok(same_ids(&again, &groups, |g| &g.id))
+        },
+    )
+    .await?
+        == Some(shrink::Shrink::Held)
+    {
+        groups = writer.run(|c| c.groups()).await?;
+        held.push("groups".to_string());
+    }
+    let mut members: Vec<(String, Vec<(String, &'static str)>)> = Vec::new();
     for tag in profile.tags() {
         for g in &tag.groups {
             let Some(group) = tags::find_group(&groups, g) else {
@@ -375,20 +426,43 @@ async fn directory(
             if members.iter().any(|(id, _)| *id == group.id) {
                 continue;
             }
-            let objects = ctx
-                .client
-                .group_transitive_members(&group.id)
-                .collect_all()
-                .await?;
+            let read = async || -> Result<Vec<(String, &'static str)>, SyncError> {
+                let objects = ctx
+                    .client
+                    .group_transitive_members(&group.id)
+                    .collect_all()
+                    .await?;
+                Ok(objects
+                    .into_iter()
+                    .filter_map(|o| match o {
+                        DirectoryObject::User(u) => Some((u.id, "user")),
+                        DirectoryObject::Group(g) => Some((g.id, "group")),
+                        _ => None,
+                    })
+                    .collect())
+            };
+            let list = read().await?;
             calls += 1;
-            let list = objects
-                .into_iter()
-                .filter_map(|o| match o {
-                    DirectoryObject::User(u) => Some((u.id, "user")),
-                    DirectoryObject::Group(g) => Some((g.id, "group")),
-                    _ => None,
-                })
-                .collect();
+            let gid = group.id.clone();
+            let known = writer.run(move |c| c.group_member_count(&gid)).await?;
+            let name = format!(
+                "members of {}",
+                group.display_name.as_deref().unwrap_or(&group.id)
+            );
+            let outcome = shrinks(
+                ctx,
+                &name,
+                known,
+                list.len(),
+                &mut calls,
+                &mut removed,
+                async || Ok(same_ids(&read().await?, &list, |m| &m.0)),
+            )
+            .await?;
+            if outcome == Some(shrink::Shrink::Held) {
+                held.push(name);
+                continue;
+            }
             members.push((group.id.clone(), list));
         }
     }
@@ -412,9 +486,73 @@ async fn directory(
         stats,
         calls,
         seconds: started.elapsed().as_secs_f64(),
+        removed,
+        held,
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
+}
+
+/// Guards one full listing against a sharp shrink (see [`shrink`]): `None` when it
+/// did not shrink sharply; otherwise re-reads it with `again` (which says whether
+/// the second read agrees) unless `--accept-shrink`, warns, and says whether it is
+/// applied or held. Removals that will be applied are added to `removed`.
+async fn shrinks(
+    ctx: &RefreshContext<'_>,
+    listing: &str,
+    before: u64,
+    after: usize,
+    calls: &mut u64,
+    removed: &mut Vec<(String, u64)>,
+    again: impl AsyncFnOnce() -> Result<bool, SyncError>,
+) -> Result<Option<shrink::Shrink>, SyncError> {
+    let after = after as u64;
+    if !shrink::is_sharp(before, after) {
+        if before > after {
+            removed.push((listing.to_string(), before - after));
+        }
+        return Ok(None);
+    }
+    // An empty answer where the cache knows many is the signature of a broken or
+    // hostile endpoint, not of a tenant: only --accept-shrink applies it.
+    let confirmed = if ctx.options.accept_shrink {
+        true
+    } else if after == 0 {
+        false
+    } else {
+        *calls += 1;
+        again().await?
+    };
+    let outcome = if confirmed {
+        removed.push((listing.to_string(), before - after));
+        (ctx.progress)(&Progress::Warning(format!(
+            "{listing}: the tenant now lists {after} where the cache had {before}; applied ({})",
+            if ctx.options.accept_shrink {
+                "--accept-shrink"
+            } else {
+                "confirmed by a second read"
+            }
+        )));
+        shrink::Shrink::Applied
+    } else {
+        (ctx.progress)(&Progress::Warning(format!(
+            "{listing}: the tenant listed {after} where the cache has {before}, {}; kept the {before} cached (run `whalewatch refresh --accept-shrink` if the shrink is real)",
+            if after == 0 {
+                "an empty listing is never applied unasked"
+            } else {
+                "and a second read disagreed"
+            }
+        )));
+        shrink::Shrink::Held
+    };
+    Ok(Some(outcome))
+}
+
+/// Whether two reads of a listing name the same objects.
+fn same_ids<T>(a: &[T], b: &[T], id: fn(&T) -> &String) -> bool {
+    let left: std::collections::BTreeSet<&String> = a.iter().map(id).collect();
+    let right: std::collections::BTreeSet<&String> = b.iter().map(id).collect();
+    left == right
 }
 
 fn since_of(
@@ -505,6 +643,7 @@ async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
         stats,
         calls,
         seconds: started.elapsed().as_secs_f64(),
+        ..SourceSummary::default()
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
@@ -523,7 +662,20 @@ async fn resolve_tags_into_cache(
         expected_rows: None,
     });
     let tag_defs = profile.tags();
-    let (count, warnings) = writer.run(move |c| retag(c, &tag_defs)).await?;
+    let accept_shrink = ctx.options.accept_shrink;
+    let Retag {
+        count,
+        mut warnings,
+        removed,
+        held,
+    } = writer
+        .run(move |c| retag(c, &tag_defs, accept_shrink))
+        .await?;
+    if let Some(before) = held {
+        warnings.push(format!(
+            "tag members: resolved {count} where the cache has {before}; kept the {before} cached (check the tag files and groups, or run `whalewatch refresh --accept-shrink` if the shrink is real)"
+        ));
+    }
     let summary = SourceSummary {
         source: "tags".into(),
         fetched: count,
@@ -533,19 +685,43 @@ async fn resolve_tags_into_cache(
         },
         calls: 0,
         seconds: started.elapsed().as_secs_f64(),
+        removed: (removed > 0)
+            .then(|| ("tag members".to_string(), removed))
+            .into_iter()
+            .collect(),
+        held: held
+            .map(|_| "tag members".to_string())
+            .into_iter()
+            .collect(),
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))
 }
 
+/// What re-resolving the tags did.
+#[derive(Debug, Clone, Default)]
+pub struct Retag {
+    /// Members resolved.
+    pub count: u64,
+    /// Problems that did not stop it (an unreadable tag file, ...).
+    pub warnings: Vec<String>,
+    /// Memberships removed from the cache.
+    pub removed: u64,
+    /// The cached count, when a sharp shrink was held back (see [`shrink`]).
+    pub held: Option<u64>,
+}
+
 /// Resolves every tag of `tag_defs` from what `c` holds (directory, group members,
 /// protected recipients, the Exchange snapshot's VIP list) and replaces the
-/// memberships; returns the member count and problems that did not stop it. The
-/// refresh runs it last; `posture import` runs it so imported VIPs join at once.
+/// memberships, unless they shrink sharply and `accept_shrink` is off: tags are
+/// resolved here, so a second read would agree, and a tag file or group that went
+/// missing must not silently empty a tag. The refresh runs it last; `posture import`
+/// runs it so imported VIPs join at once.
 pub fn retag(
     c: &mut Cache,
     tag_defs: &[crate::config::TagDef],
-) -> Result<(u64, Vec<String>), CacheError> {
+    accept_shrink: bool,
+) -> Result<Retag, CacheError> {
     let users = c.users()?;
     let groups = c.groups()?;
     let group_users = c.group_members()?;
@@ -564,11 +740,24 @@ pub fn retag(
         .map(|t| (t.name.clone(), t.name == PRIORITY_ACCOUNT))
         .collect();
     let count = members.len() as u64;
+    let before = c.count("tag_members")? as u64;
+    let hold = shrink::is_sharp(before, count) && !accept_shrink;
     let now = now_ticks();
     c.write(|tx| {
-        tx.replace_tags(&names, &members)?;
+        if !hold {
+            tx.replace_tags(&names, &members)?;
+        }
         tx.advance("tags", None, now)?;
         Ok(())
     })?;
-    Ok((count, warnings))
+    Ok(Retag {
+        count,
+        warnings,
+        removed: if hold {
+            0
+        } else {
+            before.saturating_sub(count)
+        },
+        held: hold.then_some(before),
+    })
 }

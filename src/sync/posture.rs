@@ -181,6 +181,7 @@ pub(super) async fn refresh(
             stats,
             calls,
             seconds: started.elapsed().as_secs_f64(),
+            ..SourceSummary::default()
         };
         (ctx.progress)(&Progress::Finished(summary.clone()));
         summaries.push(summary);
@@ -542,7 +543,7 @@ pub fn import_exchange_snapshot(
         tx.store_exchange_snapshot(&snapshot, now_ticks())?;
         tx.advance(source::EXCHANGE, Some(stamp), stamp)
     })?;
-    let (_, tag_warnings) = super::retag(cache, &profile.tags())?;
+    let tag_warnings = super::retag(cache, &profile.tags(), false)?.warnings;
     warnings.extend(tag_warnings);
     let priority_accounts = cache.tag_addresses(PRIORITY_ACCOUNT)?.len();
     Ok(ImportReport {

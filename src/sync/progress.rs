@@ -110,6 +110,25 @@ pub fn summary_table(s: &RefreshSummary) -> String {
         s.http.throttle_wait.as_secs_f64(),
         s.http.token_renewals
     ));
+    for src in s.sources.iter().filter(|x| !x.removed.is_empty()) {
+        let parts: Vec<String> = src
+            .removed
+            .iter()
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect();
+        out.push_str(&format!(
+            "removed from the cache by {}: {}\n",
+            src.source,
+            parts.join(", ")
+        ));
+    }
+    for src in s.sources.iter().filter(|x| !x.held.is_empty()) {
+        out.push_str(&format!(
+            "kept as cached (shrank sharply, not applied) by {}: {}\n",
+            src.source,
+            src.held.join(", ")
+        ));
+    }
     for w in &s.warnings {
         out.push_str(&format!("warning: {w}\n"));
     }

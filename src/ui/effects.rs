@@ -245,7 +245,44 @@ impl Effects {
         };
         let (tx, path) = (self.tx.clone(), self.cache_path.clone());
         self.keep(tokio::spawn(async move {
-            let cache = match Cache::open(&path) {
+            // One refresh per cache: when another (a CLI refresh, another console)
+            // holds it, say so, wait for it, and show what it brought.
+            let lock = match crate::sync::lock::RefreshLock::acquire(&path, None) {
+                Ok(lock) => lock,
+                Err(crate::sync::lock::LockError::Busy { pid, .. }) => {
+                    let _ = tx.send(Msg::Refresh(RefreshEvent::Progress(
+                        crate::sync::Progress::Warning(format!(
+                            "another refresh is running (pid {pid}); its result will show when it ends"
+                        )),
+                    )));
+                    let wait_path = path.clone();
+                    let waited = tokio::task::spawn_blocking(move || {
+                        crate::sync::lock::RefreshLock::acquire(&wait_path, Some(&|_: &str| {}))
+                            .map(drop)
+                    })
+                    .await;
+                    match waited {
+                        Ok(Ok(())) => {
+                            let _ = tx.send(Msg::Refresh(RefreshEvent::Done(
+                                "the other refresh ended; reloaded".into(),
+                            )));
+                            let _ = tokio::task::spawn_blocking(move || Self::reload(tx, path)).await;
+                        }
+                        Ok(Err(e)) => {
+                            let _ = tx.send(Msg::Refresh(RefreshEvent::Failed(e.to_string())));
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Msg::Refresh(RefreshEvent::Failed(e.to_string())));
+                        }
+                    }
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::Refresh(RefreshEvent::Failed(e.to_string())));
+                    return;
+                }
+            };
+            let cache = match Cache::open(&path).and_then(|c| c.quick_check().map(|()| c)) {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = tx.send(Msg::Refresh(RefreshEvent::Failed(e.to_string())));
@@ -264,6 +301,7 @@ impl Effects {
                 &progress,
             )
             .await;
+            drop(lock);
             match result {
                 Ok(summary) => {
                     let rows: u64 = summary.sources.iter().map(|s| s.fetched).sum();

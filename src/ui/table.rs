@@ -53,7 +53,7 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
                 })
                 .max()
                 .unwrap_or(0);
-            (content.max(c.title.chars().count()) as u16).clamp(c.min, c.max.max(c.min))
+            (content.max(safe_text::width(c.title)) as u16).clamp(c.min, c.max.max(c.min))
         })
         .collect();
     let mut out = vec![0u16; columns.len()];

@@ -354,32 +354,27 @@ pub(crate) fn journal_line(
 /// could both see a write as queued and send it twice). The kernel releases it when
 /// the process dies, `kill -9` included, so a crash never leaves it stuck.
 pub struct FlushLock {
-    _file: std::fs::File,
+    _lock: crate::sync::lock::CacheLock,
 }
 
 impl FlushLock {
     /// Takes the lock next to the cache file, or says who holds it.
     pub fn acquire(cache_path: &Path) -> Result<FlushLock, TriageError> {
-        let mut name = cache_path.as_os_str().to_owned();
-        name.push(".outbox.lock");
-        let path = PathBuf::from(name);
-        let mut opts = std::fs::OpenOptions::new();
-        opts.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let file = opts.open(&path).map_err(|source| TriageError::Lock {
-            path: path.clone(),
-            source,
-        })?;
-        match file.try_lock() {
-            Ok(()) => Ok(FlushLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(TriageError::Busy(path.display().to_string()))
+        use crate::sync::lock::{CacheLock, LockError, lock_path};
+        let lock = CacheLock::acquire(
+            lock_path(cache_path, ".outbox.lock"),
+            "the outbox lock",
+            "it is sending the queued writes",
+            None,
+        );
+        match lock {
+            Ok(mut lock) => {
+                // Only for the message another sender shows.
+                let _ = lock.mark();
+                Ok(FlushLock { _lock: lock })
             }
-            Err(std::fs::TryLockError::Error(source)) => Err(TriageError::Lock { path, source }),
+            Err(LockError::Busy { path, .. }) => Err(TriageError::Busy(path.display().to_string())),
+            Err(LockError::Io { path, source }) => Err(TriageError::Lock { path, source }),
         }
     }
 }

@@ -158,50 +158,9 @@ pub fn sort(data: &Snapshot, rows: &mut Vec<u32>, col: ColumnId, descending: boo
     }
     // Small collections (and derived email columns): sort on the cell text, numbers
     // numerically.
-    let mut keyed: Vec<(SortText, u32)> = rows
-        .iter()
-        .map(|&r| (SortText::of(&cell(data, r, col)), r))
-        .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    if descending {
-        keyed.reverse();
-    }
-    *rows = keyed.into_iter().map(|(_, r)| r).collect();
-}
-
-/// A cell's sort key: numbers before text, numbers by value, text case-insensitively.
-#[derive(Debug, PartialEq)]
-enum SortText {
-    Number(f64),
-    Text(String),
-}
-
-impl Eq for SortText {}
-
-impl PartialOrd for SortText {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SortText {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self, other) {
-            (SortText::Number(a), SortText::Number(b)) => a.total_cmp(b),
-            (SortText::Number(_), SortText::Text(_)) => std::cmp::Ordering::Less,
-            (SortText::Text(_), SortText::Number(_)) => std::cmp::Ordering::Greater,
-            (SortText::Text(a), SortText::Text(b)) => a.cmp(b),
-        }
-    }
-}
-
-impl SortText {
-    fn of(s: &str) -> SortText {
-        match s.trim_end_matches('%').parse::<f64>() {
-            Ok(n) if !n.is_nan() => SortText::Number(n),
-            _ => SortText::Text(s.to_lowercase()),
-        }
-    }
+    let cells: Vec<String> = rows.iter().map(|&r| cell(data, r, col)).collect();
+    let order = crate::query::records::sorted_order(cells.len(), |i| &cells[i], descending);
+    *rows = order.into_iter().map(|i| rows[i]).collect();
 }
 
 /// The filter term that selects rows whose `col` is `value` (for `p` and
