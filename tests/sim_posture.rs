@@ -219,17 +219,17 @@ async fn the_clients_requests_filter_batch_and_page() {
         .get_query(
             &token,
             "/v1.0/auditLogs/signIns",
-            &[("$filter", &filter), ("$top", "1000")],
+            &[("$filter", &filter), ("$top", "200")],
         )
         .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
-    assert!(expected > 1000, "enough sign-ins to page ({expected})");
-    assert!(first.json["@odata.nextLink"].is_string(), "pages of 1,000");
+    assert!(expected > 200, "enough sign-ins to page ({expected})");
+    assert!(first.json["@odata.nextLink"].is_string(), "paged");
     let all: Vec<SignIn> = parse(
         &api.page_all(
             &token,
             "/v1.0/auditLogs/signIns",
-            &[("$filter", &filter), ("$top", "1000")],
+            &[("$filter", &filter), ("$top", "200")],
         )
         .await,
     );

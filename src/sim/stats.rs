@@ -141,9 +141,7 @@ impl WorldStats {
 /// user-action policies, which never count).
 pub fn posture_truth(world: &World) -> BTreeMap<String, PostureTruth> {
     use crate::model::posture::CHECK_IDS;
-    use crate::sim::world::posture::{
-        ADMIN_MFA_ROLES, GROUP_LEGACY_MAIL, GROUP_MFA_EXCLUSIONS, STRICT_GROUP,
-    };
+    use crate::sim::world::posture::{ADMIN_MFA_ROLES, GROUP_LEGACY_MAIL, GROUP_MFA_EXCLUSIONS};
     let p = &world.posture;
     let dir = &world.directory;
     let now = world.params.now;
@@ -176,7 +174,6 @@ pub fn posture_truth(world: &World) -> BTreeMap<String, PostureTruth> {
             .iter()
             .all(|k| rules.iter().any(|r| r.kind == *k && covers(r)))
     };
-    debug_assert!(x.group_members.contains_key(STRICT_GROUP));
     let mut out = BTreeMap::new();
     for &u in &dir.priority {
         let user = &dir.users[u as usize];
