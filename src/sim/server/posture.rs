@@ -13,9 +13,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::alerts::page;
 use super::directory::{group_json, list_sized};
 use super::errors::GraphError;
-use super::odata::{Filter, Lit, Op};
+use super::odata::{Filter, ListOptions, Lit, Op};
 use crate::sim::world::World;
 use crate::sim::world::posture::DIRECTORY_ROLES;
 
@@ -99,6 +100,31 @@ pub async fn registrations(
 ) -> Response {
     if let Err(r) = permit(&st, &headers, MFA_ROLES) {
         return r;
+    }
+    // Unfiltered, only the page is rendered: a large directory is read page by page.
+    if q.get("$filter").is_none_or(|f| f.trim().is_empty()) {
+        let opts = match ListOptions::from_query(&q, 200, 999) {
+            Ok(o) => o,
+            Err(m) => return st.graph_error(GraphError::bad_request(m)),
+        };
+        let (total, items) = {
+            let w = st.read();
+            let total = w.directory.users.len();
+            let end = opts.skip.saturating_add(opts.top).min(total);
+            let items = (opts.skip.min(end)..end)
+                .map(|u| w.posture.registration(&w.directory, u as u32, w.params.now))
+                .collect();
+            (total, items)
+        };
+        return page(
+            &st,
+            uri.path(),
+            &q,
+            &opts,
+            total,
+            items,
+            "reports/authenticationMethods/userRegistrationDetails",
+        );
     }
     let all = {
         let w = st.read();
