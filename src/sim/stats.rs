@@ -174,6 +174,41 @@ pub fn posture_truth(world: &World) -> BTreeMap<String, PostureTruth> {
             .iter()
             .all(|k| rules.iter().any(|r| r.kind == *k && covers(r)))
     };
+    // One pass over sign-ins and traces each (a large world has many).
+    let since = now - chrono::Duration::days(30);
+    let mut legacy_by_user: std::collections::HashMap<&str, Vec<bool>> = Default::default();
+    for s in &p.sign_ins {
+        let legacy = s.client_app_used.as_deref().is_some_and(|c| {
+            matches!(
+                c,
+                "IMAP4" | "Authenticated SMTP" | "Exchange ActiveSync" | "POP3"
+            )
+        });
+        if legacy
+            && s.created_date_time.is_some_and(|t| t >= since && t <= now)
+            && let Some(id) = s.user_id.as_deref()
+        {
+            let ok = s.status.as_ref().and_then(|st| st.error_code) == Some(0);
+            legacy_by_user.entry(id).or_default().push(ok);
+        }
+    }
+    let week = now - chrono::Duration::days(7);
+    let mut issue_parties = std::collections::HashSet::new();
+    for t in &p.traces {
+        let bad = t.status.as_deref().is_some_and(|s| {
+            ["failed", "pending", "quarantined"]
+                .iter()
+                .any(|b| s.eq_ignore_ascii_case(b))
+        });
+        if bad && t.received_date_time.is_some_and(|r| r >= week && r <= now) {
+            for a in [&t.sender_address, &t.recipient_address]
+                .into_iter()
+                .flatten()
+            {
+                issue_parties.insert(a.to_ascii_lowercase());
+            }
+        }
+    }
     let mut out = BTreeMap::new();
     for &u in &dir.priority {
         let user = &dir.users[u as usize];
@@ -211,22 +246,7 @@ pub fn posture_truth(world: &World) -> BTreeMap<String, PostureTruth> {
             checks.insert("ca-legacy", "fail");
         }
 
-        let since = now - chrono::Duration::days(30);
-        let legacy: Vec<bool> = p
-            .sign_ins
-            .iter()
-            .filter(|s| s.user_id.as_deref() == Some(id.as_str()))
-            .filter(|s| s.created_date_time.is_some_and(|t| t >= since && t <= now))
-            .filter(|s| {
-                s.client_app_used.as_deref().is_some_and(|c| {
-                    matches!(
-                        c,
-                        "IMAP4" | "Authenticated SMTP" | "Exchange ActiveSync" | "POP3"
-                    )
-                })
-            })
-            .map(|s| s.status.as_ref().and_then(|st| st.error_code) == Some(0))
-            .collect();
+        let legacy = legacy_by_user.get(id.as_str()).cloned().unwrap_or_default();
         if legacy.iter().any(|ok| *ok) {
             checks.insert("legacy-auth", "fail");
         } else if !legacy.is_empty() {
@@ -272,18 +292,7 @@ pub fn posture_truth(world: &World) -> BTreeMap<String, PostureTruth> {
             checks.insert("audit", "warn");
         }
 
-        let week = now - chrono::Duration::days(7);
-        let issue = p.traces.iter().any(|t| {
-            let party = [&t.sender_address, &t.recipient_address]
-                .iter()
-                .any(|a| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&upn)));
-            let bad = t.status.as_deref().is_some_and(|s| {
-                ["failed", "pending", "quarantined"]
-                    .iter()
-                    .any(|b| s.eq_ignore_ascii_case(b))
-            });
-            party && bad && t.received_date_time.is_some_and(|r| r >= week && r <= now)
-        });
+        let issue = issue_parties.contains(&upn);
         if issue {
             checks.insert("email-issues", "warn");
         }
