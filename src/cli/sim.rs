@@ -22,6 +22,7 @@ Examples:
   whalewatch sim serve --emails-per-day 33334          # a 1,000,000-row world
   whalewatch sim stats --seed 7 --users 500 --days 7
   whalewatch sim vips --seed 7 > vips.txt
+  whalewatch sim exchange-snapshot --seed 7 > exchange.json   # then: whalewatch posture import exchange.json
   whalewatch sim bench --emails-per-day 33334
   whalewatch sim bench --refresh --emails-per-day 33334   # refresh rows/s end to end
 ";
@@ -168,6 +169,15 @@ pub enum SimCommand {
         #[command(flatten)]
         world: WorldArgs,
     },
+    /// Print the world's Exchange snapshot as JSON (what
+    /// assets/Get-WhalewatchExchangeSnapshot.ps1 writes for a real tenant): preset
+    /// rules, priority account protection, the VIP list, POP/IMAP/SMTP AUTH and audit.
+    ///
+    /// Use the same world flags as `sim serve`; store it with `whalewatch posture import FILE`.
+    ExchangeSnapshot {
+        #[command(flatten)]
+        world: WorldArgs,
+    },
 }
 
 pub fn run(cmd: SimCommand) -> Result<ExitCode> {
@@ -201,6 +211,10 @@ pub fn run(cmd: SimCommand) -> Result<ExitCode> {
         SimCommand::Vips { world } => {
             let w = world.world()?;
             std::io::stdout().write_all(w.vip_list().as_bytes())?;
+        }
+        SimCommand::ExchangeSnapshot { world } => {
+            let w = world.world()?;
+            println!("{}", serde_json::to_string_pretty(&w.posture.exchange)?);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -35,7 +35,7 @@ fn user_json(w: &World, u: usize) -> Value {
     })
 }
 
-fn group_json(w: &World, g: usize) -> Value {
+pub(super) fn group_json(w: &World, g: usize) -> Value {
     let group = &w.directory.groups[g];
     json!({
         "@odata.type": "#microsoft.graph.group",
@@ -49,12 +49,6 @@ fn group_json(w: &World, g: usize) -> Value {
     })
 }
 
-// The error is the finished response, handed straight back to axum.
-#[allow(clippy::result_large_err)]
-fn options(st: &AppState, q: &HashMap<String, String>) -> Result<ListOptions, Response> {
-    ListOptions::from_query(q, 100, 999).map_err(|m| st.graph_error(GraphError::bad_request(m)))
-}
-
 /// Filters rendered entities and returns the requested page.
 fn list_of(
     st: &AppState,
@@ -63,9 +57,21 @@ fn list_of(
     all: Vec<Value>,
     context: &str,
 ) -> Response {
-    let opts = match options(st, q) {
+    list_sized(st, path, q, all, context, (100, 999))
+}
+
+/// [`list_of`] with the endpoint's (default, maximum) page size.
+pub(super) fn list_sized(
+    st: &AppState,
+    path: &str,
+    q: &HashMap<String, String>,
+    all: Vec<Value>,
+    context: &str,
+    (default_top, max_top): (usize, usize),
+) -> Response {
+    let opts = match ListOptions::from_query(q, default_top, max_top) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(m) => return st.graph_error(GraphError::bad_request(m)),
     };
     let matched: Vec<Value> = all
         .into_iter()

@@ -28,6 +28,13 @@ pub const ALL_ROLES: &[&str] = &[
     "GroupMember.Read.All",
     "SecurityAnalyzedMessage.Read.All",
     "SecurityAnalyzedMessage.ReadWrite.All",
+    // Posture sources.
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+    "Policy.Read.All",
+    "IdentityRiskyUser.Read.All",
+    "SecurityEvents.Read.All",
+    "ExchangeMessageTrace.Read.All",
 ];
 
 fn unix_now() -> u64 {

@@ -10,6 +10,7 @@ pub mod faults;
 mod hunting;
 mod identity;
 pub mod odata;
+mod posture;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -179,6 +180,23 @@ impl AppState {
 
     /// Checks the bearer token and that it carries one of `roles`.
     fn authorize(&self, headers: &HeaderMap, roles: &[&str]) -> Result<TokenClaims, GraphError> {
+        let claims = self.claims(headers)?;
+        if !roles.iter().any(|r| claims.roles.iter().any(|c| c == r)) {
+            return Err(GraphError::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!(
+                    "Missing application roles. API required roles: {}. Application roles in token: {}.",
+                    roles.join(", "),
+                    claims.roles.join(", ")
+                ),
+            ));
+        }
+        Ok(claims)
+    }
+
+    /// Checks the bearer token; the caller checks its roles.
+    fn claims(&self, headers: &HeaderMap) -> Result<TokenClaims, GraphError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -195,21 +213,9 @@ impl AppState {
                 "Access token is empty.",
             ));
         }
-        let claims = self.identity.validate(token).map_err(|m| {
-            GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m)
-        })?;
-        if !roles.iter().any(|r| claims.roles.iter().any(|c| c == r)) {
-            return Err(GraphError::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                format!(
-                    "Missing application roles. API required roles: {}. Application roles in token: {}.",
-                    roles.join(", "),
-                    claims.roles.join(", ")
-                ),
-            ));
-        }
-        Ok(claims)
+        self.identity
+            .validate(token)
+            .map_err(|m| GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m))
     }
 
     /// A `nextLink` for the same request at `offset`.
@@ -387,6 +393,29 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/security/incidents/{id}", get(alerts::get_incident))
         .route("/users", get(directory::list_users))
         .route("/users/{id}", get(directory::get_user))
+        .route(
+            "/users/{id}/transitiveMemberOf",
+            get(posture::transitive_member_of),
+        )
+        .route(
+            "/reports/authenticationMethods/userRegistrationDetails",
+            get(posture::registrations),
+        )
+        .route("/auditLogs/signIns", get(posture::sign_ins))
+        .route(
+            "/identity/conditionalAccess/policies",
+            get(posture::policies),
+        )
+        .route("/identityProtection/riskyUsers", get(posture::risky_users))
+        .route("/security/secureScores", get(posture::secure_scores))
+        .route(
+            "/security/secureScoreControlProfiles",
+            get(posture::control_profiles),
+        )
+        .route(
+            "/admin/exchange/tracing/messageTraces",
+            get(posture::message_traces),
+        )
         .route("/groups", get(directory::list_groups))
         .route("/groups/{id}", get(directory::get_group))
         .route("/groups/{id}/members", get(directory::members))

@@ -10,6 +10,7 @@ mod alerts;
 mod directory;
 mod hostile;
 mod mail;
+pub mod posture;
 mod strings;
 mod tables;
 mod types;
@@ -60,6 +61,9 @@ pub struct World {
     pub clicks: Vec<ClickRow>,
     pub alerts: Vec<Alert>,
     pub incidents: Vec<Incident>,
+    /// Posture facts (MFA, sign-ins, Conditional Access, risk, Secure Score, message
+    /// traces, Exchange settings), with planted gaps.
+    pub posture: posture::Posture,
 }
 
 impl World {
@@ -92,9 +96,11 @@ impl World {
             clicks: Vec::new(),
             alerts: Vec::new(),
             incidents: Vec::new(),
+            posture: posture::Posture::default(),
         };
         mail::generate(&mut world);
         alerts::generate(&mut world);
+        world.posture = posture::generate(params, world.tenant.id, &world.directory);
         Ok(world)
     }
 
