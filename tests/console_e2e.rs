@@ -249,7 +249,7 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
 /// Posture → a failing priority account → `R` → their sign-ins, on the demo world
 /// whose simulator plants the posture gaps (`sim stats` names them).
 #[test]
-#[ignore = "needs posture sources from the sim branch"]
+
 fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
     let mut c = Console::demo(&[]);
     c.wait_for("emails indexed");

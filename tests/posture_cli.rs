@@ -83,7 +83,7 @@ fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_d
 }
 
 #[test]
-#[ignore = "needs posture sources from the sim and client branches"]
+
 fn every_priority_account_gets_the_verdict_sim_stats_expects() {
     let world = WorldFlags::small(1302);
     let sim = SimProcess::start(&world, &[]);

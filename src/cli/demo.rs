@@ -19,6 +19,7 @@ use crate::cache::{Cache, cache_file};
 use crate::config::Config;
 use crate::sim::server::{SimConfig, SimServer};
 use crate::sync::progress::{Reporter, summary_table};
+use crate::sync::posture::import_exchange_snapshot;
 use crate::sync::{RefreshOptions, connect, refresh};
 use crate::ui::effects::RefreshTarget;
 
@@ -90,6 +91,21 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
     )
     .await?;
     print!("{}", summary_table(&summary));
+    // The simulated tenant's Exchange settings, as an admin would import the
+    // snapshot `assets/Get-WhalewatchExchangeSnapshot.ps1` writes: the Posture pane
+    // then judges preset policies, protocols and audit too.
+    let snapshot = server
+        .state
+        .read_world(|w| serde_json::to_vec(&w.posture.exchange))
+        .context("cannot render the simulated Exchange snapshot")?;
+    let mut cache = Cache::open(&cache_path)?;
+    let imported = import_exchange_snapshot(&mut cache, &profile, &snapshot)
+        .context("cannot import the simulated Exchange snapshot")?;
+    drop(cache);
+    eprintln!(
+        "whalewatch demo: Exchange snapshot imported ({} VIPs, {} mailboxes, {} preset rules)",
+        imported.vips, imported.mailboxes, imported.rules
+    );
     // With a terminal, the console opens on the demo cache (refreshable from the
     // simulator it runs beside); without one, the tenant keeps serving for scripts.
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && !args.no_console {

@@ -513,7 +513,8 @@ pub struct PostureSources {
 ///
 /// A check whose source is missing or unavailable is `unknown`: listed apart, never
 /// counted as passing; the verdict is `fail` if any check fails, else `warn` if any warns
-/// or is unknown, else `pass`.
+/// or is unknown, else `pass`. An account's `failing` list names every check that fails
+/// or warns, in this order.
 pub const CHECK_IDS: [&str; 9] = [
     "mfa",
     "ca-mfa",

@@ -239,9 +239,10 @@ pub struct AccountPosture {
     pub checks: Vec<Check>,
     /// Fail if any check fails, else warn if any warns or is unknown, else pass.
     pub verdict: Verdict,
-    /// Ids of the failing checks, in [`CHECK_IDS`] order.
+    /// Ids of the checks that fail or warn — what the row names — in [`CHECK_IDS`]
+    /// order (the contract `sim stats` and `posture --format json` share).
     pub failing: Vec<&'static str>,
-    /// Ids of the warning checks.
+    /// Ids of the checks that only warn (a subset of `failing`).
     pub warning: Vec<&'static str>,
     /// Ids of the checks whose source is missing or unavailable.
     pub unknown: Vec<&'static str>,
@@ -349,8 +350,13 @@ pub fn evaluate_account(
             .map(|c| c.id)
             .collect()
     };
-    let (failing, warning, unknown) = (ids(Status::Fail), ids(Status::Warn), ids(Status::Unknown));
-    let verdict = if !failing.is_empty() {
+    let (warning, unknown) = (ids(Status::Warn), ids(Status::Unknown));
+    let failing: Vec<&'static str> = checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+        .map(|c| c.id)
+        .collect();
+    let verdict = if checks.iter().any(|c| c.status == Status::Fail) {
         Verdict::Fail
     } else if !warning.is_empty() || !unknown.is_empty() {
         Verdict::Warn
