@@ -60,8 +60,10 @@ pub struct Alert {
     /// Threat family, when known.
     pub threat_family_name: Option<String>,
     /// MITRE technique ids.
+    #[serde(deserialize_with = "null_as_default")]
     pub mitre_techniques: Vec<String>,
     /// Tags set by the system (Defender Experts, ...).
+    #[serde(deserialize_with = "null_as_default")]
     pub system_tags: Vec<String>,
     /// Product name (beta field).
     pub product_name: Option<String>,
@@ -138,8 +140,10 @@ pub struct Incident {
     /// Severity.
     pub severity: Option<Severity>,
     /// Analyst tags.
+    #[serde(deserialize_with = "null_as_default")]
     pub custom_tags: Vec<String>,
     /// System tags.
+    #[serde(deserialize_with = "null_as_default")]
     pub system_tags: Vec<String>,
     /// Comments.
     #[serde(deserialize_with = "null_as_default")]

@@ -110,6 +110,7 @@ impl GraphClient {
                 Err(ParseFailure {
                     offset: 0,
                     message: format!("the parser stopped: {e}"),
+                    truncated: false,
                 })
             })
         })
