@@ -266,4 +266,16 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT DISTINCT lower("RecipientEmailAddress") FROM email_events
         WHERE "Context" LIKE '%priority account%';
     "#,
+    // 5: records the tenant sent that could not be taken (no key, unreadable, an
+    // invalid time), verbatim, for `whalewatch quarantine`. Times: ticks.
+    r#"
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        received INTEGER NOT NULL,
+        UNIQUE (source, raw)
+    );
+    "#,
 ];

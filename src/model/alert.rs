@@ -96,6 +96,12 @@ pub struct Alert {
 }
 keep_raw!(Alert);
 
+impl crate::model::json::Keyed for Alert {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A comment on an alert (`alertComment`) or incident; incidents spell the fields
 /// `createdBy`/`createdTime`, alerts `createdByDisplayName`/`createdDateTime`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -162,6 +168,12 @@ pub struct Incident {
     pub raw: Value,
 }
 keep_raw!(Incident);
+
+impl crate::model::json::Keyed for Incident {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
 
 fn null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
     d: D,

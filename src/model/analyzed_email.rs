@@ -110,3 +110,9 @@ fn bool_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         ))),
     }
 }
+
+impl crate::model::json::Keyed for AnalyzedEmail {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}

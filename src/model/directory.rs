@@ -118,3 +118,25 @@ mod tests {
         assert!(matches!(&members[2], DirectoryObject::Other { id, .. } if id == "d1"));
     }
 }
+
+impl crate::model::json::Keyed for User {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+impl crate::model::json::Keyed for Group {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+impl crate::model::json::Keyed for DirectoryObject {
+    fn key(&self) -> &str {
+        match self {
+            DirectoryObject::User(u) => &u.id,
+            DirectoryObject::Group(g) => &g.id,
+            DirectoryObject::Other { id, .. } => id,
+        }
+    }
+}

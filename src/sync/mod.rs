@@ -72,6 +72,9 @@ pub struct RefreshOptions {
     /// Which sources to refresh (all when empty): `directory`, `alerts`,
     /// `incidents`, `tags`, or a hunting table name.
     pub only: Vec<String>,
+    /// Longest the refresh may run; when it runs out the refresh stops cleanly with
+    /// what it committed and says so ([`RefreshSummary::budget_spent`]).
+    pub budget: Option<std::time::Duration>,
 }
 
 impl Default for RefreshOptions {
@@ -82,6 +85,7 @@ impl Default for RefreshOptions {
             window_rows: 90_000,
             hunting_calls_per_minute: crate::tenant::hunting::HUNTING_CALLS_PER_MINUTE,
             only: Vec::new(),
+            budget: None,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct SourceSummary {
     /// Requests made (hunting windows, pages).
     pub calls: u64,
     pub seconds: f64,
+    /// Records rejected (no key, unreadable) and kept in the quarantine table.
+    pub rejected: u64,
 }
 
 /// What a refresh did.
@@ -106,6 +112,9 @@ pub struct RefreshSummary {
     pub http: RetryStatsSnapshot,
     /// Problems that did not stop the refresh (an unreadable tag file, ...).
     pub warnings: Vec<String>,
+    /// The refresh stopped because its budget ran out; `sources` lists only the
+    /// sources that finished, the others resume on the next refresh.
+    pub budget_spent: bool,
 }
 
 /// Progress events, for a bar on a terminal or lines in a log.
@@ -194,10 +203,19 @@ pub async fn refresh(
     let writer = CacheWriter::spawn(cache);
     // A refresh killed during a bulk load left a table without its indexes.
     writer.run(|c| c.restore_indexes(None)).await?;
+    // Finished sources are recorded as they finish, so a refresh stopped by its budget
+    // still reports what it completed.
+    let finished = Mutex::new(Vec::new());
+    let recording = |p: &Progress| {
+        if let (Progress::Finished(s), Ok(mut f)) = (p, finished.lock()) {
+            f.push(s.clone());
+        }
+        progress(p);
+    };
     let ctx = RefreshContext {
         client,
         options,
-        progress,
+        progress: &recording,
         pacer: Mutex::new(CallPacer::per_minute(
             options.hunting_calls_per_minute.max(1),
         )),
@@ -205,7 +223,27 @@ pub async fn refresh(
             hunting::WRITE_BUDGET_KIB as usize,
         )),
     };
-    let result = run_sources(&ctx, &writer, profile).await;
+    let run = run_sources(&ctx, &writer, profile);
+    let mut budget_spent = false;
+    // Dropping the pulls at the deadline is safe: every window and page commits with
+    // its watermark in one transaction, exactly as when the process is killed.
+    let result = match options.budget {
+        Some(budget) => match tokio::time::timeout(budget, run).await {
+            Ok(result) => result,
+            Err(_) => {
+                budget_spent = true;
+                let done = finished.lock().map(|f| f.clone()).unwrap_or_default();
+                let message = format!(
+                    "the refresh budget of {}s ran out: stopped after {} finished source(s); what was fetched is kept and the next refresh resumes the rest",
+                    budget.as_secs(),
+                    done.len()
+                );
+                progress(&Progress::Warning(message.clone()));
+                Ok((done, vec![message]))
+            }
+        },
+        None => run.await,
+    };
     // A pull that failed mid-load leaves its table unindexed: index it now.
     let restored = writer.run(|c| c.restore_indexes(None)).await;
     let Some(cache) = writer.finish() else {
@@ -222,6 +260,7 @@ pub async fn refresh(
         seconds: started.elapsed().as_secs_f64(),
         http: client.stats(),
         warnings,
+        budget_spent,
     })
 }
 
@@ -339,6 +378,8 @@ async fn directory(
     });
     let users = ctx.client.list_users().collect_all().await?;
     let groups = ctx.client.list_groups().collect_all().await?;
+    let mut rejected = vec![("users", users.rejected), ("groups", groups.rejected)];
+    let (users, groups) = (users.records, groups.records);
     let mut members: Vec<(String, Vec<(String, &'static str)>)> = Vec::new();
     let mut calls = 2;
     for tag in profile.tags() {
@@ -355,7 +396,9 @@ async fn directory(
                 .collect_all()
                 .await?;
             calls += 1;
+            rejected.push(("group members", objects.rejected));
             let list = objects
+                .records
                 .into_iter()
                 .filter_map(|o| match o {
                     DirectoryObject::User(u) => Some((u.id, "user")),
@@ -367,10 +410,14 @@ async fn directory(
         }
     }
     let fetched = (users.len() + groups.len()) as u64;
+    let rejected_count = rejected.iter().map(|(_, r)| r.len() as u64).sum();
     let now = now_ticks();
     let stats = writer
         .run(move |c| {
             c.write(|tx| {
+                for (source, records) in &rejected {
+                    tx.quarantine(source, records, now)?;
+                }
                 let stats = tx.replace_directory(&users, &groups)?;
                 for (gid, list) in &members {
                     tx.replace_members(gid, list)?;
@@ -386,6 +433,7 @@ async fn directory(
         stats,
         calls,
         seconds: started.elapsed().as_secs_f64(),
+        rejected: rejected_count,
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
@@ -435,7 +483,7 @@ async fn incidents(
 /// Pulls a Graph collection incrementally by `lastUpdateDateTime`: everything
 /// changed since the watermark (minus the overlap), upserted with the new watermark
 /// in one transaction.
-async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
+async fn changed_since<T: serde::de::DeserializeOwned + crate::model::json::Keyed + Send + 'static>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
     source: &'static str,
@@ -459,12 +507,15 @@ async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
         });
     }
     let calls = pager.pages() as u64;
+    let rejected = pager.take_rejected();
+    let rejected_count = rejected.len() as u64;
     let watermark = all.iter().filter_map(last_update).max();
     let fetched = all.len() as u64;
     let now = now_ticks();
     let stats = writer
         .run(move |c| {
             c.write(|tx| {
+                tx.quarantine(source, &rejected, now)?;
                 let s = upsert(tx, &all)?;
                 tx.advance(source, watermark, now)?;
                 Ok(s)
@@ -477,6 +528,7 @@ async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
         stats,
         calls,
         seconds: started.elapsed().as_secs_f64(),
+        rejected: rejected_count,
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
@@ -541,6 +593,7 @@ async fn resolve_tags_into_cache(
         },
         calls: 0,
         seconds: started.elapsed().as_secs_f64(),
+        rejected: 0,
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))

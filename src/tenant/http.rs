@@ -5,6 +5,7 @@
 //! everywhere. Bodies are read fully and parsed inside the retry loop because the service (and the
 //! simulator) can cut a 2xx body mid-JSON: that is retried like a dropped connection.
 
+use crate::model::json::{Keyed, RejectedRecord, parse_record};
 use crate::tenant::auth::AccessTokenSource;
 use crate::tenant::error::{Endpoint, TenantError, from_graph_response};
 use crate::tenant::retry::{
@@ -516,7 +517,7 @@ impl GraphClient {
     }
 
     /// GET a collection, page by page, following `@odata.nextLink` to the end.
-    pub fn get_paged<T: DeserializeOwned>(
+    pub fn get_paged<T: DeserializeOwned + Keyed>(
         &self,
         path: &str,
         query: Vec<(&'static str, String)>,
@@ -525,6 +526,7 @@ impl GraphClient {
             client: self.clone(),
             next: Some((path.to_owned(), query)),
             pages: 0,
+            rejected: Vec::new(),
             _rows: PhantomData,
         }
     }
@@ -768,14 +770,29 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-/// One page of an OData collection.
+/// One page of an OData collection, its records still raw: each is parsed alone, so one
+/// bad record is rejected without losing the page. A `null` value is an empty page.
 #[derive(Debug, serde::Deserialize)]
-#[serde(bound(deserialize = "T: DeserializeOwned"))]
-struct ODataPage<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
+struct ODataPage<'a> {
+    #[serde(borrow, default)]
+    value: Option<Vec<&'a serde_json::value::RawValue>>,
     #[serde(rename = "@odata.nextLink", default)]
     next_link: Option<String>,
+}
+
+/// A parsed page: the records taken, those rejected, the next link.
+type ParsedPage<T> = (Vec<T>, Vec<RejectedRecord>, Option<String>);
+
+fn parse_page<T: DeserializeOwned + Keyed>(body: &[u8]) -> Result<ParsedPage<T>, serde_json::Error> {
+    let page: ODataPage<'_> = serde_json::from_slice(body)?;
+    let (mut taken, mut rejected) = (Vec::new(), Vec::new());
+    for raw in page.value.unwrap_or_default() {
+        match parse_record::<T>(raw.get()) {
+            Ok(t) => taken.push(t),
+            Err(r) => rejected.push(r),
+        }
+    }
+    Ok((taken, rejected, page.next_link))
 }
 
 /// Streams an OData collection page by page, so callers can ingest while the next page loads.
@@ -783,12 +800,23 @@ pub struct Pager<T> {
     client: GraphClient,
     next: Option<(String, Vec<(&'static str, String)>)>,
     pages: usize,
+    rejected: Vec<RejectedRecord>,
     _rows: PhantomData<fn() -> T>,
 }
 
-impl<T: DeserializeOwned> Pager<T> {
+/// A whole collection: the records taken and those rejected (to quarantine).
+#[derive(Debug)]
+pub struct Collection<T> {
+    /// Records with their key that parsed.
+    pub records: Vec<T>,
+    /// Records without their key or that did not parse, verbatim.
+    pub rejected: Vec<RejectedRecord>,
+}
+
+impl<T: DeserializeOwned + Keyed> Pager<T> {
     /// The next page, or `None` after the last. After an error the same page is tried again on
-    /// the next call, so a caller may resume.
+    /// the next call, so a caller may resume. Rejected records of the page are kept for
+    /// [`take_rejected`](Self::take_rejected).
     pub async fn next_page(&mut self) -> Option<Result<Vec<T>, TenantError>> {
         let (path, query) = self.next.as_ref()?;
         let req = GraphRequest {
@@ -799,16 +827,14 @@ impl<T: DeserializeOwned> Pager<T> {
             effect: Effect::Read,
             long_running: false,
         };
-        match self
-            .client
-            .execute(req, |r| serde_json::from_slice::<ODataPage<T>>(&r.body))
-            .await
-        {
-            Ok(page) => {
+        match self.client.execute(req, |r| parse_page::<T>(&r.body)).await {
+            Ok((records, rejected, next_link)) => {
                 self.pages += 1;
-                // The nextLink carries the whole query (including $skiptoken): send it verbatim.
-                self.next = page.next_link.map(|link| (link, Vec::new()));
-                Some(Ok(page.value))
+                self.rejected.extend(rejected);
+                // The nextLink carries the whole query (including $skiptoken): send it
+                // verbatim; `url()` refuses one to another origin.
+                self.next = next_link.map(|link| (link, Vec::new()));
+                Some(Ok(records))
             }
             Err(e) => Some(Err(e)),
         }
@@ -819,13 +845,21 @@ impl<T: DeserializeOwned> Pager<T> {
         self.pages
     }
 
-    /// Reads every page into one vector (small collections: users of a group, comments).
-    pub async fn collect_all(mut self) -> Result<Vec<T>, TenantError> {
-        let mut all = Vec::new();
+    /// The records rejected so far (handed over once).
+    pub fn take_rejected(&mut self) -> Vec<RejectedRecord> {
+        std::mem::take(&mut self.rejected)
+    }
+
+    /// Reads every page (small collections: users of a group, comments).
+    pub async fn collect_all(mut self) -> Result<Collection<T>, TenantError> {
+        let mut records = Vec::new();
         while let Some(page) = self.next_page().await {
-            all.extend(page?);
+            records.extend(page?);
         }
-        Ok(all)
+        Ok(Collection {
+            records,
+            rejected: self.rejected,
+        })
     }
 }
 
