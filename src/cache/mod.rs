@@ -25,8 +25,8 @@ pub use entities::{AlertRow, EvidenceRef};
 pub use hunting::{CachedRow, UpsertStats};
 pub use journal::{JournalEntry, JournalResult};
 pub use notes::{Note, NoteTarget};
-pub use quarantine::QuarantinedRecord;
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutboxState, PendingWrite};
+pub use quarantine::QuarantinedRecord;
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
 

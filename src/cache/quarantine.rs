@@ -105,7 +105,10 @@ mod tests {
             .unwrap();
         let users = cache.quarantined(Some("USERS")).unwrap();
         assert_eq!(
-            users.iter().map(|r| (r.raw.as_str(), r.received)).collect::<Vec<_>>(),
+            users
+                .iter()
+                .map(|r| (r.raw.as_str(), r.received))
+                .collect::<Vec<_>>(),
             [("{\"a\":1}", 20), ("{\"b\":2}", 10)]
         );
         assert_eq!(cache.quarantined(None).unwrap().len(), 3);

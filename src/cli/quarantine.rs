@@ -39,7 +39,11 @@ pub fn run(p: &ProfileArgs, args: &QuarantineArgs) -> Result<ExitCode> {
     let records = cache.quarantined(args.source.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let when = |ticks| from_ticks(ticks).format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let when = |ticks| {
+        from_ticks(ticks)
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string()
+    };
     match args.format {
         QuarantineFormat::Json => {
             let v: Vec<serde_json::Value> = records

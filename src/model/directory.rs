@@ -101,24 +101,6 @@ impl<'de> Deserialize<'de> for DirectoryObject {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn members_dispatch_on_odata_type() {
-        let json = r##"[{"@odata.type":"#microsoft.graph.user","id":"u1","mail":"a@b.c","accountEnabled":true},
-            {"@odata.type":"#microsoft.graph.group","id":"g1","displayName":"VIPs"},
-            {"@odata.type":"#microsoft.graph.device","id":"d1"}]"##;
-        let members: Vec<DirectoryObject> = serde_json::from_str(json).unwrap_or_default();
-        assert!(
-            matches!(&members[0], DirectoryObject::User(u) if u.mail.as_deref() == Some("a@b.c"))
-        );
-        assert!(matches!(&members[1], DirectoryObject::Group(g) if g.id == "g1"));
-        assert!(matches!(&members[2], DirectoryObject::Other { id, .. } if id == "d1"));
-    }
-}
-
 impl crate::model::json::Keyed for User {
     fn key(&self) -> &str {
         &self.id
@@ -138,5 +120,23 @@ impl crate::model::json::Keyed for DirectoryObject {
             DirectoryObject::Group(g) => &g.id,
             DirectoryObject::Other { id, .. } => id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_dispatch_on_odata_type() {
+        let json = r##"[{"@odata.type":"#microsoft.graph.user","id":"u1","mail":"a@b.c","accountEnabled":true},
+            {"@odata.type":"#microsoft.graph.group","id":"g1","displayName":"VIPs"},
+            {"@odata.type":"#microsoft.graph.device","id":"d1"}]"##;
+        let members: Vec<DirectoryObject> = serde_json::from_str(json).unwrap_or_default();
+        assert!(
+            matches!(&members[0], DirectoryObject::User(u) if u.mail.as_deref() == Some("a@b.c"))
+        );
+        assert!(matches!(&members[1], DirectoryObject::Group(g) if g.id == "g1"));
+        assert!(matches!(&members[2], DirectoryObject::Other { id, .. } if id == "d1"));
     }
 }

@@ -73,7 +73,9 @@ pub struct RejectedRecord {
 /// differ from the documented spelling only in case (`Id`, `DisplayName`, as in some of
 /// Microsoft's examples) are read as documented; a record still without its key, or
 /// that does not parse, is rejected with the reason.
-pub fn parse_record<T: serde::de::DeserializeOwned + Keyed>(raw: &str) -> Result<T, RejectedRecord> {
+pub fn parse_record<T: serde::de::DeserializeOwned + Keyed>(
+    raw: &str,
+) -> Result<T, RejectedRecord> {
     let reject = |reason: String| RejectedRecord {
         reason,
         raw: raw.to_owned(),
@@ -105,7 +107,10 @@ fn documented_case(v: serde_json::Value) -> Option<serde_json::Value> {
     let serde_json::Value::Object(map) = v else {
         return None;
     };
-    if !map.keys().any(|k| k != "id" && k.eq_ignore_ascii_case("id")) {
+    if !map
+        .keys()
+        .any(|k| k != "id" && k.eq_ignore_ascii_case("id"))
+    {
         return None;
     }
     let recased = map
@@ -136,9 +141,15 @@ mod tests {
 
     #[test]
     fn lone_surrogates_become_replacement_characters() {
-        assert_eq!(fixed(r#"{"s":"a\ud800b"}"#), (r#"{"s":"a\ufffdb"}"#.into(), 1));
+        assert_eq!(
+            fixed(r#"{"s":"a\ud800b"}"#),
+            (r#"{"s":"a\ufffdb"}"#.into(), 1)
+        );
         assert_eq!(fixed(r#"{"s":"\uDC00"}"#), (r#"{"s":"\ufffd"}"#.into(), 1));
-        assert_eq!(fixed(r#"{"s":"\ud800\ud800"}"#), (r#"{"s":"\ufffd\ufffd"}"#.into(), 2));
+        assert_eq!(
+            fixed(r#"{"s":"\ud800\ud800"}"#),
+            (r#"{"s":"\ufffd\ufffd"}"#.into(), 2)
+        );
         assert_eq!(fixed(r#"{"s":"\ud800"#), (r#"{"s":"\ufffd"#.into(), 1));
         let (text, _) = fixed(r#"{"s":"x\ud800y"}"#);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -161,16 +172,31 @@ mod tests {
     #[test]
     fn records_need_their_key_in_any_case() {
         let ok: Thing = parse_record(r#"{"id":"1","displayName":"a\ud800"}"#).unwrap();
-        assert_eq!((ok.id.as_str(), ok.display_name.as_str()), ("1", "a\u{fffd}"));
+        assert_eq!(
+            (ok.id.as_str(), ok.display_name.as_str()),
+            ("1", "a\u{fffd}")
+        );
         let pascal: Thing = parse_record(r#"{"Id":"2","DisplayName":"b"}"#).unwrap();
-        assert_eq!((pascal.id.as_str(), pascal.display_name.as_str()), ("2", "b"));
-        for raw in [r#"{"displayName":"c"}"#, r#"{"id":""}"#, r#"{"ID2":"x"}"#, "[1]", r#"{"id":5}"#] {
+        assert_eq!(
+            (pascal.id.as_str(), pascal.display_name.as_str()),
+            ("2", "b")
+        );
+        for raw in [
+            r#"{"displayName":"c"}"#,
+            r#"{"id":""}"#,
+            r#"{"ID2":"x"}"#,
+            "[1]",
+            r#"{"id":5}"#,
+        ] {
             let err = parse_record::<Thing>(raw).err().unwrap();
             assert_eq!(err.raw, raw);
             assert!(!err.reason.is_empty());
         }
         assert_eq!(
-            parse_record::<Thing>(r#"{"displayName":"c"}"#).err().unwrap().reason,
+            parse_record::<Thing>(r#"{"displayName":"c"}"#)
+                .err()
+                .unwrap()
+                .reason,
             "the record has no id"
         );
     }

@@ -131,9 +131,9 @@ pub mod optional {
         let text = Option::<std::borrow::Cow<str>>::deserialize(d)?;
         match text.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(t) => parse_datetime(t).map(Some).ok_or_else(|| {
-                serde::de::Error::custom(format!("invalid date and time {t:?}"))
-            }),
+            Some(t) => parse_datetime(t)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("invalid date and time {t:?}"))),
         }
     }
 

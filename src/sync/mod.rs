@@ -483,7 +483,9 @@ async fn incidents(
 /// Pulls a Graph collection incrementally by `lastUpdateDateTime`: everything
 /// changed since the watermark (minus the overlap), upserted with the new watermark
 /// in one transaction.
-async fn changed_since<T: serde::de::DeserializeOwned + crate::model::json::Keyed + Send + 'static>(
+async fn changed_since<
+    T: serde::de::DeserializeOwned + crate::model::json::Keyed + Send + 'static,
+>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
     source: &'static str,

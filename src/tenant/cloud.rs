@@ -168,7 +168,10 @@ mod tests {
         let global = CloudEndpoints::new(Cloud::Global, None, None);
         for (link, trusted) in [
             ("https://microsoft.com/devicelogin", true),
-            ("https://security.microsoft.com/action-center/history?filters=x", true),
+            (
+                "https://security.microsoft.com/action-center/history?filters=x",
+                true,
+            ),
             ("https://graph.microsoft.com/v1.0/x", true),
             ("http://security.microsoft.com/", false),
             ("https://security.microsoft.com.evil.example/", false),

@@ -296,7 +296,10 @@ impl GraphClient {
         if trusted {
             link.to_owned()
         } else {
-            format!("{link} (untrusted: {} is not a Microsoft host; not opened)", host_of(link))
+            format!(
+                "{link} (untrusted: {} is not a Microsoft host; not opened)",
+                host_of(link)
+            )
         }
     }
 
@@ -781,9 +784,12 @@ struct ODataPage<'a> {
 }
 
 /// A parsed page: the records taken, those rejected, the next link.
-type ParsedPage<T> = (Vec<T>, Vec<RejectedRecord>, Option<String>);
+pub type ParsedPage<T> = (Vec<T>, Vec<RejectedRecord>, Option<String>);
 
-fn parse_page<T: DeserializeOwned + Keyed>(body: &[u8]) -> Result<ParsedPage<T>, serde_json::Error> {
+/// Parses one page of an OData collection, record by record (also the fuzz target).
+pub fn parse_page<T: DeserializeOwned + Keyed>(
+    body: &[u8],
+) -> Result<ParsedPage<T>, serde_json::Error> {
     let page: ODataPage<'_> = serde_json::from_slice(body)?;
     let (mut taken, mut rejected) = (Vec::new(), Vec::new());
     for raw in page.value.unwrap_or_default() {
@@ -866,6 +872,75 @@ impl<T: DeserializeOwned + Keyed> Pager<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_retry_decision_as_a_table() {
+        use FailureKind::*;
+        const W: Effect = Effect::Write("x");
+        const R: Effect = Effect::Read;
+        let retry = Step::Retry { throttled: false };
+        let throttled = Step::Retry { throttled: true };
+        let no_answer = NoAnswer {
+            connect: false,
+            timeout: false,
+        };
+        let refused = NoAnswer {
+            connect: true,
+            timeout: false,
+        };
+        let timeout = NoAnswer {
+            connect: false,
+            timeout: true,
+        };
+        // (kind, effect, renewed, timed out before) → step
+        let table = [
+            (refused, W, false, false, retry),
+            (no_answer, R, false, false, retry),
+            (no_answer, W, false, false, Step::Fail),
+            (timeout, R, false, false, retry),
+            (timeout, R, false, true, Step::Fail),
+            (BodyCut { timeout: false }, R, false, false, retry),
+            (BodyCut { timeout: true }, R, false, true, Step::Fail),
+            (BodyCut { timeout: false }, W, false, false, Step::Fail),
+            (TooLarge, R, false, false, Step::Fail),
+            (Unparsable { truncated: true }, R, false, false, retry),
+            (Unparsable { truncated: true }, W, false, false, Step::Fail),
+            (Unparsable { truncated: false }, R, false, false, Step::Fail),
+            (Status(307), R, false, false, Step::Fail),
+            (Status(302), W, false, false, Step::Fail),
+            (Status(401), R, false, false, Step::RenewToken),
+            (Status(401), R, true, false, Step::Fail),
+            (Status(403), R, false, false, Step::Fail),
+            (Status(404), R, false, false, Step::Fail),
+            (Status(400), R, false, false, Step::Fail),
+            (Status(429), W, false, false, throttled),
+            (Status(503), R, false, false, throttled),
+            (Status(504), R, false, false, throttled),
+            (Status(504), W, false, false, Step::Fail),
+            (Status(500), R, false, false, retry),
+            (Status(502), R, false, false, retry),
+            (Status(500), W, false, false, Step::Fail),
+        ];
+        for (kind, effect, renewed, timed_out_before, want) in table {
+            let o = Outcome {
+                kind,
+                effect,
+                renewed,
+                timed_out_before,
+            };
+            assert_eq!(classify(&o), want, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn parse_failures_say_whether_the_body_was_cut() {
+        let cut = br#"{"value":[{"id":"#;
+        let e = serde_json::from_slice::<serde_json::Value>(cut).err();
+        assert!(e.is_some_and(|e| ParseFailure::of(cut, &e).truncated));
+        let wrong = br#"{"value":[}"#;
+        let e = serde_json::from_slice::<serde_json::Value>(wrong).err();
+        assert!(e.is_some_and(|e| !ParseFailure::of(wrong, &e).truncated));
+    }
 
     #[test]
     fn byte_offsets_follow_lines() {
