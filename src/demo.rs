@@ -61,6 +61,8 @@ pub fn signed_in(server: &SimServer, secret_env: &str) -> Profile {
         read_only: true,
         analyst: None,
         tags: Vec::new(),
+        request_timeout_secs: None,
+        refresh_budget_secs: None,
     }
 }
 

@@ -26,6 +26,9 @@ struct Seen {
     body: String,
 }
 
+/// An answer ending with this is sent without it, then the connection stalls.
+const STALL: &str = "\u{0}stall";
+
 type Handler = Arc<dyn Fn(usize, &Seen) -> String + Send + Sync>;
 
 struct Server {
@@ -112,6 +115,12 @@ async fn serve(handler: Handler) -> Server {
                 if let Ok(mut s) = seen.lock() {
                     s.push(req);
                 }
+                if let Some(head) = answer.strip_suffix(STALL) {
+                    // Headers and part of the body, then nothing until the client gives up.
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.read(&mut chunk).await;
+                    return;
+                }
                 let _ = sock.write_all(answer.as_bytes()).await;
                 let _ = sock.shutdown().await;
             });
@@ -197,7 +206,8 @@ async fn throttling_honours_retry_after_and_is_counted() {
         .list_alerts(None, Some(10))
         .collect_all()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .records;
     assert_eq!(alerts.len(), 1);
     let waits = sleeper.waits();
     assert_eq!(waits.len(), 2);
@@ -372,10 +382,7 @@ async fn next_links_to_another_host_are_refused() {
         .and_then(|p| p.err())
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(
-        err.contains("refusing to follow a link to another host"),
-        "{err}"
-    );
+    assert!(err.contains("is not this profile's host"), "{err}");
     assert_eq!(server.seen().len(), 1);
     assert!(
         server.seen()[0]
@@ -812,4 +819,305 @@ async fn refresh_tokens_rotate_and_persist() {
         Some("RT-3")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- Hostile or broken endpoints (issue #11) ----
+
+fn product_http() -> reqwest::Client {
+    whalewatch::tenant::http::http_client(
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn authority(base: &str) -> &str {
+    base.trim_start_matches("http://")
+}
+
+/// A server that records whatever reaches it and answers 200 with a token.
+async fn bystander() -> Server {
+    serve(Arc::new(|_, _| {
+        json_ok(r#"{"token_type":"Bearer","expires_in":3599,"access_token":"stolen"}"#)
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn sign_in_redirects_are_not_followed_so_no_credential_leaves_the_login_host() {
+    let other = bystander().await;
+    let target = format!("{}/steal", other.base);
+    let login = serve(Arc::new(move |_, _| {
+        response("307 Temporary Redirect", &[("Location", &target)], "")
+    }))
+    .await;
+    let secret = "client-secret-that-stays-home";
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/refresh-test-certificate.pem"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let certificate = whalewatch::tenant::auth::certificate::Certificate::from_pem(&pem)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for credential in [
+        Credential::ClientSecret(ClientSecret::new(Secret::new(secret))),
+        Credential::Certificate(Arc::new(certificate)),
+        Credential::RefreshToken(Secret::new("refresh-token-that-stays-home")),
+    ] {
+        let provider = TokenProvider::new(identity(&login.base), credential, product_http());
+        let err = provider
+            .access_token()
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("a redirect must fail the sign-in"));
+        assert!(matches!(err, TenantError::Redirected { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains(authority(&login.base)) && shown.contains(authority(&other.base)),
+            "the message names both hosts: {shown}"
+        );
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    // The device-code request is a form to the identity platform too.
+    let id = identity(&login.base);
+    let http = product_http();
+    let flow = DeviceCodeFlow {
+        identity: &id,
+        http: &http,
+        sleeper: &RecordingSleeper::default(),
+    };
+    let err = flow.start().await.err().map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("redirect")));
+    assert!(
+        other.seen().is_empty(),
+        "the other host got {:?}",
+        other.seen()
+    );
+    assert_eq!(login.seen().len(), 4, "a redirect is not retried");
+}
+
+#[tokio::test]
+async fn graph_redirects_are_not_followed_for_reads_or_writes() {
+    let other = bystander().await;
+    let target = format!("{}/v1.0/security/alerts_v2/x", other.base);
+    let graph_host = serve(Arc::new(move |_, _| {
+        response("302 Found", &[("Location", &target)], "")
+    }))
+    .await;
+    let mut config = GraphConfig::new(&graph_host.base);
+    config.retry = RetryPolicy::fast_for_tests();
+    config.sleeper = Arc::new(RecordingSleeper::default());
+    let graph = GraphClient::new(config, static_token()).unwrap_or_else(|e| panic!("{e}"));
+    let read = graph.get_alert("x").await.err();
+    assert!(
+        matches!(&read, Some(TenantError::Redirected { from, to, .. })
+            if from == authority(&graph_host.base) && to == authority(&other.base)),
+        "{read:?}"
+    );
+    let update = whalewatch::tenant::alerts::AlertUpdate::default();
+    let write = graph.update_alert("x", &update).await.err();
+    assert!(
+        matches!(write, Some(TenantError::Redirected { .. })),
+        "{write:?}"
+    );
+    assert!(other.seen().is_empty());
+    assert_eq!(graph_host.seen().len(), 2, "neither is retried");
+}
+
+#[tokio::test]
+async fn a_body_that_never_finishes_ends_at_the_request_deadline_and_is_tried_once_more() {
+    let stall = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"id\":\"a\",{STALL}"
+    );
+    let server = serve(Arc::new(move |_, _| stall.clone())).await;
+    let mut config = GraphConfig::new(&server.base);
+    config.retry = RetryPolicy::fast_for_tests();
+    config.sleeper = Arc::new(RecordingSleeper::default());
+    config.request_timeout = Duration::from_millis(300);
+    let graph = GraphClient::new(config, static_token()).unwrap_or_else(|e| panic!("{e}"));
+    let err = graph.get_alert("a").await.err();
+    assert!(
+        matches!(&err, Some(TenantError::Network { message, .. }) if message == "timed out"),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.seen().len(),
+        2,
+        "a deadline that ran out twice is not tried 8 times"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_are_refused_whether_announced_or_not() {
+    let big = format!(r#"{{"id":"a","title":"{}"}}"#, "x".repeat(5000));
+    let announced = json_ok(&big);
+    // No Content-Length: the body ends when the connection closes.
+    let unannounced = format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{big}");
+    let server = serve(Arc::new(move |i, _| {
+        if i == 0 {
+            announced.clone()
+        } else {
+            unannounced.clone()
+        }
+    }))
+    .await;
+    let mut config = GraphConfig::new(&server.base);
+    config.retry = RetryPolicy::fast_for_tests();
+    config.sleeper = Arc::new(RecordingSleeper::default());
+    config.caps.graph = 1024;
+    let graph = GraphClient::new(config, static_token()).unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..2 {
+        let err = graph.get_alert("a").await.err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(
+                |e| e.contains("GET /security/alerts_v2/a") && e.contains("larger than")
+            ),
+            "{err:?}"
+        );
+    }
+    assert_eq!(server.seen().len(), 2, "an oversized body is not retried");
+}
+
+#[tokio::test]
+async fn a_complete_but_wrong_body_is_not_retried() {
+    let server = serve(Arc::new(|_, _| json_ok(r#"{"id":5}"#))).await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let graph = client(&server.base, static_token(), sleeper.clone(), true);
+    let err = graph.get_alert("a").await.err();
+    assert!(
+        matches!(err, Some(TenantError::InvalidResponse { .. })),
+        "{err:?}"
+    );
+    assert_eq!(server.seen().len(), 1);
+    assert!(sleeper.waits().is_empty());
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_becomes_a_replacement_character_not_a_failed_window() {
+    let hunting = r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[{"Timestamp":"2024-03-26T09:39:50.7688641Z","NetworkMessageId":"m1","RecipientEmailAddress":"a@contoso.com","Subject":"pay \ud800 now"}]}"#;
+    let server = serve(Arc::new(move |_, req: &Seen| {
+        if req.target.contains("runHuntingQuery") {
+            json_ok(hunting)
+        } else {
+            json_ok(r#"{"id":"a","title":"x\udc00y"}"#)
+        }
+    }))
+    .await;
+    let graph = client(
+        &server.base,
+        static_token(),
+        Arc::new(RecordingSleeper::default()),
+        true,
+    );
+    let alert = graph.get_alert("a").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(alert.title, "x\u{fffd}y");
+    let rows = graph
+        .run_hunting_rows::<EmailEvent>("EmailEvents", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.rows[0].subject, "pay \u{fffd} now");
+    let batch = graph
+        .run_hunting_batch::<EmailEvent>("EmailEvents", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(batch.len(), 1);
+    assert_eq!(server.seen().len(), 3, "nothing retried");
+}
+
+#[tokio::test]
+async fn records_without_their_key_or_with_invalid_times_are_rejected_not_merged() {
+    let server = serve(Arc::new(|_, req: &Seen| {
+        if req.target.contains("skip=1") {
+            json_ok(r#"{"value":null}"#)
+        } else {
+            json_ok(concat!(
+                r#"{"value":[{"id":"a","mitreTechniques":null,"systemTags":null},"#,
+                r#"{"Id":"b","Title":"PascalCase"},"#,
+                r#"{"title":"no id"},"#,
+                r#"{"id":"c","lastUpdateDateTime":"2026-13-45T99:99:99Z"},"#,
+                r#"{"id":"d","title":"x\ud800"}],"@odata.nextLink":"/security/alerts_v2?skip=1"}"#
+            ))
+        }
+    }))
+    .await;
+    let graph = client(
+        &server.base,
+        static_token(),
+        Arc::new(RecordingSleeper::default()),
+        true,
+    );
+    let mut pager = graph.list_alerts(None, None);
+    let first = pager.next_page().await;
+    let taken: Vec<String> = first
+        .and_then(Result::ok)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| format!("{}:{}", a.id, a.title))
+        .collect();
+    assert_eq!(taken, ["a:", "b:PascalCase", "d:x\u{fffd}"]);
+    let rejected = pager.take_rejected();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(rejected[0].raw, r#"{"title":"no id"}"#);
+    assert_eq!(rejected[0].reason, "the record has no id");
+    assert!(
+        rejected[1].reason.contains("2026-13-45T99:99:99Z"),
+        "{rejected:?}"
+    );
+    // A null collection is an empty page.
+    let second = pager.next_page().await;
+    assert!(
+        matches!(second, Some(Ok(ref v)) if v.is_empty()),
+        "{second:?}"
+    );
+}
+
+#[tokio::test]
+async fn links_from_answers_are_checked_against_the_profile_hosts() {
+    let server = serve(Arc::new(|_, req: &Seen| {
+        if req.target.ends_with("/devicecode") {
+            json_ok(r#"{"device_code":"DC","user_code":"ABCD","verification_uri":"https://evil.example/devicelogin","expires_in":900,"interval":1,"message":"go"}"#)
+        } else {
+            response(
+                "202 Accepted",
+                &[("Location", "https://evil.example/action-center")],
+                "",
+            )
+        }
+    }))
+    .await;
+    let id = identity(&server.base);
+    let http = product_http();
+    let flow = DeviceCodeFlow {
+        identity: &id,
+        http: &http,
+        sleeper: &RecordingSleeper::default(),
+    };
+    let err = flow.start().await.err();
+    assert!(
+        matches!(&err, Some(TenantError::UntrustedLink { link_host, .. }) if link_host == "evil.example"),
+        "{err:?}"
+    );
+    let graph = client(
+        &server.base,
+        static_token(),
+        Arc::new(RecordingSleeper::default()),
+        false,
+    );
+    let link = graph
+        .remediate_emails(
+            &serde_json::from_str::<RemediateRequest>(
+                r#"{"displayName":"x","description":"y","severity":"low","action":"softDelete","remediateSendersCopy":false,"analyzedEmails":[]}"#,
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let link = link.unwrap_or_default();
+    assert!(
+        link.contains("untrusted") && link.contains("evil.example"),
+        "{link}"
+    );
+    let forged = graph.url("http://evil.example/v1.0/users");
+    assert!(matches!(forged, Err(TenantError::UntrustedLink { .. })));
 }

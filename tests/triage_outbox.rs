@@ -58,7 +58,8 @@ async fn cache_with_alerts(server: &SimServer, name: &str) -> TempCache {
         .list_alerts(None, None)
         .collect_all()
         .await
-        .unwrap();
+        .unwrap()
+        .records;
     assert!(alerts.len() >= 4, "the world has alerts to triage");
     cache.write(|w| w.upsert_alerts(&alerts)).unwrap();
     TempCache { dir, cache }

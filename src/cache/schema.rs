@@ -321,6 +321,18 @@ pub const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE sync_state ADD COLUMN grant_needed TEXT;
     "#,
+    // 7: records the tenant sent that could not be taken (no key, unreadable, an
+    // invalid time), verbatim, for `whalewatch quarantine`. Times: ticks.
+    r#"
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        received INTEGER NOT NULL,
+        UNIQUE (source, raw)
+    );
+    "#,
 ];
 
 /// The schema version that added the `generation` table.

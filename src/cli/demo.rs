@@ -18,8 +18,8 @@ use super::tui::TuiArgs;
 use crate::cache::{Cache, cache_file};
 use crate::config::Config;
 use crate::sim::server::{SimConfig, SimServer};
-use crate::sync::progress::{Reporter, summary_table};
 use crate::sync::posture::import_exchange_snapshot;
+use crate::sync::progress::{Reporter, summary_table};
 use crate::sync::{RefreshOptions, connect, refresh};
 use crate::ui::effects::RefreshTarget;
 

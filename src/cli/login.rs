@@ -32,6 +32,7 @@ pub fn run(p: &ProfileArgs) -> Result<ExitCode> {
     let http = http_client(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(60),
+        ctx.profile.request_timeout(),
     )?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

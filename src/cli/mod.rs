@@ -12,6 +12,7 @@ mod note;
 mod output;
 mod posture;
 mod profile;
+mod quarantine;
 mod query;
 mod refresh;
 mod refresh_bench;
@@ -79,6 +80,8 @@ enum Command {
     Note(note::NoteCommand),
     /// Every write made from this profile, as a timeline for the incident report.
     Journal(journal::JournalArgs),
+    /// Records the tenant sent that a refresh could not take (no key, unreadable), as received.
+    Quarantine(quarantine::QuarantineArgs),
     /// Sign in with a device code (profiles with auth = "device_code").
     Login,
     /// Manage profiles (one per tenant).
@@ -145,6 +148,7 @@ pub fn main() -> ExitCode {
         Command::Remediate(args) => remediate::run(&cli.profile, &args),
         Command::Note(cmd) => note::run(&cli.profile, &cmd),
         Command::Journal(args) => journal::run(&cli.profile, &args),
+        Command::Quarantine(args) => quarantine::run(&cli.profile, &args),
         Command::Login => login::run(&cli.profile),
         Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),

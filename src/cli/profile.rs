@@ -95,6 +95,8 @@ pub fn run(p: &ProfileArgs, cmd: &ProfileCommand) -> Result<ExitCode> {
             print!("{}", describe(name, prof, &p.cache_dir()));
         }
         ProfileCommand::Add(a) => {
+            // Settings `profile add` has no flags for are kept from the profile it replaces.
+            let existing = config.profiles.get(&a.name);
             let profile = Profile {
                 tenant: a.tenant.clone(),
                 client_id: a.client_id.clone(),
@@ -115,6 +117,8 @@ pub fn run(p: &ProfileArgs, cmd: &ProfileCommand) -> Result<ExitCode> {
                     .get(&a.name)
                     .map(|p| p.tags.clone())
                     .unwrap_or_default(),
+                request_timeout_secs: existing.and_then(|p| p.request_timeout_secs),
+                refresh_budget_secs: existing.and_then(|p| p.refresh_budget_secs),
             };
             if a.name.is_empty()
                 || !a

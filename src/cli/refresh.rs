@@ -9,6 +9,9 @@ use crate::sync::lock::RefreshLock;
 use crate::sync::progress::{Reporter, summary_table};
 use crate::sync::{RefreshOptions, connect, refresh};
 
+/// Exit code of a refresh stopped by its budget (what it fetched is kept).
+pub const BUDGET_SPENT: u8 = 3;
+
 /// Refresh options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RefreshArgs {
@@ -33,6 +36,28 @@ pub struct RefreshArgs {
     /// instead of waiting for it.
     #[arg(long)]
     pub no_wait: bool,
+    /// Stop cleanly after this long, keeping what was fetched, e.g. 90s, 20m, 2h
+    /// [default: the profile's refresh_budget_secs, else no limit]
+    #[arg(long, value_parser = parse_budget)]
+    pub budget: Option<std::time::Duration>,
+}
+
+/// `90s`, `20m`, `2h`.
+pub fn parse_budget(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let budget = match t.strip_suffix('s') {
+        Some(secs) => secs
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| format!("`{t}`: expected a number and a unit, e.g. 90s, 20m, 2h"))?,
+        None => parse_age(t)?
+            .to_std()
+            .map_err(|_| format!("`{t}`: the budget must be positive"))?,
+    };
+    if budget.is_zero() {
+        return Err(format!("`{t}`: the budget must be positive"));
+    }
+    Ok(budget)
 }
 
 /// `7d`, `12h`, `30m`.
@@ -75,6 +100,11 @@ pub fn run(p: &ProfileArgs, args: &RefreshArgs) -> Result<ExitCode> {
         hunting_calls_per_minute: args.hunting_calls_per_minute.max(1),
         only: args.only.clone(),
         accept_shrink: args.accept_shrink,
+        budget: args.budget.or(ctx
+            .profile
+            .refresh_budget_secs
+            .filter(|s| *s > 0)
+            .map(std::time::Duration::from_secs)),
         ..RefreshOptions::default()
     };
     let reporter = Reporter::stderr();
@@ -84,6 +114,10 @@ pub fn run(p: &ProfileArgs, args: &RefreshArgs) -> Result<ExitCode> {
         .block_on(refresh(&client, cache, &ctx.profile, &options, &report))
         .with_context(|| format!("refresh of profile `{}` stopped; what was fetched before is kept, and the next refresh resumes", ctx.name))?;
     print!("{}", summary_table(&summary));
+    // A distinct code, so a script can tell a budget-stopped refresh from a complete one.
+    if summary.budget_spent {
+        return Ok(ExitCode::from(BUDGET_SPENT));
+    }
     // Kept data is not a failure of the refresh, but a script must notice it.
     if summary.sources.iter().any(|s| !s.held.is_empty()) {
         eprintln!(

@@ -57,6 +57,31 @@ impl Cloud {
     }
 }
 
+/// Microsoft hosts whose links whalewatch shows as trusted (portals and sign-in pages);
+/// none of them is ever sent a credential.
+const MICROSOFT_PORTAL_HOSTS: &[&str] = &[
+    "security.microsoft.com",
+    "security.microsoft.us",
+    "security.apps.mil",
+    "microsoft.com",
+    "www.microsoft.com",
+    "login.microsoft.com",
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+    "aka.ms",
+];
+
+/// True for an HTTPS link, on the default port, to one of Microsoft's portal or
+/// sign-in hosts.
+pub fn is_microsoft_portal(url: &url::Url) -> bool {
+    url.scheme() == "https"
+        && url.port().is_none()
+        && url
+            .host_str()
+            .is_some_and(|h| MICROSOFT_PORTAL_HOSTS.contains(&h.to_ascii_lowercase().as_str()))
+}
+
 /// The resolved hosts whalewatch talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudEndpoints {
@@ -87,6 +112,24 @@ impl CloudEndpoints {
     /// `{login}/{tenant}/oauth2/v2.0/devicecode`
     pub fn device_code_url(&self, tenant: &str) -> String {
         format!("{}/{}/oauth2/v2.0/devicecode", self.login_url, tenant)
+    }
+
+    /// True when a link the service handed us only to show (an Action-center
+    /// `Location`, a device-code `verification_uri`) points at a host this profile trusts:
+    /// its own login or Graph origin, or a Microsoft portal host over HTTPS. Anything
+    /// else is shown as untrusted (or refused) and never fetched.
+    pub fn is_trusted_display_link(&self, link: &str) -> bool {
+        let Ok(url) = url::Url::parse(link) else {
+            return false;
+        };
+        let origin = url.origin().ascii_serialization();
+        let same = |base: &str| {
+            url::Url::parse(base).is_ok_and(|b| b.origin().ascii_serialization() == origin)
+        };
+        if same(&self.login_url) || same(&self.graph_url) {
+            return true;
+        }
+        is_microsoft_portal(&url)
     }
 
     /// `{graph resource}/.default`: every application permission granted to the app.
@@ -123,5 +166,23 @@ mod tests {
         );
         assert_eq!(sim.graph_scope(), "https://graph.microsoft.com/.default");
         assert!(Cloud::parse("mars").is_err());
+        let global = CloudEndpoints::new(Cloud::Global, None, None);
+        for (link, trusted) in [
+            ("https://microsoft.com/devicelogin", true),
+            (
+                "https://security.microsoft.com/action-center/history?filters=x",
+                true,
+            ),
+            ("https://graph.microsoft.com/v1.0/x", true),
+            ("http://security.microsoft.com/", false),
+            ("https://security.microsoft.com.evil.example/", false),
+            ("https://security.microsoft.com:8443/", false),
+            ("https://evil.example/devicelogin", false),
+            ("not a link", false),
+        ] {
+            assert_eq!(global.is_trusted_display_link(link), trusted, "{link}");
+        }
+        assert!(sim.is_trusted_display_link("http://127.0.0.1:9/action"));
+        assert!(!sim.is_trusted_display_link("http://127.0.0.1:10/action"));
     }
 }

@@ -99,6 +99,14 @@ pub struct Profile {
     pub analyst: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<TagDef>,
+    /// Total deadline of one request in seconds (default 120; hunting calls get at
+    /// least 300, since the service may think for 3 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout_secs: Option<u64>,
+    /// Longest a refresh may run in seconds before it stops cleanly with what it got
+    /// (default: no limit; `refresh --budget` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_budget_secs: Option<u64>,
 }
 
 fn default_cloud() -> String {
@@ -106,6 +114,14 @@ fn default_cloud() -> String {
 }
 
 impl Profile {
+    /// The total deadline of one request (see `request_timeout_secs`).
+    pub fn request_timeout(&self) -> std::time::Duration {
+        self.request_timeout_secs
+            .filter(|s| *s > 0)
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(crate::tenant::http::DEFAULT_REQUEST_TIMEOUT)
+    }
+
     /// The login and Graph hosts: the cloud's, with the profile's overrides.
     pub fn endpoints(&self) -> CloudEndpoints {
         let cloud = Cloud::parse(&self.cloud).unwrap_or_default();

@@ -60,8 +60,10 @@ pub struct Alert {
     /// Threat family, when known.
     pub threat_family_name: Option<String>,
     /// MITRE technique ids.
+    #[serde(deserialize_with = "null_as_default")]
     pub mitre_techniques: Vec<String>,
     /// Tags set by the system (Defender Experts, ...).
+    #[serde(deserialize_with = "null_as_default")]
     pub system_tags: Vec<String>,
     /// Product name (beta field).
     pub product_name: Option<String>,
@@ -93,6 +95,12 @@ pub struct Alert {
     pub raw: Value,
 }
 keep_raw!(Alert);
+
+impl crate::model::json::Keyed for Alert {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
 
 /// A comment on an alert (`alertComment`) or incident; incidents spell the fields
 /// `createdBy`/`createdTime`, alerts `createdByDisplayName`/`createdDateTime`.
@@ -138,8 +146,10 @@ pub struct Incident {
     /// Severity.
     pub severity: Option<Severity>,
     /// Analyst tags.
+    #[serde(deserialize_with = "null_as_default")]
     pub custom_tags: Vec<String>,
     /// System tags.
+    #[serde(deserialize_with = "null_as_default")]
     pub system_tags: Vec<String>,
     /// Comments.
     #[serde(deserialize_with = "null_as_default")]
@@ -158,6 +168,12 @@ pub struct Incident {
     pub raw: Value,
 }
 keep_raw!(Incident);
+
+impl crate::model::json::Keyed for Incident {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
 
 fn null_as_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
     d: D,

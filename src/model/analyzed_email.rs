@@ -16,7 +16,7 @@ pub struct AnalyzedEmail {
     /// Entity id.
     pub id: String,
     /// When the email was logged.
-    #[serde(with = "time::optional")]
+    #[serde(with = "time::lenient")]
     pub logged_date_time: Option<DateTime<Utc>>,
     /// Joins to `EmailEvents.NetworkMessageId`.
     pub network_message_id: Option<String>,
@@ -127,4 +127,10 @@ pub struct PlannedMessage {
     pub latest_location: String,
     /// The recipient is a priority account.
     pub priority: bool,
+}
+
+impl crate::model::json::Keyed for AnalyzedEmail {
+    fn key(&self) -> &str {
+        &self.id
+    }
 }

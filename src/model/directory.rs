@@ -111,6 +111,28 @@ pub fn address_of(u: &User) -> Option<String> {
         .map(|a| a.to_lowercase())
 }
 
+impl crate::model::json::Keyed for User {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+impl crate::model::json::Keyed for Group {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+impl crate::model::json::Keyed for DirectoryObject {
+    fn key(&self) -> &str {
+        match self {
+            DirectoryObject::User(u) => &u.id,
+            DirectoryObject::Group(g) => &g.id,
+            DirectoryObject::Other { id, .. } => id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,7 @@ pub mod directory;
 pub mod email;
 pub mod enums;
 pub mod hunting;
+pub mod json;
 pub mod posture;
 pub mod time;
 

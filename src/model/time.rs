@@ -158,10 +158,38 @@ pub mod required {
     }
 }
 
-/// Serde helper for optional timestamps: `null`, absent, and text that is not a timestamp (the
-/// documentation's `"Datetime"` placeholders) all become `None`, because one odd value must not
-/// make a whole alert unreadable; the raw JSON still carries the original text.
+/// Serde helper for optional timestamps: `null`, absent or empty is `None`, text that is
+/// not a timestamp is an error for the record (alerts and incidents: their times are
+/// watermarks and triage facts).
 pub mod optional {
+    use super::*;
+
+    /// Deserialises an optional timestamp: `null`, absent or empty is `None`; any form
+    /// [`parse_datetime`] reads is a time; anything else (`2026-13-45T99:99:99Z`) is an
+    /// error for the record, so it is quarantined rather than stored without its time.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let text = Option::<std::borrow::Cow<str>>::deserialize(d)?;
+        match text.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => parse_datetime(t)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("invalid date and time {t:?}"))),
+        }
+    }
+
+    /// Serialises as RFC 3339 with a 7-digit fraction, or `null`.
+    pub fn serialize<S: Serializer>(dt: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match dt {
+            Some(dt) => s.serialize_str(&format_datetime(dt)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Serde helper for optional timestamps that are only shown (an analyzed email's
+/// `loggedDateTime`): text that is not a timestamp (the documentation's `"Datetime"`
+/// placeholders) becomes `None`; the raw JSON still carries the original text.
+pub mod lenient {
     use super::*;
 
     /// Deserialises an optional timestamp leniently.
@@ -172,10 +200,7 @@ pub mod optional {
 
     /// Serialises as RFC 3339 with a 7-digit fraction, or `null`.
     pub fn serialize<S: Serializer>(dt: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        match dt {
-            Some(dt) => s.serialize_str(&format_datetime(dt)),
-            None => s.serialize_none(),
-        }
+        super::optional::serialize(dt, s)
     }
 }
 

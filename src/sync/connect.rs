@@ -74,6 +74,7 @@ pub fn client_with(
     let http = http_client(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(60),
+        profile.request_timeout(),
     )?;
     let mut provider = TokenProvider::new(identity(profile), credential, http);
     if let Some((store, name)) = store {
@@ -81,6 +82,10 @@ pub fn client_with(
     }
     let mut config = GraphConfig::new(&profile.endpoints().graph_url);
     config.read_only = read_only || profile.read_only;
+    config.request_timeout = profile.request_timeout();
+    config.hunting_request_timeout = config
+        .hunting_request_timeout
+        .max(profile.request_timeout());
     Ok(GraphClient::new(config, Arc::new(provider))?)
 }
 

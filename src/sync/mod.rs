@@ -51,6 +51,7 @@ use crate::model::email::{
     CampaignMessage, EmailAttachment, EmailEvent, EmailUrl, PostDeliveryEvent, UrlClick,
 };
 use crate::model::hunting::to_ticks;
+use crate::model::json::RejectedRecord;
 use crate::tenant::window::CallPacer;
 use crate::tenant::{GraphClient, RetryStatsSnapshot, TenantError};
 
@@ -88,6 +89,9 @@ pub struct RefreshOptions {
     pub only: Vec<String>,
     /// Apply full listings that shrank sharply without a second read (see [`shrink`]).
     pub accept_shrink: bool,
+    /// Longest the refresh may run; when it runs out the refresh stops cleanly with
+    /// what it committed and says so ([`RefreshSummary::budget_spent`]).
+    pub budget: Option<std::time::Duration>,
 }
 
 impl Default for RefreshOptions {
@@ -99,6 +103,7 @@ impl Default for RefreshOptions {
             hunting_calls_per_minute: crate::tenant::hunting::HUNTING_CALLS_PER_MINUTE,
             only: Vec::new(),
             accept_shrink: false,
+            budget: None,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct SourceSummary {
     pub removed: Vec<(String, u64)>,
     /// Listings that shrank sharply and were not applied (the previous set is kept).
     pub held: Vec<String>,
+    /// Records rejected (no key, unreadable) and kept in the quarantine table.
+    pub rejected: u64,
 }
 
 /// What a refresh did.
@@ -128,6 +135,9 @@ pub struct RefreshSummary {
     pub http: RetryStatsSnapshot,
     /// Problems that did not stop the refresh (an unreadable tag file, ...).
     pub warnings: Vec<String>,
+    /// The refresh stopped because its budget ran out; `sources` lists only the
+    /// sources that finished, the others resume on the next refresh.
+    pub budget_spent: bool,
 }
 
 /// Progress events, for a bar on a terminal or lines in a log.
@@ -216,10 +226,19 @@ pub async fn refresh(
     let writer = CacheWriter::spawn(cache);
     // A refresh killed during a bulk load left a table without its indexes.
     writer.run(|c| c.restore_indexes(None)).await?;
+    // Finished sources are recorded as they finish, so a refresh stopped by its budget
+    // still reports what it completed.
+    let finished = Mutex::new(Vec::new());
+    let recording = |p: &Progress| {
+        if let (Progress::Finished(s), Ok(mut f)) = (p, finished.lock()) {
+            f.push(s.clone());
+        }
+        progress(p);
+    };
     let ctx = RefreshContext {
         client,
         options,
-        progress,
+        progress: &recording,
         pacer: Mutex::new(CallPacer::per_minute(
             options.hunting_calls_per_minute.max(1),
         )),
@@ -228,7 +247,27 @@ pub async fn refresh(
         )),
     };
     tracing::info!(only = ?options.only, since = ?options.since, "refresh started");
-    let result = run_sources(&ctx, &writer, profile).await;
+    let run = run_sources(&ctx, &writer, profile);
+    let mut budget_spent = false;
+    // Dropping the pulls at the deadline is safe: every window and page commits with
+    // its watermark in one transaction, exactly as when the process is killed.
+    let result = match options.budget {
+        Some(budget) => match tokio::time::timeout(budget, run).await {
+            Ok(result) => result,
+            Err(_) => {
+                budget_spent = true;
+                let done = finished.lock().map(|f| f.clone()).unwrap_or_default();
+                let message = format!(
+                    "the refresh budget of {}s ran out: stopped after {} finished source(s); what was fetched is kept and the next refresh resumes the rest",
+                    budget.as_secs(),
+                    done.len()
+                );
+                progress(&Progress::Warning(message.clone()));
+                Ok((done, vec![message]))
+            }
+        },
+        None => run.await,
+    };
     // A pull that failed mid-load leaves its table unindexed: index it now.
     let restored = writer.run(|c| c.restore_indexes(None)).await;
     let Some(cache) = writer.finish() else {
@@ -252,6 +291,7 @@ pub async fn refresh(
         seconds: started.elapsed().as_secs_f64(),
         http,
         warnings,
+        budget_spent,
     })
 }
 
@@ -379,8 +419,13 @@ async fn directory(
     let mut calls = 2;
     let mut removed = Vec::new();
     let mut held = Vec::new();
-    let mut users = ctx.client.list_users().collect_all().await?;
-    let mut groups = ctx.client.list_groups().collect_all().await?;
+    let users_read = ctx.client.list_users().collect_all().await?;
+    let groups_read = ctx.client.list_groups().collect_all().await?;
+    let mut rejected = vec![
+        ("users", users_read.rejected),
+        ("groups", groups_read.rejected),
+    ];
+    let (mut users, mut groups) = (users_read.records, groups_read.records);
     if shrinks(
         ctx,
         "users",
@@ -390,7 +435,7 @@ async fn directory(
         &mut removed,
         async || {
             let again = ctx.client.list_users().collect_all().await?;
-            Ok(same_ids(&again, &users, |u| &u.id))
+            Ok(same_ids(&again.records, &users, |u| &u.id))
         },
     )
     .await?
@@ -408,7 +453,7 @@ async fn directory(
         &mut removed,
         async || {
             let again = ctx.client.list_groups().collect_all().await?;
-            Ok(same_ids(&again, &groups, |g| &g.id))
+            Ok(same_ids(&again.records, &groups, |g| &g.id))
         },
     )
     .await?
@@ -426,22 +471,26 @@ async fn directory(
             if members.iter().any(|(id, _)| *id == group.id) {
                 continue;
             }
-            let read = async || -> Result<Vec<(String, &'static str)>, SyncError> {
+            // Members with their type, and the records that could not be taken.
+            let read = async || -> Result<(Vec<(String, &'static str)>, Vec<RejectedRecord>), SyncError> {
                 let objects = ctx
                     .client
                     .group_transitive_members(&group.id)
                     .collect_all()
                     .await?;
-                Ok(objects
+                let list = objects
+                    .records
                     .into_iter()
                     .filter_map(|o| match o {
                         DirectoryObject::User(u) => Some((u.id, "user")),
                         DirectoryObject::Group(g) => Some((g.id, "group")),
                         _ => None,
                     })
-                    .collect())
+                    .collect();
+                Ok((list, objects.rejected))
             };
-            let list = read().await?;
+            let (list, group_rejected) = read().await?;
+            rejected.push(("group members", group_rejected));
             calls += 1;
             let gid = group.id.clone();
             let known = writer.run(move |c| c.group_member_count(&gid)).await?;
@@ -456,7 +505,7 @@ async fn directory(
                 list.len(),
                 &mut calls,
                 &mut removed,
-                async || Ok(same_ids(&read().await?, &list, |m| &m.0)),
+                async || Ok(same_ids(&read().await?.0, &list, |m| &m.0)),
             )
             .await?;
             if outcome == Some(shrink::Shrink::Held) {
@@ -467,10 +516,14 @@ async fn directory(
         }
     }
     let fetched = (users.len() + groups.len()) as u64;
+    let rejected_count = rejected.iter().map(|(_, r)| r.len() as u64).sum();
     let now = now_ticks();
     let stats = writer
         .run(move |c| {
             c.write(|tx| {
+                for (source, records) in &rejected {
+                    tx.quarantine(source, records, now)?;
+                }
                 let stats = tx.replace_directory(&users, &groups)?;
                 for (gid, list) in &members {
                     tx.replace_members(gid, list)?;
@@ -488,6 +541,7 @@ async fn directory(
         seconds: started.elapsed().as_secs_f64(),
         removed,
         held,
+        rejected: rejected_count,
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
@@ -601,7 +655,9 @@ async fn incidents(
 /// Pulls a Graph collection incrementally by `lastUpdateDateTime`: everything
 /// changed since the watermark (minus the overlap), upserted with the new watermark
 /// in one transaction.
-async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
+async fn changed_since<
+    T: serde::de::DeserializeOwned + crate::model::json::Keyed + Send + 'static,
+>(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
     source: &'static str,
@@ -625,12 +681,15 @@ async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
         });
     }
     let calls = pager.pages() as u64;
+    let rejected = pager.take_rejected();
+    let rejected_count = rejected.len() as u64;
     let watermark = all.iter().filter_map(last_update).max();
     let fetched = all.len() as u64;
     let now = now_ticks();
     let stats = writer
         .run(move |c| {
             c.write(|tx| {
+                tx.quarantine(source, &rejected, now)?;
                 let s = upsert(tx, &all)?;
                 tx.advance(source, watermark, now)?;
                 Ok(s)
@@ -643,6 +702,7 @@ async fn changed_since<T: serde::de::DeserializeOwned + Send + 'static>(
         stats,
         calls,
         seconds: started.elapsed().as_secs_f64(),
+        rejected: rejected_count,
         ..SourceSummary::default()
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
@@ -693,6 +753,7 @@ async fn resolve_tags_into_cache(
             .map(|_| "tag members".to_string())
             .into_iter()
             .collect(),
+        rejected: 0,
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))

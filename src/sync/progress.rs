@@ -82,6 +82,16 @@ impl Reporter {
 }
 
 /// The summary printed on stdout after a refresh.
+/// The command that lists a source's quarantined records (the directory's are kept
+/// as users, groups and group members).
+fn quarantine_command(summary_source: &str) -> String {
+    if summary_source == "directory" {
+        "whalewatch quarantine".to_owned()
+    } else {
+        format!("whalewatch quarantine --source {summary_source}")
+    }
+}
+
 pub fn summary_table(s: &RefreshSummary) -> String {
     let mut out = format!(
         "{:<31} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8}\n",
@@ -127,6 +137,14 @@ pub fn summary_table(s: &RefreshSummary) -> String {
             "kept as cached (shrank sharply, not applied) by {}: {}\n",
             src.source,
             src.held.join(", ")
+        ));
+    }
+    for src in s.sources.iter().filter(|x| x.rejected > 0) {
+        out.push_str(&format!(
+            "rejected: {}: {} records without their key or unreadable, kept aside; `{}` lists them\n",
+            src.source,
+            src.rejected,
+            quarantine_command(&src.source)
         ));
     }
     for w in &s.warnings {

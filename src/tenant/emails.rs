@@ -26,7 +26,8 @@ impl GraphClient {
     }
 
     /// Starts an Action-center remediation; returns the `Location` link to the job (the 202
-    /// has no body).
+    /// has no body), marked when it points outside Microsoft's hosts (see
+    /// [`GraphClient::display_link`]).
     pub async fn remediate_emails(
         &self,
         request: &RemediateRequest,
@@ -47,7 +48,7 @@ impl GraphClient {
             Ok(r.headers
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned))
+                .map(|link| self.display_link(link)))
         })
         .await
     }

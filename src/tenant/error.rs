@@ -166,6 +166,39 @@ pub enum TenantError {
         /// The parser's message.
         message: String,
     },
+    /// The endpoint answered with a redirect. None is followed: every request carries a
+    /// credential, and a redirect to another host would hand it over.
+    #[error(
+        "{from} answered {endpoint} with a redirect to {to}; whalewatch follows no redirect (the request carries a credential): check the profile's login_url and graph_url, and any proxy between here and {from}"
+    )]
+    Redirected {
+        /// The call.
+        endpoint: Endpoint,
+        /// The host that redirected.
+        from: String,
+        /// Where it pointed.
+        to: String,
+    },
+    /// A link taken from a response points outside the profile's hosts; not followed.
+    #[error(
+        "a response pointed whalewatch at {link_host}, which is not this profile's host ({trusted}); the link was not followed: check the profile's graph_url and any proxy rewriting answers"
+    )]
+    UntrustedLink {
+        /// The link's host.
+        link_host: String,
+        /// The origin whalewatch trusts for it.
+        trusted: String,
+    },
+    /// A response body larger than whalewatch accepts from that endpoint.
+    #[error(
+        "the answer to {endpoint} was larger than {} MiB, more than that endpoint ever sends; it was refused: check any proxy in between, or report it", limit >> 20
+    )]
+    TooLarge {
+        /// The call.
+        endpoint: Endpoint,
+        /// The cap in bytes.
+        limit: usize,
+    },
     /// Sign-in failed.
     #[error(transparent)]
     Identity(#[from] Box<IdentityError>),

@@ -103,13 +103,22 @@ impl GraphClient {
         let body = Self::hunting_request(query, timespan)?;
         self.execute_with(hunting_post(body), |raw| async move {
             tokio::task::spawn_blocking(move || {
-                RowBatch::parse::<R>(&raw.body).map_err(|e| ParseFailure::of(&raw.body, &e))
+                let mut body = raw.body;
+                // Repaired only after a failure: the fast path scans nothing extra.
+                RowBatch::parse::<R>(&body).or_else(|e| {
+                    if crate::model::json::replace_lone_surrogates(&mut body) > 0 {
+                        RowBatch::parse::<R>(&body).map_err(|_| ParseFailure::of(&body, &e))
+                    } else {
+                        Err(ParseFailure::of(&body, &e))
+                    }
+                })
             })
             .await
             .unwrap_or_else(|e| {
                 Err(ParseFailure {
                     offset: 0,
                     message: format!("the parser stopped: {e}"),
+                    truncated: false,
                 })
             })
         })

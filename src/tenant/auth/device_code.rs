@@ -4,7 +4,7 @@
 //! endpoint at the interval the service gave, slowing down when told to. The resulting refresh
 //! token keeps the session alive (see [`super::Credential::RefreshToken`]).
 
-use super::{Identity, Secret, TokenResponse, request_token};
+use super::{Identity, Secret, TokenResponse, post_form, request_token};
 use crate::tenant::cloud::CloudEndpoints;
 use crate::tenant::error::{Endpoint, IdentityError, IdentityErrorKind, TenantError};
 use crate::tenant::retry::Sleeper;
@@ -96,23 +96,8 @@ impl DeviceCodeFlow<'_> {
             .device_code_url(&self.identity.tenant);
         let scope = delegated_scope(&self.identity.endpoints);
         let endpoint = Endpoint::new("POST", &url);
-        let resp = self
-            .http
-            .post(&url)
-            .form(&device_code_form(&self.identity.client_id, &scope))
-            .send()
-            .await
-            .map_err(|e| TenantError::Network {
-                endpoint: endpoint.clone(),
-                host: self.identity.endpoints.login_url.clone(),
-                message: e.without_url().to_string(),
-            })?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| TenantError::Network {
-            endpoint: endpoint.clone(),
-            host: self.identity.endpoints.login_url.clone(),
-            message: e.without_url().to_string(),
-        })?;
+        let form = device_code_form(&self.identity.client_id, &scope);
+        let (status, body) = post_form(self.http, &endpoint, &url, &form).await?;
         if !(200..300).contains(&status) {
             return Err(IdentityError::from_body(
                 &self.identity.tenant,
@@ -122,11 +107,28 @@ impl DeviceCodeFlow<'_> {
             )
             .into());
         }
-        serde_json::from_slice(&body).map_err(|e| TenantError::InvalidResponse {
-            endpoint,
-            offset: crate::tenant::http::byte_offset(&body, &e),
-            message: e.to_string(),
-        })
+        let challenge: DeviceCodeChallenge =
+            serde_json::from_slice(&body).map_err(|e| TenantError::InvalidResponse {
+                endpoint,
+                offset: crate::tenant::http::byte_offset(&body, &e),
+                message: e.to_string(),
+            })?;
+        // The analyst types a code (and then a password) at this address: a rewritten
+        // answer must not send them to someone else's page.
+        if !self
+            .identity
+            .endpoints
+            .is_trusted_display_link(&challenge.verification_uri)
+        {
+            return Err(TenantError::UntrustedLink {
+                link_host: crate::tenant::http::host_of(&challenge.verification_uri),
+                trusted: format!(
+                    "{} or a Microsoft sign-in page",
+                    self.identity.endpoints.login_url
+                ),
+            });
+        }
+        Ok(challenge)
     }
 
     /// Polls until the analyst finishes (or declines, or the code expires).

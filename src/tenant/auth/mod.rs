@@ -164,27 +164,7 @@ pub async fn request_token(
     form: &[(&'static str, String)],
 ) -> Result<TokenResponse, TenantError> {
     let endpoint = Endpoint::new("POST", url);
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    // The error from reqwest carries the URL only (never the form body), which holds no secret.
-    let resp = http
-        .post(url)
-        .form(form)
-        .send()
-        .await
-        .map_err(|e| TenantError::Network {
-            endpoint: endpoint.clone(),
-            host: host.clone(),
-            message: e.without_url().to_string(),
-        })?;
-    let status = resp.status().as_u16();
-    let body = resp.bytes().await.map_err(|e| TenantError::Network {
-        endpoint: endpoint.clone(),
-        host,
-        message: e.without_url().to_string(),
-    })?;
+    let (status, body) = post_form(http, &endpoint, url, form).await?;
     if (200..300).contains(&status) {
         serde_json::from_slice(&body).map_err(|e| TenantError::InvalidResponse {
             endpoint,
@@ -194,6 +174,39 @@ pub async fn request_token(
     } else {
         Err(IdentityError::from_body(&identity.tenant, &identity.client_id, status, &body).into())
     }
+}
+
+/// Posts a form to the identity platform and reads the answer under the identity body
+/// cap. A 3xx is [`TenantError::Redirected`]: the form holds the client secret or an
+/// assertion, so it goes nowhere but the configured login host (the client follows no
+/// redirect; see [`crate::tenant::http::http_client`]).
+pub(crate) async fn post_form(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    url: &str,
+    form: &[(&'static str, String)],
+) -> Result<(u16, Vec<u8>), TenantError> {
+    use crate::tenant::http::{BodyCaps, BodyError, host_of, read_capped, redirect_error};
+    // The error from reqwest carries the URL only (never the form body), which holds no secret.
+    let network = |e: reqwest::Error| TenantError::Network {
+        endpoint: endpoint.clone(),
+        host: host_of(url),
+        message: e.without_url().to_string(),
+    };
+    let resp = http.post(url).form(form).send().await.map_err(network)?;
+    let status = resp.status().as_u16();
+    if (300..400).contains(&status) {
+        return Err(redirect_error(endpoint, url, resp.headers()));
+    }
+    let limit = BodyCaps::default().identity;
+    let body = read_capped(resp, limit).await.map_err(|e| match e {
+        BodyError::Network(e) => network(e),
+        BodyError::TooLarge => TenantError::TooLarge {
+            endpoint: endpoint.clone(),
+            limit,
+        },
+    })?;
+    Ok((status, body))
 }
 
 /// [`request_token`], retried with backoff while the failure is transient (throttling,
@@ -216,8 +229,9 @@ async fn request_token_retrying(
             Ok(resp) => return Ok(resp),
             Err(e) => e,
         };
+        // A complete answer that does not parse will not parse the next time either.
         let transient = match &err {
-            TenantError::Network { .. } | TenantError::InvalidResponse { .. } => true,
+            TenantError::Network { .. } => true,
             TenantError::Identity(i) => {
                 matches!(i.error.as_str(), "temporarily_unavailable" | "server_error")
             }
