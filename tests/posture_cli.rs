@@ -1,5 +1,5 @@
 //! `whalewatch posture` as a user runs it: the real binary against `whalewatch sim
-//! serve` on loopback. On a cache without posture sources every check is unknown,
+//! serve` on loopback. On a cache refreshed without posture sources every check is unknown,
 //! every source is named with what to do, and `--fail-on` gates on the verdicts; with
 //! the simulator's posture sources and its Exchange snapshot imported, every priority
 //! account gets the verdict `sim stats` expects.
@@ -31,7 +31,12 @@ fn vips(world: &WorldFlags) -> BTreeSet<String> {
 fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_do() {
     let world = WorldFlags::small(1301);
     let sim = SimProcess::start(&world, &[]);
-    let ws = workspace("posture-missing", &sim);
+    let mut ws = Workspace::new("posture-missing");
+    ws.add_sim_profile("sim", &sim);
+    // Everything but the posture sources (the simulator serves them all).
+    for only in ["directory", "alerts", "incidents", "tags"] {
+        ws.refresh(&["--only", only]).expect_ok("refresh");
+    }
 
     let run = ws.run(&["posture", "--format", "json"]);
     assert!(run.ok, "{run:#?}");
@@ -85,7 +90,7 @@ fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_d
 #[test]
 
 fn every_priority_account_gets_the_verdict_sim_stats_expects() {
-    let world = WorldFlags::small(1302);
+    let world = WorldFlags::small_now(1302);
     let sim = SimProcess::start(&world, &[]);
     let ws = workspace("posture-truth", &sim);
     let snapshot = ws.dir.path().join("exchange.json");

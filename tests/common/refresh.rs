@@ -28,6 +28,8 @@ pub struct WorldFlags {
     pub users: u32,
     pub days: u32,
     pub emails_per_day: u32,
+    /// The world's `--now` in Unix seconds; `None`: [`NOW`].
+    pub now: Option<i64>,
 }
 
 impl WorldFlags {
@@ -38,6 +40,17 @@ impl WorldFlags {
             users: 80,
             days: 3,
             emails_per_day: 400,
+            now: None,
+        }
+    }
+
+    /// A small world whose clock is this machine's: for sources the client reads with
+    /// absolute times from its own clock (posture's sign-ins and message traces), the
+    /// tenant's "now" must be the client's, as it is with a real tenant.
+    pub fn small_now(seed: u64) -> WorldFlags {
+        WorldFlags {
+            now: Some(chrono::Utc::now().timestamp()),
+            ..WorldFlags::small(seed)
         }
     }
 
@@ -46,7 +59,12 @@ impl WorldFlags {
             "--seed".into(),
             self.seed.to_string(),
             "--now".into(),
-            NOW.into(),
+            match self.now {
+                Some(t) => chrono::DateTime::from_timestamp(t, 0)
+                    .expect("a valid time")
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                None => NOW.into(),
+            },
             "--users".into(),
             self.users.to_string(),
             "--days".into(),
