@@ -113,13 +113,16 @@ fn default_cloud() -> String {
     "global".to_string()
 }
 
+/// Default total deadline of one Graph or identity request.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl Profile {
     /// The total deadline of one request (see `request_timeout_secs`).
     pub fn request_timeout(&self) -> std::time::Duration {
         self.request_timeout_secs
             .filter(|s| *s > 0)
             .map(std::time::Duration::from_secs)
-            .unwrap_or(crate::tenant::http::DEFAULT_REQUEST_TIMEOUT)
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT)
     }
 
     /// The login and Graph hosts: the cloud's, with the profile's overrides.

@@ -65,8 +65,7 @@ impl GraphConfig {
     }
 }
 
-/// Default total deadline of one Graph or identity request.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub use crate::config::DEFAULT_REQUEST_TIMEOUT;
 
 /// Default total deadline of one `runHuntingQuery` request: the service may think for
 /// 3 minutes, then send up to [`BodyCaps::hunting`] bytes.
