@@ -34,7 +34,7 @@ fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_d
     let mut ws = Workspace::new("posture-missing");
     ws.add_sim_profile("sim", &sim);
     // Everything but the posture sources (the simulator serves them all).
-    for only in ["directory", "alerts", "incidents", "tags"] {
+    for only in ["directory", "alerts", "incidents", "EmailEvents", "tags"] {
         ws.refresh(&["--only", only]).expect_ok("refresh");
     }
 
@@ -100,6 +100,17 @@ fn every_priority_account_gets_the_verdict_sim_stats_expects() {
     let json = ws.ok(&args);
     std::fs::write(&snapshot, json).expect("write snapshot");
     ws.ok(&["posture", "import", snapshot.to_str().expect("utf-8 path")]);
+    // The snapshot's VIP list adds priority accounts: until a refresh reads their
+    // registrations, sign-ins and memberships, those checks are unknown.
+    let before: Vec<Value> =
+        serde_json::from_str(&ws.ok(&["posture", "--format", "json"])).expect("a JSON array");
+    assert!(
+        before.iter().any(|r| r["unknown"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|c| c == "mfa"))),
+        "accounts added by the import are not judged from absent records"
+    );
+    ws.refresh(&[]).expect_ok("refresh after the import");
 
     let out = ws.ok(&["posture", "--format", "json"]);
     let rows: Vec<Value> = serde_json::from_str(&out).expect("a JSON array");

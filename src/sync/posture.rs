@@ -291,7 +291,27 @@ async fn read_source(
                 .and_then(|s| s.watermark)
                 .map(|w| from_ticks(w - super::plan::HOUR))
                 .map_or(floor, |t| t.max(floor));
-            let r = reader.sign_ins(&ids, since).await?;
+            // Accounts with no cached sign-in (new priority accounts, or quiet ones)
+            // are read from the floor: a watermark moved by others says nothing of them.
+            let cached: HashSet<String> = writer
+                .run(|c| {
+                    Ok(c.posture_sources()?
+                        .sign_ins
+                        .into_iter()
+                        .filter_map(|s| s.user_id)
+                        .collect())
+                })
+                .await?;
+            let (known, fresh): (Vec<String>, Vec<String>) =
+                ids.iter().cloned().partition(|id| cached.contains(id));
+            let mut r = reader.sign_ins(&known, since).await?;
+            if !fresh.is_empty() {
+                let more = reader.sign_ins(&fresh, floor).await?;
+                r.records.extend(more.records);
+                r.skipped += more.skipped;
+                r.first_skip = r.first_skip.or(more.first_skip);
+                r.calls += more.calls;
+            }
             let mut read = Read::of(&r, nothing());
             read.watermark = r
                 .records

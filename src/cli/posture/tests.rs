@@ -64,7 +64,10 @@ fn json_has_account_verdict_and_failing_in_check_order() {
     );
     let v1 = by["vip1@contoso.com"];
     assert_eq!(v1["verdict"], "warn");
-    assert_eq!(v1["failing"], serde_json::json!([]));
+    assert_eq!(
+        v1["failing"],
+        serde_json::json!(["mfa", "legacy-auth", "strict-preset", "email-issues"])
+    );
     assert_eq!(
         v1["warning"],
         serde_json::json!(["mfa", "legacy-auth", "strict-preset", "email-issues"])

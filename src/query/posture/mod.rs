@@ -321,6 +321,43 @@ pub fn evaluate(
     out
 }
 
+/// The checks judged from sources read per priority account (registration, sign-ins,
+/// memberships, message traces) are `unknown` for an account the last refresh did not
+/// read them for — one that became a priority account since (a VIP list imported, a
+/// tag changed): the absence of its records says nothing about it. Coverage is the
+/// account's memberships record, read for every priority account at each refresh.
+fn uncovered_unknown(
+    sources: &PostureSources,
+    account: &Account,
+    checks: Vec<Check>,
+) -> Vec<Check> {
+    if usable(sources, source::MEMBERSHIPS).is_err() {
+        return checks;
+    }
+    let covered = account
+        .id
+        .as_deref()
+        .is_some_and(|id| sources.memberships.iter().any(|m| m.user_id == id));
+    if covered {
+        return checks;
+    }
+    const PER_ACCOUNT: [&str; 5] = ["mfa", "ca-mfa", "ca-legacy", "legacy-auth", "email-issues"];
+    checks
+        .into_iter()
+        .map(|c| {
+            if PER_ACCOUNT.contains(&c.id) && c.status != Status::Unknown {
+                Check::new(
+                    c.id,
+                    Status::Unknown,
+                    "not read for this account yet (it became a priority account after the last refresh) — run `whalewatch refresh`",
+                )
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Judges one account.
 pub fn evaluate_account(
     sources: &PostureSources,
@@ -343,6 +380,7 @@ pub fn evaluate_account(
         exchange::audit(sources, account),
         exchange::email_issues(sources, account, now, &mut facts),
     ];
+    let checks = uncovered_unknown(sources, account, checks);
     let ids = |s: Status| -> Vec<&'static str> {
         checks
             .iter()

@@ -651,6 +651,10 @@ fn evaluate_sorts_worst_first() {
         display_name: None,
         addresses: vec!["aa@contoso.com".into()],
     };
+    s.memberships.push(AccountMemberships {
+        user_id: "u-aa".into(),
+        ..AccountMemberships::default()
+    });
     let out = evaluate(&s, &[other, vip()], &GroupNames::new(), now());
     assert!(out[0].verdict <= out[1].verdict);
     assert_eq!(
