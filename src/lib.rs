@@ -2,14 +2,16 @@
 //! tenant. Data flows one way: tenant → sync → cache → query → ui; `sim` is a synthetic
 //! tenant that speaks the same wire formats. See ARCHITECTURE.md.
 
-pub mod cache;
+// The layers, one crate each, under the names the CLI and the tests use.
+pub use whalewatch_cache as cache;
+pub use whalewatch_config as config;
+pub use whalewatch_model as model;
+pub use whalewatch_model::safe_text;
+pub use whalewatch_query as query;
+pub use whalewatch_sim as sim;
+pub use whalewatch_sync as sync;
+pub use whalewatch_tenant as tenant;
+pub use whalewatch_console as ui;
+pub use whalewatch_sim::demo;
+
 pub mod cli;
-pub mod config;
-pub mod demo;
-pub mod model;
-pub mod query;
-pub mod safe_text;
-pub mod sim;
-pub mod sync;
-pub mod tenant;
-pub mod ui;

@@ -1,0 +1,504 @@
+//! What the console shows, loaded from the cache through the query layer: one
+//! immutable [`Snapshot`] that views read and `update` swaps whole.
+//!
+//! Loading is two-phase so the first frame never waits for the email index: the
+//! small collections (alerts, campaigns, users, tags) and the newest page of mail
+//! straight from SQLite come first ([`load_quick`], tens of milliseconds even on a
+//! million-row cache); the columnar [`EmailIndex`] is built on a worker thread and
+//! arrives later ([`load_emails`]), at which point the email grid switches from the
+//! preview to the full result without moving the cursor.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use whalewatch_cache::{Cache, SourceState};
+use whalewatch_config::PRIORITY_ACCOUNT;
+use whalewatch_model::email::EmailEvent;
+use whalewatch_model::posture::PostureSources;
+use whalewatch_query::index::entities::{AlertIndex, CampaignIndex, IncidentIndex, UserIndex};
+use whalewatch_query::index::schema as s;
+use whalewatch_query::index::text::fold;
+use whalewatch_query::index::{EmailIndex, IndexError, TagTable};
+use whalewatch_query::posture::{self, AccountPosture, Checklist};
+
+/// Rows of the newest mail shown before the index is ready.
+pub const PREVIEW_ROWS: usize = 500;
+
+/// Per-campaign figures computed from the email index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignStats {
+    /// Recipient rows whose latest location is the inbox.
+    pub inboxed: usize,
+    /// Recipient rows that clicked a URL.
+    pub clicked: usize,
+    /// Distinct priority accounts among the recipients.
+    pub priority: usize,
+    /// The subject of its newest message.
+    pub sample_subject: String,
+}
+
+/// Per-recipient figures (folded address → counts) computed from the email index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientStats {
+    /// Messages with a threat.
+    pub threats: usize,
+    /// Messages whose URLs the recipient clicked.
+    pub clicks: usize,
+    /// All messages.
+    pub mail: usize,
+    /// Messages with a phish verdict.
+    pub phish: usize,
+    /// Messages with a threat whose latest location is the inbox.
+    pub inboxed: usize,
+}
+
+/// One tag's figures for the Accounts pane.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagStats {
+    pub name: String,
+    pub members: usize,
+    /// Mail with a threat to members (empty until the index is ready).
+    pub threats: Option<usize>,
+    pub clicks: Option<usize>,
+    /// Alerts affecting a member.
+    pub alerts: usize,
+}
+
+/// Every tag's figures, in display order (Priority account first).
+fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
+    let mut out: Vec<TagStats> = data
+        .tags
+        .names()
+        .map(|name| {
+            let members: &[String] = data.tags.resolve(name).unwrap_or(&[]);
+            let (threats, clicks) = if data.emails.is_some() {
+                let (mut t, mut c) = (0, 0);
+                for m in members {
+                    if let Some(s) = data.recipients.get(m) {
+                        t += s.threats;
+                        c += s.clicks;
+                    }
+                }
+                (Some(t), Some(c))
+            } else {
+                (None, None)
+            };
+            let mut alerts: Vec<u32> = members
+                .iter()
+                .flat_map(|m| data.account_alerts.get(m).into_iter().flatten().copied())
+                .collect();
+            alerts.sort_unstable();
+            alerts.dedup();
+            TagStats {
+                name: name.to_string(),
+                members: members.len(),
+                threats,
+                clicks,
+                alerts: alerts.len(),
+            }
+        })
+        .collect();
+    out.sort_by_key(|t| !t.name.eq_ignore_ascii_case(PRIORITY_ACCOUNT));
+    out
+}
+
+fn account_alerts(alerts: &AlertIndex) -> HashMap<String, Vec<u32>> {
+    let mut out: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, a) in alerts.items.iter().enumerate() {
+        for acc in &a.accounts {
+            out.entry(acc.clone()).or_default().push(i as u32);
+        }
+    }
+    out
+}
+
+/// Everything the panes draw from, as of one load.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The email index, once built.
+    pub emails: Option<Arc<EmailIndex>>,
+    /// Every indexed row, newest first: a filter's result in the default order is
+    /// this list thinned by the filter's row set, with no sort per keystroke.
+    pub newest: Arc<Vec<u32>>,
+    /// Mail per day by threat type over every row (the histogram of an unfiltered grid).
+    pub histogram_all: Option<Arc<whalewatch_query::index::Histogram>>,
+    /// The newest mail, read directly, until the index is ready.
+    pub preview: Arc<Vec<EmailEvent>>,
+    /// Mail rows in the cache (the preview's total).
+    pub email_rows: usize,
+    pub alerts: Arc<AlertIndex>,
+    pub incidents: Arc<IncidentIndex>,
+    pub campaigns: Arc<CampaignIndex>,
+    /// Parallel to `campaigns.campaigns`; empty until the index is ready.
+    pub campaign_stats: Arc<Vec<CampaignStats>>,
+    pub users: Arc<UserIndex>,
+    /// Keyed by folded address; empty until the index is ready.
+    pub recipients: Arc<HashMap<String, RecipientStats>>,
+    pub tags: Arc<TagTable>,
+    /// Refresh state per source (cache age, last error).
+    pub sources: Vec<SourceState>,
+    /// Alerts with triage writes the tenant has not confirmed (pending, conflict).
+    pub pending: Arc<HashMap<String, whalewatch_cache::PendingWrite>>,
+    /// When this snapshot was read.
+    pub loaded_at: Option<DateTime<Utc>>,
+    /// Positions in `alerts` of the alerts affecting each (folded) account.
+    pub account_alerts: Arc<HashMap<String, Vec<u32>>>,
+    /// Every tag's figures for the Accounts pane.
+    pub tag_stats: Arc<Vec<TagStats>>,
+    /// Whether every alert, campaign, user and incident is loaded (the first frame
+    /// has only the newest alerts; the rest follows from a worker thread).
+    pub complete: bool,
+    /// What this load could not read (shown in the status line).
+    pub problems: Vec<LoadProblem>,
+    /// The cache generation this load read (`None`: not read, as for the first
+    /// frame). Differing from the email index's means the index is stale.
+    pub generation: Option<u64>,
+    /// The loader builds the email index right after this snapshot (a refresh's
+    /// reload), so a stale index needs no separate rebuild.
+    pub index_follows: bool,
+    /// Priority-account posture, judged on the worker thread at load.
+    pub posture: Arc<PostureData>,
+}
+
+/// Posture as the console shows it: the sources (sign-ins, availability) and every
+/// tagged account judged, with the tenant checklist.
+#[derive(Debug, Clone, Default)]
+pub struct PostureData {
+    /// What the cache holds.
+    pub sources: PostureSources,
+    /// Every member of any tag, judged; worst first.
+    pub accounts: Vec<AccountPosture>,
+    /// UPNs (lower-case) of the priority accounts.
+    pub priority: std::collections::HashSet<String>,
+    /// The tenant checklist (over the priority accounts).
+    pub checklist: Checklist,
+    /// One line per source that is not fresh, with what to do.
+    pub notes: Vec<String>,
+}
+
+impl PostureData {
+    /// Judges every tagged account of `users` from `sources` (pure: tests inject
+    /// hand-built sources here).
+    pub fn build(
+        sources: PostureSources,
+        users: &[whalewatch_model::directory::User],
+        tags: &TagTable,
+        groups: &posture::GroupNames,
+        now: DateTime<Utc>,
+    ) -> PostureData {
+        let mut members: Vec<String> = Vec::new();
+        for name in tags.names() {
+            members.extend(tags.resolve(name).unwrap_or(&[]).iter().cloned());
+        }
+        members.sort();
+        members.dedup();
+        let vips = tags.resolve(PRIORITY_ACCOUNT).unwrap_or(&[]);
+        let priority_accounts = posture::accounts_of(users, vips);
+        let accounts = posture::evaluate(
+            &sources,
+            &posture::accounts_of(users, &members),
+            groups,
+            now,
+        );
+        let priority: std::collections::HashSet<String> =
+            priority_accounts.iter().map(|a| a.upn.clone()).collect();
+        let judged: Vec<AccountPosture> = accounts
+            .iter()
+            .filter(|a| priority.contains(&a.account.upn))
+            .cloned()
+            .collect();
+        PostureData {
+            checklist: posture::checklist(&sources, &judged),
+            notes: posture::source_notes(&sources),
+            accounts,
+            priority,
+            sources,
+        }
+    }
+
+    /// Reads the posture sources, the directory's groups and judges them.
+    pub fn load(
+        cache: &Cache,
+        users: &UserIndex,
+        tags: &TagTable,
+        now: DateTime<Utc>,
+    ) -> Result<PostureData, IndexError> {
+        let sources = cache.posture_sources()?;
+        let groups: posture::GroupNames = cache
+            .groups()?
+            .into_iter()
+            .filter_map(|g| Some((g.id, g.display_name?)))
+            .collect();
+        let users: Vec<_> = users.items.iter().map(|u| u.user.clone()).collect();
+        Ok(PostureData::build(sources, &users, tags, &groups, now))
+    }
+}
+
+/// The email half of a snapshot, built on a worker thread.
+#[derive(Debug, Clone)]
+pub struct EmailData {
+    pub index: Arc<EmailIndex>,
+    pub newest: Arc<Vec<u32>>,
+    pub histogram_all: Arc<whalewatch_query::index::Histogram>,
+    pub campaign_stats: Arc<Vec<CampaignStats>>,
+    pub recipients: Arc<HashMap<String, RecipientStats>>,
+}
+
+/// Alerts read for the first frame: more than any screen shows.
+pub const FIRST_ALERTS: usize = 200;
+
+/// What the first frame needs, and nothing slower: tags, the newest mail and the
+/// newest alerts (tens of milliseconds on a million-row cache). [`load_quick`] follows.
+pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
+    let cache = Cache::open_read_only(path)?;
+    let (sources, pending, problems) = status_of(&cache);
+    Ok(Snapshot {
+        // No row count here: counting a million rows reads the whole table (a cold
+        // cache pays for it in disk reads); `load_quick` counts on the worker.
+        preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
+        alerts: Arc::new(AlertIndex::load_newest(&cache, Some(FIRST_ALERTS))?),
+        tags: Arc::new(TagTable::load(&cache)?),
+        sources,
+        pending,
+        problems,
+        loaded_at: Some(Utc::now()),
+        ..Snapshot::default()
+    }
+    .derive())
+}
+
+/// Reads everything but the email index.
+pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
+    let cache = Cache::open_read_only(path)?;
+    let (sources, pending, problems) = status_of(&cache);
+    let generation = cache.generation()?;
+    let tags = TagTable::load(&cache)?;
+    let users = UserIndex::load(&cache, &tags)?;
+    let posture = Arc::new(PostureData::load(&cache, &users, &tags, Utc::now())?);
+    let email_rows = cache.count("email_events").unwrap_or(0).max(0) as usize;
+    Ok(Snapshot {
+        emails: None,
+        newest: Arc::default(),
+        histogram_all: None,
+        preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
+        email_rows,
+        alerts: Arc::new(AlertIndex::load(&cache)?),
+        incidents: Arc::new(IncidentIndex::load(&cache)?),
+        campaigns: Arc::new(CampaignIndex::load(&cache)?),
+        campaign_stats: Arc::default(),
+        users: Arc::new(users),
+        recipients: Arc::default(),
+        tags: Arc::new(tags),
+        sources,
+        pending,
+        problems,
+        loaded_at: Some(Utc::now()),
+        account_alerts: Arc::default(),
+        tag_stats: Arc::default(),
+        complete: true,
+        generation: Some(generation),
+        index_follows: false,
+        posture,
+    }
+    .derive())
+}
+
+/// Why part of a snapshot is missing: the console shows the rest and says this in
+/// the status line (never an empty list that looks like "nothing there").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadProblem {
+    /// The outbox could not be read: queued writes are not shown.
+    #[error(
+        "queued writes cannot be read from the cache ({0}); they are not shown — `whalewatch alert outbox` lists them"
+    )]
+    Outbox(String),
+    /// The refresh state could not be read: the status bar's ages are unknown.
+    #[error("the refresh state cannot be read from the cache ({0}); cache ages are not shown")]
+    Sources(String),
+}
+
+/// The refresh state and the outbox, each either read or reported.
+fn status_of(
+    cache: &Cache,
+) -> (
+    Vec<SourceState>,
+    Arc<HashMap<String, whalewatch_cache::PendingWrite>>,
+    Vec<LoadProblem>,
+) {
+    let mut problems = Vec::new();
+    let sources = cache.source_states().unwrap_or_else(|e| {
+        problems.push(LoadProblem::Sources(e.to_string()));
+        Vec::new()
+    });
+    let pending = cache.pending_alerts().unwrap_or_else(|e| {
+        problems.push(LoadProblem::Outbox(e.to_string()));
+        HashMap::new()
+    });
+    (sources, Arc::new(pending), problems)
+}
+
+/// Builds the email index and the figures derived from it.
+pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
+    let cache = Cache::open_read_only(path)?;
+    let index = EmailIndex::build(&cache)?;
+    let campaign_stats = campaign_stats(&index, campaigns);
+    let recipients = recipient_stats(&index);
+    let newest = Arc::new(index.sorted(&index.all(), whalewatch_query::index::SortKey::NEWEST));
+    let histogram_all = Arc::new(index.histogram(
+        &index.all(),
+        whalewatch_query::kql::TimeBin::Day,
+        Some(whalewatch_query::index::Column::Str(s::THREATS)),
+    )?);
+    Ok(EmailData {
+        newest,
+        histogram_all,
+        index: Arc::new(index),
+        campaign_stats: Arc::new(campaign_stats),
+        recipients: Arc::new(recipients),
+    })
+}
+
+impl Snapshot {
+    /// Recomputes what is derived from the loaded data (per-account alerts, tag
+    /// figures) once per load, not once per frame.
+    pub fn derive(mut self) -> Snapshot {
+        self.account_alerts = Arc::new(account_alerts(&self.alerts));
+        self.tag_stats = Arc::new(tag_stats(&self));
+        self
+    }
+
+    /// This snapshot with the email half filled in.
+    pub fn with_emails(mut self, e: EmailData) -> Snapshot {
+        self.email_rows = e.index.len();
+        self.emails = Some(e.index);
+        self.newest = e.newest;
+        self.histogram_all = Some(e.histogram_all);
+        self.campaign_stats = e.campaign_stats;
+        self.recipients = e.recipients;
+        self.derive()
+    }
+}
+
+fn campaign_stats(index: &EmailIndex, campaigns: &CampaignIndex) -> Vec<CampaignStats> {
+    let pos: HashMap<&str, usize> = campaigns
+        .campaigns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut out = vec![CampaignStats::default(); campaigns.campaigns.len()];
+    let mut newest = vec![i64::MIN; out.len()];
+    let mut priority: Vec<std::collections::HashSet<u32>> = vec![Default::default(); out.len()];
+    let side = &index.side().campaigns;
+    let Some(id_col) = side.columns.first() else {
+        return out;
+    };
+    let location = index.str_column(s::LOCATION);
+    let inbox = location.dict.find("Inbox/folder");
+    let recipient = index.str_column(s::RECIPIENT);
+    let subject = index.str_column(s::SUBJECT);
+    let tags = index.tags();
+    let prio_tag = tags
+        .names()
+        .position(|n| n.eq_ignore_ascii_case(PRIORITY_ACCOUNT));
+    let clicked = &index.side().clicked;
+    let times = index.times();
+    let mut seen = std::collections::HashSet::new();
+    for (e, &m) in side.message.iter().enumerate() {
+        let Some(&c) = pos.get(id_col.value(e)) else {
+            continue;
+        };
+        if !seen.insert((c, m)) {
+            continue;
+        }
+        for &r in index.message_rows(m) {
+            let r = r as usize;
+            if Some(location.codes.get(r)) == inbox {
+                out[c].inboxed += 1;
+            }
+            if clicked.contains(r) {
+                out[c].clicked += 1;
+            }
+            if times[r] > newest[c] {
+                newest[c] = times[r];
+                out[c].sample_subject = subject.value(r).to_string();
+            }
+            if let Some(t) = prio_tag {
+                let code = recipient.codes.get(r);
+                if tags.is_member(t, &fold(recipient.dict.get(code))) {
+                    priority[c].insert(code);
+                }
+            }
+        }
+    }
+    for (o, p) in out.iter_mut().zip(priority) {
+        o.priority = p.len();
+    }
+    out
+}
+
+fn recipient_stats(index: &EmailIndex) -> HashMap<String, RecipientStats> {
+    let recipient = index.str_column(s::RECIPIENT);
+    let threats = index.str_column(s::THREATS);
+    let location = index.str_column(s::LOCATION);
+    let inbox = location.dict.find("Inbox/folder");
+    let clicked = &index.side().clicked;
+    let mut by_code: Vec<RecipientStats> = vec![RecipientStats::default(); recipient.dict.len()];
+    for r in 0..index.len() {
+        let st = &mut by_code[recipient.codes.get(r) as usize];
+        st.mail += 1;
+        let threat = threats.value(r);
+        if !threat.is_empty() {
+            st.threats += 1;
+            if Some(location.codes.get(r)) == inbox {
+                st.inboxed += 1;
+            }
+            if threat
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("Phish"))
+            {
+                st.phish += 1;
+            }
+        }
+        if clicked.contains(r) {
+            st.clicks += 1;
+        }
+    }
+    recipient
+        .dict
+        .iter()
+        .map(|(c, v)| (fold(v).into_owned(), by_code[c as usize].clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_outbox_becomes_a_problem_not_an_empty_list() {
+        let dir = std::env::temp_dir().join(format!("ww-data-outbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("c.sqlite");
+        let c = Cache::open(&path).unwrap();
+        let fine = load_quick(&path).unwrap();
+        assert!(fine.problems.is_empty(), "{:?}", fine.problems);
+        assert_eq!(fine.generation, Some(c.generation().unwrap()));
+        // A damaged outbox (its columns gone) cannot be read.
+        c.connection()
+            .execute_batch("DROP TABLE outbox; CREATE TABLE outbox (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        // (Alerts overlay the outbox too, so a whole load would fail louder; the
+        // status half must not turn the failure into "no pending writes".)
+        let (_, pending, problems) = status_of(&c);
+        assert!(
+            matches!(problems.as_slice(), [LoadProblem::Outbox(_)]),
+            "{problems:?}"
+        );
+        assert!(pending.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,211 @@
+//! The one generic table: alerts, emails, campaigns, accounts and frequency tables
+//! all render through it. Cells arrive as raw strings and leave through
+//! [`whalewatch_model::safe_text`], so no caller can put raw remote text on the screen. Widths
+//! are terminal columns as `unicode-width` counts them (wide CJK and emoji take two);
+//! [`safe_text::fit`] cuts a cell between `char`s, not grapheme clusters, so a cut can
+//! separate a combining mark from its letter.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+use super::theme::Theme;
+use whalewatch_model::safe_text;
+
+/// A column: its title and how wide it may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub title: &'static str,
+    pub min: u16,
+    pub max: u16,
+}
+
+/// What the table shows: columns, the visible rows' raw cells, the cursor.
+pub struct TableView<'a> {
+    pub columns: &'a [Column],
+    /// Cells of the visible rows, raw.
+    pub rows: &'a [Vec<String>],
+    /// Index into `rows` of the row under the cursor.
+    pub cursor: Option<usize>,
+    /// The column under the cursor (for `F`, `p`, `o`).
+    pub column: usize,
+    /// Marks a cell's style (severity words, threat types).
+    pub style_of: &'a dyn Fn(usize, &str) -> Style,
+}
+
+/// Widths for `columns` in `width` cells. Every column first gets its minimum (left
+/// to right; columns that no longer fit get nothing); the space left goes to the
+/// columns in order, up to what their content needs within `max` — so the leftmost
+/// columns, the ones a pane puts first because they matter most, stay readable on a
+/// narrow terminal.
+pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> {
+    let want: Vec<u16> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let content = rows
+                .iter()
+                .map(|r| {
+                    r.get(i)
+                        .map_or(0, |s| safe_text::width(&safe_text::sanitize(s)))
+                })
+                .max()
+                .unwrap_or(0);
+            (content.max(safe_text::width(c.title)) as u16).clamp(c.min, c.max.max(c.min))
+        })
+        .collect();
+    let mut out = vec![0u16; columns.len()];
+    let mut left = width;
+    for (i, c) in columns.iter().enumerate() {
+        let need = c.min.min(want[i]) + u16::from(i > 0);
+        if need > left {
+            break;
+        }
+        out[i] = c.min.min(want[i]);
+        left -= need;
+    }
+    // Water-fill the rest: share it equally among the shown columns that want more,
+    // so no column starves because the ones left of it are greedy.
+    let shown = out.iter().take_while(|w| **w > 0).count().max(1);
+    loop {
+        let hungry: Vec<usize> = (0..shown).filter(|&i| out[i] < want[i]).collect();
+        if hungry.is_empty() || left == 0 {
+            break;
+        }
+        let share = (left / hungry.len() as u16).max(1);
+        for i in hungry {
+            let extra = (want[i] - out[i]).min(share).min(left);
+            out[i] += extra;
+            left -= extra;
+        }
+    }
+    out
+}
+
+/// Draws the table into `area`. Columns that do not fit are left out; when the
+/// column under the cursor would be one of them, the view scrolls right so it shows.
+pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
+    let mut first = 0;
+    let mut w = widths(view.columns, view.rows, area.width);
+    while view.column < view.columns.len()
+        && view.column > first
+        && w.get(view.column - first).is_none_or(|x| *x == 0)
+        && first + 1 < view.columns.len()
+    {
+        first += 1;
+        let rows: Vec<Vec<String>> = view
+            .rows
+            .iter()
+            .map(|r| r.iter().skip(first).cloned().collect())
+            .collect();
+        w = widths(&view.columns[first..], &rows, area.width);
+    }
+    // Only the columns that got room: a zero-width column would still take a gap.
+    let shown: Vec<usize> = (first..view.columns.len())
+        .filter(|&i| w.get(i - first).is_some_and(|x| *x > 0))
+        .collect();
+    let header = Row::new(shown.iter().map(|&i| {
+        let c = &view.columns[i];
+        let style = if i == view.column {
+            theme
+                .header()
+                .add_modifier(ratatui::style::Modifier::UNDERLINED)
+        } else {
+            theme.header()
+        };
+        Cell::from(Span::styled(c.title, style))
+    }));
+    let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
+        let row = Row::new(shown.iter().map(|&ci| {
+            let raw = cells.get(ci).map_or("", String::as_str);
+            let text = safe_text::fit(raw, w[ci - first] as usize);
+            Cell::from(Line::from(Span::styled(text, (view.style_of)(ci, raw))))
+        }));
+        if view.cursor == Some(ri) {
+            row.style(theme.selected())
+        } else {
+            row
+        }
+    });
+    let table = Table::new(
+        rows,
+        shown.iter().map(|&i| Constraint::Length(w[i - first])),
+    )
+    .header(header)
+    .column_spacing(1);
+    f.render_widget(table, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    const COLS: [Column; 3] = [
+        Column {
+            title: "Date",
+            min: 10,
+            max: 20,
+        },
+        Column {
+            title: "Subject",
+            min: 10,
+            max: 60,
+        },
+        Column {
+            title: "Threat",
+            min: 6,
+            max: 12,
+        },
+    ];
+
+    fn render(rows: &[Vec<String>], width: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(width, 6)).unwrap();
+        let plain = |_: usize, _: &str| Style::default();
+        t.draw(|f| {
+            let view = TableView {
+                columns: &COLS,
+                rows,
+                cursor: Some(0),
+                column: 1,
+                style_of: &plain,
+            };
+            draw(
+                f,
+                f.area(),
+                &view,
+                &Theme::new(super::super::theme::Palette::None),
+            );
+        })
+        .unwrap();
+        format!("{}", t.backend())
+    }
+
+    #[test]
+    fn hostile_subjects_render_inert_and_fit() {
+        let rows: Vec<Vec<String>> = whalewatch_sim::world::hostile_subjects()
+            .into_iter()
+            .take(4)
+            .map(|s| vec!["2026-10-31 08:00".to_string(), s, "Phish".to_string()])
+            .collect();
+        let out = render(&rows, 80);
+        assert!(!out.contains('\u{1b}'), "raw ESC reached the buffer");
+        assert!(out.contains("␛]2;ww-title-injected␇"), "{out}");
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn tiny_widths_never_panic() {
+        let rows = vec![vec![
+            "a".to_string(),
+            "請確認您的帳戶".to_string(),
+            "x".to_string(),
+        ]];
+        for w in 1..30 {
+            render(&rows, w);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The `:` command line, and the view line that writes the current view as a
+//! command that reopens it (k9s's `:pod ns /filter`).
+//!
+//! ```text
+//! :emails tag:Finance threat:phish since:7d   a pane and a filter (pushed as a view)
+//! :alerts                                     a pane
+//! :tag Finance   :tag                         narrow every pane to a tag / to none
+//! :view phish    :sort Subject desc           email view; sort by a column
+//! :split sender-domain                        split the histogram by another column
+//! :sources                                    cache age and last error per source
+//! :export PATH   :priority  :help  :quit      any command of the registry by name
+//! ```
+
+use super::{Effect, grid, notice};
+use crate::action::{Action, Pane};
+use crate::state::{Grid, MailView, State, View};
+
+/// Command-line words that are not registry command names.
+pub const EXTRA: &[&str] = &["tag", "notag", "view", "sort", "export", "split", "sources"];
+
+/// Runs one command line.
+pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
+    let line = line.trim().trim_start_matches(':').trim();
+    if line.is_empty() {
+        return Vec::new();
+    }
+    let (head, rest) = match line.split_once(char::is_whitespace) {
+        Some((h, r)) => (h, r.trim()),
+        None => (line, ""),
+    };
+    if let Some(pane) = Pane::parse(head) {
+        if rest.is_empty() {
+            grid::switch_pane(state, pane);
+        } else {
+            open_view(state, pane, rest);
+        }
+        return Vec::new();
+    }
+    match head {
+        "tag" if rest.is_empty() => grid::set_tag(state, None),
+        "tag" => grid::set_tag(state, Some(unquote(rest))),
+        "notag" => grid::set_tag(state, None),
+        "view" => set_mail_view(state, rest),
+        "sort" => sort_by(state, rest),
+        "sources" => state.overlay = Some(crate::state::Overlay::Sources),
+        "split" => {
+            let name = if rest.is_empty() { "ThreatTypes" } else { rest };
+            match whalewatch_query::index::Column::parse(name) {
+                Some(c) => {
+                    state.split = c;
+                    grid::reevaluate_all(state);
+                }
+                None => notice(state, format!("`{name}` is not an email column"), true),
+            }
+        }
+        "export" => {
+            let path = (!rest.is_empty()).then(|| std::path::PathBuf::from(unquote(rest)));
+            return grid::export(state, path);
+        }
+        _ => match state.keymap.by_name(head).map(|c| c.action.clone()) {
+            Some(a) => return super::apply(state, a),
+            None => notice(
+                state,
+                format!("`{head}` is neither a pane nor a command (see ? for the list)"),
+                true,
+            ),
+        },
+    }
+    Vec::new()
+}
+
+fn unquote(s: &str) -> String {
+    s.trim().trim_matches('"').to_string()
+}
+
+/// Pushes a grid of `pane` with `filter` (its mail view from a leading view name).
+fn open_view(state: &mut State, pane: Pane, filter: &str) {
+    let mut g = Grid::new(pane, filter);
+    if let Err(e) = grid::effective_filter(&g, None) {
+        notice(state, e, true);
+        return;
+    }
+    if pane == Pane::Emails {
+        // Keep the analyst's column choice.
+        if let Some(base) = state.panes.iter().find(|b| b.pane == Pane::Emails) {
+            g.columns = base.columns.clone();
+        }
+    }
+    state.views.push(View::Grid(g));
+    grid::refresh_top(state);
+}
+
+fn set_mail_view(state: &mut State, name: &str) {
+    let name = name.to_ascii_lowercase();
+    let Some(v) = MailView::ALL.into_iter().find(|v| {
+        v.title().to_ascii_lowercase().starts_with(&name)
+            || (name == "clicks" && *v == MailView::UrlClicks)
+    }) else {
+        notice(state, "views: all, malware, phish, url clicks", true);
+        return;
+    };
+    if let Some(View::Grid(g)) = state.views.last_mut()
+        && g.pane == Pane::Emails
+    {
+        g.mail_view = v;
+    }
+    grid::refresh_top(state);
+}
+
+fn sort_by(state: &mut State, rest: &str) {
+    let (name, desc) = match rest.rsplit_once(' ') {
+        Some((n, d)) if d.eq_ignore_ascii_case("desc") => (n.trim(), true),
+        Some((n, d)) if d.eq_ignore_ascii_case("asc") => (n.trim(), false),
+        _ => (rest, false),
+    };
+    let Some(View::Grid(g)) = state.views.last_mut() else {
+        return;
+    };
+    match g
+        .columns
+        .iter()
+        .position(|c| c.title.eq_ignore_ascii_case(unquote(name).as_str()))
+    {
+        Some(i) => {
+            g.column = i;
+            g.sort = Some((i, desc));
+            grid::refresh_top(state);
+        }
+        None => notice(state, format!("no column `{name}` in this view"), true),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The current view as a shell command that reopens it.
+pub fn view_line(state: &State) -> String {
+    let mut out = String::from("whalewatch");
+    if !state.session.profile.is_empty() {
+        out.push_str(&format!(
+            " --profile {}",
+            shell_quote(&state.session.profile)
+        ));
+    }
+    out.push_str(" tui");
+    if let Some(t) = &state.tag {
+        out.push_str(&format!(" --tag {}", shell_quote(t)));
+    }
+    if let Some(g) = state.grid() {
+        let mut view = g.pane.name().to_string();
+        let mut filter: Vec<String> = Vec::new();
+        if !g.filter_text.is_empty() {
+            filter.push(g.filter_text.clone());
+        }
+        if g.pane == Pane::Emails
+            && let Some(t) = g.mail_view.term()
+        {
+            filter.push(t.to_string());
+        }
+        if !filter.is_empty() {
+            view.push(' ');
+            view.push_str(&filter.join(" "));
+        }
+        out.push_str(&format!(" --view {}", shell_quote(&view)));
+    }
+    out
+}
+
+/// The action a `--view` argument asks for (a command line).
+pub fn parse_view_line(view: &str) -> Action {
+    Action::Run(view.to_string())
+}

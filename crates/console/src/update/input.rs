@@ -1,0 +1,467 @@
+//! Keys to actions (through the keymap, or the open prompt or overlay), and what
+//! actions do inside prompts and overlays.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{Effect, command, follow, grid, notice};
+use whalewatch_query::lang::{Entity, Field, ValueSource, complete};
+use crate::action::{Action, Pane};
+use crate::commands::Layer;
+use crate::data::Snapshot;
+use crate::panes;
+use crate::prompt::{Prompt, PromptKind};
+use crate::state::{Overlay, State, View};
+
+/// The action a key means here and now.
+pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Action::QuitNow);
+    }
+    if state.prompt.is_some() {
+        let tag_picker = matches!(state.overlay, Some(Overlay::TagPicker { .. }));
+        return match key.code {
+            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+            KeyCode::Backspace => Some(Action::Erase),
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Tab => Some(Action::Complete),
+            KeyCode::Up if tag_picker => Some(Action::Up),
+            KeyCode::Down if tag_picker => Some(Action::Down),
+            KeyCode::Up => Some(Action::HistoryPrev),
+            KeyCode::Down => Some(Action::HistoryNext),
+            _ => None,
+        };
+    }
+    if let Some(o) = &state.overlay {
+        return match (o, key.code) {
+            (Overlay::Columns { .. }, KeyCode::Char('K')) => Some(Action::ColumnEarlier),
+            (Overlay::Columns { .. }, KeyCode::Char('J')) => Some(Action::ColumnLater),
+            (_, KeyCode::Char('q')) => Some(Action::Back),
+            (Overlay::Help { .. }, KeyCode::Char('?')) => Some(Action::Back),
+            _ => state.keymap.lookup(Layer::Table, key),
+        };
+    }
+    let layer = match state.top() {
+        View::Flyout(_) => Layer::Flyout,
+        _ => Layer::Table,
+    };
+    state.keymap.lookup(layer, key)
+}
+
+/// Whether `a` is for the open prompt.
+pub fn is_prompt_action(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::Input(_)
+            | Action::Erase
+            | Action::Complete
+            | Action::Submit
+            | Action::Cancel
+            | Action::HistoryPrev
+            | Action::HistoryNext
+            | Action::Paste(_)
+    )
+}
+
+/// Applies a prompt action.
+pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
+    let Some(p) = state.prompt.as_mut() else {
+        return Vec::new();
+    };
+    match a {
+        Action::Input(c) => p.insert(&c.to_string()),
+        Action::Paste(s) => p.insert(&s),
+        Action::Erase => p.erase(),
+        Action::HistoryPrev | Action::HistoryNext => {
+            let lines = state.history.lines(p.kind).to_vec();
+            p.browse(&lines, a == Action::HistoryPrev);
+        }
+        Action::Complete => complete_prompt(state),
+        Action::Cancel => {
+            let kind = p.kind;
+            state.prompt = None;
+            state.draft = None;
+            if matches!(
+                state.overlay,
+                Some(Overlay::TagPicker { .. } | Overlay::Review { .. })
+            ) {
+                state.overlay = None;
+                if kind == PromptKind::Confirm {
+                    notice(state, "remediation cancelled; nothing was sent", false);
+                }
+            }
+        }
+        Action::Submit => return submit(state),
+        _ => {}
+    }
+    if let (Some(Overlay::TagPicker { cursor }), Some(p)) = (&mut state.overlay, &state.prompt) {
+        let n = tag_candidates(&state.data, &p.text).len();
+        *cursor = (*cursor).min(n.saturating_sub(1));
+    }
+    Vec::new()
+}
+
+fn submit(state: &mut State) -> Vec<Effect> {
+    let Some(p) = state.prompt.clone() else {
+        return Vec::new();
+    };
+    state.history.push(p.kind, &p.text);
+    match p.kind {
+        PromptKind::Filter => {
+            let Some(g) = state.grid() else {
+                state.prompt = None;
+                return Vec::new();
+            };
+            let mut probe = g.clone();
+            probe.filter_text = p.text.trim().to_string();
+            // A filter that does not parse stays in the prompt to be fixed.
+            if let Err(e) = grid::effective_filter(&probe, None) {
+                notice(state, e, true);
+                return Vec::new();
+            }
+            state.prompt = None;
+            // Editing the filter of a pushed view edits that view.
+            while !matches!(state.views.last(), Some(View::Grid(_))) && state.views.len() > 1 {
+                state.views.pop();
+            }
+            if let Some(View::Grid(g)) = state.views.last_mut() {
+                g.filter_text = probe.filter_text;
+                g.cursor = 0;
+                g.offset = 0;
+                g.anchor = None;
+            }
+            grid::refresh_top(state);
+            Vec::new()
+        }
+        PromptKind::Command => {
+            state.prompt = None;
+            command::run(state, &p.text)
+        }
+        PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {
+            state.prompt = None;
+            super::triage::submit(state, p.kind, &p.text)
+        }
+        PromptKind::Tag => {
+            let cursor = match state.overlay {
+                Some(Overlay::TagPicker { cursor }) => cursor,
+                _ => 0,
+            };
+            let picked = tag_candidates(&state.data, &p.text)
+                .get(cursor)
+                .map(|(n, _)| n.clone());
+            state.prompt = None;
+            state.overlay = None;
+            match picked {
+                Some(t) => grid::set_tag(state, Some(t)),
+                None if p.text.trim().is_empty() => grid::set_tag(state, None),
+                None => notice(state, format!("no tag matches `{}`", p.text), true),
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Tags whose name matches `query` fuzzily (best first), with their member counts;
+/// every tag in display order when the query is empty.
+pub fn tag_candidates(data: &Snapshot, query: &str) -> Vec<(String, usize)> {
+    use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+    use nucleo_matcher::{Config, Matcher, Utf32Str};
+    let all: Vec<(String, usize)> = data
+        .tags
+        .names()
+        .map(|n| {
+            (
+                n.to_string(),
+                data.tags.resolve(n).map_or(0, <[String]>::len),
+            )
+        })
+        .collect();
+    if query.trim().is_empty() {
+        return all;
+    }
+    let pat = Pattern::new(
+        query,
+        CaseMatching::Ignore,
+        Normalization::Smart,
+        AtomKind::Fuzzy,
+    );
+    let mut m = Matcher::new(Config::DEFAULT);
+    let mut buf = Vec::new();
+    let mut scored: Vec<(u32, usize, (String, usize))> = all
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            pat.score(Utf32Str::new(&t.0, &mut buf), &mut m)
+                .map(|s| (s, i, t))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, t)| t).collect()
+}
+
+/// Values the completion offers beyond the registry: tag names and the most common
+/// sender and recipient domains in the cache.
+struct SnapshotValues<'a>(&'a Snapshot);
+
+impl ValueSource for SnapshotValues<'_> {
+    fn values(&self, _entity: Entity, field: Field) -> Vec<String> {
+        use whalewatch_query::index::schema as s;
+        let d = self.0;
+        let top = |col: usize| -> Vec<String> {
+            let Some(ix) = &d.emails else {
+                return Vec::new();
+            };
+            let c = ix.str_column(col);
+            let counts = c.counts(&ix.all());
+            let mut v: Vec<(u32, &str)> = c
+                .dict
+                .iter()
+                .map(|(code, v)| (counts[code as usize], v))
+                .filter(|(n, v)| *n > 0 && !v.is_empty())
+                .collect();
+            v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+            v.into_iter().take(50).map(|(_, v)| v.to_string()).collect()
+        };
+        match field {
+            Field::Tag => d.tags.names().map(str::to_string).collect(),
+            Field::SenderDomain => top(s::SENDER_DOMAIN),
+            Field::From => top(s::FROM),
+            Field::To | Field::User | Field::Upn => top(s::RECIPIENT),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Tab in the filter prompt: one candidate is inserted; several are listed and
+/// their common prefix inserted.
+fn complete_prompt(state: &mut State) {
+    let Some(p) = state.prompt.clone() else {
+        return;
+    };
+    if p.kind != PromptKind::Filter && p.kind != PromptKind::Command {
+        return;
+    }
+    let (entity, offset) = match p.kind {
+        PromptKind::Command => {
+            // `:emails tag:Fi` completes the filter part for the named pane.
+            let (head, _) = p.text.split_once(' ').unwrap_or((&p.text, ""));
+            match Pane::parse(head) {
+                Some(pane) if p.text.contains(' ') => (panes::entity(pane), head.len() + 1),
+                _ => {
+                    complete_command(state, &p);
+                    return;
+                }
+            }
+        }
+        _ => (panes::entity(state.pane()), 0),
+    };
+    let text = &p.text[offset..];
+    let cursor_byte = p
+        .text
+        .char_indices()
+        .nth(p.cursor)
+        .map_or(p.text.len(), |(b, _)| b)
+        .saturating_sub(offset);
+    let c = complete(entity, text, cursor_byte, &SnapshotValues(&state.data));
+    let insert = match c.candidates.as_slice() {
+        [] => {
+            notice(state, "no completion", false);
+            return;
+        }
+        [one] => one.insert.clone(),
+        many => {
+            let listed: Vec<&str> = many.iter().take(12).map(|c| c.insert.as_str()).collect();
+            notice(state, listed.join("  "), false);
+            common_prefix(many.iter().map(|c| c.insert.as_str()))
+        }
+    };
+    let start = offset + c.replace.start;
+    let end = offset + c.replace.end;
+    let mut text = p.text.clone();
+    text.replace_range(start..end, &insert);
+    let new_cursor = text[..start + insert.len()].chars().count();
+    let mut np = Prompt::new(p.kind, &text);
+    np.cursor = new_cursor;
+    state.prompt = Some(np);
+}
+
+/// Completes a command or pane name at the start of the command line.
+fn complete_command(state: &mut State, p: &Prompt) {
+    let word = p.text.trim();
+    let mut names: Vec<String> = Pane::ALL.iter().map(|x| x.name().to_string()).collect();
+    names.extend(state.keymap.commands().iter().map(|c| c.name.to_string()));
+    names.extend(command::EXTRA.iter().map(|s| s.to_string()));
+    names.sort();
+    names.dedup();
+    let hits: Vec<&String> = names.iter().filter(|n| n.starts_with(word)).collect();
+    match hits.as_slice() {
+        [] => notice(state, "no such command", false),
+        [one] => state.prompt = Some(Prompt::new(PromptKind::Command, &format!("{one} "))),
+        many => {
+            let listed: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+            notice(state, listed.join("  "), false);
+            let pre = common_prefix(listed.iter().copied());
+            state.prompt = Some(Prompt::new(PromptKind::Command, &pre));
+        }
+    }
+}
+
+fn common_prefix<'a>(mut words: impl Iterator<Item = &'a str>) -> String {
+    let Some(first) = words.next() else {
+        return String::new();
+    };
+    let mut prefix = first.to_string();
+    for w in words {
+        let n = prefix
+            .chars()
+            .zip(w.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        prefix = prefix.chars().take(n).collect();
+    }
+    prefix
+}
+
+/// What an action does inside an overlay; `None` lets it through.
+pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<Effect>> {
+    if matches!(a, Action::QuitNow | Action::Resize(..)) {
+        return None;
+    }
+    let step = |a: &Action| -> i64 {
+        match a {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -10,
+            Action::PageDown => 10,
+            _ => 0,
+        }
+    };
+    let moved = |cursor: usize, len: usize| -> usize {
+        (cursor as i64 + step(a)).clamp(0, len.saturating_sub(1) as i64) as usize
+    };
+    match (o, a) {
+        (_, Action::Back | Action::Quit) => {
+            state.overlay = None;
+            state.prompt = None;
+            state.draft = None;
+        }
+        (Overlay::Sources | Overlay::Review { .. }, _) => {}
+        (Overlay::Choice { options, .. }, Action::Open) => {
+            let cursor = match &state.overlay {
+                Some(Overlay::Choice { cursor, .. }) => *cursor,
+                _ => 0,
+            };
+            if let Some((_, d)) = options.get(cursor).cloned() {
+                return Some(super::triage::decide(state, d));
+            }
+        }
+        (
+            Overlay::Choice {
+                title,
+                options,
+                cursor,
+            },
+            _,
+        ) => {
+            state.overlay = Some(Overlay::Choice {
+                title: title.clone(),
+                options: options.clone(),
+                cursor: moved(*cursor, options.len()),
+            });
+        }
+        (
+            Overlay::Report {
+                title,
+                lines,
+                scroll,
+            },
+            _,
+        ) => {
+            let s = (*scroll as i64 + step(a)).max(0) as u16;
+            state.overlay = Some(Overlay::Report {
+                title: title.clone(),
+                lines: lines.clone(),
+                scroll: s,
+            });
+        }
+        (Overlay::Help { scroll }, _) => {
+            let s = (*scroll as i64 + step(a)).max(0) as u16;
+            state.overlay = Some(Overlay::Help { scroll: s });
+        }
+        (Overlay::TagPicker { cursor }, _) => {
+            let n = state
+                .prompt
+                .as_ref()
+                .map_or(0, |p| tag_candidates(&state.data, &p.text).len());
+            state.overlay = Some(Overlay::TagPicker {
+                cursor: moved(*cursor, n),
+            });
+        }
+        (Overlay::Jumps { jumps, cursor }, Action::Open) => {
+            let j = jumps.get(*cursor).cloned();
+            state.overlay = None;
+            if let Some(j) = j {
+                follow(state, &j);
+            }
+        }
+        (Overlay::Jumps { jumps, cursor }, _) => {
+            state.overlay = Some(Overlay::Jumps {
+                jumps: jumps.clone(),
+                cursor: moved(*cursor, jumps.len()),
+            });
+        }
+        (Overlay::Columns { cursor }, _) => return Some(columns_action(state, *cursor, a)),
+    }
+    Some(Vec::new())
+}
+
+/// The column chooser: space shows or hides, `K`/`J` move, enter or esc closes.
+fn columns_action(state: &mut State, cursor: usize, a: &Action) -> Vec<Effect> {
+    let all = crate::panes::emails::all_columns();
+    let Some(View::Grid(g)) = state.views.last_mut() else {
+        state.overlay = None;
+        return Vec::new();
+    };
+    // The chooser lists the shown columns in order, then the hidden ones.
+    let mut listed: Vec<_> = g.columns.clone();
+    listed.extend(all.iter().filter(|c| !g.columns.contains(c)).copied());
+    let n = listed.len();
+    let mut cursor = cursor.min(n.saturating_sub(1));
+    let shown = g.columns.len();
+    match a {
+        Action::Up => cursor = cursor.saturating_sub(1),
+        Action::Down => cursor = (cursor + 1).min(n.saturating_sub(1)),
+        Action::Mark => {
+            let c = listed[cursor];
+            if cursor < shown {
+                if g.columns.len() > 1 {
+                    g.columns.retain(|x| *x != c);
+                }
+            } else {
+                g.columns.push(c);
+            }
+            g.column = g.column.min(g.columns.len().saturating_sub(1));
+        }
+        Action::ColumnEarlier if cursor > 0 && cursor < shown => {
+            g.columns.swap(cursor, cursor - 1);
+            cursor -= 1;
+        }
+        Action::ColumnLater if cursor + 1 < shown => {
+            g.columns.swap(cursor, cursor + 1);
+            cursor += 1;
+        }
+        Action::Open => {
+            state.overlay = None;
+            let titles: Vec<String> = g.columns.iter().map(|c| c.title.to_string()).collect();
+            // The base grid of the pane keeps the choice too.
+            if let Some(base) = state.panes.iter_mut().find(|b| b.pane == Pane::Emails) {
+                base.columns = g.columns.clone();
+            }
+            return vec![Effect::SaveColumns(titles)];
+        }
+        _ => {}
+    }
+    state.overlay = Some(Overlay::Columns { cursor });
+    Vec::new()
+}

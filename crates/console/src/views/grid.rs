@@ -1,0 +1,181 @@
+//! A pane's grid and a frequency table, both through the one generic table.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use whalewatch_model::safe_text::fit;
+use crate::panes::{self, ColumnId};
+use crate::state::{FrequencyTable, Grid, State};
+use crate::table::{self, Column, TableView};
+use crate::theme::Theme;
+
+/// Draws `g`'s visible rows.
+pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Theme) {
+    if g.rows.is_empty() {
+        let why = match &g.error {
+            Some(e) => format!("no rows: {e}"),
+            None if state.data.emails.is_none() && g.pane == crate::action::Pane::Emails => {
+                "loading…".to_string()
+            }
+            None => "no rows match (esc goes back, / edits the filter)".to_string(),
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(fit(&why, area.width as usize), theme.dim())),
+            area,
+        );
+        return;
+    }
+    let page = (area.height as usize).saturating_sub(1);
+    let start = g.offset.min(g.rows.len());
+    let end = (start + page).min(g.rows.len());
+    let cells: Vec<Vec<String>> = g.rows[start..end]
+        .iter()
+        .map(|&r| {
+            let marked =
+                !g.marks.is_empty() && g.marks.contains(&panes::key(g.pane, &state.data, r));
+            g.columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let v = panes::display(&state.data, r, c.id);
+                    if i == 0 && marked {
+                        format!("✓ {v}")
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let columns: Vec<Column> = g.columns.iter().map(|c| c.table_column()).collect();
+    let ids: Vec<ColumnId> = g.columns.iter().map(|c| c.id).collect();
+    let style_of = |ci: usize, raw: &str| -> Style {
+        match ids.get(ci) {
+            Some(ColumnId::Alert(panes::alerts::AlertCol::Severity))
+            | Some(ColumnId::Email(panes::emails::EmailCol::Str(
+                whalewatch_query::index::schema::THREATS,
+            ))) => theme.severity(raw.split(',').next().unwrap_or("").trim()),
+            _ => Style::default(),
+        }
+    };
+    let view = TableView {
+        columns: &columns,
+        rows: &cells,
+        cursor: g.cursor.checked_sub(start),
+        column: g.column,
+        style_of: &style_of,
+    };
+    table::draw(f, area, &view, theme);
+}
+
+const FREQ_COLUMNS: [Column; 4] = [
+    Column {
+        title: "Value",
+        min: 10,
+        max: 60,
+    },
+    Column {
+        title: "Count",
+        min: 7,
+        max: 12,
+    },
+    Column {
+        title: "%",
+        min: 6,
+        max: 6,
+    },
+    Column {
+        title: "Histogram",
+        min: 10,
+        max: 40,
+    },
+];
+
+/// Draws a frequency table: value, count, percent, bar.
+pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Theme) {
+    let page = (area.height as usize).saturating_sub(1);
+    let start = t.offset.min(t.rows.len());
+    let end = (start + page).min(t.rows.len());
+    let max = t.rows.first().map_or(0, |r| r.count);
+    let cells: Vec<Vec<String>> = t.rows[start..end]
+        .iter()
+        .map(|r| {
+            vec![
+                if r.value.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    r.value.clone()
+                },
+                super::chrome::thousands(r.count),
+                format!("{:.1}", r.percent),
+                r.bar(max, 30),
+            ]
+        })
+        .collect();
+    let plain = |_: usize, _: &str| Style::default();
+    let view = TableView {
+        columns: &FREQ_COLUMNS,
+        rows: &cells,
+        cursor: t.cursor.checked_sub(start),
+        column: 0,
+        style_of: &plain,
+    };
+    table::draw(f, area, &view, theme);
+}
+
+const TAG_COLUMNS: [Column; 5] = [
+    Column {
+        title: "Tag",
+        min: 12,
+        max: 40,
+    },
+    Column {
+        title: "Members",
+        min: 7,
+        max: 8,
+    },
+    Column {
+        title: "Threats",
+        min: 7,
+        max: 9,
+    },
+    Column {
+        title: "Clicks",
+        min: 6,
+        max: 8,
+    },
+    Column {
+        title: "Alerts",
+        min: 6,
+        max: 8,
+    },
+];
+
+/// The tag summary above the Accounts grid: every tag, Priority account first.
+pub fn tags(f: &mut Frame<'_>, area: Rect, stats: &[crate::data::TagStats], theme: &Theme) {
+    let opt = |v: Option<usize>| v.map_or("…".to_string(), |n| n.to_string());
+    let cells: Vec<Vec<String>> = stats
+        .iter()
+        .map(|t| {
+            vec![
+                t.name.clone(),
+                t.members.to_string(),
+                opt(t.threats),
+                opt(t.clicks),
+                t.alerts.to_string(),
+            ]
+        })
+        .collect();
+    let plain = |_: usize, _: &str| Style::default();
+    let view = TableView {
+        columns: &TAG_COLUMNS,
+        rows: &cells,
+        cursor: None,
+        column: usize::MAX,
+        style_of: &plain,
+    };
+    table::draw(f, area, &view, theme);
+}

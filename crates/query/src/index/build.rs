@@ -1,0 +1,477 @@
+//! Loading the email index from the cache: one scan per table (the cache's typed
+//! column scans) in rowid order. Every column is loaded here, on the thread that
+//! builds, so no accessor reads the cache later. The `EmailEvents` columns are split
+//! in two groups read on two threads over two connections (the machine has two
+//! cores); each group reads inside one snapshot together with the cache's
+//! generation, and equal generations prove both saw the same rows (the load is
+//! retried when a refresh committed in between). Each phase's time is a debug event
+//! in the `index build` span (`--log-file`, `WHALEWATCH_LOG=debug`).
+
+use std::time::Instant;
+
+use super::bitset::Bitset;
+use super::column::{IntColumn, StrBuilder, StrColumn};
+use super::schema::{self, INT_COLUMNS, STR_COLUMNS};
+use super::side::{ByMessage, ByRow, MessageRows, Side};
+use super::tags::TagTable;
+use super::{EmailIndex, IndexError};
+use whalewatch_cache::{Cache, CacheError, ScanRow, SideScan};
+
+/// What one column of a load group becomes.
+#[derive(Debug, Clone, Copy)]
+enum Load {
+    Time,
+    Str(usize),
+    Int(usize),
+    /// `AdditionalFields` → `EmailSize`.
+    Size,
+}
+
+impl Load {
+    fn sql(self) -> &'static str {
+        match self {
+            Load::Time => "Timestamp",
+            Load::Str(i) => STR_COLUMNS[i],
+            Load::Int(i) => INT_COLUMNS[i],
+            Load::Size => "AdditionalFields",
+        }
+    }
+}
+
+/// The two groups, balanced by measured cost (SQLite's per-cell cost dominates;
+/// unique-per-message strings cost more to intern). Together they hold every column.
+fn groups() -> [Vec<Load>; 2] {
+    let a = vec![
+        Load::Time,
+        Load::Str(schema::NMID),
+        Load::Str(schema::IMID),
+        Load::Str(schema::MAIL_FROM),
+        Load::Str(schema::FROM),
+        Load::Str(schema::DISPLAY_NAME),
+        Load::Str(schema::SENDER_DOMAIN),
+        Load::Str(schema::IPV4),
+        Load::Str(schema::IPV6),
+        Load::Str(schema::RECIPIENT),
+        Load::Str(schema::SUBJECT),
+        Load::Int(schema::CLUSTER),
+        // Columns no filter reads, here to even out the two halves' cell counts.
+        Load::Str(5),  // SenderObjectId
+        Load::Str(6),  // SenderMailFromDomain
+        Load::Str(11), // RecipientObjectId
+        Load::Str(17), // ThreatNames
+        Load::Str(19), // ConfidenceLevel
+        Load::Str(20), // EmailAction
+        Load::Str(22), // EmailActionPolicyGuid
+    ];
+    let mut b = vec![Load::Size];
+    for i in 0..INT_COLUMNS.len() {
+        if i != schema::SIZE && !a.iter().any(|l| matches!(l, Load::Int(x) if *x == i)) {
+            b.push(Load::Int(i));
+        }
+    }
+    for i in 0..STR_COLUMNS.len() {
+        if !a.iter().any(|l| matches!(l, Load::Str(x) if *x == i)) {
+            b.push(Load::Str(i));
+        }
+    }
+    [a, b]
+}
+
+/// The columns one group loaded.
+#[derive(Default)]
+struct Loaded {
+    rows: usize,
+    /// The cache's generation in the snapshot the group read.
+    generation: u64,
+    time: Vec<i64>,
+    strs: Vec<(usize, StrBuilder)>,
+    ints: Vec<(usize, Vec<Option<i64>>)>,
+}
+
+/// `tolong(parse_json(AdditionalFields).EmailSize)`, fast for the flat objects the
+/// service writes, with `serde_json` for anything else.
+pub fn email_size(json: &str) -> Option<i64> {
+    const KEY: &str = "\"EmailSize\"";
+    let flat = json.starts_with('{') && !json[1..].contains(['{', '\\']);
+    if flat && json.matches(KEY).count() == 1 {
+        let at = json.find(KEY)? + KEY.len();
+        let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .unwrap_or(rest.len());
+        let tail = rest[end..].trim_start();
+        if end > 0 && (tail.starts_with(',') || tail.starts_with('}')) {
+            return rest[..end].parse().ok();
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    match v.get("EmailSize")? {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .or_else(|| s.trim().parse::<f64>().ok().map(|f| f as i64)),
+        serde_json::Value::Bool(b) => Some(i64::from(*b)),
+        _ => None,
+    }
+}
+
+fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
+    let cols: Vec<&str> = group.iter().map(|l| l.sql()).collect();
+    let mut out = Loaded {
+        generation: cache.generation()?,
+        ..Loaded::default()
+    };
+    let mut strs: Vec<StrBuilder> = Vec::new();
+    let mut ints: Vec<Vec<Option<i64>>> = Vec::new();
+    let mut slot = Vec::with_capacity(group.len());
+    for l in group {
+        match l {
+            Load::Str(_) => {
+                slot.push(strs.len());
+                strs.push(StrBuilder::default());
+            }
+            Load::Int(_) | Load::Size => {
+                slot.push(ints.len());
+                ints.push(Vec::new());
+            }
+            Load::Time => slot.push(0),
+        }
+    }
+    let mut last_extra = String::new();
+    let mut last_size = None;
+    cache.scan_email_columns::<CacheError>(&cols, |_, r| {
+        out.rows += 1;
+        for (k, l) in group.iter().enumerate() {
+            match l {
+                Load::Time => out.time.push(r.int(k)?.unwrap_or(0)),
+                Load::Str(_) => strs[slot[k]].push(r.text(k)?.as_deref()),
+                Load::Int(_) => ints[slot[k]].push(r.int(k)?),
+                Load::Size => {
+                    // Recipients of one message are adjacent and share the value.
+                    let t = r.text(k)?;
+                    let t = t.as_deref().unwrap_or("");
+                    if t != last_extra {
+                        last_extra.clear();
+                        last_extra.push_str(t);
+                        last_size = email_size(t);
+                    }
+                    ints[slot[k]].push(last_size);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let mut strs = strs.into_iter();
+    let mut ints = ints.into_iter();
+    for l in group {
+        match l {
+            Load::Str(i) => out.strs.push((*i, strs.next().unwrap_or_default())),
+            Load::Int(i) => out.ints.push((*i, ints.next().unwrap_or_default())),
+            Load::Size => out
+                .ints
+                .push((schema::SIZE, ints.next().unwrap_or_default())),
+            Load::Time => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Loads both groups in parallel, the second on its own connection; `None` when the
+/// two snapshots differ (a write committed between their starts).
+fn load_columns(cache: &Cache) -> Result<Option<(Loaded, Loaded)>, IndexError> {
+    let [ga, gb] = groups();
+    let path = cache.path().to_path_buf();
+    let (a, b) = super::on_two_cores(
+        || load_group(cache, &ga),
+        move || -> Result<Loaded, IndexError> {
+            let c = Cache::open_read_only(&path)?;
+            Ok(c.snapshot(|c| load_group(c, &gb))?)
+        },
+    )?;
+    let (a, b) = (a?, b?);
+    if a.generation != b.generation || a.rows != b.rows {
+        return Ok(None);
+    }
+    Ok(Some((a, b)))
+}
+
+/// Builds the index of every cached email: every column, the side tables and the
+/// tags, all from one snapshot of the cache.
+pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
+    let _span = tracing::info_span!("index build").entered();
+    let started = Instant::now();
+    for _ in 0..5 {
+        if let Some(index) = cache.snapshot(|c| match load_columns(c)? {
+            Some((a, b)) => assemble(c, a, b, started).map(Some),
+            None => Ok(None),
+        })? {
+            return Ok(index);
+        }
+    }
+    Err(IndexError::Changing)
+}
+
+fn assemble(
+    cache: &Cache,
+    a: Loaded,
+    b: Loaded,
+    started: Instant,
+) -> Result<EmailIndex, IndexError> {
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "columns loaded");
+    let rows = a.rows;
+    let mut strs: Vec<Option<StrBuilder>> = (0..STR_COLUMNS.len()).map(|_| None).collect();
+    let mut ints: Vec<Option<IntColumn>> = (0..INT_COLUMNS.len()).map(|_| None).collect();
+    for (i, s) in a.strs.into_iter().chain(b.strs) {
+        strs[i] = Some(s);
+    }
+    for (i, v) in a.ints.into_iter().chain(b.ints) {
+        ints[i] = Some(IntColumn::from_values(v));
+    }
+    let nmid_builder = strs[schema::NMID].take().unwrap_or_default();
+    // Side tables resolve message ids through the interner before it is dropped.
+    let nmid_of = |s: &str| nmid_builder.lookup(s);
+    let nmid_codes = nmid_builder.codes();
+    let messages = nmid_builder.distinct();
+    let msg_rows = MessageRows::build(messages, |r| nmid_codes[r], rows);
+    let recipients = strs[schema::RECIPIENT].take().unwrap_or_default().finish();
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "message rows");
+    let side = load_side(cache, rows, &nmid_of, &msg_rows, &recipients)?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "side tables");
+    let mut nmid = Some(nmid_builder.finish());
+    let mut recipients = Some(recipients);
+    // Every column was in a group (see `groups`); a missing one is a bug there, and an
+    // empty column would blank cells silently, so it is an error.
+    let strs: Vec<StrColumn> = strs
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            match i {
+                schema::NMID => nmid.take(),
+                schema::RECIPIENT => recipients.take(),
+                _ => s.map(StrBuilder::finish),
+            }
+            .ok_or(IndexError::MissingColumn(STR_COLUMNS[i]))
+        })
+        .collect::<Result<_, _>>()?;
+    let ints: Vec<IntColumn> = ints
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| c.ok_or(IndexError::MissingColumn(INT_COLUMNS[i])))
+        .collect::<Result<_, _>>()?;
+    let tags = TagTable::load(cache)?;
+    Ok(EmailIndex {
+        rows,
+        time: a.time,
+        strs,
+        ints,
+        generation: a.generation,
+        msg_rows,
+        side,
+        tags,
+        tag_rows: std::sync::Mutex::new(Vec::new()),
+        build_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The email rows of message `m` whose recipient is `recipient` (compared as
+/// `tolower` on both sides, like the KQL key).
+fn rows_of(
+    msg_rows: &MessageRows,
+    recipients: &StrColumn,
+    m: u32,
+    recipient: &str,
+) -> impl Iterator<Item = u32> {
+    let lower = recipient.to_lowercase();
+    msg_rows
+        .of(m)
+        .iter()
+        .copied()
+        .filter(move |&r| {
+            let v = recipients.value(r as usize);
+            if v.is_ascii() && lower.is_ascii() {
+                v.eq_ignore_ascii_case(&lower)
+            } else {
+                v.to_lowercase() == lower
+            }
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+fn load_side(
+    cache: &Cache,
+    rows: usize,
+    nmid_of: &dyn Fn(&str) -> Option<u32>,
+    msg_rows: &MessageRows,
+    recipients: &StrColumn,
+) -> Result<Side, IndexError> {
+    let by_message = |which: SideScan, ncols: usize| -> Result<ByMessage, CacheError> {
+        let mut message = Vec::new();
+        let mut cols: Vec<StrBuilder> = (0..ncols).map(|_| StrBuilder::default()).collect();
+        cache.scan_side::<CacheError>(which, |r| {
+            let Some(id) = r.text(0)? else {
+                return Ok(());
+            };
+            let Some(m) = nmid_of(&id) else {
+                return Ok(());
+            };
+            message.push(m);
+            for (k, c) in cols.iter_mut().enumerate() {
+                c.push(r.text(k + 1)?.as_deref());
+            }
+            Ok(())
+        })?;
+        message.shrink_to_fit();
+        Ok(ByMessage {
+            message,
+            columns: cols.into_iter().map(StrBuilder::finish).collect(),
+        })
+    };
+    let urls = by_message(SideScan::Urls, 2)?;
+    let campaigns = by_message(SideScan::Campaigns, 3)?;
+    let alerts = by_message(SideScan::AlertEvidence, 1)?;
+    // The index rows a (message id, recipient) pair of a side row names.
+    let rows_named = |r: &ScanRow<'_>| -> Result<Vec<u32>, CacheError> {
+        let (Some(id), Some(rcpt)) = (r.text(0)?, r.text(1)?) else {
+            return Ok(Vec::new());
+        };
+        Ok(match nmid_of(&id) {
+            Some(m) => rows_of(msg_rows, recipients, m, &rcpt).collect(),
+            None => Vec::new(),
+        })
+    };
+    let mut att_rows = Vec::new();
+    let mut att_cols = [StrBuilder::default(), StrBuilder::default()];
+    cache.scan_side::<CacheError>(SideScan::Attachments, |r| {
+        for row in rows_named(r)? {
+            att_rows.push(row);
+            att_cols[0].push(r.text(2)?.as_deref());
+            att_cols[1].push(r.text(3)?.as_deref());
+        }
+        Ok(())
+    })?;
+    let [c0, c1] = att_cols;
+    let attachments = ByRow {
+        row: att_rows,
+        columns: vec![c0.finish(), c1.finish()],
+    };
+    let per_row = |which: SideScan| -> Result<Bitset, CacheError> {
+        let mut out = Bitset::new(rows);
+        cache.scan_side::<CacheError>(which, |r| {
+            for row in rows_named(r)? {
+                out.insert(row as usize);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    };
+    Ok(Side {
+        urls,
+        campaigns,
+        alerts,
+        attachments,
+        clicked: per_row(SideScan::ClickedThrough)?,
+        zapped: per_row(SideScan::Zapped)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_size_reads_the_key_like_parse_json() {
+        assert_eq!(email_size(r#"{"EmailSize":12345}"#), Some(12345));
+        assert_eq!(email_size(r#"{"A":"x", "EmailSize" : 7 }"#), Some(7));
+        assert_eq!(email_size(r#"{"EmailSize":"42"}"#), Some(42));
+        assert_eq!(email_size(r#"{"a":{"EmailSize":5}}"#), None);
+        assert_eq!(email_size(r#"{"EmailSize":1.5}"#), Some(1));
+        assert_eq!(email_size("not json"), None);
+        assert_eq!(email_size(""), None);
+    }
+}
+
+#[cfg(test)]
+mod generation_tests {
+    use super::*;
+    use whalewatch_model::email::EmailEvent;
+    use chrono::{TimeZone, Utc};
+
+    fn event(n: &str, r: &str, loc: &str, threats: &str) -> EmailEvent {
+        EmailEvent {
+            timestamp: Utc.with_ymd_and_hms(2026, 10, 30, 8, 0, 0).unwrap(),
+            network_message_id: n.into(),
+            recipient_email_address: r.into(),
+            latest_delivery_location: Some(loc.into()),
+            threat_names: threats.into(),
+            connectors: "inbound".into(),
+            ..EmailEvent::default()
+        }
+    }
+
+    #[test]
+    fn the_two_load_groups_hold_every_column_once() {
+        let [a, b] = groups();
+        let all: Vec<Load> = a.into_iter().chain(b).collect();
+        for (i, name) in STR_COLUMNS.iter().enumerate() {
+            let n = all
+                .iter()
+                .filter(|l| matches!(l, Load::Str(x) if *x == i))
+                .count();
+            assert_eq!(n, 1, "{name}");
+        }
+        for (i, name) in INT_COLUMNS.iter().enumerate() {
+            let n = all
+                .iter()
+                .filter(|l| match l {
+                    Load::Int(x) => *x == i,
+                    Load::Size => i == schema::SIZE,
+                    _ => false,
+                })
+                .count();
+            assert_eq!(n, 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_column_is_loaded_and_an_in_place_update_makes_the_index_stale() {
+        let dir = std::env::temp_dir().join(format!("ww-index-gen-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
+        c.write(|w| {
+            w.upsert_rows(&[
+                event("n1", "a@x", "Inbox/folder", "Qakbot"),
+                event("n1", "b@x", "Inbox/folder", "Qakbot"),
+            ])
+        })
+        .unwrap();
+        let ix = EmailIndex::build(&c).unwrap();
+        assert_eq!(ix.generation(), c.generation().unwrap());
+        ix.check_current(c.generation().unwrap()).unwrap();
+        // Columns no filter uses (once loaded on first use) are there already.
+        let names = ix.column("ThreatNames").unwrap();
+        assert_eq!(ix.value(names, 0), "Qakbot");
+        assert_eq!(ix.value(ix.column("Connectors").unwrap(), 1), "inbound");
+        // A remediation moves a message: same keys, same row count, new value.
+        c.write(|w| w.upsert_rows(&[event("n1", "a@x", "Deleted items", "Qakbot")]))
+            .unwrap();
+        let now = c.generation().unwrap();
+        assert!(matches!(
+            ix.check_current(now),
+            Err(IndexError::Stale { built, current }) if built < current
+        ));
+        let loc = ix.column("LatestDeliveryLocation").unwrap();
+        let rebuilt = EmailIndex::build(&c).unwrap();
+        rebuilt.check_current(now).unwrap();
+        let row = rebuilt
+            .row_of(&whalewatch_model::email::RowKey {
+                network_message_id: "n1".into(),
+                recipient: "A@X".into(),
+            })
+            .unwrap();
+        assert_eq!(rebuilt.value(loc, row), "Deleted items");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,319 @@
+//! The in-memory, columnar index of the cached mail: what the console filters, counts,
+//! pivots and sorts on every keystroke, and what `whalewatch query` answers from.
+//!
+//! ```text
+//!  cache (SQLite) ──build──▶ EmailIndex ──eval(Filter)──▶ RowSet ──▶ count, facets,
+//!   one scan per table        dictionary-encoded              frequency, histogram,
+//!   (2 threads)               columns, bitsets,               sort, page, pivots,
+//!                             side tables                     fuzzy search
+//! ```
+//!
+//! - Strings are dictionary-encoded ([`column`]): each distinct value is stored once
+//!   and each row holds a code of 1, 2 or 4 bytes. A string predicate runs once per
+//!   distinct value, then the codes are scanned — that is what makes a filter over a
+//!   million rows take a few milliseconds.
+//! - Tag membership and per-row flags (clicked, zapped) are [`Bitset`]s; URLs,
+//!   campaigns, alert evidence (per message) and attachments (per message and
+//!   recipient) are side tables ([`side`]).
+//! - SQLite stays the durable store: exports and the flyout read full rows from it by
+//!   key ([`RowKey`]).
+//!
+//! **Refresh.** An index is immutable, shared as `Arc<EmailIndex>`. After a refresh
+//! the caller builds a new index on a worker thread (a read-only connection reads a
+//! consistent snapshot alongside the writer, thanks to WAL) and swaps the `Arc`;
+//! readers keep using the old one until they ask again, so nothing blocks. Because
+//! views address rows by [`RowKey`] (message id and recipient), never by row number,
+//! a swap does not move the analyst's cursor ([`EmailIndex::page_around`]).
+
+pub mod bitset;
+mod build;
+pub mod column;
+pub mod entities;
+mod eval;
+pub mod facets;
+pub mod fuzzy;
+pub mod order;
+pub mod pivot;
+mod remediation;
+pub mod schema;
+pub mod side;
+pub mod tags;
+pub mod text;
+
+use std::sync::{Arc, Mutex};
+
+pub use bitset::Bitset;
+pub use build::email_size;
+pub use column::{IntColumn, StrColumn};
+pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket};
+pub use fuzzy::{FuzzyHit, FuzzyProgress};
+pub use order::{Page, SortKey};
+pub use pivot::Pivot;
+pub use schema::Column;
+pub use side::Side;
+pub use tags::TagTable;
+
+use whalewatch_cache::{Cache, CacheError};
+pub use whalewatch_model::email::RowKey;
+use crate::kql::CompileError;
+use column::IntColumn as Ints;
+use side::MessageRows;
+
+/// A set of email rows: the result of a filter.
+pub type RowSet = Bitset;
+
+/// Why the index cannot be built or a filter cannot be evaluated. Callers branch on
+/// `NotReady` (wait for the build), `Stale` (rebuild) and `Changing` (try again).
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The cache could not be read.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The index is still being built; the view shows what it can meanwhile.
+    #[error("the email index is still being built; the filter applies when it is ready")]
+    NotReady,
+    /// The cache was written after the index was built: rebuild it.
+    #[error(
+        "the cache changed since the email index was built (generation {built}, now {current}); it is being rebuilt"
+    )]
+    Stale {
+        /// The cache generation the index was built from.
+        built: u64,
+        /// The cache's generation now.
+        current: u64,
+    },
+    /// Every attempt to read a consistent snapshot met a refresh's commit.
+    #[error("the cache kept changing while it was read; try again when the refresh ends")]
+    Changing,
+    /// A helper thread (a loader, half of a count) panicked: a bug. Nothing it
+    /// computed is used, so no count silently misses half its rows.
+    #[error(
+        "a helper thread of the email index failed (a bug; please report it); its result is not shown"
+    )]
+    HelperPanicked,
+    /// A column was not loaded by the build (a bug in its column groups).
+    #[error("the index build left out the column {0}; report this bug")]
+    MissingColumn(&'static str),
+    /// A filter names something the index cannot resolve (an unknown tag).
+    #[error(transparent)]
+    Filter(#[from] CompileError),
+    /// A column name is not a column of the entity.
+    #[error("`{column}` is not a column of {entity}{}", hint(.suggestion))]
+    UnknownColumn {
+        /// The entity.
+        entity: &'static str,
+        /// The name as given.
+        column: String,
+        /// The closest name.
+        suggestion: Option<String>,
+    },
+}
+
+/// Runs `a` here and `b` on a helper thread (the machine has two cores); a panic
+/// in the helper is an error, never a half result.
+pub(crate) fn on_two_cores<A, B: Send>(
+    a: impl FnOnce() -> A,
+    b: impl FnOnce() -> B + Send,
+) -> Result<(A, B), IndexError> {
+    std::thread::scope(|sc| {
+        let h = sc.spawn(b);
+        let a = a();
+        let b = h.join().map_err(|_| IndexError::HelperPanicked)?;
+        Ok((a, b))
+    })
+}
+
+fn hint(s: &Option<String>) -> String {
+    s.as_ref()
+        .map_or(String::new(), |s| format!(", did you mean `{s}`?"))
+}
+
+/// The email index. Build it with [`EmailIndex::build`]; share it as `Arc`.
+#[derive(Debug)]
+pub struct EmailIndex {
+    rows: usize,
+    time: Vec<i64>,
+    /// Every string and number column, loaded by the build: accessors do no I/O.
+    strs: Vec<StrColumn>,
+    ints: Vec<Ints>,
+    /// The cache generation the index was built from ([`Cache::generation`]).
+    generation: u64,
+    msg_rows: MessageRows,
+    side: Side,
+    tags: TagTable,
+    /// Per-tag row sets, computed on first use and kept (tags change only at a
+    /// refresh, which builds a new index).
+    tag_rows: Mutex<Vec<Option<Arc<Bitset>>>>,
+    build_seconds: f64,
+}
+
+impl EmailIndex {
+    /// Builds the index of every email in `cache` (see the module docs for timing).
+    pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
+        build::build(cache)
+    }
+
+    /// Rows (message × recipient).
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether the index holds no mail.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Seconds the build took.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
+    }
+
+    /// Every row.
+    pub fn all(&self) -> RowSet {
+        Bitset::full(self.rows)
+    }
+
+    /// The tags the index resolves `tag:` and `is:priority` with.
+    pub fn tags(&self) -> &TagTable {
+        &self.tags
+    }
+
+    /// The side tables.
+    pub fn side(&self) -> &Side {
+        &self.side
+    }
+
+    /// A string column.
+    pub fn str_column(&self, i: usize) -> &StrColumn {
+        self.s(i)
+    }
+
+    /// A number column.
+    pub fn int_column(&self, i: usize) -> &IntColumn {
+        self.n(i)
+    }
+
+    /// The cache generation the index was built from.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// `Ok` when the cache is still at the generation the index was built from;
+    /// [`IndexError::Stale`] when it was written since (rebuild the index).
+    pub fn check_current(&self, current: u64) -> Result<(), IndexError> {
+        if current == self.generation {
+            Ok(())
+        } else {
+            Err(IndexError::Stale {
+                built: self.generation,
+                current,
+            })
+        }
+    }
+
+    #[inline]
+    pub(crate) fn s(&self, i: usize) -> &StrColumn {
+        &self.strs[i]
+    }
+
+    #[inline]
+    pub(crate) fn n(&self, i: usize) -> &Ints {
+        &self.ints[i]
+    }
+
+    /// `Timestamp` of every row, in ticks (100 ns since the Unix epoch).
+    pub fn times(&self) -> &[i64] {
+        &self.time
+    }
+
+    /// The key of row `row`.
+    pub fn key(&self, row: usize) -> RowKey {
+        RowKey {
+            network_message_id: self.s(schema::NMID).value(row).to_string(),
+            recipient: self.s(schema::RECIPIENT).value(row).to_string(),
+        }
+    }
+
+    /// The row with `key`, if it is indexed.
+    pub fn row_of(&self, key: &RowKey) -> Option<usize> {
+        let m = self.s(schema::NMID).dict.find(&key.network_message_id)?;
+        self.msg_rows.of(m).iter().map(|&r| r as usize).find(|&r| {
+            self.s(schema::RECIPIENT)
+                .value(r)
+                .eq_ignore_ascii_case(&key.recipient)
+        })
+    }
+
+    /// The rows of the message with code `m`.
+    pub fn message_rows(&self, m: u32) -> &[u32] {
+        self.msg_rows.of(m)
+    }
+
+    /// The value of `column` at `row`, as text (numbers in decimal, times in RFC 3339;
+    /// null as the empty string). Raw, untrusted text: sanitise before drawing.
+    pub fn value(&self, column: Column, row: usize) -> String {
+        match column {
+            Column::Time => whalewatch_model::time::format_datetime(
+                &whalewatch_model::hunting::from_ticks(self.time[row]),
+            ),
+            Column::Str(i) => self.s(i).value(row).to_string(),
+            Column::Int(i) => self.n(i).get(row).map_or(String::new(), |v| v.to_string()),
+            Column::RecipientDomain => {
+                recipient_domain(self.s(schema::RECIPIENT).value(row)).to_string()
+            }
+        }
+    }
+
+    /// The column named `name` (a hunting column or a filter field name).
+    pub fn column(&self, name: &str) -> Result<Column, IndexError> {
+        Column::parse(name).ok_or_else(|| IndexError::UnknownColumn {
+            entity: "emails",
+            column: name.to_string(),
+            suggestion: crate::lang::error::closest(name, Column::names()),
+        })
+    }
+
+    /// The rows whose recipient is a member of the tag at display position `tag`.
+    pub fn tag_rows(&self, tag: usize) -> Arc<Bitset> {
+        if let Ok(g) = self.tag_rows.lock()
+            && let Some(Some(b)) = g.get(tag)
+        {
+            return b.clone();
+        }
+        let rec = self.s(schema::RECIPIENT);
+        let b = Arc::new(rec.select(|a| self.tags.is_member(tag, &text::fold(a))));
+        if let Ok(mut g) = self.tag_rows.lock() {
+            if g.len() <= tag {
+                g.resize(tag + 1, None);
+            }
+            g[tag] = Some(b.clone());
+        }
+        b
+    }
+
+    /// Bytes the index holds on the heap (resident size, without allocator slack).
+    pub fn heap_bytes(&self) -> usize {
+        self.time.capacity() * 8
+            + self.strs.iter().map(StrColumn::heap_bytes).sum::<usize>()
+            + self.ints.iter().map(Ints::heap_bytes).sum::<usize>()
+            + self.msg_rows.heap_bytes()
+            + self.side.heap_bytes()
+    }
+}
+
+/// The part of an address after its last `@` (the empty string when there is none).
+pub fn recipient_domain(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, d)| d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_helper_is_an_error_not_half_a_result() {
+        let r = on_two_cores(|| 1, || -> u32 { panic!("helper bug") });
+        assert!(matches!(r, Err(IndexError::HelperPanicked)), "{r:?}");
+        assert_eq!(on_two_cores(|| 1, || 2).unwrap(), (1, 2));
+    }
+}
