@@ -5,13 +5,13 @@
 // The layers, one crate each, under the names the CLI and the tests use.
 pub use whalewatch_cache as cache;
 pub use whalewatch_config as config;
+pub use whalewatch_console as ui;
 pub use whalewatch_model as model;
 pub use whalewatch_model::safe_text;
 pub use whalewatch_query as query;
 pub use whalewatch_sim as sim;
+pub use whalewatch_sim::demo;
 pub use whalewatch_sync as sync;
 pub use whalewatch_tenant as tenant;
-pub use whalewatch_console as ui;
-pub use whalewatch_sim::demo;
 
 pub mod cli;

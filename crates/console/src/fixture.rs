@@ -41,7 +41,12 @@ pub fn build(dir: &Path, params: WorldParams) -> anyhow::Result<PathBuf> {
         config.hunting_calls_per_minute = 100_000;
         let server = SimServer::start("127.0.0.1:0".parse()?, config).await?;
         let profile = whalewatch_sim::demo::profile(&server, dir)?;
-        let client = connect::client_with(&profile, whalewatch_sim::demo::credential(&server), None, false)?;
+        let client = connect::client_with(
+            &profile,
+            whalewatch_sim::demo::credential(&server),
+            None,
+            false,
+        )?;
         let path = cache_file(dir, "fixture");
         let cache = Cache::open(&path)?;
         let options = RefreshOptions {

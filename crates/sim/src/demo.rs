@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use whalewatch_config::{AuthKind, PRIORITY_ACCOUNT, Profile, TagDef};
 use crate::server::SimServer;
+use whalewatch_config::{AuthKind, PRIORITY_ACCOUNT, Profile, TagDef};
 use whalewatch_tenant::auth::client_secret::ClientSecret;
 use whalewatch_tenant::{Credential, Secret};
 

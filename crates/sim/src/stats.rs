@@ -140,8 +140,8 @@ impl WorldStats {
 /// the legacy-mail group; the others are disabled, report-only, risk-conditioned or
 /// user-action policies, which never count).
 pub fn posture_truth(world: &World) -> BTreeMap<String, PostureTruth> {
-    use whalewatch_model::posture::CHECK_IDS;
     use crate::world::posture::{ADMIN_MFA_ROLES, GROUP_LEGACY_MAIL, GROUP_MFA_EXCLUSIONS};
+    use whalewatch_model::posture::CHECK_IDS;
     let p = &world.posture;
     let dir = &world.directory;
     let now = world.params.now;

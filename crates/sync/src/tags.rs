@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use whalewatch_cache::{TagMember, TagSource};
-use whalewatch_config::{PRIORITY_ACCOUNT, Rule, TagDef, };
+use whalewatch_config::{PRIORITY_ACCOUNT, Rule, TagDef};
 use whalewatch_model::directory::{Group, User, address_of};
 
 /// The group a tag's `groups` entry names (by id, else display name).

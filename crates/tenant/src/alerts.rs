@@ -1,11 +1,11 @@
 //! `alerts_v2`: list incrementally, read one, triage (status, classification, owner), comment.
 
-use whalewatch_model::time::format_datetime;
-use whalewatch_model::{Alert, AlertComment, AlertStatus, Classification, Determination};
 use crate::error::TenantError;
 use crate::http::{GraphClient, Pager};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use whalewatch_model::time::format_datetime;
+use whalewatch_model::{Alert, AlertComment, AlertStatus, Classification, Determination};
 
 /// Collection path.
 pub const ALERTS_PATH: &str = "/security/alerts_v2";

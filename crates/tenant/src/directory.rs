@@ -1,8 +1,8 @@
 //! Directory reads for tag resolution: users, groups, and transitive group members.
 
-use whalewatch_model::{DirectoryObject, Group, User};
 use crate::error::TenantError;
 use crate::http::{GraphClient, Pager};
+use whalewatch_model::{DirectoryObject, Group, User};
 
 /// Largest page the directory serves; fewer round trips for big tenants.
 const DIRECTORY_PAGE: &str = "999";

@@ -1,10 +1,10 @@
 //! `analyzedEmails`: Explorer's email entity, and remediation through the Action center.
 
-use whalewatch_model::time::format_datetime;
-use whalewatch_model::{AnalyzedEmail, RemediateRequest};
 use crate::error::TenantError;
 use crate::http::{Effect, GraphClient, GraphRequest, Pager};
 use chrono::{DateTime, Utc};
+use whalewatch_model::time::format_datetime;
+use whalewatch_model::{AnalyzedEmail, RemediateRequest};
 
 /// Collection path.
 pub const ANALYZED_EMAILS_PATH: &str = "/security/collaboration/analyzedEmails";

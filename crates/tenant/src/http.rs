@@ -5,7 +5,6 @@
 //! everywhere. Bodies are read fully and parsed inside the retry loop because the service (and the
 //! simulator) can cut a 2xx body mid-JSON: that is retried like a dropped connection.
 
-use whalewatch_model::json::{Keyed, RejectedRecord, parse_record};
 use crate::auth::AccessTokenSource;
 use crate::error::{Endpoint, TenantError, from_graph_response};
 use crate::retry::{
@@ -17,6 +16,7 @@ use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
+use whalewatch_model::json::{Keyed, RejectedRecord, parse_record};
 
 /// Settings for [`GraphClient`].
 #[derive(Clone)]

@@ -1,16 +1,14 @@
 //! Advanced hunting: `POST /security/runHuntingQuery`, generic and typed, and windowed pulls.
 
-use whalewatch_model::batch::{BatchRow, RowBatch};
-use whalewatch_model::time::format_datetime;
-use whalewatch_model::{HuntingResult, HuntingRow, HuntingRows};
 use crate::error::TenantError;
 use crate::http::{Effect, GraphClient, GraphRequest, ParseFailure};
-use crate::window::{
-    CallPacer, TimeWindow, WindowFetch, WindowPlan, WindowStats, fetch_windows,
-};
+use crate::window::{CallPacer, TimeWindow, WindowFetch, WindowPlan, WindowStats, fetch_windows};
 use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Instant;
+use whalewatch_model::batch::{BatchRow, RowBatch};
+use whalewatch_model::time::format_datetime;
+use whalewatch_model::{HuntingResult, HuntingRow, HuntingRows};
 
 /// The endpoint.
 pub const HUNTING_PATH: &str = "/security/runHuntingQuery";

@@ -2,10 +2,10 @@
 //! already brings every alert (with its `incidentId`), and expanding them here made
 //! the tenant send, and the cache write, every alert twice.
 
-use whalewatch_model::Incident;
 use crate::alerts::list_query;
 use crate::http::{GraphClient, Pager};
 use chrono::{DateTime, Utc};
+use whalewatch_model::Incident;
 
 /// Collection path.
 pub const INCIDENTS_PATH: &str = "/security/incidents";

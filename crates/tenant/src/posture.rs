@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 
+use crate::error::TenantError;
+use crate::http::{GraphClient, Pager};
+use crate::window::CallPacer;
 use whalewatch_model::posture::{
     AccountMemberships, ConditionalAccessPolicy, MessageTrace, MfaRegistration, RiskyUser,
     SecureScore, SecureScoreControl, SignIn,
 };
-use crate::error::TenantError;
-use crate::http::{GraphClient, Pager};
-use crate::window::CallPacer;
 
 /// Ids (or names) per `$filter` of `or`-ed equalities: keeps each URL short and each
 /// filter within the complexity Graph accepts.

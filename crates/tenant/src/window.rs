@@ -5,12 +5,12 @@
 //! minimum width. Calls are paced to the service's per-minute quota. The planner is generic over
 //! the fetcher so it is tested without a network.
 
-use whalewatch_model::time::format_datetime;
 use crate::error::TenantError;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::time::{Duration, Instant};
+use whalewatch_model::time::format_datetime;
 
 /// A half-open time range `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

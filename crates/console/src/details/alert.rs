@@ -1,14 +1,18 @@
 //! The alert flyout: triage fields, what it is about, evidence, comments.
 
 use super::DetailError;
-use whalewatch_model::alert::Evidence;
 use crate::action::Pane;
 use crate::data::Snapshot;
 use crate::detail::{Detail, Section};
 use crate::panes::short_instant;
 use crate::update::jumps_for;
+use whalewatch_model::alert::Evidence;
 
-pub fn load(cache: &whalewatch_cache::Cache, data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
+pub fn load(
+    cache: &whalewatch_cache::Cache,
+    data: &Snapshot,
+    id: &str,
+) -> Result<Detail, DetailError> {
     let (row, item) = data
         .alerts
         .items

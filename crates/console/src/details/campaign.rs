@@ -5,12 +5,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{DetailError, top};
-use whalewatch_query::index::schema as s;
 use crate::action::Pane;
 use crate::data::Snapshot;
 use crate::detail::{Detail, Section};
 use crate::panes::short_time;
 use crate::update::jumps_for;
+use whalewatch_query::index::schema as s;
 
 pub fn load(data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
     let (row, c) = data

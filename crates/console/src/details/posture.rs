@@ -2,12 +2,12 @@
 //! checklist; one sign-in. Built from the snapshot (judged at load), no I/O.
 
 use super::DetailError;
-use whalewatch_query::posture::Status;
 use crate::action::Pane;
 use crate::data::Snapshot;
 use crate::detail::{Detail, Section};
 use crate::panes::{posture as pane, sign_ins};
 use crate::update::jumps_for;
+use whalewatch_query::posture::Status;
 
 fn mark(s: Status) -> &'static str {
     match s {

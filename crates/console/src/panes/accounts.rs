@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnId, GridColumn, match_term};
+use crate::data::Snapshot;
 use whalewatch_config::PRIORITY_ACCOUNT;
 use whalewatch_query::Filter;
 use whalewatch_query::index::IndexError;
 use whalewatch_query::index::entities::UserItem;
 use whalewatch_query::index::text::fold;
-use crate::data::Snapshot;
 
 /// An account column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnId, GridColumn, match_term, short_instant};
+use crate::data::Snapshot;
 use whalewatch_query::Filter;
 use whalewatch_query::index::IndexError;
 use whalewatch_query::index::entities::AlertItem;
-use crate::data::Snapshot;
 
 /// An alert column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

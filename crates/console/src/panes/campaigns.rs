@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnId, GridColumn, match_term, short_time};
+use crate::data::Snapshot;
 use whalewatch_query::Filter;
 use whalewatch_query::index::IndexError;
-use crate::data::Snapshot;
 
 /// A campaign column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

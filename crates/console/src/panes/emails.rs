@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnId, GridColumn, match_term, short_time};
+use crate::data::Snapshot;
 use whalewatch_model::hunting::{HuntingRow, to_ticks};
 use whalewatch_query::Filter;
 use whalewatch_query::index::schema::{self as s, Column, INT_COLUMNS, STR_COLUMNS};
 use whalewatch_query::index::{IndexError, SortKey};
-use crate::data::Snapshot;
 
 /// An email column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

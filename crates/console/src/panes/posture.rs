@@ -5,12 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnId, GridColumn, match_term};
+use crate::data::Snapshot;
 use whalewatch_model::enums::AlertStatus;
 use whalewatch_query::index::text::fold;
 use whalewatch_query::lang::ast::{Expr, Filter, Term};
 use whalewatch_query::lang::fields::Field;
 use whalewatch_query::posture::{AccountPosture, Exposure, Status};
-use crate::data::Snapshot;
 
 /// A posture column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnId, GridColumn, match_term};
+use crate::data::Snapshot;
 use whalewatch_model::posture::SignIn;
 use whalewatch_query::index::text::Pattern;
 use whalewatch_query::lang::ast::{Expr, Filter, Term};
 use whalewatch_query::lang::fields::Field;
 use whalewatch_query::posture::identity::{is_legacy, succeeded};
-use crate::data::Snapshot;
 
 /// A sign-in column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use super::{Effect, ExportJob, notice};
-use whalewatch_query::index::{Bitset, Frequency, FrequencyRow};
-use whalewatch_query::{Filter, parse};
 use crate::action::Pane;
 use crate::panes::{self, ColumnId, GridColumn, emails::EmailCol};
 use crate::state::{FrequencyTable, Grid, MailView, State, View};
+use whalewatch_query::index::{Bitset, Frequency, FrequencyRow};
+use whalewatch_query::{Filter, parse};
 
 /// The filter a grid runs: its text, its mail view and the session's tag, AND-ed.
 pub fn effective_filter(g: &Grid, tag: Option<&str>) -> Result<Filter, String> {
@@ -63,7 +63,9 @@ fn evaluate(state: &State, g: &mut Grid) {
         (Some(_), Pane::Emails)
             if everything
                 && state.split
-                    == whalewatch_query::index::Column::Str(whalewatch_query::index::schema::THREATS)
+                    == whalewatch_query::index::Column::Str(
+                        whalewatch_query::index::schema::THREATS,
+                    )
                 && data.histogram_all.is_some() =>
         {
             data.histogram_all.clone()

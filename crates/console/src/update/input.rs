@@ -4,13 +4,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{Effect, command, follow, grid, notice};
-use whalewatch_query::lang::{Entity, Field, ValueSource, complete};
 use crate::action::{Action, Pane};
 use crate::commands::Layer;
 use crate::data::Snapshot;
 use crate::panes;
 use crate::prompt::{Prompt, PromptKind};
 use crate::state::{Overlay, State, View};
+use whalewatch_query::lang::{Entity, Field, ValueSource, complete};
 
 /// The action a key means here and now.
 pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {

@@ -3,12 +3,12 @@
 //! messages; user → mail, alerts, clicks. Each jump is a filter (or, for evidence
 //! links, a list of alert ids), so the view it opens can be written down.
 
-use whalewatch_query::index::Pivot;
-use whalewatch_query::lang::Entity;
 use crate::action::Pane;
 use crate::data::Snapshot;
 use crate::detail::Jump;
 use crate::panes::{accounts, match_term};
+use whalewatch_query::index::Pivot;
+use whalewatch_query::lang::Entity;
 
 fn jump(label: impl Into<String>, pane: Pane, filter: String) -> Jump {
     Jump {

@@ -7,12 +7,12 @@ use std::sync::OnceLock;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use whalewatch_config::PRIORITY_ACCOUNT;
-use whalewatch_query::index::text::fold;
 use crate::commands::Keymap;
 use crate::data::{self, Snapshot};
 use crate::panes::{self, ColumnId, emails::EmailCol};
 use crate::state::{Grid, Session};
+use whalewatch_config::PRIORITY_ACCOUNT;
+use whalewatch_query::index::text::fold;
 
 /// The fixture cache and its snapshot, built once per test run. Times that depend
 /// on the wall clock (when the refresh ran) are pinned, so screens are stable.
@@ -22,8 +22,8 @@ pub(crate) fn fixture() -> &'static (std::path::PathBuf, Snapshot) {
         let dir =
             std::env::temp_dir().join(format!("whalewatch-ui-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let path = crate::fixture::build(&dir, crate::fixture::params(11, 3_000))
-            .expect("fixture cache");
+        let path =
+            crate::fixture::build(&dir, crate::fixture::params(11, 3_000)).expect("fixture cache");
         let quick = data::load_quick(&path).expect("load");
         let emails = data::load_emails(&path, &quick.campaigns).expect("index");
         let mut s = quick.with_emails(emails);
@@ -91,9 +91,11 @@ fn values(s: &State, col: ColumnId) -> Vec<String> {
         .collect()
 }
 
-const RECIPIENT: ColumnId = ColumnId::Email(EmailCol::Str(whalewatch_query::index::schema::RECIPIENT));
-const SENDER_DOMAIN: ColumnId =
-    ColumnId::Email(EmailCol::Str(whalewatch_query::index::schema::SENDER_DOMAIN));
+const RECIPIENT: ColumnId =
+    ColumnId::Email(EmailCol::Str(whalewatch_query::index::schema::RECIPIENT));
+const SENDER_DOMAIN: ColumnId = ColumnId::Email(EmailCol::Str(
+    whalewatch_query::index::schema::SENDER_DOMAIN,
+));
 
 #[test]
 fn priority_key_narrows_every_pane_and_toggles_back() {
@@ -485,8 +487,7 @@ fn an_unreadable_outbox_is_reported_not_shown_as_no_pending_writes() {
 fn settle_details(s: &mut State, effects: Vec<Effect>) {
     for e in effects {
         if let Effect::LoadDetail { kind, key, data } = e {
-            let detail =
-                crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
+            let detail = crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
             update(
                 s,
                 Msg::Detail {

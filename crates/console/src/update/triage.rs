@@ -4,15 +4,15 @@
 //! the write; the effect queues it in the cache's outbox and flushes it
 //! ([`whalewatch_sync::triage`]).
 
+use crate::action::Pane;
+use crate::panes;
+use crate::prompt::{Prompt, PromptKind};
+use crate::state::{FlyoutKind, Overlay, State, View};
 use whalewatch_cache::NoteTarget;
 use whalewatch_model::enums::{AlertStatus, Classification, Determination, RemediationAction};
 use whalewatch_query::index::Bitset;
 use whalewatch_sync::remediate::RemediationPlan;
 use whalewatch_sync::triage::{AlertChange, determinations_for};
-use crate::action::Pane;
-use crate::panes;
-use crate::prompt::{Prompt, PromptKind};
-use crate::state::{FlyoutKind, Overlay, State, View};
 
 use super::{Effect, notice};
 

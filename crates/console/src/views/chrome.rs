@@ -7,11 +7,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
-use whalewatch_model::safe_text::{fit, sanitize};
 use crate::action::Pane;
 use crate::prompt::PromptKind;
 use crate::state::{State, View};
 use crate::theme::Theme;
+use whalewatch_model::safe_text::{fit, sanitize};
 
 /// `whalewatch · profile · tenant   1 Alerts  [2 Emails] …   tag: Priority account`.
 pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {

@@ -7,9 +7,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use whalewatch_model::safe_text::sanitize;
 use crate::state::{Flyout, State};
 use crate::theme::Theme;
+use whalewatch_model::safe_text::sanitize;
 
 /// The lines of a flyout, as drawn (sanitised).
 pub fn lines<'a>(fl: &Flyout, theme: &Theme) -> Vec<Line<'a>> {

@@ -6,11 +6,11 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use whalewatch_model::safe_text::fit;
 use crate::panes::{self, ColumnId};
 use crate::state::{FrequencyTable, Grid, State};
 use crate::table::{self, Column, TableView};
 use crate::theme::Theme;
+use whalewatch_model::safe_text::fit;
 
 /// Draws `g`'s visible rows.
 pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Theme) {

@@ -10,9 +10,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use whalewatch_query::index::Histogram;
-use whalewatch_model::safe_text::{fit, sanitize};
 use crate::theme::Theme;
+use whalewatch_model::safe_text::{fit, sanitize};
+use whalewatch_query::index::Histogram;
 
 /// Lines the histogram takes: bars, axis, legend.
 pub const HEIGHT: usize = 6;

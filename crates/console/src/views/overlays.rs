@@ -6,11 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use whalewatch_model::safe_text::{fit, sanitize};
 use crate::commands::Layer;
 use crate::state::{Overlay, State, View};
 use crate::theme::Theme;
 use crate::update::tag_candidates;
+use whalewatch_model::safe_text::{fit, sanitize};
 
 /// A box centred in `area`, at most `w`×`h`.
 fn centred(area: Rect, w: u16, h: u16) -> Rect {

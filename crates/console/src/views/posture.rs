@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use whalewatch_model::safe_text::sanitize;
 use crate::state::State;
 use crate::theme::Theme;
+use whalewatch_model::safe_text::sanitize;
 
 /// The header's lines: the score line first, then one per source note.
 pub fn header_lines(state: &State) -> Vec<(String, bool)> {

@@ -21,8 +21,7 @@ fn render(s: &State, w: u16, h: u16) -> String {
 fn settle(s: &mut State, effects: Vec<Effect>) {
     for e in effects {
         if let Effect::LoadDetail { kind, key, data } = e {
-            let detail =
-                crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
+            let detail = crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
             update(
                 s,
                 Msg::Detail {

@@ -396,8 +396,8 @@ mod tests {
 #[cfg(test)]
 mod generation_tests {
     use super::*;
-    use whalewatch_model::email::EmailEvent;
     use chrono::{TimeZone, Utc};
+    use whalewatch_model::email::EmailEvent;
 
     fn event(n: &str, r: &str, loc: &str, threats: &str) -> EmailEvent {
         EmailEvent {

@@ -12,14 +12,14 @@ use super::IndexError;
 use super::eval::tick_bounds;
 use super::tags::TagTable;
 use super::text::{self, Pattern, fold};
+use crate::lang::ast::{CmpOp, Expr, Filter, Term};
+use crate::lang::fields::Field;
 use whalewatch_cache::{Cache, EvidenceRef};
 use whalewatch_config::PRIORITY_ACCOUNT;
 use whalewatch_model::alert::{Alert, Incident};
 use whalewatch_model::directory::User;
 use whalewatch_model::email::CampaignMessage;
 use whalewatch_model::hunting::to_ticks;
-use crate::lang::ast::{CmpOp, Expr, Filter, Term};
-use crate::lang::fields::Field;
 
 type Leaf<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
 
@@ -356,7 +356,9 @@ pub struct Campaign {
 impl Campaign {
     /// The campaign as JSON for exports.
     pub fn to_json(&self) -> Value {
-        let t = |x: i64| whalewatch_model::time::format_datetime(&whalewatch_model::hunting::from_ticks(x));
+        let t = |x: i64| {
+            whalewatch_model::time::format_datetime(&whalewatch_model::hunting::from_ticks(x))
+        };
         json!({
             "CampaignId": self.id, "CampaignName": self.name, "CampaignType": self.kind,
             "CampaignSubtype": self.subtype, "Messages": self.messages, "Recipients": self.recipients,

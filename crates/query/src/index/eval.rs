@@ -11,10 +11,10 @@ use super::column::StrColumn;
 use super::schema::{self as s};
 use super::text::{self, Needle, Op, Pattern};
 use super::{EmailIndex, IndexError, RowSet};
-use whalewatch_config::PRIORITY_ACCOUNT;
-use whalewatch_model::time::to_ticks;
 use crate::lang::ast::{CmpOp, Expr, Filter, Term, TimeFilter};
 use crate::lang::fields::Field;
+use whalewatch_config::PRIORITY_ACCOUNT;
+use whalewatch_model::time::to_ticks;
 
 /// The half-open tick interval of a time filter.
 pub fn tick_bounds(t: &TimeFilter, now: DateTime<Utc>) -> (i64, i64) {

@@ -9,11 +9,11 @@ use super::bitset::Bitset;
 use super::schema::{self as s, Column};
 use super::text::{Needle, Op};
 use super::{EmailIndex, IndexError, RowSet, recipient_domain};
-use whalewatch_model::hunting::from_ticks;
 use crate::kql::TimeBin;
 use crate::lang::ast::{Expr, Term};
 use crate::lang::fields::{self, Field, ValueKind};
 use crate::lang::print::print_expr;
+use whalewatch_model::hunting::from_ticks;
 
 /// A facet of the filter panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -337,7 +337,13 @@ impl EmailIndex {
                 let mut by: std::collections::HashMap<i64, usize> = Default::default();
                 rows.for_each(|r| *by.entry(self.time[r]).or_default() += 1);
                 by.into_iter()
-                    .map(|(t, n)| (whalewatch_model::time::format_datetime(&from_ticks(t)), n, None))
+                    .map(|(t, n)| {
+                        (
+                            whalewatch_model::time::format_datetime(&from_ticks(t)),
+                            n,
+                            None,
+                        )
+                    })
                     .collect()
             }
         };

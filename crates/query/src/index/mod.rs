@@ -53,11 +53,11 @@ pub use schema::Column;
 pub use side::Side;
 pub use tags::TagTable;
 
-use whalewatch_cache::{Cache, CacheError};
-pub use whalewatch_model::email::RowKey;
 use crate::kql::CompileError;
 use column::IntColumn as Ints;
 use side::MessageRows;
+use whalewatch_cache::{Cache, CacheError};
+pub use whalewatch_model::email::RowKey;
 
 /// A set of email rows: the result of a filter.
 pub type RowSet = Bitset;

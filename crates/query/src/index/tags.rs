@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 
 use super::IndexError;
 use super::text::fold;
-use whalewatch_cache::Cache;
-use whalewatch_config::PRIORITY_ACCOUNT;
 use crate::kql::{CompileError, TagResolver};
 use crate::lang::error::closest;
+use whalewatch_cache::Cache;
+use whalewatch_config::PRIORITY_ACCOUNT;
 
 /// Tags and their members.
 #[derive(Debug, Clone, Default)]

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::expr::{K, contains_any, datetime, exact_any, in_ci, lit};
 use super::{CompileError, TagResolver};
-use whalewatch_config::PRIORITY_ACCOUNT;
 use crate::lang::ast::{CmpOp, Term, TimeFilter};
 use crate::lang::error::closest;
 use crate::lang::fields::{self, Entity, Field};
+use whalewatch_config::PRIORITY_ACCOUNT;
 
 /// What a term compiles against.
 pub struct Cx<'a> {

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use whalewatch_model::time::parse_ticks;
 use base64::Engine;
 use serde_json::Value;
+use whalewatch_model::time::parse_ticks;
 
 /// A parse error with the offending position, reported as Graph's `BadRequest`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

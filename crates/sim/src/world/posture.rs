@@ -14,14 +14,14 @@ use serde::Serialize;
 
 use super::directory::Directory;
 use super::vocab;
+use crate::params::WorldParams;
+use crate::rng::{Guid, SimRng};
 use whalewatch_model::posture::{
     CaApplications, CaAuthenticationStrength, CaConditions, CaGrantControls, CaUsers,
     ConditionalAccessPolicy, ControlScore, ControlStateUpdate, EXCHANGE_SNAPSHOT_SCHEMA,
     ExchangeSnapshot, MailboxSettings, MessageTrace, PresetRule, RiskyUser, SecureScore,
     SecureScoreControl, SignIn, SignInLocation, SignInStatus,
 };
-use crate::params::WorldParams;
-use crate::rng::{Guid, SimRng};
 
 /// Directory roles the world assigns: (role template id as Microsoft documents it,
 /// display name). The first six are in the admins' MFA policy (CA001).

@@ -17,11 +17,11 @@
 
 use std::collections::HashMap;
 
+use crate::remediate::{self, RemediationResult, Sent};
 use whalewatch_cache::{
     Cache, CacheError, JournalResult, OutboxEntry, OutboxKind, OutboxState, Writer,
 };
 use whalewatch_model::Alert;
-use crate::remediate::{self, RemediationResult, Sent};
 use whalewatch_tenant::alerts::AlertUpdate;
 use whalewatch_tenant::{GraphClient, TenantError};
 

@@ -5,11 +5,11 @@
 //! never leaves a half-written cache.
 
 use super::Secret;
-use whalewatch_config::paths::write_private;
 use crate::error::TenantError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use whalewatch_config::paths::write_private;
 
 /// What is cached for one profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
