@@ -16,19 +16,19 @@ use whalewatch::tenant::http::parse_page;
 /// The documented payloads (and one synthetic users page), embedded so the harness
 /// needs no files at run time.
 pub const CORPUS: &[&str] = &[
-    include_str!("../fixtures/graph/graph-alerts_v2-list.response.json"),
-    include_str!("../fixtures/graph/graph-alerts_v2-get.response.json"),
-    include_str!("../fixtures/graph/graph-alerts_v2-comment.response.json"),
-    include_str!("../fixtures/graph/graph-incidents-list.response.json"),
-    include_str!("../fixtures/graph/graph-v1-analyzedEmails-list.response.json"),
-    include_str!("../fixtures/graph/graph-runHuntingQuery.response.json"),
-    include_str!("../fixtures/graph/graph-runHuntingQuery-timespan.response.json"),
-    include_str!("../fixtures/graph/token-client-credentials.response.json"),
-    include_str!("../fixtures/graph/token-device-code.response.json"),
-    include_str!("../fixtures/graph/token-error.response.json"),
-    include_str!("../fixtures/graph/graph-error-429.json"),
-    include_str!("../fixtures/graph/graph-error-generic.json"),
-    include_str!("../fixtures/graph/graph-users-list.synthetic.json"),
+    include_str!("../fixtures/graph-alerts_v2-list.response.json"),
+    include_str!("../fixtures/graph-alerts_v2-get.response.json"),
+    include_str!("../fixtures/graph-alerts_v2-comment.response.json"),
+    include_str!("../fixtures/graph-incidents-list.response.json"),
+    include_str!("../fixtures/graph-v1-analyzedEmails-list.response.json"),
+    include_str!("../fixtures/graph-runHuntingQuery.response.json"),
+    include_str!("../fixtures/graph-runHuntingQuery-timespan.response.json"),
+    include_str!("../fixtures/token-client-credentials.response.json"),
+    include_str!("../fixtures/token-device-code.response.json"),
+    include_str!("../fixtures/token-error.response.json"),
+    include_str!("../fixtures/graph-error-429.json"),
+    include_str!("../fixtures/graph-error-generic.json"),
+    include_str!("../fixtures/graph-users-list.synthetic.json"),
 ];
 
 /// How many parsers [`feed`] can drive.
