@@ -88,11 +88,31 @@ fn without_posture_sources_every_check_is_unknown_and_each_source_says_what_to_d
 }
 
 #[test]
-
 fn every_priority_account_gets_the_verdict_sim_stats_expects() {
+    posture_matches_sim_stats("posture-truth", &[]);
+}
+
+/// Throttling, server errors, cut bodies and expired tokens change nothing: the
+/// retried refresh reaches the same verdicts.
+#[test]
+fn through_faults_every_verdict_is_still_the_one_sim_stats_expects() {
+    posture_matches_sim_stats(
+        "posture-faults",
+        &[
+            "--faults",
+            "429:0.1,500:0.03,503:0.02,truncate:0.02,expire-token:0.02",
+            "--fault-retry-after",
+            "0.01",
+        ],
+    );
+}
+
+/// Refresh, import the simulator's Exchange snapshot, refresh again (the VIPs it adds
+/// are read), then `posture --format json` must match `sim stats` account by account.
+fn posture_matches_sim_stats(tag: &str, sim_args: &[&str]) {
     let world = WorldFlags::small_now(1302);
-    let sim = SimProcess::start(&world, &[]);
-    let ws = workspace("posture-truth", &sim);
+    let sim = SimProcess::start(&world, sim_args);
+    let ws = workspace(tag, &sim);
     let snapshot = ws.dir.path().join("exchange.json");
     let mut args = vec!["sim".to_string(), "exchange-snapshot".to_string()];
     args.extend(world.args());
@@ -129,4 +149,45 @@ fn every_priority_account_gets_the_verdict_sim_stats_expects() {
         Some(3),
         "the world plants failing accounts: {gate:#?}"
     );
+}
+
+/// Without `Policy.Read.All` the refresh still succeeds: Conditional Access is
+/// unavailable (named with the permission), its checks unknown, everything else judged.
+#[test]
+fn a_profile_without_policy_read_all_shows_conditional_access_unavailable() {
+    let world = WorldFlags::small_now(1303);
+    let sim = SimProcess::start(&world, &["--deny-role", "Policy.Read.All"]);
+    let mut ws = Workspace::new("posture-deny");
+    ws.add_sim_profile("sim", &sim);
+    let run = ws.refresh(&[]);
+    assert!(
+        run.ok,
+        "the refresh succeeds without Policy.Read.All: {run:#?}"
+    );
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("Policy.Read.All"),
+        "the refresh names the permission: {run:#?}"
+    );
+    let run = ws.run(&["posture", "--format", "json"]);
+    assert!(run.ok, "{run:#?}");
+    assert!(
+        run.stderr.contains("conditional-access unavailable")
+            && run.stderr.contains("Policy.Read.All"),
+        "{}",
+        run.stderr
+    );
+    let rows: Vec<Value> = serde_json::from_str(&run.stdout).expect("a JSON array");
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let unknown = r["unknown"].as_array().expect("unknown");
+        assert!(
+            unknown.contains(&"ca-mfa".into()) && unknown.contains(&"ca-legacy".into()),
+            "{r}"
+        );
+        let mfa = r["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == "mfa"))
+            .expect("the mfa check");
+        assert_ne!(mfa["status"], "unknown", "other sources still judge: {r}");
+    }
 }
