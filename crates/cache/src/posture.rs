@@ -162,20 +162,57 @@ fn insert_sql<T: PostureRecord>(verb: &str) -> String {
     format!("{verb} INTO {} ({cols}, json) VALUES ({marks})", T::TABLE)
 }
 
+/// What writing `records` will change, measured before the write: a record cached
+/// exactly so is unchanged, one whose first key column is cached is updated, the rest
+/// are new (so a second refresh of the same tenant reports nothing new).
+fn classify<T: PostureRecord>(
+    tx: &Transaction<'_>,
+    records: &[T],
+) -> Result<UpsertStats, CacheError> {
+    let key = T::KEYS[0];
+    let mut same = tx.prepare_cached(&format!(
+        "SELECT count(*) FROM {} WHERE {key} = ?1 AND json = ?2",
+        T::TABLE
+    ))?;
+    let mut known = tx.prepare_cached(&format!(
+        "SELECT count(*) FROM {} WHERE {key} = ?1",
+        T::TABLE
+    ))?;
+    let mut stats = UpsertStats::default();
+    for r in records {
+        let first = r.keys().into_iter().next();
+        let json = to_json(r)?;
+        let count = |stmt: &mut rusqlite::CachedStatement<'_>, with_json: bool| {
+            let n: i64 = if with_json {
+                stmt.query_row(params![first, json], |row| row.get(0))?
+            } else {
+                stmt.query_row(params![first], |row| row.get(0))?
+            };
+            Ok::<_, CacheError>(n > 0)
+        };
+        if count(&mut same, true)? {
+            stats.unchanged += 1;
+        } else if count(&mut known, false)? {
+            stats.updated += 1;
+        } else {
+            stats.new += 1;
+        }
+    }
+    Ok(stats)
+}
+
 fn insert_all<T: PostureRecord>(
     tx: &Transaction<'_>,
     records: &[T],
     verb: &str,
-) -> Result<UpsertStats, CacheError> {
+) -> Result<(), CacheError> {
     let mut stmt = tx.prepare_cached(&insert_sql::<T>(verb))?;
-    let mut stats = UpsertStats::default();
     for r in records {
         let mut values = r.keys();
         values.push(rusqlite::types::Value::Text(to_json(r)?));
         stmt.execute(rusqlite::params_from_iter(values))?;
-        stats.new += 1;
     }
-    Ok(stats)
+    Ok(())
 }
 
 /// Replaces every record of `T`'s table with `records`.
@@ -183,9 +220,11 @@ pub fn replace<T: PostureRecord>(
     tx: &Transaction<'_>,
     records: &[T],
 ) -> Result<UpsertStats, CacheError> {
+    let stats = classify(tx, records)?;
     tx.execute(&format!("DELETE FROM {}", T::TABLE), [])?;
     // OR REPLACE: the service may list a record twice across pages.
-    insert_all(tx, records, "INSERT OR REPLACE")
+    insert_all(tx, records, "INSERT OR REPLACE")?;
+    Ok(stats)
 }
 
 /// Records in `T`'s table.
@@ -203,7 +242,8 @@ pub fn upsert_sign_ins(
     records: &[SignIn],
     keep_since: i64,
 ) -> Result<UpsertStats, CacheError> {
-    let stats = insert_all(tx, records, "INSERT OR REPLACE")?;
+    let stats = classify(tx, records)?;
+    insert_all(tx, records, "INSERT OR REPLACE")?;
     tx.execute(
         "DELETE FROM posture_sign_ins WHERE time < ?1",
         params![keep_since],
