@@ -104,19 +104,7 @@ fn damaged_cache_advice(e: &anyhow::Error, profile: &context::ProfileArgs) -> Op
     }) {
         return None;
     }
-    let corrupt = e.chain().any(|c| {
-        let sql = c
-            .downcast_ref::<rusqlite::Error>()
-            .or(match c.downcast_ref::<CacheError>() {
-                Some(CacheError::Sql(s)) => Some(s),
-                _ => None,
-            });
-        matches!(
-            sql.and_then(|s| s.sqlite_error_code()),
-            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-        )
-    });
-    if !corrupt {
+    if !e.chain().any(crate::cache::reports_damage) {
         return None;
     }
     let path = profile.context().ok().map(|c| c.cache_path())?;

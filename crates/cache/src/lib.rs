@@ -33,6 +33,23 @@ pub use queries::{ScanRow, SideScan};
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
 
+/// Whether `e` (anywhere in an error chain) is SQLite finding the cache damaged
+/// (a bad page met by a query, not only at open): callers name the file and advise.
+/// Errors already classified as [`CacheError::Corrupt`] or [`CacheError::Empty`]
+/// say so themselves and are not counted.
+pub fn reports_damage(e: &(dyn std::error::Error + 'static)) -> bool {
+    let sql = e
+        .downcast_ref::<rusqlite::Error>()
+        .or(match e.downcast_ref::<CacheError>() {
+            Some(CacheError::Sql(s)) => Some(s),
+            _ => None,
+        });
+    matches!(
+        sql.and_then(|s| s.sqlite_error_code()),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
 /// Why the cache cannot be used; messages say what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
