@@ -22,7 +22,8 @@ pub enum QuarantineFormat {
 /// `quarantine` arguments.
 #[derive(Debug, clap::Args)]
 pub struct QuarantineArgs {
-    /// Only this source: alerts, incidents, users, groups, group members, or a hunting table.
+    /// Only this source: alerts, incidents, users, groups, group members, or a hunting table
+    /// (`hunting:EmailEvents`).
     #[arg(long)]
     pub source: Option<String>,
     /// Output format.

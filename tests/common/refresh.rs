@@ -415,7 +415,7 @@ impl Summary {
                 total_line = l.to_string();
                 continue;
             }
-            if l.starts_with("warning:") {
+            if l.starts_with("warning:") || l.starts_with("rejected:") {
                 continue;
             }
             let f: Vec<&str> = l.split_whitespace().collect();

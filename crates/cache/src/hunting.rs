@@ -19,15 +19,21 @@ pub trait CachedRow: whalewatch_model::batch::BatchRow {
     const SQL_TABLE: &'static str;
     /// The natural key: the columns that identify a row across fetches.
     const KEY: &'static [&'static str];
+    /// The key columns a row cannot be without (null or empty: the row is rejected,
+    /// not merged under an empty key). The other key columns may be empty in the
+    /// service's data (a URL's location, an attachment's hash, a Teams click's
+    /// message id).
+    const REQUIRED: &'static [&'static str];
     /// The row's `Timestamp` in ticks (watermarks are kept in ticks).
     fn timestamp_ticks(&self) -> i64;
 }
 
 macro_rules! cached {
-    ($t:ty, $table:literal, [$($k:literal),*]) => {
+    ($t:ty, $table:literal, [$($k:literal),*], required [$($r:literal),*]) => {
         impl CachedRow for $t {
             const SQL_TABLE: &'static str = $table;
             const KEY: &'static [&'static str] = &[$($k),*];
+            const REQUIRED: &'static [&'static str] = &[$($r),*];
             fn timestamp_ticks(&self) -> i64 {
                 whalewatch_model::hunting::to_ticks(&self.timestamp)
             }
@@ -38,12 +44,14 @@ macro_rules! cached {
 cached!(
     EmailEvent,
     "email_events",
-    ["NetworkMessageId", "RecipientEmailAddress"]
+    ["NetworkMessageId", "RecipientEmailAddress"],
+    required["NetworkMessageId", "RecipientEmailAddress"]
 );
 cached!(
     EmailUrl,
     "email_urls",
-    ["NetworkMessageId", "Url", "UrlLocation"]
+    ["NetworkMessageId", "Url", "UrlLocation"],
+    required["NetworkMessageId", "Url"]
 );
 cached!(
     EmailAttachment,
@@ -53,7 +61,8 @@ cached!(
         "RecipientEmailAddress",
         "SHA256",
         "FileName"
-    ]
+    ],
+    required["NetworkMessageId", "RecipientEmailAddress"]
 );
 cached!(
     PostDeliveryEvent,
@@ -64,17 +73,20 @@ cached!(
         "Timestamp",
         "ActionType",
         "Action"
-    ]
+    ],
+    required["NetworkMessageId", "RecipientEmailAddress"]
 );
 cached!(
     UrlClick,
     "url_clicks",
-    ["NetworkMessageId", "AccountUpn", "Url", "Timestamp"]
+    ["NetworkMessageId", "AccountUpn", "Url", "Timestamp"],
+    required["AccountUpn", "Url"]
 );
 cached!(
     CampaignMessage,
     "campaign_messages",
-    ["CampaignId", "NetworkMessageId", "RecipientEmailAddress"]
+    ["CampaignId", "NetworkMessageId", "RecipientEmailAddress"],
+    required["CampaignId", "NetworkMessageId", "RecipientEmailAddress"]
 );
 
 /// The key columns of a hunting cache table.

@@ -19,6 +19,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::Value;
 
 use super::hunting::{Cell, CellValue, Column, HuntingRow, HuntingValue, RowError};
+use super::json::RejectedRecord;
 
 /// One stored value: what SQLite is given for one column of one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +133,71 @@ impl RowBatch {
                 _ => None,
             })
             .max()
+    }
+
+    /// Removes the rows in which a `required` column (indices into `names`, the
+    /// row type's `COLUMNS`) is null or empty text, and returns them as rejected
+    /// records of `table`: the row's cells as a JSON object (the body itself is not
+    /// kept) and a reason naming the missing columns. A key-less row would otherwise
+    /// be merged with every other key-less row under an empty key.
+    ///
+    /// A per-row test on the parsed slots; a batch without such a row is left as is
+    /// and costs no allocation.
+    pub fn reject_keyless(
+        &mut self,
+        names: &[&str],
+        required: &[usize],
+        table: &str,
+    ) -> Vec<RejectedRecord> {
+        let missing = |row: &[Slot], c: usize| match row.get(c) {
+            Some(Slot::Null) | None => true,
+            Some(Slot::Text { len, .. }) => *len == 0,
+            Some(Slot::Int(_)) => false,
+        };
+        let rows = self.len();
+        let Some(first) = (0..rows).find(|&i| required.iter().any(|&c| missing(self.row(i), c)))
+        else {
+            return Vec::new();
+        };
+        let mut rejected = Vec::new();
+        let mut kept = first;
+        for i in first..rows {
+            let lacks: Vec<&str> = required
+                .iter()
+                .filter(|&&c| missing(self.row(i), c))
+                .map(|&c| names.get(c).copied().unwrap_or("?"))
+                .collect();
+            if lacks.is_empty() {
+                let (from, to) = (i * self.columns, kept * self.columns);
+                self.slots.copy_within(from..from + self.columns, to);
+                kept += 1;
+                continue;
+            }
+            rejected.push(RejectedRecord {
+                reason: format!(
+                    "{table} row without its key column{} {} (null or empty)",
+                    if lacks.len() > 1 { "s" } else { "" },
+                    lacks.join(", ")
+                ),
+                raw: self.row_json(i, names),
+            });
+        }
+        self.slots.truncate(kept * self.columns);
+        rejected
+    }
+
+    /// Row `i` as a JSON object of `names` (the row type's `COLUMNS`) to its cells.
+    pub fn row_json(&self, i: usize, names: &[&str]) -> String {
+        let mut map = serde_json::Map::new();
+        for (c, slot) in self.row(i).iter().enumerate() {
+            let v = match self.get(*slot) {
+                CellRef::Null => Value::Null,
+                CellRef::Int(v) => Value::from(v),
+                CellRef::Text(t) => Value::from(t),
+            };
+            map.insert(names.get(c).copied().unwrap_or("?").to_string(), v);
+        }
+        Value::Object(map).to_string()
     }
 
     /// The rows as typed structs (for the few per-row hooks that need them).
@@ -471,6 +537,47 @@ mod tests {
                 .with_timezone(&chrono::Utc),
         );
         assert_eq!(b.max_int(0), Some(want));
+        assert_eq!(b.len(), 3);
+    }
+    #[test]
+    fn rows_without_a_key_column_are_taken_out_and_named() {
+        let mut b = RowBatch::parse::<EmailEvent>(
+            br#"{"results":[{"NetworkMessageId":"a","RecipientEmailAddress":"x@c"},
+                {"NetworkMessageId":"","RecipientEmailAddress":"y@c","Subject":"s"},
+                {"NetworkMessageId":"b","RecipientEmailAddress":"z@c"},
+                {"NetworkMessageId":null},
+                {"NetworkMessageId":"c","RecipientEmailAddress":"w@c"}]}"#,
+        )
+        .unwrap();
+        let names = EmailEvent::COLUMNS;
+        let key: Vec<usize> = ["NetworkMessageId", "RecipientEmailAddress"]
+            .iter()
+            .map(|k| names.iter().position(|c| c == k).unwrap())
+            .collect();
+        let rejected = b.reject_keyless(names, &key, "EmailEvents");
+        assert_eq!(b.len(), 3);
+        let ids: Vec<_> = (0..3).map(|i| b.get(b.row(i)[key[0]])).collect();
+        assert_eq!(
+            ids,
+            [CellRef::Text("a"), CellRef::Text("b"), CellRef::Text("c")]
+        );
+        assert_eq!(rejected.len(), 2);
+        assert!(
+            rejected[0].reason.contains("NetworkMessageId"),
+            "{}",
+            rejected[0].reason
+        );
+        assert!(!rejected[0].reason.contains("RecipientEmailAddress"));
+        assert!(
+            rejected[1]
+                .reason
+                .contains("NetworkMessageId, RecipientEmailAddress")
+        );
+        let raw: Value = serde_json::from_str(&rejected[0].raw).unwrap();
+        assert_eq!(raw["RecipientEmailAddress"], "y@c");
+        assert_eq!(raw["Subject"], "s");
+        // A clean batch is untouched.
+        assert!(b.reject_keyless(names, &key, "EmailEvents").is_empty());
         assert_eq!(b.len(), 3);
     }
 }

@@ -171,6 +171,11 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     // Queued, not awaited: the writer may still be indexing the previous table.
     let began = (!queue.is_empty()).then(|| writer.submit(|c| c.begin_bulk_load(R::SQL_TABLE)));
     let time_col = R::COLUMNS.iter().position(|c| *c == "Timestamp");
+    // Rows without these are rejected (quarantined), not merged under an empty key.
+    let required: Vec<usize> = R::REQUIRED
+        .iter()
+        .filter_map(|k| R::COLUMNS.iter().position(|c| c == k))
+        .collect();
     let fetch = |w: Window| {
         let query = window_query(table, &w);
         let span = tracing::debug_span!(
@@ -206,8 +211,13 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
         };
         let Some(w) = flying.pop_front() else { break };
         match result {
-            Ok(batch) => {
+            Ok(mut batch) => {
                 summary.fetched += batch.len() as u64;
+                let rejected = batch.reject_keyless(R::COLUMNS, &required, table);
+                if !rejected.is_empty() {
+                    tracing::warn!(table, rejected = rejected.len(), "rows without their key");
+                }
+                summary.rejected += rejected.len() as u64;
                 (ctx.progress)(&Progress::Rows {
                     source: source.clone(),
                     rows: summary.fetched,
@@ -230,6 +240,9 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
                         };
                         if let Some(after) = after {
                             after(tx, &batch)?;
+                        }
+                        if !rejected.is_empty() {
+                            tx.quarantine(&src, &rejected, now)?;
                         }
                         tx.advance(&src, watermark, now)?;
                         Ok(stats)

@@ -108,6 +108,9 @@ impl Default for RefreshOptions {
     }
 }
 
+/// A group's members with their type, and the records that could not be taken.
+type MembersRead = (Vec<(String, &'static str)>, Vec<RejectedRecord>);
+
 /// What one source did.
 #[derive(Debug, Clone, Default)]
 pub struct SourceSummary {
@@ -472,7 +475,7 @@ async fn directory(
                 continue;
             }
             // Members with their type, and the records that could not be taken.
-            let read = async || -> Result<(Vec<(String, &'static str)>, Vec<RejectedRecord>), SyncError> {
+            let read = async || -> Result<MembersRead, SyncError> {
                 let objects = ctx
                     .client
                     .group_transitive_members(&group.id)
