@@ -303,3 +303,29 @@ fn tag_addresses(ws: &Workspace, tag: &str) -> BTreeSet<String> {
         })
         .collect()
 }
+
+/// `whalewatch query … | head`: a reader that closes the pipe ends the command quietly.
+#[test]
+fn a_closed_pipe_ends_a_query_quietly() {
+    let world = WorldFlags::small(31);
+    let sim = SimProcess::start(&world, &[]);
+    let mut ws = Workspace::new("closed-pipe");
+    ws.add_sim_profile("sim", &sim);
+    ws.refresh(&["--only", "EmailEvents"]).expect_ok("refresh");
+    let mut child = ws
+        .command(&["query", "emails", "--format", "jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Read one line, then close the pipe, as `head -1` does.
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).expect("a first row");
+    drop(out);
+    let done = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(!first.is_empty());
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert!(done.status.success(), "{:?}: {stderr}", done.status);
+}

@@ -114,6 +114,14 @@ fn damaged_cache_advice(e: &anyhow::Error, profile: &context::ProfileArgs) -> Op
     ))
 }
 
+/// Whether `e` is stdout's reader having closed the pipe.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Parses arguments and runs the chosen command.
 pub fn main() -> ExitCode {
     let _ = crate::ui::app::PROCESS_START.set(std::time::Instant::now());
@@ -143,6 +151,8 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`whalewatch query … | head`): nothing more to say.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("whalewatch: {e:#}");
             if let Some(advice) = damaged_cache_advice(&e, &profile) {
