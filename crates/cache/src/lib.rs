@@ -552,12 +552,12 @@ impl Writer<'_> {
     ) -> Result<(), CacheError> {
         entities::replace_members(self.tx, group_id, members)
     }
-    /// Replaces every tag and membership.
+    /// Replaces every tag and membership; says what changed.
     pub fn replace_tags(
         &self,
         tags: &[(String, bool)],
         members: &[TagMember],
-    ) -> Result<(), CacheError> {
+    ) -> Result<UpsertStats, CacheError> {
         tags::replace_tags(self.tx, tags, members)
     }
     /// Moves a source's watermark (with the rows it covers, in this transaction).

@@ -4,7 +4,9 @@
 
 use rusqlite::{Transaction, params};
 
-use super::{Cache, CacheError};
+use std::collections::HashMap;
+
+use super::{Cache, CacheError, UpsertStats};
 use whalewatch_model::batch::{CellRef, RowBatch};
 use whalewatch_model::email::EmailEvent;
 use whalewatch_model::hunting::HuntingRow;
@@ -67,7 +69,31 @@ pub fn replace_tags(
     tx: &Transaction<'_>,
     tags: &[(String, bool)],
     members: &[TagMember],
-) -> Result<(), CacheError> {
+) -> Result<UpsertStats, CacheError> {
+    // What changes, measured against the memberships being replaced: a refresh that
+    // resolves the same members reports nothing new.
+    let mut before: HashMap<(String, String), (String, String)> = HashMap::new();
+    {
+        let mut q = tx.prepare_cached("SELECT tag, address, source, detail FROM tag_members")?;
+        let rows = q.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?;
+        for row in rows {
+            let (k, v) = row?;
+            before.insert(k, v);
+        }
+    }
+    let mut stats = UpsertStats::default();
+    for mem in members {
+        let key = (mem.tag.clone(), mem.address.to_lowercase());
+        match before.get(&key) {
+            Some((source, detail))
+                if source.as_str() == mem.source.as_str() && *detail == mem.detail =>
+            {
+                stats.unchanged += 1
+            }
+            Some(_) => stats.updated += 1,
+            None => stats.new += 1,
+        }
+    }
     tx.execute("DELETE FROM tag_members", [])?;
     tx.execute("DELETE FROM tags", [])?;
     {
@@ -87,7 +113,7 @@ pub fn replace_tags(
             ])?;
         }
     }
-    Ok(())
+    Ok(stats)
 }
 
 /// What marks mail as sent to a recipient Defender protects as a priority account:

@@ -728,6 +728,7 @@ async fn resolve_tags_into_cache(
     let accept_shrink = ctx.options.accept_shrink;
     let Retag {
         count,
+        stats,
         mut warnings,
         removed,
         held,
@@ -742,10 +743,7 @@ async fn resolve_tags_into_cache(
     let summary = SourceSummary {
         source: "tags".into(),
         fetched: count,
-        stats: UpsertStats {
-            new: count,
-            ..UpsertStats::default()
-        },
+        stats,
         calls: 0,
         seconds: started.elapsed().as_secs_f64(),
         removed: (removed > 0)
@@ -767,6 +765,8 @@ async fn resolve_tags_into_cache(
 pub struct Retag {
     /// Members resolved.
     pub count: u64,
+    /// Memberships new, changed (another source) or unchanged since the last resolution.
+    pub stats: UpsertStats,
     /// Problems that did not stop it (an unreadable tag file, ...).
     pub warnings: Vec<String>,
     /// Memberships removed from the cache.
@@ -807,15 +807,18 @@ pub fn retag(
     let before = c.count("tag_members")? as u64;
     let hold = shrink::is_sharp(before, count) && !accept_shrink;
     let now = now_ticks();
-    c.write(|tx| {
-        if !hold {
-            tx.replace_tags(&names, &members)?;
-        }
+    let stats = c.write(|tx| {
+        let stats = if hold {
+            UpsertStats::default()
+        } else {
+            tx.replace_tags(&names, &members)?
+        };
         tx.advance("tags", None, now)?;
-        Ok(())
+        Ok(stats)
     })?;
     Ok(Retag {
         count,
+        stats,
         warnings,
         removed: if hold {
             0
