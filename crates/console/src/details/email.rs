@@ -84,7 +84,11 @@ fn summary(e: &EmailEvent, data: &Snapshot) -> Section {
             )
             .unwrap_or_else(|| e.detection_methods.clone()),
         )
-        .line("Confidence", e.confidence_level.clone())
+        .line(
+            "Confidence",
+            crate::panes::emails::confidence(&e.confidence_level)
+                .unwrap_or_else(|| e.confidence_level.clone()),
+        )
         .line("Language", e.email_language.clone())
         .line("Network message id", e.network_message_id.clone())
         .line("Internet message id", e.internet_message_id.clone())

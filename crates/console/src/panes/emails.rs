@@ -245,8 +245,31 @@ pub fn display(c: EmailCol, raw: &str) -> Option<String> {
         EmailCol::Str(s::DETECTION) if raw.starts_with('{') => {
             Some(detection_technologies(raw).join(", "))
         }
+        EmailCol::Str(s::CONFIDENCE) if raw.starts_with('{') => confidence(raw),
         _ => None,
     }
+}
+
+/// `{"Phish":"High","Spam":null}` as an analyst reads it: `Phish: High` (the levels
+/// that are set, by name); `None` when it is not such an object.
+pub fn confidence(raw: &str) -> Option<String> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return None;
+    };
+    let set: Vec<String> = m
+        .iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.is_empty() => None,
+            serde_json::Value::String(s) => Some(format!("{k}: {s}")),
+            other => Some(format!("{k}: {other}")),
+        })
+        .collect();
+    Some(if set.is_empty() {
+        "none".to_string()
+    } else {
+        set.join(", ")
+    })
 }
 
 /// Network message id and recipient: the row's identity across refreshes.
@@ -301,4 +324,24 @@ pub fn term(c: EmailCol, value: &str) -> Option<String> {
         _ => return None,
     };
     Some(match_term(field, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_reads_as_levels_not_json() {
+        let c = EmailCol::Str(s::CONFIDENCE);
+        assert_eq!(
+            display(c, r#"{"Phish":"High","Spam":null}"#).as_deref(),
+            Some("Phish: High")
+        );
+        assert_eq!(
+            display(c, r#"{"Phish":"Normal","Spam":"Low"}"#).as_deref(),
+            Some("Phish: Normal, Spam: Low")
+        );
+        assert_eq!(display(c, r#"{"Phish":null}"#).as_deref(), Some("none"));
+        assert_eq!(display(c, "High"), None, "plain text is shown as it is");
+    }
 }
