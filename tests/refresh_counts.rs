@@ -329,3 +329,30 @@ fn a_closed_pipe_ends_a_query_quietly() {
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     assert!(done.status.success(), "{:?}: {stderr}", done.status);
 }
+
+/// A histogram written as CSV has exactly its columns (no empty one for the bar).
+#[test]
+fn a_histogram_in_csv_has_no_empty_column() {
+    let world = WorldFlags::small(32);
+    let sim = SimProcess::start(&world, &[]);
+    let mut ws = Workspace::new("histogram-csv");
+    ws.add_sim_profile("sim", &sim);
+    ws.refresh(&["--only", "EmailEvents"]).expect_ok("refresh");
+    let csv = ws.ok(&[
+        "query",
+        "emails",
+        "--histogram",
+        "day",
+        "--split",
+        "ThreatTypes",
+        "--format",
+        "csv",
+    ]);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("Bucket,ThreatTypes,Count"));
+    for line in lines {
+        // Every row ends with its count, never with an empty cell.
+        let count = line.rsplit(',').next().unwrap_or_default();
+        assert!(count.parse::<u64>().is_ok(), "{line}");
+    }
+}

@@ -412,7 +412,12 @@ pub fn print_histogram(h: &Histogram, format: Format) -> std::io::Result<()> {
     if let Some(s) = h.split {
         columns.push(s);
     }
-    columns.extend(["Count", ""]);
+    columns.push("Count");
+    // The bar is drawn for people; files get the numbers only.
+    let bars = format == Format::Table;
+    if bars {
+        columns.push("");
+    }
     let rows = h
         .buckets
         .iter()
@@ -422,17 +427,15 @@ pub fn print_histogram(h: &Histogram, format: Format) -> std::io::Result<()> {
                 r.push(b.split.clone().unwrap_or_default());
             }
             r.push(b.count.to_string());
-            let bar = FrequencyRow {
-                value: String::new(),
-                count: b.count,
-                percent: 0.0,
-                term: None,
-            };
-            r.push(if format == Format::Table {
-                bar.bar(max, 30)
-            } else {
-                String::new()
-            });
+            if bars {
+                let bar = FrequencyRow {
+                    value: String::new(),
+                    count: b.count,
+                    percent: 0.0,
+                    term: None,
+                };
+                r.push(bar.bar(max, 30));
+            }
             r
         })
         .collect();
