@@ -19,84 +19,59 @@ const BLANK_ONE_KEY: u8 = 1;
 /// Window answers never come (the proxy holds the request).
 const STALL: u8 = 2;
 
-/// An HTTP proxy on loopback in front of the simulator: everything is forwarded,
-/// and `EmailEvents` window queries (not the row-count queries) are treated as
-/// `mode` says.
+/// The simulator behind a proxy that treats `EmailEvents` window queries (not the
+/// row-count queries) as `mode` says.
 struct Proxy {
     url: String,
     mode: Arc<AtomicU8>,
     /// The key the blanked row had: (NetworkMessageId, RecipientEmailAddress).
     blanked: Arc<std::sync::Mutex<Option<(String, String)>>>,
-    _runtime: tokio::runtime::Runtime,
+    _proxy: common::proxy::Proxy,
+}
+
+fn is_window(path: &str, body: &str) -> bool {
+    path.ends_with("runHuntingQuery")
+        && body.contains("EmailEvents | where Timestamp >=")
+        && !body.contains("summarize")
 }
 
 impl Proxy {
     fn start(upstream: &str) -> Proxy {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
         let mode = Arc::new(AtomicU8::new(PASS));
         let blanked = Arc::new(std::sync::Mutex::new(None));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (upstream, m, b) = (upstream.to_string(), mode.clone(), blanked.clone());
-        let client = reqwest::Client::new();
-        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (upstream, m, b, client) = (upstream.clone(), m.clone(), b.clone(), client.clone());
-            async move {
-                let (parts, body) = req.into_parts();
-                let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-                let text = String::from_utf8_lossy(&body);
-                let window = parts.uri.path().ends_with("runHuntingQuery")
-                    && text.contains("EmailEvents | where Timestamp >=")
-                    && !text.contains("summarize");
-                if window && m.load(Ordering::SeqCst) == STALL {
-                    tokio::time::sleep(Duration::from_secs(600)).await;
-                }
-                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let mut out = client.request(parts.method.clone(), format!("{upstream}{path}"));
-                for (k, v) in &parts.headers {
-                    if k != "host" {
-                        out = out.header(k, v);
-                    }
-                }
-                let resp = out.body(body).send().await.unwrap();
-                let status = resp.status();
-                let ctype = resp.headers().get("content-type").cloned();
-                let mut bytes = resp.bytes().await.unwrap().to_vec();
-                if window
-                    && status.is_success()
-                    && m.compare_exchange(BLANK_ONE_KEY, PASS, Ordering::SeqCst, Ordering::SeqCst)
-                        .is_ok()
-                {
-                    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    let results = if v.get("results").is_some() {
-                        "results"
-                    } else {
-                        "Results"
-                    };
-                    let row = &mut v[results][0];
-                    let key = (
-                        row["NetworkMessageId"].as_str().unwrap().to_string(),
-                        row["RecipientEmailAddress"].as_str().unwrap().to_string(),
-                    );
-                    row["NetworkMessageId"] = "".into();
-                    *b.lock().unwrap() = Some(key);
-                    bytes = serde_json::to_vec(&v).unwrap();
-                }
-                let mut r = axum::response::Response::builder().status(status.as_u16());
-                if let Some(c) = ctype {
-                    r = r.header("content-type", c);
-                }
-                r.body(axum::body::Body::from(bytes)).unwrap()
+        let m = mode.clone();
+        let hold = move |path: &str, body: &str| {
+            is_window(path, body) && m.load(Ordering::SeqCst) == STALL
+        };
+        let (m, b) = (mode.clone(), blanked.clone());
+        let rewrite = move |path: &str, body: &str, status: u16, bytes: &mut Vec<u8>| {
+            if !(is_window(path, body) && (200..300).contains(&status))
+                || m.compare_exchange(BLANK_ONE_KEY, PASS, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+            {
+                return;
             }
-        });
-        runtime.spawn(async move { axum::serve(listener, app).await });
+            let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            let results = if v.get("results").is_some() {
+                "results"
+            } else {
+                "Results"
+            };
+            let row = &mut v[results][0];
+            let key = (
+                row["NetworkMessageId"].as_str().unwrap().to_string(),
+                row["RecipientEmailAddress"].as_str().unwrap().to_string(),
+            );
+            row["NetworkMessageId"] = "".into();
+            *b.lock().unwrap() = Some(key);
+            *bytes = serde_json::to_vec(&v).unwrap();
+        };
+        let proxy = common::proxy::Proxy::start(upstream, Arc::new(hold), Arc::new(rewrite));
         Proxy {
-            url,
+            url: proxy.url.clone(),
             mode,
             blanked,
-            _runtime: runtime,
+            _proxy: proxy,
         }
     }
 }
@@ -104,22 +79,7 @@ impl Proxy {
 /// A workspace whose profile reaches the simulator through `proxy`.
 fn workspace_via(tag: &str, sim: &SimProcess, proxy: &Proxy) -> Workspace {
     let mut ws = Workspace::new(tag);
-    ws.add_sim_profile("sim", sim);
-    ws.ok(&[
-        "profile",
-        "add",
-        "sim",
-        "--tenant",
-        &sim.tenant,
-        "--client-id",
-        &sim.client_id,
-        "--client-secret-env",
-        common::refresh::SECRET_VAR,
-        "--login-url",
-        &proxy.url,
-        "--graph-url",
-        &proxy.url,
-    ]);
+    ws.add_profile_via("sim", sim, &proxy.url);
     ws
 }
 

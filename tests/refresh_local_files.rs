@@ -16,78 +16,57 @@ const PASS: u8 = 0;
 const FORMULA: u8 = 1;
 const EMPTY: u8 = 2;
 
-/// An HTTP proxy on loopback in front of the simulator that forwards everything and
-/// rewrites `GET /v1.0/users` as `mode` says (and, with `FORMULA`, gives alerts
-/// incident ids of one and two digits).
+/// The simulator behind a proxy that rewrites `GET /v1.0/users` as `mode` says (and,
+/// with `FORMULA`, gives alerts incident ids of one and two digits).
 struct Proxy {
     url: String,
     mode: Arc<AtomicU8>,
-    _runtime: tokio::runtime::Runtime,
+    _proxy: common::proxy::Proxy,
 }
 
 impl Proxy {
     fn start(upstream: &str) -> Proxy {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
         let mode = Arc::new(AtomicU8::new(PASS));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (upstream, m) = (upstream.to_string(), mode.clone());
-        let client = reqwest::Client::new();
-        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (upstream, m, client) = (upstream.clone(), m.clone(), client.clone());
-            async move {
-                let (parts, body) = req.into_parts();
-                let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let mut out = client.request(parts.method.clone(), format!("{upstream}{path}"));
-                for (k, v) in &parts.headers {
-                    if k != "host" {
-                        out = out.header(k, v);
-                    }
-                }
-                let resp = out.body(body).send().await.unwrap();
-                let status = resp.status();
-                let ctype = resp.headers().get("content-type").cloned();
-                let mut bytes = resp.bytes().await.unwrap().to_vec();
-                let alerts = parts.uri.path() == "/v1.0/security/alerts_v2";
-                if alerts && status.is_success() && m.load(Ordering::SeqCst) == FORMULA {
-                    // Incident ids of one and two digits, for the numeric sort.
-                    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    if let Some(list) = v["value"].as_array_mut() {
-                        for (i, a) in list.iter_mut().enumerate() {
-                            a["incidentId"] = ((i * 7) % 23 + 1).to_string().into();
-                        }
-                    }
-                    bytes = serde_json::to_vec(&v).unwrap();
-                }
-                if parts.uri.path() == "/v1.0/users" && status.is_success() {
-                    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    match m.load(Ordering::SeqCst) {
-                        EMPTY => {
-                            v["value"] = serde_json::json!([]);
-                            v.as_object_mut().unwrap().remove("@odata.nextLink");
-                        }
-                        FORMULA => {
-                            v["value"][0]["displayName"] = "=cmd|' /c calc'!A0".into();
-                        }
-                        _ => {}
-                    }
-                    bytes = serde_json::to_vec(&v).unwrap();
-                }
-                let mut r = axum::response::Response::builder().status(status.as_u16());
-                if let Some(c) = ctype {
-                    r = r.header("content-type", c);
-                }
-                r.body(axum::body::Body::from(bytes)).unwrap()
+        let m = mode.clone();
+        let rewrite = move |path: &str, _: &str, status: u16, bytes: &mut Vec<u8>| {
+            if !(200..300).contains(&status) {
+                return;
             }
-        });
-        runtime.spawn(async move { axum::serve(listener, app).await });
+            let mode = m.load(Ordering::SeqCst);
+            if path == "/v1.0/security/alerts_v2" && mode == FORMULA {
+                // Incident ids of one and two digits, for the numeric sort.
+                let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                if let Some(list) = v["value"].as_array_mut() {
+                    for (i, a) in list.iter_mut().enumerate() {
+                        a["incidentId"] = ((i * 7) % 23 + 1).to_string().into();
+                    }
+                }
+                *bytes = serde_json::to_vec(&v).unwrap();
+            }
+            if path == "/v1.0/users" {
+                let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                match mode {
+                    EMPTY => {
+                        v["value"] = serde_json::json!([]);
+                        v.as_object_mut().unwrap().remove("@odata.nextLink");
+                    }
+                    FORMULA => {
+                        v["value"][0]["displayName"] = "=cmd|' /c calc'!A0".into();
+                    }
+                    _ => {}
+                }
+                *bytes = serde_json::to_vec(&v).unwrap();
+            }
+        };
+        let proxy = common::proxy::Proxy::start(
+            upstream,
+            Arc::new(|_: &str, _: &str| false),
+            Arc::new(rewrite),
+        );
         Proxy {
-            url,
+            url: proxy.url.clone(),
             mode,
-            _runtime: runtime,
+            _proxy: proxy,
         }
     }
 }
@@ -95,24 +74,7 @@ impl Proxy {
 /// A workspace whose profile reaches the simulator through `proxy`.
 fn workspace_via(tag: &str, sim: &SimProcess, proxy: &Proxy) -> Workspace {
     let mut ws = Workspace::new(tag);
-    ws.add_sim_profile("sim", sim);
-    let secret = ws.secret.clone();
-    ws.ok(&[
-        "profile",
-        "add",
-        "sim",
-        "--tenant",
-        &sim.tenant,
-        "--client-id",
-        &sim.client_id,
-        "--client-secret-env",
-        common::refresh::SECRET_VAR,
-        "--login-url",
-        &proxy.url,
-        "--graph-url",
-        &proxy.url,
-    ]);
-    ws.secret = secret;
+    ws.add_profile_via("sim", sim, &proxy.url);
     ws
 }
 

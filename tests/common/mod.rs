@@ -2,6 +2,7 @@
 //! loopback, tokens, JSON requests, paging and the documentation fixtures.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod refresh;
 pub mod triage;
 

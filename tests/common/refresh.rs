@@ -294,6 +294,12 @@ impl Workspace {
 
     /// `profile add NAME` with a client secret, pointing at `sim`.
     pub fn add_sim_profile(&mut self, name: &str, sim: &SimProcess) -> String {
+        let url = sim.url.clone();
+        self.add_profile_via(name, sim, &url)
+    }
+
+    /// `profile add NAME` for `sim`'s tenant, reaching it through `url` (a proxy).
+    pub fn add_profile_via(&mut self, name: &str, sim: &SimProcess, url: &str) -> String {
         self.secret = Some(sim.client_secret.clone());
         self.ok(&[
             "profile",
@@ -306,9 +312,9 @@ impl Workspace {
             "--client-secret-env",
             SECRET_VAR,
             "--login-url",
-            &sim.url,
+            url,
             "--graph-url",
-            &sim.url,
+            url,
         ])
     }
 
