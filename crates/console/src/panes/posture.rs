@@ -121,37 +121,23 @@ fn field_matches(
 }
 
 fn test(data: &Snapshot, p: &AccountPosture, e: &Expr) -> Result<bool, String> {
-    Ok(match e {
-        Expr::And(k) => {
-            for x in k {
-                if !test(data, p, x)? {
-                    return Ok(false);
-                }
+    e.holds(&mut |t| {
+        Ok(match t {
+            Term::Text(w) => {
+                let pat = whalewatch_query::index::text::Pattern::contains(w);
+                pat.test(&p.account.upn)
+                    || pat.test(p.account.display_name.as_deref().unwrap_or(""))
             }
-            true
-        }
-        Expr::Or(k) => {
-            for x in k {
-                if test(data, p, x)? {
-                    return Ok(true);
+            Term::Match { field, values } => {
+                for v in values {
+                    if field_matches(data, p, *field, v)? {
+                        return Ok(true);
+                    }
                 }
+                false
             }
-            false
-        }
-        Expr::Not(x) => !test(data, p, x)?,
-        Expr::Term(Term::Text(w)) => {
-            let pat = whalewatch_query::index::text::Pattern::contains(w);
-            pat.test(&p.account.upn) || pat.test(p.account.display_name.as_deref().unwrap_or(""))
-        }
-        Expr::Term(Term::Match { field, values }) => {
-            for v in values {
-                if field_matches(data, p, *field, v)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        Expr::Term(_) => false,
+            _ => false,
+        })
     })
 }
 

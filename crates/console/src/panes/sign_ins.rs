@@ -72,37 +72,22 @@ fn matches(data: &Snapshot, s: &SignIn, field: Field, value: &str) -> Result<boo
 }
 
 fn test(data: &Snapshot, s: &SignIn, e: &Expr) -> Result<bool, String> {
-    Ok(match e {
-        Expr::And(k) => {
-            for x in k {
-                if !test(data, s, x)? {
-                    return Ok(false);
-                }
+    e.holds(&mut |t| {
+        Ok(match t {
+            Term::Text(w) => {
+                let p = Pattern::contains(w);
+                p.test(&account(s)) || p.test(s.app_display_name.as_deref().unwrap_or(""))
             }
-            true
-        }
-        Expr::Or(k) => {
-            for x in k {
-                if test(data, s, x)? {
-                    return Ok(true);
+            Term::Match { field, values } => {
+                for v in values {
+                    if matches(data, s, *field, v)? {
+                        return Ok(true);
+                    }
                 }
+                false
             }
-            false
-        }
-        Expr::Not(x) => !test(data, s, x)?,
-        Expr::Term(Term::Text(w)) => {
-            let p = Pattern::contains(w);
-            p.test(&account(s)) || p.test(s.app_display_name.as_deref().unwrap_or(""))
-        }
-        Expr::Term(Term::Match { field, values }) => {
-            for v in values {
-                if matches(data, s, *field, v)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
-        Expr::Term(_) => false,
+            _ => false,
+        })
     })
 }
 

@@ -40,6 +40,34 @@ pub enum Expr {
     Term(Term),
 }
 
+impl Expr {
+    /// Whether the expression holds, given whether each term does: `AND`, `OR` and
+    /// `NOT` short-circuit here, so a view over rows other than the email index only
+    /// decides its terms.
+    pub fn holds<E>(&self, term: &mut impl FnMut(&Term) -> Result<bool, E>) -> Result<bool, E> {
+        Ok(match self {
+            Expr::And(kids) => {
+                for k in kids {
+                    if !k.holds(term)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Expr::Or(kids) => {
+                for k in kids {
+                    if k.holds(term)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Expr::Not(k) => !k.holds(term)?,
+            Expr::Term(t) => term(t)?,
+        })
+    }
+}
+
 /// A comparison operator of a numeric term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CmpOp {
