@@ -302,6 +302,16 @@ impl Cache {
         .transpose()
     }
 
+    /// Object ids of the accounts with at least one cached sign-in (the refresh reads
+    /// the others from the start of the sign-in window).
+    pub fn signed_in_users(&self) -> Result<std::collections::HashSet<String>, CacheError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT DISTINCT user_id FROM posture_sign_ins WHERE user_id IS NOT NULL",
+        )?;
+        let ids = q.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
     /// Every posture source as last refreshed or imported, with each source's
     /// availability.
     pub fn posture_sources(&self) -> Result<PostureSources, CacheError> {

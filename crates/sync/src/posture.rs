@@ -293,15 +293,7 @@ async fn read_source(
                 .map_or(floor, |t| t.max(floor));
             // Accounts with no cached sign-in (new priority accounts, or quiet ones)
             // are read from the floor: a watermark moved by others says nothing of them.
-            let cached: HashSet<String> = writer
-                .run(|c| {
-                    Ok(c.posture_sources()?
-                        .sign_ins
-                        .into_iter()
-                        .filter_map(|s| s.user_id)
-                        .collect())
-                })
-                .await?;
+            let cached = writer.run(|c| c.signed_in_users()).await?;
             let (known, fresh): (Vec<String>, Vec<String>) =
                 ids.iter().cloned().partition(|id| cached.contains(id));
             let mut r = reader.sign_ins(&known, since).await?;
