@@ -246,6 +246,11 @@ impl<'a> PostureReader<'a> {
             out.calls += 1;
             out.extend_page(page?);
         }
+        // Records the pager refused (no `id`) are skipped and counted like the rest.
+        for r in pager.take_rejected() {
+            out.skipped += 1;
+            out.first_skip.get_or_insert(r.reason);
+        }
         Ok(())
     }
 
