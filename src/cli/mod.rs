@@ -2,6 +2,7 @@
 //! here, at the edge, and are printed once with a non-zero exit code.
 
 mod alert;
+mod completions;
 mod context;
 mod demo;
 mod journal;
@@ -90,6 +91,10 @@ enum Command {
     /// The built-in tenant simulator: a synthetic Microsoft 365 tenant over real HTTP.
     #[command(subcommand, after_help = sim::EXAMPLES)]
     Sim(Box<sim::SimCommand>),
+    /// Print shell completions to stdout (`whalewatch completions bash > ~/.local/share/bash-completion/completions/whalewatch`).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff) to stdout (`whalewatch man | man -l -`).
+    Man,
 }
 
 /// When SQLite reported the cache damaged somewhere past opening it (a bad page met
@@ -148,6 +153,8 @@ pub fn main() -> ExitCode {
         Command::Login => login::run(&cli.profile),
         Command::Profile(cmd) => profile::run(&cli.profile, &cmd),
         Command::Sim(cmd) => sim::run(*cmd),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
     };
     match result {
         Ok(code) => code,
