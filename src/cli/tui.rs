@@ -100,6 +100,7 @@ pub fn options(
         },
         cache_path,
         settings_path: crate::ui::settings::path(cache_dir, name),
+        history_path: crate::ui::prompt::History::path(cache_dir, name),
         keymap,
         view: args.view.clone(),
         tag: args.tag.clone(),

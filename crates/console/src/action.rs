@@ -125,6 +125,8 @@ pub enum Action {
     Input(char),
     /// Backspace in the open prompt.
     Erase,
+    /// A readline edit in the open prompt (cursor keys, Ctrl-A/E/U/K/W, Alt-B/F, Delete).
+    Edit(crate::prompt::Edit),
     /// Tab completion in the open prompt.
     Complete,
     /// Enter in the open prompt.

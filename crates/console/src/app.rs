@@ -33,6 +33,8 @@ pub struct Options {
     pub cache_path: PathBuf,
     /// Where the console keeps per-profile choices (the email grid's columns).
     pub settings_path: PathBuf,
+    /// Where the prompt history (filters, command lines) is kept for this profile.
+    pub history_path: PathBuf,
     pub keymap: Keymap,
     /// A command line to open (`--view`).
     pub view: Option<String>,
@@ -115,6 +117,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         chrono::Utc::now(),
     );
     super::settings::apply(&mut state, &opts.settings_path);
+    let history_problem = match super::prompt::History::load(&opts.history_path) {
+        Ok(h) => {
+            state.history = h;
+            None
+        }
+        Err(e) => Some(e.to_string()),
+    };
     if let Some(t) = &opts.tag {
         update(&mut state, Msg::Action(Action::SetTag(Some(t.clone()))));
     }
@@ -157,13 +166,23 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         None => None,
     };
     state.session.can_refresh = refresh.is_some();
+    if let Some(why) = history_problem {
+        update(
+            &mut state,
+            Msg::Notice(super::state::Notice {
+                text: why,
+                error: true,
+            }),
+        );
+    }
     let effects = Effects::new(
         tx.clone(),
         opts.cache_path.clone(),
         opts.settings_path.clone(),
         refresh,
         &state.session,
-    );
+    )
+    .with_history_path(opts.history_path.clone());
     effects.load_rest();
     effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {

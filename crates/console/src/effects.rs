@@ -33,6 +33,8 @@ pub struct Effects {
     tx: UnboundedSender<Msg>,
     cache_path: PathBuf,
     settings_path: PathBuf,
+    /// Where the prompt history is saved (`None`: not kept, as in tests).
+    history_path: Option<PathBuf>,
     refresh: Option<Arc<RefreshTarget>>,
     analyst: String,
     read_only: bool,
@@ -58,11 +60,18 @@ impl Effects {
             tx,
             cache_path,
             settings_path,
+            history_path: None,
             refresh: refresh.map(Arc::new),
             analyst: session.analyst.clone(),
             read_only: session.read_only,
             tasks: Default::default(),
         }
+    }
+
+    /// Saves the prompt history to `path` after each submitted line.
+    pub fn with_history_path(mut self, path: PathBuf) -> Effects {
+        self.history_path = Some(path);
+        self
     }
 
     fn keep(&self, h: JoinHandle<()>) {
@@ -159,6 +168,14 @@ impl Effects {
                     Err(e) => notice(format!("cannot save the columns: {e}"), true),
                 };
                 let _ = self.tx.send(msg);
+            }
+            Effect::SaveHistory(history) => {
+                // A few kilobytes, owner-only; a failure is said once per line submitted.
+                if let Some(path) = &self.history_path
+                    && let Err(e) = history.save(path)
+                {
+                    let _ = self.tx.send(notice(e.to_string(), true));
+                }
             }
         }
     }

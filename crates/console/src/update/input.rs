@@ -8,7 +8,7 @@ use crate::action::{Action, Pane};
 use crate::commands::Layer;
 use crate::data::Snapshot;
 use crate::panes;
-use crate::prompt::{Prompt, PromptKind};
+use crate::prompt::{Edit, History, Prompt, PromptKind};
 use crate::state::{Overlay, State, View};
 use whalewatch_query::lang::{Entity, Field, ValueSource, complete};
 
@@ -20,8 +20,33 @@ pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
     }
     if state.prompt.is_some() {
         let tag_picker = matches!(state.overlay, Some(Overlay::TagPicker { .. }));
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let edit = |e| Some(Action::Edit(e));
         return match key.code {
-            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+            KeyCode::Char(c) if ctrl => match c.to_ascii_lowercase() {
+                'a' => edit(Edit::Home),
+                'e' => edit(Edit::End),
+                'b' => edit(Edit::Left),
+                'f' => edit(Edit::Right),
+                'd' => edit(Edit::Delete),
+                'u' => edit(Edit::KillToStart),
+                'k' => edit(Edit::KillToEnd),
+                'w' => edit(Edit::KillWordBack),
+                'h' => Some(Action::Erase),
+                _ => None,
+            },
+            KeyCode::Char('b') if alt => edit(Edit::WordLeft),
+            KeyCode::Char('f') if alt => edit(Edit::WordRight),
+            KeyCode::Char(_) if alt => None,
+            KeyCode::Char(c) => Some(Action::Input(c)),
+            KeyCode::Left if ctrl || alt => edit(Edit::WordLeft),
+            KeyCode::Right if ctrl || alt => edit(Edit::WordRight),
+            KeyCode::Left => edit(Edit::Left),
+            KeyCode::Right => edit(Edit::Right),
+            KeyCode::Home => edit(Edit::Home),
+            KeyCode::End => edit(Edit::End),
+            KeyCode::Delete => edit(Edit::Delete),
+            KeyCode::Backspace if alt || ctrl => edit(Edit::KillWordBack),
             KeyCode::Backspace => Some(Action::Erase),
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Esc => Some(Action::Cancel),
@@ -55,6 +80,7 @@ pub fn is_prompt_action(a: &Action) -> bool {
         a,
         Action::Input(_)
             | Action::Erase
+            | Action::Edit(_)
             | Action::Complete
             | Action::Submit
             | Action::Cancel
@@ -73,6 +99,7 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
         Action::Input(c) => p.insert(&c.to_string()),
         Action::Paste(s) => p.insert(&s),
         Action::Erase => p.erase(),
+        Action::Edit(e) => p.edit(e),
         Action::HistoryPrev | Action::HistoryNext => {
             let lines = state.history.lines(p.kind).to_vec();
             p.browse(&lines, a == Action::HistoryPrev);
@@ -102,11 +129,30 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Keeps the prompt open with `p`'s line and the reason it was refused, instead of
+/// leaving the reason in the status bar as the session's last error.
+fn refuse_at_prompt(state: &mut State, mut p: Prompt, why: String) {
+    p.error = Some(why);
+    state.prompt = Some(p);
+}
+
 fn submit(state: &mut State) -> Vec<Effect> {
     let Some(p) = state.prompt.clone() else {
         return Vec::new();
     };
-    state.history.push(p.kind, &p.text);
+    let mut effects = Vec::new();
+    if History::kept(p.kind) && !p.text.trim().is_empty() {
+        state.history.push(p.kind, &p.text);
+        effects.push(Effect::SaveHistory(Box::new(state.history.clone())));
+    }
+    effects.extend(submit_line(state, p));
+    effects
+}
+
+fn submit_line(state: &mut State, p: Prompt) -> Vec<Effect> {
+    if !History::kept(p.kind) {
+        state.history.push(p.kind, &p.text);
+    }
     match p.kind {
         PromptKind::Filter => {
             let Some(g) = state.grid() else {
@@ -117,7 +163,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
             probe.filter_text = p.text.trim().to_string();
             // A filter that does not parse stays in the prompt to be fixed.
             if let Err(e) = grid::effective_filter(&probe, None) {
-                notice(state, e, true);
+                refuse_at_prompt(state, p, e);
                 return Vec::new();
             }
             state.prompt = None;
@@ -136,7 +182,17 @@ fn submit(state: &mut State) -> Vec<Effect> {
         }
         PromptKind::Command => {
             state.prompt = None;
-            command::run(state, &p.text)
+            let last_error = state.last_error.clone();
+            let effects = command::run(state, &p.text);
+            // A line the command line refused (a typo, an unknown column) stays in the
+            // prompt with the reason, to be fixed; it is not the session's last error.
+            if state.prompt.is_none()
+                && let Some(n) = state.notice.take_if(|n| n.error)
+            {
+                state.last_error = last_error;
+                refuse_at_prompt(state, p, n.text);
+            }
+            effects
         }
         PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {
             state.prompt = None;
@@ -264,6 +320,8 @@ fn complete_prompt(state: &mut State) {
         .map_or(p.text.len(), |(b, _)| b)
         .saturating_sub(offset);
     let c = complete(entity, text, cursor_byte, &SnapshotValues(&state.data));
+    let start = offset + c.replace.start;
+    let end = offset + c.replace.end;
     let insert = match c.candidates.as_slice() {
         [] => {
             notice(state, "no completion", false);
@@ -273,11 +331,16 @@ fn complete_prompt(state: &mut State) {
         many => {
             let listed: Vec<&str> = many.iter().take(12).map(|c| c.insert.as_str()).collect();
             notice(state, listed.join("  "), false);
-            common_prefix(many.iter().map(|c| c.insert.as_str()))
+            // Candidates that merely contain the typed text share no prefix with it:
+            // then the list is all Tab gives, and the typed text stays as it is.
+            let common = common_prefix(many.iter().map(|c| c.insert.as_str()));
+            let typed = p.text.get(start..end).unwrap_or("");
+            if !extends(&common, typed) {
+                return;
+            }
+            common
         }
     };
-    let start = offset + c.replace.start;
-    let end = offset + c.replace.end;
     let mut text = p.text.clone();
     text.replace_range(start..end, &insert);
     let new_cursor = text[..start + insert.len()].chars().count();
@@ -305,6 +368,15 @@ fn complete_command(state: &mut State, p: &Prompt) {
             state.prompt = Some(Prompt::new(PromptKind::Command, &pre));
         }
     }
+}
+
+/// Whether `completed` keeps `typed` (ignoring case and a leading quote) and adds to it.
+fn extends(completed: &str, typed: &str) -> bool {
+    let (c, t) = (
+        completed.trim_start_matches('"').to_lowercase(),
+        typed.trim_start_matches('"').to_lowercase(),
+    );
+    c.len() > t.len() && c.starts_with(&t)
 }
 
 fn common_prefix<'a>(mut words: impl Iterator<Item = &'a str>) -> String {

@@ -95,6 +95,8 @@ pub enum Effect {
     SaveColumns(Vec<String>),
     /// Queue a triage write in the outbox and send it.
     Triage(Box<TriageWrite>),
+    /// Save the prompt history for this profile (after a line was submitted).
+    SaveHistory(Box<super::prompt::History>),
     /// Rebuild the email index: the cache was written since it was built (its
     /// generation moved). The old index stays on screen until the new one arrives.
     Reindex {
@@ -374,6 +376,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::ColumnLater
         | Action::Input(_)
         | Action::Erase
+        | Action::Edit(_)
         | Action::Complete
         | Action::Submit
         | Action::Cancel
@@ -480,3 +483,5 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_prompt;

@@ -279,9 +279,13 @@ fn a_filter_that_does_not_parse_stays_in_the_prompt_with_the_error() {
     key(&mut s, '/');
     typed(&mut s, "threat:phsh");
     code(&mut s, KeyCode::Enter);
-    assert!(s.prompt.is_some());
-    let n = s.notice.clone().expect("an error");
-    assert!(n.error && n.text.contains("phish"), "{}", n.text);
+    let why = s
+        .prompt
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("an error at the prompt");
+    assert!(why.contains("phish"), "{why}");
+    assert_eq!(s.last_error, None, "not left as the session's last error");
     code(&mut s, KeyCode::Esc);
     assert!(s.prompt.is_none());
     assert!(grid(&s).filter_text.is_empty());

@@ -98,20 +98,36 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             PromptKind::Note => "note> ",
             PromptKind::Confirm => "type the number of messages to confirm> ",
         };
-        let text = sanitize(&p.text);
-        // Keep the cursor's end of a long line in view.
+        // Sanitised per char so the cursor's char index still points at its char
+        // (a control character becomes one visible placeholder char).
+        let chars: Vec<String> = p
+            .text
+            .chars()
+            .map(|c| sanitize(c.encode_utf8(&mut [0; 4])).into_owned())
+            .collect();
+        let cursor = p.cursor.min(chars.len());
+        let error = p.error.as_deref().map(|e| format!("  ⚠ {}", sanitize(e)));
+        // Keep the cursor in view: the window ends at the cursor when the line is long.
         let w = area.width as usize;
-        let shown: String = {
-            let chars: Vec<char> = text.chars().collect();
-            let keep = w.saturating_sub(lead.len() + 2);
-            let start = chars.len().saturating_sub(keep);
-            chars[start..].iter().collect()
+        let room = w.saturating_sub(lead.len() + 1);
+        let start = cursor.saturating_sub(room.saturating_sub(1));
+        let end = chars.len().min(start + room);
+        let before: String = chars[start..cursor].concat();
+        let (under, after) = match chars.get(cursor) {
+            Some(c) if cursor < end => (c.clone(), chars[cursor + 1..end].concat()),
+            _ => (" ".to_string(), String::new()),
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(lead, theme.accent()),
-            Span::raw(shown),
-            Span::styled("▏", theme.accent()),
-        ]);
+            Span::raw(before),
+            // Reversed, so the cursor shows without colour too.
+            Span::styled(under, theme.selected()),
+            Span::raw(after),
+        ];
+        if let Some(e) = error {
+            spans.push(Span::styled(e, theme.error()));
+        }
+        let line = Line::from(spans);
         f.render_widget(Paragraph::new(line), area);
         return;
     }
