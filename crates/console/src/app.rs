@@ -72,12 +72,25 @@ impl FrameWriter {
             .buf
             .lock()
             .map_err(|_| io::Error::other("frame buffer poisoned"))?;
+        // Classic codes for the 16 standard colours (`WHALEWATCH_COLORS=16`).
+        let bytes = super::theme::classic_sgr(&buf);
         let mut out = io::stdout().lock();
-        out.write_all(&buf)?;
+        out.write_all(&bytes)?;
         out.flush()?;
-        BYTES_WRITTEN.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        BYTES_WRITTEN.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         buf.clear();
         Ok(())
+    }
+}
+
+impl FrameWriter {
+    /// Takes what is buffered (tests read a frame's bytes).
+    #[cfg(test)]
+    pub fn take(&self) -> Vec<u8> {
+        self.buf
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default()
     }
 }
 

@@ -15,14 +15,107 @@ pub enum Palette {
 impl Palette {
     /// `NO_COLOR` (any value) wins; `WHALEWATCH_COLORS=16` asks for the 16-colour set.
     pub fn from_env() -> Palette {
-        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        Palette::from_vars(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("WHALEWATCH_COLORS").as_deref(),
+        )
+    }
+
+    /// The palette for these values of `NO_COLOR` and `WHALEWATCH_COLORS`.
+    pub fn from_vars(
+        no_color: Option<&std::ffi::OsStr>,
+        colors: Option<&std::ffi::OsStr>,
+    ) -> Palette {
+        if no_color.is_some_and(|v| !v.is_empty()) {
             Palette::None
-        } else if std::env::var("WHALEWATCH_COLORS").is_ok_and(|v| v == "16") {
+        } else if colors.is_some_and(|v| v == "16") {
             Palette::Ansi16
         } else {
             Palette::Full
         }
     }
+}
+
+/// Rewrites the 16 standard colours in a frame's SGR sequences from the 256-colour
+/// form crossterm writes (`ESC[38;5;12m`) to the classic codes every terminal knows
+/// (`ESC[94m`), so the 16-colour palette works where 256 colours do not. Everything
+/// else (RGB, indexes past 15, attributes, text) passes unchanged; the frame's text
+/// has been sanitised, so every `ESC[` in it starts a sequence the renderer wrote.
+pub fn classic_sgr(frame: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(frame.len());
+    let mut i = 0;
+    while i < frame.len() {
+        if frame[i..].starts_with(b"\x1b[") {
+            let params = i + 2;
+            let len = frame[params..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b';'))
+                .unwrap_or(frame.len() - params);
+            if frame.get(params + len) == Some(&b'm') {
+                out.extend_from_slice(b"\x1b[");
+                out.extend_from_slice(&classic_params(&frame[params..params + len]));
+                out.push(b'm');
+                i = params + len + 1;
+                continue;
+            }
+        }
+        out.push(frame[i]);
+        i += 1;
+    }
+    out
+}
+
+/// One SGR parameter list with `38;5;N` / `48;5;N` (N < 16) made classic.
+fn classic_params(params: &[u8]) -> Vec<u8> {
+    let tokens: Vec<&[u8]> = params.split(|b| *b == b';').collect();
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    let num = |t: &[u8]| {
+        std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.parse::<u16>().ok())
+    };
+    let mut k = 0;
+    while k < tokens.len() {
+        let t = tokens[k];
+        let here = num(t);
+        // An extended colour: `5;N` (indexed) or `2;R;G;B` (kept as a unit).
+        if matches!(here, Some(38 | 48 | 58)) {
+            match (
+                tokens.get(k + 1).and_then(|t| num(t)),
+                tokens.get(k + 2).and_then(|t| num(t)),
+            ) {
+                (Some(5), Some(n)) if n < 16 && here != Some(58) => {
+                    let base = if here == Some(38) { 30 } else { 40 };
+                    let code = if n < 8 { base + n } else { base + 60 + n - 8 };
+                    out.push(code.to_string());
+                    k += 3;
+                    continue;
+                }
+                (Some(5), _) => {
+                    out.extend(
+                        tokens[k..(k + 3).min(tokens.len())]
+                            .iter()
+                            .map(|t| String::from_utf8_lossy(t).into_owned()),
+                    );
+                    k += 3;
+                    continue;
+                }
+                (Some(2), _) => {
+                    out.extend(
+                        tokens[k..(k + 5).min(tokens.len())]
+                            .iter()
+                            .map(|t| String::from_utf8_lossy(t).into_owned()),
+                    );
+                    k += 5;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(String::from_utf8_lossy(t).into_owned());
+        k += 1;
+    }
+    out.join(";").into_bytes()
 }
 
 /// The styles views draw with.
@@ -73,5 +166,41 @@ impl Theme {
             "low" => self.fg(Color::Rgb(130, 200, 255), Color::Cyan),
             _ => Style::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_wins_and_16_asks_for_the_standard_set() {
+        let v = |s: &'static str| Some(OsStr::new(s));
+        assert_eq!(Palette::from_vars(None, None), Palette::Full);
+        assert_eq!(Palette::from_vars(None, v("16")), Palette::Ansi16);
+        assert_eq!(Palette::from_vars(v("1"), v("16")), Palette::None);
+        assert_eq!(
+            Palette::from_vars(v(""), None),
+            Palette::Full,
+            "empty NO_COLOR is unset"
+        );
+        assert_eq!(Palette::from_vars(None, v("256")), Palette::Full);
+    }
+
+    #[test]
+    fn standard_colours_become_classic_sgr_and_the_rest_passes() {
+        let f = |s: &str| String::from_utf8(classic_sgr(s.as_bytes())).unwrap();
+        assert_eq!(f("\x1b[38;5;12mX"), "\x1b[94mX");
+        assert_eq!(f("\x1b[38;5;1;48;5;0m"), "\x1b[31;40m");
+        assert_eq!(f("\x1b[38;5;9;49m"), "\x1b[91;49m");
+        assert_eq!(f("\x1b[48;5;15m"), "\x1b[107m");
+        // RGB (whose `5` is a component, not the indexed marker), indexes past 15,
+        // underline colours, attributes and text are left as they are.
+        assert_eq!(f("\x1b[38;2;5;5;12m"), "\x1b[38;2;5;5;12m");
+        assert_eq!(f("\x1b[38;5;200m"), "\x1b[38;5;200m");
+        assert_eq!(f("\x1b[58;5;3m"), "\x1b[58;5;3m");
+        assert_eq!(f("\x1b[1m38;5;12 \x1b[2J"), "\x1b[1m38;5;12 \x1b[2J");
+        assert_eq!(f("tail \x1b[38;5"), "tail \x1b[38;5");
     }
 }

@@ -19,6 +19,8 @@ pub mod posture;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_small;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
