@@ -350,7 +350,7 @@ impl State {
     /// Rows of a table that fit on screen (the grid area minus its header).
     pub fn page_rows(&self) -> usize {
         let chrome = 4 + if self.histogram && self.pane() == Pane::Emails {
-            super::views::histogram::HEIGHT
+            super::views::histogram::height(self.height)
         } else {
             0
         };

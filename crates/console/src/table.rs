@@ -35,13 +35,9 @@ pub struct TableView<'a> {
     pub style_of: &'a dyn Fn(usize, &str) -> Style,
 }
 
-/// Widths for `columns` in `width` cells. Every column first gets its minimum (left
-/// to right; columns that no longer fit get nothing); the space left goes to the
-/// columns in order, up to what their content needs within `max` — so the leftmost
-/// columns, the ones a pane puts first because they matter most, stay readable on a
-/// narrow terminal.
-pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> {
-    let want: Vec<u16> = columns
+/// What each column's content needs, within its bounds.
+fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
+    columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -55,57 +51,108 @@ pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> 
                 .unwrap_or(0);
             (content.max(safe_text::width(c.title)) as u16).clamp(c.min, c.max.max(c.min))
         })
-        .collect();
-    let mut out = vec![0u16; columns.len()];
+        .collect()
+}
+
+/// Widths for `columns` in `width` cells. Every column first gets its minimum (left
+/// to right; columns that no longer fit get nothing); the space left goes to the
+/// columns in order, up to what their content needs within `max` — so the leftmost
+/// columns, the ones a pane puts first because they matter most, stay readable on a
+/// narrow terminal.
+pub fn widths(columns: &[Column], rows: &[Vec<String>], width: u16) -> Vec<u16> {
+    let all: Vec<usize> = (0..columns.len()).collect();
+    fill(columns, &wants(columns, rows), &all, width)
+}
+
+/// Widths for the columns `shown` (indexes into `columns`), as [`widths`] does.
+fn fill(columns: &[Column], want: &[u16], shown: &[usize], width: u16) -> Vec<u16> {
+    let mut out = vec![0u16; shown.len()];
     let mut left = width;
-    for (i, c) in columns.iter().enumerate() {
-        let need = c.min.min(want[i]) + u16::from(i > 0);
+    for (k, &i) in shown.iter().enumerate() {
+        let need = columns[i].min.min(want[i]) + u16::from(k > 0);
         if need > left {
             break;
         }
-        out[i] = c.min.min(want[i]);
+        out[k] = columns[i].min.min(want[i]);
         left -= need;
     }
     // Water-fill the rest: share it equally among the shown columns that want more,
     // so no column starves because the ones left of it are greedy.
-    let shown = out.iter().take_while(|w| **w > 0).count().max(1);
+    let fitted = out.iter().take_while(|w| **w > 0).count().max(1);
     loop {
-        let hungry: Vec<usize> = (0..shown).filter(|&i| out[i] < want[i]).collect();
+        let hungry: Vec<usize> = (0..fitted.min(shown.len()))
+            .filter(|&k| out[k] < want[shown[k]])
+            .collect();
         if hungry.is_empty() || left == 0 {
             break;
         }
         let share = (left / hungry.len() as u16).max(1);
-        for i in hungry {
-            let extra = (want[i] - out[i]).min(share).min(left);
-            out[i] += extra;
+        for k in hungry {
+            let extra = (want[shown[k]] - out[k]).min(share).min(left);
+            out[k] += extra;
             left -= extra;
         }
     }
     out
 }
 
-/// Draws the table into `area`. Columns that do not fit are left out; when the
-/// column under the cursor would be one of them, the view scrolls right so it shows.
-pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
-    let mut first = 0;
-    let mut w = widths(view.columns, view.rows, area.width);
-    while view.column < view.columns.len()
-        && view.column > first
-        && w.get(view.column - first).is_none_or(|x| *x == 0)
-        && first + 1 < view.columns.len()
+/// The columns that fit in `width`, in screen order: the first (identifying) column
+/// and the one under the cursor always; then the others by `rank` (lower first)
+/// while their minimum widths fit.
+pub fn visible(
+    columns: &[Column],
+    want: &[u16],
+    rank: &[usize],
+    cursor: usize,
+    width: u16,
+) -> Vec<usize> {
+    let need = |i: usize| u32::from(columns[i].min.min(want[i]));
+    let mut keep: Vec<usize> = Vec::new();
+    let mut used = 0u32;
+    let mut by_rank: Vec<usize> = (0..columns.len()).collect();
+    by_rank.sort_by_key(|&i| (rank.get(i).copied().unwrap_or(usize::MAX), i));
+    let forced = [0, cursor].into_iter().filter(|&i| i < columns.len());
+    for (i, always) in forced
+        .map(|i| (i, true))
+        .chain(by_rank.into_iter().map(|i| (i, false)))
     {
-        first += 1;
-        let rows: Vec<Vec<String>> = view
-            .rows
-            .iter()
-            .map(|r| r.iter().skip(first).cloned().collect())
-            .collect();
-        w = widths(&view.columns[first..], &rows, area.width);
+        let gap = u32::from(!keep.is_empty());
+        if keep.contains(&i) || (!always && used + gap + need(i) > u32::from(width)) {
+            continue;
+        }
+        used += gap + need(i);
+        keep.push(i);
     }
+    keep.sort_unstable();
+    keep
+}
+
+/// Draws the table into `area`, columns ranked by their order.
+pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) {
+    let rank: Vec<usize> = (0..view.columns.len()).collect();
+    draw_ranked(f, area, view, &rank, theme);
+}
+
+/// Draws the table into `area`. Columns that do not fit are left out, the least
+/// important first (`rank`, lower matters more); the first column stays as the row's
+/// identity and the column under the cursor always shows, so moving right never
+/// loses what the row is.
+pub fn draw_ranked(
+    f: &mut Frame<'_>,
+    area: Rect,
+    view: &TableView<'_>,
+    rank: &[usize],
+    theme: &Theme,
+) {
+    let want = wants(view.columns, view.rows);
+    let shown = visible(view.columns, &want, rank, view.column, area.width);
+    let fitted = fill(view.columns, &want, &shown, area.width);
     // Only the columns that got room: a zero-width column would still take a gap.
-    let shown: Vec<usize> = (first..view.columns.len())
-        .filter(|&i| w.get(i - first).is_some_and(|x| *x > 0))
-        .collect();
+    let (shown, w): (Vec<usize>, Vec<u16>) = shown
+        .into_iter()
+        .zip(fitted)
+        .filter(|(_, w)| *w > 0)
+        .unzip();
     let header = Row::new(shown.iter().map(|&i| {
         let c = &view.columns[i];
         let style = if i == view.column {
@@ -118,9 +165,9 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
         Cell::from(Span::styled(c.title, style))
     }));
     let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
-        let row = Row::new(shown.iter().map(|&ci| {
+        let row = Row::new(shown.iter().zip(&w).map(|(&ci, &width)| {
             let raw = cells.get(ci).map_or("", String::as_str);
-            let text = safe_text::fit(raw, w[ci - first] as usize);
+            let text = safe_text::fit(raw, width as usize);
             Cell::from(Line::from(Span::styled(text, (view.style_of)(ci, raw))))
         }));
         if view.cursor == Some(ri) {
@@ -129,12 +176,9 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
             row
         }
     });
-    let table = Table::new(
-        rows,
-        shown.iter().map(|&i| Constraint::Length(w[i - first])),
-    )
-    .header(header)
-    .column_spacing(1);
+    let table = Table::new(rows, w.iter().map(|&x| Constraint::Length(x)))
+        .header(header)
+        .column_spacing(1);
     f.render_widget(table, area);
 }
 

@@ -51,6 +51,41 @@ impl GridColumn {
     }
 }
 
+/// How much a column matters on a narrow terminal: lower numbers stay longest. The
+/// columns that identify a row and its verdict come first (date, subject, recipient,
+/// threat for mail, as Threat Explorer's narrow layout keeps them); a column not
+/// listed ranks after these, in its order on screen.
+pub fn priority(id: ColumnId) -> Option<u8> {
+    use emails::EmailCol as E;
+    use whalewatch_query::index::schema as s;
+    Some(match id {
+        ColumnId::Email(E::Time) => 0,
+        ColumnId::Email(E::Str(s::SUBJECT)) => 1,
+        ColumnId::Email(E::Str(s::RECIPIENT)) => 2,
+        ColumnId::Email(E::Str(s::THREATS)) => 3,
+        ColumnId::Email(E::Str(s::FROM)) => 4,
+        ColumnId::Email(E::Str(s::LOCATION)) => 5,
+        ColumnId::Email(E::Tags) => 6,
+        ColumnId::Email(E::Str(s::SENDER_DOMAIN)) => 7,
+        ColumnId::Email(E::AdditionalActions) => 8,
+        ColumnId::Email(E::Str(s::DELIVERY)) => 9,
+        ColumnId::Alert(alerts::AlertCol::Severity) => 0,
+        ColumnId::Alert(alerts::AlertCol::Title) => 1,
+        ColumnId::Alert(alerts::AlertCol::Status) => 2,
+        ColumnId::Alert(alerts::AlertCol::Users) => 3,
+        ColumnId::Alert(alerts::AlertCol::LastActivity) => 4,
+        ColumnId::Alert(alerts::AlertCol::Tags) => 5,
+        ColumnId::Alert(alerts::AlertCol::Assigned) => 6,
+        ColumnId::Campaign(campaigns::CampaignCol::Name) => 0,
+        ColumnId::Campaign(campaigns::CampaignCol::Recipients) => 1,
+        ColumnId::Campaign(campaigns::CampaignCol::Clicked) => 2,
+        ColumnId::Campaign(campaigns::CampaignCol::Priority) => 3,
+        ColumnId::Campaign(campaigns::CampaignCol::ClickRate) => 4,
+        ColumnId::Campaign(campaigns::CampaignCol::LastSeen) => 5,
+        _ => return None,
+    })
+}
+
 /// The filter language's entity for a pane.
 pub fn entity(pane: Pane) -> Entity {
     match pane {

@@ -1,5 +1,6 @@
 //! Grids: evaluating a pane's filter, moving, sorting, pivoting, frequency tables.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{Effect, ExportJob, notice};
@@ -71,8 +72,25 @@ fn evaluate(state: &State, g: &mut Grid) {
             data.histogram_all.clone()
         }
         (Some(ix), Pane::Emails) => {
+            use whalewatch_query::kql::TimeBin;
             let set = Bitset::from_rows(ix.len(), rows.iter().copied());
-            match ix.histogram(&set, whalewatch_query::kql::TimeBin::Day, Some(state.split)) {
+            // A result within two days is drawn by the hour: one or two daily bars
+            // say nothing.
+            let by_day = ix.histogram(&set, TimeBin::Day, Some(state.split));
+            let few_days = by_day.as_ref().is_ok_and(|h| {
+                h.buckets
+                    .iter()
+                    .map(|b| b.start)
+                    .collect::<BTreeSet<_>>()
+                    .len()
+                    <= 2
+            });
+            let h = if few_days {
+                ix.histogram(&set, TimeBin::Hour, Some(state.split))
+            } else {
+                by_day
+            };
+            match h {
                 Ok(h) => Some(Arc::new(h)),
                 // No half-counted chart: the error shows where the filter's would.
                 Err(e) => {

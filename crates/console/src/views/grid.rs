@@ -68,7 +68,14 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
         column: g.column,
         style_of: &style_of,
     };
-    table::draw(f, area, &view, theme);
+    // The pane's important columns stay on a narrow terminal; the rest keep their order.
+    let rank: Vec<usize> = g
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| panes::priority(c.id).map_or(100 + i, usize::from))
+        .collect();
+    table::draw_ranked(f, area, &view, &rank, theme);
 }
 
 const FREQ_COLUMNS: [Column; 4] = [

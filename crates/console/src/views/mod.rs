@@ -47,7 +47,11 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
     let [header, crumbs, hist_area, body, line, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(if hist { histogram::HEIGHT as u16 } else { 0 }),
+        Constraint::Length(if hist {
+            histogram::height(area.height) as u16
+        } else {
+            0
+        }),
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),

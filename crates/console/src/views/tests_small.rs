@@ -118,3 +118,82 @@ fn a_16_colour_frame_reaches_the_terminal_without_256_colour_sequences() {
         "light blue headers as SGR 94: {text:?}"
     );
 }
+
+fn text(s: &State, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("backend");
+    t.draw(|f| super::draw(f, s, &Theme::new(Palette::None)))
+        .expect("draw");
+    format!("{}", t.backend())
+}
+
+fn sized(w: u16, h: u16, setup: impl Fn(&mut State)) -> (State, String) {
+    let mut s = state();
+    update(&mut s, Msg::Action(crate::action::Action::Resize(w, h)));
+    setup(&mut s);
+    let out = text(&s, w, h);
+    (s, out)
+}
+
+/// The grid's header line (the first line naming the Date column).
+fn header_line(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.contains("Date") || l.contains("Severity"))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn at_80x24_the_histogram_is_one_line_and_the_grid_keeps_its_rows() {
+    let (s, out) = sized(80, 24, |s| {
+        key(s, '2');
+    });
+    let lines: Vec<&str> = out.lines().collect();
+    // Header, breadcrumb, one sparkline line, then the grid's header.
+    assert!(
+        lines[2].contains("max") && lines[2].contains("/day"),
+        "{out}"
+    );
+    assert!(lines[3].contains("Date"), "{out}");
+    assert_eq!(s.page_rows(), 24 - 4 - 1 - 1);
+    let header = header_line(&out);
+    for c in ["Date", "Subject", "Recipient", "Threat"] {
+        assert!(header.contains(c), "{c} missing from {header:?}");
+    }
+    insta::assert_snapshot!("emails_80x24_small", out);
+}
+
+#[test]
+fn scrolling_right_keeps_the_date_and_shows_the_column_under_the_cursor() {
+    for (w, h) in [(80u16, 24u16), (60, 20)] {
+        let (_, out) = sized(w, h, |s| {
+            key(s, '2');
+            for _ in 0..11 {
+                key(s, 'l');
+            }
+        });
+        let header = header_line(&out);
+        assert!(
+            header.trim_start_matches('"').starts_with("Date"),
+            "{w}x{h}: {header:?}"
+        );
+        assert!(header.contains("Additi"), "{w}x{h}: {header:?}");
+        insta::assert_snapshot!(format!("emails_scrolled_right_{w}x{h}"), out);
+    }
+}
+
+#[test]
+fn at_60x20_and_20x6_the_console_draws_without_panicking() {
+    let (_, out) = sized(60, 20, |s| {
+        key(s, '2');
+    });
+    insta::assert_snapshot!("emails_60x20", out);
+    let (_, out) = sized(60, 20, |_| {});
+    insta::assert_snapshot!("alerts_60x20", out);
+    let (_, out) = sized(20, 6, |s| {
+        key(s, '2');
+        key(s, '?');
+    });
+    assert!(out.contains("too small"), "{out}");
+    insta::assert_snapshot!("emails_20x6", out);
+}
