@@ -11,8 +11,14 @@ use crate::state::{Flyout, State};
 use crate::theme::Theme;
 use whalewatch_model::safe_text::sanitize;
 
-/// The lines of a flyout, as drawn (sanitised).
+/// The lines of a flyout (sanitised), unwrapped.
 pub fn lines<'a>(fl: &Flyout, theme: &Theme) -> Vec<Line<'a>> {
+    lines_in(fl, theme, usize::MAX)
+}
+
+/// The lines of a flyout `width` columns wide, as drawn: a long value wraps under
+/// itself, indented past its label, not back to the left edge.
+pub fn lines_in<'a>(fl: &Flyout, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let Some(d) = &fl.detail else {
         return vec![Line::styled("loading…", theme.dim())];
     };
@@ -35,14 +41,26 @@ pub fn lines<'a>(fl: &Flyout, theme: &Theme) -> Vec<Line<'a>> {
             .min(24);
         for l in &s.lines {
             let label = format!("  {:<label_w$}  ", sanitize(&l.label));
+            let indent = whalewatch_model::safe_text::width(&label);
             let value = sanitize(&l.value).into_owned();
-            let mut spans = vec![Span::styled(label, theme.dim())];
-            if l.warn {
-                spans.push(Span::styled(format!("⚠ {value}"), theme.error()));
+            let (value, style) = if l.warn {
+                (format!("⚠ {value}"), theme.error())
             } else {
-                spans.push(Span::raw(value));
+                (value, ratatui::style::Style::default())
+            };
+            let room = width.saturating_sub(indent).max(16);
+            for (i, part) in value
+                .split('\n')
+                .flat_map(|p| super::wrap(p, room))
+                .enumerate()
+            {
+                let lead = if i == 0 {
+                    Span::styled(label.clone(), theme.dim())
+                } else {
+                    Span::raw(" ".repeat(indent))
+                };
+                out.push(Line::from(vec![lead, Span::styled(part, style)]));
             }
-            out.push(Line::from(spans));
         }
     }
     if !d.jumps.is_empty() {
@@ -71,7 +89,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, fl: &Flyout, theme: &T
         .borders(Borders::ALL)
         .title(Line::styled(position, theme.dim()));
     f.render_widget(
-        Paragraph::new(lines(fl, theme))
+        Paragraph::new(lines_in(fl, theme, area.width.saturating_sub(2) as usize))
             .block(block)
             .wrap(Wrap { trim: false })
             .scroll((fl.scroll, 0)),

@@ -20,6 +20,8 @@ pub mod posture;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_help;
+#[cfg(test)]
 mod tests_small;
 
 use ratatui::Frame;
@@ -88,6 +90,36 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
     if let Some(o) = &state.overlay {
         overlays::draw(f, body, state, o, theme);
     }
+}
+
+/// Cuts sanitised `text` into lines of at most `width` terminal columns, at spaces
+/// where it can (a word longer than a line is split). The caller indents the lines
+/// after the first, so a wrapped value stays in its column instead of running back
+/// to the left edge.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    use whalewatch_model::safe_text::width as w;
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let sep = usize::from(!cur.is_empty());
+        if !cur.is_empty() && w(&cur) + sep + w(word) > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        for c in word.chars() {
+            if w(&cur) + w(c.encode_utf8(&mut [0; 4])) > width && !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+            }
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 fn too_small(f: &mut Frame<'_>, area: Rect, theme: &Theme) {

@@ -65,7 +65,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 f,
                 r,
                 " help · j/k scroll · esc close ",
-                help_lines(state, theme),
+                help_lines(state, theme, r.width.saturating_sub(2) as usize),
                 *scroll,
             );
         }
@@ -234,26 +234,95 @@ fn columns(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &
     );
 }
 
+/// Keys as help writes them: `pgdn, ctrl-f, space`.
+pub fn keys_text(keys: &[String]) -> String {
+    keys.join(", ")
+}
+
+/// Registry commands as aligned rows — keys, name, description — `width` columns
+/// wide; a description that does not fit wraps under itself. Help and which-key
+/// both draw through this, from the one registry.
+pub fn command_rows<'a>(
+    state: &State,
+    commands: &[&crate::commands::Command],
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    // Column widths from every command, so all layers line up the same.
+    let all = state.keymap.commands();
+    let key_w = all
+        .iter()
+        .map(|c| keys_text(&c.keys).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let name_w = all.iter().map(|c| c.name.len()).max().unwrap_or(0).min(16);
+    let indent = 2 + key_w + 2 + name_w + 2;
+    let room = width.saturating_sub(indent).max(20);
+    let mut out = Vec::new();
+    for c in commands {
+        let disabled = if c.writes && state.session.read_only {
+            " — disabled: read-only session"
+        } else {
+            ""
+        };
+        let keys = keys_text(&c.keys);
+        // A key list longer than its column takes a line of its own.
+        let long_keys = keys.chars().count() > key_w;
+        if long_keys {
+            out.push(Line::styled(format!("  {keys}"), theme.accent()));
+        }
+        let text = format!("{}{disabled}", c.description);
+        for (i, part) in super::wrap(&text, room).into_iter().enumerate() {
+            let lead = if i == 0 {
+                vec![
+                    Span::styled(
+                        format!("  {:<key_w$}  ", if long_keys { "" } else { &keys }),
+                        theme.accent(),
+                    ),
+                    Span::styled(format!("{:<name_w$}  ", c.name), theme.dim()),
+                ]
+            } else {
+                vec![Span::raw(" ".repeat(indent))]
+            };
+            let style = if !disabled.is_empty() && i > 0 {
+                theme.error()
+            } else {
+                ratatui::style::Style::default()
+            };
+            let mut spans = lead;
+            spans.push(Span::styled(part, style));
+            out.push(Line::from(spans));
+        }
+    }
+    out
+}
+
 /// Every command of the registry, by layer, with its effective keys.
-fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
+fn help_lines<'a>(state: &State, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     for layer in [Layer::Global, Layer::Table, Layer::Flyout] {
         out.push(Line::styled(format!("In {}", layer.name()), theme.header()));
-        for c in state.keymap.commands().iter().filter(|c| c.layer == layer) {
-            let disabled = if c.writes && state.session.read_only {
-                " — disabled: read-only session"
-            } else {
-                ""
-            };
-            out.push(Line::from(vec![
-                Span::styled(format!("  {:<14}", c.keys.join(" ")), theme.accent()),
-                Span::styled(format!("{:<14}", c.name), theme.dim()),
-                Span::raw(c.description),
-                Span::styled(disabled, theme.error()),
-            ]));
-        }
+        let commands: Vec<&crate::commands::Command> = state
+            .keymap
+            .commands()
+            .iter()
+            .filter(|c| c.layer == layer)
+            .collect();
+        out.extend(command_rows(state, &commands, width, theme));
         out.push(Line::raw(""));
     }
+    out.push(Line::styled("In the / and : prompts", theme.header()));
+    for l in [
+        "  left, right, home, end    move; ctrl-a / ctrl-e start / end; alt-b / alt-f by word",
+        "  ctrl-u, ctrl-k, ctrl-w    cut to the start / to the end / the word before the cursor",
+        "  delete, backspace         delete at / before the cursor",
+        "  tab                       complete fields and values (never drops what you typed)",
+        "  up, down                  history (kept per profile)",
+    ] {
+        out.push(Line::raw(l));
+    }
+    out.push(Line::raw(""));
     out.push(Line::styled("Command line (:)", theme.header()));
     for l in [
         "  :emails tag:Finance threat:phish since:7d   a pane and a filter",
