@@ -88,7 +88,7 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
     c.wait_for("(Phish)");
     let phish = rows_shown(&c).expect("a row count");
     assert!(phish > 0);
-    c.type_text("g");
+    c.type_text("gg");
 
     // Open phish after phish (j in the flyout moves to the next one): read the
     // message, jump to its alert when an alert names it, open its campaign when it

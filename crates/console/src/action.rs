@@ -136,6 +136,9 @@ pub enum Action {
     /// Previous / next entry of the prompt's history.
     HistoryPrev,
     HistoryNext,
+    /// A prefix key (`g`): wait for the key that completes the sequence, showing
+    /// which keys do (which-key).
+    Prefix(String),
     /// Pasted text (bracketed paste) into the open prompt.
     Paste(String),
     /// Open the tenant checklist (Secure Score and the priority-account practices).

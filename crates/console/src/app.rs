@@ -47,6 +47,9 @@ pub struct Options {
     pub refresh_on_start: bool,
 }
 
+/// How long the analyst pauses in normal mode before which-key lists the keys.
+pub const WHICH_KEY_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Builds what a background refresh needs (called once, after the first frame).
 pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 
@@ -208,8 +211,16 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut events = read_events(stop.clone());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // When the analyst stops typing, which-key shows after this pause (once per pause).
+    let mut pause_at: Option<tokio::time::Instant> = None;
     while !state.quit {
         let mut batch: Vec<Msg> = Vec::new();
+        let pause = async {
+            match pause_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             ev = events.recv() => match ev {
                 Some(Some(m)) => batch.push(m),
@@ -220,6 +231,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             Some(m) = rx.recv() => batch.push(m),
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
+            _ = pause => {
+                pause_at = None;
+                batch.push(Msg::Pause);
+            }
         }
         // Drain whatever else is already waiting, then draw once.
         while let Ok(ev) = events.try_recv() {
@@ -227,6 +242,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         }
         while let Ok(m) = rx.try_recv() {
             batch.push(m);
+        }
+        if batch.iter().any(|m| matches!(m, Msg::Key(_))) {
+            pause_at = Some(tokio::time::Instant::now() + WHICH_KEY_PAUSE);
         }
         for m in batch {
             for e in update(&mut state, m) {

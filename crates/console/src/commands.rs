@@ -168,14 +168,14 @@ pub fn registry() -> Vec<Command> {
         cmd!(
             "top",
             Table,
-            ["g", "home"],
+            ["g g", "home"],
             Action::Top,
             "Go to the first row"
         ),
         cmd!(
             "bottom",
             Table,
-            ["G", "end"],
+            ["G", "g e", "end"],
             Action::Bottom,
             "Go to the last row"
         ),
@@ -493,7 +493,15 @@ pub struct Keymap {
     bindings: HashMap<(Layer, String), usize>,
 }
 
+/// A key or a two-key sequence after a prefix (`g g`: `g`, then `g`).
 fn valid_key(k: &str) -> bool {
+    match k.split_once(' ') {
+        Some((prefix, then)) => valid_single(prefix) && valid_single(then),
+        None => valid_single(k),
+    }
+}
+
+fn valid_single(k: &str) -> bool {
     let base = k
         .strip_prefix("ctrl-")
         .or_else(|| k.strip_prefix("alt-"))
@@ -560,7 +568,55 @@ impl Keymap {
                 }
             }
         }
+        // A prefix (`g` of `g g`) cannot also be a key of its own in the same layer.
+        for (layer, key) in bindings.keys() {
+            if let Some((prefix, _)) = key.split_once(' ')
+                && let Some(&single) = bindings.get(&(*layer, prefix.to_string()))
+            {
+                return Err(KeymapError::Conflict {
+                    key: prefix.to_string(),
+                    first: commands[single].name.to_string(),
+                    second: format!("the prefix of `{key}`"),
+                    layer: layer.name(),
+                });
+            }
+        }
         Ok(Keymap { commands, bindings })
+    }
+
+    /// The action the key named `name` (`g g` for a sequence) triggers in `layer`.
+    pub fn lookup_name(&self, layer: Layer, name: &str) -> Option<Action> {
+        self.bindings
+            .get(&(layer, name.to_string()))
+            .map(|&i| self.commands[i].action.clone())
+    }
+
+    /// Whether the key named `name` starts sequences in `layer` (which-key shows them).
+    pub fn is_prefix(&self, layer: Layer, name: &str) -> bool {
+        let lead = format!("{name} ");
+        self.bindings
+            .keys()
+            .any(|(l, k)| *l == layer && k.starts_with(&lead))
+    }
+
+    /// The commands reachable in `layer` — after `prefix` when given, with the key
+    /// that completes it — in registry order, for which-key.
+    pub fn reachable(&self, layer: Layer, prefix: Option<&str>) -> Vec<(String, &Command)> {
+        let mut out = Vec::new();
+        for (i, c) in self.commands.iter().enumerate() {
+            for k in &c.keys {
+                if self.bindings.get(&(layer, k.clone())) != Some(&i) {
+                    continue;
+                }
+                let shown = match (prefix, k.split_once(' ')) {
+                    (Some(p), Some((kp, then))) if kp == p => then.to_string(),
+                    (None, _) => k.clone(),
+                    _ => continue,
+                };
+                out.push((shown, c));
+            }
+        }
+        out
     }
 
     /// The action `key` triggers in `layer`, if any.
@@ -630,5 +686,30 @@ mod tests {
             Keymap::new(&BTreeMap::from([("quit".into(), vec!["hyper-x".into()])])),
             Err(KeymapError::BadKey(_))
         ));
+    }
+
+    #[test]
+    fn sequences_resolve_and_a_prefix_cannot_be_a_key_too() {
+        let km = Keymap::new(&BTreeMap::new()).unwrap();
+        assert!(km.is_prefix(Layer::Table, "g"));
+        assert!(!km.is_prefix(Layer::Table, "j"));
+        assert_eq!(km.lookup_name(Layer::Table, "g g"), Some(Action::Top));
+        assert_eq!(km.lookup_name(Layer::Table, "g e"), Some(Action::Bottom));
+        assert_eq!(km.lookup(Layer::Table, &key('g')), None);
+        let after_g: Vec<String> = km
+            .reachable(Layer::Table, Some("g"))
+            .into_iter()
+            .map(|(k, c)| format!("{k} {}", c.name))
+            .collect();
+        assert_eq!(after_g, ["g top", "e bottom"]);
+        let e = Keymap::new(&BTreeMap::from([(
+            "pivot".to_string(),
+            vec!["g".to_string()],
+        )]))
+        .unwrap_err();
+        assert!(
+            matches!(&e, KeymapError::Conflict { key, .. } if key == "g"),
+            "{e}"
+        );
     }
 }

@@ -221,6 +221,11 @@ pub enum Overlay {
     Review {
         plan: std::sync::Arc<whalewatch_sync::remediate::RemediationPlan>,
     },
+    /// Which-key: the keys available here (after a pause), or the keys that complete
+    /// `prefix` (after a prefix key such as `g`).
+    WhichKey {
+        prefix: Option<String>,
+    },
     /// Related views to jump to.
     Jumps {
         jumps: Vec<super::detail::Jump>,

@@ -58,6 +58,27 @@ pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
+    let layer = match state.top() {
+        View::Flyout(_) => Layer::Flyout,
+        _ => Layer::Table,
+    };
+    match &state.overlay {
+        // The key after a prefix completes the sequence; any other closes the popup.
+        Some(Overlay::WhichKey {
+            prefix: Some(prefix),
+        }) => {
+            let then = crate::commands::key_name(key)?;
+            return Some(
+                state
+                    .keymap
+                    .lookup_name(layer, &format!("{prefix} {then}"))
+                    .unwrap_or(Action::Back),
+            );
+        }
+        // The pause popup only informs: the key does what it always does.
+        Some(Overlay::WhichKey { prefix: None }) => return normal_key(state, layer, key),
+        _ => {}
+    }
     if let Some(o) = &state.overlay {
         return match (o, key.code) {
             (Overlay::Columns { .. }, KeyCode::Char('K')) => Some(Action::ColumnEarlier),
@@ -67,10 +88,16 @@ pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
             _ => state.keymap.lookup(Layer::Table, key),
         };
     }
-    let layer = match state.top() {
-        View::Flyout(_) => Layer::Flyout,
-        _ => Layer::Table,
-    };
+    normal_key(state, layer, key)
+}
+
+/// A key outside prompts and overlays: a command, or a prefix of sequences.
+fn normal_key(state: &State, layer: Layer, key: &KeyEvent) -> Option<Action> {
+    if let Some(name) = crate::commands::key_name(key)
+        && state.keymap.is_prefix(layer, &name)
+    {
+        return Some(Action::Prefix(name));
+    }
     state.keymap.lookup(layer, key)
 }
 
@@ -413,6 +440,14 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
         (cursor as i64 + step(a)).clamp(0, len.saturating_sub(1) as i64) as usize
     };
     match (o, a) {
+        // After a prefix, esc (or a key that completes nothing) only cancels it.
+        (Overlay::WhichKey { prefix: Some(_) }, Action::Back) => state.overlay = None,
+        // Otherwise which-key goes away with the next key, which then acts as usual
+        // (esc still goes back: the popup is not a view of its own).
+        (Overlay::WhichKey { .. }, _) => {
+            state.overlay = None;
+            return None;
+        }
         (_, Action::Back | Action::Quit) => {
             state.overlay = None;
             state.prompt = None;

@@ -56,6 +56,8 @@ pub enum Msg {
     Refresh(RefreshEvent),
     /// A task's outcome for the status bar.
     Notice(Notice),
+    /// The analyst paused (no key for about a second): which-key may show.
+    Pause,
     /// A longer result to read (a remediation's per-message outcome).
     Report {
         title: String,
@@ -170,6 +172,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Refresh(ev) => {
             on_refresh(state, ev);
+            Vec::new()
+        }
+        Msg::Pause => {
+            // Only in normal mode: a prompt or an overlay already says what keys do.
+            if state.prompt.is_none() && state.overlay.is_none() && !state.quit {
+                state.overlay = Some(Overlay::WhichKey { prefix: None });
+            }
             Vec::new()
         }
         Msg::Report { title, lines } => {
@@ -364,6 +373,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Prefix(p) => state.overlay = Some(Overlay::WhichKey { prefix: Some(p) }),
         Action::Checklist => return open_checklist(state),
         Action::Run(line) => return command::run(state, &line),
         Action::Resize(w, h) => {
@@ -485,3 +495,5 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_prompt;
+#[cfg(test)]
+mod tests_which_key;

@@ -117,7 +117,65 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
             );
         }
         Overlay::Columns { cursor } => columns(f, area, state, *cursor, theme),
+        Overlay::WhichKey { prefix } => which_key(f, area, state, prefix.as_deref(), theme),
     }
+}
+
+/// Which-key: the keys available here, from the registry, in columns in the lower
+/// right corner (the rows at the top, where the cursor starts, stay visible); after
+/// a prefix, the keys that complete it.
+fn which_key(f: &mut Frame<'_>, area: Rect, state: &State, prefix: Option<&str>, theme: &Theme) {
+    let layer = match state.top() {
+        View::Flyout(_) => Layer::Flyout,
+        _ => Layer::Table,
+    };
+    // One entry per command, its keys together, in registry order.
+    let mut entries: Vec<(String, &'static str)> = Vec::new();
+    for (k, c) in state.keymap.reachable(layer, prefix) {
+        match entries.iter_mut().find(|(_, n)| *n == c.name) {
+            Some((keys, _)) => {
+                keys.push(',');
+                keys.push_str(&k);
+            }
+            None => entries.push((k, c.name)),
+        }
+    }
+    let key_w = entries
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let cell_w = key_w + 1 + entries.iter().map(|(_, n)| n.len()).max().unwrap_or(0) + 3;
+    let max_w = (area.width as usize).saturating_sub(2).max(cell_w + 2);
+    let per_row = ((max_w - 2) / cell_w).max(1);
+    let rows = entries.len().div_ceil(per_row);
+    let per_row = entries.len().div_ceil(rows.max(1)).max(1);
+    let lines: Vec<Line> = (0..rows)
+        .map(|r| {
+            let mut spans = Vec::new();
+            // Column-major, so a column reads down like a list.
+            for c in 0..per_row {
+                if let Some((k, n)) = entries.get(c * rows + r) {
+                    spans.push(Span::styled(format!("{k:>key_w$} "), theme.accent()));
+                    spans.push(Span::raw(format!("{:<w$}", n, w = cell_w - key_w - 1)));
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let w = (per_row * cell_w + 2) as u16;
+    let h = rows as u16 + 2;
+    let r = Rect {
+        x: area.x + area.width.saturating_sub(w),
+        y: area.y + area.height.saturating_sub(h),
+        width: w.min(area.width),
+        height: h.min(area.height),
+    };
+    let title = match prefix {
+        Some(p) => format!(" {p} … · esc cancels "),
+        None => " keys here · ? all keys · any key goes on ".to_string(),
+    };
+    boxed(f, r, &title, lines, 0);
 }
 
 /// `t`: the tags matching the prompt's text, with their member counts.

@@ -125,3 +125,22 @@ fn a_long_flyout_value_wraps_indented_past_its_label() {
         "no text lost: {joined:?}"
     );
 }
+
+#[test]
+fn which_key_lists_the_keys_here_and_after_a_prefix() {
+    let mut s = state();
+    update(&mut s, Msg::Action(crate::action::Action::Resize(100, 30)));
+    key(&mut s, '2');
+    update(&mut s, Msg::Pause);
+    let out = render(&s, 100, 30);
+    for k in ["j,down down", "/ filter", "? help", "F frequency"] {
+        assert!(out.contains(k), "{k} missing:\n{out}");
+    }
+    insta::assert_snapshot!("which_key_pause_100x30", out);
+    key(&mut s, 'j');
+    key(&mut s, 'g');
+    let out = render(&s, 100, 30);
+    assert!(out.contains("g … · esc cancels"), "{out}");
+    assert!(out.contains("g top") && out.contains("e bottom"), "{out}");
+    insta::assert_snapshot!("which_key_prefix_g_100x30", out);
+}
