@@ -126,6 +126,12 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         ];
         if let Some(e) = error {
             spans.push(Span::styled(e, theme.error()));
+        } else if let Some(n) = state.notice.as_ref().filter(|n| !n.error) {
+            // What Tab offers (several candidates) shows beside the line.
+            spans.push(Span::styled(
+                format!("  {}", sanitize(&n.text)),
+                theme.dim(),
+            ));
         }
         let line = Line::from(spans);
         f.render_widget(Paragraph::new(line), area);

@@ -129,14 +129,20 @@ fn which_key(f: &mut Frame<'_>, area: Rect, state: &State, prefix: Option<&str>,
         View::Flyout(_) => Layer::Flyout,
         _ => Layer::Table,
     };
-    // One entry per command, its keys together, in registry order.
+    // One entry per command, in registry order. After a pause the popup stays small:
+    // this view's own commands (the panes, `/`, `:` and `?` are on screen already),
+    // each by its first key; after a prefix, every key that completes it.
     let mut entries: Vec<(String, &'static str)> = Vec::new();
     for (k, c) in state.keymap.reachable(layer, prefix) {
+        if prefix.is_none() && c.layer == Layer::Global {
+            continue;
+        }
         match entries.iter_mut().find(|(_, n)| *n == c.name) {
-            Some((keys, _)) => {
+            Some((keys, _)) if prefix.is_some() => {
                 keys.push(',');
                 keys.push_str(&k);
             }
+            Some(_) => {}
             None => entries.push((k, c.name)),
         }
     }
@@ -145,7 +151,7 @@ fn which_key(f: &mut Frame<'_>, area: Rect, state: &State, prefix: Option<&str>,
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let cell_w = key_w + 1 + entries.iter().map(|(_, n)| n.len()).max().unwrap_or(0) + 3;
+    let cell_w = key_w + 1 + entries.iter().map(|(_, n)| n.len()).max().unwrap_or(0) + 2;
     let max_w = (area.width as usize).saturating_sub(2).max(cell_w + 2);
     let per_row = ((max_w - 2) / cell_w).max(1);
     let rows = entries.len().div_ceil(per_row);

@@ -133,7 +133,7 @@ fn which_key_lists_the_keys_here_and_after_a_prefix() {
     key(&mut s, '2');
     update(&mut s, Msg::Pause);
     let out = render(&s, 100, 30);
-    for k in ["j,down down", "/ filter", "? help", "F frequency"] {
+    for k in ["j down", "F frequency", "g g top", "space mark"] {
         assert!(out.contains(k), "{k} missing:\n{out}");
     }
     insta::assert_snapshot!("which_key_pause_100x30", out);
@@ -143,4 +143,35 @@ fn which_key_lists_the_keys_here_and_after_a_prefix() {
     assert!(out.contains("g … · esc cancels"), "{out}");
     assert!(out.contains("g top") && out.contains("e bottom"), "{out}");
     insta::assert_snapshot!("which_key_prefix_g_100x30", out);
+}
+
+#[test]
+fn the_prompt_shows_the_cursor_the_candidates_and_a_refused_line() {
+    use crossterm::event::KeyCode;
+    let mut s = state();
+    update(&mut s, Msg::Action(crate::action::Action::Resize(100, 30)));
+    key(&mut s, '2');
+    key(&mut s, '/');
+    crate::update::tests::typed(&mut s, "threat:phish rec");
+    crate::update::tests::code(&mut s, KeyCode::Tab);
+    let out = render(&s, 100, 30);
+    let line = out.lines().nth(28).unwrap_or("");
+    assert!(
+        line.contains("/threat:phish rec") && line.contains("recipient-domain:"),
+        "{line}"
+    );
+    crate::update::tests::code(&mut s, KeyCode::Esc);
+    key(&mut s, ':');
+    crate::update::tests::typed(&mut s, "emials");
+    crate::update::tests::code(&mut s, KeyCode::Enter);
+    let out = render(&s, 100, 30);
+    let line = out.lines().nth(28).unwrap_or("");
+    assert!(
+        line.contains(":emials") && line.contains("⚠ `emials` is neither a pane nor a command"),
+        "{line}"
+    );
+    assert!(
+        !out.lines().nth(29).unwrap_or("").contains("emials"),
+        "not in the status bar"
+    );
 }
