@@ -211,7 +211,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut events = read_events(stop.clone());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    // When the analyst stops typing, which-key shows after this pause (once per pause).
+    // When the analyst stops typing after a key that did nothing, which-key shows.
     let mut pause_at: Option<tokio::time::Instant> = None;
     while !state.quit {
         let mut batch: Vec<Msg> = Vec::new();

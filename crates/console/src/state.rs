@@ -294,6 +294,9 @@ pub struct State {
     pub now: DateTime<Utc>,
     /// Set when the console should exit.
     pub quit: bool,
+    /// The last key did nothing here: a pause after it shows which-key (an idle
+    /// analyst reading the screen is never interrupted).
+    pub stray_key: bool,
 }
 
 impl State {
@@ -320,6 +323,7 @@ impl State {
             height: 24,
             now,
             quit: false,
+            stray_key: false,
         };
         super::update::reevaluate_all(&mut s);
         s

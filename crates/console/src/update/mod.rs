@@ -56,7 +56,8 @@ pub enum Msg {
     Refresh(RefreshEvent),
     /// A task's outcome for the status bar.
     Notice(Notice),
-    /// The analyst paused (no key for about a second): which-key may show.
+    /// The analyst paused (no key for about a second): after a key that did nothing
+    /// here, which-key lists the keys that do.
     Pause,
     /// A longer result to read (a remediation's per-message outcome).
     Report {
@@ -110,10 +111,14 @@ pub enum Effect {
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(a) => apply(state, a),
-        Msg::Key(k) => match input::key_action(state, &k) {
-            Some(a) => apply(state, a),
-            None => Vec::new(),
-        },
+        Msg::Key(k) => {
+            let action = input::key_action(state, &k);
+            state.stray_key = action.is_none();
+            match action {
+                Some(a) => apply(state, a),
+                None => Vec::new(),
+            }
+        }
         Msg::Paste(text) => apply(state, Action::Paste(text)),
         Msg::Loaded(snapshot) => {
             // Keep the email half until the new index arrives: the grid must not go
@@ -176,7 +181,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Pause => {
             // Only in normal mode: a prompt or an overlay already says what keys do.
-            if state.prompt.is_none() && state.overlay.is_none() && !state.quit {
+            if state.stray_key && state.prompt.is_none() && state.overlay.is_none() && !state.quit {
                 state.overlay = Some(Overlay::WhichKey { prefix: None });
             }
             Vec::new()

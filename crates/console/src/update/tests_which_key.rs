@@ -52,9 +52,15 @@ fn a_key_that_completes_nothing_or_esc_only_cancels_the_prefix() {
 }
 
 #[test]
-fn a_pause_in_normal_mode_shows_the_keys_and_the_next_key_acts() {
+fn a_pause_after_a_key_that_does_nothing_shows_the_keys_and_the_next_key_acts() {
     let mut s = state();
     key(&mut s, '2');
+    update(&mut s, Msg::Pause);
+    assert_eq!(
+        s.overlay, None,
+        "a pause after a key that acted interrupts nobody"
+    );
+    key(&mut s, 'Z');
     update(&mut s, Msg::Pause);
     assert_eq!(s.overlay, Some(Overlay::WhichKey { prefix: None }));
     key(&mut s, 'j');
@@ -63,6 +69,7 @@ fn a_pause_in_normal_mode_shows_the_keys_and_the_next_key_acts() {
     // Esc after a pause still goes back a view.
     let e = code(&mut s, KeyCode::Enter);
     assert!(!e.is_empty());
+    key(&mut s, 'Z');
     update(&mut s, Msg::Pause);
     code(&mut s, KeyCode::Esc);
     assert_eq!(s.overlay, None);

@@ -131,6 +131,7 @@ fn which_key_lists_the_keys_here_and_after_a_prefix() {
     let mut s = state();
     update(&mut s, Msg::Action(crate::action::Action::Resize(100, 30)));
     key(&mut s, '2');
+    key(&mut s, 'Z');
     update(&mut s, Msg::Pause);
     let out = render(&s, 100, 30);
     for k in ["j down", "F frequency", "g g top", "space mark"] {
