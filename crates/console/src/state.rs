@@ -110,6 +110,32 @@ impl Grid {
     pub fn current(&self) -> Option<u32> {
         self.rows.get(self.cursor).copied()
     }
+
+    /// The column position the rows are ordered by and whether descending: the
+    /// analyst's sort, else the pane's natural order when it follows a shown column.
+    pub fn order_column(&self) -> Option<(usize, bool)> {
+        self.sort.or_else(|| {
+            let n = panes::natural_order(self.pane);
+            let id = n.column?;
+            self.columns
+                .iter()
+                .position(|c| c.id == id)
+                .map(|i| (i, n.descending))
+        })
+    }
+
+    /// The order in words for the breadcrumb: `by Last activity ▼`, or the pane's
+    /// natural order when no column carries it.
+    pub fn order_words(&self) -> String {
+        let arrow = |d: bool| if d { "▼" } else { "▲" };
+        match self.order_column() {
+            Some((i, d)) => self
+                .columns
+                .get(i)
+                .map_or(String::new(), |c| format!("by {} {}", c.title, arrow(d))),
+            None => panes::natural_order(self.pane).words.to_string(),
+        }
+    }
 }
 
 /// VisiData's frequency table of one column of the view below it.
@@ -199,9 +225,11 @@ pub enum Overlay {
     TagPicker {
         cursor: usize,
     },
-    /// Show, hide and reorder the email grid's columns.
+    /// Show, hide and reorder the email grid's columns: `columns` is the choice being
+    /// made; `Enter` applies it, `Esc` leaves the grid as it was.
     Columns {
         cursor: usize,
+        columns: Vec<GridColumn>,
     },
     /// Every source's cache age, watermark and last error.
     Sources,

@@ -31,6 +31,9 @@ pub struct TableView<'a> {
     pub cursor: Option<usize>,
     /// The column under the cursor (for `F`, `p`, `o`).
     pub column: usize,
+    /// The column the rows are ordered by and whether descending: its title carries
+    /// `▼` or `▲`, so the order is always on screen.
+    pub sort: Option<(usize, bool)>,
     /// Marks a cell's style (severity words, threat types).
     pub style_of: &'a dyn Fn(usize, &str) -> Style,
 }
@@ -107,7 +110,6 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
         .filter(|&i| w.get(i - first).is_some_and(|x| *x > 0))
         .collect();
     let header = Row::new(shown.iter().map(|&i| {
-        let c = &view.columns[i];
         let style = if i == view.column {
             theme
                 .header()
@@ -115,7 +117,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
         } else {
             theme.header()
         };
-        Cell::from(Span::styled(c.title, style))
+        Cell::from(Span::styled(header_title(view, i, w[i - first]), style))
     }));
     let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
         let row = Row::new(shown.iter().map(|&ci| {
@@ -136,6 +138,20 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, view: &TableView<'_>, theme: &Theme) 
     .header(header)
     .column_spacing(1);
     f.render_widget(table, area);
+}
+
+/// A column's title, with the order's arrow when the rows are sorted by it; the
+/// title is cut before the arrow is.
+fn header_title(view: &TableView<'_>, i: usize, width: u16) -> String {
+    let title = view.columns[i].title;
+    match view.sort {
+        Some((c, desc)) if c == i => {
+            let arrow = if desc { "▼" } else { "▲" };
+            let room = (width as usize).saturating_sub(2);
+            format!("{} {arrow}", safe_text::fit(title, room))
+        }
+        _ => title.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +187,7 @@ mod tests {
                 rows,
                 cursor: Some(0),
                 column: 1,
+                sort: None,
                 style_of: &plain,
             };
             draw(

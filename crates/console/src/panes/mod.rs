@@ -75,6 +75,47 @@ pub fn default_columns(pane: Pane) -> Vec<GridColumn> {
     }
 }
 
+/// The order a pane's rows come in before the analyst sorts them (`o`/`O`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NaturalOrder {
+    /// The column the order follows, when it is one (its header shows the arrow).
+    pub column: Option<ColumnId>,
+    pub descending: bool,
+    /// The order in words, for the breadcrumb.
+    pub words: &'static str,
+}
+
+/// How [`evaluate`] orders `pane`'s rows.
+pub fn natural_order(pane: Pane) -> NaturalOrder {
+    let by = |column, words| NaturalOrder {
+        column: Some(column),
+        descending: true,
+        words,
+    };
+    match pane {
+        Pane::Alerts => by(
+            ColumnId::Alert(alerts::AlertCol::LastActivity),
+            "newest activity first",
+        ),
+        Pane::Emails => by(ColumnId::Email(emails::EmailCol::Time), "newest first"),
+        Pane::Campaigns => by(
+            ColumnId::Campaign(campaigns::CampaignCol::LastSeen),
+            "last seen first",
+        ),
+        Pane::Accounts => NaturalOrder {
+            column: None,
+            descending: false,
+            words: "priority accounts first, then by user",
+        },
+        Pane::Posture => NaturalOrder {
+            column: None,
+            descending: true,
+            words: "worst first",
+        },
+        Pane::SignIns => by(ColumnId::SignIn(sign_ins::SignInCol::Time), "newest first"),
+    }
+}
+
 /// The rows of `pane` that `filter` selects, in the pane's natural order (newest or
 /// most important first). `Err` is a message for the status bar.
 pub fn evaluate(

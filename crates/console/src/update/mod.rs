@@ -314,8 +314,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::CycleMailView => grid::cycle_mail_view(state),
         Action::Columns => {
-            if state.pane() == Pane::Emails {
-                state.overlay = Some(Overlay::Columns { cursor: 0 });
+            if let Some(g) = state.grid().filter(|g| g.pane == Pane::Emails) {
+                state.overlay = Some(Overlay::Columns {
+                    cursor: 0,
+                    columns: g.columns.clone(),
+                });
             } else {
                 notice(state, "columns can be chosen in the Emails pane", false);
             }
@@ -480,3 +483,6 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod screen_tests;

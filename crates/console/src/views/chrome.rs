@@ -65,15 +65,10 @@ pub fn breadcrumbs(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) 
         } else {
             format!(", {} marked", g.marks.len())
         };
-        let sorted = g
-            .sort
-            .and_then(|(c, d)| g.columns.get(c).map(|col| (col.title, d)))
-            .map_or(String::new(), |(t, d)| {
-                format!(", by {t} {}", if d { "↓" } else { "↑" })
-            });
         text.push_str(&format!(
-            "  ({} rows{marked}{sorted})",
-            thousands(g.rows.len())
+            "  ({} rows{marked}, {})",
+            thousands(g.rows.len()),
+            g.order_words()
         ));
     }
     if let View::Frequency(t) = state.top() {

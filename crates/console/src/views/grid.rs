@@ -66,9 +66,39 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
         rows: &cells,
         cursor: g.cursor.checked_sub(start),
         column: g.column,
+        sort: g.order_column(),
         style_of: &style_of,
     };
     table::draw(f, area, &view, theme);
+    more(f, area, start, g.rows.len() - end, theme);
+}
+
+/// `▲ 3 more · ▼ 1,234 more` at the right end of the table's header line, when
+/// rows are above or below the ones shown.
+fn more(f: &mut Frame<'_>, area: Rect, above: usize, below: usize, theme: &Theme) {
+    let mut parts = Vec::new();
+    if above > 0 {
+        parts.push(format!("▲ {} more", super::chrome::thousands(above)));
+    }
+    if below > 0 {
+        parts.push(format!("▼ {} more", super::chrome::thousands(below)));
+    }
+    if parts.is_empty() || area.height == 0 {
+        return;
+    }
+    let text = format!(" {} ", parts.join(" · "));
+    let w = (whalewatch_model::safe_text::width(&text) as u16).min(area.width);
+    let r = Rect {
+        x: area.right() - w,
+        y: area.y,
+        width: w,
+        height: 1,
+    };
+    f.render_widget(ratatui::widgets::Clear, r);
+    f.render_widget(
+        Paragraph::new(Line::styled(fit(&text, w as usize), theme.dim())),
+        r,
+    );
 }
 
 const FREQ_COLUMNS: [Column; 4] = [
@@ -121,9 +151,12 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
         rows: &cells,
         cursor: t.cursor.checked_sub(start),
         column: 0,
+        // Most frequent first.
+        sort: Some((1, true)),
         style_of: &plain,
     };
     table::draw(f, area, &view, theme);
+    more(f, area, start, t.rows.len() - end, theme);
 }
 
 const TAG_COLUMNS: [Column; 5] = [
@@ -175,6 +208,7 @@ pub fn tags(f: &mut Frame<'_>, area: Rect, stats: &[crate::data::TagStats], them
         rows: &cells,
         cursor: None,
         column: usize::MAX,
+        sort: None,
         style_of: &plain,
     };
     table::draw(f, area, &view, theme);

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::commands::Layer;
-use crate::state::{Overlay, State, View};
+use crate::state::{Overlay, State};
 use crate::theme::Theme;
 use crate::update::tag_candidates;
 use whalewatch_model::safe_text::{fit, sanitize};
@@ -116,7 +116,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 0,
             );
         }
-        Overlay::Columns { cursor } => columns(f, area, state, *cursor, theme),
+        Overlay::Columns { cursor, columns: chosen } => columns(f, area, chosen, *cursor, theme),
     }
 }
 
@@ -207,20 +207,22 @@ fn sources(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     boxed(f, r, " sources · esc closes ", lines, 0);
 }
 
-/// `C`: the email grid's columns, shown ones first in their order, then the hidden ones.
-fn columns(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &Theme) {
-    let Some(View::Grid(g)) = state.views.last() else {
-        return;
-    };
+/// `C`: the columns being chosen, shown ones first in their order, then the hidden ones.
+fn columns(
+    f: &mut Frame<'_>,
+    area: Rect,
+    chosen: &[crate::panes::GridColumn],
+    cursor: usize,
+    theme: &Theme,
+) {
     let all = crate::panes::emails::all_columns();
-    let mut items: Vec<String> = g
-        .columns
+    let mut items: Vec<String> = chosen
         .iter()
         .map(|c| format!("[x] {}", c.title))
         .collect();
     items.extend(
         all.iter()
-            .filter(|c| !g.columns.contains(c))
+            .filter(|c| !chosen.contains(c))
             .map(|c| format!("[ ] {}", c.title)),
     );
     let r = centred(area, 56, area.height);
@@ -228,7 +230,7 @@ fn columns(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &
     boxed(
         f,
         r,
-        " columns · space shows/hides · K/J move · enter saves ",
+        " columns · space shows/hides · K/J move · enter applies · esc cancels ",
         list(items, cursor, h, theme),
         0,
     );
