@@ -176,9 +176,16 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut events = read_events(stop.clone());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // Ages on screen are measured from now: the clock ticks every second, and a tick
+    // redraws only when the text it moves changed (`42s old` → `43s old`; past a
+    // minute, once a minute), so an idle console still writes next to nothing.
+    let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !state.quit {
         let mut batch: Vec<Msg> = Vec::new();
+        let shown = super::views::chrome::ticking(&state);
         tokio::select! {
+            _ = clock.tick() => batch.push(Msg::Tick(chrono::Utc::now())),
             ev = events.recv() => match ev {
                 Some(Some(m)) => batch.push(m),
                 Some(None) => {}
@@ -196,6 +203,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         while let Ok(m) = rx.try_recv() {
             batch.push(m);
         }
+        let only_ticks = batch.iter().all(|m| matches!(m, Msg::Tick(_)));
         for m in batch {
             for e in update(&mut state, m) {
                 effects.run(e, &out);
@@ -204,7 +212,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 break;
             }
         }
-        if !state.quit {
+        if !state.quit && (!only_ticks || super::views::chrome::ticking(&state) != shown) {
             draw(&mut term, &mut out, &state, &theme)?;
         }
     }

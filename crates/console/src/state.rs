@@ -313,8 +313,13 @@ pub struct State {
     /// Terminal size.
     pub width: u16,
     pub height: u16,
-    /// "Now" for relative times (`since:7d`); fixed in tests.
+    /// "Now" for relative times (`since:7d`) and the ages on screen: the app's clock
+    /// moves it forward (`Msg::Tick`); tests set it.
     pub now: DateTime<Utc>,
+    /// Why a source's last refresh in this session failed, by source (`refresh`
+    /// when the failure came before any source started); a later success of the
+    /// source clears it. The cache's own `last_error` shows when none is here.
+    pub source_errors: std::collections::BTreeMap<String, String>,
     /// Set when the console should exit.
     pub quit: bool,
 }
@@ -342,6 +347,7 @@ impl State {
             width: 80,
             height: 24,
             now,
+            source_errors: Default::default(),
             quit: false,
         };
         super::update::reevaluate_all(&mut s);

@@ -61,6 +61,10 @@ pub enum Msg {
         title: String,
         lines: Vec<String>,
     },
+    /// The clock moved: ages on screen are measured from this instant. The app sends
+    /// one a second and redraws only when the text it shows changed
+    /// ([`crate::views::chrome::ticking`]).
+    Tick(chrono::DateTime<chrono::Utc>),
 }
 
 /// A rows-and-columns export of the current result.
@@ -178,6 +182,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::Tick(now) => {
+            state.now = now;
+            Vec::new()
+        }
         Msg::Notice(n) => {
             if n.error {
                 state.last_error = Some(n.text.clone());
@@ -205,7 +213,10 @@ fn on_refresh(state: &mut State, ev: RefreshEvent) {
             r.source = source;
             r.rows = rows;
         }
-        RefreshEvent::Progress(Progress::Finished(_)) => r.done += 1,
+        RefreshEvent::Progress(Progress::Finished(summary)) => {
+            r.done += 1;
+            state.source_errors.remove(&summary.source);
+        }
         RefreshEvent::Progress(Progress::Warning(w)) => {
             state.notice = Some(Notice {
                 text: w,
@@ -220,6 +231,14 @@ fn on_refresh(state: &mut State, ev: RefreshEvent) {
             });
         }
         RefreshEvent::Failed(e) => {
+            // The source being pulled when it failed is the one `:sources` blames.
+            let source = if r.running && !r.source.is_empty() && r.source != "starting" {
+                r.source.clone()
+            } else {
+                "refresh".to_string()
+            };
+            state.source_errors.insert(source, e.clone());
+            let r = &mut state.refresh;
             *r = Default::default();
             state.last_error = Some(e.clone());
             state.notice = Some(Notice {

@@ -12,8 +12,14 @@ use crate::table::{self, Column, TableView};
 use crate::theme::Theme;
 use whalewatch_model::safe_text::fit;
 
-/// Draws `g`'s visible rows.
-pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Theme) {
+/// Draws `g`'s visible rows; says how many rows are above and below them.
+pub fn grid(
+    f: &mut Frame<'_>,
+    area: Rect,
+    state: &State,
+    g: &Grid,
+    theme: &Theme,
+) -> Option<Scrolled> {
     if g.rows.is_empty() {
         let why = match &g.error {
             Some(e) => format!("no rows: {e}"),
@@ -26,7 +32,7 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
             Paragraph::new(Line::styled(fit(&why, area.width as usize), theme.dim())),
             area,
         );
-        return;
+        return None;
     }
     let page = (area.height as usize).saturating_sub(1);
     let start = g.offset.min(g.rows.len());
@@ -70,35 +76,17 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
         style_of: &style_of,
     };
     table::draw(f, area, &view, theme);
-    more(f, area, start, g.rows.len() - end, theme);
+    Some(Scrolled {
+        above: start,
+        below: g.rows.len() - end,
+    })
 }
 
-/// `▲ 3 more · ▼ 1,234 more` at the right end of the table's header line, when
-/// rows are above or below the ones shown.
-fn more(f: &mut Frame<'_>, area: Rect, above: usize, below: usize, theme: &Theme) {
-    let mut parts = Vec::new();
-    if above > 0 {
-        parts.push(format!("▲ {} more", super::chrome::thousands(above)));
-    }
-    if below > 0 {
-        parts.push(format!("▼ {} more", super::chrome::thousands(below)));
-    }
-    if parts.is_empty() || area.height == 0 {
-        return;
-    }
-    let text = format!(" {} ", parts.join(" · "));
-    let w = (whalewatch_model::safe_text::width(&text) as u16).min(area.width);
-    let r = Rect {
-        x: area.right() - w,
-        y: area.y,
-        width: w,
-        height: 1,
-    };
-    f.render_widget(ratatui::widgets::Clear, r);
-    f.render_widget(
-        Paragraph::new(Line::styled(fit(&text, w as usize), theme.dim())),
-        r,
-    );
+/// Rows of a table above and below the ones on screen (the breadcrumb says them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scrolled {
+    pub above: usize,
+    pub below: usize,
 }
 
 const FREQ_COLUMNS: [Column; 4] = [
@@ -125,7 +113,7 @@ const FREQ_COLUMNS: [Column; 4] = [
 ];
 
 /// Draws a frequency table: value, count, percent, bar.
-pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Theme) {
+pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Theme) -> Scrolled {
     let page = (area.height as usize).saturating_sub(1);
     let start = t.offset.min(t.rows.len());
     let end = (start + page).min(t.rows.len());
@@ -156,7 +144,10 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
         style_of: &plain,
     };
     table::draw(f, area, &view, theme);
-    more(f, area, start, t.rows.len() - end, theme);
+    Scrolled {
+        above: start,
+        below: t.rows.len() - end,
+    }
 }
 
 const TAG_COLUMNS: [Column; 5] = [
