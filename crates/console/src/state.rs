@@ -286,6 +286,11 @@ pub struct Session {
     pub can_refresh: bool,
     /// Who triage writes are recorded as (the profile's `analyst`, else the app).
     pub analyst: String,
+    /// Who `a` (assign to me) assigns to: the profile's `analyst`. `None`: the
+    /// console asks for the name rather than assign to the application.
+    pub assignee: Option<String>,
+    /// The config file, where `a` offers to save the analyst's name.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// Everything the console shows.

@@ -182,6 +182,36 @@ pub fn find(pane: Pane, data: &Snapshot, rows: &[u32], key: &str) -> Option<usiz
     rows.iter().position(|&r| self::key(pane, data, r) == key)
 }
 
+/// How many of `marks` (row keys) are rows of `rows` — the rest are marked rows
+/// the view no longer shows.
+pub fn marks_shown(
+    pane: Pane,
+    data: &Snapshot,
+    rows: &[u32],
+    marks: &std::collections::BTreeSet<String>,
+) -> usize {
+    if marks.is_empty() {
+        return 0;
+    }
+    if let (Pane::Emails, Some(ix)) = (pane, &data.emails) {
+        let wanted: std::collections::HashSet<u32> = marks
+            .iter()
+            .filter_map(|k| {
+                let (nmid, recipient) = k.split_once('|')?;
+                ix.row_of(&index::RowKey {
+                    network_message_id: nmid.to_string(),
+                    recipient: recipient.to_string(),
+                })
+                .map(|r| r as u32)
+            })
+            .collect();
+        return rows.iter().filter(|r| wanted.contains(r)).count();
+    }
+    rows.iter()
+        .filter(|&&r| marks.contains(&key(pane, data, r)))
+        .count()
+}
+
 /// Sorts `rows` by `col`.
 pub fn sort(data: &Snapshot, rows: &mut Vec<u32>, col: ColumnId, descending: bool) {
     if let (ColumnId::Email(e), Some(ix)) = (col, &data.emails)

@@ -336,6 +336,30 @@ pub fn mark(state: &mut State) {
     scroll_into_view(state);
 }
 
+/// `u`: clears the marks of the nearest grid, those out of view included.
+pub fn clear_marks(state: &mut State) {
+    let n = state
+        .grid_mut()
+        .map_or(0, |g| std::mem::take(&mut g.marks).len());
+    let text = match n {
+        0 => "no marks to clear".to_string(),
+        1 => "cleared 1 mark".to_string(),
+        n => format!("cleared {n} marks"),
+    };
+    notice(state, text, false);
+}
+
+/// Unmarks `keys` in every grid (a write on them went through).
+pub fn unmark(state: &mut State, keys: &[String]) {
+    let grids = state.views.iter_mut().filter_map(|v| match v {
+        View::Grid(g) => Some(g),
+        _ => None,
+    });
+    for g in grids.chain(state.panes.iter_mut()) {
+        g.marks.retain(|k| !keys.contains(k));
+    }
+}
+
 fn current_cell(state: &State) -> Option<(GridColumn, String)> {
     let View::Grid(g) = state.top() else {
         return None;

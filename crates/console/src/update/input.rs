@@ -138,7 +138,11 @@ fn submit(state: &mut State) -> Vec<Effect> {
             state.prompt = None;
             command::run(state, &p.text)
         }
-        PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {
+        PromptKind::Comment
+        | PromptKind::Assign
+        | PromptKind::Note
+        | PromptKind::Confirm
+        | PromptKind::Analyst => {
             state.prompt = None;
             super::triage::submit(state, p.kind, &p.text)
         }

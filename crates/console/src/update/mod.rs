@@ -19,7 +19,7 @@ pub use command::{parse_view_line, view_line};
 pub use grid::{effective_filter, reevaluate_all};
 pub use input::tag_candidates;
 pub use jumps::jumps_for;
-pub use triage::{Decision, Draft, TriageWrite, note_id};
+pub use triage::{AlertOp, Decision, Draft, TriageWrite, note_id};
 
 use super::action::{Action, Pane};
 use super::data::{EmailData, Snapshot};
@@ -61,6 +61,12 @@ pub enum Msg {
         title: String,
         lines: Vec<String>,
     },
+    /// A triage write on these alerts is queued (durable in the outbox): their marks
+    /// are cleared, and `notice` says what was queued.
+    Queued {
+        alerts: Vec<String>,
+        notice: String,
+    },
     /// The clock moved: ages on screen are measured from this instant. The app sends
     /// one a second and redraws only when the text it shows changed
     /// ([`crate::views::chrome::ticking`]).
@@ -97,6 +103,10 @@ pub enum Effect {
     Export(Box<ExportJob>),
     /// Save the email grid's columns (titles, in order) for this profile.
     SaveColumns(Vec<String>),
+    /// From now on, journal this session's writes under the analyst's name.
+    Analyst(String),
+    /// Save the analyst's name in the profile (`analyst = "…"`, config file 0600).
+    SaveAnalyst(String),
     /// Queue a triage write in the outbox and send it.
     Triage(Box<TriageWrite>),
     /// Rebuild the email index: the cache was written since it was built (its
@@ -180,6 +190,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 lines,
                 scroll: 0,
             });
+            Vec::new()
+        }
+        Msg::Queued { alerts, notice: text } => {
+            grid::unmark(state, &alerts);
+            notice(state, text, false);
             Vec::new()
         }
         Msg::Tick(now) => {
@@ -343,11 +358,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Mark => grid::mark(state),
-        Action::SetStatus => triage::set_status(state),
-        Action::Classify => triage::classify(state),
-        Action::AssignToMe => return triage::assign_to_me(state),
-        Action::Assign => triage::alert_prompt(state, super::prompt::PromptKind::Assign),
-        Action::Comment => triage::alert_prompt(state, super::prompt::PromptKind::Comment),
+        Action::SetStatus => return triage::start(state, AlertOp::Status),
+        Action::Classify => return triage::start(state, AlertOp::Classify),
+        Action::AssignToMe => return triage::start(state, AlertOp::AssignToMe),
+        Action::Assign => return triage::start(state, AlertOp::Assign),
+        Action::Comment => return triage::start(state, AlertOp::Comment),
+        Action::ClearMarks => grid::clear_marks(state),
         Action::Note => triage::note(state),
         Action::Remediate => triage::remediate(state, false),
         Action::RemediateAll => triage::remediate(state, true),

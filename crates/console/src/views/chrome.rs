@@ -70,7 +70,14 @@ pub fn breadcrumbs(
         let marked = if g.marks.is_empty() {
             String::new()
         } else {
-            format!(", {} marked", g.marks.len())
+            // Marks outside the view still count: triage acts on them.
+            let hidden =
+                g.marks.len() - crate::panes::marks_shown(g.pane, &state.data, &g.rows, &g.marks);
+            if hidden > 0 {
+                format!(", {} marked ({hidden} not in view)", g.marks.len())
+            } else {
+                format!(", {} marked", g.marks.len())
+            }
         };
         text.push_str(&format!(
             "  ({} rows{marked}, {})",
@@ -115,6 +122,7 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             PromptKind::Tag => "tag> ",
             PromptKind::Comment => "comment> ",
             PromptKind::Assign => "assign to (UPN)> ",
+            PromptKind::Analyst => "your sign-in name (UPN), for assign to me> ",
             PromptKind::Note => "note> ",
             PromptKind::Confirm => "type the number of messages to confirm> ",
         };

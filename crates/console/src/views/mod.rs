@@ -18,7 +18,7 @@ pub mod overlays;
 pub mod posture;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 mod screen_tests;
