@@ -236,3 +236,62 @@ fn assign_to_me_without_an_analyst_asks_for_the_name_once_and_never_uses_the_app
             .all(|(_, c)| !c.assigned_to.as_deref().unwrap_or("").starts_with("app:"))
     );
 }
+
+/// The value of `--flag 'quoted value'` in a shell line `view_line` wrote.
+fn shell_arg(line: &str, flag: &str) -> Option<String> {
+    let rest = &line[line.find(&format!("{flag} '"))? + flag.len() + 2..];
+    let mut out = String::new();
+    let mut rest = rest;
+    loop {
+        let end = rest.find('\'')?;
+        out.push_str(&rest[..end]);
+        rest = &rest[end + 1..];
+        // `'\''` is a quote inside the value.
+        match rest.strip_prefix("\\''") {
+            Some(r) => {
+                out.push('\'');
+                rest = r;
+            }
+            None => return Some(out),
+        }
+    }
+}
+
+#[test]
+fn the_view_line_carries_filter_tag_view_columns_and_sort_and_reopens_exactly() {
+    let mut s = state();
+    update(&mut s, Msg::Action(Action::Run("emails since:30d".into())));
+    update(&mut s, Msg::Action(Action::Run("view phish".into())));
+    key(&mut s, 'P');
+    // Hide the first column and sort by Subject, descending.
+    key(&mut s, 'C');
+    code(&mut s, KeyCode::Char(' '));
+    code(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Msg::Action(Action::Run("sort Sender domain desc".into())),
+    );
+    let g = s.grid().expect("grid").clone();
+    assert!(g.sort.is_some() && g.rows.len() > 1);
+    let effects = key(&mut s, 'Y');
+    let [Effect::Copy { text: line, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let view = shell_arg(line, "--view").expect("--view");
+    let tag = shell_arg(line, "--tag");
+    assert_eq!(tag.as_deref(), s.tag.as_deref(), "{line}");
+
+    // Reopened as `tui --tag … --view …` does.
+    let mut t = state();
+    update(&mut t, Msg::Action(Action::SetTag(tag)));
+    update(&mut t, Msg::Action(parse_view_line(&view)));
+    let h = t.grid().expect("grid");
+    assert_eq!(t.tag, s.tag);
+    assert_eq!(
+        (h.pane, &h.filter_text, h.mail_view, &h.columns, h.sort),
+        (g.pane, &g.filter_text, g.mail_view, &g.columns, g.sort),
+        "{line}"
+    );
+    assert_eq!(h.rows, g.rows, "the same rows in the same order");
+    assert!(t.notice.as_ref().is_none_or(|n| !n.error), "{:?}", t.notice);
+}
