@@ -140,18 +140,15 @@ impl Effects {
                 let _ = self.tx.send(msg);
             }
             Effect::Export(job) => {
-                let tx = self.tx.clone();
+                let (tx, cache) = (self.tx.clone(), self.cache_path.clone());
                 let dir = self
                     .cache_path
                     .parent()
                     .map(|p| p.join("exports"))
                     .unwrap_or_else(|| PathBuf::from("exports"));
                 self.keep(tokio::task::spawn_blocking(move || {
-                    let msg = match super::export::write(&job, &dir) {
-                        Ok(paths) => notice(
-                            format!("exported {} rows to {paths}", job.rows.len()),
-                            false,
-                        ),
+                    let msg = match super::export::write(&job, &cache, &dir) {
+                        Ok(written) => notice(written.to_string(), false),
                         Err(e) => notice(format!("export failed: {e}"), true),
                     };
                     let _ = tx.send(msg);
