@@ -33,7 +33,15 @@ fn console_export_writes_every_column_raw_as_the_cli_does_into_owner_only_files(
     ws.add_sim_profile("t", &sim);
     ws.refresh(&[]).expect_ok("refresh");
     let filter = "threat:phish";
-    let cli = ws.ok(&["--profile", "t", "query", "emails", filter, "--format", "csv"]);
+    let cli = ws.ok(&[
+        "--profile",
+        "t",
+        "query",
+        "emails",
+        filter,
+        "--format",
+        "csv",
+    ]);
 
     let cache = ws.cache_file("t");
     let quick = whalewatch::ui::data::load_quick(&cache).expect("load");
@@ -64,7 +72,10 @@ fn console_export_writes_every_column_raw_as_the_cli_does_into_owner_only_files(
     assert!(written.rows > 0);
     let (cli_header, cli_rows) = lines(&cli);
     assert_eq!(header, cli_header);
-    assert_eq!(rows, cli_rows, "the same raw values as `query --format csv`");
+    assert_eq!(
+        rows, cli_rows,
+        "the same raw values as `query --format csv`"
+    );
     let message = written.to_string();
     assert!(
         message.contains(&written.csv.display().to_string())

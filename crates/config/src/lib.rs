@@ -400,8 +400,14 @@ graph_url = "http://127.0.0.1:9999/"
         std::fs::write(&path, DOC).unwrap();
         save_analyst(&path, "lab", "ana@contoso.com").unwrap();
         let c = Config::load(&path).unwrap();
-        assert_eq!(c.profiles["lab"].analyst.as_deref(), Some("ana@contoso.com"));
-        assert_eq!(c.profiles["contoso"].analyst, None, "other profiles untouched");
+        assert_eq!(
+            c.profiles["lab"].analyst.as_deref(),
+            Some("ana@contoso.com")
+        );
+        assert_eq!(
+            c.profiles["contoso"].analyst, None,
+            "other profiles untouched"
+        );
         assert_eq!(c.profiles["contoso"].tags.len(), 1);
         #[cfg(unix)]
         {

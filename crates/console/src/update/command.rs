@@ -186,7 +186,11 @@ fn set_columns(state: &mut State, rest: &str) {
         }
     }
     if columns.is_empty() {
-        notice(state, "columns: name them, comma-separated (columns Date,Subject)", true);
+        notice(
+            state,
+            "columns: name them, comma-separated (columns Date,Subject)",
+            true,
+        );
         return;
     }
     g.sort = None;

@@ -192,7 +192,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
-        Msg::Queued { alerts, notice: text } => {
+        Msg::Queued {
+            alerts,
+            notice: text,
+        } => {
             grid::unmark(state, &alerts);
             notice(state, text, false);
             Vec::new()

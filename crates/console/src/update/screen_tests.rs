@@ -66,8 +66,16 @@ fn a_pane_opens_on_its_first_row_after_new_mail_arrived() {
     update(&mut s, msg);
     key(&mut s, '2');
     let g = s.grid().expect("grid");
-    assert_eq!((g.cursor, g.offset), (0, 0), "first row, nothing hidden above");
-    assert_eq!(g.rows.first(), s.data.newest.first(), "the newest row first");
+    assert_eq!(
+        (g.cursor, g.offset),
+        (0, 0),
+        "first row, nothing hidden above"
+    );
+    assert_eq!(
+        g.rows.first(),
+        s.data.newest.first(),
+        "the newest row first"
+    );
 }
 
 fn alert_writes(effects: &[Effect]) -> Vec<(Vec<String>, whalewatch_sync::triage::AlertChange)> {
@@ -131,7 +139,11 @@ fn marks_out_of_view_are_counted_confirmed_before_a_write_and_cleared_after_it()
     let hidden = marked.iter().filter(|m| severity(&s, m) != sev).count();
     set_filter(&mut s, &format!("severity:{sev}"));
     let g = s.grid().expect("grid");
-    assert_eq!(g.marks.len(), 3, "marks stay when their rows leave the view");
+    assert_eq!(
+        g.marks.len(),
+        3,
+        "marks stay when their rows leave the view"
+    );
     let screen = crate::views::tests::render(&s, 160, 30);
     assert!(
         screen.contains(&format!("3 marked ({hidden} not in view)")),
@@ -181,7 +193,10 @@ fn marks_out_of_view_are_counted_confirmed_before_a_write_and_cleared_after_it()
     assert!(matches!(s.overlay, Some(Overlay::Choice { .. })));
     key(&mut s, 'j');
     let effects = code(&mut s, KeyCode::Enter);
-    assert!(effects.is_empty() && s.prompt.is_none(), "cancel writes nothing");
+    assert!(
+        effects.is_empty() && s.prompt.is_none(),
+        "cancel writes nothing"
+    );
     assert!(!s.grid().expect("grid").marks.is_empty());
     key(&mut s, 'u');
     assert!(s.grid().expect("grid").marks.is_empty());
@@ -219,7 +234,10 @@ fn assign_to_me_without_an_analyst_asks_for_the_name_once_and_never_uses_the_app
     let Some(Overlay::Choice { title, .. }) = &s.overlay else {
         panic!("no offer to save")
     };
-    assert!(title.contains("ana@contoso.com") && title.contains("fixture"), "{title}");
+    assert!(
+        title.contains("ana@contoso.com") && title.contains("fixture"),
+        "{title}"
+    );
     let effects = code(&mut s, KeyCode::Enter);
     assert!(
         matches!(effects.as_slice(), [Effect::SaveAnalyst(n)] if n == "ana@contoso.com"),

@@ -438,7 +438,10 @@ pub fn submit(state: &mut State, kind: PromptKind, text: &str) -> Vec<Effect> {
             let mut effects = assign_to_me(state, ids);
             // Offer to keep it: the next session then knows who "me" is.
             state.overlay = Some(Overlay::Choice {
-                title: format!("Save `{text}` as analyst in profile `{}`?", state.session.profile),
+                title: format!(
+                    "Save `{text}` as analyst in profile `{}`?",
+                    state.session.profile
+                ),
                 options: vec![
                     (
                         "yes, save it in the profile".to_string(),

@@ -241,7 +241,10 @@ pub fn ticking(state: &State) -> String {
     if matches!(state.overlay, Some(crate::state::Overlay::Sources)) {
         for s in &state.data.sources {
             out.push(' ');
-            out.push_str(&s.last_success.map_or("never".into(), |t| human(age_secs(state, t))));
+            out.push_str(
+                &s.last_success
+                    .map_or("never".into(), |t| human(age_secs(state, t))),
+            );
         }
     }
     out

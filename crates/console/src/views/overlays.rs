@@ -116,7 +116,10 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 0,
             );
         }
-        Overlay::Columns { cursor, columns: chosen } => columns(f, area, chosen, *cursor, theme),
+        Overlay::Columns {
+            cursor,
+            columns: chosen,
+        } => columns(f, area, chosen, *cursor, theme),
     }
 }
 
@@ -182,7 +185,11 @@ fn sources(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .map(|s| &s.source)
         .chain(state.source_errors.keys());
-    let nw = names.map(|n| sanitize(n).chars().count()).max().unwrap_or(0).max(6);
+    let nw = names
+        .map(|n| sanitize(n).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let mut lines = vec![Line::styled(
         format!(
             "{:<nw$} {:<12} {:<20} last error",
@@ -241,10 +248,7 @@ fn columns(
     theme: &Theme,
 ) {
     let all = crate::panes::emails::all_columns();
-    let mut items: Vec<String> = chosen
-        .iter()
-        .map(|c| format!("[x] {}", c.title))
-        .collect();
+    let mut items: Vec<String> = chosen.iter().map(|c| format!("[x] {}", c.title)).collect();
     items.extend(
         all.iter()
             .filter(|c| !chosen.contains(c))

@@ -3,8 +3,8 @@
 //! errors.
 
 use crate::action::Action;
-use crate::update::tests::{key, snapshot, state};
 use crate::data::EmailData;
+use crate::update::tests::{key, snapshot, state};
 use crate::update::{Msg, update};
 
 use super::tests::render;
@@ -17,7 +17,11 @@ fn alert_queue_is_newest_activity_first_and_says_so() {
     let times: Vec<_> = g
         .rows
         .iter()
-        .map(|&r| s.data.alerts.items[r as usize].alert.last_activity_date_time)
+        .map(|&r| {
+            s.data.alerts.items[r as usize]
+                .alert
+                .last_activity_date_time
+        })
         .collect();
     assert!(
         times.windows(2).all(|w| w[0] >= w[1]),
@@ -118,9 +122,7 @@ fn a_failed_refresh_shows_its_error_on_its_source_in_sources() {
     );
     update(
         &mut s,
-        Msg::Refresh(RefreshEvent::Failed(
-            "403 Forbidden".into(),
-        )),
+        Msg::Refresh(RefreshEvent::Failed("403 Forbidden".into())),
     );
     update(&mut s, Msg::Action(Action::Run("sources".into())));
     let screen = render(&s, 120, 30);
