@@ -47,7 +47,7 @@ impl AlertOp {
         match self {
             AlertOp::Status => "Set the status of",
             AlertOp::Classify => "Classify",
-            AlertOp::AssignToMe => "Assign to you",
+            AlertOp::AssignToMe => "Assign to yourself",
             AlertOp::Assign => "Assign",
             AlertOp::Comment => "Comment on",
         }
@@ -114,13 +114,10 @@ fn alert_targets(state: &mut State, op: AlertOp) -> Option<Vec<String>> {
                 }
                 let n = count(ids.len(), "marked alert");
                 state.overlay = Some(Overlay::Choice {
-                    title: format!(
-                        "{} {n}? {hidden} of them not in this view (u clears marks)",
-                        op.verb()
-                    ),
+                    title: format!("{} {n}? {hidden} not in this view", op.verb()),
                     options: vec![
                         (format!("yes, all {n}"), Decision::Proceed(op)),
-                        ("cancel".to_string(), Decision::Cancel),
+                        ("cancel (u clears the marks)".to_string(), Decision::Cancel),
                     ],
                     cursor: 0,
                 });
