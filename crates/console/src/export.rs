@@ -59,22 +59,44 @@ pub fn write(job: &ExportJob, cache: &Path, dir: &Path) -> std::io::Result<Writt
     if job.pane == Pane::Emails {
         write_mail(job, cache, &mut csv, &mut json)?;
     } else {
-        // The pane's every column (not only those on screen), raw cells.
+        // The pane's every column (not only those on screen), raw cells; in JSON the
+        // record `query --format json` writes where there is one (an alert as the
+        // service sent it, a campaign with its figures).
         let columns = panes::default_columns(job.pane);
         let titles: Vec<&str> = columns.iter().map(|c| c.title).collect();
         csv.row(&titles)?;
         for &r in job.rows.iter() {
             let cells: Vec<String> = columns
                 .iter()
-                .map(|c| panes::cell(&job.data, r, c.id))
+                .map(|c| panes::export_cell(&job.data, r, c.id))
                 .collect();
             csv.row(&cells)?;
-            let obj: serde_json::Map<String, serde_json::Value> = titles
-                .iter()
-                .zip(cells)
-                .map(|(t, c)| (t.to_string(), serde_json::Value::String(c)))
-                .collect();
-            json.element(&obj)?;
+            let record = match job.pane {
+                Pane::Alerts => job
+                    .data
+                    .alerts
+                    .items
+                    .get(r as usize)
+                    .map(|a| a.alert.raw.clone()),
+                Pane::Campaigns => job
+                    .data
+                    .campaigns
+                    .campaigns
+                    .get(r as usize)
+                    .map(|c| c.to_json()),
+                _ => None,
+            };
+            match record {
+                Some(v) => json.element(&v)?,
+                None => {
+                    let obj: serde_json::Map<String, serde_json::Value> = titles
+                        .iter()
+                        .zip(cells)
+                        .map(|(t, c)| (t.to_string(), serde_json::Value::String(c)))
+                        .collect();
+                    json.element(&obj)?;
+                }
+            }
         }
     }
     csv.finish()?.flush()?;
@@ -128,6 +150,51 @@ mod tests {
     use crate::action::{Action, Pane};
     use crate::update::tests::state;
     use crate::update::{Effect, Msg, update};
+
+    /// `e` on the alert queue: every column (not only those shown), times at full
+    /// precision (the grid shows minutes), each alert's JSON as the service sent it,
+    /// owner-only files.
+    #[test]
+    fn alert_export_has_every_column_and_full_times() {
+        let mut s = state();
+        // Show fewer columns than the pane has: the export still has them all.
+        s.grid_mut().expect("grid").columns.truncate(3);
+        let dir = std::env::temp_dir().join(format!("ww-export-alerts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let effects = update(&mut s, Msg::Action(Action::Export));
+        let Some(Effect::Export(job)) = effects.into_iter().next() else {
+            panic!("no export effect");
+        };
+        let written = super::write(&job, &crate::update::tests::fixture().0, &dir).unwrap();
+        assert_eq!(written.rows, s.grid().unwrap().rows.len());
+        let csv = std::fs::read_to_string(&written.csv).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let all: Vec<String> = crate::panes::default_columns(Pane::Alerts)
+            .iter()
+            .map(|c| c.title.to_string())
+            .collect();
+        assert_eq!(headers, all);
+        let last = headers.iter().position(|h| h == "Last activity").unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let first = &s.data.alerts.items[s.grid().unwrap().rows[0] as usize].alert;
+        assert_eq!(
+            &rows[0][last],
+            whalewatch_model::time::format_datetime(
+                first.last_activity_date_time.as_ref().unwrap()
+            )
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&written.json).unwrap()).unwrap();
+        assert_eq!(json[0], first.raw, "the alert as the service sent it");
+        #[cfg(unix)]
+        for f in [&written.csv, &written.json] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(f).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// The console's `e` on the campaigns pane sorted by Messages (descending): the
     /// counts come out by value (10 before 9), a formula-leading campaign name is

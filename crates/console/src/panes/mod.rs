@@ -147,6 +147,43 @@ pub fn cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
     }
 }
 
+/// A cell as an export writes it: [`cell`], except times, which keep their full
+/// precision as `query` writes them (`2026-10-31T23:21:07.0000000Z`) where the grid
+/// shows minutes.
+pub fn export_cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
+    use whalewatch_model::time::format_datetime;
+    let full = |t: Option<&DateTime<Utc>>| t.map_or(String::new(), format_datetime);
+    let r = row as usize;
+    match col {
+        ColumnId::Alert(c @ (alerts::AlertCol::FirstActivity | alerts::AlertCol::LastActivity)) => {
+            data.alerts.items.get(r).map_or(String::new(), |a| {
+                full(if c == alerts::AlertCol::FirstActivity {
+                    a.alert.first_activity_date_time.as_ref()
+                } else {
+                    a.alert.last_activity_date_time.as_ref()
+                })
+            })
+        }
+        ColumnId::Campaign(
+            c @ (campaigns::CampaignCol::FirstSeen | campaigns::CampaignCol::LastSeen),
+        ) => data.campaigns.campaigns.get(r).map_or(String::new(), |k| {
+            let t = if c == campaigns::CampaignCol::FirstSeen {
+                k.first
+            } else {
+                k.last
+            };
+            format_datetime(&whalewatch_model::hunting::from_ticks(t))
+        }),
+        ColumnId::SignIn(sign_ins::SignInCol::Time) => data
+            .posture
+            .sources
+            .sign_ins
+            .get(r)
+            .map_or(String::new(), |s| full(s.created_date_time.as_ref())),
+        _ => cell(data, row, col),
+    }
+}
+
 /// A cell as it reads on screen (sanitised later by the table): JSON columns are
 /// summarised; everything else is the raw text.
 pub fn display(data: &Snapshot, row: u32, col: ColumnId) -> String {

@@ -157,8 +157,7 @@ fn marks_out_of_view_are_counted_confirmed_before_a_write_and_cleared_after_it()
         panic!("no confirmation: {:?}", s.overlay)
     };
     assert!(
-        title.contains("3 marked alerts")
-            && title.contains(&format!("{hidden} not in this view")),
+        title.contains("3 marked alerts") && title.contains(&format!("{hidden} not in this view")),
         "{title}"
     );
     let effects = code(&mut s, KeyCode::Enter);
