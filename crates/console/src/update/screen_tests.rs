@@ -312,3 +312,32 @@ fn the_view_line_carries_filter_tag_view_columns_and_sort_and_reopens_exactly() 
     assert_eq!(h.rows, g.rows, "the same rows in the same order");
     assert!(t.notice.as_ref().is_none_or(|n| !n.error), "{:?}", t.notice);
 }
+
+#[test]
+fn remediation_on_marks_says_which_marked_messages_it_leaves_out() {
+    use whalewatch_query::index::schema::RECIPIENT;
+    let mut s = state();
+    key(&mut s, '2');
+    key(&mut s, ' ');
+    key(&mut s, ' ');
+    let g = s.grid().expect("grid");
+    let ix = s.data.emails.clone().expect("index");
+    let first = ix.value(
+        whalewatch_query::index::Column::Str(RECIPIENT),
+        g.rows[0] as usize,
+    );
+    let second = ix.value(
+        whalewatch_query::index::Column::Str(RECIPIENT),
+        g.rows[1] as usize,
+    );
+    assert_ne!(first, second, "two recipients");
+    set_filter(&mut s, &format!("to:{first}"));
+    key(&mut s, 'x');
+    let Some(Overlay::Choice { title, .. }) = &s.overlay else {
+        panic!("no menu: {:?}", s.notice)
+    };
+    assert!(
+        title.starts_with("Take action on 1 message (1 marked, not in view, left out"),
+        "{title}"
+    );
+}

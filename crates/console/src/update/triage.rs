@@ -333,8 +333,19 @@ pub fn remediate(state: &mut State, whole: bool) {
     .into_iter()
     .map(|(l, a)| (l.to_string(), Decision::Remediate(a)))
     .collect();
+    // Messages are acted on only where the analyst sees them: marked rows out of
+    // view are left out, and the menu says so.
+    let left_out = match state.top() {
+        View::Grid(g) if !whole && !g.marks.is_empty() => g.marks.len().saturating_sub(rows.len()),
+        _ => 0,
+    };
+    let also = if left_out > 0 {
+        format!(" ({left_out} marked, not in view, left out; u clears marks)")
+    } else {
+        String::new()
+    };
     state.overlay = Some(Overlay::Choice {
-        title: format!("Take action on {}", count(rows.len(), "message")),
+        title: format!("Take action on {}{also}", count(rows.len(), "message")),
         options,
         cursor: 0,
     });
