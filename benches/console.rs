@@ -127,6 +127,8 @@ fn session() -> Session {
         read_only: true,
         can_refresh: false,
         analyst: "analyst@contoso.com".into(),
+        assignee: Some("analyst@contoso.com".into()),
+        config_path: None,
     }
 }
 

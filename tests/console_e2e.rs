@@ -15,10 +15,10 @@ fn crumbs(c: &Console) -> String {
     c.text().lines().nth(1).unwrap_or_default().to_string()
 }
 
-/// The row count the breadcrumb line shows: `… (12 rows)`.
+/// The row count the breadcrumb line shows: `… (12 rows, by Date ▼)`.
 fn rows_shown(c: &Console) -> Option<usize> {
     let line = crumbs(c);
-    let (head, _) = line.rsplit_once(" rows)")?;
+    let (head, _) = line.rsplit_once(" rows,")?;
     let n = head.rsplit_once('(')?.1;
     n.replace(',', "").trim().parse().ok()
 }
@@ -163,7 +163,7 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
             c.wait_until("the campaign", |s| {
                 s.contains("[3 Campaigns]")
                     && s.lines().nth(1).is_some_and(|l| {
-                        l.contains("› open the campaign") && l.contains("(1 rows)")
+                        l.contains("› open the campaign") && l.contains("(1 rows,")
                     })
             });
             c.press(&[Key::Esc]);

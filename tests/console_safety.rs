@@ -155,6 +155,8 @@ fn state(w: u16, h: u16) -> State {
             read_only: false,
             can_refresh: true,
             analyst: "analyst@contoso.com".into(),
+            assignee: Some("analyst@contoso.com".into()),
+            config_path: None,
         },
         fixture().data.clone(),
         Keymap::new(&BTreeMap::new()).expect("keymap"),

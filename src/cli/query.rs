@@ -780,11 +780,7 @@ mod export {
                         .columns
                         .iter()
                         .map(|c| {
-                            let raw = match pick(c) {
-                                Value::String(s) => s,
-                                Value::Null => String::new(),
-                                other => other.to_string(),
-                            };
+                            let raw = crate::query::records::json_cell(&v, c);
                             terminal_cell(&raw, self.tty).into_owned()
                         })
                         .collect();

@@ -97,6 +97,8 @@ pub fn options(
             read_only,
             can_refresh: false,
             analyst: crate::sync::triage::analyst_name(profile),
+            assignee: profile.analyst.clone().filter(|a| !a.trim().is_empty()),
+            config_path: Some(p.config_path()),
         },
         cache_path,
         settings_path: crate::ui::settings::path(cache_dir, name),

@@ -321,6 +321,19 @@ impl Config {
     }
 }
 
+/// Sets `analyst` (who "assign to me" and the journal name) in profile `profile` of
+/// the config file at `path`, and writes the file owner-only (0600). Re-reads the
+/// file first, so a change made meanwhile is kept.
+pub fn save_analyst(path: &Path, profile: &str, analyst: &str) -> Result<(), ConfigError> {
+    let mut config = Config::load(path)?;
+    let p = config
+        .profiles
+        .get_mut(profile)
+        .ok_or_else(|| ConfigError::UnknownProfile(profile.to_string()))?;
+    p.analyst = Some(analyst.to_string());
+    config.save(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +389,37 @@ graph_url = "http://127.0.0.1:9999/"
         );
         let again = parse(&toml::to_string_pretty(&c).unwrap()).unwrap();
         assert_eq!(again, c);
+    }
+
+    #[test]
+    fn save_analyst_sets_the_profile_s_analyst_and_writes_owner_only() {
+        let dir = std::env::temp_dir().join(format!("ww-config-analyst-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        std::fs::write(&path, DOC).unwrap();
+        save_analyst(&path, "lab", "ana@contoso.com").unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(
+            c.profiles["lab"].analyst.as_deref(),
+            Some("ana@contoso.com")
+        );
+        assert_eq!(
+            c.profiles["contoso"].analyst, None,
+            "other profiles untouched"
+        );
+        assert_eq!(c.profiles["contoso"].tags.len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(matches!(
+            save_analyst(&path, "nope", "x@y"),
+            Err(ConfigError::UnknownProfile(_))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub enum Action {
     ColumnLater,
     /// Mark or unmark the row under the cursor (space).
     Mark,
+    /// Clear every mark of the view (`u`), including marks on rows not in view.
+    ClearMarks,
     /// Triage: set the status of the targeted alerts (a menu).
     SetStatus,
     /// Triage: classification and determination (a menu of documented pairs).

@@ -213,8 +213,14 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     // When the analyst stops typing after a key that did nothing, which-key shows.
     let mut pause_at: Option<tokio::time::Instant> = None;
+    // Ages on screen are measured from now: the clock ticks every second, and a tick
+    // redraws only when the text it moves changed (`42s old` → `43s old`; past a
+    // minute, once a minute), so an idle console still writes next to nothing.
+    let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !state.quit {
         let mut batch: Vec<Msg> = Vec::new();
+        let shown = super::views::chrome::ticking(&state);
         let pause = async {
             match pause_at {
                 Some(t) => tokio::time::sleep_until(t).await,
@@ -222,6 +228,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             }
         };
         tokio::select! {
+            _ = clock.tick() => batch.push(Msg::Tick(chrono::Utc::now())),
             ev = events.recv() => match ev {
                 Some(Some(m)) => batch.push(m),
                 Some(None) => {}
@@ -246,6 +253,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         if batch.iter().any(|m| matches!(m, Msg::Key(_))) {
             pause_at = Some(tokio::time::Instant::now() + WHICH_KEY_PAUSE);
         }
+        let only_ticks = batch.iter().all(|m| matches!(m, Msg::Tick(_)));
         for m in batch {
             for e in update(&mut state, m) {
                 effects.run(e, &out);
@@ -254,7 +262,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 break;
             }
         }
-        if !state.quit {
+        if !state.quit && (!only_ticks || super::views::chrome::ticking(&state) != shown) {
             draw(&mut term, &mut out, &state, &theme)?;
         }
     }

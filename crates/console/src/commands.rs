@@ -271,6 +271,13 @@ pub fn registry() -> Vec<Command> {
             "Mark or unmark the row (marked rows are what triage acts on)"
         ),
         cmd!(
+            "unmark",
+            Table,
+            ["u"],
+            Action::ClearMarks,
+            "Clear every mark of the view, also on rows the view no longer shows"
+        ),
+        cmd!(
             "related",
             Table,
             ["R"],

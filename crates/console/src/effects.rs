@@ -36,7 +36,10 @@ pub struct Effects {
     /// Where the prompt history is saved (`None`: not kept, as in tests).
     history_path: Option<PathBuf>,
     refresh: Option<Arc<RefreshTarget>>,
-    analyst: String,
+    /// Who the journal names; `a` may learn the analyst's name during the session.
+    analyst: std::sync::Mutex<String>,
+    profile: String,
+    config_path: Option<PathBuf>,
     read_only: bool,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
@@ -62,7 +65,9 @@ impl Effects {
             settings_path,
             history_path: None,
             refresh: refresh.map(Arc::new),
-            analyst: session.analyst.clone(),
+            analyst: std::sync::Mutex::new(session.analyst.clone()),
+            profile: session.profile.clone(),
+            config_path: session.config_path.clone(),
             read_only: session.read_only,
             tasks: Default::default(),
         }
@@ -144,24 +149,49 @@ impl Effects {
                 let _ = self.tx.send(msg);
             }
             Effect::Export(job) => {
-                let tx = self.tx.clone();
+                let (tx, cache) = (self.tx.clone(), self.cache_path.clone());
                 let dir = self
                     .cache_path
                     .parent()
                     .map(|p| p.join("exports"))
                     .unwrap_or_else(|| PathBuf::from("exports"));
                 self.keep(tokio::task::spawn_blocking(move || {
-                    let msg = match super::export::write(&job, &dir) {
-                        Ok(paths) => notice(
-                            format!("exported {} rows to {paths}", job.rows.len()),
-                            false,
-                        ),
+                    let msg = match super::export::write(&job, &cache, &dir) {
+                        Ok(written) => notice(written.to_string(), false),
                         Err(e) => notice(format!("export failed: {e}"), true),
                     };
                     let _ = tx.send(msg);
                 }));
             }
             Effect::Triage(write) => self.triage(*write),
+            Effect::Analyst(name) => {
+                if let Ok(mut a) = self.analyst.lock() {
+                    *a = name;
+                }
+            }
+            Effect::SaveAnalyst(name) => {
+                let (tx, profile) = (self.tx.clone(), self.profile.clone());
+                let Some(path) = self.config_path.clone() else {
+                    let _ = tx.send(notice(
+                        "this session has no config file to save the analyst in; add analyst = \"…\" to the profile",
+                        true,
+                    ));
+                    return;
+                };
+                self.keep(tokio::task::spawn_blocking(move || {
+                    let msg = match whalewatch_config::save_analyst(&path, &profile, &name) {
+                        Ok(()) => notice(
+                            format!(
+                                "saved analyst = \"{name}\" in profile `{profile}` ({})",
+                                path.display()
+                            ),
+                            false,
+                        ),
+                        Err(e) => notice(format!("cannot save the analyst: {e}"), true),
+                    };
+                    let _ = tx.send(msg);
+                }));
+            }
             Effect::SaveColumns(titles) => {
                 let msg = match super::settings::save_columns(&self.settings_path, &titles) {
                     Ok(()) => notice("columns saved for this profile", false),
@@ -184,7 +214,11 @@ impl Effects {
     /// then sends everything queued and reports what the tenant said.
     fn triage(&self, write: TriageWrite) {
         let (tx, path) = (self.tx.clone(), self.cache_path.clone());
-        let analyst = self.analyst.clone();
+        let analyst = self
+            .analyst
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
         let target = if self.read_only {
             None
         } else {
@@ -192,6 +226,11 @@ impl Effects {
         };
         self.keep(tokio::spawn(async move {
             let send = !matches!(write, TriageWrite::Note { .. });
+            // Marks on these alerts clear once the write is queued.
+            let alerts = match &write {
+                TriageWrite::Alerts { ids, .. } => ids.clone(),
+                _ => Vec::new(),
+            };
             // A remediation moves mail: the grid's locations come from the index.
             let moves_mail = matches!(write, TriageWrite::Remediate { .. });
             let p = path.clone();
@@ -200,7 +239,10 @@ impl Effects {
                 .unwrap_or_else(|e| Err(e.to_string()));
             match queued {
                 Ok(text) => {
-                    let _ = tx.send(notice(text, false));
+                    let _ = tx.send(Msg::Queued {
+                        alerts,
+                        notice: text,
+                    });
                 }
                 Err(e) => {
                     let _ = tx.send(notice(e, true));

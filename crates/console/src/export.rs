@@ -1,17 +1,45 @@
-//! `e`: the current result, every row, as CSV and JSON — raw values, byte for byte
-//! (exports are for tools and tickets; only the screen is sanitised), except that a
-//! CSV cell a spreadsheet would run as a formula is guarded (`query::records`, the
-//! same policy as `query --format csv`). Both files are owner-only (0600).
+//! `e`: the current result, every row and every column, as CSV and JSON — raw
+//! values, byte for byte (exports are for tools and tickets; only the screen is
+//! sanitised), except that a CSV cell a spreadsheet would run as a formula is guarded
+//! (`query::records`, the same writer and policy as `query --format csv`). Mail is
+//! written as the CLI writes it: every `EmailEvents` column of each cached row, in
+//! the grid's order. Both files are owner-only (0600).
 
 use std::io::Write;
 use std::path::Path;
 
+use super::action::Pane;
 use super::panes;
 use super::update::ExportJob;
-use whalewatch_query::records::{CsvCells, CsvWriter, JsonArrayWriter};
+use whalewatch_cache::Cache;
+use whalewatch_model::email::EmailEvent;
+use whalewatch_model::hunting::HuntingRow;
+use whalewatch_query::records::{CsvCells, CsvWriter, JsonArrayWriter, json_cell};
 
-/// Writes `job` to `dir` as `<pane>-<time>.csv` and `.json`; returns the paths.
-pub fn write(job: &ExportJob, dir: &Path) -> std::io::Result<String> {
+/// What an export wrote, for the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub csv: std::path::PathBuf,
+    pub json: std::path::PathBuf,
+    pub rows: usize,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows = if self.rows == 1 { "row" } else { "rows" };
+        write!(
+            f,
+            "exported {} {rows} to {} and {}",
+            self.rows,
+            self.csv.display(),
+            self.json.display()
+        )
+    }
+}
+
+/// Writes `job` to `dir` as `<pane>-<time>.csv` and `.json` (or to the job's own
+/// path); mail rows are read back from the cache at `cache`.
+pub fn write(job: &ExportJob, cache: &Path, dir: &Path) -> std::io::Result<Written> {
     let stem = match &job.path {
         Some(p) => p.clone(),
         None => {
@@ -28,29 +56,91 @@ pub fn write(job: &ExportJob, dir: &Path) -> std::io::Result<String> {
     let file = |p: &Path| whalewatch_config::paths::create_private(p).map(std::io::BufWriter::new);
     let mut csv = CsvWriter::new(file(&csv_path)?, CsvCells::Guarded);
     let mut json = JsonArrayWriter::new(file(&json_path)?)?;
-    let titles: Vec<&str> = job.columns.iter().map(|c| c.title).collect();
-    csv.row(&titles)?;
-    for &r in job.rows.iter() {
-        let cells: Vec<String> = job
-            .columns
-            .iter()
-            .map(|c| panes::cell(&job.data, r, c.id))
-            .collect();
-        csv.row(&cells)?;
-        let obj: serde_json::Map<String, serde_json::Value> = titles
-            .iter()
-            .zip(cells)
-            .map(|(t, c)| (t.to_string(), serde_json::Value::String(c)))
-            .collect();
-        json.element(&obj)?;
+    if job.pane == Pane::Emails {
+        write_mail(job, cache, &mut csv, &mut json)?;
+    } else {
+        // The pane's every column (not only those on screen), raw cells; in JSON the
+        // record `query --format json` writes where there is one (an alert as the
+        // service sent it, a campaign with its figures).
+        let columns = panes::default_columns(job.pane);
+        let titles: Vec<&str> = columns.iter().map(|c| c.title).collect();
+        csv.row(&titles)?;
+        for &r in job.rows.iter() {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| panes::export_cell(&job.data, r, c.id))
+                .collect();
+            csv.row(&cells)?;
+            let record = match job.pane {
+                Pane::Alerts => job
+                    .data
+                    .alerts
+                    .items
+                    .get(r as usize)
+                    .map(|a| a.alert.raw.clone()),
+                Pane::Campaigns => job
+                    .data
+                    .campaigns
+                    .campaigns
+                    .get(r as usize)
+                    .map(|c| c.to_json()),
+                _ => None,
+            };
+            match record {
+                Some(v) => json.element(&v)?,
+                None => {
+                    let obj: serde_json::Map<String, serde_json::Value> = titles
+                        .iter()
+                        .zip(cells)
+                        .map(|(t, c)| (t.to_string(), serde_json::Value::String(c)))
+                        .collect();
+                    json.element(&obj)?;
+                }
+            }
+        }
     }
     csv.finish()?.flush()?;
     json.finish()?;
-    Ok(format!(
-        "{} and {}",
-        csv_path.display(),
-        json_path.display()
-    ))
+    Ok(Written {
+        csv: csv_path,
+        json: json_path,
+        rows: job.rows.len(),
+    })
+}
+
+/// Every `EmailEvents` column of each row, read from the cache by key (the preview's
+/// own rows before the index is built), as `query emails --format csv|json` writes them.
+fn write_mail<W: Write, J: Write>(
+    job: &ExportJob,
+    cache: &Path,
+    csv: &mut CsvWriter<W>,
+    json: &mut JsonArrayWriter<J>,
+) -> std::io::Result<()> {
+    let columns = EmailEvent::COLUMNS;
+    csv.row(columns)?;
+    let open = match &job.data.emails {
+        Some(_) => Some(Cache::open_read_only(cache).map_err(std::io::Error::other)?),
+        None => None,
+    };
+    for &r in job.rows.iter() {
+        let event = match (&job.data.emails, &open) {
+            (Some(ix), Some(c)) => c
+                .email(&ix.key(r as usize))
+                .map_err(std::io::Error::other)?
+                .ok_or_else(|| {
+                    std::io::Error::other(
+                        "the cache changed while exporting (a refresh ran); export again",
+                    )
+                })?,
+            _ => job.data.preview.get(r as usize).cloned().ok_or_else(|| {
+                std::io::Error::other("the preview changed while exporting; export again")
+            })?,
+        };
+        let v = serde_json::to_value(&event)?;
+        csv.row(columns.iter().map(|c| json_cell(&v, c)))?;
+        json.element(&v)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -60,6 +150,51 @@ mod tests {
     use crate::action::{Action, Pane};
     use crate::update::tests::state;
     use crate::update::{Effect, Msg, update};
+
+    /// `e` on the alert queue: every column (not only those shown), times at full
+    /// precision (the grid shows minutes), each alert's JSON as the service sent it,
+    /// owner-only files.
+    #[test]
+    fn alert_export_has_every_column_and_full_times() {
+        let mut s = state();
+        // Show fewer columns than the pane has: the export still has them all.
+        s.grid_mut().expect("grid").columns.truncate(3);
+        let dir = std::env::temp_dir().join(format!("ww-export-alerts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let effects = update(&mut s, Msg::Action(Action::Export));
+        let Some(Effect::Export(job)) = effects.into_iter().next() else {
+            panic!("no export effect");
+        };
+        let written = super::write(&job, &crate::update::tests::fixture().0, &dir).unwrap();
+        assert_eq!(written.rows, s.grid().unwrap().rows.len());
+        let csv = std::fs::read_to_string(&written.csv).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let all: Vec<String> = crate::panes::default_columns(Pane::Alerts)
+            .iter()
+            .map(|c| c.title.to_string())
+            .collect();
+        assert_eq!(headers, all);
+        let last = headers.iter().position(|h| h == "Last activity").unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let first = &s.data.alerts.items[s.grid().unwrap().rows[0] as usize].alert;
+        assert_eq!(
+            &rows[0][last],
+            whalewatch_model::time::format_datetime(
+                first.last_activity_date_time.as_ref().unwrap()
+            )
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&written.json).unwrap()).unwrap();
+        assert_eq!(json[0], first.raw, "the alert as the service sent it");
+        #[cfg(unix)]
+        for f in [&written.csv, &written.json] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(f).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// The console's `e` on the campaigns pane sorted by Messages (descending): the
     /// counts come out by value (10 before 9), a formula-leading campaign name is
@@ -91,7 +226,7 @@ mod tests {
         };
         let mut job = *job;
         job.path = Some(dir.join("campaigns"));
-        super::write(&job, &dir).unwrap();
+        super::write(&job, &super::super::update::tests::fixture().0, &dir).unwrap();
         let csv = std::fs::read_to_string(dir.join("campaigns.csv")).unwrap();
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let headers = reader.headers().unwrap().clone();

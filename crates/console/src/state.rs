@@ -110,6 +110,32 @@ impl Grid {
     pub fn current(&self) -> Option<u32> {
         self.rows.get(self.cursor).copied()
     }
+
+    /// The column position the rows are ordered by and whether descending: the
+    /// analyst's sort, else the pane's natural order when it follows a shown column.
+    pub fn order_column(&self) -> Option<(usize, bool)> {
+        self.sort.or_else(|| {
+            let n = panes::natural_order(self.pane);
+            let id = n.column?;
+            self.columns
+                .iter()
+                .position(|c| c.id == id)
+                .map(|i| (i, n.descending))
+        })
+    }
+
+    /// The order in words for the breadcrumb: `by Last activity ▼`, or the pane's
+    /// natural order when no column carries it.
+    pub fn order_words(&self) -> String {
+        let arrow = |d: bool| if d { "▼" } else { "▲" };
+        match self.order_column() {
+            Some((i, d)) => self
+                .columns
+                .get(i)
+                .map_or(String::new(), |c| format!("by {} {}", c.title, arrow(d))),
+            None => panes::natural_order(self.pane).words.to_string(),
+        }
+    }
 }
 
 /// VisiData's frequency table of one column of the view below it.
@@ -199,9 +225,11 @@ pub enum Overlay {
     TagPicker {
         cursor: usize,
     },
-    /// Show, hide and reorder the email grid's columns.
+    /// Show, hide and reorder the email grid's columns: `columns` is the choice being
+    /// made; `Enter` applies it, `Esc` leaves the grid as it was.
     Columns {
         cursor: usize,
+        columns: Vec<GridColumn>,
     },
     /// Every source's cache age, watermark and last error.
     Sources,
@@ -263,6 +291,11 @@ pub struct Session {
     pub can_refresh: bool,
     /// Who triage writes are recorded as (the profile's `analyst`, else the app).
     pub analyst: String,
+    /// Who `a` (assign to me) assigns to: the profile's `analyst`. `None`: the
+    /// console asks for the name rather than assign to the application.
+    pub assignee: Option<String>,
+    /// The config file, where `a` offers to save the analyst's name.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 /// Everything the console shows.
@@ -290,8 +323,13 @@ pub struct State {
     /// Terminal size.
     pub width: u16,
     pub height: u16,
-    /// "Now" for relative times (`since:7d`); fixed in tests.
+    /// "Now" for relative times (`since:7d`) and the ages on screen: the app's clock
+    /// moves it forward (`Msg::Tick`); tests set it.
     pub now: DateTime<Utc>,
+    /// Why a source's last refresh in this session failed, by source (`refresh`
+    /// when the failure came before any source started); a later success of the
+    /// source clears it. The cache's own `last_error` shows when none is here.
+    pub source_errors: std::collections::BTreeMap<String, String>,
     /// Set when the console should exit.
     pub quit: bool,
     /// The last key did nothing here: a pause after it shows which-key (an idle
@@ -322,6 +360,7 @@ impl State {
             width: 80,
             height: 24,
             now,
+            source_errors: Default::default(),
             quit: false,
             stray_key: false,
         };

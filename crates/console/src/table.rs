@@ -31,6 +31,9 @@ pub struct TableView<'a> {
     pub cursor: Option<usize>,
     /// The column under the cursor (for `F`, `p`, `o`).
     pub column: usize,
+    /// The column the rows are ordered by and whether descending: its title carries
+    /// `▼` or `▲`, so the order is always on screen.
+    pub sort: Option<(usize, bool)>,
     /// Marks a cell's style (severity words, threat types).
     pub style_of: &'a dyn Fn(usize, &str) -> Style,
 }
@@ -153,8 +156,7 @@ pub fn draw_ranked(
         .zip(fitted)
         .filter(|(_, w)| *w > 0)
         .unzip();
-    let header = Row::new(shown.iter().map(|&i| {
-        let c = &view.columns[i];
+    let header = Row::new(shown.iter().zip(&w).map(|(&i, &width)| {
         let style = if i == view.column {
             theme
                 .header()
@@ -162,7 +164,7 @@ pub fn draw_ranked(
         } else {
             theme.header()
         };
-        Cell::from(Span::styled(c.title, style))
+        Cell::from(Span::styled(header_title(view, i, width), style))
     }));
     let rows = view.rows.iter().enumerate().map(|(ri, cells)| {
         let row = Row::new(shown.iter().zip(&w).map(|(&ci, &width)| {
@@ -180,6 +182,20 @@ pub fn draw_ranked(
         .header(header)
         .column_spacing(1);
     f.render_widget(table, area);
+}
+
+/// A column's title, with the order's arrow when the rows are sorted by it; the
+/// title is cut before the arrow is.
+fn header_title(view: &TableView<'_>, i: usize, width: u16) -> String {
+    let title = view.columns[i].title;
+    match view.sort {
+        Some((c, desc)) if c == i => {
+            let arrow = if desc { "▼" } else { "▲" };
+            let room = (width as usize).saturating_sub(2);
+            format!("{} {arrow}", safe_text::fit(title, room))
+        }
+        _ => title.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +231,7 @@ mod tests {
                 rows,
                 cursor: Some(0),
                 column: 1,
+                sort: None,
                 style_of: &plain,
             };
             draw(

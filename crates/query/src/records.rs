@@ -82,6 +82,22 @@ pub fn guard_formula(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Field `column` of a JSON record as an export cell (the key compared
+/// case-insensitively, as hunting columns are): a string as it is, null or missing
+/// as empty, anything else as its JSON. The CLI's exports and the console's `e`
+/// both turn a cached `EmailEvent` into CSV cells this way.
+pub fn json_cell(record: &serde_json::Value, column: &str) -> String {
+    let value = record
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)))
+        .map(|(_, v)| v);
+    match value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// The one CSV writer: RFC 4180 quoting (the `csv` crate) and the formula policy.
 pub struct CsvWriter<W: Write> {
     out: csv::Writer<W>,

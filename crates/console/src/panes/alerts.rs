@@ -50,18 +50,28 @@ pub const COLUMNS: &[GridColumn] = &[
     col(AlertCol::Incident, "Incident", 4, 10),
 ];
 
-/// Positions in the index (most recently updated first).
+/// Positions in the index, newest activity first (then most recently updated; alerts
+/// without an activity time last) — the queue's order, as the header says.
 pub fn evaluate(
     data: &Snapshot,
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Vec<u32>, IndexError> {
-    Ok(data
+    let mut rows: Vec<u32> = data
         .alerts
         .eval(filter, &data.tags, now)?
         .into_iter()
         .map(|i| i as u32)
-        .collect())
+        .collect();
+    rows.sort_by_key(|&r| {
+        item(data, r).map(|a| {
+            std::cmp::Reverse((
+                a.alert.last_activity_date_time,
+                a.alert.last_update_date_time,
+            ))
+        })
+    });
+    Ok(rows)
 }
 
 fn item(data: &Snapshot, row: u32) -> Option<&AlertItem> {

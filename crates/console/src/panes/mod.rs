@@ -110,6 +110,47 @@ pub fn default_columns(pane: Pane) -> Vec<GridColumn> {
     }
 }
 
+/// The order a pane's rows come in before the analyst sorts them (`o`/`O`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NaturalOrder {
+    /// The column the order follows, when it is one (its header shows the arrow).
+    pub column: Option<ColumnId>,
+    pub descending: bool,
+    /// The order in words, for the breadcrumb.
+    pub words: &'static str,
+}
+
+/// How [`evaluate`] orders `pane`'s rows.
+pub fn natural_order(pane: Pane) -> NaturalOrder {
+    let by = |column, words| NaturalOrder {
+        column: Some(column),
+        descending: true,
+        words,
+    };
+    match pane {
+        Pane::Alerts => by(
+            ColumnId::Alert(alerts::AlertCol::LastActivity),
+            "newest activity first",
+        ),
+        Pane::Emails => by(ColumnId::Email(emails::EmailCol::Time), "newest first"),
+        Pane::Campaigns => by(
+            ColumnId::Campaign(campaigns::CampaignCol::LastSeen),
+            "last seen first",
+        ),
+        Pane::Accounts => NaturalOrder {
+            column: None,
+            descending: false,
+            words: "priority accounts first, then by user",
+        },
+        Pane::Posture => NaturalOrder {
+            column: None,
+            descending: true,
+            words: "worst first",
+        },
+        Pane::SignIns => by(ColumnId::SignIn(sign_ins::SignInCol::Time), "newest first"),
+    }
+}
+
 /// The rows of `pane` that `filter` selects, in the pane's natural order (newest or
 /// most important first). `Err` is a message for the status bar.
 pub fn evaluate(
@@ -138,6 +179,43 @@ pub fn cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
         ColumnId::Account(c) => accounts::cell(data, row, c),
         ColumnId::Posture(c) => posture::cell(data, row, c),
         ColumnId::SignIn(c) => sign_ins::cell(data, row, c),
+    }
+}
+
+/// A cell as an export writes it: [`cell`], except times, which keep their full
+/// precision as `query` writes them (`2026-10-31T23:21:07.0000000Z`) where the grid
+/// shows minutes.
+pub fn export_cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
+    use whalewatch_model::time::format_datetime;
+    let full = |t: Option<&DateTime<Utc>>| t.map_or(String::new(), format_datetime);
+    let r = row as usize;
+    match col {
+        ColumnId::Alert(c @ (alerts::AlertCol::FirstActivity | alerts::AlertCol::LastActivity)) => {
+            data.alerts.items.get(r).map_or(String::new(), |a| {
+                full(if c == alerts::AlertCol::FirstActivity {
+                    a.alert.first_activity_date_time.as_ref()
+                } else {
+                    a.alert.last_activity_date_time.as_ref()
+                })
+            })
+        }
+        ColumnId::Campaign(
+            c @ (campaigns::CampaignCol::FirstSeen | campaigns::CampaignCol::LastSeen),
+        ) => data.campaigns.campaigns.get(r).map_or(String::new(), |k| {
+            let t = if c == campaigns::CampaignCol::FirstSeen {
+                k.first
+            } else {
+                k.last
+            };
+            format_datetime(&whalewatch_model::hunting::from_ticks(t))
+        }),
+        ColumnId::SignIn(sign_ins::SignInCol::Time) => data
+            .posture
+            .sources
+            .sign_ins
+            .get(r)
+            .map_or(String::new(), |s| full(s.created_date_time.as_ref())),
+        _ => cell(data, row, col),
     }
 }
 
@@ -174,6 +252,36 @@ pub fn find(pane: Pane, data: &Snapshot, rows: &[u32], key: &str) -> Option<usiz
         return rows.iter().position(|&r| r == row);
     }
     rows.iter().position(|&r| self::key(pane, data, r) == key)
+}
+
+/// How many of `marks` (row keys) are rows of `rows` — the rest are marked rows
+/// the view no longer shows.
+pub fn marks_shown(
+    pane: Pane,
+    data: &Snapshot,
+    rows: &[u32],
+    marks: &std::collections::BTreeSet<String>,
+) -> usize {
+    if marks.is_empty() {
+        return 0;
+    }
+    if let (Pane::Emails, Some(ix)) = (pane, &data.emails) {
+        let wanted: std::collections::HashSet<u32> = marks
+            .iter()
+            .filter_map(|k| {
+                let (nmid, recipient) = k.split_once('|')?;
+                ix.row_of(&index::RowKey {
+                    network_message_id: nmid.to_string(),
+                    recipient: recipient.to_string(),
+                })
+                .map(|r| r as u32)
+            })
+            .collect();
+        return rows.iter().filter(|r| wanted.contains(r)).count();
+    }
+    rows.iter()
+        .filter(|&&r| marks.contains(&key(pane, data, r)))
+        .count()
 }
 
 /// Sorts `rows` by `col`.

@@ -16,10 +16,43 @@ use crate::action::{Action, Pane};
 use crate::state::{Grid, MailView, State, View};
 
 /// Command-line words that are not registry command names.
-pub const EXTRA: &[&str] = &["tag", "notag", "view", "sort", "export", "split", "sources"];
+pub const EXTRA: &[&str] = &[
+    "tag", "notag", "view", "sort", "columns", "export", "split", "sources",
+];
 
-/// Runs one command line.
+/// Runs a command line: one command, or several separated by `;` (outside double
+/// quotes) — the view line `Y` copies is such a line
+/// (`emails threat:phish; view phish; columns Date,Subject; sort Date desc`).
 pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for part in split_commands(line) {
+        effects.extend(run_one(state, part));
+    }
+    effects
+}
+
+/// `line` cut at each `;` that is not inside double quotes.
+fn split_commands(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&line[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&line[start..]);
+    out
+}
+
+/// Runs one command.
+fn run_one(state: &mut State, line: &str) -> Vec<Effect> {
     let line = line.trim().trim_start_matches(':').trim();
     if line.is_empty() {
         return Vec::new();
@@ -42,6 +75,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         "notag" => grid::set_tag(state, None),
         "view" => set_mail_view(state, rest),
         "sort" => sort_by(state, rest),
+        "columns" => set_columns(state, rest),
         "sources" => state.overlay = Some(crate::state::Overlay::Sources),
         "split" => {
             let name = if rest.is_empty() { "ThreatTypes" } else { rest };
@@ -130,6 +164,41 @@ fn sort_by(state: &mut State, rest: &str) {
     }
 }
 
+/// `columns Date,Subject,Recipient`: the email grid's columns, in order (titles as
+/// the column chooser lists them).
+fn set_columns(state: &mut State, rest: &str) {
+    let Some(View::Grid(g)) = state.views.last_mut() else {
+        return;
+    };
+    if g.pane != Pane::Emails {
+        notice(state, "columns can be chosen in the Emails pane", true);
+        return;
+    }
+    let mut columns = Vec::new();
+    for title in rest.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        match crate::panes::emails::by_title(title) {
+            Some(c) if !columns.contains(&c) => columns.push(c),
+            Some(_) => {}
+            None => {
+                notice(state, format!("no email column `{title}`"), true);
+                return;
+            }
+        }
+    }
+    if columns.is_empty() {
+        notice(
+            state,
+            "columns: name them, comma-separated (columns Date,Subject)",
+            true,
+        );
+        return;
+    }
+    g.sort = None;
+    g.column = 0;
+    g.columns = columns;
+    grid::refresh_top(state);
+}
+
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -148,23 +217,37 @@ pub fn view_line(state: &State) -> String {
         out.push_str(&format!(" --tag {}", shell_quote(t)));
     }
     if let Some(g) = state.grid() {
-        let mut view = g.pane.name().to_string();
-        let mut filter: Vec<String> = Vec::new();
-        if !g.filter_text.is_empty() {
-            filter.push(g.filter_text.clone());
-        }
-        if g.pane == Pane::Emails
-            && let Some(t) = g.mail_view.term()
-        {
-            filter.push(t.to_string());
-        }
-        if !filter.is_empty() {
-            view.push(' ');
-            view.push_str(&filter.join(" "));
-        }
-        out.push_str(&format!(" --view {}", shell_quote(&view)));
+        out.push_str(&format!(" --view {}", shell_quote(&grid_line(g))));
     }
     out
+}
+
+/// The command line that rebuilds grid `g`: its pane and filter, then its mail
+/// view, columns and sort when they are not the defaults.
+fn grid_line(g: &Grid) -> String {
+    let mut first = g.pane.name().to_string();
+    if !g.filter_text.is_empty() {
+        first.push(' ');
+        first.push_str(&g.filter_text);
+    }
+    let mut parts = vec![first];
+    if g.pane == Pane::Emails && g.mail_view != MailView::All {
+        parts.push(format!("view {}", g.mail_view.title().to_ascii_lowercase()));
+    }
+    if g.columns != crate::panes::default_columns(g.pane) {
+        let titles: Vec<&str> = g.columns.iter().map(|c| c.title).collect();
+        parts.push(format!("columns {}", titles.join(",")));
+    }
+    if let Some((i, desc)) = g.sort
+        && let Some(c) = g.columns.get(i)
+    {
+        parts.push(format!(
+            "sort {} {}",
+            c.title,
+            if desc { "desc" } else { "asc" }
+        ));
+    }
+    parts.join("; ")
 }
 
 /// The action a `--view` argument asks for (a command line).

@@ -30,13 +30,20 @@ pub fn effective_filter(g: &Grid, tag: Option<&str>) -> Result<Filter, String> {
 /// Re-runs `g`'s filter over the data, keeping the cursor on the same row (by key)
 /// when that row is still in the result.
 fn evaluate(state: &State, g: &mut Grid) {
+    evaluate_from(state, g, true);
+}
+
+/// [`evaluate`]; without `follow`, only a captured anchor keeps the cursor's row
+/// (a pane off screen on its first row opens on its new first row).
+fn evaluate_from(state: &State, g: &mut Grid, follow: bool) {
     let data = &state.data;
     // An anchor captured before new data arrived wins: row numbers of the old data
     // mean nothing in the new.
-    let anchor = g
-        .anchor
-        .take()
-        .or_else(|| g.current().map(|r| panes::key(g.pane, data, r)));
+    let anchor = g.anchor.take().or_else(|| {
+        follow
+            .then(|| g.current().map(|r| panes::key(g.pane, data, r)))
+            .flatten()
+    });
     let result = effective_filter(g, state.tag.as_deref())
         .and_then(|f| panes::evaluate(g.pane, data, &f, state.now));
     let mut rows = match result {
@@ -107,19 +114,35 @@ fn evaluate(state: &State, g: &mut Grid) {
             .unwrap_or_else(|| g.cursor.min(g.rows.len().saturating_sub(1))),
         None => 0,
     };
-    // New rows above must not move the selected row on screen.
+    // New rows above must not move the selected row on screen (the table's
+    // `▲ N more` says rows are above).
     g.offset = g.cursor.saturating_sub(screen_line);
 }
 
-/// Remembers the key under every grid's cursor, before the data is replaced.
+/// Remembers the key under every grid's cursor, before the data is replaced. A
+/// pane not on screen whose cursor is on its first row is not anchored: it opens on
+/// its (new) first row, not on a row the new data pushed down.
 pub fn capture_anchors(state: &mut State) {
     let data = &state.data;
+    let shown: Vec<Pane> = state
+        .views
+        .iter()
+        .filter_map(|v| match v {
+            View::Grid(g) => Some(g.pane),
+            _ => None,
+        })
+        .collect();
     let grids = state.views.iter_mut().filter_map(|v| match v {
         View::Grid(g) => Some(g),
         _ => None,
     });
-    for g in grids.chain(state.panes.iter_mut()) {
+    for g in grids {
         if g.anchor.is_none() {
+            g.anchor = g.current().map(|r| panes::key(g.pane, data, r));
+        }
+    }
+    for g in state.panes.iter_mut() {
+        if g.anchor.is_none() && (g.cursor > 0 || shown.contains(&g.pane)) {
             g.anchor = g.current().map(|r| panes::key(g.pane, data, r));
         }
     }
@@ -141,7 +164,8 @@ pub fn reevaluate_all(state: &mut State) {
         {
             continue;
         }
-        evaluate(state, g);
+        let follow = g.cursor > 0;
+        evaluate_from(state, g, follow);
     }
     state.panes = bases;
     state.views = views;
@@ -328,6 +352,30 @@ pub fn mark(state: &mut State) {
         g.cursor = (g.cursor + 1).min(g.rows.len().saturating_sub(1));
     }
     scroll_into_view(state);
+}
+
+/// `u`: clears the marks of the nearest grid, those out of view included.
+pub fn clear_marks(state: &mut State) {
+    let n = state
+        .grid_mut()
+        .map_or(0, |g| std::mem::take(&mut g.marks).len());
+    let text = match n {
+        0 => "no marks to clear".to_string(),
+        1 => "cleared 1 mark".to_string(),
+        n => format!("cleared {n} marks"),
+    };
+    notice(state, text, false);
+}
+
+/// Unmarks `keys` in every grid (a write on them went through).
+pub fn unmark(state: &mut State, keys: &[String]) {
+    let grids = state.views.iter_mut().filter_map(|v| match v {
+        View::Grid(g) => Some(g),
+        _ => None,
+    });
+    for g in grids.chain(state.panes.iter_mut()) {
+        g.marks.retain(|k| !keys.contains(k));
+    }
 }
 
 fn current_cell(state: &State) -> Option<(GridColumn, String)> {

@@ -221,7 +221,11 @@ fn submit_line(state: &mut State, p: Prompt) -> Vec<Effect> {
             }
             effects
         }
-        PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {
+        PromptKind::Comment
+        | PromptKind::Assign
+        | PromptKind::Note
+        | PromptKind::Confirm
+        | PromptKind::Analyst => {
             state.prompt = None;
             super::triage::submit(state, p.kind, &p.text)
         }
@@ -518,57 +522,85 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
                 cursor: moved(*cursor, jumps.len()),
             });
         }
-        (Overlay::Columns { cursor }, _) => return Some(columns_action(state, *cursor, a)),
+        (Overlay::Columns { cursor, columns }, _) => {
+            return Some(columns_action(state, *cursor, columns.clone(), a));
+        }
     }
     Some(Vec::new())
 }
 
-/// The column chooser: space shows or hides, `K`/`J` move, enter or esc closes.
-fn columns_action(state: &mut State, cursor: usize, a: &Action) -> Vec<Effect> {
+/// The column chooser: space shows or hides, `K`/`J` move — all on the overlay's
+/// draft; enter applies it to the grid (and saves it), esc drops it (`Back`).
+fn columns_action(
+    state: &mut State,
+    cursor: usize,
+    mut chosen: Vec<crate::panes::GridColumn>,
+    a: &Action,
+) -> Vec<Effect> {
     let all = crate::panes::emails::all_columns();
-    let Some(View::Grid(g)) = state.views.last_mut() else {
-        state.overlay = None;
-        return Vec::new();
-    };
     // The chooser lists the shown columns in order, then the hidden ones.
-    let mut listed: Vec<_> = g.columns.clone();
-    listed.extend(all.iter().filter(|c| !g.columns.contains(c)).copied());
+    let mut listed = chosen.clone();
+    listed.extend(all.iter().filter(|c| !chosen.contains(c)).copied());
     let n = listed.len();
     let mut cursor = cursor.min(n.saturating_sub(1));
-    let shown = g.columns.len();
+    let shown = chosen.len();
     match a {
         Action::Up => cursor = cursor.saturating_sub(1),
         Action::Down => cursor = (cursor + 1).min(n.saturating_sub(1)),
         Action::Mark => {
-            let c = listed[cursor];
-            if cursor < shown {
-                if g.columns.len() > 1 {
-                    g.columns.retain(|x| *x != c);
+            if let Some(&c) = listed.get(cursor) {
+                if cursor < shown {
+                    if chosen.len() > 1 {
+                        chosen.retain(|x| *x != c);
+                    }
+                } else {
+                    chosen.push(c);
                 }
-            } else {
-                g.columns.push(c);
             }
-            g.column = g.column.min(g.columns.len().saturating_sub(1));
         }
         Action::ColumnEarlier if cursor > 0 && cursor < shown => {
-            g.columns.swap(cursor, cursor - 1);
+            chosen.swap(cursor, cursor - 1);
             cursor -= 1;
         }
         Action::ColumnLater if cursor + 1 < shown => {
-            g.columns.swap(cursor, cursor + 1);
+            chosen.swap(cursor, cursor + 1);
             cursor += 1;
         }
         Action::Open => {
             state.overlay = None;
+            let Some(View::Grid(g)) = state.views.last_mut() else {
+                return Vec::new();
+            };
+            g.sort = keep_sort(&g.columns, g.sort, &chosen);
+            g.columns = chosen;
+            g.column = g.column.min(g.columns.len().saturating_sub(1));
             let titles: Vec<String> = g.columns.iter().map(|c| c.title.to_string()).collect();
+            let columns = g.columns.clone();
             // The base grid of the pane keeps the choice too.
             if let Some(base) = state.panes.iter_mut().find(|b| b.pane == Pane::Emails) {
-                base.columns = g.columns.clone();
+                base.sort = keep_sort(&base.columns, base.sort, &columns);
+                base.columns = columns;
             }
+            super::grid::refresh_top(state);
             return vec![Effect::SaveColumns(titles)];
         }
         _ => {}
     }
-    state.overlay = Some(Overlay::Columns { cursor });
+    state.overlay = Some(Overlay::Columns {
+        cursor,
+        columns: chosen,
+    });
     Vec::new()
+}
+
+/// A grid's sort (a column position) after its columns become `new`: on the same
+/// column wherever it went, or none when the column was hidden.
+fn keep_sort(
+    old: &[crate::panes::GridColumn],
+    sort: Option<(usize, bool)>,
+    new: &[crate::panes::GridColumn],
+) -> Option<(usize, bool)> {
+    let (i, desc) = sort?;
+    let id = old.get(i)?.id;
+    new.iter().position(|c| c.id == id).map(|j| (j, desc))
 }

@@ -19,7 +19,7 @@ pub use command::{parse_view_line, view_line};
 pub use grid::{effective_filter, reevaluate_all};
 pub use input::tag_candidates;
 pub use jumps::jumps_for;
-pub use triage::{Decision, Draft, TriageWrite, note_id};
+pub use triage::{AlertOp, Decision, Draft, TriageWrite, note_id};
 
 use super::action::{Action, Pane};
 use super::data::{EmailData, Snapshot};
@@ -64,6 +64,16 @@ pub enum Msg {
         title: String,
         lines: Vec<String>,
     },
+    /// A triage write on these alerts is queued (durable in the outbox): their marks
+    /// are cleared, and `notice` says what was queued.
+    Queued {
+        alerts: Vec<String>,
+        notice: String,
+    },
+    /// The clock moved: ages on screen are measured from this instant. The app sends
+    /// one a second and redraws only when the text it shows changed
+    /// ([`crate::views::chrome::ticking`]).
+    Tick(chrono::DateTime<chrono::Utc>),
 }
 
 /// A rows-and-columns export of the current result.
@@ -96,6 +106,10 @@ pub enum Effect {
     Export(Box<ExportJob>),
     /// Save the email grid's columns (titles, in order) for this profile.
     SaveColumns(Vec<String>),
+    /// From now on, journal this session's writes under the analyst's name.
+    Analyst(String),
+    /// Save the analyst's name in the profile (`analyst = "…"`, config file 0600).
+    SaveAnalyst(String),
     /// Queue a triage write in the outbox and send it.
     Triage(Box<TriageWrite>),
     /// Save the prompt history for this profile (after a line was submitted).
@@ -194,6 +208,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::Queued {
+            alerts,
+            notice: text,
+        } => {
+            grid::unmark(state, &alerts);
+            notice(state, text, false);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            Vec::new()
+        }
         Msg::Notice(n) => {
             if n.error {
                 state.last_error = Some(n.text.clone());
@@ -221,7 +247,10 @@ fn on_refresh(state: &mut State, ev: RefreshEvent) {
             r.source = source;
             r.rows = rows;
         }
-        RefreshEvent::Progress(Progress::Finished(_)) => r.done += 1,
+        RefreshEvent::Progress(Progress::Finished(summary)) => {
+            r.done += 1;
+            state.source_errors.remove(&summary.source);
+        }
         RefreshEvent::Progress(Progress::Warning(w)) => {
             state.notice = Some(Notice {
                 text: w,
@@ -236,6 +265,14 @@ fn on_refresh(state: &mut State, ev: RefreshEvent) {
             });
         }
         RefreshEvent::Failed(e) => {
+            // The source being pulled when it failed is the one `:sources` blames.
+            let source = if r.running && !r.source.is_empty() && r.source != "starting" {
+                r.source.clone()
+            } else {
+                "refresh".to_string()
+            };
+            state.source_errors.insert(source, e.clone());
+            let r = &mut state.refresh;
             *r = Default::default();
             state.last_error = Some(e.clone());
             state.notice = Some(Notice {
@@ -330,18 +367,22 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::CycleMailView => grid::cycle_mail_view(state),
         Action::Columns => {
-            if state.pane() == Pane::Emails {
-                state.overlay = Some(Overlay::Columns { cursor: 0 });
+            if let Some(g) = state.grid().filter(|g| g.pane == Pane::Emails) {
+                state.overlay = Some(Overlay::Columns {
+                    cursor: 0,
+                    columns: g.columns.clone(),
+                });
             } else {
                 notice(state, "columns can be chosen in the Emails pane", false);
             }
         }
         Action::Mark => grid::mark(state),
-        Action::SetStatus => triage::set_status(state),
-        Action::Classify => triage::classify(state),
-        Action::AssignToMe => return triage::assign_to_me(state),
-        Action::Assign => triage::alert_prompt(state, super::prompt::PromptKind::Assign),
-        Action::Comment => triage::alert_prompt(state, super::prompt::PromptKind::Comment),
+        Action::SetStatus => return triage::start(state, AlertOp::Status),
+        Action::Classify => return triage::start(state, AlertOp::Classify),
+        Action::AssignToMe => return triage::start(state, AlertOp::AssignToMe),
+        Action::Assign => return triage::start(state, AlertOp::Assign),
+        Action::Comment => return triage::start(state, AlertOp::Comment),
+        Action::ClearMarks => grid::clear_marks(state),
         Action::Note => triage::note(state),
         Action::Remediate => triage::remediate(state, false),
         Action::RemediateAll => triage::remediate(state, true),
@@ -502,3 +543,6 @@ pub(crate) mod tests;
 mod tests_prompt;
 #[cfg(test)]
 mod tests_which_key;
+
+#[cfg(test)]
+mod screen_tests;

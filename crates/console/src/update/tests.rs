@@ -50,6 +50,8 @@ pub(crate) fn state() -> State {
             read_only: false,
             can_refresh: true,
             analyst: "analyst@contoso.com".into(),
+            assignee: Some("analyst@contoso.com".into()),
+            config_path: None,
         },
         crate::fixture::with_planted_posture(snapshot()),
         Keymap::new(&BTreeMap::new()).expect("keymap"),

@@ -22,6 +22,36 @@ pub enum Decision {
     Status(AlertStatus),
     Classify(Classification, Determination),
     Remediate(RemediationAction),
+    /// Go on with `AlertOp` on the drafted alerts (marks not in view confirmed).
+    Proceed(AlertOp),
+    /// Save the analyst's name in the profile (`a` asked for it).
+    SaveAnalyst(String),
+    /// Close the menu; nothing is written.
+    Cancel,
+    /// Close the menu, silently (a question that needed no answer).
+    Close,
+}
+
+/// A triage command on alerts, kept while the analyst confirms its targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertOp {
+    Status,
+    Classify,
+    AssignToMe,
+    Assign,
+    Comment,
+}
+
+impl AlertOp {
+    fn verb(self) -> &'static str {
+        match self {
+            AlertOp::Status => "Set the status of",
+            AlertOp::Classify => "Classify",
+            AlertOp::AssignToMe => "Assign to yourself",
+            AlertOp::Assign => "Assign",
+            AlertOp::Comment => "Comment on",
+        }
+    }
 }
 
 /// What a triage prompt or menu acts on, kept while it is open.
@@ -62,9 +92,12 @@ fn read_only(state: &mut State) -> bool {
     state.session.read_only
 }
 
-/// The alerts an action applies to: the flyout's alert, the marked alerts, or the
-/// one under the cursor.
-fn alert_targets(state: &mut State) -> Option<Vec<String>> {
+/// The alerts `op` applies to: the flyout's alert, the marked alerts, or the one
+/// under the cursor. Marks stay when their rows leave the view (a filter, a status
+/// change); when some are not in view, the analyst confirms first — a menu saying
+/// how many will be touched and how many are hidden — and `None` is returned (the
+/// menu's `Proceed` runs `op`).
+fn alert_targets(state: &mut State, op: AlertOp) -> Option<Vec<String>> {
     if let View::Flyout(f) = state.top()
         && f.kind == FlyoutKind::Alert
     {
@@ -73,7 +106,23 @@ fn alert_targets(state: &mut State) -> Option<Vec<String>> {
     match state.top() {
         View::Grid(g) if g.pane == Pane::Alerts => {
             if !g.marks.is_empty() {
-                return Some(g.marks.iter().cloned().collect());
+                let ids: Vec<String> = g.marks.iter().cloned().collect();
+                let shown = panes::marks_shown(g.pane, &state.data, &g.rows, &g.marks);
+                let hidden = ids.len() - shown;
+                if hidden == 0 {
+                    return Some(ids);
+                }
+                let n = count(ids.len(), "marked alert");
+                state.overlay = Some(Overlay::Choice {
+                    title: format!("{} {n}? {hidden} not in this view", op.verb()),
+                    options: vec![
+                        (format!("yes, all {n}"), Decision::Proceed(op)),
+                        ("cancel (u clears the marks)".to_string(), Decision::Cancel),
+                    ],
+                    cursor: 0,
+                });
+                state.draft = Some(Draft::Alerts(ids));
+                return None;
             }
             if let Some(r) = g.current() {
                 return Some(vec![panes::key(Pane::Alerts, &state.data, r)]);
@@ -100,14 +149,37 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-/// `s`: a menu of statuses.
-pub fn set_status(state: &mut State) {
+/// Starts `op`: asks for its targets (see [`alert_targets`]), then runs it.
+pub fn start(state: &mut State, op: AlertOp) -> Vec<Effect> {
     if read_only(state) {
-        return;
+        return Vec::new();
     }
-    let Some(ids) = alert_targets(state) else {
-        return;
-    };
+    match alert_targets(state, op) {
+        Some(ids) => run(state, op, ids),
+        None => Vec::new(),
+    }
+}
+
+/// Runs `op` on `ids`: a menu, a prompt, or the write.
+fn run(state: &mut State, op: AlertOp, ids: Vec<String>) -> Vec<Effect> {
+    match op {
+        AlertOp::Status => status_menu(state, ids),
+        AlertOp::Classify => classify_menu(state, ids),
+        AlertOp::AssignToMe => return assign_to_me(state, ids),
+        AlertOp::Assign => {
+            state.prompt = Some(Prompt::new(PromptKind::Assign, ""));
+            state.draft = Some(Draft::Alerts(ids));
+        }
+        AlertOp::Comment => {
+            state.prompt = Some(Prompt::new(PromptKind::Comment, ""));
+            state.draft = Some(Draft::Alerts(ids));
+        }
+    }
+    Vec::new()
+}
+
+/// `s`: a menu of statuses.
+fn status_menu(state: &mut State, ids: Vec<String>) {
     let options = [
         AlertStatus::New,
         AlertStatus::InProgress,
@@ -125,13 +197,7 @@ pub fn set_status(state: &mut State) {
 }
 
 /// `d`: a menu of the documented classification → determination pairs.
-pub fn classify(state: &mut State) {
-    if read_only(state) {
-        return;
-    }
-    let Some(ids) = alert_targets(state) else {
-        return;
-    };
+fn classify_menu(state: &mut State, ids: Vec<String>) {
     let mut options = Vec::new();
     for c in [
         Classification::TruePositive,
@@ -153,34 +219,23 @@ pub fn classify(state: &mut State) {
     state.draft = Some(Draft::Alerts(ids));
 }
 
-/// `a`: assign to the analyst running the console.
-pub fn assign_to_me(state: &mut State) -> Vec<Effect> {
-    if read_only(state) {
-        return Vec::new();
-    }
-    let Some(ids) = alert_targets(state) else {
+/// `a`: assign to the analyst running the console — the profile's `analyst`. Without
+/// one, the console asks for the name (once a session) instead of assigning to the
+/// application.
+fn assign_to_me(state: &mut State, ids: Vec<String>) -> Vec<Effect> {
+    let Some(me) = state.session.assignee.clone() else {
+        state.prompt = Some(Prompt::new(PromptKind::Analyst, ""));
+        state.draft = Some(Draft::Alerts(ids));
         return Vec::new();
     };
     let change = AlertChange {
-        assigned_to: Some(state.session.analyst.clone()),
+        assigned_to: Some(me),
         ..AlertChange::default()
     };
     vec![Effect::Triage(Box::new(TriageWrite::Alerts {
         ids,
         change,
     }))]
-}
-
-/// `A` (assign to someone) and `c` (comment): a prompt for the text.
-pub fn alert_prompt(state: &mut State, kind: PromptKind) {
-    if read_only(state) {
-        return;
-    }
-    let Some(ids) = alert_targets(state) else {
-        return;
-    };
-    state.prompt = Some(Prompt::new(kind, ""));
-    state.draft = Some(Draft::Alerts(ids));
 }
 
 /// `n`: a note on the item under the cursor or in the flyout.
@@ -278,8 +333,19 @@ pub fn remediate(state: &mut State, whole: bool) {
     .into_iter()
     .map(|(l, a)| (l.to_string(), Decision::Remediate(a)))
     .collect();
+    // Messages are acted on only where the analyst sees them: marked rows out of
+    // view are left out, and the menu says so.
+    let left_out = match state.top() {
+        View::Grid(g) if !whole && !g.marks.is_empty() => g.marks.len().saturating_sub(rows.len()),
+        _ => 0,
+    };
+    let also = if left_out > 0 {
+        format!(" ({left_out} marked, not in view, left out; u clears marks)")
+    } else {
+        String::new()
+    };
     state.overlay = Some(Overlay::Choice {
-        title: format!("Take action on {}", count(rows.len(), "message")),
+        title: format!("Take action on {}{also}", count(rows.len(), "message")),
         options,
         cursor: 0,
     });
@@ -312,6 +378,13 @@ pub fn decide(state: &mut State, decision: Decision) -> Vec<Effect> {
                 change,
             }))]
         }
+        (Decision::Proceed(op), Some(Draft::Alerts(ids))) => run(state, op, ids),
+        (Decision::SaveAnalyst(name), _) => vec![Effect::SaveAnalyst(name)],
+        (Decision::Cancel, _) => {
+            notice(state, "cancelled; nothing was written", false);
+            Vec::new()
+        }
+        (Decision::Close, _) => Vec::new(),
         (Decision::Remediate(action), Some(Draft::Emails(rows))) => {
             let Some(ix) = state.data.emails.clone() else {
                 return Vec::new();
@@ -357,6 +430,38 @@ pub fn submit(state: &mut State, kind: PromptKind, text: &str) -> Vec<Effect> {
                 ids,
                 change,
             }))]
+        }
+        (PromptKind::Analyst, Some(Draft::Alerts(ids))) => {
+            // A name, not an app id: one word with an `@` (a UPN).
+            if text.is_empty() || text.contains(char::is_whitespace) || !text.contains('@') {
+                notice(
+                    state,
+                    "assign to me needs your sign-in name (UPN, like you@contoso.com); nothing was assigned",
+                    true,
+                );
+                return Vec::new();
+            }
+            state.session.assignee = Some(text.clone());
+            state.session.analyst = text.clone();
+            let mut effects = assign_to_me(state, ids);
+            // Offer to keep it: the next session then knows who "me" is.
+            state.overlay = Some(Overlay::Choice {
+                title: format!(
+                    "Save `{text}` as analyst in profile `{}`?",
+                    state.session.profile
+                ),
+                options: vec![
+                    (
+                        "yes, save it in the profile".to_string(),
+                        Decision::SaveAnalyst(text.clone()),
+                    ),
+                    ("no, only for this session".to_string(), Decision::Close),
+                ],
+                cursor: 0,
+            });
+            // The journal names the analyst from now on too (before the write runs).
+            effects.insert(0, Effect::Analyst(text));
+            effects
         }
         (PromptKind::Note, Some(Draft::Note(kind, id))) if !text.is_empty() => {
             vec![Effect::Triage(Box::new(TriageWrite::Note {

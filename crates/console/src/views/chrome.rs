@@ -1,6 +1,5 @@
 //! The header, breadcrumb, message line and status bar around every view.
 
-use chrono::Utc;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -11,7 +10,7 @@ use crate::action::Pane;
 use crate::prompt::PromptKind;
 use crate::state::{State, View};
 use crate::theme::Theme;
-use whalewatch_model::safe_text::{fit, sanitize};
+use whalewatch_model::safe_text::{fit, sanitize, width};
 
 /// `whalewatch · profile · tenant   1 Alerts  [2 Emails] …   tag: Priority account`.
 pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
@@ -51,8 +50,16 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The view stack, oldest first, and the result count of the nearest grid.
-pub fn breadcrumbs(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+/// The view stack, oldest first, the result count and order of the nearest grid,
+/// and — right-aligned — how many rows the table on screen has above and below the
+/// page (`▲ 3 more · ▼ 1,234 more`).
+pub fn breadcrumbs(
+    f: &mut Frame<'_>,
+    area: Rect,
+    state: &State,
+    scrolled: Option<super::grid::Scrolled>,
+    theme: &Theme,
+) {
     let labels: Vec<String> = state
         .views
         .iter()
@@ -63,25 +70,45 @@ pub fn breadcrumbs(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) 
         let marked = if g.marks.is_empty() {
             String::new()
         } else {
-            format!(", {} marked", g.marks.len())
+            // Marks outside the view still count: triage acts on them.
+            let hidden =
+                g.marks.len() - crate::panes::marks_shown(g.pane, &state.data, &g.rows, &g.marks);
+            if hidden > 0 {
+                format!(", {} marked ({hidden} not in view)", g.marks.len())
+            } else {
+                format!(", {} marked", g.marks.len())
+            }
         };
-        let sorted = g
-            .sort
-            .and_then(|(c, d)| g.columns.get(c).map(|col| (col.title, d)))
-            .map_or(String::new(), |(t, d)| {
-                format!(", by {t} {}", if d { "↓" } else { "↑" })
-            });
         text.push_str(&format!(
-            "  ({} rows{marked}{sorted})",
-            thousands(g.rows.len())
+            "  ({} rows{marked}, {})",
+            thousands(g.rows.len()),
+            g.order_words()
         ));
     }
     if let View::Frequency(t) = state.top() {
         text.push_str(&format!("  ({} values)", thousands(t.rows.len())));
     }
+    let mut more = Vec::new();
+    if let Some(sc) = scrolled {
+        if sc.above > 0 {
+            more.push(format!("▲ {} more", thousands(sc.above)));
+        }
+        if sc.below > 0 {
+            more.push(format!("▼ {} more", thousands(sc.below)));
+        }
+    }
+    let more = more.join(" · ");
     let w = area.width as usize;
+    // The scroll marks keep their place; the trail is cut first.
+    let room = w.saturating_sub(width(&more) + 2);
+    let trail = fit(&text, if more.is_empty() { w } else { room });
+    let gap = w.saturating_sub(width(&trail) + width(&more));
     f.render_widget(
-        Paragraph::new(Line::styled(fit(&text, w), theme.header())),
+        Paragraph::new(Line::from(vec![
+            Span::styled(trail, theme.header()),
+            Span::raw(" ".repeat(gap)),
+            Span::styled(more, theme.dim()),
+        ])),
         area,
     );
 }
@@ -95,6 +122,7 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             PromptKind::Tag => "tag> ",
             PromptKind::Comment => "comment> ",
             PromptKind::Assign => "assign to (UPN)> ",
+            PromptKind::Analyst => "your sign-in name (UPN), for assign to me> ",
             PromptKind::Note => "note> ",
             PromptKind::Confirm => "type the number of messages to confirm> ",
         };
@@ -220,20 +248,39 @@ pub fn status(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
-/// How old the cache is: the oldest successful refresh among the sources, with the
-/// newest too when they differ ("12m", "2h–3d").
+/// Seconds from `ticks` to the state's now (never negative: clocks differ).
+pub fn age_secs(state: &State, ticks: i64) -> i64 {
+    (state.now - whalewatch_model::hunting::from_ticks(ticks))
+        .num_seconds()
+        .max(0)
+}
+
+/// Every text on screen that changes with the clock alone: the status bar's cache
+/// age and, while `:sources` is open, each source's age. The app redraws on a tick
+/// only when this changes, so an idle console writes nothing in between.
+pub fn ticking(state: &State) -> String {
+    let mut out = cache_age(state);
+    if matches!(state.overlay, Some(crate::state::Overlay::Sources)) {
+        for s in &state.data.sources {
+            out.push(' ');
+            out.push_str(
+                &s.last_success
+                    .map_or("never".into(), |t| human(age_secs(state, t))),
+            );
+        }
+    }
+    out
+}
+
+/// How old the cache is now: the oldest successful refresh among the sources, with
+/// the newest too when they differ ("12m", "2h–3d").
 fn cache_age(state: &State) -> String {
-    let now = state.data.loaded_at.unwrap_or_else(Utc::now);
     let ages: Vec<i64> = state
         .data
         .sources
         .iter()
         .filter_map(|s| s.last_success)
-        .map(|t| {
-            (now - whalewatch_model::hunting::from_ticks(t))
-                .num_seconds()
-                .max(0)
-        })
+        .map(|t| age_secs(state, t))
         .collect();
     let (Some(min), Some(max)) = (ages.iter().min(), ages.iter().max()) else {
         return "never refreshed".into();

@@ -12,8 +12,14 @@ use crate::table::{self, Column, TableView};
 use crate::theme::Theme;
 use whalewatch_model::safe_text::fit;
 
-/// Draws `g`'s visible rows.
-pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Theme) {
+/// Draws `g`'s visible rows; says how many rows are above and below them.
+pub fn grid(
+    f: &mut Frame<'_>,
+    area: Rect,
+    state: &State,
+    g: &Grid,
+    theme: &Theme,
+) -> Option<Scrolled> {
     if g.rows.is_empty() {
         let why = match &g.error {
             Some(e) => format!("no rows: {e}"),
@@ -26,7 +32,7 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
             Paragraph::new(Line::styled(fit(&why, area.width as usize), theme.dim())),
             area,
         );
-        return;
+        return None;
     }
     let page = (area.height as usize).saturating_sub(1);
     let start = g.offset.min(g.rows.len());
@@ -66,6 +72,7 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
         rows: &cells,
         cursor: g.cursor.checked_sub(start),
         column: g.column,
+        sort: g.order_column(),
         style_of: &style_of,
     };
     // The pane's important columns stay on a narrow terminal; the rest keep their order.
@@ -76,6 +83,17 @@ pub fn grid(f: &mut Frame<'_>, area: Rect, state: &State, g: &Grid, theme: &Them
         .map(|(i, c)| panes::priority(c.id).map_or(100 + i, usize::from))
         .collect();
     table::draw_ranked(f, area, &view, &rank, theme);
+    Some(Scrolled {
+        above: start,
+        below: g.rows.len() - end,
+    })
+}
+
+/// Rows of a table above and below the ones on screen (the breadcrumb says them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scrolled {
+    pub above: usize,
+    pub below: usize,
 }
 
 const FREQ_COLUMNS: [Column; 4] = [
@@ -102,7 +120,7 @@ const FREQ_COLUMNS: [Column; 4] = [
 ];
 
 /// Draws a frequency table: value, count, percent, bar.
-pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Theme) {
+pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Theme) -> Scrolled {
     let page = (area.height as usize).saturating_sub(1);
     let start = t.offset.min(t.rows.len());
     let end = (start + page).min(t.rows.len());
@@ -128,9 +146,15 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
         rows: &cells,
         cursor: t.cursor.checked_sub(start),
         column: 0,
+        // Most frequent first.
+        sort: Some((1, true)),
         style_of: &plain,
     };
     table::draw(f, area, &view, theme);
+    Scrolled {
+        above: start,
+        below: t.rows.len() - end,
+    }
 }
 
 const TAG_COLUMNS: [Column; 5] = [
@@ -182,6 +206,7 @@ pub fn tags(f: &mut Frame<'_>, area: Rect, stats: &[crate::data::TagStats], them
         rows: &cells,
         cursor: None,
         column: usize::MAX,
+        sort: None,
         style_of: &plain,
     };
     table::draw(f, area, &view, theme);

@@ -18,7 +18,9 @@ pub mod overlays;
 pub mod posture;
 
 #[cfg(test)]
-mod tests;
+mod screen_tests;
+#[cfg(test)]
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_help;
 #[cfg(test)]
@@ -60,18 +62,17 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
     ])
     .areas(area);
     chrome::header(f, header, state, theme);
-    chrome::breadcrumbs(f, crumbs, state, theme);
     if hist && let Some(g) = state.grid() {
         histogram::draw(f, hist_area, g.histogram.as_deref(), theme);
     }
-    match state.top() {
+    let scrolled = match state.top() {
         View::Grid(g) if g.pane == Pane::Accounts => {
             let stats = &state.data.tag_stats;
             let h = (stats.len() as u16 + 1).min(body.height / 3).max(2);
             let [tags, users] =
                 Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
             grid::tags(f, tags, stats, theme);
-            grid::grid(f, users, state, g, theme);
+            grid::grid(f, users, state, g, theme)
         }
         View::Grid(g) if g.pane == Pane::Posture => {
             let lines = posture::header_lines(state);
@@ -79,12 +80,16 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
             let [head, rows] =
                 Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(body);
             posture::header(f, head, lines, theme);
-            grid::grid(f, rows, state, g, theme);
+            grid::grid(f, rows, state, g, theme)
         }
         View::Grid(g) => grid::grid(f, body, state, g, theme),
-        View::Frequency(t) => grid::frequency(f, body, t, theme),
-        View::Flyout(fl) => flyout::draw(f, body, state, fl, theme),
-    }
+        View::Frequency(t) => Some(grid::frequency(f, body, t, theme)),
+        View::Flyout(fl) => {
+            flyout::draw(f, body, state, fl, theme);
+            None
+        }
+    };
+    chrome::breadcrumbs(f, crumbs, state, scrolled, theme);
     chrome::line(f, line, state, theme);
     chrome::status(f, status, state, theme);
     if let Some(o) = &state.overlay {

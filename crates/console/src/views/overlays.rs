@@ -116,7 +116,10 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
                 0,
             );
         }
-        Overlay::Columns { cursor } => columns(f, area, state, *cursor, theme),
+        Overlay::Columns {
+            cursor,
+            columns: chosen,
+        } => columns(f, area, chosen, *cursor, theme),
         Overlay::WhichKey { prefix } => which_key(f, area, state, prefix.as_deref(), theme),
     }
 }
@@ -234,57 +237,85 @@ fn review(
 
 /// `:sources`: each source's last refresh, how far its data reaches, its last error.
 fn sources(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let now = state.data.loaded_at.unwrap_or_else(chrono::Utc::now);
     let age = |t: Option<i64>| {
         t.map_or("never".to_string(), |t| {
-            let s = (now - whalewatch_model::hunting::from_ticks(t))
-                .num_seconds()
-                .max(0);
-            super::chrome::human(s) + " ago"
+            super::chrome::human(super::chrome::age_secs(state, t)) + " ago"
         })
     };
+    // As wide as the longest name (`hunting:EmailPostDeliveryEvents`).
+    let names = state
+        .data
+        .sources
+        .iter()
+        .map(|s| &s.source)
+        .chain(state.source_errors.keys());
+    let nw = names
+        .map(|n| sanitize(n).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let mut lines = vec![Line::styled(
         format!(
-            "{:<26} {:<12} {:<20} last error",
+            "{:<nw$} {:<12} {:<20} last error",
             "source", "refreshed", "data up to"
         ),
         theme.header(),
     )];
+    let row = |name: &str, refreshed: String, upto: String, error: &str| {
+        let text = fit(
+            &format!(
+                "{:<nw$} {:<12} {:<20} {}",
+                sanitize(name),
+                refreshed,
+                upto,
+                sanitize(error)
+            ),
+            96,
+        );
+        if error.is_empty() {
+            Line::raw(text)
+        } else {
+            Line::styled(text, theme.error())
+        }
+    };
     for s in &state.data.sources {
         let upto = s.watermark.map_or(String::new(), |t| {
             whalewatch_model::hunting::from_ticks(t)
                 .format("%Y-%m-%d %H:%M")
                 .to_string()
         });
-        lines.push(Line::raw(fit(
-            &format!(
-                "{:<26} {:<12} {:<20} {}",
-                sanitize(&s.source),
-                age(s.last_success),
-                upto,
-                sanitize(s.last_error.as_deref().unwrap_or(""))
-            ),
-            96,
-        )));
+        // This session's failure is newer than what the cache recorded.
+        let error = state
+            .source_errors
+            .get(&s.source)
+            .or(s.last_error.as_ref())
+            .map_or("", String::as_str);
+        lines.push(row(&s.source, age(s.last_success), upto, error));
+    }
+    // Failures of sources the cache has no row for (never refreshed), and of the
+    // refresh as a whole.
+    for (name, error) in &state.source_errors {
+        if !state.data.sources.iter().any(|s| &s.source == name) {
+            lines.push(row(name, age(None), String::new(), error));
+        }
     }
     let r = centred(area, 100, lines.len() as u16 + 2);
     boxed(f, r, " sources · esc closes ", lines, 0);
 }
 
-/// `C`: the email grid's columns, shown ones first in their order, then the hidden ones.
-fn columns(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &Theme) {
-    let Some(View::Grid(g)) = state.views.last() else {
-        return;
-    };
+/// `C`: the columns being chosen, shown ones first in their order, then the hidden ones.
+fn columns(
+    f: &mut Frame<'_>,
+    area: Rect,
+    chosen: &[crate::panes::GridColumn],
+    cursor: usize,
+    theme: &Theme,
+) {
     let all = crate::panes::emails::all_columns();
-    let mut items: Vec<String> = g
-        .columns
-        .iter()
-        .map(|c| format!("[x] {}", c.title))
-        .collect();
+    let mut items: Vec<String> = chosen.iter().map(|c| format!("[x] {}", c.title)).collect();
     items.extend(
         all.iter()
-            .filter(|c| !g.columns.contains(c))
+            .filter(|c| !chosen.contains(c))
             .map(|c| format!("[ ] {}", c.title)),
     );
     let r = centred(area, 56, area.height);
@@ -292,7 +323,7 @@ fn columns(f: &mut Frame<'_>, area: Rect, state: &State, cursor: usize, theme: &
     boxed(
         f,
         r,
-        " columns · space shows/hides · K/J move · enter saves ",
+        " columns · space shows/hides · K/J move · enter applies · esc cancels ",
         list(items, cursor, h, theme),
         0,
     );

@@ -10,7 +10,7 @@ use crate::theme::{Palette, Theme};
 use crate::update::tests::{code, fixture, key, state, typed};
 use crate::update::{Effect, Msg, update};
 
-fn render(s: &State, w: u16, h: u16) -> String {
+pub(crate) fn render(s: &State, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("backend");
     t.draw(|f| super::draw(f, s, &Theme::new(Palette::None)))
         .expect("draw");

@@ -138,7 +138,8 @@ fn sized(w: u16, h: u16, setup: impl Fn(&mut State)) -> (State, String) {
 fn header_line(screen: &str) -> String {
     screen
         .lines()
-        .find(|l| l.contains("Date") || l.contains("Severity"))
+        .map(|l| l.trim_start_matches('"'))
+        .find(|l| l.starts_with("Date") || l.starts_with("Severity"))
         .unwrap_or("")
         .to_string()
 }
