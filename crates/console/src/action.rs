@@ -92,6 +92,9 @@ pub enum Action {
     ToggleHistogram,
     /// All email → Malware → Phish → URL clicks.
     CycleMailView,
+    /// Threat Explorer's `Top targeted users` / `Top malware families` tab over the
+    /// email result.
+    TopTab(whalewatch_query::index::TopTab),
     /// Open the column chooser.
     Columns,
     /// Move the chosen column left / right (column chooser).

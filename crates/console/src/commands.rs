@@ -257,6 +257,20 @@ pub fn registry() -> Vec<Command> {
             "Emails: cycle the view (All email, Malware, Phish, URL clicks)"
         ),
         cmd!(
+            "top-users",
+            Global,
+            ["U"],
+            Action::TopTab(whalewatch_query::index::TopTab::TargetedUsers),
+            "Top targeted users: recipients of the email result by rows received"
+        ),
+        cmd!(
+            "top-families",
+            Global,
+            ["M"],
+            Action::TopTab(whalewatch_query::index::TopTab::MalwareFamilies),
+            "Top malware families: threat names of the email result (messages without one left out)"
+        ),
+        cmd!(
             "columns",
             Table,
             ["C"],

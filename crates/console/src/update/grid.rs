@@ -6,7 +6,8 @@ use super::{Effect, ExportJob, notice};
 use crate::action::Pane;
 use crate::panes::{self, ColumnId, GridColumn, emails::EmailCol};
 use crate::state::{FrequencyTable, Grid, MailView, State, View};
-use whalewatch_query::index::{Bitset, Frequency, FrequencyRow};
+use whalewatch_query::index::schema;
+use whalewatch_query::index::{Bitset, Frequency, FrequencyRow, TopTab};
 use whalewatch_query::{Filter, parse};
 
 /// The filter a grid runs: its text, its mail view and the session's tag, AND-ed.
@@ -375,6 +376,45 @@ pub fn frequency(state: &mut State) {
     };
     state.views.push(View::Frequency(FrequencyTable {
         column: col,
+        tab: None,
+        total: freq.total,
+        rows: freq.rows,
+        cursor: 0,
+        offset: 0,
+    }));
+}
+
+/// Threat Explorer's `Top targeted users` / `Top malware families` tabs: the tab's
+/// table over the nearest email grid's rows (from another pane: every email, with the
+/// session's tag).
+pub fn top_tab(state: &mut State, tab: TopTab) {
+    let Some(ix) = state.data.emails.clone() else {
+        notice(
+            state,
+            "the email index is still being built; try again in a moment",
+            false,
+        );
+        return;
+    };
+    if !matches!(state.grid(), Some(g) if g.pane == Pane::Emails) {
+        switch_pane(state, Pane::Emails);
+    }
+    let Some(g) = state.grid() else {
+        return;
+    };
+    let set = Bitset::from_rows(ix.len(), g.rows.iter().copied());
+    let freq = ix.top_tab(&set, tab);
+    let id = match tab {
+        TopTab::TargetedUsers => EmailCol::Str(schema::RECIPIENT),
+        TopTab::MalwareFamilies => EmailCol::Str(schema::THREAT_NAMES),
+    };
+    let column = panes::emails::all_columns()
+        .into_iter()
+        .find(|c| c.id == ColumnId::Email(id))
+        .unwrap_or(panes::emails::DEFAULT[0]);
+    state.views.push(View::Frequency(FrequencyTable {
+        column,
+        tab: Some(tab),
         total: freq.total,
         rows: freq.rows,
         cursor: 0,

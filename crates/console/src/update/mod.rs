@@ -305,6 +305,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             ))
         }
         Action::Frequency => grid::frequency(state),
+        Action::TopTab(tab) => grid::top_tab(state, tab),
         Action::Pivot => grid::pivot(state),
         Action::SortAscending => grid::sort(state, false),
         Action::SortDescending => grid::sort(state, true),

@@ -203,6 +203,39 @@ fn frequency_table_of_a_column_and_enter_on_a_bin_filters_by_it() {
 }
 
 #[test]
+fn top_tabs_are_one_key_away_and_enter_narrows_the_mail() {
+    let mut s = state();
+    // From the alerts pane: `M` opens the tab over the whole mailbox.
+    key(&mut s, 'M');
+    let View::Frequency(f) = s.top() else {
+        panic!("no malware families table")
+    };
+    assert_eq!(
+        f.tab,
+        Some(whalewatch_query::index::TopTab::MalwareFamilies)
+    );
+    assert_eq!(s.top().label(), "Top malware families");
+    assert!(!f.rows.is_empty(), "the fixture holds malware");
+    assert!(
+        f.rows.iter().all(|r| !r.value.is_empty()),
+        "no empty family row"
+    );
+    let (family, n) = (f.rows[0].value.clone(), f.rows[0].count);
+    code(&mut s, KeyCode::Enter);
+    let g = grid(&s);
+    assert_eq!(g.pane, Pane::Emails);
+    assert_eq!(g.rows.len(), n, "{}", g.filter_text);
+    assert!(g.filter_text.contains(&family), "{}", g.filter_text);
+    // `U` over a narrowed result counts only its rows.
+    key(&mut s, 'U');
+    let View::Frequency(f) = s.top() else {
+        panic!("no targeted users table")
+    };
+    assert_eq!(f.rows.iter().map(|r| r.count).sum::<usize>(), n);
+    assert_eq!(s.top().label(), "Top targeted users");
+}
+
+#[test]
 fn pivot_adds_the_value_under_the_cursor_to_the_filter() {
     let mut s = state();
     key(&mut s, '2');

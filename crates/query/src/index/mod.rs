@@ -39,13 +39,14 @@ pub mod schema;
 pub mod side;
 pub mod tags;
 pub mod text;
+pub mod urls;
 
 use std::sync::{Arc, Mutex};
 
 pub use bitset::Bitset;
 pub use build::email_size;
 pub use column::{IntColumn, StrColumn};
-pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket};
+pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket, TopTab};
 pub use fuzzy::{FuzzyHit, FuzzyProgress};
 pub use order::{Page, SortKey};
 pub use pivot::Pivot;

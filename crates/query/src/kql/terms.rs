@@ -249,6 +249,37 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
             "RecipientEmailAddress",
             exact_any("SHA256", values),
         ),
+        Field::ThreatName => contains_any("ThreatNames", values),
+        Field::Connector => contains_any("Connectors", values),
+        Field::MailFromDomain => exact_any("SenderMailFromDomain", values),
+        Field::PhishConfidence => in_ci("tostring(parse_json(ConfidenceLevel).Phish)", values),
+        Field::Override => K::or(
+            values
+                .iter()
+                .map(|v| match v.as_str() {
+                    "Allowed by org policy" => K::atom(r#"OrgLevelAction =~ "Allow""#),
+                    "Blocked by org policy" => K::atom(r#"OrgLevelAction =~ "Block""#),
+                    "Allowed by user policy" => K::atom(r#"UserLevelAction =~ "Allow""#),
+                    "Blocked by user policy" => K::atom(r#"UserLevelAction =~ "Block""#),
+                    _ => {
+                        let both = ["Allow".to_string(), "Block".to_string()];
+                        K::not(K::or(vec![
+                            in_ci("OrgLevelAction", &both),
+                            in_ci("UserLevelAction", &both),
+                        ]))
+                    }
+                })
+                .collect(),
+        ),
+        Field::FileType => by_recipient(
+            "EmailAttachmentInfo",
+            "RecipientEmailAddress",
+            exact_any("FileType", values),
+        ),
+        Field::UrlSource => by_message("EmailUrlInfo", exact_any("UrlLocation", values)),
+        Field::ClickVerdict => {
+            by_recipient("UrlClickEvents", "AccountUpn", in_ci("ActionType", values))
+        }
         Field::Clicked => yes_no(values, || {
             by_recipient(
                 "UrlClickEvents",

@@ -1,0 +1,191 @@
+//! Threat Explorer's filter properties and tabs, through the real binary against the
+//! simulator: each field added for Threat Explorer parity (threat name / malware
+//! family, connector, file type, system override, click verdict, URL source, mail-from
+//! domain, phish confidence) counts exactly the rows the simulated world holds —
+//! locally and in advanced hunting alike.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{now, start};
+use whalewatch::sim::server::{SimConfig, SimServer};
+use whalewatch::sim::{World, WorldParams};
+
+const SEED: u64 = 1616;
+
+fn world_params() -> WorldParams {
+    WorldParams {
+        seed: SEED,
+        now: now(),
+        users: 60,
+        days: 3,
+        emails_per_day: 400,
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ww-qex-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs the binary with the test's config and cache.
+fn ww(dir: &Path, secret: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_whalewatch"))
+        .args(args)
+        .env("WHALEWATCH_CONFIG", dir.join("config.toml"))
+        .env("WHALEWATCH_CACHE_DIR", dir.join("cache"))
+        .env("WW_QEX_SECRET", secret)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A profile pointing at `server`, refreshed into the test's cache by the binary.
+async fn refreshed(server: &SimServer, dir: &Path) {
+    let secret = server.client_secret.clone();
+    let (code, _, err) = ww(
+        dir,
+        &secret,
+        &[
+            "profile",
+            "add",
+            "sim",
+            "--tenant",
+            &server.tenant_id,
+            "--client-id",
+            &server.client_id,
+            "--client-secret-env",
+            "WW_QEX_SECRET",
+            "--login-url",
+            &server.base_url,
+            "--graph-url",
+            &server.base_url,
+            "--default",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let d = dir.to_path_buf();
+    let (code, _, err) = tokio::task::spawn_blocking(move || {
+        ww(
+            &d,
+            &secret,
+            &["refresh", "--hunting-calls-per-minute", "100000"],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Distinct `EmailEvents` rows (world row indices) for which `hit` holds.
+fn rows_where(w: &World, hit: impl Fn(usize) -> bool) -> usize {
+    (0..w.rows.len()).filter(|&i| hit(i)).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explorer_fields_count_the_rows_the_world_holds_locally_and_remotely() {
+    let world = World::generate(&world_params()).unwrap();
+    let w = &world;
+    let mut config = SimConfig::new(world_params());
+    config.hunting_calls_per_minute = 100_000;
+    let server = start(config).await;
+    let dir = temp_dir("fields");
+    refreshed(&server, &dir).await;
+
+    let verdict = |i: usize| &w.verdicts[w.message_of(&w.rows[i]).verdict as usize];
+    let lower = |s: &str| s.to_lowercase();
+    // Ground truth, field by field, from the world's own layout.
+    let family = "qakbot";
+    let threat_name = rows_where(w, |i| lower(w.s(verdict(i).threat_names)).contains(family));
+    let connector = rows_where(w, |i| {
+        lower(w.s(w.message_of(&w.rows[i]).connector)).contains("partner")
+    });
+    let m0 = w.message_of(&w.rows[0]);
+    let mf_domain = w.s(m0.mail_from).rsplit_once('@').unwrap().1.to_string();
+    let mail_from_domain = rows_where(w, |i| {
+        w.s(w.message_of(&w.rows[i]).mail_from)
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(&mf_domain))
+    });
+    let high = rows_where(w, |i| {
+        let c: serde_json::Value =
+            serde_json::from_str(w.s(verdict(i).confidence)).unwrap_or_default();
+        c["Phish"].as_str() == Some("High")
+    });
+    let org_allow = rows_where(w, |i| &**w.s(verdict(i).org_action) == "Allow");
+    let user_allow = rows_where(w, |i| &**w.s(verdict(i).user_action) == "Allow");
+    let no_override = rows_where(w, |i| {
+        let v = verdict(i);
+        !["Allow", "Block"].contains(&&**w.s(v.org_action))
+            && !["Allow", "Block"].contains(&&**w.s(v.user_action))
+    });
+    let zip_rows: BTreeSet<u32> = w
+        .attachment_rows
+        .iter()
+        .filter(|(a, _)| {
+            w.s(w.attachments[*a as usize].file_type)
+                .eq_ignore_ascii_case("zip")
+        })
+        .map(|(_, r)| *r)
+        .collect();
+    let qr_messages: BTreeSet<u32> = w
+        .urls
+        .iter()
+        .filter(|u| &**w.s(u.location) == "QRCode")
+        .map(|u| u.message)
+        .collect();
+    let qr = rows_where(w, |i| qr_messages.contains(&w.rows[i].message));
+    let blocked_rows: BTreeSet<u32> = w
+        .clicks
+        .iter()
+        .filter(|c| &**w.s(c.action_type) == "ClickBlocked")
+        .map(|c| c.row)
+        .collect();
+
+    let corpus: Vec<(String, usize)> = vec![
+        (format!("malware-family:{family}"), threat_name),
+        (
+            "threat-name:Trojan".into(),
+            rows_where(w, |i| w.s(verdict(i).threat_names).contains("Trojan")),
+        ),
+        ("connector:partner".into(), connector),
+        (format!("mail-from-domain:{mf_domain}"), mail_from_domain),
+        ("phish-confidence:high".into(), high),
+        ("override:org-allow".into(), org_allow),
+        ("override:user-allow".into(), user_allow),
+        ("override:none".into(), no_override),
+        ("file-type:zip".into(), zip_rows.len()),
+        ("url-source:qrcode".into(), qr),
+        ("click-verdict:blocked".into(), blocked_rows.len()),
+    ];
+    let secret = server.client_secret.clone();
+    for (filter, truth) in corpus {
+        assert!(
+            truth > 0 && truth < w.rows.len(),
+            "{filter}: the world should hold some rows and not all ({truth})"
+        );
+        for remote in [false, true] {
+            let mut args = vec!["query", "emails", filter.as_str(), "--count"];
+            if remote {
+                args.push("--remote");
+            }
+            let (code, out, err) = ww(&dir, &secret, &args);
+            assert_eq!(code, 0, "{filter} (remote {remote}): {err}");
+            let n: usize = out
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("{out:?} {err}"));
+            assert_eq!(n, truth, "{filter} (remote {remote})");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
