@@ -189,3 +189,97 @@ async fn explorer_fields_count_the_rows_the_world_holds_locally_and_remotely() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `args` and parses its JSON output.
+fn json_of(dir: &Path, secret: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let (code, out, err) = ww(dir, secret, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str::<Vec<serde_json::Value>>(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_urls_and_top_clicks_agree_with_the_world_stats() {
+    let world = World::generate(&world_params()).unwrap();
+    let w = &world;
+    let stats = whalewatch::sim::stats::WorldStats::of(w);
+    let mut config = SimConfig::new(world_params());
+    config.hunting_calls_per_minute = 100_000;
+    let server = start(config).await;
+    let dir = temp_dir("tabs");
+    refreshed(&server, &dir).await;
+    let secret = server.client_secret.clone();
+    let sum = |rows: &[serde_json::Value], key: &str| -> usize {
+        rows.iter().map(|r| r[key].as_u64().unwrap() as usize).sum()
+    };
+
+    // Top URLs over every email: one row per distinct URL, every click counted once.
+    let urls = json_of(&dir, &secret, &["query", "urls", "--format", "json"]);
+    let clicks_total = stats.tables["UrlClickEvents"];
+    assert!(clicks_total > 0);
+    assert_eq!(urls.len(), stats.distinct_urls);
+    assert_eq!(sum(&urls, "clicks"), clicks_total);
+    let blocked: usize = stats
+        .url_clicks_by_action
+        .iter()
+        .filter(|(a, _)| a.starts_with("ClickBlocked"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(sum(&urls, "blocked"), blocked);
+    assert_eq!(sum(&urls, "clickedThrough"), stats.url_clicks_through);
+    let url_messages: BTreeSet<(u32, u32)> = w.urls.iter().map(|u| (u.url, u.message)).collect();
+    assert_eq!(sum(&urls, "messages"), url_messages.len());
+    let url_recipients: usize = url_messages
+        .iter()
+        .map(|(_, m)| w.messages[*m as usize].row_count as usize)
+        .sum();
+    assert_eq!(sum(&urls, "recipients"), url_recipients);
+    // Most messages first.
+    assert!(
+        urls.windows(2)
+            .all(|p| p[0]["messages"].as_u64() >= p[1]["messages"].as_u64())
+    );
+
+    // Top clicks: every click, with the action the world recorded, newest first.
+    let clicks = json_of(&dir, &secret, &["query", "clicks", "--format", "json"]);
+    assert_eq!(clicks.len(), clicks_total);
+    let mut by_action = std::collections::BTreeMap::new();
+    for c in &clicks {
+        *by_action
+            .entry(c["action"].as_str().unwrap().to_string())
+            .or_insert(0usize) += 1;
+    }
+    assert_eq!(by_action, stats.url_clicks_by_action);
+    assert!(
+        clicks
+            .windows(2)
+            .all(|p| p[0]["time"].as_str() >= p[1]["time"].as_str())
+    );
+
+    // The same filters as emails: clicks by priority accounts only, marked as such.
+    let priority_clicks = w
+        .clicks
+        .iter()
+        .filter(|c| w.is_priority_party(w.rows[c.row as usize].recipient))
+        .count();
+    assert!(priority_clicks > 0 && priority_clicks < clicks_total);
+    let (code, out, err) = ww(
+        &dir,
+        &secret,
+        &["query", "clicks", "is:priority", "--count"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), priority_clicks.to_string());
+    let vip = json_of(
+        &dir,
+        &secret,
+        &["query", "clicks", "is:priority", "--format", "json"],
+    );
+    assert!(
+        vip.iter()
+            .all(|c| c["tags"].as_str().unwrap().contains("Priority account"))
+    );
+    let (code, _, err) = ww(&dir, &secret, &["query", "urls", "--remote"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("computed from the cache"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -115,6 +115,20 @@ pub fn registry() -> Vec<Command> {
             "Switch to the Sign-ins pane (cached sign-ins of priority accounts)"
         ),
         cmd!(
+            "urls",
+            Global,
+            ["8"],
+            Action::Pane(Pane::Urls),
+            "Top URLs: each URL of the mail with messages, recipients, clicks, blocked, clicked through (Enter: its mail)"
+        ),
+        cmd!(
+            "clicks",
+            Global,
+            ["9"],
+            Action::Pane(Pane::Clicks),
+            "Top clicks: every URL click with account, tags, action, verdict, workload, IP (Enter: the message)"
+        ),
+        cmd!(
             "checklist",
             Global,
             ["T"],

@@ -139,36 +139,46 @@ impl EmailIndex {
         out
     }
 
+    /// The clicks by recipients of `rows`, newest first, as positions in the index's
+    /// click table ([`EmailIndex::click`] reads one): stable for one index, so a
+    /// view can hold them as rows.
+    pub fn click_entries(&self, rows: &RowSet) -> Vec<usize> {
+        let clicks = &self.side.clicks;
+        // Stored oldest first (equal times in stored order): reversed, newest first.
+        let mut out: Vec<usize> = (0..clicks.len())
+            .rev()
+            .filter(|&c| rows.contains(clicks.by_row.row[c] as usize))
+            .collect();
+        out.sort_by(|&a, &b| clicks.time[b].cmp(&clicks.time[a]));
+        out
+    }
+
+    /// Click `c` of the index's click table (see [`EmailIndex::click_entries`]);
+    /// `None` past its end.
+    pub fn click(&self, c: usize) -> Option<ClickStats> {
+        let clicks = &self.side.clicks;
+        let row = *clicks.by_row.row.get(c)? as usize;
+        let cols = &clicks.by_row.columns;
+        Some(ClickStats {
+            time: clicks.time[c],
+            row,
+            account: self.s(s::RECIPIENT).value(row).to_string(),
+            url: cols[click_col::URL].value(c).to_string(),
+            action: cols[click_col::ACTION].value(c).to_string(),
+            verdict: cols[click_col::THREATS].value(c).to_string(),
+            clicked_through: clicks.through[c],
+            workload: cols[click_col::WORKLOAD].value(c).to_string(),
+            ip: cols[click_col::IP].value(c).to_string(),
+        })
+    }
+
     /// The Top clicks table over `rows`: every click by a recipient of the result,
     /// newest first.
     pub fn clicks(&self, rows: &RowSet) -> Vec<ClickStats> {
-        let clicks = &self.side.clicks;
-        let cols = &clicks.by_row.columns;
-        let mut out: Vec<ClickStats> = clicks
-            .by_row
-            .row
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| rows.contains(**r as usize))
-            .map(|(c, &r)| {
-                let row = r as usize;
-                ClickStats {
-                    time: clicks.time[c],
-                    row,
-                    account: self.s(s::RECIPIENT).value(row).to_string(),
-                    url: cols[click_col::URL].value(c).to_string(),
-                    action: cols[click_col::ACTION].value(c).to_string(),
-                    verdict: cols[click_col::THREATS].value(c).to_string(),
-                    clicked_through: clicks.through[c],
-                    workload: cols[click_col::WORKLOAD].value(c).to_string(),
-                    ip: cols[click_col::IP].value(c).to_string(),
-                }
-            })
-            .collect();
-        // Stored oldest first; a stable sort keeps equal times in stored order.
-        out.reverse();
-        out.sort_by(|a, b| b.time.cmp(&a.time));
-        out
+        self.click_entries(rows)
+            .into_iter()
+            .filter_map(|c| self.click(c))
+            .collect()
     }
 }
 
