@@ -275,18 +275,49 @@ pub fn set_tag(state: &mut State, tag: Option<String>) {
     reevaluate_all(state);
 }
 
-/// Threat Explorer's views: All email → Malware → Phish → URL clicks.
+/// Threat Explorer's views: All email → Malware → Phish → URL clicks. URL clicks is
+/// the click table (the Top clicks pane over the grid's filter); `v` there returns
+/// to the mail, All email.
 pub fn cycle_mail_view(state: &mut State) {
-    if let Some(View::Grid(g)) = state.views.last_mut() {
-        if g.pane != Pane::Emails {
+    let below_is_mail = matches!(
+        state.views.iter().rev().nth(1),
+        Some(View::Grid(b)) if b.pane == Pane::Emails
+    );
+    let mut to_clicks = None;
+    match state.views.last_mut() {
+        Some(View::Grid(g)) if g.pane == Pane::Clicks => {
+            if below_is_mail {
+                state.views.pop();
+                refresh_top(state);
+            }
             return;
         }
-        let i = MailView::ALL
-            .iter()
-            .position(|v| *v == g.mail_view)
-            .unwrap_or(0);
-        g.mail_view = MailView::ALL[(i + 1) % MailView::ALL.len()];
+        Some(View::Grid(g)) if g.pane == Pane::Emails => {
+            let i = MailView::ALL
+                .iter()
+                .position(|v| *v == g.mail_view)
+                .unwrap_or(0);
+            let next = MailView::ALL[(i + 1) % MailView::ALL.len()];
+            if next == MailView::UrlClicks {
+                g.mail_view = MailView::All;
+                to_clicks = Some(g.filter_text.clone());
+            } else {
+                g.mail_view = next;
+            }
+        }
+        _ => return,
     }
+    match to_clicks {
+        Some(filter) => open_clicks(state, &filter),
+        None => refresh_top(state),
+    }
+}
+
+/// Threat Explorer's URL clicks view: the click table over the mail `filter` selects.
+pub fn open_clicks(state: &mut State, filter: &str) {
+    let mut g = Grid::new(Pane::Clicks, filter);
+    g.title = Some(MailView::UrlClicks.title().to_string());
+    state.views.push(View::Grid(g));
     refresh_top(state);
 }
 
