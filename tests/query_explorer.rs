@@ -283,3 +283,121 @@ async fn top_urls_and_top_clicks_agree_with_the_world_stats() {
     assert!(err.contains("computed from the cache"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A world big enough for campaigns of several messages each.
+fn campaign_world() -> WorldParams {
+    WorldParams {
+        seed: SEED,
+        now: now(),
+        users: 200,
+        days: 10,
+        emails_per_day: 3000,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan1_tenants_get_derived_campaigns_grouping_the_planted_ones() {
+    use whalewatch::cache::Cache;
+    use whalewatch::query::index::EmailIndex;
+    use whalewatch::query::index::derived::{MIN_MESSAGES, is_derived};
+    use whalewatch::query::index::entities::CampaignIndex;
+    use whalewatch::query::{Entity, parse};
+
+    let world = World::generate(&campaign_world()).unwrap();
+    let w = &world;
+    let mut config = SimConfig::new(campaign_world());
+    config.hunting_calls_per_minute = 100_000;
+    config.campaign_views = false;
+    let server = start(config).await;
+    // SAFETY: this test's own variable, set before the refresh reads it.
+    unsafe { std::env::set_var("WW_QEX_PLAN1_SECRET", &server.client_secret) };
+    let profile = whalewatch::demo::signed_in(&server, "WW_QEX_PLAN1_SECRET");
+    let dir = temp_dir("plan1");
+    let path = dir.join("t.sqlite");
+    let client = whalewatch::sync::connect::graph_client("t", &profile, &dir, true).unwrap();
+    let options = whalewatch::sync::RefreshOptions {
+        hunting_calls_per_minute: 100_000,
+        ..Default::default()
+    };
+    whalewatch::sync::refresh(
+        &client,
+        Cache::open(&path).unwrap(),
+        &profile,
+        &options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let cache = Cache::open_read_only(&path).unwrap();
+    assert!(
+        cache.campaign_messages().unwrap().is_empty(),
+        "a Plan 1 tenant has no CampaignInfo"
+    );
+
+    let index = CampaignIndex::load(&cache).unwrap();
+    assert!(!index.campaigns.is_empty(), "derived campaigns appear");
+    assert!(
+        index
+            .campaigns
+            .iter()
+            .all(|c| c.derived && is_derived(&c.id))
+    );
+    assert!(
+        index
+            .campaigns
+            .iter()
+            .all(|c| c.name.starts_with("[derived] "))
+    );
+    // The planted campaigns, by their messages' ids.
+    let planted: Vec<(usize, BTreeSet<String>)> = (0..w.campaigns.len())
+        .map(|c| {
+            let ids = w
+                .messages
+                .iter()
+                .filter(|m| m.campaign == Some(c as u16))
+                .map(|m| m.id.to_string())
+                .collect();
+            (c, ids)
+        })
+        .filter(|(_, ids): &(usize, BTreeSet<String>)| ids.len() >= MIN_MESSAGES)
+        .collect();
+    assert!(
+        planted.len() >= 5,
+        "the world plants campaigns: {}",
+        planted.len()
+    );
+    let mut derived: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for r in &index.rows {
+        derived
+            .entry(index.campaigns[r.campaign].id.clone())
+            .or_default()
+            .insert(r.message.clone());
+    }
+    // Each derived campaign is exactly one planted campaign, of its type.
+    assert_eq!(derived.len(), planted.len(), "{:?}", derived.keys());
+    for (id, msgs) in &derived {
+        let Some((c, _)) = planted.iter().find(|(_, ids)| ids == msgs) else {
+            panic!(
+                "derived campaign {id} ({} messages) is no planted campaign",
+                msgs.len()
+            );
+        };
+        let camp = index.campaigns.iter().find(|x| &x.id == id).unwrap();
+        assert_eq!(camp.kind, &**w.s(w.campaigns[*c].campaign_type), "{id}");
+        assert_eq!(camp.messages, msgs.len());
+    }
+    // The email index's campaign side table holds the same membership, so
+    // `campaign:` and the campaign figures read the derived campaigns.
+    let emails = EmailIndex::build(&cache).unwrap();
+    for camp in &index.campaigns {
+        let f = parse(Entity::Emails, &format!("campaign:{}", camp.id)).unwrap();
+        let rows = emails.eval(&f, now()).unwrap().count();
+        let want = index
+            .rows
+            .iter()
+            .filter(|r| index.campaigns[r.campaign].id == camp.id)
+            .count();
+        assert_eq!(rows, want, "{}", camp.id);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -330,7 +330,20 @@ fn load_side(
         })
     };
     let urls = by_message(SideScan::Urls, 3)?;
-    let campaigns = by_message(SideScan::Campaigns, 3)?;
+    let mut campaigns = by_message(SideScan::Campaigns, 3)?;
+    if campaigns.message.is_empty() {
+        // No Campaign Views: the campaigns `CampaignIndex` derives, by the same rule.
+        let mut cols: Vec<StrBuilder> = (0..3).map(|_| StrBuilder::default()).collect();
+        for r in super::derived::derive(cache)? {
+            if let Some(m) = nmid_of(&r.network_message_id) {
+                campaigns.message.push(m);
+                cols[0].push(Some(&r.campaign_id));
+                cols[1].push(Some(&r.campaign_name));
+                cols[2].push(Some(&r.campaign_type));
+            }
+        }
+        campaigns.columns = cols.into_iter().map(StrBuilder::finish).collect();
+    }
     let alerts = by_message(SideScan::AlertEvidence, 1)?;
     // The index rows a (message id, recipient) pair of a side row names.
     let rows_named = |r: &ScanRow<'_>| -> Result<Vec<u32>, CacheError> {

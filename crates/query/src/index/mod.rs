@@ -28,6 +28,7 @@
 pub mod bitset;
 mod build;
 pub mod column;
+pub mod derived;
 pub mod entities;
 mod eval;
 pub mod facets;
