@@ -226,7 +226,7 @@ pub fn derive(cache: &Cache) -> Result<Vec<CampaignMessage>, CacheError> {
         }
     }
     // Newest first, as the cache returns `CampaignInfo`.
-    out.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    out.sort_by_key(|m| std::cmp::Reverse(m.timestamp));
     Ok(out)
 }
 

@@ -149,7 +149,7 @@ impl EmailIndex {
             .rev()
             .filter(|&c| rows.contains(clicks.by_row.row[c] as usize))
             .collect();
-        out.sort_by(|&a, &b| clicks.time[b].cmp(&clicks.time[a]));
+        out.sort_by_key(|&c| std::cmp::Reverse(clicks.time[c]));
         out
     }
 
