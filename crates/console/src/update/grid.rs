@@ -427,13 +427,27 @@ pub fn top_tab(state: &mut State, tab: TopTab) {
         );
         return;
     };
-    if !matches!(state.grid(), Some(g) if g.pane == Pane::Emails) {
+    // Top URLs and clicks are views of the mail too: their filter selects it.
+    let of_mail = |g: &Grid| matches!(g.pane, Pane::Emails | Pane::Urls | Pane::Clicks);
+    if !matches!(state.grid(), Some(g) if of_mail(g)) {
         switch_pane(state, Pane::Emails);
     }
     let Some(g) = state.grid() else {
         return;
     };
-    let set = Bitset::from_rows(ix.len(), g.rows.iter().copied());
+    let set = if g.pane == Pane::Emails {
+        Bitset::from_rows(ix.len(), g.rows.iter().copied())
+    } else {
+        let rows = effective_filter(g, state.tag.as_deref())
+            .and_then(|f| ix.eval(&f, state.now).map_err(|e| e.to_string()));
+        match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                notice(state, e, true);
+                return;
+            }
+        }
+    };
     let freq = ix.top_tab(&set, tab);
     let id = match tab {
         TopTab::TargetedUsers => EmailCol::Str(schema::RECIPIENT),

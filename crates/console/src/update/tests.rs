@@ -233,6 +233,17 @@ fn top_tabs_are_one_key_away_and_enter_narrows_the_mail() {
     };
     assert_eq!(f.rows.iter().map(|r| r.count).sum::<usize>(), n);
     assert_eq!(s.top().label(), "Top targeted users");
+    // Over a Top URLs view: the mail its filter selects.
+    key(&mut s, ':');
+    typed(&mut s, "urls threat:malware");
+    code(&mut s, KeyCode::Enter);
+    key(&mut s, 'M');
+    let View::Frequency(f) = s.top() else {
+        panic!("no malware families table")
+    };
+    let ix = s.data.emails.clone().expect("index");
+    let malware = whalewatch_query::parse(whalewatch_query::lang::Entity::Emails, "threat:malware").unwrap();
+    assert_eq!(f.total, ix.eval(&malware, crate::fixture::now()).unwrap().count());
 }
 
 #[test]
