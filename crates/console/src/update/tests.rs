@@ -242,8 +242,12 @@ fn top_tabs_are_one_key_away_and_enter_narrows_the_mail() {
         panic!("no malware families table")
     };
     let ix = s.data.emails.clone().expect("index");
-    let malware = whalewatch_query::parse(whalewatch_query::lang::Entity::Emails, "threat:malware").unwrap();
-    assert_eq!(f.total, ix.eval(&malware, crate::fixture::now()).unwrap().count());
+    let malware =
+        whalewatch_query::parse(whalewatch_query::lang::Entity::Emails, "threat:malware").unwrap();
+    assert_eq!(
+        f.total,
+        ix.eval(&malware, crate::fixture::now()).unwrap().count()
+    );
 }
 
 #[test]
