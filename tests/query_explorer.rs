@@ -166,6 +166,14 @@ async fn explorer_fields_count_the_rows_the_world_holds_locally_and_remotely() {
         ("file-type:zip".into(), zip_rows.len()),
         ("url-source:qrcode".into(), qr),
         ("click-verdict:blocked".into(), blocked_rows.len()),
+        (
+            "attachment-count:>=1".into(),
+            rows_where(w, |i| w.message_of(&w.rows[i]).attachment_count >= 1),
+        ),
+        (
+            "url-count:2,3".into(),
+            rows_where(w, |i| [2, 3].contains(&w.message_of(&w.rows[i]).url_count)),
+        ),
     ];
     let secret = server.client_secret.clone();
     for (filter, truth) in corpus {

@@ -114,6 +114,8 @@ impl EmailIndex {
                 let col = match field {
                     Field::Bcl => s::BCL,
                     Field::Size => s::SIZE,
+                    Field::AttachmentCount => s::ATTACHMENT_COUNT,
+                    Field::UrlCount => s::URL_COUNT,
                     _ => s::CLUSTER,
                 };
                 let (op, values) = (*op, values.clone());

@@ -174,6 +174,8 @@ fn number_term(column: Column, v: i64) -> Option<String> {
         Column::Int(s::CLUSTER) => Field::Cluster,
         Column::Int(s::BCL) => Field::Bcl,
         Column::Int(s::SIZE) => Field::Size,
+        Column::Int(s::ATTACHMENT_COUNT) => Field::AttachmentCount,
+        Column::Int(s::URL_COUNT) => Field::UrlCount,
         _ => return None,
     };
     Some(print_expr(&Expr::Term(Term::Number {

@@ -60,7 +60,7 @@ consts! {
     MAIL_FROM_DOMAIN = 6, THREAT_NAMES = 17, CONNECTORS = 25, ORG_ACTION = 26, USER_ACTION = 28,
 }
 
-consts! { CLUSTER = 0, BCL = 1, SIZE = 4 }
+consts! { CLUSTER = 0, BCL = 1, ATTACHMENT_COUNT = 2, URL_COUNT = 3, SIZE = 4 }
 
 /// A column of the email index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +132,8 @@ impl Column {
             "imid" | "internet-message-id" | "message-id" => Column::Str(IMID),
             "bcl" | "bulk" => Column::Int(BCL),
             "size" => Column::Int(SIZE),
+            "attachment-count" => Column::Int(ATTACHMENT_COUNT),
+            "url-count" => Column::Int(URL_COUNT),
             "rule" | "transport-rule" => Column::Str(RULE),
             "policy" => Column::Str(POLICY),
             "language" | "lang" => Column::Str(LANGUAGE),

@@ -151,6 +151,8 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
             let expr = match field {
                 Field::Bcl => "BulkComplaintLevel",
                 Field::Size => "tolong(parse_json(AdditionalFields).EmailSize)",
+                Field::AttachmentCount => "AttachmentCount",
+                Field::UrlCount => "UrlCount",
                 _ => "EmailClusterId",
             };
             return Ok(number(expr, *op, values));

@@ -60,6 +60,7 @@
 //! | `spf:` `dkim:` `dmarc:` `compauth:` | the `SPF`/`DKIM`/`DMARC`/`CompAuth` key of the JSON `AuthenticationDetails` equals the result (case-insensitive); missing key or bad JSON matches nothing | `tostring(parse_json(AuthenticationDetails).SPF) =~ "fail"` |
 //! | `bcl:` | number² on `BulkComplaintLevel` | `(isnotnull(BulkComplaintLevel) and BulkComplaintLevel >= 7)` |
 //! | `size:` | number² on `EmailSize` of the JSON `AdditionalFields` | `tolong(parse_json(AdditionalFields).EmailSize)` |
+//! | `attachment-count:` / `url-count:` | number² on `AttachmentCount` / `UrlCount` | `AttachmentCount >= 1` |
 //! | `clicked:yes` | some `UrlClickEvents` row of this message (`NetworkMessageId`) by this recipient (`AccountUpn` = `RecipientEmailAddress`, lowercased) has `IsClickedThrough == true` or `ActionType` `ClickAllowed`; `clicked:no` is its negation | `strcat(...) in ((UrlClickEvents \| where IsClickedThrough == true or ActionType =~ "ClickAllowed" \| project Key = strcat(NetworkMessageId, "\|", tolower(AccountUpn))))` |
 //! | `zap:yes` | some `EmailPostDeliveryEvents` row of this message and recipient has `ActionType` `Phish ZAP` or `Malware ZAP`; `zap:no` is its negation | `strcat(...) in ((EmailPostDeliveryEvents \| where ActionType in~ ("Phish ZAP", "Malware ZAP") \| project Key = ...))` |
 //! | `rule:` | `OrgLevelPolicy` contains | `contains` |
@@ -214,6 +215,8 @@ pub enum Field {
     UrlSource,
     MailFromDomain,
     PhishConfidence,
+    AttachmentCount,
+    UrlCount,
     // Shared.
     Tag,
     Is,
@@ -1060,6 +1063,24 @@ pub static FIELDS: &[FieldSpec] = &[
         E,
         "Phish confidence level (`ConfidenceLevel.Phish`).",
         "phish-confidence:high",
+    ),
+    f(
+        Field::AttachmentCount,
+        "attachment-count",
+        &["attachments"],
+        Number,
+        E,
+        "Number of attachments (`AttachmentCount`).",
+        "attachment-count:>=1",
+    ),
+    f(
+        Field::UrlCount,
+        "url-count",
+        &["urls"],
+        Number,
+        E,
+        "Number of URLs (`UrlCount`).",
+        "url-count:>5",
     ),
     f(
         Field::Since,

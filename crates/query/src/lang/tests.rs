@@ -180,6 +180,22 @@ fn every_email_field_parses_to_its_term() {
             m(MailFromDomain, &["*.example.net"]),
         ),
         ("phish-confidence:high", m(PhishConfidence, &["High"])),
+        (
+            "attachment-count:>=1",
+            Term::Number {
+                field: AttachmentCount,
+                op: CmpOp::Ge,
+                values: vec![1],
+            },
+        ),
+        (
+            "url-count:2,3",
+            Term::Number {
+                field: UrlCount,
+                op: CmpOp::Eq,
+                values: vec![2, 3],
+            },
+        ),
         ("wire", Term::Text("wire".into())),
         ("\"wire transfer\"", Term::Text("wire transfer".into())),
     ];
