@@ -151,6 +151,14 @@ async fn explorer_fields_count_the_rows_the_world_holds_locally_and_remotely() {
         .map(|c| c.row)
         .collect();
 
+    let post_delivery = |want: fn(&str) -> bool| -> usize {
+        w.post_delivery
+            .iter()
+            .filter(|e| want(w.s(e.action_type)))
+            .map(|e| e.row)
+            .collect::<BTreeSet<u32>>()
+            .len()
+    };
     let corpus: Vec<(String, usize)> = vec![
         (format!("malware-family:{family}"), threat_name),
         (
@@ -166,6 +174,14 @@ async fn explorer_fields_count_the_rows_the_world_holds_locally_and_remotely() {
         ("file-type:zip".into(), zip_rows.len()),
         ("url-source:qrcode".into(), qr),
         ("click-verdict:blocked".into(), blocked_rows.len()),
+        (
+            "additional-action:\"Phish ZAP\"".into(),
+            post_delivery(|a| a == "Phish ZAP"),
+        ),
+        (
+            "additional-action:*zap".into(),
+            post_delivery(|a| a.to_lowercase().ends_with("zap")),
+        ),
         (
             "attachment-count:>=1".into(),
             rows_where(w, |i| w.message_of(&w.rows[i]).attachment_count >= 1),

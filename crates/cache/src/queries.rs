@@ -70,6 +70,8 @@ pub enum SideScan {
     ClickedThrough,
     /// ZAP (`ActionType in~ ("Phish ZAP", "Malware ZAP")`): message id, recipient.
     Zapped,
+    /// Every post-delivery event: message id, recipient, `ActionType`.
+    PostDelivery,
     /// Every URL click, oldest first: message id, the account that clicked,
     /// `ActionType` (the click verdict), `Url`, `Workload`, `IPAddress`,
     /// `ThreatTypes`, `IsClickedThrough`, `Timestamp`.
@@ -96,6 +98,9 @@ impl SideScan {
             SideScan::Zapped => {
                 "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events
                  WHERE lower(\"ActionType\") IN ('phish zap', 'malware zap')"
+            }
+            SideScan::PostDelivery => {
+                "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"ActionType\" FROM post_delivery_events"
             }
             SideScan::Clicks => {
                 "SELECT \"NetworkMessageId\", \"AccountUpn\", \"ActionType\", \"Url\", \"Workload\",

@@ -374,6 +374,7 @@ fn load_side(
         })
     };
     let attachments = by_row(SideScan::Attachments, 3)?;
+    let post_delivery = by_row(SideScan::PostDelivery, 1)?;
     let clicks = {
         let (mut row, mut time, mut through) = (Vec::new(), Vec::new(), Vec::new());
         let mut cols: Vec<StrBuilder> = (0..5).map(|_| StrBuilder::default()).collect();
@@ -413,6 +414,7 @@ fn load_side(
         alerts,
         attachments,
         clicks,
+        post_delivery,
         clicked: per_row(SideScan::ClickedThrough)?,
         zapped: per_row(SideScan::Zapped)?,
     })

@@ -297,6 +297,12 @@ impl EmailIndex {
                     .matching(|v| values.iter().any(|x| text::eq_ci(v, x)));
                 side.rows(n, |e| hit[side.columns[0].codes.get(e) as usize])
             }
+            Field::AdditionalAction => {
+                let side = &self.side.post_delivery;
+                let p = exact(values);
+                let hit = side.columns[0].dict.matching(|v| text::any(&p, v));
+                side.rows(n, |e| hit[side.columns[0].codes.get(e) as usize])
+            }
             Field::Clicked => yes_no(values, &self.side.clicked),
             Field::Zap => yes_no(values, &self.side.zapped),
             // Fields of other entities never parse for emails.

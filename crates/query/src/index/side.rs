@@ -170,6 +170,8 @@ pub struct Side {
     pub attachments: ByRow,
     /// `UrlClickEvents` by the row's recipient, oldest first.
     pub clicks: Clicks,
+    /// `EmailPostDeliveryEvents` of the row (message and recipient): `ActionType`.
+    pub post_delivery: ByRow,
     /// Rows whose recipient clicked through a URL of the message.
     pub clicked: Bitset,
     /// Rows removed from the recipient's mailbox by ZAP.
@@ -184,6 +186,7 @@ impl Side {
             + self.alerts.heap_bytes()
             + self.attachments.heap_bytes()
             + self.clicks.heap_bytes()
+            + self.post_delivery.heap_bytes()
             + self.clicked.heap_bytes()
             + self.zapped.heap_bytes()
     }

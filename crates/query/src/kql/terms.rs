@@ -282,6 +282,11 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
         Field::ClickVerdict => {
             by_recipient("UrlClickEvents", "AccountUpn", in_ci("ActionType", values))
         }
+        Field::AdditionalAction => by_recipient(
+            "EmailPostDeliveryEvents",
+            "RecipientEmailAddress",
+            exact_any("ActionType", values),
+        ),
         Field::Clicked => yes_no(values, || {
             by_recipient(
                 "UrlClickEvents",

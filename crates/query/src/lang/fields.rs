@@ -60,6 +60,7 @@
 //! | `spf:` `dkim:` `dmarc:` `compauth:` | the `SPF`/`DKIM`/`DMARC`/`CompAuth` key of the JSON `AuthenticationDetails` equals the result (case-insensitive); missing key or bad JSON matches nothing | `tostring(parse_json(AuthenticationDetails).SPF) =~ "fail"` |
 //! | `bcl:` | number² on `BulkComplaintLevel` | `(isnotnull(BulkComplaintLevel) and BulkComplaintLevel >= 7)` |
 //! | `size:` | number² on `EmailSize` of the JSON `AdditionalFields` | `tolong(parse_json(AdditionalFields).EmailSize)` |
+//! | `additional-action:` | some `EmailPostDeliveryEvents` row of this message **and recipient** has `ActionType` exactly¹ | as `zap:`, `ActionType =~ "v"` |
 //! | `attachment-count:` / `url-count:` | number² on `AttachmentCount` / `UrlCount` | `AttachmentCount >= 1` |
 //! | `clicked:yes` | some `UrlClickEvents` row of this message (`NetworkMessageId`) by this recipient (`AccountUpn` = `RecipientEmailAddress`, lowercased) has `IsClickedThrough == true` or `ActionType` `ClickAllowed`; `clicked:no` is its negation | `strcat(...) in ((UrlClickEvents \| where IsClickedThrough == true or ActionType =~ "ClickAllowed" \| project Key = strcat(NetworkMessageId, "\|", tolower(AccountUpn))))` |
 //! | `zap:yes` | some `EmailPostDeliveryEvents` row of this message and recipient has `ActionType` `Phish ZAP` or `Malware ZAP`; `zap:no` is its negation | `strcat(...) in ((EmailPostDeliveryEvents \| where ActionType in~ ("Phish ZAP", "Malware ZAP") \| project Key = ...))` |
@@ -217,6 +218,7 @@ pub enum Field {
     PhishConfidence,
     AttachmentCount,
     UrlCount,
+    AdditionalAction,
     // Shared.
     Tag,
     Is,
@@ -1081,6 +1083,15 @@ pub static FIELDS: &[FieldSpec] = &[
         E,
         "Number of URLs (`UrlCount`).",
         "url-count:>5",
+    ),
+    f(
+        Field::AdditionalAction,
+        "additional-action",
+        &["post-delivery"],
+        Exact,
+        E,
+        "A post-delivery action on this recipient's copy (`EmailPostDeliveryEvents.ActionType`: `Phish ZAP`, `Malware ZAP`, `Manual remediation`...).",
+        "additional-action:\"Manual remediation\"",
     ),
     f(
         Field::Since,

@@ -181,6 +181,10 @@ fn every_email_field_parses_to_its_term() {
         ),
         ("phish-confidence:high", m(PhishConfidence, &["High"])),
         (
+            "additional-action:\"Manual remediation\",*ZAP",
+            m(AdditionalAction, &["Manual remediation", "*ZAP"]),
+        ),
+        (
             "attachment-count:>=1",
             Term::Number {
                 field: AttachmentCount,
