@@ -55,8 +55,8 @@ pub const COLUMNS: &[GridColumn] = &[
 
 /// Positions below this many rows per table; a row is `table << 24 | position`.
 const SHIFT: u32 = 24;
-/// Tables kept per snapshot: a view stack never holds this many URL views.
-const KEEP: usize = 64;
+/// Tables kept per snapshot (each is one row per URL: memory stays bounded).
+const KEEP: usize = 16;
 
 /// The Top URLs tables computed for this snapshot's views, by filter.
 #[derive(Debug, Default)]
@@ -81,7 +81,9 @@ impl UrlTables {
             return None;
         }
         if g.len() >= KEEP {
-            // Oldest out: its views re-evaluate into a new slot when shown again.
+            // Start over. Only the view being evaluated is shown; every other view
+            // is evaluated again before it is (`back` and pane switches re-run the
+            // filter), so no row of a dropped table is ever drawn.
             g.clear();
         }
         g.push((filter.to_string(), t.clone()));
@@ -141,5 +143,39 @@ pub fn term(c: UrlCol, value: &str) -> Option<String> {
         UrlCol::Url => Some(match_term("url", value)),
         UrlCol::Domain => Some(match_term("url-domain", value)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(u: &str) -> UrlStats {
+        UrlStats {
+            url: u.into(),
+            domain: "example.com".into(),
+            messages: 1,
+            recipients: 1,
+            clicks: 0,
+            blocked: 0,
+            clicked_through: 0,
+            first_seen: 0,
+            last_seen: 0,
+        }
+    }
+
+    #[test]
+    fn each_filter_keeps_its_table_and_a_row_names_table_and_position() {
+        let t = UrlTables::default();
+        let (a, _) = t.table_for("threat:phish", || vec![url("a")]).unwrap();
+        let (b, _) = t.table_for("", || vec![url("b"), url("c")]).unwrap();
+        let (again, _) = t
+            .table_for("threat:phish", || panic!("computed twice"))
+            .unwrap();
+        assert_eq!(a, again);
+        assert_ne!(a, b);
+        assert_eq!(t.get(b << SHIFT | 1).map(|u| u.url).as_deref(), Some("c"));
+        assert_eq!(t.get(a << SHIFT).map(|u| u.url).as_deref(), Some("a"));
+        assert_eq!(t.get(a << SHIFT | 1), None);
     }
 }
