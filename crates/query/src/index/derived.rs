@@ -243,6 +243,21 @@ mod tests {
     }
 
     #[test]
+    fn a_derived_campaign_is_refused_remotely_with_the_reason() {
+        let tags = crate::index::TagTable::from_pairs(Vec::new());
+        let now = chrono::Utc::now();
+        let f = crate::lang::parse(crate::lang::Entity::Emails, "campaign:derived-42-203.0.113")
+            .unwrap();
+        let err = crate::kql::compile(crate::lang::Entity::Emails, &f, &tags, now)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("only in the cache"), "{err}");
+        let f = crate::lang::parse(crate::lang::Entity::Emails, "campaign:phish").unwrap();
+        assert!(crate::kql::compile(crate::lang::Entity::Emails, &f, &tags, now).is_ok());
+    }
+
+    #[test]
     fn most_common_skips_empty_values() {
         let v = ["", "", "", "Qakbot", "Emotet", "Qakbot"];
         assert_eq!(most_common(v.iter().copied()), "Qakbot");

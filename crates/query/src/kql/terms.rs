@@ -231,6 +231,12 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
                 values,
             )
         }
+        Field::Campaign if values.iter().any(|v| crate::index::derived::is_derived(v)) => {
+            return Err(not_remote(
+                Field::Campaign,
+                "derived campaigns (a tenant without Campaign Views) exist only in the cache; drop --remote",
+            ));
+        }
         Field::Campaign => by_message(
             "CampaignInfo",
             K::or(vec![
