@@ -216,6 +216,24 @@ fn main() {
     let anchor = index.key(order[order.len() / 2] as usize);
     let (a, b, _) = measure(n, || index.page_around(&order, &anchor, 20, 20, 0));
     row("page of 41 rows around a key", a, b, "");
+    let (a, b, u) = measure(10, || index.top_urls(&all));
+    row("Top URLs over all rows", a, b, &format!("{} URLs", u.len()));
+    let (a, b, k) = measure(10, || index.clicks(&all));
+    row(
+        "Top clicks over all rows",
+        a,
+        b,
+        &format!("{} clicks", k.len()),
+    );
+    let (a, b, d) = measure(3, || {
+        whalewatch::query::index::derived::derive(&cache).expect("derive")
+    });
+    row(
+        "derived campaigns (Plan 1) from the cache",
+        a,
+        b,
+        &format!("{} campaign rows", d.len()),
+    );
 
     // Fuzzy: time to first results and to completion over all rows.
     let mut first = Vec::new();

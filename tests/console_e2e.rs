@@ -299,6 +299,50 @@ fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
     assert_restored(&mut c, "q");
 }
 
+/// Threat Explorer's tabs: Top URLs of the phish, a URL's mail, the click table and
+/// the clicked message, Top targeted users and Top malware families.
+#[test]
+fn an_analyst_walks_threat_explorers_tabs() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    c.type_text("8");
+    c.wait_for("[8 Top URLs]");
+    c.wait_until("the URL table", |s| {
+        s.contains("Clicked through") && s.contains("Recipients")
+    });
+    c.type_text(":urls threat:phish");
+    c.press(&[Key::Enter]);
+    c.wait_for("Top URLs threat:phish");
+    assert!(rows_shown(&c).is_some_and(|n| n > 0), "{}", c.text());
+    c.press(&[Key::Enter]);
+    c.wait_for("[2 Emails]");
+    assert!(crumbs(&c).contains("threat:phish url:"), "{}", crumbs(&c));
+    c.type_text("9");
+    c.wait_for("[9 Top clicks]");
+    c.wait_until("the click table", |s| {
+        s.contains("ClickAllowed") || s.contains("ClickBlocked")
+    });
+    c.press(&[Key::Enter]);
+    c.wait_for("the message clicked nmid:");
+    assert_eq!(rows_shown(&c), Some(1), "{}", c.text());
+    c.type_text("U");
+    c.wait_for("Top targeted users");
+    c.type_text("2M");
+    c.wait_for("Top malware families");
+    assert!(!c.text().contains("(empty)"), "{}", c.text());
+    for _ in 0..8 {
+        let before = crumbs(&c);
+        c.type_text("q");
+        c.wait_screen("q to go back or quit", |s| {
+            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
+        });
+        if !c.screen.screen().alternate_screen() || c.child_exited() {
+            break;
+        }
+    }
+    assert_restored(&mut c, "q");
+}
+
 #[test]
 fn sigterm_restores_the_terminal() {
     let mut c = Console::demo(&[]);

@@ -222,3 +222,23 @@ async fn serve_flags_reach_the_server() {
     let r = api.get(&token, "/v1.0/users").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan1_serves_an_empty_campaign_info() {
+    let count = |args: &'static [&'static str]| async move {
+        let (_child, banner) = serve(args);
+        let api = Api {
+            base: banner_field(&banner, "url").to_string(),
+            tenant: "contoso.onmicrosoft.com".to_string(),
+            client_id: banner_field(&banner, "client_id").to_string(),
+            client_secret: banner_field(&banner, "client_secret").to_string(),
+            http: common::http(),
+        };
+        let token = api.token().await;
+        let r = api.hunt(&token, "CampaignInfo | count", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json["results"][0]["Count"].as_u64().expect("Count")
+    };
+    assert!(count(&[]).await > 0, "Plan 2: Campaign Views");
+    assert_eq!(count(&["--plan1"]).await, 0, "Plan 1: no Campaign Views");
+}

@@ -37,6 +37,10 @@ pub struct DemoArgs {
     /// Do not open the console; serve the simulated tenant until Ctrl-C.
     #[arg(long)]
     pub no_console: bool,
+    /// Simulate a Defender for Office 365 Plan 1 tenant: no Campaign Views
+    /// (`CampaignInfo` empty); the console derives campaigns from the mail.
+    #[arg(long)]
+    pub plan1: bool,
 }
 
 pub fn run(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
@@ -51,7 +55,10 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
     eprintln!("whalewatch demo: generating a synthetic tenant…");
     let server = SimServer::start(
         "127.0.0.1:0".parse().context("loopback address")?,
-        SimConfig::new(world.params()),
+        SimConfig {
+            campaign_views: !args.plan1,
+            ..SimConfig::new(world.params())
+        },
     )
     .await
     .context("cannot start the simulator")?;

@@ -33,13 +33,17 @@ pub enum Entity {
     Campaigns,
     Users,
     Tags,
+    /// Threat Explorer's Top URLs over the emails the filter selects.
+    Urls,
+    /// Threat Explorer's Top clicks over the emails the filter selects.
+    Clicks,
 }
 
 impl Entity {
     /// The filter language's entity (tags have no filter).
     pub fn lang(self) -> Option<LangEntity> {
         Some(match self {
-            Entity::Emails => LangEntity::Emails,
+            Entity::Emails | Entity::Urls | Entity::Clicks => LangEntity::Emails,
             Entity::Alerts => LangEntity::Alerts,
             Entity::Incidents => LangEntity::Incidents,
             Entity::Campaigns => LangEntity::Campaigns,
@@ -73,7 +77,9 @@ impl From<Bin> for TimeBin {
   whalewatch query emails 'threat:phish,malware' --histogram day --split ThreatTypes
   whalewatch query emails 'from:*@contoso-billing.com' --sort Subject --columns Timestamp,Subject --limit 20
   whalewatch query emails 'clicked:yes' --format csv > clicked.csv
-  whalewatch query emails 'tag:finance threat:phish' --count --remote")]
+  whalewatch query emails 'tag:finance threat:phish' --count --remote
+  whalewatch query urls 'threat:phish since:7d' --limit 20
+  whalewatch query clicks 'is:priority' --format csv")]
 pub struct QueryArgs {
     /// What to list.
     pub entity: Entity,
@@ -163,6 +169,14 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let now = Utc::now();
+    if matches!(args.entity, Entity::Urls | Entity::Clicks) {
+        if args.remote {
+            anyhow::bail!(
+                "Top URLs and Top clicks are computed from the cache; drop --remote (refresh first for the newest mail)"
+            );
+        }
+        return urls_or_clicks(&cache, &filter, args, now);
+    }
     if args.remote {
         return super::kql::run_remote(p, &ctx, &cache, entity, &filter, args, now);
     }
@@ -556,6 +570,97 @@ fn emails(
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `query urls` / `query clicks`: the tables `EmailIndex::top_urls` and
+/// `EmailIndex::clicks` compute over the filter's emails.
+fn urls_or_clicks(
+    cache: &Cache,
+    filter: &Filter,
+    args: &QueryArgs,
+    now: chrono::DateTime<Utc>,
+) -> Result<ExitCode> {
+    let index = EmailIndex::build(cache)?;
+    let rows = index.eval(filter, now)?;
+    let t = |x: i64| format_datetime(&from_ticks(x));
+    let records = if args.entity == Entity::Urls {
+        let mut out = Records {
+            columns: vec![
+                "URL",
+                "Domain",
+                "Messages",
+                "Recipients",
+                "Clicks",
+                "Blocked",
+                "Clicked through",
+                "First seen",
+                "Last seen",
+            ],
+            rows: Vec::new(),
+            raw: Vec::new(),
+        };
+        for u in index.top_urls(&rows) {
+            out.rows.push(vec![
+                u.url.clone(),
+                u.domain.clone(),
+                u.messages.to_string(),
+                u.recipients.to_string(),
+                u.clicks.to_string(),
+                u.blocked.to_string(),
+                u.clicked_through.to_string(),
+                t(u.first_seen),
+                t(u.last_seen),
+            ]);
+            out.raw.push(json!({
+                "url": u.url, "domain": u.domain, "messages": u.messages,
+                "recipients": u.recipients, "clicks": u.clicks, "blocked": u.blocked,
+                "clickedThrough": u.clicked_through,
+                "firstSeen": t(u.first_seen), "lastSeen": t(u.last_seen),
+            }));
+        }
+        out
+    } else {
+        let mut out = Records {
+            columns: vec![
+                "Time",
+                "Account",
+                "Tags",
+                "URL",
+                "Action",
+                "Verdict",
+                "Clicked through",
+                "Workload",
+                "IP",
+                "NetworkMessageId",
+            ],
+            rows: Vec::new(),
+            raw: Vec::new(),
+        };
+        for c in index.clicks(&rows) {
+            let tags = index.tags().tags_of(&c.account).join(", ");
+            let nmid = index.key(c.row).network_message_id;
+            out.rows.push(vec![
+                t(c.time),
+                c.account.clone(),
+                tags.clone(),
+                c.url.clone(),
+                c.action.clone(),
+                c.verdict.clone(),
+                c.clicked_through.to_string(),
+                c.workload.clone(),
+                c.ip.clone(),
+                nmid.clone(),
+            ]);
+            out.raw.push(json!({
+                "time": t(c.time), "account": c.account, "tags": tags, "url": c.url,
+                "action": c.action, "verdict": c.verdict,
+                "clickedThrough": c.clicked_through, "workload": c.workload,
+                "ip": c.ip, "networkMessageId": nmid,
+            }));
+        }
+        out
+    };
+    finish_records(records, args)
 }
 
 fn opt(v: Option<&impl ToString>) -> String {

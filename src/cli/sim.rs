@@ -113,6 +113,10 @@ pub struct ServeArgs {
     /// An application permission the app registration lacks (repeatable), e.g. User.Read.All.
     #[arg(long = "deny-role")]
     pub deny_roles: Vec<String>,
+    /// A Defender for Office 365 Plan 1 tenant: no Campaign Views (`CampaignInfo` is
+    /// empty), so whalewatch derives campaigns from the mail.
+    #[arg(long)]
+    pub plan1: bool,
 }
 
 impl ServeArgs {
@@ -132,6 +136,7 @@ impl ServeArgs {
             hunting_calls_per_minute: self.hunting_quota.max(1),
             max_rows: self.max_rows,
             denied_roles: self.deny_roles.clone(),
+            campaign_views: !self.plan1,
         }
     }
 }

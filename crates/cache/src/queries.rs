@@ -57,25 +57,31 @@ impl ScanRow<'_> {
 /// The side tables the email index joins to its rows, each read by one fixed query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SideScan {
-    /// `email_urls`: message id, `Url`, `UrlDomain`.
+    /// `email_urls`: message id, `Url`, `UrlDomain`, `UrlLocation`.
     Urls,
     /// `campaign_messages`: message id, `CampaignId`, `CampaignName`, `CampaignType`.
     Campaigns,
     /// Alert evidence naming a message: message id, alert id.
     AlertEvidence,
-    /// `email_attachments`: message id, recipient, `FileName`, `SHA256`.
+    /// `email_attachments`: message id, recipient, `FileName`, `SHA256`, `FileType`.
     Attachments,
     /// Clicks through (the KQL's `IsClickedThrough == true or ActionType =~
     /// "ClickAllowed"`): message id, the account that clicked.
     ClickedThrough,
     /// ZAP (`ActionType in~ ("Phish ZAP", "Malware ZAP")`): message id, recipient.
     Zapped,
+    /// Every post-delivery event: message id, recipient, `ActionType`.
+    PostDelivery,
+    /// Every URL click, oldest first: message id, the account that clicked,
+    /// `ActionType` (the click verdict), `Url`, `Workload`, `IPAddress`,
+    /// `ThreatTypes`, `IsClickedThrough`, `Timestamp`.
+    Clicks,
 }
 
 impl SideScan {
     fn sql(self) -> &'static str {
         match self {
-            SideScan::Urls => "SELECT \"NetworkMessageId\", \"Url\", \"UrlDomain\" FROM email_urls",
+            SideScan::Urls => "SELECT \"NetworkMessageId\", \"Url\", \"UrlDomain\", \"UrlLocation\" FROM email_urls",
             SideScan::Campaigns => {
                 "SELECT \"NetworkMessageId\", \"CampaignId\", \"CampaignName\", \"CampaignType\" FROM campaign_messages"
             }
@@ -83,7 +89,7 @@ impl SideScan {
                 "SELECT network_message_id, alert_id FROM alert_evidence WHERE network_message_id IS NOT NULL"
             }
             SideScan::Attachments => {
-                "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"FileName\", \"SHA256\" FROM email_attachments"
+                "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"FileName\", \"SHA256\", \"FileType\" FROM email_attachments"
             }
             SideScan::ClickedThrough => {
                 "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks
@@ -92,6 +98,13 @@ impl SideScan {
             SideScan::Zapped => {
                 "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events
                  WHERE lower(\"ActionType\") IN ('phish zap', 'malware zap')"
+            }
+            SideScan::PostDelivery => {
+                "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"ActionType\" FROM post_delivery_events"
+            }
+            SideScan::Clicks => {
+                "SELECT \"NetworkMessageId\", \"AccountUpn\", \"ActionType\", \"Url\", \"Workload\",
+                 \"IPAddress\", \"ThreatTypes\", \"IsClickedThrough\", \"Timestamp\" FROM url_clicks ORDER BY \"Timestamp\""
             }
         }
     }

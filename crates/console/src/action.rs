@@ -15,16 +15,22 @@ pub enum Pane {
     Posture,
     /// Cached sign-ins of priority accounts.
     SignIns,
+    /// Threat Explorer's Top URLs over the mail.
+    Urls,
+    /// Threat Explorer's Top clicks (the URL clicks view) over the mail.
+    Clicks,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 8] = [
         Pane::Alerts,
         Pane::Emails,
         Pane::Campaigns,
         Pane::Accounts,
         Pane::Posture,
         Pane::SignIns,
+        Pane::Urls,
+        Pane::Clicks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +41,8 @@ impl Pane {
             Pane::Accounts => "accounts",
             Pane::Posture => "posture",
             Pane::SignIns => "sign-ins",
+            Pane::Urls => "urls",
+            Pane::Clicks => "clicks",
         }
     }
 
@@ -46,6 +54,8 @@ impl Pane {
             Pane::Accounts => "Accounts",
             Pane::Posture => "Posture",
             Pane::SignIns => "Sign-ins",
+            Pane::Urls => "Top URLs",
+            Pane::Clicks => "Top clicks",
         }
     }
 
@@ -92,6 +102,9 @@ pub enum Action {
     ToggleHistogram,
     /// All email → Malware → Phish → URL clicks.
     CycleMailView,
+    /// Threat Explorer's `Top targeted users` / `Top malware families` tab over the
+    /// email result.
+    TopTab(whalewatch_query::index::TopTab),
     /// Open the column chooser.
     Columns,
     /// Move the chosen column left / right (column chooser).

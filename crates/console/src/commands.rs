@@ -115,6 +115,20 @@ pub fn registry() -> Vec<Command> {
             "Switch to the Sign-ins pane (cached sign-ins of priority accounts)"
         ),
         cmd!(
+            "urls",
+            Global,
+            ["8"],
+            Action::Pane(Pane::Urls),
+            "Top URLs: each URL of the mail with messages, recipients, clicks, blocked, clicked through (Enter: its mail)"
+        ),
+        cmd!(
+            "clicks",
+            Global,
+            ["9"],
+            Action::Pane(Pane::Clicks),
+            "Top clicks: every URL click with account, tags, action, verdict, workload, IP (Enter: the message)"
+        ),
+        cmd!(
             "checklist",
             Global,
             ["T"],
@@ -255,6 +269,20 @@ pub fn registry() -> Vec<Command> {
             ["v"],
             Action::CycleMailView,
             "Emails: cycle the view (All email, Malware, Phish, URL clicks)"
+        ),
+        cmd!(
+            "top-users",
+            Global,
+            ["U"],
+            Action::TopTab(whalewatch_query::index::TopTab::TargetedUsers),
+            "Top targeted users: recipients of the email result by rows received"
+        ),
+        cmd!(
+            "top-families",
+            Global,
+            ["M"],
+            Action::TopTab(whalewatch_query::index::TopTab::MalwareFamilies),
+            "Top malware families: threat names of the email result (messages without one left out)"
         ),
         cmd!(
             "columns",

@@ -161,6 +161,8 @@ pub struct Snapshot {
     pub index_follows: bool,
     /// Priority-account posture, judged on the worker thread at load.
     pub posture: Arc<PostureData>,
+    /// The Top URLs tables the views of this snapshot computed (per filter).
+    pub url_tables: Arc<crate::panes::urls::UrlTables>,
 }
 
 /// Posture as the console shows it: the sources (sign-ins, availability) and every
@@ -302,6 +304,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         generation: Some(generation),
         index_follows: false,
         posture,
+        url_tables: Arc::default(),
     }
     .derive())
 }
@@ -374,6 +377,8 @@ impl Snapshot {
     pub fn with_emails(mut self, e: EmailData) -> Snapshot {
         self.email_rows = e.index.len();
         self.emails = Some(e.index);
+        // Tables of the old index name its rows: never mix them with the new one.
+        self.url_tables = Arc::default();
         self.newest = e.newest;
         self.histogram_all = Some(e.histogram_all);
         self.campaign_stats = e.campaign_stats;

@@ -142,6 +142,8 @@ impl Grid {
 #[derive(Debug, Clone)]
 pub struct FrequencyTable {
     pub column: GridColumn,
+    /// Threat Explorer's tab this table is (`Top targeted users`), if any.
+    pub tab: Option<whalewatch_query::index::TopTab>,
     pub total: usize,
     pub rows: Vec<FrequencyRow>,
     pub cursor: usize,
@@ -201,7 +203,10 @@ impl View {
                 }
                 s
             }
-            View::Frequency(f) => format!("F {}", f.column.title),
+            View::Frequency(f) => match f.tab {
+                Some(tab) => tab.title().to_string(),
+                None => format!("F {}", f.column.title),
+            },
             View::Flyout(f) => match f.kind {
                 FlyoutKind::Email => "message".into(),
                 FlyoutKind::Alert => "alert".into(),

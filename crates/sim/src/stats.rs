@@ -35,6 +35,12 @@ pub struct WorldStats {
     pub rows_by_latest_delivery_location: BTreeMap<String, usize>,
     /// `EmailEvents` rows whose recipient is a priority account.
     pub priority_account_rows: usize,
+    /// Distinct `EmailUrlInfo.Url` values: the rows of the unfiltered Top URLs table.
+    pub distinct_urls: usize,
+    /// `UrlClickEvents` rows per `ActionType` (the Top clicks table's actions).
+    pub url_clicks_by_action: BTreeMap<String, usize>,
+    /// `UrlClickEvents` rows with `IsClickedThrough`.
+    pub url_clicks_through: usize,
     pub alerts_by_title: BTreeMap<String, usize>,
     pub alerts_by_status: BTreeMap<String, usize>,
     /// Expected posture of every priority account, by lower-case UPN.
@@ -92,6 +98,18 @@ impl WorldStats {
                 priority_rows += 1;
             }
         }
+        let distinct_urls = world
+            .urls
+            .iter()
+            .map(|u| u.url)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        let mut clicks_by_action = BTreeMap::new();
+        for c in &world.clicks {
+            *clicks_by_action
+                .entry(world.s(c.action_type).to_string())
+                .or_insert(0) += 1;
+        }
         let mut by_title = BTreeMap::new();
         let mut by_status = BTreeMap::new();
         for a in &world.alerts {
@@ -119,6 +137,9 @@ impl WorldStats {
             rows_by_delivery_location: by_loc,
             rows_by_latest_delivery_location: by_latest,
             priority_account_rows: priority_rows,
+            distinct_urls,
+            url_clicks_by_action: clicks_by_action,
+            url_clicks_through: world.clicks.iter().filter(|c| c.clicked_through).count(),
             alerts_by_title: by_title,
             alerts_by_status: by_status,
             posture: posture_truth(world),

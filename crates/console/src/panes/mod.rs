@@ -6,9 +6,11 @@
 pub mod accounts;
 pub mod alerts;
 pub mod campaigns;
+pub mod clicks;
 pub mod emails;
 pub mod posture;
 pub mod sign_ins;
+pub mod urls;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,8 @@ pub enum ColumnId {
     Account(accounts::AccountCol),
     Posture(posture::PostureCol),
     SignIn(sign_ins::SignInCol),
+    Url(urls::UrlCol),
+    Click(clicks::ClickCol),
 }
 
 /// A column with its title and width bounds.
@@ -95,6 +99,8 @@ pub fn entity(pane: Pane) -> Entity {
         Pane::Accounts => Entity::Users,
         Pane::Posture => Entity::Posture,
         Pane::SignIns => Entity::SignIns,
+        // Top URLs and clicks are views of the mail: email filters.
+        Pane::Urls | Pane::Clicks => Entity::Emails,
     }
 }
 
@@ -107,6 +113,8 @@ pub fn default_columns(pane: Pane) -> Vec<GridColumn> {
         Pane::Accounts => accounts::COLUMNS.to_vec(),
         Pane::Posture => posture::COLUMNS.to_vec(),
         Pane::SignIns => sign_ins::COLUMNS.to_vec(),
+        Pane::Urls => urls::COLUMNS.to_vec(),
+        Pane::Clicks => clicks::COLUMNS.to_vec(),
     }
 }
 
@@ -148,6 +156,8 @@ pub fn natural_order(pane: Pane) -> NaturalOrder {
             words: "worst first",
         },
         Pane::SignIns => by(ColumnId::SignIn(sign_ins::SignInCol::Time), "newest first"),
+        Pane::Urls => by(ColumnId::Url(urls::UrlCol::Messages), "most messages first"),
+        Pane::Clicks => by(ColumnId::Click(clicks::ClickCol::Time), "newest first"),
     }
 }
 
@@ -166,6 +176,8 @@ pub fn evaluate(
         Pane::Accounts => accounts::evaluate(data, filter),
         Pane::Posture => return posture::evaluate(data, filter),
         Pane::SignIns => return sign_ins::evaluate(data, filter),
+        Pane::Urls => return urls::evaluate(data, filter, now),
+        Pane::Clicks => return clicks::evaluate(data, filter, now),
     }
     .map_err(|e| e.to_string())
 }
@@ -179,6 +191,8 @@ pub fn cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
         ColumnId::Account(c) => accounts::cell(data, row, c),
         ColumnId::Posture(c) => posture::cell(data, row, c),
         ColumnId::SignIn(c) => sign_ins::cell(data, row, c),
+        ColumnId::Url(c) => urls::cell(data, row, c),
+        ColumnId::Click(c) => clicks::cell(data, row, c),
     }
 }
 
@@ -238,6 +252,8 @@ pub fn key(pane: Pane, data: &Snapshot, row: u32) -> String {
         Pane::Accounts => accounts::key(data, row),
         Pane::Posture => posture::key(data, row),
         Pane::SignIns => sign_ins::key(data, row),
+        Pane::Urls => urls::key(data, row),
+        Pane::Clicks => clicks::key(data, row),
     }
 }
 
@@ -319,6 +335,8 @@ pub fn term(col: ColumnId, value: &str) -> Option<String> {
         ColumnId::Account(c) => accounts::term(c, value),
         ColumnId::Posture(c) => posture::term(c, value),
         ColumnId::SignIn(c) => sign_ins::term(c, value),
+        ColumnId::Url(c) => urls::term(c, value),
+        ColumnId::Click(c) => clicks::term(c, value),
     }
 }
 

@@ -136,6 +136,13 @@ fn set_mail_view(state: &mut State, name: &str) {
     if let Some(View::Grid(g)) = state.views.last_mut()
         && g.pane == Pane::Emails
     {
+        if v == MailView::UrlClicks {
+            // The URL clicks view is the click table.
+            g.mail_view = MailView::All;
+            let filter = g.filter_text.clone();
+            grid::open_clicks(state, &filter);
+            return;
+        }
         g.mail_view = v;
     }
     grid::refresh_top(state);

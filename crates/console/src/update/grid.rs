@@ -7,7 +7,8 @@ use super::{Effect, ExportJob, notice};
 use crate::action::Pane;
 use crate::panes::{self, ColumnId, GridColumn, emails::EmailCol};
 use crate::state::{FrequencyTable, Grid, MailView, State, View};
-use whalewatch_query::index::{Bitset, Frequency, FrequencyRow};
+use whalewatch_query::index::schema;
+use whalewatch_query::index::{Bitset, Frequency, FrequencyRow, TopTab};
 use whalewatch_query::{Filter, parse};
 
 /// The filter a grid runs: its text, its mail view and the session's tag, AND-ed.
@@ -316,18 +317,49 @@ pub fn set_tag(state: &mut State, tag: Option<String>) {
     reevaluate_all(state);
 }
 
-/// Threat Explorer's views: All email → Malware → Phish → URL clicks.
+/// Threat Explorer's views: All email → Malware → Phish → URL clicks. URL clicks is
+/// the click table (the Top clicks pane over the grid's filter); `v` there returns
+/// to the mail, All email.
 pub fn cycle_mail_view(state: &mut State) {
-    if let Some(View::Grid(g)) = state.views.last_mut() {
-        if g.pane != Pane::Emails {
+    let below_is_mail = matches!(
+        state.views.iter().rev().nth(1),
+        Some(View::Grid(b)) if b.pane == Pane::Emails
+    );
+    let mut to_clicks = None;
+    match state.views.last_mut() {
+        Some(View::Grid(g)) if g.pane == Pane::Clicks => {
+            if below_is_mail {
+                state.views.pop();
+                refresh_top(state);
+            }
             return;
         }
-        let i = MailView::ALL
-            .iter()
-            .position(|v| *v == g.mail_view)
-            .unwrap_or(0);
-        g.mail_view = MailView::ALL[(i + 1) % MailView::ALL.len()];
+        Some(View::Grid(g)) if g.pane == Pane::Emails => {
+            let i = MailView::ALL
+                .iter()
+                .position(|v| *v == g.mail_view)
+                .unwrap_or(0);
+            let next = MailView::ALL[(i + 1) % MailView::ALL.len()];
+            if next == MailView::UrlClicks {
+                g.mail_view = MailView::All;
+                to_clicks = Some(g.filter_text.clone());
+            } else {
+                g.mail_view = next;
+            }
+        }
+        _ => return,
     }
+    match to_clicks {
+        Some(filter) => open_clicks(state, &filter),
+        None => refresh_top(state),
+    }
+}
+
+/// Threat Explorer's URL clicks view: the click table over the mail `filter` selects.
+pub fn open_clicks(state: &mut State, filter: &str) {
+    let mut g = Grid::new(Pane::Clicks, filter);
+    g.title = Some(MailView::UrlClicks.title().to_string());
+    state.views.push(View::Grid(g));
     refresh_top(state);
 }
 
@@ -441,6 +473,59 @@ pub fn frequency(state: &mut State) {
     };
     state.views.push(View::Frequency(FrequencyTable {
         column: col,
+        tab: None,
+        total: freq.total,
+        rows: freq.rows,
+        cursor: 0,
+        offset: 0,
+    }));
+}
+
+/// Threat Explorer's `Top targeted users` / `Top malware families` tabs: the tab's
+/// table over the nearest email grid's rows (from another pane: every email, with the
+/// session's tag).
+pub fn top_tab(state: &mut State, tab: TopTab) {
+    let Some(ix) = state.data.emails.clone() else {
+        notice(
+            state,
+            "the email index is still being built; try again in a moment",
+            false,
+        );
+        return;
+    };
+    // Top URLs and clicks are views of the mail too: their filter selects it.
+    let of_mail = |g: &Grid| matches!(g.pane, Pane::Emails | Pane::Urls | Pane::Clicks);
+    if !matches!(state.grid(), Some(g) if of_mail(g)) {
+        switch_pane(state, Pane::Emails);
+    }
+    let Some(g) = state.grid() else {
+        return;
+    };
+    let set = if g.pane == Pane::Emails {
+        Bitset::from_rows(ix.len(), g.rows.iter().copied())
+    } else {
+        let rows = effective_filter(g, state.tag.as_deref())
+            .and_then(|f| ix.eval(&f, state.now).map_err(|e| e.to_string()));
+        match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                notice(state, e, true);
+                return;
+            }
+        }
+    };
+    let freq = ix.top_tab(&set, tab);
+    let id = match tab {
+        TopTab::TargetedUsers => EmailCol::Str(schema::RECIPIENT),
+        TopTab::MalwareFamilies => EmailCol::Str(schema::THREAT_NAMES),
+    };
+    let column = panes::emails::all_columns()
+        .into_iter()
+        .find(|c| c.id == ColumnId::Email(id))
+        .unwrap_or(panes::emails::DEFAULT[0]);
+    state.views.push(View::Frequency(FrequencyTable {
+        column,
+        tab: Some(tab),
         total: freq.total,
         rows: freq.rows,
         cursor: 0,

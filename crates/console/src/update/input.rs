@@ -315,6 +315,9 @@ impl ValueSource for SnapshotValues<'_> {
             Field::SenderDomain => top(s::SENDER_DOMAIN),
             Field::From => top(s::FROM),
             Field::To | Field::User | Field::Upn => top(s::RECIPIENT),
+            Field::ThreatName => top(s::THREAT_NAMES),
+            Field::Connector => top(s::CONNECTORS),
+            Field::MailFromDomain => top(s::MAIL_FROM_DOMAIN),
             _ => Vec::new(),
         }
     }

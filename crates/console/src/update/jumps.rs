@@ -96,6 +96,43 @@ pub fn jumps_for(data: &Snapshot, pane: Pane, row: u32) -> Vec<Jump> {
                 )]
             })
             .unwrap_or_default(),
+        Pane::Urls => {
+            let url = crate::panes::urls::key(data, row);
+            if url.is_empty() {
+                return Vec::new();
+            }
+            vec![
+                jump(
+                    "mail carrying this URL",
+                    Pane::Emails,
+                    match_term("url", &url),
+                ),
+                jump("clicks on this URL", Pane::Clicks, match_term("url", &url)),
+            ]
+        }
+        Pane::Clicks => {
+            let Some(message) = crate::panes::clicks::email_filter(data, row) else {
+                return Vec::new();
+            };
+            let account = crate::panes::cell(
+                data,
+                row,
+                crate::panes::ColumnId::Click(crate::panes::clicks::ClickCol::Account),
+            );
+            vec![
+                jump("the message clicked", Pane::Emails, message),
+                jump(
+                    "clicks by this account",
+                    Pane::Clicks,
+                    match_term("to", &account),
+                ),
+                jump(
+                    "mail to this account",
+                    Pane::Emails,
+                    match_term("to", &account),
+                ),
+            ]
+        }
     }
 }
 
@@ -176,6 +213,10 @@ fn email_jumps(data: &Snapshot, row: u32) -> Vec<Jump> {
             );
         }
     }
+    // Threat Explorer's other tabs, for this message.
+    let nmid = match_term("nmid", &ix.key(row as usize).network_message_id);
+    out.push(jump("URLs of this message", Pane::Urls, nmid.clone()));
+    out.push(jump("clicks on this message", Pane::Clicks, nmid));
     out
 }
 

@@ -358,6 +358,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             ))
         }
         Action::Frequency => grid::frequency(state),
+        Action::TopTab(tab) => grid::top_tab(state, tab),
         Action::Pivot => grid::pivot(state),
         Action::SortAscending => grid::sort(state, false),
         Action::SortDescending => grid::sort(state, true),
@@ -479,6 +480,20 @@ fn open(state: &mut State) -> Vec<Effect> {
             let Some(row) = g.current() else {
                 return Vec::new();
             };
+            // Top URLs and clicks open their mail: the first of their jumps.
+            if matches!(g.pane, Pane::Urls | Pane::Clicks) {
+                let mut jumps = jumps_for(&state.data, g.pane, row);
+                if g.pane == Pane::Urls && !g.filter_text.trim().is_empty() {
+                    // The URL's mail within the view's filter.
+                    for j in &mut jumps {
+                        j.filter = format!("{} {}", g.filter_text.trim(), j.filter);
+                    }
+                }
+                if let Some(j) = jumps.first() {
+                    follow(state, &j.clone());
+                }
+                return Vec::new();
+            }
             let kind = match g.pane {
                 Pane::Emails => FlyoutKind::Email,
                 Pane::Alerts => FlyoutKind::Alert,
@@ -486,6 +501,7 @@ fn open(state: &mut State) -> Vec<Effect> {
                 Pane::Accounts => FlyoutKind::Account,
                 Pane::Posture => FlyoutKind::Posture,
                 Pane::SignIns => FlyoutKind::SignIn,
+                Pane::Urls | Pane::Clicks => return Vec::new(),
             };
             let key = super::panes::key(g.pane, &state.data, row);
             state.views.push(View::Flyout(Flyout {

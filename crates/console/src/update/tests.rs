@@ -205,6 +205,135 @@ fn frequency_table_of_a_column_and_enter_on_a_bin_filters_by_it() {
 }
 
 #[test]
+fn top_tabs_are_one_key_away_and_enter_narrows_the_mail() {
+    let mut s = state();
+    // From the alerts pane: `M` opens the tab over the whole mailbox.
+    key(&mut s, 'M');
+    let View::Frequency(f) = s.top() else {
+        panic!("no malware families table")
+    };
+    assert_eq!(
+        f.tab,
+        Some(whalewatch_query::index::TopTab::MalwareFamilies)
+    );
+    assert_eq!(s.top().label(), "Top malware families");
+    assert!(!f.rows.is_empty(), "the fixture holds malware");
+    assert!(
+        f.rows.iter().all(|r| !r.value.is_empty()),
+        "no empty family row"
+    );
+    let (family, n) = (f.rows[0].value.clone(), f.rows[0].count);
+    code(&mut s, KeyCode::Enter);
+    let g = grid(&s);
+    assert_eq!(g.pane, Pane::Emails);
+    assert_eq!(g.rows.len(), n, "{}", g.filter_text);
+    assert!(g.filter_text.contains(&family), "{}", g.filter_text);
+    // `U` over a narrowed result counts only its rows.
+    key(&mut s, 'U');
+    let View::Frequency(f) = s.top() else {
+        panic!("no targeted users table")
+    };
+    assert_eq!(f.rows.iter().map(|r| r.count).sum::<usize>(), n);
+    assert_eq!(s.top().label(), "Top targeted users");
+    // Over a Top URLs view: the mail its filter selects.
+    key(&mut s, ':');
+    typed(&mut s, "urls threat:malware");
+    code(&mut s, KeyCode::Enter);
+    key(&mut s, 'M');
+    let View::Frequency(f) = s.top() else {
+        panic!("no malware families table")
+    };
+    let ix = s.data.emails.clone().expect("index");
+    let malware =
+        whalewatch_query::parse(whalewatch_query::lang::Entity::Emails, "threat:malware").unwrap();
+    assert_eq!(
+        f.total,
+        ix.eval(&malware, crate::fixture::now()).unwrap().count()
+    );
+}
+
+#[test]
+fn top_urls_pane_shows_the_query_figures_and_enter_opens_the_urls_mail() {
+    use crate::panes::urls::UrlCol;
+    let mut s = state();
+    let ix = s.data.emails.clone().expect("index");
+    let table = ix.top_urls(&ix.all());
+    key(&mut s, '8');
+    assert_eq!(s.pane(), Pane::Urls);
+    assert_eq!(grid(&s).rows.len(), table.len());
+    let cell = |s: &State, c: UrlCol| panes::cell(&s.data, grid(s).rows[0], ColumnId::Url(c));
+    assert_eq!(cell(&s, UrlCol::Url), table[0].url);
+    assert_eq!(
+        cell(&s, UrlCol::Recipients),
+        table[0].recipients.to_string()
+    );
+    // A filtered view counts only its mail: the same figures `query urls` prints.
+    key(&mut s, ':');
+    typed(&mut s, "urls threat:phish");
+    code(&mut s, KeyCode::Enter);
+    let phish =
+        whalewatch_query::parse(whalewatch_query::lang::Entity::Emails, "threat:phish").unwrap();
+    let want = ix.top_urls(&ix.eval(&phish, crate::fixture::now()).unwrap());
+    assert_eq!(grid(&s).rows.len(), want.len());
+    assert!(want.len() < table.len());
+    assert_eq!(cell(&s, UrlCol::Messages), want[0].messages.to_string());
+    // Enter: the URL's mail within the view's filter.
+    code(&mut s, KeyCode::Enter);
+    let g = grid(&s);
+    assert_eq!(g.pane, Pane::Emails);
+    assert!(
+        g.filter_text.starts_with("threat:phish url:"),
+        "{}",
+        g.filter_text
+    );
+    assert_eq!(g.rows.len(), want[0].recipients);
+    // And from a message, its URLs.
+    let jumps = jumps::jumps_for(&s.data, Pane::Emails, g.rows[0]);
+    let urls = jumps
+        .iter()
+        .find(|j| j.label == "URLs of this message")
+        .expect("URLs jump");
+    assert_eq!(urls.pane, Pane::Urls);
+}
+
+#[test]
+fn url_clicks_view_is_the_click_table_and_enter_opens_the_message() {
+    use crate::panes::clicks::ClickCol;
+    let mut s = state();
+    let ix = s.data.emails.clone().expect("index");
+    let all = ix.clicks(&ix.all());
+    assert!(!all.is_empty(), "the fixture has clicks");
+    key(&mut s, '2');
+    for _ in 0..3 {
+        key(&mut s, 'v');
+    }
+    assert_eq!(s.pane(), Pane::Clicks);
+    assert_eq!(s.top().label(), "URL clicks");
+    assert_eq!(grid(&s).rows.len(), all.len());
+    let cell = |s: &State, c: ClickCol| panes::cell(&s.data, grid(s).rows[0], ColumnId::Click(c));
+    assert_eq!(cell(&s, ClickCol::Url), all[0].url);
+    assert_eq!(cell(&s, ClickCol::Action), all[0].action);
+    assert_eq!(cell(&s, ClickCol::Account), all[0].account);
+    // `v` again: back to all email.
+    key(&mut s, 'v');
+    assert_eq!(s.pane(), Pane::Emails);
+    assert_eq!(grid(&s).mail_view, crate::state::MailView::All);
+    // `:clicks FILTER` answers an email filter; Enter opens the clicked message.
+    key(&mut s, ':');
+    typed(&mut s, "clicks is:priority");
+    code(&mut s, KeyCode::Enter);
+    let n = grid(&s).rows.len();
+    assert!(n > 0 && n < all.len(), "{n} of {}", all.len());
+    assert!(cell(&s, ClickCol::Tags).contains(PRIORITY_ACCOUNT));
+    let account = cell(&s, ClickCol::Account);
+    code(&mut s, KeyCode::Enter);
+    let g = grid(&s);
+    assert_eq!(g.pane, Pane::Emails);
+    assert_eq!(g.rows.len(), 1, "{}", g.filter_text);
+    assert_eq!(values(&s, RECIPIENT), [account]);
+}
+
+#[test]
 fn pivot_adds_the_value_under_the_cursor_to_the_filter() {
     let mut s = state();
     key(&mut s, '2');

@@ -255,7 +255,7 @@ pub fn note(state: &mut State) {
                 Pane::Alerts => NoteTarget::Alert,
                 Pane::Campaigns => NoteTarget::Campaign,
                 Pane::Accounts | Pane::Posture => NoteTarget::User,
-                Pane::SignIns => return None,
+                Pane::SignIns | Pane::Urls | Pane::Clicks => return None,
             };
             Some((kind, panes::key(g.pane, &state.data, r)))
         }),

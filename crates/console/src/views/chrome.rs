@@ -30,17 +30,20 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled("[read-only] ", theme.accent()));
     }
     let current = state.pane();
-    for (i, p) in Pane::ALL.iter().enumerate() {
+    for p in Pane::ALL.iter() {
+        // The key that selects the pane, from the registry (the analyst's keymap).
+        let k = state
+            .keymap
+            .by_name(p.name())
+            .and_then(|c| c.keys.first().cloned())
+            .unwrap_or_default();
         if *p == current {
             spans.push(Span::styled(
-                format!("[{} {}]", i + 1, p.title()),
+                format!("[{k} {}]", p.title()),
                 theme.selected(),
             ));
         } else {
-            spans.push(Span::styled(
-                format!(" {} {} ", i + 1, p.title()),
-                theme.dim(),
-            ));
+            spans.push(Span::styled(format!(" {k} {} ", p.title()), theme.dim()));
         }
     }
     spans.push(Span::styled(

@@ -85,6 +85,24 @@ fn panes() {
 }
 
 #[test]
+fn explorer_tabs() {
+    snap("top_urls", |s| {
+        key(s, '8');
+    });
+    snap("top_clicks", |s| {
+        key(s, '9');
+    });
+    snap("top_targeted_users", |s| {
+        key(s, '2');
+        key(s, 'U');
+    });
+    snap("top_malware_families", |s| {
+        key(s, '2');
+        key(s, 'M');
+    });
+}
+
+#[test]
 fn flyouts() {
     snap("email_flyout", |s| {
         to_rich_phish(s);

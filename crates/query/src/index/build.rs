@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::bitset::Bitset;
 use super::column::{IntColumn, StrBuilder, StrColumn};
 use super::schema::{self, INT_COLUMNS, STR_COLUMNS};
-use super::side::{ByMessage, ByRow, MessageRows, Side};
+use super::side::{ByMessage, ByRow, Clicks, MessageRows, Side};
 use super::tags::TagTable;
 use super::{EmailIndex, IndexError};
 use whalewatch_cache::{Cache, CacheError, ScanRow, SideScan};
@@ -329,8 +329,21 @@ fn load_side(
             columns: cols.into_iter().map(StrBuilder::finish).collect(),
         })
     };
-    let urls = by_message(SideScan::Urls, 2)?;
-    let campaigns = by_message(SideScan::Campaigns, 3)?;
+    let urls = by_message(SideScan::Urls, 3)?;
+    let mut campaigns = by_message(SideScan::Campaigns, 3)?;
+    if campaigns.message.is_empty() {
+        // No Campaign Views: the campaigns `CampaignIndex` derives, by the same rule.
+        let mut cols: Vec<StrBuilder> = (0..3).map(|_| StrBuilder::default()).collect();
+        for r in super::derived::derive(cache)? {
+            if let Some(m) = nmid_of(&r.network_message_id) {
+                campaigns.message.push(m);
+                cols[0].push(Some(&r.campaign_id));
+                cols[1].push(Some(&r.campaign_name));
+                cols[2].push(Some(&r.campaign_type));
+            }
+        }
+        campaigns.columns = cols.into_iter().map(StrBuilder::finish).collect();
+    }
     let alerts = by_message(SideScan::AlertEvidence, 1)?;
     // The index rows a (message id, recipient) pair of a side row names.
     let rows_named = |r: &ScanRow<'_>| -> Result<Vec<u32>, CacheError> {
@@ -342,20 +355,48 @@ fn load_side(
             None => Vec::new(),
         })
     };
-    let mut att_rows = Vec::new();
-    let mut att_cols = [StrBuilder::default(), StrBuilder::default()];
-    cache.scan_side::<CacheError>(SideScan::Attachments, |r| {
-        for row in rows_named(r)? {
-            att_rows.push(row);
-            att_cols[0].push(r.text(2)?.as_deref());
-            att_cols[1].push(r.text(3)?.as_deref());
+    // Entries per email row: the scan's columns from 2 on.
+    let by_row = |which: SideScan, ncols: usize| -> Result<ByRow, CacheError> {
+        let mut row = Vec::new();
+        let mut cols: Vec<StrBuilder> = (0..ncols).map(|_| StrBuilder::default()).collect();
+        cache.scan_side::<CacheError>(which, |r| {
+            for named in rows_named(r)? {
+                row.push(named);
+                for (k, c) in cols.iter_mut().enumerate() {
+                    c.push(r.text(k + 2)?.as_deref());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(ByRow {
+            row,
+            columns: cols.into_iter().map(StrBuilder::finish).collect(),
+        })
+    };
+    let attachments = by_row(SideScan::Attachments, 3)?;
+    let post_delivery = by_row(SideScan::PostDelivery, 1)?;
+    let clicks = {
+        let (mut row, mut time, mut through) = (Vec::new(), Vec::new(), Vec::new());
+        let mut cols: Vec<StrBuilder> = (0..5).map(|_| StrBuilder::default()).collect();
+        cache.scan_side::<CacheError>(SideScan::Clicks, |r| {
+            for named in rows_named(r)? {
+                row.push(named);
+                for (k, c) in cols.iter_mut().enumerate() {
+                    c.push(r.text(k + 2)?.as_deref());
+                }
+                through.push(r.int(7)? == Some(1));
+                time.push(r.int(8)?.unwrap_or(0));
+            }
+            Ok(())
+        })?;
+        Clicks {
+            by_row: ByRow {
+                row,
+                columns: cols.into_iter().map(StrBuilder::finish).collect(),
+            },
+            time,
+            through,
         }
-        Ok(())
-    })?;
-    let [c0, c1] = att_cols;
-    let attachments = ByRow {
-        row: att_rows,
-        columns: vec![c0.finish(), c1.finish()],
     };
     let per_row = |which: SideScan| -> Result<Bitset, CacheError> {
         let mut out = Bitset::new(rows);
@@ -372,6 +413,8 @@ fn load_side(
         campaigns,
         alerts,
         attachments,
+        clicks,
+        post_delivery,
         clicked: per_row(SideScan::ClickedThrough)?,
         zapped: per_row(SideScan::Zapped)?,
     })

@@ -351,6 +351,9 @@ pub struct Campaign {
     pub first: i64,
     /// Last `Timestamp` (ticks).
     pub last: i64,
+    /// Derived locally from the mail (a tenant without Campaign Views), not read
+    /// from `CampaignInfo` (see [`super::derived`]).
+    pub derived: bool,
 }
 
 impl Campaign {
@@ -362,7 +365,7 @@ impl Campaign {
         json!({
             "CampaignId": self.id, "CampaignName": self.name, "CampaignType": self.kind,
             "CampaignSubtype": self.subtype, "Messages": self.messages, "Recipients": self.recipients,
-            "FirstSeen": t(self.first), "LastSeen": t(self.last),
+            "FirstSeen": t(self.first), "LastSeen": t(self.last), "Derived": self.derived,
         })
     }
 }
@@ -377,9 +380,10 @@ pub struct CampaignIndex {
 }
 
 impl CampaignIndex {
-    /// Reads the cached campaign rows.
+    /// Reads the cached campaign rows (derived from the mail when `CampaignInfo` is
+    /// empty: [`super::derived`]).
     pub fn load(cache: &Cache) -> Result<CampaignIndex, IndexError> {
-        let raw: Vec<CampaignMessage> = cache.campaign_messages()?;
+        let raw: Vec<CampaignMessage> = super::derived::campaign_messages(cache)?;
         let mut by: BTreeMap<String, (Campaign, HashSet<String>, HashSet<String>)> =
             BTreeMap::new();
         for r in &raw {
@@ -395,6 +399,7 @@ impl CampaignIndex {
                         recipients: 0,
                         first: t,
                         last: t,
+                        derived: super::derived::is_derived(&r.campaign_id),
                     },
                     HashSet::new(),
                     HashSet::new(),

@@ -114,6 +114,8 @@ impl EmailIndex {
                 let col = match field {
                     Field::Bcl => s::BCL,
                     Field::Size => s::SIZE,
+                    Field::AttachmentCount => s::ATTACHMENT_COUNT,
+                    Field::UrlCount => s::URL_COUNT,
                     _ => s::CLUSTER,
                 };
                 let (op, values) = (*op, values.clone());
@@ -252,6 +254,54 @@ impl EmailIndex {
                 let p = exact(values);
                 let hit = side.columns[col].dict.matching(|v| text::any(&p, v));
                 side.rows(n, |e| hit[side.columns[col].codes.get(e) as usize])
+            }
+            Field::ThreatName => self.any_of(s::THREAT_NAMES, &contains(values)),
+            Field::Connector => self.any_of(s::CONNECTORS, &contains(values)),
+            Field::MailFromDomain => self.any_of(s::MAIL_FROM_DOMAIN, &exact(values)),
+            Field::PhishConfidence => self.col(s::CONFIDENCE).select(|j| {
+                let got = json_key(j, "Phish");
+                values.iter().any(|v| text::eq_ci(&got, v))
+            }),
+            Field::Override => {
+                let overridden = |a: &str| text::eq_ci(a, "Allow") || text::eq_ci(a, "Block");
+                let mut acc = Bitset::new(n);
+                for v in values {
+                    let (col, action) = match v.as_str() {
+                        "Allowed by org policy" => (s::ORG_ACTION, "Allow"),
+                        "Blocked by org policy" => (s::ORG_ACTION, "Block"),
+                        "Allowed by user policy" => (s::USER_ACTION, "Allow"),
+                        "Blocked by user policy" => (s::USER_ACTION, "Block"),
+                        _ => {
+                            let mut any = self.col(s::ORG_ACTION).select(overridden);
+                            any.or_with(&self.col(s::USER_ACTION).select(overridden));
+                            any.negate();
+                            acc.or_with(&any);
+                            continue;
+                        }
+                    };
+                    acc.or_with(&self.col(col).select(|a| text::eq_ci(a, action)));
+                }
+                acc
+            }
+            Field::FileType => {
+                let side = &self.side.attachments;
+                let p = exact(values);
+                let hit = side.columns[2].dict.matching(|v| text::any(&p, v));
+                side.rows(n, |e| hit[side.columns[2].codes.get(e) as usize])
+            }
+            Field::UrlSource => self.by_message(&self.side.urls, 2, &exact(values)),
+            Field::ClickVerdict => {
+                let side = &self.side.clicks.by_row;
+                let hit = side.columns[0]
+                    .dict
+                    .matching(|v| values.iter().any(|x| text::eq_ci(v, x)));
+                side.rows(n, |e| hit[side.columns[0].codes.get(e) as usize])
+            }
+            Field::AdditionalAction => {
+                let side = &self.side.post_delivery;
+                let p = exact(values);
+                let hit = side.columns[0].dict.matching(|v| text::any(&p, v));
+                side.rows(n, |e| hit[side.columns[0].codes.get(e) as usize])
             }
             Field::Clicked => yes_no(values, &self.side.clicked),
             Field::Zap => yes_no(values, &self.side.zapped),

@@ -161,6 +161,9 @@ fn field_of(column: Column) -> Option<Field> {
         Column::Str(s::LOCATION) => Field::Location,
         Column::Str(s::ORIGINAL_LOCATION) => Field::OriginalLocation,
         Column::Str(s::IPV4) | Column::Str(s::IPV6) => Field::Ip,
+        Column::Str(s::THREAT_NAMES) => Field::ThreatName,
+        Column::Str(s::CONNECTORS) => Field::Connector,
+        Column::Str(s::MAIL_FROM_DOMAIN) => Field::MailFromDomain,
         Column::RecipientDomain => Field::RecipientDomain,
         _ => return None,
     })
@@ -171,6 +174,8 @@ fn number_term(column: Column, v: i64) -> Option<String> {
         Column::Int(s::CLUSTER) => Field::Cluster,
         Column::Int(s::BCL) => Field::Bcl,
         Column::Int(s::SIZE) => Field::Size,
+        Column::Int(s::ATTACHMENT_COUNT) => Field::AttachmentCount,
+        Column::Int(s::URL_COUNT) => Field::UrlCount,
         _ => return None,
     };
     Some(print_expr(&Expr::Term(Term::Number {
@@ -180,7 +185,48 @@ fn number_term(column: Column, v: i64) -> Option<String> {
     })))
 }
 
+/// Threat Explorer's frequency tabs over the mail: each is a frequency table of one
+/// column, named as the tab is, without the empty value (a message with no malware
+/// family is not a family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TopTab {
+    /// Recipients by rows received (`RecipientEmailAddress`).
+    TargetedUsers,
+    /// Threat names (`ThreatNames`: the malware family's detection name).
+    MalwareFamilies,
+}
+
+impl TopTab {
+    /// Every tab, in Threat Explorer's order.
+    pub const ALL: [TopTab; 2] = [TopTab::TargetedUsers, TopTab::MalwareFamilies];
+
+    /// The tab's name as Threat Explorer shows it.
+    pub fn title(self) -> &'static str {
+        match self {
+            TopTab::TargetedUsers => "Top targeted users",
+            TopTab::MalwareFamilies => "Top malware families",
+        }
+    }
+
+    /// The index column the tab counts.
+    pub fn column(self) -> Column {
+        match self {
+            TopTab::TargetedUsers => Column::Str(s::RECIPIENT),
+            TopTab::MalwareFamilies => Column::Str(s::THREAT_NAMES),
+        }
+    }
+}
+
 impl EmailIndex {
+    /// The tab's table over `rows`: the column's frequency without the empty value
+    /// (percentages stay shares of every row in `rows`).
+    pub fn top_tab(&self, rows: &RowSet, tab: TopTab) -> Frequency {
+        let mut f = self.frequency(rows, tab.column());
+        f.rows.retain(|r| !r.value.is_empty());
+        f
+    }
+
     /// Counts of every facet over `rows` (sender domains: the top `top`).
     pub fn facets(&self, rows: &RowSet, top: usize) -> Result<Vec<FacetCounts>, IndexError> {
         // Two cores: half the facets on a helper thread.
@@ -484,4 +530,66 @@ pub fn intersect(rows: &RowSet, other: &Bitset) -> RowSet {
     let mut r = rows.clone();
     r.and_with(other);
     r
+}
+
+#[cfg(test)]
+mod top_tests {
+    use super::*;
+    use chrono::TimeZone;
+    use whalewatch_cache::Cache;
+    use whalewatch_model::email::EmailEvent;
+
+    fn event(n: &str, r: &str, threat_names: &str) -> EmailEvent {
+        EmailEvent {
+            timestamp: Utc.with_ymd_and_hms(2026, 10, 30, 8, 0, 0).unwrap(),
+            network_message_id: n.into(),
+            recipient_email_address: r.into(),
+            threat_names: threat_names.into(),
+            ..EmailEvent::default()
+        }
+    }
+
+    #[test]
+    fn top_tabs_count_by_their_column_and_drop_the_empty_value() {
+        let dir = std::env::temp_dir().join(format!("ww-top-tabs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
+        c.write(|w| {
+            w.upsert_rows(&[
+                event("n1", "ceo@contoso.com", "Trojan:Win32/Qakbot"),
+                event("n1", "cfo@contoso.com", "Trojan:Win32/Qakbot"),
+                event("n2", "ceo@contoso.com", "Trojan:Win32/Emotet"),
+                event("n3", "ceo@contoso.com", ""),
+                event("n4", "cfo@contoso.com", ""),
+                event("n5", "ceo@contoso.com", ""),
+            ])
+        })
+        .unwrap();
+        let ix = EmailIndex::build(&c).unwrap();
+        let all = ix.all();
+        let families = ix.top_tab(&all, TopTab::MalwareFamilies);
+        let got: Vec<(&str, usize)> = families
+            .rows
+            .iter()
+            .map(|r| (r.value.as_str(), r.count))
+            .collect();
+        // Three rows have no family: the most frequent value, yet not a top row.
+        assert_eq!(
+            got,
+            [("Trojan:Win32/Qakbot", 2), ("Trojan:Win32/Emotet", 1)]
+        );
+        assert_eq!(families.total, 6);
+        // A bin's term selects exactly that family.
+        let term = families.rows[0].term.clone().unwrap();
+        let f = crate::lang::parse(crate::lang::Entity::Emails, &term).unwrap();
+        assert_eq!(ix.eval(&f, Utc::now()).unwrap().count(), 2, "{term}");
+        let users = ix.top_tab(&all, TopTab::TargetedUsers);
+        let got: Vec<(&str, usize)> = users
+            .rows
+            .iter()
+            .map(|r| (r.value.as_str(), r.count))
+            .collect();
+        assert_eq!(got, [("ceo@contoso.com", 4), ("cfo@contoso.com", 2)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

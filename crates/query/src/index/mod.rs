@@ -28,6 +28,7 @@
 pub mod bitset;
 mod build;
 pub mod column;
+pub mod derived;
 pub mod entities;
 mod eval;
 pub mod facets;
@@ -39,13 +40,14 @@ pub mod schema;
 pub mod side;
 pub mod tags;
 pub mod text;
+pub mod urls;
 
 use std::sync::{Arc, Mutex};
 
 pub use bitset::Bitset;
 pub use build::email_size;
 pub use column::{IntColumn, StrColumn};
-pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket};
+pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket, TopTab};
 pub use fuzzy::{FuzzyHit, FuzzyProgress};
 pub use order::{Page, SortKey};
 pub use pivot::Pivot;

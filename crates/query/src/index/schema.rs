@@ -57,9 +57,10 @@ consts! {
     IPV4 = 8, IPV6 = 9, RECIPIENT = 10, SUBJECT = 12, DIRECTION = 13, DELIVERY = 14,
     ORIGINAL_LOCATION = 15, THREATS = 16, DETECTION = 18, CONFIDENCE = 19, POLICY = 21, AUTH = 23,
     LANGUAGE = 24, RULE = 27, LOCATION = 30, LATEST_ACTION = 31, CONTEXT = 32,
+    MAIL_FROM_DOMAIN = 6, THREAT_NAMES = 17, CONNECTORS = 25, ORG_ACTION = 26, USER_ACTION = 28,
 }
 
-consts! { CLUSTER = 0, BCL = 1, SIZE = 4 }
+consts! { CLUSTER = 0, BCL = 1, ATTACHMENT_COUNT = 2, URL_COUNT = 3, SIZE = 4 }
 
 /// A column of the email index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,9 +132,14 @@ impl Column {
             "imid" | "internet-message-id" | "message-id" => Column::Str(IMID),
             "bcl" | "bulk" => Column::Int(BCL),
             "size" => Column::Int(SIZE),
+            "attachment-count" => Column::Int(ATTACHMENT_COUNT),
+            "url-count" => Column::Int(URL_COUNT),
             "rule" | "transport-rule" => Column::Str(RULE),
             "policy" => Column::Str(POLICY),
             "language" | "lang" => Column::Str(LANGUAGE),
+            "threat-name" | "malware-family" | "malware" | "family" => Column::Str(THREAT_NAMES),
+            "connector" => Column::Str(CONNECTORS),
+            "mail-from-domain" | "return-path-domain" => Column::Str(MAIL_FROM_DOMAIN),
             "auth" | "authentication" => Column::Str(AUTH),
             _ => return None,
         })

@@ -55,7 +55,7 @@ impl MessageRows {
 pub struct ByMessage {
     /// Message code of each entry.
     pub message: Vec<u32>,
-    /// The entry's columns (for URLs: `Url`, `UrlDomain`; campaigns: `CampaignId`,
+    /// The entry's columns (for URLs: `Url`, `UrlDomain`, `UrlLocation`; campaigns: `CampaignId`,
     /// `CampaignName`, `CampaignType`; alerts: `AlertId`).
     pub columns: Vec<StrColumn>,
 }
@@ -89,7 +89,8 @@ impl ByMessage {
 pub struct ByRow {
     /// Email row of each entry.
     pub row: Vec<u32>,
-    /// `FileName`, `SHA256`.
+    /// Attachments: `FileName`, `SHA256`, `FileType`; clicks: `ActionType`, `Url`,
+    /// `Workload`, `IPAddress`.
     pub columns: Vec<StrColumn>,
 }
 
@@ -116,17 +117,61 @@ impl ByRow {
     }
 }
 
+/// `UrlClickEvents` joined to the email rows they came from (message and the
+/// account that clicked): the click table and the `click-verdict:` filter.
+#[derive(Debug, Clone)]
+pub struct Clicks {
+    /// The row of each click, and its `ActionType`, `Url`, `Workload`, `IPAddress`,
+    /// `ThreatTypes`.
+    pub by_row: ByRow,
+    /// `Timestamp` of each click, in ticks.
+    pub time: Vec<i64>,
+    /// `IsClickedThrough` of each click.
+    pub through: Vec<bool>,
+}
+
+/// Column positions of [`Clicks::by_row`].
+pub mod click_col {
+    #![allow(missing_docs)]
+    pub const ACTION: usize = 0;
+    pub const URL: usize = 1;
+    pub const WORKLOAD: usize = 2;
+    pub const IP: usize = 3;
+    pub const THREATS: usize = 4;
+}
+
+impl Clicks {
+    /// Clicks held.
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    /// Whether no click is held.
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.by_row.heap_bytes() + self.time.capacity() * 8 + self.through.capacity()
+    }
+}
+
 /// Every side table of the email index.
 #[derive(Debug, Clone)]
 pub struct Side {
-    /// `EmailUrlInfo`: `Url`, `UrlDomain`.
+    /// `EmailUrlInfo`: `Url`, `UrlDomain`, `UrlLocation`.
     pub urls: ByMessage,
     /// `CampaignInfo`: `CampaignId`, `CampaignName`, `CampaignType`.
     pub campaigns: ByMessage,
     /// Alert evidence naming a message: `AlertId`.
     pub alerts: ByMessage,
-    /// `EmailAttachmentInfo`: `FileName`, `SHA256`.
+    /// `EmailAttachmentInfo`: `FileName`, `SHA256`, `FileType`.
     pub attachments: ByRow,
+    /// `UrlClickEvents` by the row's recipient, oldest first.
+    pub clicks: Clicks,
+    /// `EmailPostDeliveryEvents` of the row (message and recipient): `ActionType`.
+    pub post_delivery: ByRow,
     /// Rows whose recipient clicked through a URL of the message.
     pub clicked: Bitset,
     /// Rows removed from the recipient's mailbox by ZAP.
@@ -140,6 +185,8 @@ impl Side {
             + self.campaigns.heap_bytes()
             + self.alerts.heap_bytes()
             + self.attachments.heap_bytes()
+            + self.clicks.heap_bytes()
+            + self.post_delivery.heap_bytes()
             + self.clicked.heap_bytes()
             + self.zapped.heap_bytes()
     }

@@ -151,6 +151,8 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
             let expr = match field {
                 Field::Bcl => "BulkComplaintLevel",
                 Field::Size => "tolong(parse_json(AdditionalFields).EmailSize)",
+                Field::AttachmentCount => "AttachmentCount",
+                Field::UrlCount => "UrlCount",
                 _ => "EmailClusterId",
             };
             return Ok(number(expr, *op, values));
@@ -229,6 +231,12 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
                 values,
             )
         }
+        Field::Campaign if values.iter().any(|v| crate::index::derived::is_derived(v)) => {
+            return Err(not_remote(
+                Field::Campaign,
+                "derived campaigns (a tenant without Campaign Views) exist only in the cache; drop --remote",
+            ));
+        }
         Field::Campaign => by_message(
             "CampaignInfo",
             K::or(vec![
@@ -248,6 +256,42 @@ fn email(cx: &Cx, t: &Term) -> Result<K, CompileError> {
             "EmailAttachmentInfo",
             "RecipientEmailAddress",
             exact_any("SHA256", values),
+        ),
+        Field::ThreatName => contains_any("ThreatNames", values),
+        Field::Connector => contains_any("Connectors", values),
+        Field::MailFromDomain => exact_any("SenderMailFromDomain", values),
+        Field::PhishConfidence => in_ci("tostring(parse_json(ConfidenceLevel).Phish)", values),
+        Field::Override => K::or(
+            values
+                .iter()
+                .map(|v| match v.as_str() {
+                    "Allowed by org policy" => K::atom(r#"OrgLevelAction =~ "Allow""#),
+                    "Blocked by org policy" => K::atom(r#"OrgLevelAction =~ "Block""#),
+                    "Allowed by user policy" => K::atom(r#"UserLevelAction =~ "Allow""#),
+                    "Blocked by user policy" => K::atom(r#"UserLevelAction =~ "Block""#),
+                    _ => {
+                        let both = ["Allow".to_string(), "Block".to_string()];
+                        K::not(K::or(vec![
+                            in_ci("OrgLevelAction", &both),
+                            in_ci("UserLevelAction", &both),
+                        ]))
+                    }
+                })
+                .collect(),
+        ),
+        Field::FileType => by_recipient(
+            "EmailAttachmentInfo",
+            "RecipientEmailAddress",
+            exact_any("FileType", values),
+        ),
+        Field::UrlSource => by_message("EmailUrlInfo", exact_any("UrlLocation", values)),
+        Field::ClickVerdict => {
+            by_recipient("UrlClickEvents", "AccountUpn", in_ci("ActionType", values))
+        }
+        Field::AdditionalAction => by_recipient(
+            "EmailPostDeliveryEvents",
+            "RecipientEmailAddress",
+            exact_any("ActionType", values),
         ),
         Field::Clicked => yes_no(values, || {
             by_recipient(

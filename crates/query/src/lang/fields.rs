@@ -60,11 +60,21 @@
 //! | `spf:` `dkim:` `dmarc:` `compauth:` | the `SPF`/`DKIM`/`DMARC`/`CompAuth` key of the JSON `AuthenticationDetails` equals the result (case-insensitive); missing key or bad JSON matches nothing | `tostring(parse_json(AuthenticationDetails).SPF) =~ "fail"` |
 //! | `bcl:` | number² on `BulkComplaintLevel` | `(isnotnull(BulkComplaintLevel) and BulkComplaintLevel >= 7)` |
 //! | `size:` | number² on `EmailSize` of the JSON `AdditionalFields` | `tolong(parse_json(AdditionalFields).EmailSize)` |
+//! | `additional-action:` | some `EmailPostDeliveryEvents` row of this message **and recipient** has `ActionType` exactly¹ | as `zap:`, `ActionType =~ "v"` |
+//! | `attachment-count:` / `url-count:` | number² on `AttachmentCount` / `UrlCount` | `AttachmentCount >= 1` |
 //! | `clicked:yes` | some `UrlClickEvents` row of this message (`NetworkMessageId`) by this recipient (`AccountUpn` = `RecipientEmailAddress`, lowercased) has `IsClickedThrough == true` or `ActionType` `ClickAllowed`; `clicked:no` is its negation | `strcat(...) in ((UrlClickEvents \| where IsClickedThrough == true or ActionType =~ "ClickAllowed" \| project Key = strcat(NetworkMessageId, "\|", tolower(AccountUpn))))` |
 //! | `zap:yes` | some `EmailPostDeliveryEvents` row of this message and recipient has `ActionType` `Phish ZAP` or `Malware ZAP`; `zap:no` is its negation | `strcat(...) in ((EmailPostDeliveryEvents \| where ActionType in~ ("Phish ZAP", "Malware ZAP") \| project Key = ...))` |
 //! | `rule:` | `OrgLevelPolicy` contains | `contains` |
 //! | `policy:` | `EmailActionPolicy` contains | `contains` |
 //! | `language:` | exact¹ on `EmailLanguage` | `=~` |
+//! | `threat-name:` | `ThreatNames` contains | `contains` |
+//! | `connector:` | `Connectors` contains | `contains` |
+//! | `mail-from-domain:` | exact¹ on `SenderMailFromDomain` | `=~` |
+//! | `phish-confidence:` | the `Phish` key of the JSON `ConfidenceLevel` equals the level (case-insensitive) | `tostring(parse_json(ConfidenceLevel).Phish) =~ "High"` |
+//! | `override:` | `org-allow`/`org-block`: `OrgLevelAction` equals `Allow`/`Block`; `user-allow`/`user-block`: `UserLevelAction` does; `none`: neither is `Allow` nor `Block` | `OrgLevelAction =~ "Allow"` / `not(OrgLevelAction in~ ("Allow", "Block") or UserLevelAction in~ ("Allow", "Block"))` |
+//! | `file-type:` | some `EmailAttachmentInfo` row of this message **and recipient** has `FileType` exactly¹ | as `attachment:` |
+//! | `url-source:` | some `EmailUrlInfo` row of the message has `UrlLocation` exactly¹ | as `url:` |
+//! | `click-verdict:` | some `UrlClickEvents` row of this message by this recipient has `ActionType` equal (case-insensitive) | as `clicked:`, `ActionType in~ ("ClickBlocked")` |
 //! | `since:P` | `Timestamp >= start(P)` | `Timestamp >= datetime(...)` |
 //! | `until:P` | `Timestamp < end(P)` | `Timestamp < datetime(...)` |
 //! | `between:A..B` | `start(A) <= Timestamp < end(B)` | both |
@@ -198,6 +208,17 @@ pub enum Field {
     Rule,
     Policy,
     Language,
+    ThreatName,
+    Connector,
+    FileType,
+    Override,
+    ClickVerdict,
+    UrlSource,
+    MailFromDomain,
+    PhishConfidence,
+    AttachmentCount,
+    UrlCount,
+    AdditionalAction,
     // Shared.
     Tag,
     Is,
@@ -438,6 +459,32 @@ pub const COMPAUTH_RESULTS: &[EnumValue] = &[
     ev("softpass", &[]),
     ev("none", &[]),
 ];
+
+/// System overrides, as Threat Explorer names them: an allow or block of the
+/// organisation (`OrgLevelAction`) or of the recipient (`UserLevelAction`); the empty
+/// spelling is "no override".
+pub const OVERRIDES: &[EnumValue] = &[
+    ev("Allowed by org policy", &["org-allow"]),
+    ev("Blocked by org policy", &["org-block"]),
+    ev("Allowed by user policy", &["user-allow"]),
+    ev("Blocked by user policy", &["user-block"]),
+    ev("", &["none"]),
+];
+
+/// `UrlClickEvents.ActionType` values (Safe Links' verdict at the time of the click).
+pub const CLICK_VERDICTS: &[EnumValue] = &[
+    ev("ClickAllowed", &["allowed"]),
+    ev("ClickBlocked", &["blocked"]),
+    ev(
+        "ClickBlockedByTenantPolicy",
+        &["blocked-by-tenant-policy", "tenant-blocked"],
+    ),
+    ev("UrlErrorPage", &["error"]),
+    ev("UrlScanInProgress", &["pending", "scan-in-progress"]),
+];
+
+/// Phish confidence levels in `ConfidenceLevel` (`{"Phish":"High",...}`).
+pub const PHISH_CONFIDENCES: &[EnumValue] = &[ev("High", &[]), ev("Normal", &[])];
 
 /// `yes` / `no`.
 pub const YES_NO: &[EnumValue] = &[ev("yes", &["true"]), ev("no", &["false"])];
@@ -946,6 +993,105 @@ pub static FIELDS: &[FieldSpec] = &[
         E,
         "Detected language (`EmailLanguage`).",
         "language:en",
+    ),
+    f(
+        Field::ThreatName,
+        "threat-name",
+        &["malware-family", "malware", "family", "threat-names"],
+        Contains,
+        E,
+        "Threat or malware family name (`ThreatNames`, e.g. `Trojan:Win32/Qakbot.RPX!MTB`) contains.",
+        "malware-family:qakbot",
+    ),
+    f(
+        Field::Connector,
+        "connector",
+        &["connectors"],
+        Contains,
+        E,
+        "Custom connector the mail went through (`Connectors`) contains.",
+        "connector:partner",
+    ),
+    f(
+        Field::FileType,
+        "file-type",
+        &["filetype", "extension"],
+        Exact,
+        E,
+        "This recipient's copy has an attachment of that file type (`EmailAttachmentInfo.FileType`).",
+        "file-type:zip",
+    ),
+    f(
+        Field::Override,
+        "override",
+        &["system-override", "overrides"],
+        ValueKind::Enum(OVERRIDES),
+        E,
+        "System override: an org (`OrgLevelAction`) or user (`UserLevelAction`) `Allow`/`Block`; `none` for neither.",
+        "override:org-allow",
+    ),
+    f(
+        Field::ClickVerdict,
+        "click-verdict",
+        &["click"],
+        ValueKind::Enum(CLICK_VERDICTS),
+        E,
+        "This recipient clicked a URL of the message with that verdict (`UrlClickEvents.ActionType`).",
+        "click-verdict:blocked",
+    ),
+    f(
+        Field::UrlSource,
+        "url-source",
+        &["url-location"],
+        Exact,
+        E,
+        "Contains a URL found there (`EmailUrlInfo.UrlLocation`: `Body`, `QRCode`, `Attachment`...).",
+        "url-source:qrcode",
+    ),
+    f(
+        Field::MailFromDomain,
+        "mail-from-domain",
+        &["mailfrom-domain", "return-path-domain"],
+        Exact,
+        E,
+        "Envelope sender domain, P1 (`SenderMailFromDomain`).",
+        "mail-from-domain:mailer.example.net",
+    ),
+    f(
+        Field::PhishConfidence,
+        "phish-confidence",
+        &["confidence"],
+        ValueKind::Enum(PHISH_CONFIDENCES),
+        E,
+        "Phish confidence level (`ConfidenceLevel.Phish`).",
+        "phish-confidence:high",
+    ),
+    f(
+        Field::AttachmentCount,
+        "attachment-count",
+        &["attachments"],
+        Number,
+        E,
+        "Number of attachments (`AttachmentCount`).",
+        "attachment-count:>=1",
+    ),
+    f(
+        Field::UrlCount,
+        "url-count",
+        &["urls"],
+        Number,
+        E,
+        "Number of URLs (`UrlCount`).",
+        "url-count:>5",
+    ),
+    f(
+        Field::AdditionalAction,
+        "additional-action",
+        &["post-delivery"],
+        Exact,
+        E,
+        "A post-delivery action on this recipient's copy (`EmailPostDeliveryEvents.ActionType`: `Phish ZAP`, `Malware ZAP`, `Manual remediation`...).",
+        "additional-action:\"Manual remediation\"",
     ),
     f(
         Field::Since,

@@ -151,6 +151,55 @@ fn every_email_field_parses_to_its_term() {
         ("rule:\"transport rule\"", m(Rule, &["transport rule"])),
         ("policy:antimalware", m(Policy, &["antimalware"])),
         ("language:en", m(Language, &["en"])),
+        ("malware-family:qakbot", m(ThreatName, &["qakbot"])),
+        (
+            "threat-name:\"Trojan:Win32\"",
+            m(ThreatName, &["Trojan:Win32"]),
+        ),
+        ("connector:partner", m(Connector, &["partner"])),
+        ("file-type:zip,html", m(FileType, &["zip", "html"])),
+        (
+            "override:org-allow",
+            m(Override, &["Allowed by org policy"]),
+        ),
+        (
+            "system-override:user-block,none",
+            m(Override, &["Blocked by user policy", ""]),
+        ),
+        ("click-verdict:blocked", m(ClickVerdict, &["ClickBlocked"])),
+        (
+            "click-verdict:ClickBlockedByTenantPolicy,pending",
+            m(
+                ClickVerdict,
+                &["ClickBlockedByTenantPolicy", "UrlScanInProgress"],
+            ),
+        ),
+        ("url-source:QRCode", m(UrlSource, &["QRCode"])),
+        (
+            "mail-from-domain:*.example.net",
+            m(MailFromDomain, &["*.example.net"]),
+        ),
+        ("phish-confidence:high", m(PhishConfidence, &["High"])),
+        (
+            "additional-action:\"Manual remediation\",*ZAP",
+            m(AdditionalAction, &["Manual remediation", "*ZAP"]),
+        ),
+        (
+            "attachment-count:>=1",
+            Term::Number {
+                field: AttachmentCount,
+                op: CmpOp::Ge,
+                values: vec![1],
+            },
+        ),
+        (
+            "url-count:2,3",
+            Term::Number {
+                field: UrlCount,
+                op: CmpOp::Eq,
+                values: vec![2, 3],
+            },
+        ),
         ("wire", Term::Text("wire".into())),
         ("\"wire transfer\"", Term::Text("wire transfer".into())),
     ];

@@ -105,7 +105,11 @@ pub async fn run(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Byte
     let state = st.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let w = state.read();
-        let catalog = HuntingCatalog::new(&w);
+        let catalog = if state.config.campaign_views {
+            HuntingCatalog::new(&w)
+        } else {
+            HuntingCatalog::new(&w).without_campaign_views()
+        };
         kql::run_with(&query, &catalog, &opts, |r| render(&state.base_url, r))
     })
     .await;

@@ -60,6 +60,9 @@ pub struct SimConfig {
     pub max_rows: usize,
     /// Application permissions the app registration lacks.
     pub denied_roles: Vec<String>,
+    /// Campaign Views (Defender for Office 365 Plan 2): `CampaignInfo` has rows.
+    /// `false` is a Plan 1 tenant: the table exists and is empty.
+    pub campaign_views: bool,
 }
 
 impl SimConfig {
@@ -80,6 +83,7 @@ impl SimConfig {
             hunting_calls_per_minute: 45,
             max_rows: 100_000,
             denied_roles: Vec::new(),
+            campaign_views: true,
         }
     }
 }

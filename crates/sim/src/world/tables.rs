@@ -185,7 +185,7 @@ pub const SCHEMAS: &[(&str, &[(&str, T)])] = &[
 
 const SERVICE: &str = "Microsoft Defender for Office 365";
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Which {
     EmailEvents,
     EmailUrlInfo,
@@ -242,6 +242,16 @@ impl<'w> HuntingCatalog<'w> {
             })
             .collect();
         HuntingCatalog { tables }
+    }
+
+    /// The catalog of a Plan 1 tenant (no Campaign Views): `CampaignInfo` is empty.
+    pub fn without_campaign_views(mut self) -> Self {
+        for t in &mut self.tables {
+            if t.which == Which::CampaignInfo {
+                t.index = Arc::new(Vec::new());
+            }
+        }
+        self
     }
 }
 
