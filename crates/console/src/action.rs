@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The panes, in the order `1`–`6` select them.
+/// The panes, in the order `1`–`7` select them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pane {
@@ -15,16 +15,19 @@ pub enum Pane {
     Posture,
     /// Cached sign-ins of priority accounts.
     SignIns,
+    /// Incidents (groups of alerts), triaged like alerts.
+    Incidents,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Alerts,
         Pane::Emails,
         Pane::Campaigns,
         Pane::Accounts,
         Pane::Posture,
         Pane::SignIns,
+        Pane::Incidents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Pane {
             Pane::Accounts => "accounts",
             Pane::Posture => "posture",
             Pane::SignIns => "sign-ins",
+            Pane::Incidents => "incidents",
         }
     }
 
@@ -46,6 +50,7 @@ impl Pane {
             Pane::Accounts => "Accounts",
             Pane::Posture => "Posture",
             Pane::SignIns => "Sign-ins",
+            Pane::Incidents => "Incidents",
         }
     }
 
@@ -99,7 +104,7 @@ pub enum Action {
     ColumnLater,
     /// Mark or unmark the row under the cursor (space).
     Mark,
-    /// Triage: set the status of the targeted alerts (a menu).
+    /// Triage: set the status of the targeted alerts or incidents (a menu).
     SetStatus,
     /// Triage: classification and determination (a menu of documented pairs).
     Classify,

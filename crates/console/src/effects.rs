@@ -16,7 +16,9 @@ use whalewatch_cache::Cache;
 use whalewatch_config::Profile;
 use whalewatch_query::index::entities::CampaignIndex;
 use whalewatch_sync::remediate::{enqueue_remediation, record_cancelled};
-use whalewatch_sync::triage::{Outcome, add_note, enqueue_alert_change, flush};
+use whalewatch_sync::triage::{
+    Outcome, add_note, enqueue_alert_change, enqueue_incident_change, flush,
+};
 use whalewatch_sync::{RefreshOptions, refresh};
 use whalewatch_tenant::GraphClient;
 
@@ -340,6 +342,15 @@ fn queue(path: &std::path::Path, write: TriageWrite, analyst: &str) -> Result<St
             enqueue_alert_change(&mut cache, &ids, &change, analyst).map_err(|e| e.to_string())?;
             Ok(format!(
                 "queued {} on {} alert(s); sending…",
+                change.describe(),
+                ids.len()
+            ))
+        }
+        TriageWrite::Incidents { ids, change } => {
+            enqueue_incident_change(&mut cache, &ids, &change, analyst)
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "queued {} on {} incident(s); sending…",
                 change.describe(),
                 ids.len()
             ))

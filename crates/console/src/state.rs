@@ -92,7 +92,7 @@ impl Grid {
             filter_text: filter_text.trim().to_string(),
             mail_view: MailView::All,
             columns: panes::default_columns(pane),
-            sort: None,
+            sort: panes::default_sort(pane),
             rows: Arc::default(),
             cursor: 0,
             offset: 0,
@@ -135,6 +135,8 @@ pub enum FlyoutKind {
     Checklist,
     /// A sign-in.
     SignIn,
+    /// An incident: its alerts, evidence and comments.
+    Incident,
 }
 
 /// The details of the row under the cursor of the grid below it.
@@ -184,6 +186,7 @@ impl View {
                 FlyoutKind::Posture => "posture".into(),
                 FlyoutKind::Checklist => "checklist".into(),
                 FlyoutKind::SignIn => "sign-in".into(),
+                FlyoutKind::Incident => "incident".into(),
             },
         }
     }

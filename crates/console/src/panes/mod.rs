@@ -1,4 +1,4 @@
-//! The four panes as data: which columns each has, which rows a filter selects, the
+//! The panes as data: which columns each has, which rows a filter selects, the
 //! raw text of a cell, a stable key per row, sorting, and the filter term a cell's
 //! value becomes when the analyst pivots on it. Views draw whatever these return
 //! through the one generic table; `update` never needs to know which pane it is in.
@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod campaigns;
 pub mod emails;
+pub mod incidents;
 pub mod posture;
 pub mod sign_ins;
 
@@ -29,6 +30,7 @@ pub enum ColumnId {
     Account(accounts::AccountCol),
     Posture(posture::PostureCol),
     SignIn(sign_ins::SignInCol),
+    Incident(incidents::IncidentCol),
 }
 
 /// A column with its title and width bounds.
@@ -60,6 +62,7 @@ pub fn entity(pane: Pane) -> Entity {
         Pane::Accounts => Entity::Users,
         Pane::Posture => Entity::Posture,
         Pane::SignIns => Entity::SignIns,
+        Pane::Incidents => Entity::Incidents,
     }
 }
 
@@ -72,6 +75,16 @@ pub fn default_columns(pane: Pane) -> Vec<GridColumn> {
         Pane::Accounts => accounts::COLUMNS.to_vec(),
         Pane::Posture => posture::COLUMNS.to_vec(),
         Pane::SignIns => sign_ins::COLUMNS.to_vec(),
+        Pane::Incidents => incidents::COLUMNS.to_vec(),
+    }
+}
+
+/// The sort a pane opens with (column index, descending), shown in the breadcrumb;
+/// `None`: the pane's natural order.
+pub fn default_sort(pane: Pane) -> Option<(usize, bool)> {
+    match pane {
+        Pane::Incidents => Some(incidents::DEFAULT_SORT),
+        _ => None,
     }
 }
 
@@ -90,6 +103,7 @@ pub fn evaluate(
         Pane::Accounts => accounts::evaluate(data, filter),
         Pane::Posture => return posture::evaluate(data, filter),
         Pane::SignIns => return sign_ins::evaluate(data, filter),
+        Pane::Incidents => incidents::evaluate(data, filter, now),
     }
     .map_err(|e| e.to_string())
 }
@@ -103,6 +117,7 @@ pub fn cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
         ColumnId::Account(c) => accounts::cell(data, row, c),
         ColumnId::Posture(c) => posture::cell(data, row, c),
         ColumnId::SignIn(c) => sign_ins::cell(data, row, c),
+        ColumnId::Incident(c) => incidents::cell(data, row, c),
     }
 }
 
@@ -125,6 +140,7 @@ pub fn key(pane: Pane, data: &Snapshot, row: u32) -> String {
         Pane::Accounts => accounts::key(data, row),
         Pane::Posture => posture::key(data, row),
         Pane::SignIns => sign_ins::key(data, row),
+        Pane::Incidents => incidents::key(data, row),
     }
 }
 
@@ -176,6 +192,7 @@ pub fn term(col: ColumnId, value: &str) -> Option<String> {
         ColumnId::Account(c) => accounts::term(c, value),
         ColumnId::Posture(c) => posture::term(c, value),
         ColumnId::SignIn(c) => sign_ins::term(c, value),
+        ColumnId::Incident(c) => incidents::term(c, value),
     }
 }
 

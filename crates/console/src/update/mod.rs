@@ -427,6 +427,7 @@ fn open(state: &mut State) -> Vec<Effect> {
                 Pane::Accounts => FlyoutKind::Account,
                 Pane::Posture => FlyoutKind::Posture,
                 Pane::SignIns => FlyoutKind::SignIn,
+                Pane::Incidents => FlyoutKind::Incident,
             };
             let key = super::panes::key(g.pane, &state.data, row);
             state.views.push(View::Flyout(Flyout {

@@ -1,6 +1,6 @@
 //! Triage from the console: status, classification and determination, assignment
-//! and comments on the alert under the cursor or on every marked alert; notes on any
-//! item; email remediation behind a review and a typed count. `update` only composes
+//! and comments on the alert or incident under the cursor or on every marked one;
+//! notes on any item; email remediation behind a review and a typed count. `update` only composes
 //! the write; the effect queues it in the cache's outbox and flushes it
 //! ([`whalewatch_sync::triage`]).
 
@@ -9,10 +9,12 @@ use crate::panes;
 use crate::prompt::{Prompt, PromptKind};
 use crate::state::{FlyoutKind, Overlay, State, View};
 use whalewatch_cache::NoteTarget;
-use whalewatch_model::enums::{AlertStatus, Classification, Determination, RemediationAction};
+use whalewatch_model::enums::{
+    AlertStatus, Classification, Determination, IncidentStatus, RemediationAction,
+};
 use whalewatch_query::index::Bitset;
 use whalewatch_sync::remediate::RemediationPlan;
-use whalewatch_sync::triage::{AlertChange, determinations_for};
+use whalewatch_sync::triage::{AlertChange, IncidentChange, determinations_for};
 
 use super::{Effect, notice};
 
@@ -20,6 +22,7 @@ use super::{Effect, notice};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Status(AlertStatus),
+    IncidentStatus(IncidentStatus),
     Classify(Classification, Determination),
     Remediate(RemediationAction),
 }
@@ -28,6 +31,7 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Draft {
     Alerts(Vec<String>),
+    Incidents(Vec<String>),
     Note(NoteTarget, String),
     /// Email rows (index positions).
     Emails(Vec<u32>),
@@ -39,6 +43,10 @@ pub enum TriageWrite {
     Alerts {
         ids: Vec<String>,
         change: AlertChange,
+    },
+    Incidents {
+        ids: Vec<String>,
+        change: IncidentChange,
     },
     Note {
         kind: NoteTarget,
@@ -62,29 +70,36 @@ fn read_only(state: &mut State) -> bool {
     state.session.read_only
 }
 
-/// The alerts an action applies to: the flyout's alert, the marked alerts, or the
-/// one under the cursor.
-fn alert_targets(state: &mut State) -> Option<Vec<String>> {
-    if let View::Flyout(f) = state.top()
-        && f.kind == FlyoutKind::Alert
-    {
-        return Some(vec![f.key.clone()]);
+/// The alerts or incidents an action applies to: the flyout's item, the marked
+/// rows, or the one under the cursor.
+fn targets(state: &mut State) -> Option<Draft> {
+    if let View::Flyout(f) = state.top() {
+        match f.kind {
+            FlyoutKind::Alert => return Some(Draft::Alerts(vec![f.key.clone()])),
+            FlyoutKind::Incident => return Some(Draft::Incidents(vec![f.key.clone()])),
+            _ => {}
+        }
     }
     match state.top() {
-        View::Grid(g) if g.pane == Pane::Alerts => {
-            if !g.marks.is_empty() {
-                return Some(g.marks.iter().cloned().collect());
-            }
-            if let Some(r) = g.current() {
-                return Some(vec![panes::key(Pane::Alerts, &state.data, r)]);
-            }
-            notice(state, "no alert here", false);
-            None
+        View::Grid(g) if matches!(g.pane, Pane::Alerts | Pane::Incidents) => {
+            let ids: Vec<String> = if !g.marks.is_empty() {
+                g.marks.iter().cloned().collect()
+            } else if let Some(r) = g.current() {
+                vec![panes::key(g.pane, &state.data, r)]
+            } else {
+                notice(state, "nothing here to triage", false);
+                return None;
+            };
+            Some(if g.pane == Pane::Alerts {
+                Draft::Alerts(ids)
+            } else {
+                Draft::Incidents(ids)
+            })
         }
         _ => {
             notice(
                 state,
-                "alert triage works in the Alerts pane (1) and the alert details",
+                "triage works in the Alerts (1) and Incidents (7) panes and their details",
                 false,
             );
             None
@@ -100,28 +115,92 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-/// `s`: a menu of statuses.
+/// "3 alerts" or "1 incident".
+fn what(draft: &Draft) -> String {
+    match draft {
+        Draft::Alerts(ids) => count(ids.len(), "alert"),
+        Draft::Incidents(ids) => count(ids.len(), "incident"),
+        Draft::Note(..) => "the note".into(),
+        Draft::Emails(rows) => count(rows.len(), "message"),
+    }
+}
+
+/// What one triage action sets.
+enum Set {
+    Status(Decision),
+    Classify(Classification, Determination),
+    Assign(String),
+    Comment(String),
+}
+
+/// The write `set` makes on the alerts or incidents of `draft`.
+fn write(draft: Draft, set: Set) -> Vec<Effect> {
+    let w = match draft {
+        Draft::Alerts(ids) => {
+            let mut change = AlertChange::default();
+            match set {
+                Set::Status(Decision::Status(s)) => change.status = Some(s),
+                Set::Classify(c, d) => {
+                    change.classification = Some(c);
+                    change.determination = Some(d);
+                }
+                Set::Assign(a) => change.assigned_to = Some(a),
+                Set::Comment(c) => change.comment = Some(c),
+                Set::Status(_) => return Vec::new(),
+            }
+            TriageWrite::Alerts { ids, change }
+        }
+        Draft::Incidents(ids) => {
+            let mut change = IncidentChange::default();
+            match set {
+                Set::Status(Decision::IncidentStatus(s)) => change.status = Some(s),
+                Set::Classify(c, d) => {
+                    change.classification = Some(c);
+                    change.determination = Some(d);
+                }
+                Set::Assign(a) => change.assigned_to = Some(a),
+                Set::Comment(c) => change.comment = Some(c),
+                Set::Status(_) => return Vec::new(),
+            }
+            TriageWrite::Incidents { ids, change }
+        }
+        Draft::Note(..) | Draft::Emails(_) => return Vec::new(),
+    };
+    vec![Effect::Triage(Box::new(w))]
+}
+
+/// `s`: a menu of statuses (an alert's or an incident's).
 pub fn set_status(state: &mut State) {
     if read_only(state) {
         return;
     }
-    let Some(ids) = alert_targets(state) else {
+    let Some(draft) = targets(state) else {
         return;
     };
-    let options = [
-        AlertStatus::New,
-        AlertStatus::InProgress,
-        AlertStatus::Resolved,
-    ]
-    .into_iter()
-    .map(|s| (s.as_str().to_string(), Decision::Status(s)))
-    .collect();
+    let options = match &draft {
+        Draft::Incidents(_) => [
+            IncidentStatus::Active,
+            IncidentStatus::InProgress,
+            IncidentStatus::Resolved,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), Decision::IncidentStatus(s)))
+        .collect(),
+        _ => [
+            AlertStatus::New,
+            AlertStatus::InProgress,
+            AlertStatus::Resolved,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), Decision::Status(s)))
+        .collect(),
+    };
     state.overlay = Some(Overlay::Choice {
-        title: format!("Set the status of {}", count(ids.len(), "alert")),
+        title: format!("Set the status of {}", what(&draft)),
         options,
         cursor: 0,
     });
-    state.draft = Some(Draft::Alerts(ids));
+    state.draft = Some(draft);
 }
 
 /// `d`: a menu of the documented classification → determination pairs.
@@ -129,7 +208,7 @@ pub fn classify(state: &mut State) {
     if read_only(state) {
         return;
     }
-    let Some(ids) = alert_targets(state) else {
+    let Some(draft) = targets(state) else {
         return;
     };
     let mut options = Vec::new();
@@ -146,11 +225,11 @@ pub fn classify(state: &mut State) {
         }
     }
     state.overlay = Some(Overlay::Choice {
-        title: format!("Classify {}", count(ids.len(), "alert")),
+        title: format!("Classify {}", what(&draft)),
         options,
         cursor: 0,
     });
-    state.draft = Some(Draft::Alerts(ids));
+    state.draft = Some(draft);
 }
 
 /// `a`: assign to the analyst running the console.
@@ -158,17 +237,10 @@ pub fn assign_to_me(state: &mut State) -> Vec<Effect> {
     if read_only(state) {
         return Vec::new();
     }
-    let Some(ids) = alert_targets(state) else {
+    let Some(draft) = targets(state) else {
         return Vec::new();
     };
-    let change = AlertChange {
-        assigned_to: Some(state.session.analyst.clone()),
-        ..AlertChange::default()
-    };
-    vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-        ids,
-        change,
-    }))]
+    write(draft, Set::Assign(state.session.analyst.clone()))
 }
 
 /// `A` (assign to someone) and `c` (comment): a prompt for the text.
@@ -176,11 +248,11 @@ pub fn alert_prompt(state: &mut State, kind: PromptKind) {
     if read_only(state) {
         return;
     }
-    let Some(ids) = alert_targets(state) else {
+    let Some(draft) = targets(state) else {
         return;
     };
     state.prompt = Some(Prompt::new(kind, ""));
-    state.draft = Some(Draft::Alerts(ids));
+    state.draft = Some(draft);
 }
 
 /// `n`: a note on the item under the cursor or in the flyout.
@@ -191,7 +263,7 @@ pub fn note(state: &mut State) {
             FlyoutKind::Alert => Some(NoteTarget::Alert),
             FlyoutKind::Campaign => Some(NoteTarget::Campaign),
             FlyoutKind::Account | FlyoutKind::Posture => Some(NoteTarget::User),
-            FlyoutKind::Checklist | FlyoutKind::SignIn => None,
+            FlyoutKind::Checklist | FlyoutKind::SignIn | FlyoutKind::Incident => None,
         }
         .map(|k| (k, f.key.clone())),
         View::Grid(g) => g.current().and_then(|r| {
@@ -200,7 +272,7 @@ pub fn note(state: &mut State) {
                 Pane::Alerts => NoteTarget::Alert,
                 Pane::Campaigns => NoteTarget::Campaign,
                 Pane::Accounts | Pane::Posture => NoteTarget::User,
-                Pane::SignIns => return None,
+                Pane::SignIns | Pane::Incidents => return None,
             };
             Some((kind, panes::key(g.pane, &state.data, r)))
         }),
@@ -291,27 +363,10 @@ pub fn decide(state: &mut State, decision: Decision) -> Vec<Effect> {
     state.overlay = None;
     let draft = state.draft.take();
     match (decision, draft) {
-        (Decision::Status(s), Some(Draft::Alerts(ids))) => {
-            let change = AlertChange {
-                status: Some(s),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (d @ (Decision::Status(_) | Decision::IncidentStatus(_)), Some(draft)) => {
+            write(draft, Set::Status(d))
         }
-        (Decision::Classify(c, d), Some(Draft::Alerts(ids))) => {
-            let change = AlertChange {
-                classification: Some(c),
-                determination: Some(d),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
-        }
+        (Decision::Classify(c, d), Some(draft)) => write(draft, Set::Classify(c, d)),
         (Decision::Remediate(action), Some(Draft::Emails(rows))) => {
             let Some(ix) = state.data.emails.clone() else {
                 return Vec::new();
@@ -338,25 +393,13 @@ pub fn submit(state: &mut State, kind: PromptKind, text: &str) -> Vec<Effect> {
     let overlay = state.overlay.take();
     let text = text.trim().to_string();
     match (kind, draft) {
-        (PromptKind::Comment, Some(Draft::Alerts(ids))) if !text.is_empty() => {
-            let change = AlertChange {
-                comment: Some(text),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (PromptKind::Comment, Some(d @ (Draft::Alerts(_) | Draft::Incidents(_))))
+            if !text.is_empty() =>
+        {
+            write(d, Set::Comment(text))
         }
-        (PromptKind::Assign, Some(Draft::Alerts(ids))) => {
-            let change = AlertChange {
-                assigned_to: Some(text),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (PromptKind::Assign, Some(d @ (Draft::Alerts(_) | Draft::Incidents(_)))) => {
+            write(d, Set::Assign(text))
         }
         (PromptKind::Note, Some(Draft::Note(kind, id))) if !text.is_empty() => {
             vec![Effect::Triage(Box::new(TriageWrite::Note {
