@@ -505,6 +505,11 @@ pub async fn patch_incident(
     if let Err(e) = st.authorize(&headers, INCIDENTS_WRITE) {
         return st.graph_error(e);
     }
+    // `customTags` (a list) is the one incident field that is not a string.
+    let (body, tags) = match custom_tags(&body) {
+        Ok(t) => t,
+        Err(e) => return st.graph_error(e),
+    };
     let changes = match parse_patch(&body, "incident", INCIDENT_STATUSES) {
         Ok(c) => c,
         Err(e) => return st.graph_error(e),
@@ -523,9 +528,40 @@ pub async fn patch_incident(
             _ => i.assigned_to = value,
         }
     }
+    if let Some(tags) = tags {
+        i.custom_tags = tags;
+    }
     i.triaged = true;
     i.last_update = now;
     json_response(incident_json(&w, &w.incidents[idx], false).to_string())
+}
+
+/// Takes `customTags` (a list of strings) out of a PATCH body: the rest, and the tags.
+fn custom_tags(body: &Bytes) -> Result<(Bytes, Option<Vec<String>>), GraphError> {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
+        // parse_patch words the error.
+        return Ok((body.clone(), None));
+    };
+    let tags = match map.remove("customTags") {
+        None => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .into_iter()
+                .map(|t| match t {
+                    Value::String(s) => Ok(s),
+                    other => Err(GraphError::bad_request(format!(
+                        "Invalid value {other} in 'customTags': expected strings."
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(other) => {
+            return Err(GraphError::bad_request(format!(
+                "Invalid value {other} for property 'customTags': expected a list of strings."
+            )));
+        }
+    };
+    Ok((Bytes::from(Value::Object(map).to_string()), tags))
 }
 
 /// `POST /security/incidents/{id}/comments`: answers with every comment.
