@@ -258,7 +258,9 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
     c.wait_for("1 sent");
     c.press(&[Key::Esc]);
     c.wait_until("the incidents grid", |s| {
-        s.lines().nth(1).is_some_and(|l| l.starts_with("Incidents  ("))
+        s.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("Incidents  ("))
     });
 
     // q walks back, then quits.

@@ -255,14 +255,20 @@ fn incident_update_and_comment() {
     );
     let updated: Incident = json("graph-beta-incidents-update.response.json");
     assert_eq!(updated.id, "2972395");
-    assert_eq!(updated.assigned_to.as_deref(), Some("KaiC@contoso.onmicrosoft.com"));
+    assert_eq!(
+        updated.assigned_to.as_deref(),
+        Some("KaiC@contoso.onmicrosoft.com")
+    );
     assert!(updated.last_update_date_time.is_some());
     assert_eq!(
         updated.comments[0].created_by_display_name.as_deref(),
         Some("DavidS@contoso.onmicrosoft.com")
     );
     let comment: serde_json::Value = json("graph-incidents-comment.request.json");
-    assert_eq!(comment["@odata.type"], "microsoft.graph.security.alertComment");
+    assert_eq!(
+        comment["@odata.type"],
+        "microsoft.graph.security.alertComment"
+    );
     let resp: Page<AlertComment> = json("graph-incidents-comment.response.json");
     assert_eq!(resp.value.len(), 2);
     assert_eq!(resp.value[1].comment, "Demo for docs");

@@ -798,7 +798,11 @@ async fn incident_patch_and_comments_take_the_documented_bodies() {
     assert_eq!(again.json["classification"], "truePositive");
 
     let r = api
-        .patch(&token, "/v1.0/security/incidents/1", &json!({"status": "active"}))
+        .patch(
+            &token,
+            "/v1.0/security/incidents/1",
+            &json!({"status": "active"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 }

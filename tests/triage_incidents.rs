@@ -207,8 +207,10 @@ async fn an_incident_write_that_reached_the_tenant_before_a_crash_is_not_sent_ag
         .filter(|j| j.result == JournalResult::Sent)
         .collect();
     assert_eq!(sent.len(), 4);
-    assert!(sent.iter().all(|j| j.target_kind == "incident"
-        && j.action.starts_with("incident ")));
+    assert!(
+        sent.iter()
+            .all(|j| j.target_kind == "incident" && j.action.starts_with("incident "))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -249,7 +251,10 @@ async fn an_incident_changed_on_the_tenant_in_between_is_a_conflict_the_analyst_
         "{msg}"
     );
     let i = tenant_incident(&api, &token, &id).await;
-    assert_eq!(i["assignedTo"], "colleague@contoso.example", "not overwritten");
+    assert_eq!(
+        i["assignedTo"], "colleague@contoso.example",
+        "not overwritten"
+    );
     assert_eq!(
         t.cache.pending_incidents().unwrap()[&id].state,
         OutboxState::Conflict
@@ -257,7 +262,10 @@ async fn an_incident_changed_on_the_tenant_in_between_is_a_conflict_the_analyst_
     // The cache shows the tenant's value, not the conflicted one.
     let cached = t.cache.incidents().unwrap();
     let row = cached.iter().find(|i| i.id == id).unwrap();
-    assert_eq!(row.assigned_to.as_deref(), Some("colleague@contoso.example"));
+    assert_eq!(
+        row.assigned_to.as_deref(),
+        Some("colleague@contoso.example")
+    );
 
     triage::resolve_conflict(&mut t.cache, q[0].entry, Resolution::Overwrite, ANALYST).unwrap();
     let report = triage::flush(&c, &mut t.cache).await.unwrap();
@@ -331,30 +339,20 @@ fn an_incident_flush_killed_mid_way_on_a_faulty_tenant_delivers_every_write_exac
         ],
     );
     let ws = workspace("incident-kill", &sim);
-    let ids: Vec<String> = csv_rows(&ws.ok(&[
-        "query",
-        "incidents",
-        "--format",
-        "csv",
-        "--columns",
-        "Id",
-    ]))
-    .into_iter()
-    .take(4)
-    .map(|r| r[0].clone())
-    .collect();
+    let ids: Vec<String> =
+        csv_rows(&ws.ok(&["query", "incidents", "--format", "csv", "--columns", "Id"]))
+            .into_iter()
+            .take(4)
+            .map(|r| r[0].clone())
+            .collect();
     assert_eq!(ids.len(), 4, "the world has four incidents");
     let comment = "incident: exactly once, please";
     {
         // Queued as the console queues it; the process below sends it.
         let mut cache = Cache::open(&ws.cache_file("sim")).unwrap();
-        let q = triage::enqueue_incident_change(
-            &mut cache,
-            &ids,
-            &resolve_as_phish(comment),
-            ANALYST,
-        )
-        .unwrap();
+        let q =
+            triage::enqueue_incident_change(&mut cache, &ids, &resolve_as_phish(comment), ANALYST)
+                .unwrap();
         assert_eq!(q.len(), 8);
     }
     let api = api_of(&sim.url, &sim.tenant, &sim.client_id, &sim.client_secret);
@@ -438,7 +436,13 @@ fn query_incidents_prints_the_panes_rows_for_the_same_filters() {
     let snapshot = whalewatch::ui::data::load_quick(&ws.cache_file("sim")).unwrap();
     let keymap = whalewatch::ui::commands::Keymap::new(&BTreeMap::new()).unwrap();
     let mut checked = 0;
-    for filter in ["", "is:priority", "status:active", "severity:high", "-status:resolved"] {
+    for filter in [
+        "",
+        "is:priority",
+        "status:active",
+        "severity:high",
+        "-status:resolved",
+    ] {
         let mut args = vec!["query", "incidents", "--format", "csv"];
         if !filter.is_empty() {
             args.extend(["--", filter]);
@@ -451,7 +455,10 @@ fn query_incidents_prints_the_panes_rows_for_the_same_filters() {
             keymap.clone(),
             chrono::Utc::now(),
         );
-        update(&mut s, Msg::Action(Action::Run(format!("incidents {filter}"))));
+        update(
+            &mut s,
+            Msg::Action(Action::Run(format!("incidents {filter}"))),
+        );
         assert_eq!(s.pane(), Pane::Incidents);
         let g = s.grid().unwrap();
         let pane: Vec<Vec<String>> = g
@@ -465,10 +472,8 @@ fn query_incidents_prints_the_panes_rows_for_the_same_filters() {
             })
             .collect();
         // The CLI prints the pane's columns, then the id.
-        let cli_cells: Vec<Vec<String>> = cli
-            .iter()
-            .map(|r| r[..g.columns.len()].to_vec())
-            .collect();
+        let cli_cells: Vec<Vec<String>> =
+            cli.iter().map(|r| r[..g.columns.len()].to_vec()).collect();
         assert_eq!(cli_cells, pane, "filter `{filter}`");
         checked += pane.len();
     }

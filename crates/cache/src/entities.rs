@@ -354,11 +354,14 @@ impl Cache {
     pub fn tenant_incident(&self, id: &str) -> Result<Option<Incident>, CacheError> {
         let raw: Option<String> = self
             .conn
-            .query_row("SELECT raw FROM incidents WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT raw FROM incidents WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()?;
-        raw.map(|raw| parse_raw(raw, Incident::from_value)).transpose()
+        raw.map(|raw| parse_raw(raw, Incident::from_value))
+            .transpose()
     }
 
     /// Cached directory users, by sign-in name.

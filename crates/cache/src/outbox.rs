@@ -44,7 +44,10 @@ impl OutboxKind {
 
     /// A write on an incident (not an alert, not a remediation).
     pub fn is_incident(self) -> bool {
-        matches!(self, OutboxKind::IncidentUpdate | OutboxKind::IncidentComment)
+        matches!(
+            self,
+            OutboxKind::IncidentUpdate | OutboxKind::IncidentComment
+        )
     }
 
     /// A PATCH (alert or incident), as opposed to a comment or a remediation.

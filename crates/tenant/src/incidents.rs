@@ -74,9 +74,7 @@ impl GraphClient {
         }
         let body = serde_json::json!({"@odata.type": "microsoft.graph.security.alertComment", "comment": comment});
         let path = format!("{}/comments", item_path(INCIDENTS_PATH, id));
-        let resp: Comments = self
-            .post_json(&path, &body, "the incident comment")
-            .await?;
+        let resp: Comments = self.post_json(&path, &body, "the incident comment").await?;
         Ok(resp.value)
     }
 }

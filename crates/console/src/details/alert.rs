@@ -130,9 +130,11 @@ pub(super) fn pending_writes(
     incident: bool,
 ) -> Result<Section, DetailError> {
     let mut writes = Section::new("Triage writes not yet confirmed by the tenant");
-    for e in cache.outbox()?.into_iter().filter(|e| {
-        e.target == target && e.state.is_pending() && e.kind.is_incident() == incident
-    }) {
+    for e in cache
+        .outbox()?
+        .into_iter()
+        .filter(|e| e.target == target && e.state.is_pending() && e.kind.is_incident() == incident)
+    {
         let what = whalewatch_sync::triage::describe_payload(e.kind, &e.payload);
         let conflict = e.state == whalewatch_cache::OutboxState::Conflict;
         writes.flagged(

@@ -628,8 +628,7 @@ fn checklist_key_opens_the_tenant_checklist() {
     );
 }
 
-const INCIDENT_UPDATED: ColumnId =
-    ColumnId::Incident(panes::incidents::IncidentCol::LastUpdate);
+const INCIDENT_UPDATED: ColumnId = ColumnId::Incident(panes::incidents::IncidentCol::LastUpdate);
 
 #[test]
 fn seven_and_colon_incidents_open_the_pane_newest_update_first_and_p_narrows_it() {
@@ -718,7 +717,7 @@ fn incident_triage_keys_write_incident_changes_and_read_only_refuses_them() {
     assert_eq!(labels, ["active", "inProgress", "resolved"]);
     assert_eq!(title, "Set the status of 1 incident");
     let (ids, change) = incident_write(&choose(&mut s, "resolved"));
-    assert_eq!(ids, [first.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&first));
     assert_eq!(change.status, Some(IncidentStatus::Resolved));
 
     // d: the documented pairs.

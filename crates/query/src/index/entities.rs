@@ -442,11 +442,7 @@ impl IncidentIndex {
                 Term::Time(f) => {
                     let f = f.clone();
                     return Ok(Box::new(move |i: &IncidentItem| {
-                        in_time(
-                            i.incident.created_date_time.as_ref().map(to_ticks),
-                            &f,
-                            now,
-                        )
+                        in_time(i.incident.created_date_time.as_ref().map(to_ticks), &f, now)
                     }));
                 }
                 Term::Number { .. } => return Ok(Box::new(|_| false)),

@@ -584,7 +584,9 @@ const AI: &[Entity] = &[Alerts, Incidents];
 const C: &[Entity] = &[Campaigns];
 const U: &[Entity] = &[Users];
 const I: &[Entity] = &[Incidents];
-const TAGGED: &[Entity] = &[Emails, Alerts, Campaigns, Users, Posture, SignIns, Incidents];
+const TAGGED: &[Entity] = &[
+    Emails, Alerts, Campaigns, Users, Posture, SignIns, Incidents,
+];
 const P: &[Entity] = &[Posture];
 const PS: &[Entity] = &[Posture, SignIns];
 const UPS: &[Entity] = &[Users, Posture, SignIns];

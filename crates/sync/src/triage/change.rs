@@ -354,7 +354,12 @@ mod tests {
             determination: Some(Determination::Phishing),
             ..Default::default()
         };
-        assert!(bad.validate().unwrap_err().to_string().contains("notMalicious"));
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("notMalicious")
+        );
         assert!(IncidentChange::default().validate().is_err());
         assert_eq!(
             parse_incident_status("in-progress").unwrap(),

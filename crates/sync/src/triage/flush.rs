@@ -157,7 +157,15 @@ pub async fn flush(client: &GraphClient, cache: &mut Cache) -> Result<FlushRepor
             let step = if *kind == OutboxKind::Remediate {
                 flush_remediation(client, cache, &entries[0], &mut report).await?
             } else {
-                flush_item(client, cache, Family::of(*kind), target, entries, &mut report).await?
+                flush_item(
+                    client,
+                    cache,
+                    Family::of(*kind),
+                    target,
+                    entries,
+                    &mut report,
+                )
+                .await?
             };
             match step {
                 Step::Done => break,
@@ -268,15 +276,15 @@ fn mark_failed(
 
 /// The tenant's copy of what a group of writes targets.
 enum Remote {
-    Alert(Alert),
-    Incident(Incident),
+    Alert(Box<Alert>),
+    Incident(Box<Incident>),
 }
 
 impl Remote {
     async fn get(client: &GraphClient, family: Family, id: &str) -> Result<Remote, TenantError> {
         Ok(match family {
-            Family::Alert => Remote::Alert(client.get_alert(id).await?),
-            Family::Incident => Remote::Incident(client.get_incident(id).await?),
+            Family::Alert => Remote::Alert(Box::new(client.get_alert(id).await?)),
+            Family::Incident => Remote::Incident(Box::new(client.get_incident(id).await?)),
         })
     }
 
@@ -287,17 +295,22 @@ impl Remote {
         id: &str,
         e: &OutboxEntry,
     ) -> Result<Result<Remote, TenantError>, TriageError> {
-        let bad = |err: serde_json::Error| {
-            TriageError::Invalid(format!("queued write #{}: {err}", e.id))
-        };
+        let bad =
+            |err: serde_json::Error| TriageError::Invalid(format!("queued write #{}: {err}", e.id));
         Ok(match family {
             Family::Alert => {
                 let u: AlertUpdate = serde_json::from_value(e.payload.clone()).map_err(bad)?;
-                client.update_alert(id, &u).await.map(Remote::Alert)
+                client
+                    .update_alert(id, &u)
+                    .await
+                    .map(|a| Remote::Alert(Box::new(a)))
             }
             Family::Incident => {
                 let u: IncidentUpdate = serde_json::from_value(e.payload.clone()).map_err(bad)?;
-                client.update_incident(id, &u).await.map(Remote::Incident)
+                client
+                    .update_incident(id, &u)
+                    .await
+                    .map(|i| Remote::Incident(Box::new(i)))
             }
         })
     }
@@ -338,8 +351,8 @@ impl Remote {
     /// Stores the tenant's answer in the cache.
     fn store(&self, w: &Writer<'_>) -> Result<(), CacheError> {
         match self {
-            Remote::Alert(a) => w.upsert_alerts(std::slice::from_ref(a)).map(drop),
-            Remote::Incident(i) => w.upsert_incidents(std::slice::from_ref(i)).map(drop),
+            Remote::Alert(a) => w.upsert_alerts(std::slice::from_ref(&**a)).map(drop),
+            Remote::Incident(i) => w.upsert_incidents(std::slice::from_ref(&**i)).map(drop),
         }
     }
 

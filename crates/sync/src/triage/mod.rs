@@ -397,7 +397,9 @@ pub(crate) fn target_kind(kind: OutboxKind) -> &'static str {
 /// A readable form of a queued body, for the journal and `alert outbox`.
 pub fn describe_payload(kind: OutboxKind, payload: &serde_json::Value) -> String {
     match kind {
-        OutboxKind::AlertComment | OutboxKind::IncidentComment => payload["comment"].as_str().unwrap_or_default().to_string(),
+        OutboxKind::AlertComment | OutboxKind::IncidentComment => {
+            payload["comment"].as_str().unwrap_or_default().to_string()
+        }
         OutboxKind::AlertUpdate | OutboxKind::IncidentUpdate => payload
             .as_object()
             .map(|o| {
