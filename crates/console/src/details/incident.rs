@@ -75,16 +75,25 @@ pub fn load(
         }
     }
     ev.title = format!("Evidence ({evidence})");
-    let mut users = Section::new("Affected accounts");
-    for acc in &item.accounts {
-        let tags = data.tags.tags_of(acc);
-        let prio = tags
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(whalewatch_config::PRIORITY_ACCOUNT));
-        let label = if prio {
-            format!("{PRIORITY_MARK} {acc}")
-        } else {
+    // Priority accounts first and marked, as in the grid's Users cell.
+    let mut accounts: Vec<(bool, &String, Vec<&str>)> = item
+        .accounts
+        .iter()
+        .map(|acc| {
+            let tags = data.tags.tags_of(acc);
+            let prio = tags
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(whalewatch_config::PRIORITY_ACCOUNT));
+            (!prio, acc, tags)
+        })
+        .collect();
+    accounts.sort();
+    let mut users = Section::new(&format!("Affected accounts ({})", accounts.len()));
+    for (other, acc, tags) in accounts {
+        let label = if other {
             acc.clone()
+        } else {
+            format!("{PRIORITY_MARK} {acc}")
         };
         users.line(&label, tags.join(", "));
     }
