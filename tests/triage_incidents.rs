@@ -278,6 +278,67 @@ async fn an_incident_changed_on_the_tenant_in_between_is_a_conflict_the_analyst_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_alert_change_and_then_its_incident_change_are_not_taken_for_a_conflict() {
+    let server = start(config(624)).await;
+    let api = Api::of(&server);
+    let token = api.token().await;
+    let mut t = cache_with_incidents(&server, "rollup").await;
+    let alerts = client(&server, true)
+        .list_alerts(None, None)
+        .collect_all()
+        .await
+        .unwrap()
+        .records;
+    t.cache.write(|w| w.upsert_alerts(&alerts)).unwrap();
+    let alert = alerts
+        .iter()
+        .find(|a| a.incident_id.is_some())
+        .expect("an alert in an incident");
+    let incident = alert.incident_id.clone().unwrap();
+    // The analyst resolves the alert, then (before anything is sent) its incident.
+    triage::enqueue_alert_change(
+        &mut t.cache,
+        std::slice::from_ref(&alert.id),
+        &triage::AlertChange {
+            status: Some(whalewatch::model::AlertStatus::Resolved),
+            ..Default::default()
+        },
+        ANALYST,
+    )
+    .unwrap();
+    triage::enqueue_incident_change(
+        &mut t.cache,
+        std::slice::from_ref(&incident),
+        &IncidentChange {
+            status: Some(IncidentStatus::Resolved),
+            ..Default::default()
+        },
+        ANALYST,
+    )
+    .unwrap();
+    // The alert's PATCH moves its incident's lastUpdateDateTime on the tenant; that
+    // change is the analyst's own, so the incident PATCH is sent, not held.
+    let report = triage::flush(&client(&server, false), &mut t.cache)
+        .await
+        .unwrap();
+    let got: Vec<(OutboxKind, Outcome)> = report
+        .outcomes
+        .iter()
+        .map(|o| (o.kind, o.outcome.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (OutboxKind::AlertUpdate, Outcome::Sent),
+            (OutboxKind::IncidentUpdate, Outcome::Sent),
+        ],
+        "{report:#?}"
+    );
+    let i = tenant_incident(&api, &token, &incident).await;
+    assert_eq!(i["status"], "resolved");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn read_only_and_a_missing_incident_permission_keep_every_write_queued() {
     let mut cfg = config(623);
     cfg.denied_roles = vec!["SecurityIncident.ReadWrite.All".into()];
