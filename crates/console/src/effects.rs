@@ -395,7 +395,7 @@ async fn flush_outbox(target: &RefreshTarget, path: &std::path::Path) -> (String
             for o in &report.outcomes {
                 let k = match &o.outcome {
                     Outcome::Sent | Outcome::AlreadyApplied => "sent",
-                    Outcome::Conflict(_) => "conflict (changed on the tenant; see the alert)",
+                    Outcome::Conflict(_) => "conflict (changed on the tenant; see its details)",
                     Outcome::Failed(_) => "failed",
                     Outcome::Queued(_) => "still queued",
                 };
