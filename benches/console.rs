@@ -305,10 +305,10 @@ fn main() {
             std::hint::black_box(cache.newest_emails(data::PREVIEW_ROWS).expect("preview"));
             time("newest 500 mail rows (preview)", t.elapsed());
             let t = Instant::now();
-            std::hint::black_box(AlertIndex::load(&cache).expect("alerts"));
+            let alerts = AlertIndex::load(&cache).expect("alerts");
             time("alerts", t.elapsed());
             let t = Instant::now();
-            std::hint::black_box(IncidentIndex::load(&cache).expect("incidents"));
+            std::hint::black_box(IncidentIndex::load(&cache, &alerts).expect("incidents"));
             time("incidents", t.elapsed());
             let t = Instant::now();
             std::hint::black_box(CampaignIndex::load(&cache).expect("campaigns"));

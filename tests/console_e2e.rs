@@ -225,6 +225,44 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
         c.screen.callbacks().clipboard
     );
 
+    // Incidents: `:incidents` opens them newest update first; Enter opens one with its
+    // alerts and accounts; `s` sets its status, written back to the tenant.
+    c.type_text(":incidents");
+    c.press(&[Key::Enter]);
+    c.wait_for("[7 Incidents]");
+    assert!(crumbs(&c).contains("by Last update ▼"), "{}", crumbs(&c));
+    c.press(&[Key::Enter]);
+    c.wait_until("the incident flyout", |s| {
+        s.contains("› incident") && s.contains("Affected accounts") && s.contains("Alerts (")
+    });
+    c.type_text("s");
+    c.wait_for("Set the status of 1 incident");
+    for _ in 0..3 {
+        if menu_choice(&c).starts_with(" resolved ") {
+            break;
+        }
+        let before = menu_choice(&c);
+        c.type_text("j");
+        c.wait_until("the menu cursor to move", |s| {
+            s.lines()
+                .find_map(|l| l.split_once('▸').map(|(_, r)| r.to_string()))
+                .is_some_and(|r| r != before)
+        });
+    }
+    assert!(
+        menu_choice(&c).starts_with(" resolved "),
+        "{}",
+        menu_choice(&c)
+    );
+    c.press(&[Key::Enter]);
+    c.wait_for("1 sent");
+    c.press(&[Key::Esc]);
+    c.wait_until("the incidents grid", |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("Incidents  ("))
+    });
+
     // q walks back, then quits.
     for _ in 0..10 {
         let before = crumbs(&c);

@@ -121,6 +121,10 @@ fn every_fixture_is_covered() {
         "graph-error-429.json",
         "graph-error-generic.json",
         "graph-incidents-list.response.json",
+        "graph-incidents-update.request.json",
+        "graph-beta-incidents-update.response.json",
+        "graph-incidents-comment.request.json",
+        "graph-incidents-comment.response.json",
         "graph-runHuntingQuery-timespan.request.json",
         "graph-runHuntingQuery-timespan.response.json",
         "graph-runHuntingQuery.request.json",
@@ -235,6 +239,39 @@ fn incidents_with_pascal_case_enums() {
         i.raw["classification"], "TruePositive",
         "raw keeps the service's spelling"
     );
+}
+
+#[test]
+fn incident_update_and_comment() {
+    // The documented PATCH body reads as our update (PascalCase enums; `customTags`,
+    // which whalewatch does not set, is ignored) and ours is in the documented shape.
+    let req: whalewatch::tenant::incidents::IncidentUpdate =
+        json("graph-incidents-update.request.json");
+    assert_eq!(req.classification, Some(Classification::TruePositive));
+    assert_eq!(req.determination, Some(Determination::MultiStagedAttack));
+    assert_eq!(
+        serde_json::to_value(&req).unwrap_or_default(),
+        serde_json::json!({"classification": "truePositive", "determination": "multiStagedAttack"})
+    );
+    let updated: Incident = json("graph-beta-incidents-update.response.json");
+    assert_eq!(updated.id, "2972395");
+    assert_eq!(
+        updated.assigned_to.as_deref(),
+        Some("KaiC@contoso.onmicrosoft.com")
+    );
+    assert!(updated.last_update_date_time.is_some());
+    assert_eq!(
+        updated.comments[0].created_by_display_name.as_deref(),
+        Some("DavidS@contoso.onmicrosoft.com")
+    );
+    let comment: serde_json::Value = json("graph-incidents-comment.request.json");
+    assert_eq!(
+        comment["@odata.type"],
+        "microsoft.graph.security.alertComment"
+    );
+    let resp: Page<AlertComment> = json("graph-incidents-comment.response.json");
+    assert_eq!(resp.value.len(), 2);
+    assert_eq!(resp.value[1].comment, "Demo for docs");
 }
 
 #[test]

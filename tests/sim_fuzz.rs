@@ -516,13 +516,16 @@ proptest! {
 
     #[test]
     fn write_endpoints(
-        which in 0usize..3,
+        which in 0usize..5,
         alert in segment(|s| s.alert.clone()),
+        incident in segment(|s| s.incident.clone()),
         body in body(),
     ) {
         let (method, path) = match which {
             0 => (Method::PATCH, format!("/v1.0/security/alerts_v2/{alert}")),
             1 => (Method::POST, format!("/v1.0/security/alerts_v2/{alert}/comments")),
+            2 => (Method::PATCH, format!("/v1.0/security/incidents/{incident}")),
+            3 => (Method::POST, format!("/v1.0/security/incidents/{incident}/comments")),
             _ => (Method::POST, "/v1.0/security/collaboration/analyzedEmails/remediate".to_string()),
         };
         check(method, &path, &[], Some(body), true).map_err(TestCaseError::fail)?;

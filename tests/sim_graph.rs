@@ -709,3 +709,100 @@ async fn select_keeps_expanded_navigation_properties() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_patch_and_comments_take_the_documented_bodies() {
+    let server = start(config(23)).await;
+    let api = Api::of(&server);
+    let token = api.token().await;
+    let id = server.state.read_world(|w| w.incidents[0].id.to_string());
+    let path = format!("/v1.0/security/incidents/{id}");
+    let before = api.get(&token, &path).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+
+    // Bad PATCHes change nothing; an alert status is not an incident status.
+    for body in [
+        json!({"status": "new"}),
+        json!({"classification": "mostlyHarmless"}),
+        json!({"customTags": "Demo"}),
+        json!({"severity": "low"}),
+    ] {
+        let r = api.patch(&token, &path, &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.graph_error().0, "BadRequest");
+    }
+    assert_eq!(api.get(&token, &path).await.json, before.json);
+
+    // The documented request (PascalCase values, customTags).
+    let r = api
+        .patch(
+            &token,
+            &path,
+            &fixture("graph-incidents-update.request.json"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = api
+        .patch(
+            &token,
+            &path,
+            &json!({"status": "resolved", "assignedTo": "secAdmin@contoso.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let after = api.get(&token, &path).await;
+    assert_eq!(after.json["classification"], "truePositive");
+    assert_eq!(after.json["determination"], "multiStagedAttack");
+    assert_eq!(after.json["customTags"], json!(["Demo"]));
+    assert_eq!(after.json["status"], "resolved");
+    assert_eq!(after.json["assignedTo"], "secAdmin@contoso.com");
+    let old = before.json["lastUpdateDateTime"].as_str().unwrap();
+    let new = after.json["lastUpdateDateTime"].as_str().unwrap();
+    assert!(new > old, "lastUpdateDateTime {old} -> {new}");
+
+    // The documented comment; the answer lists every comment, the incident spells
+    // them createdBy/createdTime.
+    let r = api
+        .post(
+            &token,
+            &format!("{path}/comments"),
+            &fixture("graph-incidents-comment.request.json"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["value"][0]["comment"], "Demo for docs");
+    let after = api.get(&token, &path).await;
+    assert_eq!(after.json["comments"][0]["comment"], "Demo for docs");
+    assert!(after.json["comments"][0]["createdTime"].is_string());
+    has_keys_of(
+        &after.json["comments"][0],
+        &fixture("graph-beta-incidents-update.response.json")["comments"][0],
+        "incident comment",
+    );
+
+    // The analyst's verdict stays the incident's own when one of its alerts changes.
+    let alert = server.state.read_world(|w| {
+        let i = &w.incidents[0];
+        w.alerts[i.alerts[0] as usize].id.clone()
+    });
+    let r = api
+        .patch(
+            &token,
+            &format!("/v1.0/security/alerts_v2/{alert}"),
+            &json!({"status": "inProgress"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let again = api.get(&token, &path).await;
+    assert_eq!(again.json["status"], "resolved");
+    assert_eq!(again.json["classification"], "truePositive");
+
+    let r = api
+        .patch(
+            &token,
+            "/v1.0/security/incidents/1",
+            &json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+}

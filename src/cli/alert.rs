@@ -245,6 +245,8 @@ fn triage_action(kind: crate::cache::OutboxKind) -> &'static str {
         crate::cache::OutboxKind::AlertUpdate => "update",
         crate::cache::OutboxKind::AlertComment => "comment",
         crate::cache::OutboxKind::Remediate => "remediate",
+        crate::cache::OutboxKind::IncidentUpdate => "incident update",
+        crate::cache::OutboxKind::IncidentComment => "incident comment",
     }
 }
 

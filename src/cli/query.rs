@@ -16,7 +16,8 @@ use crate::model::email::EmailEvent;
 use crate::model::hunting::{HuntingRow, from_ticks};
 use crate::model::time::format_datetime;
 use crate::query::index::entities::{
-    AlertIndex, Campaign, CampaignIndex, IncidentIndex, UserIndex, UserItem,
+    AlertIndex, Campaign, CampaignIndex, IncidentColumn, IncidentIndex, IncidentItem, UserIndex,
+    UserItem,
 };
 use crate::query::index::{
     Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
@@ -198,9 +199,12 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
             )
         }
         LangEntity::Incidents => {
-            let idx = IncidentIndex::load(&cache)?;
-            let hits = idx.eval(&filter, now)?;
-            finish_records(incidents(hits.iter().map(|&i| &idx.items[i])), args)
+            let idx = IncidentIndex::load(&cache, &AlertIndex::load(&cache)?)?;
+            let hits = idx.eval(&filter, &tags_table, now)?;
+            finish_records(
+                incidents(hits.iter().map(|&i| &idx.items[i]), &tags_table),
+                args,
+            )
         }
         LangEntity::Campaigns => {
             let idx = CampaignIndex::load(&cache)?;
@@ -701,24 +705,21 @@ fn alerts<'a>(items: impl Iterator<Item = &'a crate::model::alert::Alert>) -> Re
     out
 }
 
-fn incidents<'a>(items: impl Iterator<Item = &'a crate::model::alert::Incident>) -> Records {
+/// The Incidents pane's rows, cell for cell (`IncidentItem::cell`), newest update first.
+fn incidents<'a>(items: impl Iterator<Item = &'a IncidentItem>, tags: &TagTable) -> Records {
     let mut out = Records {
-        columns: vec!["Updated", "Severity", "Status", "Name", "Id"],
+        columns: IncidentColumn::ALL.iter().map(|c| c.title()).collect(),
         rows: Vec::new(),
         raw: Vec::new(),
     };
     for i in items {
-        out.rows.push(vec![
-            i.last_update_date_time
-                .as_ref()
-                .map(format_datetime)
-                .unwrap_or_default(),
-            opt(i.severity.as_ref()),
-            opt(i.status.as_ref()),
-            i.display_name.clone(),
-            i.id.clone(),
-        ]);
-        out.raw.push(i.raw.clone());
+        out.rows.push(
+            IncidentColumn::ALL
+                .iter()
+                .map(|&c| i.cell(c, tags))
+                .collect(),
+        );
+        out.raw.push(i.incident.raw.clone());
     }
     out
 }

@@ -298,7 +298,7 @@ impl Cache {
                 let id = v["id"].as_str().unwrap_or_default().to_string();
                 for e in outbox
                     .iter()
-                    .filter(|e| e.target == id && e.state.is_pending())
+                    .filter(|e| e.target == id && e.state.is_pending() && !e.kind.is_incident())
                 {
                     super::outbox::overlay(&mut v, e);
                 }
@@ -322,7 +322,9 @@ impl Cache {
         raw.map(|raw| parse_raw(raw, Alert::from_value)).transpose()
     }
 
-    /// Cached incidents, most recently updated first (without their alerts).
+    /// Cached incidents, most recently updated first (without their alerts). Queued
+    /// and sending triage writes are applied on top of the tenant's last answer, as
+    /// [`Cache::alerts`] does; [`Cache::pending_incidents`] says which are unconfirmed.
     pub fn incidents(&self) -> Result<Vec<Incident>, CacheError> {
         let mut stmt = self
             .conn
@@ -330,9 +332,36 @@ impl Cache {
         let raws: Vec<String> = stmt
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        let outbox: Vec<_> = self
+            .outbox()?
+            .into_iter()
+            .filter(|e| e.kind.is_incident() && e.state.is_pending())
+            .collect();
         raws.into_iter()
-            .map(|raw| parse_raw(raw, Incident::from_value))
+            .map(|raw| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
+                let id = v["id"].as_str().unwrap_or_default().to_string();
+                for e in outbox.iter().filter(|e| e.target == id) {
+                    super::outbox::overlay(&mut v, e);
+                }
+                Incident::from_value(v).map_err(|e| CacheError::Row(e.to_string()))
+            })
             .collect()
+    }
+
+    /// The incident as the tenant last sent it (no pending writes applied), if cached.
+    pub fn tenant_incident(&self, id: &str) -> Result<Option<Incident>, CacheError> {
+        let raw: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT raw FROM incidents WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        raw.map(|raw| parse_raw(raw, Incident::from_value))
+            .transpose()
     }
 
     /// Cached directory users, by sign-in name.

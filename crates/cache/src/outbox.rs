@@ -24,6 +24,10 @@ pub enum OutboxKind {
     AlertComment,
     /// `POST /security/collaboration/analyzedEmails/remediate`.
     Remediate,
+    /// `PATCH /security/incidents/{id}` (status, classification, determination, owner).
+    IncidentUpdate,
+    /// `POST /security/incidents/{id}/comments`.
+    IncidentComment,
 }
 
 impl OutboxKind {
@@ -33,7 +37,22 @@ impl OutboxKind {
             OutboxKind::AlertUpdate => "alert_update",
             OutboxKind::AlertComment => "alert_comment",
             OutboxKind::Remediate => "remediate",
+            OutboxKind::IncidentUpdate => "incident_update",
+            OutboxKind::IncidentComment => "incident_comment",
         }
+    }
+
+    /// A write on an incident (not an alert, not a remediation).
+    pub fn is_incident(self) -> bool {
+        matches!(
+            self,
+            OutboxKind::IncidentUpdate | OutboxKind::IncidentComment
+        )
+    }
+
+    /// A PATCH (alert or incident), as opposed to a comment or a remediation.
+    pub fn is_update(self) -> bool {
+        matches!(self, OutboxKind::AlertUpdate | OutboxKind::IncidentUpdate)
     }
 
     fn parse(s: &str) -> Result<Self, CacheError> {
@@ -41,6 +60,8 @@ impl OutboxKind {
             "alert_update" => OutboxKind::AlertUpdate,
             "alert_comment" => OutboxKind::AlertComment,
             "remediate" => OutboxKind::Remediate,
+            "incident_update" => OutboxKind::IncidentUpdate,
+            "incident_comment" => OutboxKind::IncidentComment,
             other => return Err(CacheError::Row(format!("unknown outbox kind `{other}`"))),
         })
     }
@@ -298,9 +319,21 @@ impl Cache {
     /// Alerts with unconfirmed writes, by alert id: the console's "pending" marker.
     /// One indexed scan of a small table; cheap enough to call after every flush.
     pub fn pending_alerts(&self) -> Result<HashMap<String, PendingWrite>, CacheError> {
+        self.pending_of(|k| matches!(k, OutboxKind::AlertUpdate | OutboxKind::AlertComment))
+    }
+
+    /// Incidents with unconfirmed writes, by incident id (as [`Cache::pending_alerts`]).
+    pub fn pending_incidents(&self) -> Result<HashMap<String, PendingWrite>, CacheError> {
+        self.pending_of(OutboxKind::is_incident)
+    }
+
+    fn pending_of(
+        &self,
+        wanted: impl Fn(OutboxKind) -> bool,
+    ) -> Result<HashMap<String, PendingWrite>, CacheError> {
         let mut out: HashMap<String, PendingWrite> = HashMap::new();
         for e in self.outbox()? {
-            if e.kind == OutboxKind::Remediate {
+            if !wanted(e.kind) {
                 continue;
             }
             let p = out.entry(e.target.clone()).or_insert(PendingWrite {
@@ -329,20 +362,20 @@ fn urgent(a: OutboxState, b: OutboxState) -> OutboxState {
     if rank(b) > rank(a) { b } else { a }
 }
 
-/// Applies a pending write to an alert's JSON (the optimistic view).
+/// Applies a pending write to an alert's or incident's JSON (the optimistic view).
 pub(super) fn overlay(alert: &mut Value, e: &OutboxEntry) {
     let Some(obj) = alert.as_object_mut() else {
         return;
     };
     match e.kind {
-        OutboxKind::AlertUpdate => {
+        OutboxKind::AlertUpdate | OutboxKind::IncidentUpdate => {
             if let Some(fields) = e.payload.as_object() {
                 for (k, v) in fields {
                     obj.insert(k.clone(), v.clone());
                 }
             }
         }
-        OutboxKind::AlertComment => {
+        OutboxKind::AlertComment | OutboxKind::IncidentComment => {
             let comment = serde_json::json!({
                 "comment": e.payload["comment"],
                 "createdByDisplayName": e.analyst,

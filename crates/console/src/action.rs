@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The panes, in the order `1`–`6` select them.
+/// The panes, in the order `1`–`7` select them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pane {
@@ -19,10 +19,12 @@ pub enum Pane {
     Urls,
     /// Threat Explorer's Top clicks (the URL clicks view) over the mail.
     Clicks,
+    /// Incidents (groups of alerts), triaged like alerts.
+    Incidents,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 8] = [
+    pub const ALL: [Pane; 9] = [
         Pane::Alerts,
         Pane::Emails,
         Pane::Campaigns,
@@ -31,6 +33,7 @@ impl Pane {
         Pane::SignIns,
         Pane::Urls,
         Pane::Clicks,
+        Pane::Incidents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Pane {
             Pane::SignIns => "sign-ins",
             Pane::Urls => "urls",
             Pane::Clicks => "clicks",
+            Pane::Incidents => "incidents",
         }
     }
 
@@ -56,6 +60,7 @@ impl Pane {
             Pane::SignIns => "Sign-ins",
             Pane::Urls => "Top URLs",
             Pane::Clicks => "Top clicks",
+            Pane::Incidents => "Incidents",
         }
     }
 
@@ -114,7 +119,7 @@ pub enum Action {
     Mark,
     /// Clear every mark of the view (`u`), including marks on rows not in view.
     ClearMarks,
-    /// Triage: set the status of the targeted alerts (a menu).
+    /// Triage: set the status of the targeted alerts or incidents (a menu).
     SetStatus,
     /// Triage: classification and determination (a menu of documented pairs).
     Classify,

@@ -129,6 +129,13 @@ pub fn registry() -> Vec<Command> {
             "Top clicks: every URL click with account, tags, action, verdict, workload, IP (Enter: the message)"
         ),
         cmd!(
+            "incidents",
+            Global,
+            ["7"],
+            Action::Pane(Pane::Incidents),
+            "Switch to the Incidents pane (alerts grouped by incident; triage like alerts)"
+        ),
+        cmd!(
             "checklist",
             Global,
             ["T"],
@@ -331,35 +338,35 @@ pub fn registry() -> Vec<Command> {
             Table,
             ["s"],
             Action::SetStatus,
-            "Alerts: set status (new, in progress, resolved) of the alert or the marked ones"
+            "Alerts and incidents: set status (alerts: new, in progress, resolved; incidents: active, in progress, resolved) of the item or the marked ones"
         ),
         cmd!(
             "classify",
             Table,
             ["d"],
             Action::Classify,
-            "Alerts: classification and determination (true positive · phishing, ...)"
+            "Alerts and incidents: classification and determination (true positive · phishing, ...)"
         ),
         cmd!(
             "assign-me",
             Table,
             ["a"],
             Action::AssignToMe,
-            "Alerts: assign to me (the profile's analyst)"
+            "Alerts and incidents: assign to me (the profile's analyst)"
         ),
         cmd!(
             "assign",
             Table,
             ["A"],
             Action::Assign,
-            "Alerts: assign to a named analyst"
+            "Alerts and incidents: assign to a named analyst"
         ),
         cmd!(
             "comment",
             Table,
             ["c"],
             Action::Comment,
-            "Alerts: add a comment (written back to the tenant)"
+            "Alerts and incidents: add a comment (written back to the tenant)"
         ),
         cmd!(
             "note",
@@ -387,35 +394,35 @@ pub fn registry() -> Vec<Command> {
             Flyout,
             ["s"],
             Action::SetStatus,
-            "Alerts: set status (new, in progress, resolved) of the alert or the marked ones"
+            "Alerts and incidents: set status (alerts: new, in progress, resolved; incidents: active, in progress, resolved) of the item or the marked ones"
         ),
         cmd!(
             "classify",
             Flyout,
             ["d"],
             Action::Classify,
-            "Alerts: classification and determination (true positive · phishing, ...)"
+            "Alerts and incidents: classification and determination (true positive · phishing, ...)"
         ),
         cmd!(
             "assign-me",
             Flyout,
             ["a"],
             Action::AssignToMe,
-            "Alerts: assign to me (the profile's analyst)"
+            "Alerts and incidents: assign to me (the profile's analyst)"
         ),
         cmd!(
             "assign",
             Flyout,
             ["A"],
             Action::Assign,
-            "Alerts: assign to a named analyst"
+            "Alerts and incidents: assign to a named analyst"
         ),
         cmd!(
             "comment",
             Flyout,
             ["c"],
             Action::Comment,
-            "Alerts: add a comment (written back to the tenant)"
+            "Alerts and incidents: add a comment (written back to the tenant)"
         ),
         cmd!(
             "note",

@@ -142,6 +142,8 @@ pub struct Snapshot {
     pub sources: Vec<SourceState>,
     /// Alerts with triage writes the tenant has not confirmed (pending, conflict).
     pub pending: Arc<HashMap<String, whalewatch_cache::PendingWrite>>,
+    /// Incidents with triage writes the tenant has not confirmed, by incident id.
+    pub pending_incidents: Arc<HashMap<String, whalewatch_cache::PendingWrite>>,
     /// When this snapshot was read.
     pub loaded_at: Option<DateTime<Utc>>,
     /// Positions in `alerts` of the alerts affecting each (folded) account.
@@ -258,13 +260,14 @@ pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
     let cache = Cache::open_read_only(path)?;
     let (sources, pending, problems) = status_of(&cache);
     Ok(Snapshot {
+        pending_incidents: pending.1,
+        pending: pending.0,
         // No row count here: counting a million rows reads the whole table (a cold
         // cache pays for it in disk reads); `load_quick` counts on the worker.
         preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
         alerts: Arc::new(AlertIndex::load_newest(&cache, Some(FIRST_ALERTS))?),
         tags: Arc::new(TagTable::load(&cache)?),
         sources,
-        pending,
         problems,
         loaded_at: Some(Utc::now()),
         ..Snapshot::default()
@@ -281,21 +284,24 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
     let users = UserIndex::load(&cache, &tags)?;
     let posture = Arc::new(PostureData::load(&cache, &users, &tags, Utc::now())?);
     let email_rows = cache.count("email_events").unwrap_or(0).max(0) as usize;
+    let alerts = AlertIndex::load(&cache)?;
+    let incidents = IncidentIndex::load(&cache, &alerts)?;
     Ok(Snapshot {
         emails: None,
         newest: Arc::default(),
         histogram_all: None,
         preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
         email_rows,
-        alerts: Arc::new(AlertIndex::load(&cache)?),
-        incidents: Arc::new(IncidentIndex::load(&cache)?),
+        alerts: Arc::new(alerts),
+        incidents: Arc::new(incidents),
         campaigns: Arc::new(CampaignIndex::load(&cache)?),
         campaign_stats: Arc::default(),
         users: Arc::new(users),
         recipients: Arc::default(),
         tags: Arc::new(tags),
         sources,
-        pending,
+        pending: pending.0,
+        pending_incidents: pending.1,
         problems,
         loaded_at: Some(Utc::now()),
         account_alerts: Arc::default(),
@@ -323,24 +329,31 @@ pub enum LoadProblem {
     Sources(String),
 }
 
-/// The refresh state and the outbox, each either read or reported.
-fn status_of(
-    cache: &Cache,
-) -> (
-    Vec<SourceState>,
+/// Pending triage writes: on alerts, on incidents.
+type Pending = (
     Arc<HashMap<String, whalewatch_cache::PendingWrite>>,
-    Vec<LoadProblem>,
-) {
+    Arc<HashMap<String, whalewatch_cache::PendingWrite>>,
+);
+
+/// The refresh state and the outbox, each either read or reported.
+fn status_of(cache: &Cache) -> (Vec<SourceState>, Pending, Vec<LoadProblem>) {
     let mut problems = Vec::new();
     let sources = cache.source_states().unwrap_or_else(|e| {
         problems.push(LoadProblem::Sources(e.to_string()));
         Vec::new()
     });
-    let pending = cache.pending_alerts().unwrap_or_else(|e| {
-        problems.push(LoadProblem::Outbox(e.to_string()));
-        HashMap::new()
-    });
-    (sources, Arc::new(pending), problems)
+    let pending = cache
+        .pending_alerts()
+        .and_then(|a| Ok((a, cache.pending_incidents()?)))
+        .unwrap_or_else(|e| {
+            problems.push(LoadProblem::Outbox(e.to_string()));
+            (HashMap::new(), HashMap::new())
+        });
+    (
+        sources,
+        (Arc::new(pending.0), Arc::new(pending.1)),
+        problems,
+    )
 }
 
 /// Builds the email index and the figures derived from it.
@@ -503,7 +516,7 @@ mod load_tests {
             matches!(problems.as_slice(), [LoadProblem::Outbox(_)]),
             "{problems:?}"
         );
-        assert!(pending.is_empty());
+        assert!(pending.0.is_empty() && pending.1.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

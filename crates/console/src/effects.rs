@@ -16,7 +16,9 @@ use whalewatch_cache::Cache;
 use whalewatch_config::Profile;
 use whalewatch_query::index::entities::CampaignIndex;
 use whalewatch_sync::remediate::{enqueue_remediation, record_cancelled};
-use whalewatch_sync::triage::{Outcome, add_note, enqueue_alert_change, flush};
+use whalewatch_sync::triage::{
+    Outcome, add_note, enqueue_alert_change, enqueue_incident_change, flush,
+};
 use whalewatch_sync::{RefreshOptions, refresh};
 use whalewatch_tenant::GraphClient;
 
@@ -403,6 +405,15 @@ fn queue(path: &std::path::Path, write: TriageWrite, analyst: &str) -> Result<St
                 ids.len()
             ))
         }
+        TriageWrite::Incidents { ids, change } => {
+            enqueue_incident_change(&mut cache, &ids, &change, analyst)
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "queued {} on {} incident(s); sending…",
+                change.describe(),
+                ids.len()
+            ))
+        }
         TriageWrite::Note { kind, id, text } => {
             add_note(&mut cache, kind, &id, &text, analyst).map_err(|e| e.to_string())?;
             Ok("note saved".into())
@@ -443,7 +454,7 @@ async fn flush_outbox(target: &RefreshTarget, path: &std::path::Path) -> (String
             for o in &report.outcomes {
                 let k = match &o.outcome {
                     Outcome::Sent | Outcome::AlreadyApplied => "sent",
-                    Outcome::Conflict(_) => "conflict (changed on the tenant; see the alert)",
+                    Outcome::Conflict(_) => "conflict (changed on the tenant; see its details)",
                     Outcome::Failed(_) => "failed",
                     Outcome::Queued(_) => "still queued",
                 };

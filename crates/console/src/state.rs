@@ -163,6 +163,8 @@ pub enum FlyoutKind {
     Checklist,
     /// A sign-in.
     SignIn,
+    /// An incident: its alerts, evidence and comments.
+    Incident,
 }
 
 /// The details of the row under the cursor of the grid below it.
@@ -215,6 +217,7 @@ impl View {
                 FlyoutKind::Posture => "posture".into(),
                 FlyoutKind::Checklist => "checklist".into(),
                 FlyoutKind::SignIn => "sign-in".into(),
+                FlyoutKind::Incident => "incident".into(),
             },
         }
     }

@@ -34,7 +34,7 @@ pub fn updated_since_filter(since: &DateTime<Utc>) -> String {
     format!("lastUpdateDateTime ge {}", format_datetime(since))
 }
 
-fn item_path(collection: &str, id: &str) -> String {
+pub(crate) fn item_path(collection: &str, id: &str) -> String {
     let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
     format!("{collection}/{}", encoded.replace('+', "%20"))
 }

@@ -6,7 +6,7 @@ use crate::data::Snapshot;
 use crate::detail::{Detail, Section};
 use crate::panes::short_instant;
 use crate::update::jumps_for;
-use whalewatch_model::alert::Evidence;
+use whalewatch_model::alert::{AlertComment, Evidence};
 
 pub fn load(
     cache: &whalewatch_cache::Cache,
@@ -66,29 +66,50 @@ pub fn load(
     }
     let mut ev = Section::new(&format!("Evidence ({})", a.evidence.len()));
     for e in &a.evidence {
-        match e {
-            Evidence::AnalyzedMessage(m) => {
-                ev.line(
-                    "message",
-                    format!(
-                        "{} → {} ({})",
-                        m.subject.as_deref().unwrap_or(""),
-                        m.recipient_email_address.as_deref().unwrap_or(""),
-                        m.delivery_location
-                            .as_ref()
-                            .map_or(String::new(), |l| l.to_string())
-                    ),
-                );
-            }
-            other => {
-                let r = whalewatch_cache::EvidenceRef::of(other);
-                let what = r.account_upn.or(r.url).or(r.recipient).unwrap_or_default();
-                ev.line(&r.kind, what);
-            }
+        let (label, value) = evidence_line(e);
+        ev.line(&label, value);
+    }
+    let c = comments(&a.comments);
+    let writes = pending_writes(cache, &a.id, false)?;
+    let mut sections = vec![t];
+    if !writes.lines.is_empty() {
+        sections.push(writes);
+    }
+    sections.extend([w, users, ev, c]);
+    Ok(Detail {
+        title: a.title.clone(),
+        sections,
+        jumps: jumps_for(data, Pane::Alerts, row as u32),
+        copy: a.id.clone(),
+    })
+}
+
+/// One evidence item as a flyout line: its kind and what it names.
+pub(super) fn evidence_line(e: &Evidence) -> (String, String) {
+    match e {
+        Evidence::AnalyzedMessage(m) => (
+            "message".into(),
+            format!(
+                "{} → {} ({})",
+                m.subject.as_deref().unwrap_or(""),
+                m.recipient_email_address.as_deref().unwrap_or(""),
+                m.delivery_location
+                    .as_ref()
+                    .map_or(String::new(), |l| l.to_string())
+            ),
+        ),
+        other => {
+            let r = whalewatch_cache::EvidenceRef::of(other);
+            let what = r.account_upn.or(r.url).or(r.recipient).unwrap_or_default();
+            (r.kind, what)
         }
     }
-    let mut c = Section::new(&format!("Comments ({})", a.comments.len()));
-    for cm in &a.comments {
+}
+
+/// The comments section of an alert or incident.
+pub(super) fn comments(list: &[AlertComment]) -> Section {
+    let mut c = Section::new(&format!("Comments ({})", list.len()));
+    for cm in list {
         c.line(
             &format!(
                 "{} {}",
@@ -98,11 +119,21 @@ pub fn load(
             cm.comment.clone(),
         );
     }
+    c
+}
+
+/// The triage writes on `target` (an alert, or an incident when `incident`) the
+/// tenant has not confirmed, conflicts flagged with what to do.
+pub(super) fn pending_writes(
+    cache: &whalewatch_cache::Cache,
+    target: &str,
+    incident: bool,
+) -> Result<Section, DetailError> {
     let mut writes = Section::new("Triage writes not yet confirmed by the tenant");
     for e in cache
         .outbox()?
         .into_iter()
-        .filter(|e| e.target == a.id && e.state.is_pending())
+        .filter(|e| e.target == target && e.state.is_pending() && e.kind.is_incident() == incident)
     {
         let what = whalewatch_sync::triage::describe_payload(e.kind, &e.payload);
         let conflict = e.state == whalewatch_cache::OutboxState::Conflict;
@@ -116,15 +147,5 @@ pub fn load(
             conflict,
         );
     }
-    let mut sections = vec![t];
-    if !writes.lines.is_empty() {
-        sections.push(writes);
-    }
-    sections.extend([w, users, ev, c]);
-    Ok(Detail {
-        title: a.title.clone(),
-        sections,
-        jumps: jumps_for(data, Pane::Alerts, row as u32),
-        copy: a.id.clone(),
-    })
+    Ok(writes)
 }

@@ -6,6 +6,7 @@ mod account;
 mod alert;
 mod campaign;
 mod email;
+mod incident;
 mod lookalike;
 mod posture;
 
@@ -43,13 +44,14 @@ pub fn load(
         FlyoutKind::Posture => posture::account(data, key),
         FlyoutKind::Checklist => return Ok(posture::checklist(data)),
         FlyoutKind::SignIn => return posture::sign_in(data, key),
+        FlyoutKind::Incident => return incident::load(&cache, data, key),
     }?;
     let target = match kind {
         FlyoutKind::Email => NoteTarget::Email,
         FlyoutKind::Alert => NoteTarget::Alert,
         FlyoutKind::Campaign => NoteTarget::Campaign,
         FlyoutKind::Account | FlyoutKind::Posture => NoteTarget::User,
-        FlyoutKind::Checklist | FlyoutKind::SignIn => return Ok(detail),
+        FlyoutKind::Checklist | FlyoutKind::SignIn | FlyoutKind::Incident => return Ok(detail),
     };
     let notes = cache.notes_for(target, &note_id(target, key))?;
     let mut s = Section::new(&format!("Notes ({}) · n adds one", notes.len()));

@@ -1,4 +1,4 @@
-//! The four panes as data: which columns each has, which rows a filter selects, the
+//! The panes as data: which columns each has, which rows a filter selects, the
 //! raw text of a cell, a stable key per row, sorting, and the filter term a cell's
 //! value becomes when the analyst pivots on it. Views draw whatever these return
 //! through the one generic table; `update` never needs to know which pane it is in.
@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod campaigns;
 pub mod clicks;
 pub mod emails;
+pub mod incidents;
 pub mod posture;
 pub mod sign_ins;
 pub mod urls;
@@ -33,6 +34,7 @@ pub enum ColumnId {
     SignIn(sign_ins::SignInCol),
     Url(urls::UrlCol),
     Click(clicks::ClickCol),
+    Incident(incidents::IncidentCol),
 }
 
 /// A column with its title and width bounds.
@@ -101,6 +103,7 @@ pub fn entity(pane: Pane) -> Entity {
         Pane::SignIns => Entity::SignIns,
         // Top URLs and clicks are views of the mail: email filters.
         Pane::Urls | Pane::Clicks => Entity::Emails,
+        Pane::Incidents => Entity::Incidents,
     }
 }
 
@@ -115,6 +118,7 @@ pub fn default_columns(pane: Pane) -> Vec<GridColumn> {
         Pane::SignIns => sign_ins::COLUMNS.to_vec(),
         Pane::Urls => urls::COLUMNS.to_vec(),
         Pane::Clicks => clicks::COLUMNS.to_vec(),
+        Pane::Incidents => incidents::COLUMNS.to_vec(),
     }
 }
 
@@ -158,6 +162,10 @@ pub fn natural_order(pane: Pane) -> NaturalOrder {
         Pane::SignIns => by(ColumnId::SignIn(sign_ins::SignInCol::Time), "newest first"),
         Pane::Urls => by(ColumnId::Url(urls::UrlCol::Messages), "most messages first"),
         Pane::Clicks => by(ColumnId::Click(clicks::ClickCol::Time), "newest first"),
+        Pane::Incidents => by(
+            ColumnId::Incident(incidents::IncidentCol::LastUpdate),
+            "newest update first",
+        ),
     }
 }
 
@@ -178,6 +186,7 @@ pub fn evaluate(
         Pane::SignIns => return sign_ins::evaluate(data, filter),
         Pane::Urls => return urls::evaluate(data, filter, now),
         Pane::Clicks => return clicks::evaluate(data, filter, now),
+        Pane::Incidents => incidents::evaluate(data, filter, now),
     }
     .map_err(|e| e.to_string())
 }
@@ -193,6 +202,7 @@ pub fn cell(data: &Snapshot, row: u32, col: ColumnId) -> String {
         ColumnId::SignIn(c) => sign_ins::cell(data, row, c),
         ColumnId::Url(c) => urls::cell(data, row, c),
         ColumnId::Click(c) => clicks::cell(data, row, c),
+        ColumnId::Incident(c) => incidents::cell(data, row, c),
     }
 }
 
@@ -254,6 +264,7 @@ pub fn key(pane: Pane, data: &Snapshot, row: u32) -> String {
         Pane::SignIns => sign_ins::key(data, row),
         Pane::Urls => urls::key(data, row),
         Pane::Clicks => clicks::key(data, row),
+        Pane::Incidents => incidents::key(data, row),
     }
 }
 
@@ -337,6 +348,7 @@ pub fn term(col: ColumnId, value: &str) -> Option<String> {
         ColumnId::SignIn(c) => sign_ins::term(c, value),
         ColumnId::Url(c) => urls::term(c, value),
         ColumnId::Click(c) => clicks::term(c, value),
+        ColumnId::Incident(c) => incidents::term(c, value),
     }
 }
 

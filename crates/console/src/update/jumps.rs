@@ -1,5 +1,6 @@
 //! Related-entity jumps from a row: message → its alerts, campaign, cluster,
-//! sender, recipient; alert → its messages, incident, accounts; campaign → its
+//! sender, recipient; alert → its messages, incident, accounts; incident → its
+//! alerts, their messages, its accounts; campaign → its
 //! messages; user → mail, alerts, clicks. Each jump is a filter (or, for evidence
 //! links, a list of alert ids), so the view it opens can be written down.
 
@@ -24,6 +25,7 @@ pub fn jumps_for(data: &Snapshot, pane: Pane, row: u32) -> Vec<Jump> {
     match pane {
         Pane::Emails => email_jumps(data, row),
         Pane::Alerts => alert_jumps(data, row),
+        Pane::Incidents => incident_jumps(data, row),
         Pane::Campaigns => data
             .campaigns
             .campaigns
@@ -217,6 +219,56 @@ fn email_jumps(data: &Snapshot, row: u32) -> Vec<Jump> {
     let nmid = match_term("nmid", &ix.key(row as usize).network_message_id);
     out.push(jump("URLs of this message", Pane::Urls, nmid.clone()));
     out.push(jump("clicks on this message", Pane::Clicks, nmid));
+    out
+}
+
+/// An incident's alerts (all, then each), their messages, and its accounts' mail.
+fn incident_jumps(data: &Snapshot, row: u32) -> Vec<Jump> {
+    let Some(i) = data.incidents.items.get(row as usize) else {
+        return Vec::new();
+    };
+    let id = i.incident.id.trim();
+    let mut out = vec![jump(
+        format!("alerts of incident {id}"),
+        Pane::Alerts,
+        format!("incident:{id}"),
+    )];
+    if !i.alerts.is_empty() {
+        let mut all = String::from("alert:");
+        for (n, a) in i.alerts.iter().enumerate() {
+            if n > 0 {
+                all.push(',');
+            }
+            whalewatch_query::lang::print::value(&mut all, a);
+        }
+        out.push(jump("messages of this incident", Pane::Emails, all));
+    }
+    for a in &i.alerts {
+        let title = data
+            .alerts
+            .items
+            .iter()
+            .find(|x| &x.alert.id == a)
+            .map_or(a.as_str(), |x| x.alert.title.as_str());
+        out.push(Jump {
+            label: format!("alert: {title}"),
+            pane: Pane::Alerts,
+            filter: String::new(),
+            only: Some(vec![a.clone()]),
+        });
+        out.push(jump(
+            format!("messages of alert {a}"),
+            Pane::Emails,
+            match_term("alert", a),
+        ));
+    }
+    for acc in i.accounts.iter().take(6) {
+        out.push(jump(
+            format!("mail to {acc}"),
+            Pane::Emails,
+            match_term("to", acc),
+        ));
+    }
     out
 }
 

@@ -502,6 +502,7 @@ fn open(state: &mut State) -> Vec<Effect> {
                 Pane::Posture => FlyoutKind::Posture,
                 Pane::SignIns => FlyoutKind::SignIn,
                 Pane::Urls | Pane::Clicks => return Vec::new(),
+                Pane::Incidents => FlyoutKind::Incident,
             };
             let key = super::panes::key(g.pane, &state.data, row);
             state.views.push(View::Flyout(Flyout {

@@ -762,3 +762,143 @@ fn checklist_key_opens_the_tenant_checklist() {
         d.sections[0]
     );
 }
+
+const INCIDENT_UPDATED: ColumnId = ColumnId::Incident(panes::incidents::IncidentCol::LastUpdate);
+
+#[test]
+fn seven_and_colon_incidents_open_the_pane_newest_update_first_and_p_narrows_it() {
+    let mut s = state();
+    key(&mut s, '7');
+    assert_eq!(s.pane(), Pane::Incidents);
+    let g = grid(&s);
+    assert!(!g.rows.is_empty(), "the fixture has incidents");
+    // The natural order is the last update, newest first, and the header says so.
+    let order = panes::natural_order(Pane::Incidents);
+    assert_eq!(order.column, Some(INCIDENT_UPDATED));
+    assert!(order.descending);
+    assert_eq!(
+        g.order_column().map(|(c, _)| g.columns[c].id),
+        Some(INCIDENT_UPDATED)
+    );
+    let times = values(&s, INCIDENT_UPDATED);
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    let all = g.rows.len();
+
+    key(&mut s, 'P');
+    let members: Vec<String> = s.data.tags.resolve(PRIORITY_ACCOUNT).expect("tag").to_vec();
+    let narrowed = grid(&s).rows.clone();
+    assert!(
+        !narrowed.is_empty() && narrowed.len() < all,
+        "{} of {all}",
+        narrowed.len()
+    );
+    for &r in narrowed.iter() {
+        let item = &s.data.incidents.items[r as usize];
+        assert!(item.accounts.iter().any(|a| members.contains(a)));
+        // Its Users cell marks the priority account.
+        let users = panes::cell(
+            &s.data,
+            r,
+            ColumnId::Incident(panes::incidents::IncidentCol::Users),
+        );
+        assert!(users.starts_with(whalewatch_query::index::entities::PRIORITY_MARK));
+    }
+    key(&mut s, 'P');
+
+    let mut c = state();
+    key(&mut c, ':');
+    typed(&mut c, "incidents");
+    code(&mut c, KeyCode::Enter);
+    assert_eq!(c.pane(), Pane::Incidents);
+    assert_eq!(grid(&c).rows.len(), all);
+    assert!(c.notice.is_none(), "{:?}", c.notice);
+}
+
+/// Picks `label` in the open triage menu.
+fn choose(s: &mut State, label: &str) -> Vec<Effect> {
+    let Some(Overlay::Choice { options, .. }) = &s.overlay else {
+        panic!("no menu")
+    };
+    let at = options
+        .iter()
+        .position(|(l, _)| l == label)
+        .unwrap_or_else(|| panic!("no `{label}` in {options:?}"));
+    for _ in 0..at {
+        key(s, 'j');
+    }
+    code(s, KeyCode::Enter)
+}
+
+fn incident_write(e: &[Effect]) -> (Vec<String>, whalewatch_sync::triage::IncidentChange) {
+    let [Effect::Triage(w)] = e else {
+        panic!("{e:?}")
+    };
+    let TriageWrite::Incidents { ids, change } = &**w else {
+        panic!("{w:?}")
+    };
+    (ids.clone(), change.clone())
+}
+
+#[test]
+fn incident_triage_keys_write_incident_changes_and_read_only_refuses_them() {
+    use whalewatch_model::enums::{Classification, Determination, IncidentStatus};
+    let mut s = state();
+    key(&mut s, '7');
+    let first = panes::key(Pane::Incidents, &s.data, grid(&s).rows[0]);
+
+    // s: the incident statuses, not the alert ones.
+    key(&mut s, 's');
+    let Some(Overlay::Choice { options, title, .. }) = &s.overlay else {
+        panic!("no menu")
+    };
+    let labels: Vec<&str> = options.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["active", "inProgress", "resolved"]);
+    assert_eq!(title, "Set the status of 1 incident");
+    let (ids, change) = incident_write(&choose(&mut s, "resolved"));
+    assert_eq!(ids, std::slice::from_ref(&first));
+    assert_eq!(change.status, Some(IncidentStatus::Resolved));
+
+    // d: the documented pairs.
+    key(&mut s, 'd');
+    let (_, change) = incident_write(&choose(&mut s, "truePositive · phishing"));
+    assert_eq!(change.classification, Some(Classification::TruePositive));
+    assert_eq!(change.determination, Some(Determination::Phishing));
+
+    // a, A, c: owner and comment; marked incidents all get it.
+    let (_, change) = incident_write(&key(&mut s, 'a'));
+    assert_eq!(change.assigned_to.as_deref(), Some("analyst@contoso.com"));
+    key(&mut s, ' ');
+    key(&mut s, ' ');
+    key(&mut s, 'A');
+    typed(&mut s, "tier2@contoso.com");
+    let (ids, change) = incident_write(&code(&mut s, KeyCode::Enter));
+    assert_eq!(ids.len(), 2);
+    assert_eq!(change.assigned_to.as_deref(), Some("tier2@contoso.com"));
+    key(&mut s, 'c');
+    typed(&mut s, "escalated to IR");
+    let (ids, change) = incident_write(&code(&mut s, KeyCode::Enter));
+    assert_eq!(ids.len(), 2);
+    assert_eq!(change.comment.as_deref(), Some("escalated to IR"));
+
+    // The same keys in the flyout act on the incident shown.
+    let mut f = state();
+    key(&mut f, '7');
+    code(&mut f, KeyCode::Enter);
+    assert!(matches!(f.top(), View::Flyout(fl) if fl.kind == FlyoutKind::Incident));
+    key(&mut f, 's');
+    let (ids, change) = incident_write(&choose(&mut f, "inProgress"));
+    assert_eq!(ids, [first]);
+    assert_eq!(change.status, Some(IncidentStatus::InProgress));
+
+    let mut ro = state();
+    ro.session.read_only = true;
+    key(&mut ro, '7');
+    key(&mut ro, 's');
+    assert!(ro.overlay.is_none());
+    assert!(key(&mut ro, 'a').is_empty());
+    assert!(
+        ro.notice
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("read-only"))
+    );
+}

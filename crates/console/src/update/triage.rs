@@ -1,6 +1,6 @@
 //! Triage from the console: status, classification and determination, assignment
-//! and comments on the alert under the cursor or on every marked alert; notes on any
-//! item; email remediation behind a review and a typed count. `update` only composes
+//! and comments on the alert or incident under the cursor or on every marked one;
+//! notes on any item; email remediation behind a review and a typed count. `update` only composes
 //! the write; the effect queues it in the cache's outbox and flushes it
 //! ([`whalewatch_sync::triage`]).
 
@@ -9,10 +9,12 @@ use crate::panes;
 use crate::prompt::{Prompt, PromptKind};
 use crate::state::{FlyoutKind, Overlay, State, View};
 use whalewatch_cache::NoteTarget;
-use whalewatch_model::enums::{AlertStatus, Classification, Determination, RemediationAction};
+use whalewatch_model::enums::{
+    AlertStatus, Classification, Determination, IncidentStatus, RemediationAction,
+};
 use whalewatch_query::index::Bitset;
 use whalewatch_sync::remediate::RemediationPlan;
-use whalewatch_sync::triage::{AlertChange, determinations_for};
+use whalewatch_sync::triage::{AlertChange, IncidentChange, determinations_for};
 
 use super::{Effect, notice};
 
@@ -20,9 +22,11 @@ use super::{Effect, notice};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Status(AlertStatus),
+    IncidentStatus(IncidentStatus),
     Classify(Classification, Determination),
     Remediate(RemediationAction),
-    /// Go on with `AlertOp` on the drafted alerts (marks not in view confirmed).
+    /// Go on with `AlertOp` on the drafted alerts or incidents (marks not in view
+    /// confirmed).
     Proceed(AlertOp),
     /// Save the analyst's name in the profile (`a` asked for it).
     SaveAnalyst(String),
@@ -32,7 +36,7 @@ pub enum Decision {
     Close,
 }
 
-/// A triage command on alerts, kept while the analyst confirms its targets.
+/// A triage command on alerts or incidents, kept while the analyst confirms its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertOp {
     Status,
@@ -58,6 +62,7 @@ impl AlertOp {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Draft {
     Alerts(Vec<String>),
+    Incidents(Vec<String>),
     Note(NoteTarget, String),
     /// Email rows (index positions).
     Emails(Vec<u32>),
@@ -69,6 +74,10 @@ pub enum TriageWrite {
     Alerts {
         ids: Vec<String>,
         change: AlertChange,
+    },
+    Incidents {
+        ids: Vec<String>,
+        change: IncidentChange,
     },
     Note {
         kind: NoteTarget,
@@ -92,27 +101,34 @@ fn read_only(state: &mut State) -> bool {
     state.session.read_only
 }
 
-/// The alerts `op` applies to: the flyout's alert, the marked alerts, or the one
-/// under the cursor. Marks stay when their rows leave the view (a filter, a status
+/// The alerts or incidents `op` applies to: the flyout's item, the marked rows, or the
+/// one under the cursor. Marks stay when their rows leave the view (a filter, a status
 /// change); when some are not in view, the analyst confirms first — a menu saying
 /// how many will be touched and how many are hidden — and `None` is returned (the
 /// menu's `Proceed` runs `op`).
-fn alert_targets(state: &mut State, op: AlertOp) -> Option<Vec<String>> {
-    if let View::Flyout(f) = state.top()
-        && f.kind == FlyoutKind::Alert
-    {
-        return Some(vec![f.key.clone()]);
+fn targets(state: &mut State, op: AlertOp) -> Option<Draft> {
+    if let View::Flyout(f) = state.top() {
+        match f.kind {
+            FlyoutKind::Alert => return Some(Draft::Alerts(vec![f.key.clone()])),
+            FlyoutKind::Incident => return Some(Draft::Incidents(vec![f.key.clone()])),
+            _ => {}
+        }
     }
     match state.top() {
-        View::Grid(g) if g.pane == Pane::Alerts => {
+        View::Grid(g) if matches!(g.pane, Pane::Alerts | Pane::Incidents) => {
+            let (draft, noun): (fn(Vec<String>) -> Draft, _) = if g.pane == Pane::Alerts {
+                (Draft::Alerts, "alert")
+            } else {
+                (Draft::Incidents, "incident")
+            };
             if !g.marks.is_empty() {
                 let ids: Vec<String> = g.marks.iter().cloned().collect();
                 let shown = panes::marks_shown(g.pane, &state.data, &g.rows, &g.marks);
                 let hidden = ids.len() - shown;
                 if hidden == 0 {
-                    return Some(ids);
+                    return Some(draft(ids));
                 }
-                let n = count(ids.len(), "marked alert");
+                let n = count(ids.len(), &format!("marked {noun}"));
                 state.overlay = Some(Overlay::Choice {
                     title: format!("{} {n}? {hidden} not in this view", op.verb()),
                     options: vec![
@@ -121,19 +137,19 @@ fn alert_targets(state: &mut State, op: AlertOp) -> Option<Vec<String>> {
                     ],
                     cursor: 0,
                 });
-                state.draft = Some(Draft::Alerts(ids));
+                state.draft = Some(draft(ids));
                 return None;
             }
             if let Some(r) = g.current() {
-                return Some(vec![panes::key(Pane::Alerts, &state.data, r)]);
+                return Some(draft(vec![panes::key(g.pane, &state.data, r)]));
             }
-            notice(state, "no alert here", false);
+            notice(state, format!("no {noun} here"), false);
             None
         }
         _ => {
             notice(
                 state,
-                "alert triage works in the Alerts pane (1) and the alert details",
+                "triage works in the Alerts (1) and Incidents (7) panes and their details",
                 false,
             );
             None
@@ -149,55 +165,119 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-/// Starts `op`: asks for its targets (see [`alert_targets`]), then runs it.
+/// Starts `op`: asks for its targets (see [`targets`]), then runs it.
 pub fn start(state: &mut State, op: AlertOp) -> Vec<Effect> {
     if read_only(state) {
         return Vec::new();
     }
-    match alert_targets(state, op) {
-        Some(ids) => run(state, op, ids),
+    match targets(state, op) {
+        Some(draft) => run(state, op, draft),
         None => Vec::new(),
     }
 }
 
-/// Runs `op` on `ids`: a menu, a prompt, or the write.
-fn run(state: &mut State, op: AlertOp, ids: Vec<String>) -> Vec<Effect> {
+/// Runs `op` on `draft`: a menu, a prompt, or the write.
+fn run(state: &mut State, op: AlertOp, draft: Draft) -> Vec<Effect> {
     match op {
-        AlertOp::Status => status_menu(state, ids),
-        AlertOp::Classify => classify_menu(state, ids),
-        AlertOp::AssignToMe => return assign_to_me(state, ids),
+        AlertOp::Status => status_menu(state, draft),
+        AlertOp::Classify => classify_menu(state, draft),
+        AlertOp::AssignToMe => return assign_to_me(state, draft),
         AlertOp::Assign => {
             state.prompt = Some(Prompt::new(PromptKind::Assign, ""));
-            state.draft = Some(Draft::Alerts(ids));
+            state.draft = Some(draft);
         }
         AlertOp::Comment => {
             state.prompt = Some(Prompt::new(PromptKind::Comment, ""));
-            state.draft = Some(Draft::Alerts(ids));
+            state.draft = Some(draft);
         }
     }
     Vec::new()
 }
 
-/// `s`: a menu of statuses.
-fn status_menu(state: &mut State, ids: Vec<String>) {
-    let options = [
-        AlertStatus::New,
-        AlertStatus::InProgress,
-        AlertStatus::Resolved,
-    ]
-    .into_iter()
-    .map(|s| (s.as_str().to_string(), Decision::Status(s)))
-    .collect();
+/// "3 alerts" or "1 incident".
+fn what(draft: &Draft) -> String {
+    match draft {
+        Draft::Alerts(ids) => count(ids.len(), "alert"),
+        Draft::Incidents(ids) => count(ids.len(), "incident"),
+        Draft::Note(..) => "the note".into(),
+        Draft::Emails(rows) => count(rows.len(), "message"),
+    }
+}
+
+/// What one triage action sets.
+enum Set {
+    Status(Decision),
+    Classify(Classification, Determination),
+    Assign(String),
+    Comment(String),
+}
+
+/// The write `set` makes on the alerts or incidents of `draft`.
+fn write(draft: Draft, set: Set) -> Vec<Effect> {
+    let w = match draft {
+        Draft::Alerts(ids) => {
+            let mut change = AlertChange::default();
+            match set {
+                Set::Status(Decision::Status(s)) => change.status = Some(s),
+                Set::Classify(c, d) => {
+                    change.classification = Some(c);
+                    change.determination = Some(d);
+                }
+                Set::Assign(a) => change.assigned_to = Some(a),
+                Set::Comment(c) => change.comment = Some(c),
+                Set::Status(_) => return Vec::new(),
+            }
+            TriageWrite::Alerts { ids, change }
+        }
+        Draft::Incidents(ids) => {
+            let mut change = IncidentChange::default();
+            match set {
+                Set::Status(Decision::IncidentStatus(s)) => change.status = Some(s),
+                Set::Classify(c, d) => {
+                    change.classification = Some(c);
+                    change.determination = Some(d);
+                }
+                Set::Assign(a) => change.assigned_to = Some(a),
+                Set::Comment(c) => change.comment = Some(c),
+                Set::Status(_) => return Vec::new(),
+            }
+            TriageWrite::Incidents { ids, change }
+        }
+        Draft::Note(..) | Draft::Emails(_) => return Vec::new(),
+    };
+    vec![Effect::Triage(Box::new(w))]
+}
+
+/// `s`: a menu of statuses (an alert's or an incident's).
+fn status_menu(state: &mut State, draft: Draft) {
+    let options = match &draft {
+        Draft::Incidents(_) => [
+            IncidentStatus::Active,
+            IncidentStatus::InProgress,
+            IncidentStatus::Resolved,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), Decision::IncidentStatus(s)))
+        .collect(),
+        _ => [
+            AlertStatus::New,
+            AlertStatus::InProgress,
+            AlertStatus::Resolved,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), Decision::Status(s)))
+        .collect(),
+    };
     state.overlay = Some(Overlay::Choice {
-        title: format!("Set the status of {}", count(ids.len(), "alert")),
+        title: format!("Set the status of {}", what(&draft)),
         options,
         cursor: 0,
     });
-    state.draft = Some(Draft::Alerts(ids));
+    state.draft = Some(draft);
 }
 
 /// `d`: a menu of the documented classification → determination pairs.
-fn classify_menu(state: &mut State, ids: Vec<String>) {
+fn classify_menu(state: &mut State, draft: Draft) {
     let mut options = Vec::new();
     for c in [
         Classification::TruePositive,
@@ -212,30 +292,23 @@ fn classify_menu(state: &mut State, ids: Vec<String>) {
         }
     }
     state.overlay = Some(Overlay::Choice {
-        title: format!("Classify {}", count(ids.len(), "alert")),
+        title: format!("Classify {}", what(&draft)),
         options,
         cursor: 0,
     });
-    state.draft = Some(Draft::Alerts(ids));
+    state.draft = Some(draft);
 }
 
 /// `a`: assign to the analyst running the console — the profile's `analyst`. Without
 /// one, the console asks for the name (once a session) instead of assigning to the
 /// application.
-fn assign_to_me(state: &mut State, ids: Vec<String>) -> Vec<Effect> {
+fn assign_to_me(state: &mut State, draft: Draft) -> Vec<Effect> {
     let Some(me) = state.session.assignee.clone() else {
         state.prompt = Some(Prompt::new(PromptKind::Analyst, ""));
-        state.draft = Some(Draft::Alerts(ids));
+        state.draft = Some(draft);
         return Vec::new();
     };
-    let change = AlertChange {
-        assigned_to: Some(me),
-        ..AlertChange::default()
-    };
-    vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-        ids,
-        change,
-    }))]
+    write(draft, Set::Assign(me))
 }
 
 /// `n`: a note on the item under the cursor or in the flyout.
@@ -246,7 +319,7 @@ pub fn note(state: &mut State) {
             FlyoutKind::Alert => Some(NoteTarget::Alert),
             FlyoutKind::Campaign => Some(NoteTarget::Campaign),
             FlyoutKind::Account | FlyoutKind::Posture => Some(NoteTarget::User),
-            FlyoutKind::Checklist | FlyoutKind::SignIn => None,
+            FlyoutKind::Checklist | FlyoutKind::SignIn | FlyoutKind::Incident => None,
         }
         .map(|k| (k, f.key.clone())),
         View::Grid(g) => g.current().and_then(|r| {
@@ -255,7 +328,7 @@ pub fn note(state: &mut State) {
                 Pane::Alerts => NoteTarget::Alert,
                 Pane::Campaigns => NoteTarget::Campaign,
                 Pane::Accounts | Pane::Posture => NoteTarget::User,
-                Pane::SignIns | Pane::Urls | Pane::Clicks => return None,
+                Pane::SignIns | Pane::Urls | Pane::Clicks | Pane::Incidents => return None,
             };
             Some((kind, panes::key(g.pane, &state.data, r)))
         }),
@@ -357,28 +430,13 @@ pub fn decide(state: &mut State, decision: Decision) -> Vec<Effect> {
     state.overlay = None;
     let draft = state.draft.take();
     match (decision, draft) {
-        (Decision::Status(s), Some(Draft::Alerts(ids))) => {
-            let change = AlertChange {
-                status: Some(s),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (d @ (Decision::Status(_) | Decision::IncidentStatus(_)), Some(draft)) => {
+            write(draft, Set::Status(d))
         }
-        (Decision::Classify(c, d), Some(Draft::Alerts(ids))) => {
-            let change = AlertChange {
-                classification: Some(c),
-                determination: Some(d),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (Decision::Classify(c, d), Some(draft)) => write(draft, Set::Classify(c, d)),
+        (Decision::Proceed(op), Some(d @ (Draft::Alerts(_) | Draft::Incidents(_)))) => {
+            run(state, op, d)
         }
-        (Decision::Proceed(op), Some(Draft::Alerts(ids))) => run(state, op, ids),
         (Decision::SaveAnalyst(name), _) => vec![Effect::SaveAnalyst(name)],
         (Decision::Cancel, _) => {
             notice(state, "cancelled; nothing was written", false);
@@ -411,27 +469,15 @@ pub fn submit(state: &mut State, kind: PromptKind, text: &str) -> Vec<Effect> {
     let overlay = state.overlay.take();
     let text = text.trim().to_string();
     match (kind, draft) {
-        (PromptKind::Comment, Some(Draft::Alerts(ids))) if !text.is_empty() => {
-            let change = AlertChange {
-                comment: Some(text),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (PromptKind::Comment, Some(d @ (Draft::Alerts(_) | Draft::Incidents(_))))
+            if !text.is_empty() =>
+        {
+            write(d, Set::Comment(text))
         }
-        (PromptKind::Assign, Some(Draft::Alerts(ids))) => {
-            let change = AlertChange {
-                assigned_to: Some(text),
-                ..AlertChange::default()
-            };
-            vec![Effect::Triage(Box::new(TriageWrite::Alerts {
-                ids,
-                change,
-            }))]
+        (PromptKind::Assign, Some(d @ (Draft::Alerts(_) | Draft::Incidents(_)))) => {
+            write(d, Set::Assign(text))
         }
-        (PromptKind::Analyst, Some(Draft::Alerts(ids))) => {
+        (PromptKind::Analyst, Some(d @ (Draft::Alerts(_) | Draft::Incidents(_)))) => {
             // A name, not an app id: one word with an `@` (a UPN).
             if text.is_empty() || text.contains(char::is_whitespace) || !text.contains('@') {
                 notice(
@@ -443,7 +489,7 @@ pub fn submit(state: &mut State, kind: PromptKind, text: &str) -> Vec<Effect> {
             }
             state.session.assignee = Some(text.clone());
             state.session.analyst = text.clone();
-            let mut effects = assign_to_me(state, ids);
+            let mut effects = assign_to_me(state, d);
             // Offer to keep it: the next session then knows who "me" is.
             state.overlay = Some(Overlay::Choice {
                 title: format!(

@@ -61,6 +61,7 @@ pub fn grid(
     let style_of = |ci: usize, raw: &str| -> Style {
         match ids.get(ci) {
             Some(ColumnId::Alert(panes::alerts::AlertCol::Severity))
+            | Some(ColumnId::Incident(panes::incidents::IncidentCol::Severity))
             | Some(ColumnId::Email(panes::emails::EmailCol::Str(
                 whalewatch_query::index::schema::THREATS,
             ))) => theme.severity(raw.split(',').next().unwrap_or("").trim()),

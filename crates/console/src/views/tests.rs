@@ -203,3 +203,19 @@ fn posture_pane_flyout_checklist_and_sign_ins() {
         code(s, KeyCode::Enter);
     });
 }
+
+#[test]
+fn incidents_pane_and_flyout() {
+    snap("incidents", |s| {
+        key(s, '7');
+    });
+    snap("incidents_priority", |s| {
+        key(s, '7');
+        key(s, 'P');
+    });
+    snap("incident_flyout", |s| {
+        key(s, '7');
+        let e = code(s, KeyCode::Enter);
+        settle(s, e);
+    });
+}

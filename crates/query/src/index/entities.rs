@@ -255,60 +255,235 @@ fn alert_leaf(
     })
 }
 
+/// One cached incident with what its filters and its rows need.
+#[derive(Debug, Clone)]
+pub struct IncidentItem {
+    /// The incident, with the analyst's unconfirmed writes applied.
+    pub incident: Incident,
+    /// Ids of its cached alerts, most recently updated first.
+    pub alerts: Vec<String>,
+    /// Accounts its alerts affect (folded, sorted).
+    pub accounts: Vec<String>,
+}
+
+/// The columns of an incident row: the console's Incidents pane and `whalewatch query
+/// incidents` print the same cells from [`IncidentItem::cell`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum IncidentColumn {
+    Severity,
+    Status,
+    Title,
+    Alerts,
+    Users,
+    Tags,
+    Assigned,
+    Classification,
+    LastUpdate,
+    Id,
+}
+
+impl IncidentColumn {
+    /// Every column, in display order.
+    pub const ALL: [IncidentColumn; 10] = [
+        IncidentColumn::Severity,
+        IncidentColumn::Status,
+        IncidentColumn::Title,
+        IncidentColumn::Alerts,
+        IncidentColumn::Users,
+        IncidentColumn::Tags,
+        IncidentColumn::Assigned,
+        IncidentColumn::Classification,
+        IncidentColumn::LastUpdate,
+        IncidentColumn::Id,
+    ];
+
+    /// The column's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            IncidentColumn::Severity => "Severity",
+            IncidentColumn::Status => "Status",
+            IncidentColumn::Title => "Title",
+            IncidentColumn::Alerts => "Alerts",
+            IncidentColumn::Users => "Users",
+            IncidentColumn::Tags => "Tags",
+            IncidentColumn::Assigned => "Assigned to",
+            IncidentColumn::Classification => "Classification",
+            IncidentColumn::LastUpdate => "Last update",
+            IncidentColumn::Id => "Id",
+        }
+    }
+}
+
+/// How a priority account is marked in an incident's Users cell (not by colour alone).
+pub const PRIORITY_MARK: &str = "★";
+
+impl IncidentItem {
+    /// The raw text of one cell. Users: priority accounts first, marked with
+    /// [`PRIORITY_MARK`]; Classification: `classification · determination`.
+    pub fn cell(&self, col: IncidentColumn, tags: &TagTable) -> String {
+        let i = &self.incident;
+        let s = |v: Option<&str>| v.unwrap_or("").to_string();
+        match col {
+            IncidentColumn::Severity => s(i.severity.as_ref().map(|x| x.as_str())),
+            IncidentColumn::Status => s(i.status.as_ref().map(|x| x.as_str())),
+            IncidentColumn::Title => i.display_name.clone(),
+            IncidentColumn::Alerts => self.alerts.len().to_string(),
+            IncidentColumn::Users => {
+                let prio = |a: &String| {
+                    tags.tags_of(a)
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(PRIORITY_ACCOUNT))
+                };
+                let mut users: Vec<(bool, &String)> =
+                    self.accounts.iter().map(|a| (!prio(a), a)).collect();
+                users.sort();
+                users
+                    .into_iter()
+                    .map(|(other, a)| {
+                        if other {
+                            a.clone()
+                        } else {
+                            format!("{PRIORITY_MARK} {a}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+            IncidentColumn::Tags => {
+                let mut out: Vec<&str> = Vec::new();
+                for name in tags.names() {
+                    if self
+                        .accounts
+                        .iter()
+                        .any(|a| tags.tags_of(a).contains(&name))
+                    {
+                        out.push(name);
+                    }
+                }
+                out.join(", ")
+            }
+            IncidentColumn::Assigned => s(i.assigned_to.as_deref()),
+            IncidentColumn::Classification => {
+                let c = i.classification.as_ref().map(|x| x.as_str());
+                let d = i.determination.as_ref().map(|x| x.as_str());
+                match (c, d) {
+                    (Some(c), Some(d)) if d != "unknown" => format!("{c} · {d}"),
+                    (c, _) => s(c),
+                }
+            }
+            IncidentColumn::LastUpdate => i
+                .last_update_date_time
+                .as_ref()
+                .map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            IncidentColumn::Id => i.id.clone(),
+        }
+    }
+}
+
 /// Incidents held in memory (local only: advanced hunting has no incidents table).
 #[derive(Debug, Clone, Default)]
 pub struct IncidentIndex {
     /// Incidents, most recently updated first.
-    pub items: Vec<Incident>,
+    pub items: Vec<IncidentItem>,
 }
 
 impl IncidentIndex {
-    /// Reads the cached incidents.
-    pub fn load(cache: &Cache) -> Result<IncidentIndex, IndexError> {
-        Ok(IncidentIndex {
-            items: cache.incidents()?,
-        })
+    /// Reads the cached incidents; their alerts and affected accounts come from
+    /// `alerts` (the incidents are listed without them).
+    pub fn load(cache: &Cache, alerts: &AlertIndex) -> Result<IncidentIndex, IndexError> {
+        Ok(IncidentIndex::of(cache.incidents()?, alerts))
+    }
+
+    /// Joins incidents to their alerts.
+    pub fn of(incidents: Vec<Incident>, alerts: &AlertIndex) -> IncidentIndex {
+        let mut by_incident: BTreeMap<&str, Vec<&AlertItem>> = BTreeMap::new();
+        for a in &alerts.items {
+            if let Some(id) = a.alert.incident_id.as_deref() {
+                by_incident.entry(id.trim()).or_default().push(a);
+            }
+        }
+        let items = incidents
+            .into_iter()
+            .map(|incident| {
+                let members = by_incident
+                    .get(incident.id.trim())
+                    .map_or(&[][..], Vec::as_slice);
+                let mut accounts: Vec<String> = members
+                    .iter()
+                    .flat_map(|a| a.accounts.iter().cloned())
+                    .collect();
+                accounts.sort();
+                accounts.dedup();
+                IncidentItem {
+                    alerts: members.iter().map(|a| a.alert.id.clone()).collect(),
+                    accounts,
+                    incident,
+                }
+            })
+            .collect();
+        IncidentIndex { items }
     }
 
     /// Positions of the incidents `filter` selects.
-    pub fn eval(&self, filter: &Filter, now: DateTime<Utc>) -> Result<Vec<usize>, IndexError> {
-        let node = compile::<Incident>(filter, &mut |t| {
+    pub fn eval(
+        &self,
+        filter: &Filter,
+        tags: &TagTable,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<usize>, IndexError> {
+        let node = compile::<IncidentItem>(filter, &mut |t| {
             let (field, values) = match t {
                 Term::Text(w) => {
                     let p = Pattern::contains(w);
-                    return Ok(Box::new(move |i: &Incident| p.test(&i.display_name)));
+                    return Ok(Box::new(move |i: &IncidentItem| {
+                        p.test(&i.incident.display_name)
+                    }));
                 }
                 Term::Time(f) => {
                     let f = f.clone();
-                    return Ok(Box::new(move |i: &Incident| {
-                        in_time(i.created_date_time.as_ref().map(to_ticks), &f, now)
+                    return Ok(Box::new(move |i: &IncidentItem| {
+                        in_time(i.incident.created_date_time.as_ref().map(to_ticks), &f, now)
                     }));
                 }
                 Term::Number { .. } => return Ok(Box::new(|_| false)),
                 Term::Match { field, values } => (*field, values.clone()),
             };
             Ok(match field {
-                Field::Severity => Box::new(move |i: &Incident| {
-                    eq_any(i.severity.as_ref().map(|s| s.as_str()), &values)
+                Field::Severity => Box::new(move |i: &IncidentItem| {
+                    eq_any(i.incident.severity.as_ref().map(|s| s.as_str()), &values)
                 }),
-                Field::IncidentStatus => Box::new(move |i: &Incident| {
-                    eq_any(i.status.as_ref().map(|s| s.as_str()), &values)
+                Field::IncidentStatus => Box::new(move |i: &IncidentItem| {
+                    eq_any(i.incident.status.as_ref().map(|s| s.as_str()), &values)
                 }),
-                Field::Classification => Box::new(move |i: &Incident| {
-                    eq_any(i.classification.as_ref().map(|s| s.as_str()), &values)
+                Field::Classification => Box::new(move |i: &IncidentItem| {
+                    eq_any(
+                        i.incident.classification.as_ref().map(|s| s.as_str()),
+                        &values,
+                    )
                 }),
-                Field::Determination => Box::new(move |i: &Incident| {
-                    eq_any(i.determination.as_ref().map(|s| s.as_str()), &values)
+                Field::Determination => Box::new(move |i: &IncidentItem| {
+                    eq_any(
+                        i.incident.determination.as_ref().map(|s| s.as_str()),
+                        &values,
+                    )
                 }),
                 Field::Title => {
                     let p = contains(&values);
-                    Box::new(move |i: &Incident| text::any(&p, &i.display_name))
+                    Box::new(move |i: &IncidentItem| text::any(&p, &i.incident.display_name))
                 }
                 Field::Assigned => {
                     let p = exact(&values);
-                    Box::new(move |i: &Incident| {
-                        text::any(&p, i.assigned_to.as_deref().unwrap_or(""))
+                    Box::new(move |i: &IncidentItem| {
+                        text::any(&p, i.incident.assigned_to.as_deref().unwrap_or(""))
                     })
+                }
+                Field::User => {
+                    let p = exact(&values);
+                    Box::new(move |i: &IncidentItem| i.accounts.iter().any(|x| text::any(&p, x)))
+                }
+                Field::Tag | Field::Is => {
+                    let m = members(tags, field, &values)?;
+                    Box::new(move |i: &IncidentItem| i.accounts.iter().any(|x| m.contains(x)))
                 }
                 _ => Box::new(|_| false),
             })

@@ -89,7 +89,7 @@
 //! - Alerts (`AlertInfo`): a bare word is `Title` contains; `severity` = `Severity` (case-insensitive), `category` exact `Category`, `title` contains `Title`, `source` = `ServiceSource` as AlertInfo spells it (`mdo` → `Microsoft Defender for Office 365`), `user` = an `AlertEvidence` row of the alert with `AccountUpn` exact, `tag`/`is:priority` = an `AlertEvidence` row with `AccountUpn` among the members, times on `Timestamp` (creation). `status`, `classification`, `determination`, `assigned`, `incident` exist only in Graph: local only.
 //! - Campaigns (`CampaignInfo`, one row per message × recipient): a campaign matches when at least one of its rows matches; bare word and `name` = `CampaignName` contains, `type` = `CampaignType`, `subtype` exact `CampaignSubtype`, `tag`/`is:priority` = some row of the campaign has a recipient among the members.
 //! - Users (`IdentityInfo`): bare word = `AccountUpn` or `AccountDisplayName` contains; `upn`, `department`, `job-title`, `country` exact; `tag`/`is:priority` = `AccountUpn` among the members.
-//! - Incidents: local only (no advanced-hunting table); bare word = title contains.
+//! - Incidents: local only (no advanced-hunting table); bare word = title contains; `user`, `tag`/`is:priority` = an account one of its alerts affects.
 //! - Posture (local only; one row per priority account or tag member, from
 //!   `query::posture`): bare word and `upn` = the account; `mfa` = strongest method
 //!   (`phishing-resistant`, `app`, `phone`, `none`, `unknown`); `ca` = `mfa` (an enabled
@@ -631,7 +631,9 @@ const AI: &[Entity] = &[Alerts, Incidents];
 const C: &[Entity] = &[Campaigns];
 const U: &[Entity] = &[Users];
 const I: &[Entity] = &[Incidents];
-const TAGGED: &[Entity] = &[Emails, Alerts, Campaigns, Users, Posture, SignIns];
+const TAGGED: &[Entity] = &[
+    Emails, Alerts, Campaigns, Users, Posture, SignIns, Incidents,
+];
 const P: &[Entity] = &[Posture];
 const PS: &[Entity] = &[Posture, SignIns];
 const UPS: &[Entity] = &[Users, Posture, SignIns];
@@ -730,7 +732,7 @@ pub static FIELDS: &[FieldSpec] = &[
         &["tags"],
         Tag,
         TAGGED,
-        "Carries a user tag: emails by recipient, alerts by affected user, campaigns by a targeted recipient, users by account.",
+        "Carries a user tag: emails by recipient, alerts and incidents by affected user, campaigns by a targeted recipient, users by account.",
         "tag:finance",
     ),
     f(
@@ -1206,8 +1208,8 @@ pub static FIELDS: &[FieldSpec] = &[
         "user",
         &["affected"],
         Exact,
-        A,
-        "Affected user (user, mailbox or message-recipient evidence; `AlertEvidence.AccountUpn`).",
+        AI,
+        "Affected user (user, mailbox or message-recipient evidence; `AlertEvidence.AccountUpn`; an incident's through its alerts).",
         "user:megan.bowen@contoso.com",
     ),
     f(

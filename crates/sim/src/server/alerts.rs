@@ -1,5 +1,6 @@
 //! `alerts_v2` (list, get, PATCH, comments) and `incidents` (list with
-//! `$expand=alerts`, get), rendered in the `microsoft.graph.security` shapes.
+//! `$expand=alerts`, get, PATCH, comments), rendered in the `microsoft.graph.security`
+//! shapes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +22,16 @@ const WRITE: &[&str] = &["SecurityAlert.ReadWrite.All"];
 const INCIDENTS: &[&str] = &[
     "SecurityIncident.Read.All",
     "SecurityIncident.ReadWrite.All",
+];
+const INCIDENTS_WRITE: &[&str] = &["SecurityIncident.ReadWrite.All"];
+
+/// Documented `incidentStatus` values (the update page's and the resource's).
+pub const INCIDENT_STATUSES: &[&str] = &[
+    "active",
+    "resolved",
+    "inProgress",
+    "redirected",
+    "awaitingAction",
 ];
 
 /// Documented `alertStatus` values.
@@ -211,6 +222,15 @@ fn comments_json(c: &[AlertComment]) -> Value {
     )
 }
 
+/// Incident comments: the incident pages spell the fields `createdBy`/`createdTime`.
+fn incident_comments_json(c: &[AlertComment]) -> Value {
+    Value::Array(
+        c.iter()
+            .map(|c| json!({"comment": c.comment, "createdBy": c.created_by, "createdTime": format_datetime(c.time)}))
+            .collect(),
+    )
+}
+
 /// The full alert, with comments and evidence.
 pub fn alert_json(w: &World, a: &Alert) -> Value {
     let mut v = alert_summary(w, a);
@@ -238,7 +258,7 @@ fn incident_summary(w: &World, i: &Incident) -> Value {
         "customTags": i.custom_tags,
         "systemTags": [],
         "description": i.description,
-        "comments": [],
+        "comments": incident_comments_json(&i.comments),
     })
 }
 
@@ -331,8 +351,13 @@ pub async fn get_one(
     }
 }
 
-/// Validates a PATCH body; returns the changes to apply.
-fn parse_patch(body: &Bytes) -> Result<Vec<(&'static str, Option<String>)>, GraphError> {
+/// Validates a PATCH body of `entity` (`alert` or `incident`, whose statuses are
+/// `statuses`); returns the changes to apply.
+fn parse_patch(
+    body: &Bytes,
+    entity: &str,
+    statuses: &'static [&'static str],
+) -> Result<Vec<(&'static str, Option<String>)>, GraphError> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| GraphError::bad_request(format!("The request body is not valid JSON: {e}")))?;
     let Value::Object(map) = v else {
@@ -343,14 +368,14 @@ fn parse_patch(body: &Bytes) -> Result<Vec<(&'static str, Option<String>)>, Grap
     let mut changes = Vec::new();
     for (k, v) in map {
         let (field, allowed): (&'static str, Option<&[&str]>) = match k.as_str() {
-            "status" => ("status", Some(STATUSES)),
+            "status" => ("status", Some(statuses)),
             "classification" => ("classification", Some(CLASSIFICATIONS)),
             "determination" => ("determination", Some(DETERMINATIONS)),
             "assignedTo" => ("assignedTo", None),
             k if k.starts_with('@') => continue,
             other => {
                 return Err(GraphError::bad_request(format!(
-                    "Property '{other}' does not exist on type 'microsoft.graph.security.alert' or cannot be updated."
+                    "Property '{other}' does not exist on type 'microsoft.graph.security.{entity}' or cannot be updated."
                 )));
             }
         };
@@ -391,7 +416,7 @@ pub async fn patch(
     if let Err(e) = st.authorize(&headers, WRITE) {
         return st.graph_error(e);
     }
-    let changes = match parse_patch(&body) {
+    let changes = match parse_patch(&body, "alert", STATUSES) {
         Ok(c) => c,
         Err(e) => return st.graph_error(e),
     };
@@ -441,20 +466,9 @@ pub async fn comment(
         Ok(c) => c,
         Err(e) => return st.graph_error(e),
     };
-    let text = match serde_json::from_slice::<Value>(&body) {
-        Ok(v) => match v.get("comment").and_then(Value::as_str) {
-            Some(c) if !c.trim().is_empty() => c.to_string(),
-            _ => {
-                return st.graph_error(GraphError::bad_request(
-                    "The request body must contain a non-empty 'comment'.",
-                ));
-            }
-        },
-        Err(e) => {
-            return st.graph_error(GraphError::bad_request(format!(
-                "The request body is not valid JSON: {e}"
-            )));
-        }
+    let text = match comment_text(&body) {
+        Ok(t) => t,
+        Err(e) => return st.graph_error(e),
     };
     let mut w = st.write();
     // Under the lock, so concurrent writes are stamped in the order they apply.
@@ -478,6 +492,126 @@ pub async fn comment(
     });
     refresh_incident_of(&mut w, idx);
     (StatusCode::OK, json_response(body.to_string())).into_response()
+}
+
+/// `PATCH /security/incidents/{id}`: status, classification, determination, owner.
+/// The incident's own verdict then stops following its alerts'.
+pub async fn patch_incident(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = st.authorize(&headers, INCIDENTS_WRITE) {
+        return st.graph_error(e);
+    }
+    // `customTags` (a list) is the one incident field that is not a string.
+    let (body, tags) = match custom_tags(&body) {
+        Ok(t) => t,
+        Err(e) => return st.graph_error(e),
+    };
+    let changes = match parse_patch(&body, "incident", INCIDENT_STATUSES) {
+        Ok(c) => c,
+        Err(e) => return st.graph_error(e),
+    };
+    let mut w = st.write();
+    let now = st.clock.now();
+    let Some(idx) = w.incidents.iter().position(|i| i.id.to_string() == id) else {
+        return st.graph_error(GraphError::not_found(&format!("incident '{id}'")));
+    };
+    let i = &mut w.incidents[idx];
+    for (field, value) in changes {
+        match field {
+            "status" => i.status = value.unwrap_or_default(),
+            "classification" => i.classification = value.unwrap_or_default(),
+            "determination" => i.determination = value.unwrap_or_default(),
+            _ => i.assigned_to = value,
+        }
+    }
+    if let Some(tags) = tags {
+        i.custom_tags = tags;
+    }
+    i.triaged = true;
+    i.last_update = now;
+    json_response(incident_json(&w, &w.incidents[idx], false).to_string())
+}
+
+/// Takes `customTags` (a list of strings) out of a PATCH body: the rest, and the tags.
+fn custom_tags(body: &Bytes) -> Result<(Bytes, Option<Vec<String>>), GraphError> {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
+        // parse_patch words the error.
+        return Ok((body.clone(), None));
+    };
+    let tags = match map.remove("customTags") {
+        None => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .into_iter()
+                .map(|t| match t {
+                    Value::String(s) => Ok(s),
+                    other => Err(GraphError::bad_request(format!(
+                        "Invalid value {other} in 'customTags': expected strings."
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(other) => {
+            return Err(GraphError::bad_request(format!(
+                "Invalid value {other} for property 'customTags': expected a list of strings."
+            )));
+        }
+    };
+    Ok((Bytes::from(Value::Object(map).to_string()), tags))
+}
+
+/// `POST /security/incidents/{id}/comments`: answers with every comment.
+pub async fn comment_incident(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let claims = match st.authorize(&headers, INCIDENTS_WRITE) {
+        Ok(c) => c,
+        Err(e) => return st.graph_error(e),
+    };
+    let text = match comment_text(&body) {
+        Ok(t) => t,
+        Err(e) => return st.graph_error(e),
+    };
+    let mut w = st.write();
+    let now = st.clock.now();
+    let Some(i) = w.incidents.iter_mut().find(|i| i.id.to_string() == id) else {
+        return st.graph_error(GraphError::not_found(&format!("incident '{id}'")));
+    };
+    i.comments.push(AlertComment {
+        comment: text,
+        created_by: claims
+            .upn
+            .unwrap_or_else(|| "whalewatch (application)".to_string()),
+        time: now,
+    });
+    i.last_update = now;
+    let body = json!({
+        "@odata.context": format!("{}/v1.0/$metadata#security/incidents('{id}')/comments", st.base_url),
+        "value": comments_json(&i.comments),
+    });
+    (StatusCode::OK, json_response(body.to_string())).into_response()
+}
+
+/// The `comment` of a comment POST, or the documented error.
+fn comment_text(body: &Bytes) -> Result<String, GraphError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => match v.get("comment").and_then(Value::as_str) {
+            Some(c) if !c.trim().is_empty() => Ok(c.to_string()),
+            _ => Err(GraphError::bad_request(
+                "The request body must contain a non-empty 'comment'.",
+            )),
+        },
+        Err(e) => Err(GraphError::bad_request(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
+    }
 }
 
 fn incident_json(w: &World, i: &Incident, expand_alerts: bool) -> Value {

@@ -23,6 +23,7 @@ pub const ALL_ROLES: &[&str] = &[
     "SecurityAlert.Read.All",
     "SecurityAlert.ReadWrite.All",
     "SecurityIncident.Read.All",
+    "SecurityIncident.ReadWrite.All",
     "ThreatHunting.Read.All",
     "User.Read.All",
     "GroupMember.Read.All",

@@ -394,7 +394,14 @@ fn router(state: Arc<AppState>) -> Router {
         )
         .route("/security/alerts_v2/{id}/comments", post(alerts::comment))
         .route("/security/incidents", get(alerts::list_incidents))
-        .route("/security/incidents/{id}", get(alerts::get_incident))
+        .route(
+            "/security/incidents/{id}",
+            get(alerts::get_incident).patch(alerts::patch_incident),
+        )
+        .route(
+            "/security/incidents/{id}/comments",
+            post(alerts::comment_incident),
+        )
         .route("/users", get(directory::list_users))
         .route("/users/{id}", get(directory::get_user))
         .route(

@@ -78,6 +78,11 @@ pub struct Incident {
     pub custom_tags: Vec<String>,
     /// Indices into `World::alerts`.
     pub alerts: Vec<u32>,
+    /// Comments written on the incident itself (`POST /security/incidents/{id}/comments`).
+    pub comments: Vec<AlertComment>,
+    /// An analyst set the incident's own status or verdict (`PATCH`): from then on they
+    /// are its own, no longer rolled up from its alerts.
+    pub triaged: bool,
 }
 
 /// The default alert policies the world raises.
@@ -424,6 +429,8 @@ fn incidents(
                 vec![]
             },
             alerts: members,
+            comments: Vec::new(),
+            triaged: false,
         };
         refresh_incident(&mut inc, alerts);
         incidents.push(inc);
@@ -461,22 +468,31 @@ fn incident_name(w: &World, alerts: &[Alert], members: &[u32], key: &str) -> Str
 /// so a PATCH on an alert shows in its incident too.
 pub fn refresh_incident(inc: &mut Incident, alerts: &[Alert]) {
     let members: Vec<&Alert> = inc.alerts.iter().map(|a| &alerts[*a as usize]).collect();
+    inc.severity = members
+        .iter()
+        .map(|a| a.severity)
+        .max_by_key(|s| severity_rank(s))
+        .unwrap_or("informational");
+    // Never earlier than the incident's own writes (a PATCH or comment on it).
+    inc.last_update = members
+        .iter()
+        .map(|a| a.last_update)
+        .max()
+        .unwrap_or(inc.created)
+        .max(inc.last_update);
+    inc.description = format!(
+        "{} alert(s) from Microsoft Defender for Office 365.",
+        members.len()
+    );
+    if inc.triaged {
+        return;
+    }
     let all_resolved = members.iter().all(|a| a.status == "resolved");
     inc.status = if all_resolved {
         "resolved".into()
     } else {
         "active".into()
     };
-    inc.severity = members
-        .iter()
-        .map(|a| a.severity)
-        .max_by_key(|s| severity_rank(s))
-        .unwrap_or("informational");
-    inc.last_update = members
-        .iter()
-        .map(|a| a.last_update)
-        .max()
-        .unwrap_or(inc.created);
     let (c, d) = if all_resolved {
         members
             .first()
@@ -488,8 +504,4 @@ pub fn refresh_incident(inc: &mut Incident, alerts: &[Alert]) {
     };
     inc.classification = c;
     inc.determination = d;
-    inc.description = format!(
-        "{} alert(s) from Microsoft Defender for Office 365.",
-        members.len()
-    );
 }

@@ -2,8 +2,9 @@
 //! before anything is queued: a wrong pair (false positive → phishing) is refused at
 //! the keystroke, not by the tenant minutes later.
 
-use whalewatch_model::{AlertStatus, Classification, Determination};
+use whalewatch_model::{AlertStatus, Classification, Determination, IncidentStatus};
 use whalewatch_tenant::alerts::AlertUpdate;
+use whalewatch_tenant::incidents::IncidentUpdate;
 
 use super::TriageError;
 
@@ -71,6 +72,18 @@ pub fn parse_status(s: &str) -> Result<AlertStatus, TriageError> {
     }
 }
 
+/// Parses an incident status: `active`, `inProgress` (`in-progress`), `resolved` —
+/// the values an analyst sets (`redirected` is the service's, after a merge).
+pub fn parse_incident_status(s: &str) -> Result<IncidentStatus, TriageError> {
+    let v = IncidentStatus::parse(&squash(s));
+    match v {
+        IncidentStatus::Active | IncidentStatus::InProgress | IncidentStatus::Resolved => Ok(v),
+        _ => Err(TriageError::Invalid(format!(
+            "`{s}` is not an incident status; use active, inProgress or resolved"
+        ))),
+    }
+}
+
 /// Parses a classification: `truePositive` (`tp`, `true-positive`), `falsePositive`
 /// (`fp`), `informationalExpectedActivity` (`informational`, `benign`), `unknown`.
 pub fn parse_classification(s: &str) -> Result<Classification, TriageError> {
@@ -131,34 +144,12 @@ impl AlertChange {
 
     /// Refuses pairs the service does not document and empty comments.
     pub fn validate(&self) -> Result<(), TriageError> {
-        if self.is_empty() {
-            return Err(TriageError::Invalid(
-                "nothing to change: give a status, classification, determination, owner or comment"
-                    .into(),
-            ));
-        }
-        if let Some(d) = &self.determination {
-            let Some(c) = &self.classification else {
-                return Err(TriageError::Invalid(format!(
-                    "a determination needs its classification: add --classification (for {d}: {})",
-                    classifications_of(d).join(" or ")
-                )));
-            };
-            let allowed = determinations_for(c);
-            if !allowed.contains(d) {
-                let names: Vec<&str> = allowed.iter().map(|d| d.as_str()).collect();
-                return Err(TriageError::Invalid(format!(
-                    "{c} does not go with {d}; with {c} use {}",
-                    names.join(", ")
-                )));
-            }
-        }
-        if let Some(c) = &self.comment
-            && c.trim().is_empty()
-        {
-            return Err(TriageError::Invalid("the comment is empty".into()));
-        }
-        Ok(())
+        check(
+            self.is_empty(),
+            self.classification.as_ref(),
+            self.determination.as_ref(),
+            self.comment.as_deref(),
+        )
     }
 
     /// The PATCH body, if the change sets any field.
@@ -174,8 +165,14 @@ impl AlertChange {
 
     /// A one-line description for the journal and the CLI.
     pub fn describe(&self) -> String {
+        self.describe_with(self.status.as_ref().map(|s| s.as_str()))
+    }
+
+    /// [`AlertChange::describe`] with `status` spelled by the caller (incidents have
+    /// their own statuses).
+    fn describe_with(&self, status: Option<&str>) -> String {
         let mut parts = Vec::new();
-        if let Some(s) = &self.status {
+        if let Some(s) = status {
             parts.push(format!("status={s}"));
         }
         if let Some(c) = &self.classification {
@@ -191,6 +188,95 @@ impl AlertChange {
             parts.push(format!("comment={c:?}"));
         }
         parts.join(" ")
+    }
+}
+
+/// The checks every triage change passes (alert or incident): something to do, a
+/// documented classification/determination pair, no empty comment.
+fn check(
+    empty: bool,
+    classification: Option<&Classification>,
+    determination: Option<&Determination>,
+    comment: Option<&str>,
+) -> Result<(), TriageError> {
+    if empty {
+        return Err(TriageError::Invalid(
+            "nothing to change: give a status, classification, determination, owner or comment"
+                .into(),
+        ));
+    }
+    if let Some(d) = determination {
+        let Some(c) = classification else {
+            return Err(TriageError::Invalid(format!(
+                "a determination needs its classification: add --classification (for {d}: {})",
+                classifications_of(d).join(" or ")
+            )));
+        };
+        let allowed = determinations_for(c);
+        if !allowed.contains(d) {
+            let names: Vec<&str> = allowed.iter().map(|d| d.as_str()).collect();
+            return Err(TriageError::Invalid(format!(
+                "{c} does not go with {d}; with {c} use {}",
+                names.join(", ")
+            )));
+        }
+    }
+    if let Some(c) = comment
+        && c.trim().is_empty()
+    {
+        return Err(TriageError::Invalid("the comment is empty".into()));
+    }
+    Ok(())
+}
+
+/// One triage action on one or more incidents (`PATCH /security/incidents/{id}` and
+/// its comments). Empty fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentChange {
+    /// New status.
+    pub status: Option<IncidentStatus>,
+    /// New classification.
+    pub classification: Option<Classification>,
+    /// New determination; needs `classification` (the pair is validated).
+    pub determination: Option<Determination>,
+    /// New owner (a UPN); `Some("")` clears the owner.
+    pub assigned_to: Option<String>,
+    /// A comment to add.
+    pub comment: Option<String>,
+}
+
+impl IncidentChange {
+    /// Refuses pairs the service does not document and empty comments (as alerts).
+    pub fn validate(&self) -> Result<(), TriageError> {
+        check(
+            self.update().is_none() && self.comment.is_none(),
+            self.classification.as_ref(),
+            self.determination.as_ref(),
+            self.comment.as_deref(),
+        )
+    }
+
+    /// The PATCH body, if the change sets any field.
+    pub fn update(&self) -> Option<IncidentUpdate> {
+        let u = IncidentUpdate {
+            status: self.status.clone(),
+            classification: self.classification.clone(),
+            determination: self.determination.clone(),
+            assigned_to: self.assigned_to.clone(),
+        };
+        (u != IncidentUpdate::default()).then_some(u)
+    }
+
+    /// A one-line description for the journal and the console.
+    pub fn describe(&self) -> String {
+        AlertChange {
+            status: None,
+            classification: self.classification.clone(),
+            determination: self.determination.clone(),
+            assigned_to: self.assigned_to.clone(),
+            comment: self.comment.clone(),
+        }
+        .describe_with(self.status.as_ref().map(|s| s.as_str()))
     }
 }
 
@@ -244,6 +330,43 @@ mod tests {
             "{e}"
         );
         assert!(AlertChange::default().validate().is_err());
+    }
+
+    #[test]
+    fn incident_changes_pass_the_same_checks_and_send_incident_statuses() {
+        let ok = IncidentChange {
+            status: Some(parse_incident_status("resolved").unwrap()),
+            classification: Some(Classification::TruePositive),
+            determination: Some(Determination::Phishing),
+            ..Default::default()
+        };
+        assert_eq!(ok.validate().ok(), Some(()));
+        assert_eq!(
+            serde_json::to_value(ok.update().unwrap()).unwrap(),
+            serde_json::json!({"status": "resolved", "classification": "truePositive", "determination": "phishing"})
+        );
+        assert_eq!(
+            ok.describe(),
+            "status=resolved classification=truePositive determination=phishing"
+        );
+        let bad = IncidentChange {
+            classification: Some(Classification::FalsePositive),
+            determination: Some(Determination::Phishing),
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("notMalicious")
+        );
+        assert!(IncidentChange::default().validate().is_err());
+        assert_eq!(
+            parse_incident_status("in-progress").unwrap(),
+            IncidentStatus::InProgress
+        );
+        // An alert status is not an incident status.
+        assert!(parse_incident_status("new").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Sending the outbox: one alert at a time, in the order the analyst asked, each write
+//! Sending the outbox: one alert (or incident) at a time, in the order the analyst asked, each write
 //! confirmed in the same transaction that stores the tenant's answer.
 //!
 //! Per alert: read it from the tenant once, then for each queued write:
@@ -21,11 +21,15 @@ use crate::remediate::{self, RemediationResult, Sent};
 use whalewatch_cache::{
     Cache, CacheError, JournalResult, OutboxEntry, OutboxKind, OutboxState, Writer,
 };
-use whalewatch_model::Alert;
+use whalewatch_model::{Alert, AlertComment, Incident};
 use whalewatch_tenant::alerts::AlertUpdate;
+use whalewatch_tenant::incidents::IncidentUpdate;
 use whalewatch_tenant::{GraphClient, TenantError};
 
-use super::{FlushLock, TriageError, action_name, describe_payload, journal_line, now_ms, stamp};
+use super::{
+    Family, FlushLock, TriageError, action_name, describe_payload, journal_line, now_ms, stamp,
+    target_kind,
+};
 
 /// What became of one write in a flush.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,16 +114,18 @@ pub async fn flush(client: &GraphClient, cache: &mut Cache) -> Result<FlushRepor
     cache.sync_fully()?;
     let policy = client.retry_policy();
     let mut report = FlushReport::default();
-    // Groups in order of their first write: one per alert, one per remediation.
+    // Groups in order of their first write: one per alert or incident, one per
+    // remediation.
     let mut groups: Vec<(OutboxKind, String, Vec<i64>)> = Vec::new();
-    let mut by_alert: HashMap<String, usize> = HashMap::new();
+    let mut by_target: HashMap<(Family, String), usize> = HashMap::new();
     for e in cache.outbox()?.into_iter().filter(|e| e.state.is_pending()) {
+        let key = (Family::of(e.kind), e.target.clone());
         if e.kind == OutboxKind::Remediate {
             groups.push((e.kind, e.target.clone(), vec![e.id]));
-        } else if let Some(&g) = by_alert.get(&e.target) {
+        } else if let Some(&g) = by_target.get(&key) {
             groups[g].2.push(e.id);
         } else {
-            by_alert.insert(e.target.clone(), groups.len());
+            by_target.insert(key, groups.len());
             groups.push((e.kind, e.target.clone(), vec![e.id]));
         }
     }
@@ -151,7 +157,15 @@ pub async fn flush(client: &GraphClient, cache: &mut Cache) -> Result<FlushRepor
             let step = if *kind == OutboxKind::Remediate {
                 flush_remediation(client, cache, &entries[0], &mut report).await?
             } else {
-                flush_alert(client, cache, target, entries, &mut report).await?
+                flush_item(
+                    client,
+                    cache,
+                    Family::of(*kind),
+                    target,
+                    entries,
+                    &mut report,
+                )
+                .await?
             };
             match step {
                 Step::Done => break,
@@ -245,11 +259,7 @@ fn mark_failed(
             now,
             &e.analyst,
             action_name(e.kind),
-            if e.kind == OutboxKind::Remediate {
-                "messages"
-            } else {
-                "alert"
-            },
+            target_kind(e.kind),
             &e.target,
             &describe_payload(e.kind, &e.payload),
             JournalResult::Failed,
@@ -264,8 +274,111 @@ fn mark_failed(
     Ok(())
 }
 
-/// True when the tenant's alert already shows every field of the PATCH.
-fn shows(alert: &Alert, payload: &serde_json::Value) -> bool {
+/// The tenant's copy of what a group of writes targets.
+enum Remote {
+    Alert(Box<Alert>),
+    Incident(Box<Incident>),
+}
+
+impl Remote {
+    async fn get(client: &GraphClient, family: Family, id: &str) -> Result<Remote, TenantError> {
+        Ok(match family {
+            Family::Alert => Remote::Alert(Box::new(client.get_alert(id).await?)),
+            Family::Incident => Remote::Incident(Box::new(client.get_incident(id).await?)),
+        })
+    }
+
+    /// Sends a queued PATCH body; the answer is the updated item.
+    async fn patch(
+        client: &GraphClient,
+        family: Family,
+        id: &str,
+        e: &OutboxEntry,
+    ) -> Result<Result<Remote, TenantError>, TriageError> {
+        let bad =
+            |err: serde_json::Error| TriageError::Invalid(format!("queued write #{}: {err}", e.id));
+        Ok(match family {
+            Family::Alert => {
+                let u: AlertUpdate = serde_json::from_value(e.payload.clone()).map_err(bad)?;
+                client
+                    .update_alert(id, &u)
+                    .await
+                    .map(|a| Remote::Alert(Box::new(a)))
+            }
+            Family::Incident => {
+                let u: IncidentUpdate = serde_json::from_value(e.payload.clone()).map_err(bad)?;
+                client
+                    .update_incident(id, &u)
+                    .await
+                    .map(|i| Remote::Incident(Box::new(i)))
+            }
+        })
+    }
+
+    async fn comment(
+        client: &GraphClient,
+        family: Family,
+        id: &str,
+        text: &str,
+    ) -> Result<(), TenantError> {
+        match family {
+            Family::Alert => client.add_alert_comment(id, text).await.map(drop),
+            Family::Incident => client.add_incident_comment(id, text).await.map(drop),
+        }
+    }
+
+    fn last_update(&self) -> Option<String> {
+        stamp(match self {
+            Remote::Alert(a) => &a.last_update_date_time,
+            Remote::Incident(i) => &i.last_update_date_time,
+        })
+    }
+
+    fn raw(&self) -> &serde_json::Value {
+        match self {
+            Remote::Alert(a) => &a.raw,
+            Remote::Incident(i) => &i.raw,
+        }
+    }
+
+    fn comments(&self) -> &[AlertComment] {
+        match self {
+            Remote::Alert(a) => &a.comments,
+            Remote::Incident(i) => &i.comments,
+        }
+    }
+
+    /// Stores the tenant's answer in the cache.
+    fn store(&self, w: &Writer<'_>) -> Result<(), CacheError> {
+        match self {
+            Remote::Alert(a) => w.upsert_alerts(std::slice::from_ref(&**a)).map(drop),
+            Remote::Incident(i) => w.upsert_incidents(std::slice::from_ref(&**i)).map(drop),
+        }
+    }
+
+    /// Triage fields for the conflict message: status, classification,
+    /// determination, owner.
+    fn triage(&self) -> [Option<String>; 4] {
+        let s = |v: Option<&str>| v.map(str::to_string);
+        match self {
+            Remote::Alert(a) => [
+                s(a.status.as_ref().map(|x| x.as_str())),
+                s(a.classification.as_ref().map(|x| x.as_str())),
+                s(a.determination.as_ref().map(|x| x.as_str())),
+                a.assigned_to.clone(),
+            ],
+            Remote::Incident(i) => [
+                s(i.status.as_ref().map(|x| x.as_str())),
+                s(i.classification.as_ref().map(|x| x.as_str())),
+                s(i.determination.as_ref().map(|x| x.as_str())),
+                i.assigned_to.clone(),
+            ],
+        }
+    }
+}
+
+/// True when the tenant's item already shows every field of the PATCH.
+fn shows(item: &Remote, payload: &serde_json::Value) -> bool {
     let Some(fields) = payload.as_object() else {
         return false;
     };
@@ -273,7 +386,7 @@ fn shows(alert: &Alert, payload: &serde_json::Value) -> bool {
         .iter()
         .filter(|(k, _)| !k.starts_with('@'))
         .all(|(k, want)| {
-            let have = &alert.raw[k];
+            let have = &item.raw()[k];
             match (want, have) {
                 (serde_json::Value::String(w), serde_json::Value::String(h)) => {
                     w.eq_ignore_ascii_case(h)
@@ -284,14 +397,16 @@ fn shows(alert: &Alert, payload: &serde_json::Value) -> bool {
         })
 }
 
-async fn flush_alert(
+/// Sends one alert's or incident's writes (see the module docs).
+async fn flush_item(
     client: &GraphClient,
     cache: &mut Cache,
+    family: Family,
     id: &str,
     mut entries: Vec<OutboxEntry>,
     report: &mut FlushReport,
 ) -> Result<Step, TriageError> {
-    let mut tenant = match client.get_alert(id).await {
+    let mut tenant = match Remote::get(client, family, id).await {
         Ok(a) => a,
         Err(err) => {
             let msg = err.to_string();
@@ -313,127 +428,163 @@ async fn flush_alert(
         }
     };
     // PATCHes first (stable: the analyst's order within each kind).
-    entries.sort_by_key(|e| (e.kind == OutboxKind::AlertComment, e.id));
+    entries.sort_by_key(|e| (!e.kind.is_update(), e.id));
     let mut commented = false;
+    let mut sent = false;
     for e in &entries {
         let now = now_ms();
-        match e.kind {
-            OutboxKind::AlertUpdate => {
-                if e.state == OutboxState::Sending && shows(&tenant, &e.payload) {
-                    confirm_update(cache, e, &tenant, e.base_last_update.clone(), true)?;
-                    report
-                        .outcomes
-                        .push(outcome(e, Outcome::AlreadyApplied, None));
-                    continue;
-                }
-                let current = stamp(&tenant.last_update_date_time);
-                if let Some(base) = &e.base_last_update
-                    && current.as_deref() != Some(base.as_str())
-                {
-                    let msg = conflict_message(&tenant, base, e.id);
-                    cache.write(|w| {
-                        w.upsert_alerts(std::slice::from_ref(&tenant))?;
-                        w.set_outbox_state(e.id, OutboxState::Conflict, Some(&msg), now)?;
-                        w.journal(&journal_line(
-                            now,
-                            &e.analyst,
-                            "alert update",
-                            "alert",
-                            id,
-                            &describe_payload(e.kind, &e.payload),
-                            JournalResult::Conflict,
-                            Some(&msg),
-                            Some(e.id),
-                        ))?;
-                        Ok(())
-                    })?;
-                    report
-                        .outcomes
-                        .push(outcome(e, Outcome::Conflict(msg), None));
-                    continue;
-                }
-                let update: AlertUpdate =
-                    serde_json::from_value(e.payload.clone()).map_err(|err| {
-                        TriageError::Invalid(format!("queued write #{}: {err}", e.id))
-                    })?;
-                cache.write(|w| w.mark_sending(e.id, None, now))?;
-                match client.update_alert(id, &update).await {
-                    Ok(updated) => {
-                        confirm_update(cache, e, &updated, current, false)?;
-                        report.outcomes.push(outcome(e, Outcome::Sent, None));
-                        tenant = updated;
-                    }
-                    Err(err) => match failed_send(cache, e, err, report)? {
-                        Some(step) => return Ok(step),
-                        None => continue,
-                    },
-                }
+        if e.kind.is_update() {
+            if e.state == OutboxState::Sending && shows(&tenant, &e.payload) {
+                confirm_update(cache, e, &tenant, e.base_last_update.clone(), true)?;
+                report
+                    .outcomes
+                    .push(outcome(e, Outcome::AlreadyApplied, None));
+                continue;
             }
-            OutboxKind::AlertComment => {
-                let text = e.payload["comment"].as_str().unwrap_or_default();
-                let seen = tenant.comments.iter().filter(|c| c.comment == text).count() as i64;
-                if e.state == OutboxState::Sending && e.seen_count.is_some_and(|s| seen > s) {
-                    confirm_comment(cache, e, true)?;
-                    report
-                        .outcomes
-                        .push(outcome(e, Outcome::AlreadyApplied, None));
+            let current = tenant.last_update();
+            if let Some(base) = &e.base_last_update
+                && current.as_deref() != Some(base.as_str())
+            {
+                let msg = conflict_message(family, &tenant, base, e.id);
+                cache.write(|w| {
+                    tenant.store(w)?;
+                    w.set_outbox_state(e.id, OutboxState::Conflict, Some(&msg), now)?;
+                    w.journal(&journal_line(
+                        now,
+                        &e.analyst,
+                        action_name(e.kind),
+                        family.noun(),
+                        id,
+                        &describe_payload(e.kind, &e.payload),
+                        JournalResult::Conflict,
+                        Some(&msg),
+                        Some(e.id),
+                    ))?;
+                    Ok(())
+                })?;
+                report
+                    .outcomes
+                    .push(outcome(e, Outcome::Conflict(msg), None));
+                continue;
+            }
+            cache.write(|w| w.mark_sending(e.id, None, now))?;
+            match Remote::patch(client, family, id, e).await? {
+                Ok(updated) => {
+                    confirm_update(cache, e, &updated, current, false)?;
+                    report.outcomes.push(outcome(e, Outcome::Sent, None));
+                    tenant = updated;
+                    sent = true;
+                }
+                Err(err) => match failed_send(cache, e, err, report)? {
+                    Some(step) => return Ok(step),
+                    None => continue,
+                },
+            }
+        } else {
+            let text = e.payload["comment"].as_str().unwrap_or_default();
+            let seen = tenant
+                .comments()
+                .iter()
+                .filter(|c| c.comment == text)
+                .count() as i64;
+            if e.state == OutboxState::Sending && e.seen_count.is_some_and(|s| seen > s) {
+                confirm_comment(cache, e, true)?;
+                report
+                    .outcomes
+                    .push(outcome(e, Outcome::AlreadyApplied, None));
+                commented = true;
+                continue;
+            }
+            cache.write(|w| w.mark_sending(e.id, Some(seen), now))?;
+            match Remote::comment(client, family, id, text).await {
+                Ok(()) => {
+                    confirm_comment(cache, e, false)?;
+                    report.outcomes.push(outcome(e, Outcome::Sent, None));
                     commented = true;
-                    continue;
                 }
-                cache.write(|w| w.mark_sending(e.id, Some(seen), now))?;
-                match client.add_alert_comment(id, text).await {
-                    Ok(_) => {
-                        confirm_comment(cache, e, false)?;
-                        report.outcomes.push(outcome(e, Outcome::Sent, None));
-                        commented = true;
-                    }
-                    Err(err) => match failed_send(cache, e, err, report)? {
-                        Some(step) => return Ok(step),
-                        None => continue,
-                    },
-                }
+                Err(err) => match failed_send(cache, e, err, report)? {
+                    Some(step) => return Ok(step),
+                    None => continue,
+                },
             }
-            OutboxKind::Remediate => {}
         }
     }
     if commented {
         // Best effort: the cache should show the comments and the new
         // lastUpdateDateTime (the next refresh fixes it if this read fails).
-        if let Ok(a) = client.get_alert(id).await {
-            cache.write(|w| w.upsert_alerts(std::slice::from_ref(&a)).map(drop))?;
+        if let Ok(a) = Remote::get(client, family, id).await {
+            cache.write(|w| a.store(w))?;
+            tenant = a;
         }
+    }
+    if sent || commented {
+        follow_incident(client, cache, &tenant).await?;
     }
     Ok(Step::Done)
 }
 
-fn conflict_message(tenant: &Alert, base: &str, entry: i64) -> String {
-    let show = |v: Option<&str>| v.unwrap_or("none").to_string();
+/// After our own write to an alert, its incident moved on the tenant too (the
+/// service rolls alert changes up): best effort, store the incident's new state and
+/// rebase its pending writes made against the old one, so the analyst's next
+/// incident change is not taken for a conflict with their own alert change.
+async fn follow_incident(
+    client: &GraphClient,
+    cache: &mut Cache,
+    tenant: &Remote,
+) -> Result<(), TriageError> {
+    let Remote::Alert(a) = tenant else {
+        return Ok(());
+    };
+    let Some(inc) = a.incident_id.as_deref().filter(|s| !s.is_empty()) else {
+        return Ok(());
+    };
+    let Some(old) = cache.tenant_incident(inc)? else {
+        return Ok(());
+    };
+    if let Ok(new) = client.get_incident(inc).await {
+        let (old, fresh) = (
+            stamp(&old.last_update_date_time),
+            stamp(&new.last_update_date_time),
+        );
+        cache.write(|w| {
+            w.upsert_incidents(std::slice::from_ref(&new))?;
+            w.rebase_outbox(inc, old.as_deref(), fresh.as_deref())
+                .map(drop)
+        })?;
+    }
+    Ok(())
+}
+
+fn conflict_message(family: Family, tenant: &Remote, base: &str, entry: i64) -> String {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_string());
+    let [status, class, det, owner] = tenant.triage();
     format!(
-        "the alert changed on the tenant at {} (after {base}, when you saw it): now status {}, classification {}, determination {}, owner {}; not sent. Keep yours with `whalewatch alert resolve {entry} --overwrite` or drop it with `--discard`",
-        stamp(&tenant.last_update_date_time).unwrap_or_default(),
-        show(tenant.status.as_ref().map(|s| s.as_str())),
-        show(tenant.classification.as_ref().map(|s| s.as_str())),
-        show(tenant.determination.as_ref().map(|s| s.as_str())),
-        show(tenant.assigned_to.as_deref()),
+        "the {} changed on the tenant at {} (after {base}, when you saw it): now status {}, classification {}, determination {}, owner {}; not sent. Keep yours with `whalewatch alert resolve {entry} --overwrite` or drop it with `--discard`",
+        family.noun(),
+        tenant.last_update().unwrap_or_default(),
+        show(&status),
+        show(&class),
+        show(&det),
+        show(&owner),
     )
 }
 
 fn confirm_update(
     cache: &mut Cache,
     e: &OutboxEntry,
-    alert: &Alert,
+    item: &Remote,
     old_base: Option<String>,
     before: bool,
 ) -> Result<(), TriageError> {
     let now = now_ms();
-    let new_base = stamp(&alert.last_update_date_time);
+    let new_base = item.last_update();
     cache.write(|w| {
-        w.upsert_alerts(std::slice::from_ref(alert))?;
+        item.store(w)?;
         w.rebase_outbox(&e.target, old_base.as_deref(), new_base.as_deref())?;
         journal_sent(
             w,
             e,
-            ("alert update", "alert"),
+            (action_name(e.kind), target_kind(e.kind)),
             now,
             before.then_some(SENT_BEFORE),
         )
@@ -447,7 +598,7 @@ fn confirm_comment(cache: &mut Cache, e: &OutboxEntry, before: bool) -> Result<(
         journal_sent(
             w,
             e,
-            ("alert comment", "alert"),
+            (action_name(e.kind), target_kind(e.kind)),
             now,
             before.then_some(SENT_BEFORE),
         )

@@ -1,12 +1,13 @@
-//! Triage writes: alert changes and comments, queued in the cache's durable outbox,
+//! Triage writes: alert and incident changes and comments, queued in the cache's durable outbox,
 //! then sent to the tenant by [`flush`]; notes; the journal.
 //!
 //! This is the API the console calls (from a tokio task that owns a writable
 //! [`Cache`]) and the CLI calls (`whalewatch alert set`):
 //!
-//! 1. [`enqueue_alert_change`] — validates, queues, journals; the alert shows the new
-//!    values at once ([`Cache::alerts`] applies pending writes; [`Cache::pending_alerts`]
-//!    says which alerts are pending or in conflict).
+//! 1. [`enqueue_alert_change`] (and [`enqueue_incident_change`]) — validates, queues,
+//!    journals; the alert shows the new values at once ([`Cache::alerts`] and
+//!    [`Cache::incidents`] apply pending writes; [`Cache::pending_alerts`] and
+//!    [`Cache::pending_incidents`] say which are pending or in conflict).
 //! 2. [`flush`] — sends what is queued, exactly once even after a crash, and reports
 //!    per write ([`FlushReport`]).
 //! 3. [`resolve_conflict`] — the analyst's answer to a conflict: overwrite or discard.
@@ -30,7 +31,8 @@ use whalewatch_model::time::format_datetime;
 use whalewatch_tenant::TenantError;
 
 pub use change::{
-    AlertChange, determinations_for, parse_classification, parse_determination, parse_status,
+    AlertChange, IncidentChange, determinations_for, parse_classification, parse_determination,
+    parse_incident_status, parse_status,
 };
 pub use flush::{FlushReport, Outcome, WriteOutcome, flush};
 
@@ -81,15 +83,46 @@ pub(crate) fn stamp(t: &Option<DateTime<Utc>>) -> Option<String> {
     t.as_ref().map(format_datetime)
 }
 
-/// One alert write that was queued.
+/// One alert or incident write that was queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     /// The outbox row.
     pub entry: i64,
-    /// The alert.
+    /// The alert (or incident) id.
     pub alert_id: String,
     /// Update or comment.
     pub kind: OutboxKind,
+}
+
+/// What a triage write targets: its outbox kinds and the journal's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Family {
+    Alert,
+    Incident,
+}
+
+impl Family {
+    pub(crate) fn of(kind: OutboxKind) -> Family {
+        if kind.is_incident() {
+            Family::Incident
+        } else {
+            Family::Alert
+        }
+    }
+
+    fn kinds(self) -> (OutboxKind, OutboxKind) {
+        match self {
+            Family::Alert => (OutboxKind::AlertUpdate, OutboxKind::AlertComment),
+            Family::Incident => (OutboxKind::IncidentUpdate, OutboxKind::IncidentComment),
+        }
+    }
+
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Family::Alert => "alert",
+            Family::Incident => "incident",
+        }
+    }
 }
 
 /// Queues `change` on every alert in `ids` (one transaction: all or none), records
@@ -102,27 +135,98 @@ pub fn enqueue_alert_change(
     analyst: &str,
 ) -> Result<Vec<Queued>, TriageError> {
     change.validate()?;
-    if ids.is_empty() {
-        return Err(TriageError::Invalid("no alert to change".into()));
-    }
     let mut bases = Vec::new();
     for id in ids {
         let base = cache.tenant_alert(id)?.map(|a| a.last_update_date_time);
         bases.push(base.and_then(|t| stamp(&t)));
     }
+    let update = change
+        .update()
+        .map(|u| serde_json::to_value(u).map_err(|e| CacheError::Row(e.to_string())))
+        .transpose()?;
+    let detail = AlertChange {
+        comment: None,
+        ..change.clone()
+    }
+    .describe();
+    enqueue_writes(
+        cache,
+        Family::Alert,
+        ids,
+        &bases,
+        update.map(|u| (u, detail)),
+        change.comment.as_deref(),
+        analyst,
+    )
+}
+
+/// Queues `change` on every incident in `ids`, exactly as [`enqueue_alert_change`]
+/// does for alerts: one transaction, the incident's `lastUpdateDateTime` as cached
+/// recorded for conflict detection, a journal line per write. [`flush`] sends them
+/// (`PATCH /security/incidents/{id}`, `POST …/comments`).
+pub fn enqueue_incident_change(
+    cache: &mut Cache,
+    ids: &[String],
+    change: &IncidentChange,
+    analyst: &str,
+) -> Result<Vec<Queued>, TriageError> {
+    change.validate()?;
+    let mut bases = Vec::new();
+    for id in ids {
+        let base = cache.tenant_incident(id)?.map(|i| i.last_update_date_time);
+        bases.push(base.and_then(|t| stamp(&t)));
+    }
+    let update = change
+        .update()
+        .map(|u| serde_json::to_value(u).map_err(|e| CacheError::Row(e.to_string())))
+        .transpose()?;
+    let detail = IncidentChange {
+        comment: None,
+        ..change.clone()
+    }
+    .describe();
+    enqueue_writes(
+        cache,
+        Family::Incident,
+        ids,
+        &bases,
+        update.map(|u| (u, detail)),
+        change.comment.as_deref(),
+        analyst,
+    )
+}
+
+/// The one place alert and incident writes are queued: per target, the PATCH (body
+/// and its description) then the comment, each with a `queued` journal line.
+fn enqueue_writes(
+    cache: &mut Cache,
+    family: Family,
+    ids: &[String],
+    bases: &[Option<String>],
+    update: Option<(serde_json::Value, String)>,
+    comment: Option<&str>,
+    analyst: &str,
+) -> Result<Vec<Queued>, TriageError> {
+    if ids.is_empty() {
+        return Err(TriageError::Invalid(format!(
+            "no {} to change",
+            family.noun()
+        )));
+    }
+    let (update_kind, comment_kind) = family.kinds();
     cache.sync_fully()?;
     let now = now_ms();
-    let update = change.update();
     cache
         .write(|w| {
             let mut queued = Vec::new();
-            for (id, base) in ids.iter().zip(&bases) {
-                if let Some(u) = &update {
-                    let payload =
-                        serde_json::to_value(u).map_err(|e| CacheError::Row(e.to_string()))?;
+            for (id, base) in ids.iter().zip(bases) {
+                let mut add = |kind: OutboxKind,
+                               payload: serde_json::Value,
+                               detail: &str|
+                 -> Result<(), CacheError> {
                     let entry = w.enqueue(
                         &NewOutboxEntry {
-                            kind: OutboxKind::AlertUpdate,
+                            kind,
                             target: id.clone(),
                             payload,
                             base_last_update: base.clone(),
@@ -130,18 +234,13 @@ pub fn enqueue_alert_change(
                         },
                         now,
                     )?;
-                    let detail = AlertChange {
-                        comment: None,
-                        ..change.clone()
-                    }
-                    .describe();
                     w.journal(&journal_line(
                         now,
                         analyst,
-                        "alert update",
-                        "alert",
+                        action_name(kind),
+                        family.noun(),
                         id,
-                        &detail,
+                        detail,
                         JournalResult::Queued,
                         None,
                         Some(entry),
@@ -149,39 +248,22 @@ pub fn enqueue_alert_change(
                     queued.push(Queued {
                         entry,
                         alert_id: id.clone(),
-                        kind: OutboxKind::AlertUpdate,
+                        kind,
                     });
+                    Ok(())
+                };
+                if let Some((payload, detail)) = &update {
+                    add(update_kind, payload.clone(), detail)?;
                 }
-                if let Some(text) = &change.comment {
-                    let entry = w.enqueue(
-                        &NewOutboxEntry {
-                            kind: OutboxKind::AlertComment,
-                            target: id.clone(),
-                            payload: serde_json::json!({
-                                "@odata.type": "microsoft.graph.security.alertComment",
-                                "comment": text,
-                            }),
-                            base_last_update: base.clone(),
-                            analyst: analyst.to_string(),
-                        },
-                        now,
-                    )?;
-                    w.journal(&journal_line(
-                        now,
-                        analyst,
-                        "alert comment",
-                        "alert",
-                        id,
+                if let Some(text) = comment {
+                    add(
+                        comment_kind,
+                        serde_json::json!({
+                            "@odata.type": "microsoft.graph.security.alertComment",
+                            "comment": text,
+                        }),
                         text,
-                        JournalResult::Queued,
-                        None,
-                        Some(entry),
-                    ))?;
-                    queued.push(Queued {
-                        entry,
-                        alert_id: id.clone(),
-                        kind: OutboxKind::AlertComment,
-                    });
+                    )?;
                 }
             }
             Ok(queued)
@@ -218,8 +300,15 @@ pub fn resolve_conflict(
             e.state.as_str()
         )));
     }
-    let tenant = cache.tenant_alert(&e.target)?;
-    let base = tenant.and_then(|a| stamp(&a.last_update_date_time));
+    let base = if e.kind.is_incident() {
+        cache
+            .tenant_incident(&e.target)?
+            .and_then(|i| stamp(&i.last_update_date_time))
+    } else {
+        cache
+            .tenant_alert(&e.target)?
+            .and_then(|a| stamp(&a.last_update_date_time))
+    };
     let now = now_ms();
     cache.write(|w| {
         match resolution {
@@ -292,21 +381,26 @@ pub(crate) fn action_name(kind: OutboxKind) -> &'static str {
         OutboxKind::AlertUpdate => "alert update",
         OutboxKind::AlertComment => "alert comment",
         OutboxKind::Remediate => "remediate",
+        OutboxKind::IncidentUpdate => "incident update",
+        OutboxKind::IncidentComment => "incident comment",
     }
 }
 
-fn target_kind(kind: OutboxKind) -> &'static str {
+/// The journal's target kind for an outbox kind.
+pub(crate) fn target_kind(kind: OutboxKind) -> &'static str {
     match kind {
         OutboxKind::Remediate => "messages",
-        _ => "alert",
+        k => Family::of(k).noun(),
     }
 }
 
 /// A readable form of a queued body, for the journal and `alert outbox`.
 pub fn describe_payload(kind: OutboxKind, payload: &serde_json::Value) -> String {
     match kind {
-        OutboxKind::AlertComment => payload["comment"].as_str().unwrap_or_default().to_string(),
-        OutboxKind::AlertUpdate => payload
+        OutboxKind::AlertComment | OutboxKind::IncidentComment => {
+            payload["comment"].as_str().unwrap_or_default().to_string()
+        }
+        OutboxKind::AlertUpdate | OutboxKind::IncidentUpdate => payload
             .as_object()
             .map(|o| {
                 o.iter()
