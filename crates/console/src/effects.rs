@@ -37,6 +37,8 @@ pub struct Effects {
     analyst: String,
     read_only: bool,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// The newest fuzzy search started; older ones stop at their next chunk.
+    search: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn notice(text: impl Into<String>, error: bool) -> Msg {
@@ -62,6 +64,7 @@ impl Effects {
             analyst: session.analyst.clone(),
             read_only: session.read_only,
             tasks: Default::default(),
+            search: Default::default(),
         }
     }
 
@@ -153,6 +156,22 @@ impl Effects {
                 }));
             }
             Effect::Triage(write) => self.triage(*write),
+            Effect::Search { id, query, index } => {
+                self.search.store(id, std::sync::atomic::Ordering::Relaxed);
+                let (Some(index), false) = (index, query.is_empty()) else {
+                    return;
+                };
+                let (tx, newest) = (self.tx.clone(), self.search.clone());
+                self.keep(tokio::task::spawn_blocking(move || {
+                    super::search::run(&index, id, &query, &newest, &mut |progress| {
+                        let _ = tx.send(Msg::Search {
+                            id,
+                            query: query.clone(),
+                            progress,
+                        });
+                    });
+                }));
+            }
             Effect::SaveColumns(titles) => {
                 let msg = match super::settings::save_columns(&self.settings_path, &titles) {
                     Ok(()) => notice("columns saved for this profile", false),

@@ -29,6 +29,8 @@ pub mod export;
 pub mod fixture;
 pub mod panes;
 pub mod prompt;
+pub mod range;
+pub mod search;
 pub mod settings;
 pub mod state;
 pub mod table;

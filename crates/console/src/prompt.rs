@@ -15,6 +15,8 @@ pub enum PromptKind {
     Note,
     /// The typed number of messages that confirms a remediation.
     Confirm,
+    /// The fuzzy search (`ctrl-p`).
+    Search,
 }
 
 /// An open prompt.

@@ -226,6 +226,8 @@ pub enum Overlay {
         jumps: Vec<super::detail::Jump>,
         cursor: usize,
     },
+    /// Fuzzy search results (`State::search`); the prompt holds the query.
+    Search,
 }
 
 /// Refresh progress as the status bar shows it.
@@ -289,6 +291,12 @@ pub struct State {
     pub now: DateTime<Utc>,
     /// Set when the console should exit.
     pub quit: bool,
+    /// The fuzzy search, while its overlay is open.
+    pub search: Option<super::search::Search>,
+    /// The time range every timed pane is narrowed to (shown in the header).
+    pub range: super::range::TimeRange,
+    /// The histogram bar selected with `[`/`]` (`enter` narrows the range to it).
+    pub bar: Option<usize>,
 }
 
 impl State {
@@ -315,6 +323,9 @@ impl State {
             height: 24,
             now,
             quit: false,
+            search: None,
+            range: Default::default(),
+            bar: None,
         };
         super::update::reevaluate_all(&mut s);
         s

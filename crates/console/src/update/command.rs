@@ -6,6 +6,7 @@
 //! :alerts                                     a pane
 //! :tag Finance   :tag                         narrow every pane to a tag / to none
 //! :view phish    :sort Subject desc           email view; sort by a column
+//! :range 7d      :range 2026-12-01..2026-12-03   time range of every timed pane
 //! :split sender-domain                        split the histogram by another column
 //! :sources                                    cache age and last error per source
 //! :export PATH   :priority  :help  :quit      any command of the registry by name
@@ -16,7 +17,9 @@ use crate::action::{Action, Pane};
 use crate::state::{Grid, MailView, State, View};
 
 /// Command-line words that are not registry command names.
-pub const EXTRA: &[&str] = &["tag", "notag", "view", "sort", "export", "split", "sources"];
+pub const EXTRA: &[&str] = &[
+    "tag", "notag", "view", "sort", "export", "split", "sources", "range",
+];
 
 /// Runs one command line.
 pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
@@ -42,6 +45,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         "notag" => grid::set_tag(state, None),
         "view" => set_mail_view(state, rest),
         "sort" => sort_by(state, rest),
+        "range" => super::search::range_command(state, rest),
         "sources" => state.overlay = Some(crate::state::Overlay::Sources),
         "split" => {
             let name = if rest.is_empty() { "ThreatTypes" } else { rest };
@@ -74,7 +78,7 @@ fn unquote(s: &str) -> String {
 }
 
 /// Pushes a grid of `pane` with `filter` (its mail view from a leading view name).
-fn open_view(state: &mut State, pane: Pane, filter: &str) {
+pub(super) fn open_view(state: &mut State, pane: Pane, filter: &str) {
     let mut g = Grid::new(pane, filter);
     if let Err(e) = grid::effective_filter(&g, None) {
         notice(state, e, true);

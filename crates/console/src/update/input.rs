@@ -19,7 +19,10 @@ pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
         return Some(Action::QuitNow);
     }
     if state.prompt.is_some() {
-        let tag_picker = matches!(state.overlay, Some(Overlay::TagPicker { .. }));
+        let tag_picker = matches!(
+            state.overlay,
+            Some(Overlay::TagPicker { .. } | Overlay::Search)
+        );
         return match key.code {
             KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
             KeyCode::Backspace => Some(Action::Erase),
@@ -70,6 +73,18 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
         return Vec::new();
     };
     match a {
+        Action::Input(c) if p.kind == PromptKind::Search => {
+            p.insert(&c.to_string());
+            return super::search::changed(state);
+        }
+        Action::Paste(s) if p.kind == PromptKind::Search => {
+            p.insert(&s);
+            return super::search::changed(state);
+        }
+        Action::Erase if p.kind == PromptKind::Search => {
+            p.erase();
+            return super::search::changed(state);
+        }
         Action::Input(c) => p.insert(&c.to_string()),
         Action::Paste(s) => p.insert(&s),
         Action::Erase => p.erase(),
@@ -82,6 +97,9 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
             let kind = p.kind;
             state.prompt = None;
             state.draft = None;
+            if kind == PromptKind::Search {
+                super::search::close(state);
+            }
             if matches!(
                 state.overlay,
                 Some(Overlay::TagPicker { .. } | Overlay::Review { .. })
@@ -138,6 +156,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
             state.prompt = None;
             command::run(state, &p.text)
         }
+        PromptKind::Search => super::search::choose(state),
         PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {
             state.prompt = None;
             super::triage::submit(state, p.kind, &p.text)
@@ -347,6 +366,7 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
             state.draft = None;
         }
         (Overlay::Sources | Overlay::Review { .. }, _) => {}
+        (Overlay::Search, _) => super::search::move_cursor(state, step(a)),
         (Overlay::Choice { options, .. }, Action::Open) => {
             let cursor = match &state.overlay {
                 Some(Overlay::Choice { cursor, .. }) => *cursor,

@@ -8,6 +8,7 @@ mod command;
 mod grid;
 mod input;
 mod jumps;
+mod search;
 mod triage;
 
 use std::path::PathBuf;
@@ -61,6 +62,12 @@ pub enum Msg {
         title: String,
         lines: Vec<String>,
     },
+    /// A chunk of fuzzy-search results for search `id` (older ids are dropped).
+    Search {
+        id: u64,
+        query: String,
+        progress: Arc<whalewatch_query::index::SearchProgress>,
+    },
 }
 
 /// A rows-and-columns export of the current result.
@@ -99,6 +106,13 @@ pub enum Effect {
     /// generation moved). The old index stays on screen until the new one arrives.
     Reindex {
         campaigns: Arc<whalewatch_query::index::entities::CampaignIndex>,
+    },
+    /// Start fuzzy search `id` for `query` (empty: only stop the running one) and
+    /// answer with `Msg::Search` chunks.
+    Search {
+        id: u64,
+        query: String,
+        index: Option<Arc<whalewatch_query::index::EmailIndex>>,
     },
 }
 
@@ -176,6 +190,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 lines,
                 scroll: 0,
             });
+            Vec::new()
+        }
+        Msg::Search {
+            id,
+            query,
+            progress,
+        } => {
+            search::results(state, id, query, progress);
             Vec::new()
         }
         Msg::Notice(n) => {
@@ -271,6 +293,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Bottom => return grid::move_by(state, i64::MAX / 2),
         Action::ColumnLeft => grid::column_by(state, -1),
         Action::ColumnRight => grid::column_by(state, 1),
+        Action::Open if search::open_bar(state) => {}
         Action::Open => return open(state),
         Action::TogglePriority => {
             let p = whalewatch_config::PRIORITY_ACCOUNT.to_string();
@@ -364,6 +387,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Checklist => return open_checklist(state),
         Action::Run(line) => return command::run(state, &line),
+        Action::Search => search::open(state),
+        Action::CycleRange => {
+            let next = state.range.next();
+            search::set_range(state, next);
+        }
+        Action::BarPrev => search::select_bar(state, -1),
+        Action::BarNext => search::select_bar(state, 1),
         Action::Resize(w, h) => {
             state.width = w;
             state.height = h;
@@ -390,6 +420,9 @@ fn back(state: &mut State) {
         state.overlay = None;
         state.prompt = None;
         state.draft = None;
+        state.search = None;
+    } else if state.bar.is_some() {
+        state.bar = None;
     } else if state.prompt.is_some() {
         state.prompt = None;
         state.draft = None;

@@ -27,6 +27,13 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         )),
         None => spans.push(Span::styled("[tag: all] ", theme.dim())),
     }
+    // The time range is always shown: every count on screen is within it.
+    let range = format!("[{}] ", state.range.label());
+    spans.push(if state.range == crate::range::TimeRange::All {
+        Span::styled(range, theme.dim())
+    } else {
+        Span::styled(sanitize(&range).into_owned(), theme.accent())
+    });
     if state.session.read_only {
         spans.push(Span::styled("[read-only] ", theme.accent()));
     }
@@ -97,6 +104,7 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             PromptKind::Assign => "assign to (UPN)> ",
             PromptKind::Note => "note> ",
             PromptKind::Confirm => "type the number of messages to confirm> ",
+            PromptKind::Search => "search> ",
         };
         let text = sanitize(&p.text);
         // Keep the cursor's end of a long line in view.

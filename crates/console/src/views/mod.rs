@@ -16,6 +16,7 @@ pub mod grid;
 pub mod histogram;
 pub mod overlays;
 pub mod posture;
+pub mod search;
 
 #[cfg(test)]
 mod tests;
