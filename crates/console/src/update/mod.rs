@@ -513,3 +513,5 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+pub(crate) use search::tests as search_tests;

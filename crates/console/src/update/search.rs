@@ -176,3 +176,269 @@ pub fn open_bar(state: &mut State) -> bool {
     set_range(state, TimeRange::Between(d.clone(), d));
     true
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::super::tests::{code, key, state, typed};
+    use super::super::{Msg, update};
+    use super::*;
+    use crate::state::View;
+    use whalewatch_query::index::{SearchField, schema};
+
+    fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+        update(
+            s,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+        )
+    }
+
+    /// Runs the searches `effects` start, as the app's worker would, and delivers
+    /// every chunk.
+    pub(crate) fn settle(s: &mut State, effects: Vec<Effect>) {
+        for e in effects {
+            if let Effect::Search {
+                id,
+                query,
+                index: Some(ix),
+            } = e
+                && !query.is_empty()
+            {
+                let newest = AtomicU64::new(id);
+                let mut chunks = Vec::new();
+                crate::search::run(&ix, id, &query, &newest, &mut |p| chunks.push(p));
+                for progress in chunks {
+                    update(
+                        s,
+                        Msg::Search {
+                            id,
+                            query: query.clone(),
+                            progress,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Types `text` into the open search, running each keystroke's search.
+    pub(crate) fn search_for(s: &mut State, text: &str) {
+        for c in text.chars() {
+            let e = key(s, c);
+            settle(s, e);
+        }
+    }
+
+    fn hits(s: &State) -> Vec<whalewatch_query::index::SearchHit> {
+        s.search
+            .as_ref()
+            .and_then(|x| x.progress.as_ref())
+            .map(|p| p.hits.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_keystroke_starts_a_newer_search_and_older_results_are_dropped() {
+        let mut s = state();
+        ctrl(&mut s, 'p');
+        assert_eq!(s.overlay, Some(Overlay::Search));
+        let first = key(&mut s, 'i');
+        let second = key(&mut s, 'n');
+        let ids: Vec<(u64, String)> = first
+            .iter()
+            .chain(&second)
+            .filter_map(|e| match e {
+                Effect::Search { id, query, .. } => Some((*id, query.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, [(1, "i".to_string()), (2, "in".to_string())]);
+        // The newest search's results, then a late chunk of the older one.
+        settle(&mut s, second);
+        let newest = hits(&s);
+        assert!(!newest.is_empty());
+        settle(&mut s, first);
+        assert_eq!(hits(&s), newest, "a late chunk of an older query must not win");
+        assert_eq!(s.search.as_ref().map(|x| x.query.as_str()), Some("in"));
+        // A superseded search stops at its first chunk and sends nothing.
+        let ix = s.data.emails.clone().expect("index");
+        let mut sent = 0;
+        crate::search::run(&ix, 1, "in", &AtomicU64::new(2), &mut |_| sent += 1);
+        assert_eq!(sent, 0);
+        // Esc closes the search.
+        code(&mut s, KeyCode::Esc);
+        assert_eq!(s.overlay, None);
+        assert!(s.search.is_none() && s.prompt.is_none());
+    }
+
+    #[test]
+    fn enter_on_a_sender_filters_the_mail_by_it_with_the_same_count() {
+        let mut s = state();
+        let ix = s.data.emails.clone().expect("index");
+        let from = ix.str_column(schema::FROM);
+        let counts = from.counts(&ix.all());
+        // The busiest sender.
+        let (code_, n) = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, n)| **n)
+            .map(|(c, n)| (c as u32, *n))
+            .expect("senders");
+        let sender = from.dict.get(code_).to_string();
+        ctrl(&mut s, 'p');
+        search_for(&mut s, &sender);
+        let found = hits(&s);
+        let at = found
+            .iter()
+            .position(|h| h.field == SearchField::Sender && h.value == sender)
+            .expect("the sender is among the hits");
+        assert_eq!(found[at].count, n);
+        for _ in 0..at {
+            code(&mut s, KeyCode::Down);
+        }
+        code(&mut s, KeyCode::Enter);
+        assert!(s.overlay.is_none() && s.search.is_none());
+        let g = s.grid().expect("grid");
+        assert_eq!(g.pane, Pane::Emails);
+        assert_eq!(g.filter_text, crate::panes::match_term("from", &sender));
+        assert_eq!(g.rows.len(), n as usize);
+    }
+
+    #[test]
+    fn enter_on_a_value_only_one_row_carries_opens_that_row() {
+        let mut s = state();
+        let ix = s.data.emails.clone().expect("index");
+        let subj = ix.str_column(schema::SUBJECT);
+        let counts = subj.counts(&ix.all());
+        // A subject on one row that no other subject contains.
+        let lower: Vec<String> = subj.dict.iter().map(|(_, v)| v.to_lowercase()).collect();
+        let (code_, _) = counts
+            .iter()
+            .enumerate()
+            .filter(|(c, n)| {
+                let v = &lower[*c];
+                **n == 1
+                    && v.len() > 12
+                    && v.is_ascii()
+                    && lower.iter().filter(|o| o.contains(v.as_str())).count() == 1
+            })
+            .map(|(c, n)| (c as u32, *n))
+            .next()
+            .expect("a unique subject");
+        let subject = subj.dict.get(code_).to_string();
+        ctrl(&mut s, 'p');
+        search_for(&mut s, &subject);
+        let at = hits(&s)
+            .iter()
+            .position(|h| h.field == SearchField::Subject && h.value == subject)
+            .expect("the subject is among the hits");
+        for _ in 0..at {
+            code(&mut s, KeyCode::Down);
+        }
+        let effects = code(&mut s, KeyCode::Enter);
+        assert!(
+            matches!(s.views.last(), Some(View::Flyout(f)) if f.kind == crate::state::FlyoutKind::Email),
+            "{:?}",
+            s.views.iter().map(View::label).collect::<Vec<_>>()
+        );
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::LoadDetail { .. }))
+        );
+    }
+
+    #[test]
+    fn search_waits_for_the_index() {
+        let mut s = state();
+        s.data.emails = None;
+        ctrl(&mut s, 'p');
+        assert!(s.overlay.is_none());
+        assert!(s.notice.as_ref().is_some_and(|n| n.text.contains("index")));
+    }
+
+    fn rows_since(s: &State, from: i64, to: i64) -> usize {
+        let ix = s.data.emails.clone().expect("index");
+        ix.times().iter().filter(|&&t| t >= from && t < to).count()
+    }
+
+    fn ticks(t: chrono::DateTime<chrono::Utc>) -> i64 {
+        whalewatch_model::hunting::to_ticks(&t)
+    }
+
+    #[test]
+    fn ctrl_t_cycles_the_range_and_every_count_follows_it() {
+        let mut s = state();
+        key(&mut s, '2');
+        let all = s.grid().expect("grid").rows.len();
+        for _ in 0..3 {
+            ctrl(&mut s, 't');
+        }
+        assert_eq!(s.range, TimeRange::Since("7d".into()));
+        let week = rows_since(
+            &s,
+            ticks(s.now - chrono::Duration::days(7)),
+            i64::MAX,
+        );
+        assert!(week > 0 && week < all, "{week} of {all}");
+        assert_eq!(s.grid().expect("grid").rows.len(), week);
+        // Other panes with a time are narrowed too; the view line carries the range.
+        ctrl(&mut s, 't');
+        ctrl(&mut s, 't');
+        assert_eq!(s.range, TimeRange::All);
+        assert_eq!(s.grid().expect("grid").rows.len(), all);
+    }
+
+    #[test]
+    fn a_typed_range_narrows_and_a_bad_one_is_refused() {
+        let mut s = state();
+        key(&mut s, '2');
+        key(&mut s, ':');
+        typed(&mut s, "range 2026-10-28..2026-10-29");
+        code(&mut s, KeyCode::Enter);
+        let from = ticks(
+            chrono::DateTime::parse_from_rfc3339("2026-10-28T00:00:00Z")
+                .expect("t")
+                .to_utc(),
+        );
+        let to = ticks(
+            chrono::DateTime::parse_from_rfc3339("2026-10-30T00:00:00Z")
+                .expect("t")
+                .to_utc(),
+        );
+        assert_eq!(s.grid().expect("grid").rows.len(), rows_since(&s, from, to));
+        assert_eq!(s.range.label(), "2026-10-28..2026-10-29");
+        key(&mut s, ':');
+        typed(&mut s, "range next-tuesday");
+        code(&mut s, KeyCode::Enter);
+        assert!(s.notice.as_ref().is_some_and(|n| n.error));
+        assert_eq!(s.range.label(), "2026-10-28..2026-10-29");
+    }
+
+    #[test]
+    fn a_selected_bar_narrows_the_range_to_its_day_with_the_bar_s_count() {
+        let mut s = state();
+        key(&mut s, '2');
+        let b = bars(s.grid().and_then(|g| g.histogram.as_deref()).expect("histogram"));
+        assert!(b.len() > 2);
+        key(&mut s, ']');
+        assert_eq!(s.bar, Some(b.len() - 1));
+        key(&mut s, '[');
+        key(&mut s, '[');
+        assert_eq!(s.bar, Some(b.len() - 3));
+        // Esc drops the selection; enter then opens the row as usual.
+        code(&mut s, KeyCode::Esc);
+        assert_eq!(s.bar, None);
+        key(&mut s, '[');
+        let (day, n) = b[b.len() - 1];
+        code(&mut s, KeyCode::Enter);
+        let d = day.format("%Y-%m-%d").to_string();
+        assert_eq!(s.range, TimeRange::Between(d.clone(), d));
+        assert_eq!(s.bar, None);
+        assert!(matches!(s.views.last(), Some(View::Grid(_))), "no flyout opened");
+        assert_eq!(s.grid().expect("grid").rows.len(), n);
+    }
+}

@@ -19,8 +19,15 @@ pub const HEIGHT: usize = 6;
 
 const GLYPHS: [char; 4] = ['█', '▓', '▒', '░'];
 
-/// Draws `h` (or a placeholder while the index loads).
-pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme) {
+/// Draws `h` (or a placeholder while the index loads); `selected` is the bar chosen
+/// with `[`/`]` (an index into [`crate::range::bars`]), drawn reversed and named.
+pub fn draw(
+    f: &mut Frame<'_>,
+    area: Rect,
+    h: Option<&Histogram>,
+    selected: Option<usize>,
+    theme: &Theme,
+) {
     let split = h.and_then(|h| h.split).unwrap_or("");
     let Some(h) = h else {
         f.render_widget(
@@ -57,6 +64,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
     let width = area.width as usize;
     let ndays = days.len().max(1);
     let col_w = (width / ndays).clamp(1, 6);
+    let skipped = days.len().saturating_sub(width / col_w);
     let shown: Vec<_> = days
         .iter()
         .rev()
@@ -74,7 +82,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
     let mut lines: Vec<Line> = Vec::new();
     for level in (0..bar_rows).rev() {
         let mut spans: Vec<Span> = Vec::new();
-        for (_, m) in &shown {
+        for (j, (_, m)) in shown.iter().enumerate() {
             // Stack the series from the bottom, each scaled to the rows it covers.
             let mut stacked = [0usize; 4];
             for (name, n) in m.iter() {
@@ -92,6 +100,12 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
                     break;
                 }
             }
+            if selected == Some(skipped + j) {
+                // Reversed and never blank, so the choice shows without colour too.
+                let g = if glyph == ' ' { '·' } else { glyph };
+                spans.push(Span::styled(g.to_string().repeat(col_w), theme.selected()));
+                continue;
+            }
             spans.push(Span::styled(glyph.to_string().repeat(col_w), style));
         }
         lines.push(Line::from(spans));
@@ -106,8 +120,20 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
         .unwrap_or_default();
     let used = shown.len() * col_w;
     let gap = used.saturating_sub(first.len() + last.len());
+    let chosen = selected
+        .and_then(|i| days.iter().nth(i))
+        .map_or(String::new(), |(d, m)| {
+            format!(
+                " · selected {}: {} rows (enter narrows)",
+                d.format("%m-%d"),
+                m.values().sum::<usize>()
+            )
+        });
     lines.push(Line::styled(
-        format!("{first}{}{last}  per day, max {max}", " ".repeat(gap)),
+        fit(
+            &format!("{first}{}{last}  per day, max {max}{chosen}", " ".repeat(gap)),
+            width,
+        ),
         theme.dim(),
     ));
     let legend: Vec<String> = series

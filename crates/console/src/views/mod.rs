@@ -55,7 +55,7 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
     chrome::header(f, header, state, theme);
     chrome::breadcrumbs(f, crumbs, state, theme);
     if hist && let Some(g) = state.grid() {
-        histogram::draw(f, hist_area, g.histogram.as_deref(), theme);
+        histogram::draw(f, hist_area, g.histogram.as_deref(), state.bar, theme);
     }
     match state.top() {
         View::Grid(g) if g.pane == Pane::Accounts => {

@@ -185,3 +185,27 @@ fn posture_pane_flyout_checklist_and_sign_ins() {
         code(s, KeyCode::Enter);
     });
 }
+
+#[test]
+fn search_range_and_selected_bar() {
+    use crate::update::search_tests::search_for;
+    snap("search", |s| {
+        update(
+            s,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                KeyCode::Char('p'),
+                crossterm::event::KeyModifiers::CONTROL,
+            )),
+        );
+        search_for(s, "invoice");
+        code(s, KeyCode::Down);
+    });
+    snap("range_and_bar", |s| {
+        key(s, '2');
+        key(s, ':');
+        typed(s, "range 2026-10-25..2026-10-31");
+        code(s, KeyCode::Enter);
+        key(s, '[');
+        key(s, '[');
+    });
+}
