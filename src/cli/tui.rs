@@ -24,9 +24,39 @@ pub struct TuiArgs {
     /// Narrow every pane to this tag (`--tag 'Priority account'`).
     #[arg(long)]
     pub tag: Option<String>,
+    /// Narrow every timed pane to this range: `all`, `1h`, `24h`, `7d`, `30d`, a date,
+    /// or `2026-12-01..2026-12-03` (as `:range` takes it).
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Open a view saved with `:save NAME` (its tag, range, filter, sort, columns).
+    #[arg(long, value_name = "NAME")]
+    pub open: Option<String>,
     /// Do not refresh from the tenant when the console opens.
     #[arg(long)]
     pub no_refresh: bool,
+}
+
+/// The command lines `--range` and `--open` stand for, checked before the console
+/// starts so a typo fails here with the names that exist.
+pub fn startup_commands(args: &TuiArgs, settings_path: &std::path::Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if let Some(r) = &args.range {
+        crate::ui::range::TimeRange::parse(r).map_err(anyhow::Error::msg)?;
+        out.push(format!("range {r}"));
+    }
+    if let Some(name) = &args.open {
+        let views = crate::ui::settings::saved_views(settings_path).map_err(anyhow::Error::msg)?;
+        if !views.contains_key(name) {
+            let known: Vec<&str> = views.keys().map(String::as_str).collect();
+            bail!(
+                "no saved view `{name}` in {}; saved: {} (`:save NAME` in the console saves one)",
+                settings_path.display(),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            );
+        }
+        out.push(format!("open {name}"));
+    }
+    Ok(out)
 }
 
 pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
@@ -84,6 +114,8 @@ pub fn options(
     connect: Option<crate::ui::app::Connect>,
     args: &TuiArgs,
 ) -> Result<Options> {
+    let settings_path = crate::ui::settings::path(cache_dir, name);
+    let startup = startup_commands(args, &settings_path)?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the console needs a terminal; for scripts use `whalewatch query`");
     }
@@ -99,11 +131,54 @@ pub fn options(
             analyst: crate::sync::triage::analyst_name(profile),
         },
         cache_path,
-        settings_path: crate::ui::settings::path(cache_dir, name),
+        settings_path,
         keymap,
         view: args.view.clone(),
         tag: args.tag.clone(),
+        startup,
         refresh_on_start: !args.no_refresh,
         connect,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Args {
+        #[command(flatten)]
+        tui: TuiArgs,
+    }
+
+    fn parse(args: &[&str]) -> TuiArgs {
+        Args::try_parse_from(std::iter::once("tui").chain(args.iter().copied()))
+            .expect("args")
+            .tui
+    }
+
+    #[test]
+    fn open_and_range_become_the_console_s_first_command_lines() {
+        let dir = std::env::temp_dir().join(format!("whalewatch-tui-open-{}", std::process::id()));
+        let path = crate::ui::settings::path(&dir, "p");
+        let view = crate::ui::settings::SavedView {
+            pane: "emails".into(),
+            filter: "threat:phish".into(),
+            range: "7d".into(),
+            ..Default::default()
+        };
+        crate::ui::settings::save_view(&path, "phish-week", &view).expect("save");
+        let args = parse(&["--range", "24h", "--open", "phish-week"]);
+        assert_eq!(
+            startup_commands(&args, &path).expect("known view"),
+            ["range 24h", "open phish-week"]
+        );
+        let e = startup_commands(&parse(&["--open", "nope"]), &path).expect_err("unknown");
+        assert!(e.to_string().contains("saved: phish-week"), "{e}");
+        let e = startup_commands(&parse(&["--range", "someday"]), &path).expect_err("bad range");
+        assert!(e.to_string().contains("not a time range"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -38,6 +38,8 @@ pub struct Options {
     pub view: Option<String>,
     /// A tag to narrow every pane to (`--tag`).
     pub tag: Option<String>,
+    /// Command lines to run before the first frame, after `view` (`--range`, `--open`).
+    pub startup: Vec<String>,
     /// Builds the tenant client, after the first frame; `Err` says why the
     /// session works offline.
     pub connect: Option<Connect>,
@@ -120,6 +122,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
     if let Some(v) = &opts.view {
         update(&mut state, Msg::Action(Action::Run(v.clone())));
+    }
+    for line in &opts.startup {
+        update(&mut state, Msg::Action(Action::Run(line.clone())));
     }
 
     let guard = TerminalGuard::enter()?;

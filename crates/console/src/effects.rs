@@ -156,6 +156,16 @@ impl Effects {
                 }));
             }
             Effect::Triage(write) => self.triage(*write),
+            Effect::SaveView { name, view } => {
+                let msg = match super::settings::save_view(&self.settings_path, &name, &view) {
+                    Ok(()) => notice(
+                        format!("saved view `{name}` (`:open {name}` or `whalewatch tui --open {name}`)"),
+                        false,
+                    ),
+                    Err(e) => notice(format!("cannot save the view `{name}`: {e}"), true),
+                };
+                let _ = self.tx.send(msg);
+            }
             Effect::Search { id, query, index } => {
                 self.search.store(id, std::sync::atomic::Ordering::Relaxed);
                 let (Some(index), false) = (index, query.is_empty()) else {

@@ -297,6 +297,8 @@ pub struct State {
     pub range: super::range::TimeRange,
     /// The histogram bar selected with `[`/`]` (`enter` narrows the range to it).
     pub bar: Option<usize>,
+    /// The profile's saved views (`:save NAME`, `:open NAME`).
+    pub saved_views: std::collections::BTreeMap<String, super::settings::SavedView>,
 }
 
 impl State {
@@ -326,6 +328,7 @@ impl State {
             search: None,
             range: Default::default(),
             bar: None,
+            saved_views: Default::default(),
         };
         super::update::reevaluate_all(&mut s);
         s

@@ -7,6 +7,7 @@
 //! :tag Finance   :tag                         narrow every pane to a tag / to none
 //! :view phish    :sort Subject desc           email view; sort by a column
 //! :range 7d      :range 2026-12-01..2026-12-03   time range of every timed pane
+//! :save NAME     :open NAME                   save the view line / reopen it
 //! :split sender-domain                        split the histogram by another column
 //! :sources                                    cache age and last error per source
 //! :export PATH   :priority  :help  :quit      any command of the registry by name
@@ -18,7 +19,7 @@ use crate::state::{Grid, MailView, State, View};
 
 /// Command-line words that are not registry command names.
 pub const EXTRA: &[&str] = &[
-    "tag", "notag", "view", "sort", "export", "split", "sources", "range",
+    "tag", "notag", "view", "sort", "export", "split", "sources", "range", "save", "open",
 ];
 
 /// Runs one command line.
@@ -46,6 +47,9 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         "view" => set_mail_view(state, rest),
         "sort" => sort_by(state, rest),
         "range" => super::search::range_command(state, rest),
+        "save" => return super::saved::save(state, &unquote(rest)),
+        // `:open` alone is the registry's `open` (the flyout).
+        "open" if !rest.is_empty() => super::saved::open(state, &unquote(rest)),
         "sources" => state.overlay = Some(crate::state::Overlay::Sources),
         "split" => {
             let name = if rest.is_empty() { "ThreatTypes" } else { rest };
@@ -150,6 +154,9 @@ pub fn view_line(state: &State) -> String {
     out.push_str(" tui");
     if let Some(t) = &state.tag {
         out.push_str(&format!(" --tag {}", shell_quote(t)));
+    }
+    if state.range != crate::range::TimeRange::All {
+        out.push_str(&format!(" --range {}", shell_quote(&state.range.text())));
     }
     if let Some(g) = state.grid() {
         let mut view = g.pane.name().to_string();

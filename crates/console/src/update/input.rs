@@ -264,7 +264,11 @@ fn complete_prompt(state: &mut State) {
     let (entity, offset) = match p.kind {
         PromptKind::Command => {
             // `:emails tag:Fi` completes the filter part for the named pane.
-            let (head, _) = p.text.split_once(' ').unwrap_or((&p.text, ""));
+            let (head, rest) = p.text.split_once(' ').unwrap_or((&p.text, ""));
+            if head == "open" && p.text.contains(' ') {
+                complete_saved(state, rest.trim());
+                return;
+            }
             match Pane::parse(head) {
                 Some(pane) if p.text.contains(' ') => (panes::entity(pane), head.len() + 1),
                 _ => {
@@ -322,6 +326,26 @@ fn complete_command(state: &mut State, p: &Prompt) {
             notice(state, listed.join("  "), false);
             let pre = common_prefix(listed.iter().copied());
             state.prompt = Some(Prompt::new(PromptKind::Command, &pre));
+        }
+    }
+}
+
+/// Completes `:open NAME` from the profile's saved views.
+fn complete_saved(state: &mut State, word: &str) {
+    let names: Vec<String> = super::saved::names(state, word)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    match names.as_slice() {
+        [] if state.saved_views.is_empty() => {
+            notice(state, "no saved views yet (`:save NAME`)", false)
+        }
+        [] => notice(state, "no saved view starts so", false),
+        [one] => state.prompt = Some(Prompt::new(PromptKind::Command, &format!("open {one}"))),
+        many => {
+            notice(state, many.join("  "), false);
+            let pre = common_prefix(many.iter().map(String::as_str));
+            state.prompt = Some(Prompt::new(PromptKind::Command, &format!("open {pre}")));
         }
     }
 }

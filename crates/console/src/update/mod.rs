@@ -8,6 +8,7 @@ mod command;
 mod grid;
 mod input;
 mod jumps;
+mod saved;
 mod search;
 mod triage;
 
@@ -106,6 +107,11 @@ pub enum Effect {
     /// generation moved). The old index stays on screen until the new one arrives.
     Reindex {
         campaigns: Arc<whalewatch_query::index::entities::CampaignIndex>,
+    },
+    /// Store a saved view in the profile's console settings.
+    SaveView {
+        name: String,
+        view: crate::settings::SavedView,
     },
     /// Start fuzzy search `id` for `query` (empty: only stop the running one) and
     /// answer with `Msg::Search` chunks.
