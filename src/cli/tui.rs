@@ -31,6 +31,10 @@ pub struct TuiArgs {
     /// Open a view saved with `:save NAME` (its tag, range, filter, sort, columns).
     #[arg(long, value_name = "NAME")]
     pub open: Option<String>,
+    /// Step through a session log (`<cache dir>/<profile>.session.jsonl`, or a copy):
+    /// each key press runs the next view or command; q quits.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<std::path::PathBuf>,
     /// Do not refresh from the tenant when the console opens.
     #[arg(long)]
     pub no_refresh: bool,
@@ -51,7 +55,11 @@ pub fn startup_commands(args: &TuiArgs, settings_path: &std::path::Path) -> Resu
             bail!(
                 "no saved view `{name}` in {}; saved: {} (`:save NAME` in the console saves one)",
                 settings_path.display(),
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             );
         }
         out.push(format!("open {name}"));
@@ -116,6 +124,16 @@ pub fn options(
 ) -> Result<Options> {
     let settings_path = crate::ui::settings::path(cache_dir, name);
     let startup = startup_commands(args, &settings_path)?;
+    let replay = match &args.replay {
+        Some(file) => {
+            let entries = crate::ui::session_log::read(file)?;
+            if entries.is_empty() {
+                bail!("{} holds no session log entries", file.display());
+            }
+            Some(entries)
+        }
+        None => None,
+    };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the console needs a terminal; for scripts use `whalewatch query`");
     }
@@ -136,7 +154,9 @@ pub fn options(
         view: args.view.clone(),
         tag: args.tag.clone(),
         startup,
-        refresh_on_start: !args.no_refresh,
+        replay,
+        // A replay shows the recorded session over the cache as it is.
+        refresh_on_start: !args.no_refresh && args.replay.is_none(),
         connect,
     })
 }

@@ -148,4 +148,6 @@ pub enum Action {
     /// Select the previous / next bar of the histogram (`enter` narrows to it).
     BarPrev,
     BarNext,
+    /// Replay (`tui --replay`): run the next entry of the session log.
+    ReplayNext,
 }

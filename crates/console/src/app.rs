@@ -40,6 +40,8 @@ pub struct Options {
     pub tag: Option<String>,
     /// Command lines to run before the first frame, after `view` (`--range`, `--open`).
     pub startup: Vec<String>,
+    /// A session log to step through (`--replay FILE`): each key runs the next entry.
+    pub replay: Option<Vec<super::session_log::Entry>>,
     /// Builds the tenant client, after the first frame; `Err` says why the
     /// session works offline.
     pub connect: Option<Connect>,
@@ -126,6 +128,17 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     for line in &opts.startup {
         update(&mut state, Msg::Action(Action::Run(line.clone())));
     }
+    if let Some(entries) = opts.replay.clone() {
+        let n = entries.len();
+        state.replay = Some(super::session_log::Replay { entries, pos: 0 });
+        update(
+            &mut state,
+            Msg::Notice(super::state::Notice {
+                text: format!("replaying {n} entries: any key runs the next · q quits"),
+                error: false,
+            }),
+        );
+    }
 
     let guard = TerminalGuard::enter()?;
     let theme = Theme::new(Palette::from_env());
@@ -169,6 +182,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         refresh,
         &state.session,
     );
+    // The views before this point had no log to go to: log the current one next.
+    state.logged_view = None;
     effects.load_rest();
     effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {

@@ -39,6 +39,10 @@ pub struct Effects {
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
     /// The newest fuzzy search started; older ones stop at their next chunk.
     search: Arc<std::sync::atomic::AtomicU64>,
+    /// The profile's session log.
+    session_log: PathBuf,
+    /// Whether writing it failed (reported once).
+    log_failed: std::sync::atomic::AtomicBool,
 }
 
 fn notice(text: impl Into<String>, error: bool) -> Msg {
@@ -56,6 +60,9 @@ impl Effects {
         refresh: Option<RefreshTarget>,
         session: &super::state::Session,
     ) -> Effects {
+        let dir = cache_path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
         Effects {
             tx,
             cache_path,
@@ -65,6 +72,8 @@ impl Effects {
             read_only: session.read_only,
             tasks: Default::default(),
             search: Default::default(),
+            session_log: super::session_log::path(&dir, &session.profile),
+            log_failed: Default::default(),
         }
     }
 
@@ -156,10 +165,35 @@ impl Effects {
                 }));
             }
             Effect::Triage(write) => self.triage(*write),
+            Effect::Log(r) => {
+                // One small append, in order, here: the log must not lose the last
+                // view to a quit, and a line costs microseconds (like saved columns).
+                let entry = super::session_log::Entry {
+                    at: chrono::Utc::now(),
+                    kind: r.kind,
+                    line: r.line,
+                    run: r.run,
+                };
+                if let Err(e) = super::session_log::append(&self.session_log, &[entry])
+                    && !self
+                        .log_failed
+                        .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    let _ = self.tx.send(notice(
+                        format!(
+                            "cannot write the session log {}: {e}",
+                            self.session_log.display()
+                        ),
+                        true,
+                    ));
+                }
+            }
             Effect::SaveView { name, view } => {
                 let msg = match super::settings::save_view(&self.settings_path, &name, &view) {
                     Ok(()) => notice(
-                        format!("saved view `{name}` (`:open {name}` or `whalewatch tui --open {name}`)"),
+                        format!(
+                            "saved view `{name}` (`:open {name}` or `whalewatch tui --open {name}`)"
+                        ),
                         false,
                     ),
                     Err(e) => notice(format!("cannot save the view `{name}`: {e}"), true),

@@ -299,6 +299,10 @@ pub struct State {
     pub bar: Option<usize>,
     /// The profile's saved views (`:save NAME`, `:open NAME`).
     pub saved_views: std::collections::BTreeMap<String, super::settings::SavedView>,
+    /// The view last written to the session log (a new one is logged when it changes).
+    pub logged_view: Option<String>,
+    /// A session log being replayed (`tui --replay FILE`).
+    pub replay: Option<super::session_log::Replay>,
 }
 
 impl State {
@@ -329,6 +333,8 @@ impl State {
             range: Default::default(),
             bar: None,
             saved_views: Default::default(),
+            logged_view: None,
+            replay: None,
         };
         super::update::reevaluate_all(&mut s);
         s

@@ -18,6 +18,9 @@ pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Action::QuitNow);
     }
+    if let Some(a) = super::session::replay_key(state, key) {
+        return Some(a);
+    }
     if state.prompt.is_some() {
         let tag_picker = matches!(
             state.overlay,
@@ -154,7 +157,9 @@ fn submit(state: &mut State) -> Vec<Effect> {
         }
         PromptKind::Command => {
             state.prompt = None;
-            command::run(state, &p.text)
+            let mut effects = vec![super::session::command_record(&p.text)];
+            effects.extend(command::run(state, &p.text));
+            effects
         }
         PromptKind::Search => super::search::choose(state),
         PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {

@@ -10,6 +10,7 @@ mod input;
 mod jumps;
 mod saved;
 mod search;
+mod session;
 mod triage;
 
 use std::path::PathBuf;
@@ -108,6 +109,8 @@ pub enum Effect {
     Reindex {
         campaigns: Arc<whalewatch_query::index::entities::CampaignIndex>,
     },
+    /// Append to the profile's session log (the app stamps the time).
+    Log(crate::session_log::Record),
     /// Store a saved view in the profile's console settings.
     SaveView {
         name: String,
@@ -122,8 +125,14 @@ pub enum Effect {
     },
 }
 
-/// Applies `msg` to `state`.
+/// Applies `msg` to `state`; a change of the view on screen is logged.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut effects = apply_msg(state, msg);
+    session::log_view(state, &mut effects);
+    effects
+}
+
+fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(a) => apply(state, a),
         Msg::Key(k) => match input::key_action(state, &k) {
@@ -400,6 +409,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::BarPrev => search::select_bar(state, -1),
         Action::BarNext => search::select_bar(state, 1),
+        Action::ReplayNext => return session::replay_next(state),
         Action::Resize(w, h) => {
             state.width = w;
             state.height = h;

@@ -211,11 +211,7 @@ mod tests {
         typed(&mut s, "open al");
         code(&mut s, KeyCode::Tab);
         assert_eq!(s.prompt.as_ref().map(|p| p.text.as_str()), Some("open alp"));
-        assert!(
-            s.notice
-                .as_ref()
-                .is_some_and(|n| n.text == "alpha  alpine")
-        );
+        assert!(s.notice.as_ref().is_some_and(|n| n.text == "alpha  alpine"));
         typed(&mut s, "h");
         code(&mut s, KeyCode::Tab);
         assert_eq!(

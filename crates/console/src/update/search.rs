@@ -261,7 +261,11 @@ pub(crate) mod tests {
         let newest = hits(&s);
         assert!(!newest.is_empty());
         settle(&mut s, first);
-        assert_eq!(hits(&s), newest, "a late chunk of an older query must not win");
+        assert_eq!(
+            hits(&s),
+            newest,
+            "a late chunk of an older query must not win"
+        );
         assert_eq!(s.search.as_ref().map(|x| x.query.as_str()), Some("in"));
         // A superseded search stops at its first chunk and sends nothing.
         let ix = s.data.emails.clone().expect("index");
@@ -378,11 +382,7 @@ pub(crate) mod tests {
             ctrl(&mut s, 't');
         }
         assert_eq!(s.range, TimeRange::Since("7d".into()));
-        let week = rows_since(
-            &s,
-            ticks(s.now - chrono::Duration::days(7)),
-            i64::MAX,
-        );
+        let week = rows_since(&s, ticks(s.now - chrono::Duration::days(7)), i64::MAX);
         assert!(week > 0 && week < all, "{week} of {all}");
         assert_eq!(s.grid().expect("grid").rows.len(), week);
         // Other panes with a time are narrowed too; the view line carries the range.
@@ -422,7 +422,11 @@ pub(crate) mod tests {
     fn a_selected_bar_narrows_the_range_to_its_day_with_the_bar_s_count() {
         let mut s = state();
         key(&mut s, '2');
-        let b = bars(s.grid().and_then(|g| g.histogram.as_deref()).expect("histogram"));
+        let b = bars(
+            s.grid()
+                .and_then(|g| g.histogram.as_deref())
+                .expect("histogram"),
+        );
         assert!(b.len() > 2);
         key(&mut s, ']');
         assert_eq!(s.bar, Some(b.len() - 1));
@@ -438,7 +442,10 @@ pub(crate) mod tests {
         let d = day.format("%Y-%m-%d").to_string();
         assert_eq!(s.range, TimeRange::Between(d.clone(), d));
         assert_eq!(s.bar, None);
-        assert!(matches!(s.views.last(), Some(View::Grid(_))), "no flyout opened");
+        assert!(
+            matches!(s.views.last(), Some(View::Grid(_))),
+            "no flyout opened"
+        );
         assert_eq!(s.grid().expect("grid").rows.len(), n);
     }
 }

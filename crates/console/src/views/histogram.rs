@@ -131,7 +131,10 @@ pub fn draw(
         });
     lines.push(Line::styled(
         fit(
-            &format!("{first}{}{last}  per day, max {max}{chosen}", " ".repeat(gap)),
+            &format!(
+                "{first}{}{last}  per day, max {max}{chosen}",
+                " ".repeat(gap)
+            ),
             width,
         ),
         theme.dim(),

@@ -24,7 +24,13 @@ pub(super) fn centred(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-pub(super) fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &str, lines: Vec<Line<'a>>, scroll: u16) {
+pub(super) fn boxed<'a>(
+    f: &mut Frame<'_>,
+    r: Rect,
+    title: &str,
+    lines: Vec<Line<'a>>,
+    scroll: u16,
+) {
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
@@ -39,7 +45,12 @@ pub(super) fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &str, lines: Vec<Line
 }
 
 /// A list with a cursor: `▸ ` marks the chosen line (visible without colour).
-pub(super) fn list<'a>(items: Vec<String>, cursor: usize, height: usize, theme: &Theme) -> Vec<Line<'a>> {
+pub(super) fn list<'a>(
+    items: Vec<String>,
+    cursor: usize,
+    height: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let start = cursor.saturating_sub(height.saturating_sub(1));
     items
         .into_iter()

@@ -17,7 +17,10 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let inner_w = r.width.saturating_sub(4) as usize;
     let h = r.height.saturating_sub(3) as usize;
     let s = state.search.as_ref();
-    let typed = state.prompt.as_ref().is_some_and(|p| !p.text.trim().is_empty());
+    let typed = state
+        .prompt
+        .as_ref()
+        .is_some_and(|p| !p.text.trim().is_empty());
     let (status, body) = match s.and_then(|s| s.progress.as_ref()) {
         _ if !typed => (
             "type to search subjects, senders, recipients and URLs".to_string(),
@@ -49,8 +52,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     };
     let cursor = s.map_or(0, |s| s.cursor);
     let mut lines = vec![Line::styled(fit(&status, inner_w + 2), theme.dim())];
-    if body.is_empty() && typed && s.and_then(|s| s.progress.as_ref()).is_some_and(|p| p.done)
-    {
+    if body.is_empty() && typed && s.and_then(|s| s.progress.as_ref()).is_some_and(|p| p.done) {
         lines.push(Line::raw("no match"));
     }
     lines.extend(list(body, cursor, h, theme));
