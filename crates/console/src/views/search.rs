@@ -10,6 +10,7 @@ use super::overlays::{boxed, centred, list};
 use crate::state::State;
 use crate::theme::Theme;
 use whalewatch_model::safe_text::{fit, width};
+use whalewatch_query::index::SearchField;
 
 /// Draws the search results over `area`.
 pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
@@ -39,7 +40,13 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
                 .hits
                 .iter()
                 .map(|hit| {
-                    let count = format!("{} rows", thousands(hit.count as usize));
+                    let unit = match (hit.field, hit.count) {
+                        (SearchField::Url, 1) => "message",
+                        (SearchField::Url, _) => "messages",
+                        (_, 1) => "row",
+                        _ => "rows",
+                    };
+                    let count = format!("{} {unit}", thousands(hit.count as usize));
                     let value_w = inner_w.saturating_sub(12 + count.len() + 2);
                     // `fit` sanitises: the value is the tenant's text.
                     let value = fit(&hit.value, value_w);
