@@ -68,6 +68,31 @@ pub fn startup_commands(args: &TuiArgs, settings_path: &std::path::Path) -> Resu
 }
 
 pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let mut p = p.clone();
+    let mut args = TuiArgs {
+        view: args.view.clone(),
+        tag: args.tag.clone(),
+        range: args.range.clone(),
+        open: args.open.clone(),
+        replay: args.replay.clone(),
+        no_refresh: args.no_refresh,
+    };
+    // `:profile NAME` ends one profile's console and opens the next, built exactly as
+    // `tui --profile NAME` would build it (cache, settings, session log, tenant).
+    while let Some(next) = runtime.block_on(run(open_console(&p, &args)?))? {
+        p.profile = Some(next);
+        args = TuiArgs {
+            range: args.range.clone(),
+            ..TuiArgs::default()
+        };
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The console options of the profile `p` names.
+fn open_console(p: &ProfileArgs, args: &TuiArgs) -> Result<Options> {
     let ctx = p.context()?;
     let cache_path = ctx.cache_path();
     if !cache_path.exists() {
@@ -93,7 +118,7 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
             })
             .map_err(|e| format!("working offline from the cache: {e}"))
     });
-    let opts = options(
+    options(
         p,
         &ctx.name,
         &ctx.profile,
@@ -102,12 +127,7 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
         read_only,
         Some(connect),
         args,
-    )?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let result = runtime.block_on(run(opts));
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    result?;
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
 /// Console options for a profile.
@@ -138,6 +158,13 @@ pub fn options(
         bail!("the console needs a terminal; for scripts use `whalewatch query`");
     }
     let config = Config::load(&p.config_path())?;
+    // Only profiles with a cache can be switched to (the console reads the cache).
+    let profiles: Vec<String> = config
+        .profiles
+        .keys()
+        .filter(|n| crate::cache::cache_file(cache_dir, n).exists())
+        .cloned()
+        .collect();
     let keymap =
         Keymap::new(&config.keys).with_context(|| format!("in {}", p.config_path().display()))?;
     Ok(Options {
@@ -155,6 +182,7 @@ pub fn options(
         tag: args.tag.clone(),
         startup,
         replay,
+        profiles,
         // A replay shows the recorded session over the cache as it is.
         refresh_on_start: !args.no_refresh && args.replay.is_none(),
         connect,

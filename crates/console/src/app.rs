@@ -42,6 +42,8 @@ pub struct Options {
     pub startup: Vec<String>,
     /// A session log to step through (`--replay FILE`): each key runs the next entry.
     pub replay: Option<Vec<super::session_log::Entry>>,
+    /// The profiles `:profile` can switch to (empty: this console cannot switch).
+    pub profiles: Vec<String>,
     /// Builds the tenant client, after the first frame; `Err` says why the
     /// session works offline.
     pub connect: Option<Connect>,
@@ -108,7 +110,9 @@ fn draw(term: &mut Term, out: &mut FrameWriter, state: &State, theme: &Theme) ->
 }
 
 /// Runs the console until the analyst quits, a signal arrives or stdin closes.
-pub async fn run(opts: Options) -> anyhow::Result<()> {
+/// Returns the profile the analyst switched to (`:profile NAME`), whose console the
+/// caller opens next.
+pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
     let started = PROCESS_START.get().copied().unwrap_or_else(Instant::now);
     let first = data::load_first(&opts.cache_path)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -119,6 +123,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         chrono::Utc::now(),
     );
     super::settings::apply(&mut state, &opts.settings_path);
+    state.profiles = opts.profiles.clone();
     if let Some(t) = &opts.tag {
         update(&mut state, Msg::Action(Action::SetTag(Some(t.clone()))));
     }
@@ -238,7 +243,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     );
     // Background work (a refresh, the index build) must not hold the exit.
     effects.shutdown();
-    Ok(())
+    Ok(state.switch_to.take())
 }
 
 /// Reads terminal events on their own thread (crossterm's reads block), until `stop`

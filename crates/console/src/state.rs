@@ -228,6 +228,10 @@ pub enum Overlay {
     },
     /// Fuzzy search results (`State::search`); the prompt holds the query.
     Search,
+    /// The profile picker (`:profile`).
+    Profiles {
+        cursor: usize,
+    },
 }
 
 /// Refresh progress as the status bar shows it.
@@ -303,6 +307,10 @@ pub struct State {
     pub logged_view: Option<String>,
     /// A session log being replayed (`tui --replay FILE`).
     pub replay: Option<super::session_log::Replay>,
+    /// The config's profiles `:profile` can switch to (empty: switching unavailable).
+    pub profiles: Vec<String>,
+    /// Set with `quit` when the analyst asked for another profile's console.
+    pub switch_to: Option<String>,
 }
 
 impl State {
@@ -335,6 +343,8 @@ impl State {
             saved_views: Default::default(),
             logged_view: None,
             replay: None,
+            profiles: Vec::new(),
+            switch_to: None,
         };
         super::update::reevaluate_all(&mut s);
         s

@@ -8,6 +8,7 @@
 //! :view phish    :sort Subject desc           email view; sort by a column
 //! :range 7d      :range 2026-12-01..2026-12-03   time range of every timed pane
 //! :save NAME     :open NAME                   save the view line / reopen it
+//! :profile NAME  :profile                     another profile's console / a picker
 //! :split sender-domain                        split the histogram by another column
 //! :sources                                    cache age and last error per source
 //! :export PATH   :priority  :help  :quit      any command of the registry by name
@@ -20,6 +21,7 @@ use crate::state::{Grid, MailView, State, View};
 /// Command-line words that are not registry command names.
 pub const EXTRA: &[&str] = &[
     "tag", "notag", "view", "sort", "export", "split", "sources", "range", "save", "open",
+    "profile",
 ];
 
 /// Runs one command line.
@@ -48,6 +50,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         "sort" => sort_by(state, rest),
         "range" => super::search::range_command(state, rest),
         "save" => return super::saved::save(state, &unquote(rest)),
+        "profile" => super::profiles::command(state, &unquote(rest)),
         // `:open` alone is the registry's `open` (the flyout).
         "open" if !rest.is_empty() => super::saved::open(state, &unquote(rest)),
         "sources" => state.overlay = Some(crate::state::Overlay::Sources),

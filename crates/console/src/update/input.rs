@@ -396,6 +396,18 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
         }
         (Overlay::Sources | Overlay::Review { .. }, _) => {}
         (Overlay::Search, _) => super::search::move_cursor(state, step(a)),
+        (Overlay::Profiles { cursor }, Action::Open) => {
+            let name = state.profiles.get(*cursor).cloned();
+            state.overlay = None;
+            if let Some(name) = name {
+                super::profiles::command(state, &name);
+            }
+        }
+        (Overlay::Profiles { cursor }, _) => {
+            state.overlay = Some(Overlay::Profiles {
+                cursor: moved(*cursor, state.profiles.len()),
+            });
+        }
         (Overlay::Choice { options, .. }, Action::Open) => {
             let cursor = match &state.overlay {
                 Some(Overlay::Choice { cursor, .. }) => *cursor,

@@ -8,6 +8,7 @@ mod command;
 mod grid;
 mod input;
 mod jumps;
+mod profiles;
 mod saved;
 mod search;
 mod session;

@@ -129,6 +129,29 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
         }
         Overlay::Columns { cursor } => columns(f, area, state, *cursor, theme),
         Overlay::Search => super::search::draw(f, area, state, theme),
+        Overlay::Profiles { cursor } => {
+            let items: Vec<String> = state
+                .profiles
+                .iter()
+                .map(|p| {
+                    let here = if *p == state.session.profile {
+                        "  (this console)"
+                    } else {
+                        ""
+                    };
+                    fit(&format!("{p}{here}"), 56)
+                })
+                .collect();
+            let r = centred(area, 62, items.len() as u16 + 2);
+            let h = r.height.saturating_sub(2) as usize;
+            boxed(
+                f,
+                r,
+                " profile · enter switches · esc cancels ",
+                list(items, *cursor, h, theme),
+                0,
+            );
+        }
     }
 }
 
