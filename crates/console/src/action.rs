@@ -150,4 +150,6 @@ pub enum Action {
     BarNext,
     /// Replay (`tui --replay`): run the next entry of the session log.
     ReplayNext,
+    /// Run the email view on the tenant (advanced hunting); again: back to local.
+    Remote,
 }

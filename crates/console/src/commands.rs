@@ -177,6 +177,13 @@ pub fn registry() -> Vec<Command> {
             Action::CycleRange,
             "Cycle the time range (all, 1h, 24h, 7d, 30d); `:range A..B` sets any range"
         ),
+        cmd!(
+            "remote",
+            Global,
+            ["ctrl-r"],
+            Action::Remote,
+            "Emails: run this view on the tenant (advanced hunting: count, histogram, sender domains, newest rows); again or esc: back to the cache"
+        ),
         cmd!("up", Table, ["k", "up"], Action::Up, "Move up"),
         cmd!("down", Table, ["j", "down"], Action::Down, "Move down"),
         cmd!(

@@ -165,6 +165,12 @@ impl Effects {
                 }));
             }
             Effect::Triage(write) => self.triage(*write),
+            Effect::Remote {
+                id,
+                filter,
+                tags,
+                now,
+            } => self.remote(id, &filter, &tags, now),
             Effect::Log(r) => {
                 // One small append, in order, here: the log must not lose the last
                 // view to a quit, and a line costs microseconds (like saved columns).
@@ -274,6 +280,41 @@ impl Effects {
                 } else {
                     reload_quick(&tx, &path);
                 }
+            })
+            .await;
+        }));
+    }
+
+    /// Runs remote view `id` on the tenant, sending each part as it arrives.
+    fn remote(
+        &self,
+        id: u64,
+        filter: &whalewatch_query::Filter,
+        tags: &whalewatch_query::index::TagTable,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        let tx = self.tx.clone();
+        let fail = |e: String| {
+            let _ = tx.send(Msg::Remote {
+                id,
+                part: super::remote::RemotePart::Failed(e),
+            });
+        };
+        let Some(target) = self.refresh.clone() else {
+            fail("the remote view needs the tenant: this session works offline".into());
+            return;
+        };
+        let q = match whalewatch_query::compile(whalewatch_query::Entity::Emails, filter, tags, now)
+        {
+            Ok(q) => q,
+            Err(e) => {
+                fail(format!("this view cannot run on advanced hunting: {e}"));
+                return;
+            }
+        };
+        self.keep(tokio::spawn(async move {
+            super::remote::run_view(&target.client, &q, &mut |part| {
+                let _ = tx.send(Msg::Remote { id, part });
             })
             .await;
         }));

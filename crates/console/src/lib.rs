@@ -30,6 +30,7 @@ pub mod fixture;
 pub mod panes;
 pub mod prompt;
 pub mod range;
+pub mod remote;
 pub mod search;
 pub mod session_log;
 pub mod settings;

@@ -311,6 +311,10 @@ pub struct State {
     pub profiles: Vec<String>,
     /// Set with `quit` when the analyst asked for another profile's console.
     pub switch_to: Option<String>,
+    /// The view run on the tenant (`:remote`), shown instead of the local grid.
+    pub remote: Option<super::remote::RemoteView>,
+    /// Remote runs started (their ids).
+    pub remote_runs: u64,
 }
 
 impl State {
@@ -345,6 +349,8 @@ impl State {
             replay: None,
             profiles: Vec::new(),
             switch_to: None,
+            remote: None,
+            remote_runs: 0,
         };
         super::update::reevaluate_all(&mut s);
         s

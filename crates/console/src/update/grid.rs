@@ -14,6 +14,15 @@ pub fn effective_filter(g: &Grid, tag: Option<&str>) -> Result<Filter, String> {
     filter_in_range(g, tag, None)
 }
 
+/// The filter `g` runs in `state`: its own, the session's tag and the time range.
+pub fn view_filter(state: &State, g: &Grid) -> Result<Filter, String> {
+    filter_in_range(
+        g,
+        state.tag.as_deref(),
+        state.range.term_for(panes::entity(g.pane)),
+    )
+}
+
 /// The same, narrowed to a time range term (`since:7d`) when the pane has a time.
 fn filter_in_range(g: &Grid, tag: Option<&str>, range: Option<String>) -> Result<Filter, String> {
     let mut parts: Vec<String> = Vec::new();

@@ -9,6 +9,7 @@ mod grid;
 mod input;
 mod jumps;
 mod profiles;
+mod remote;
 mod saved;
 mod search;
 mod session;
@@ -65,6 +66,11 @@ pub enum Msg {
         title: String,
         lines: Vec<String>,
     },
+    /// A part of remote view `id` (older ids are dropped).
+    Remote {
+        id: u64,
+        part: crate::remote::RemotePart,
+    },
     /// A chunk of fuzzy-search results for search `id` (older ids are dropped).
     Search {
         id: u64,
@@ -109,6 +115,13 @@ pub enum Effect {
     /// generation moved). The old index stays on screen until the new one arrives.
     Reindex {
         campaigns: Arc<whalewatch_query::index::entities::CampaignIndex>,
+    },
+    /// Run `filter` on the tenant (advanced hunting) as remote view `id`.
+    Remote {
+        id: u64,
+        filter: whalewatch_query::Filter,
+        tags: Arc<whalewatch_query::index::TagTable>,
+        now: chrono::DateTime<chrono::Utc>,
     },
     /// Append to the profile's session log (the app stamps the time).
     Log(crate::session_log::Record),
@@ -208,6 +221,14 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::Remote { id, part } => {
+            if let Some(r) = state.remote.as_mut()
+                && r.id == id
+            {
+                r.apply(part);
+            }
+            Vec::new()
+        }
         Msg::Search {
             id,
             query,
@@ -289,6 +310,9 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         && let Some(effects) = input::overlay_action(state, &o, &action)
     {
         return effects;
+    }
+    if state.remote.is_some() && remote::scrolls(state, &action) {
+        return Vec::new();
     }
     match action {
         Action::Quit => {
@@ -411,6 +435,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::BarPrev => search::select_bar(state, -1),
         Action::BarNext => search::select_bar(state, 1),
         Action::ReplayNext => return session::replay_next(state),
+        Action::Remote => return remote::toggle(state),
         Action::Resize(w, h) => {
             state.width = w;
             state.height = h;
@@ -438,6 +463,8 @@ fn back(state: &mut State) {
         state.prompt = None;
         state.draft = None;
         state.search = None;
+    } else if state.remote.is_some() {
+        state.remote = None;
     } else if state.bar.is_some() {
         state.bar = None;
     } else if state.prompt.is_some() {
@@ -530,5 +557,7 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+pub(crate) use remote::tests as remote_tests;
 #[cfg(test)]
 pub(crate) use search::tests as search_tests;

@@ -37,6 +37,9 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     if state.session.read_only {
         spans.push(Span::styled("[read-only] ", theme.accent()));
     }
+    if state.remote.is_some() {
+        spans.push(Span::styled("[remote] ", theme.accent()));
+    }
     let current = state.pane();
     for (i, p) in Pane::ALL.iter().enumerate() {
         if *p == current {

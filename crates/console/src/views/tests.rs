@@ -209,3 +209,15 @@ fn search_range_and_selected_bar() {
         key(s, '[');
     });
 }
+
+#[test]
+fn remote_view() {
+    use crate::update::remote_tests::{ctrl_r, settle};
+    snap("remote", |s| {
+        key(s, ':');
+        typed(s, "emails threat:phish");
+        code(s, KeyCode::Enter);
+        let e = ctrl_r(s);
+        settle(s, e);
+    });
+}
