@@ -189,6 +189,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
     );
     // The views before this point had no log to go to: log the current one next.
     state.logged_view = None;
+    state.log.clear();
     effects.load_rest();
     effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {
@@ -225,6 +226,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
             for e in update(&mut state, m) {
                 effects.run(e, &out);
             }
+            effects.log(std::mem::take(&mut state.log));
             if state.quit {
                 break;
             }

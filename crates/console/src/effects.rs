@@ -171,29 +171,6 @@ impl Effects {
                 tags,
                 now,
             } => self.remote(id, &filter, &tags, now),
-            Effect::Log(r) => {
-                // One small append, in order, here: the log must not lose the last
-                // view to a quit, and a line costs microseconds (like saved columns).
-                let entry = super::session_log::Entry {
-                    at: chrono::Utc::now(),
-                    kind: r.kind,
-                    line: r.line,
-                    run: r.run,
-                };
-                if let Err(e) = super::session_log::append(&self.session_log, &[entry])
-                    && !self
-                        .log_failed
-                        .swap(true, std::sync::atomic::Ordering::Relaxed)
-                {
-                    let _ = self.tx.send(notice(
-                        format!(
-                            "cannot write the session log {}: {e}",
-                            self.session_log.display()
-                        ),
-                        true,
-                    ));
-                }
-            }
             Effect::SaveView { name, view } => {
                 let msg = match super::settings::save_view(&self.settings_path, &name, &view) {
                     Ok(()) => notice(
@@ -283,6 +260,38 @@ impl Effects {
             })
             .await;
         }));
+    }
+
+    /// Appends what `update` recorded to the profile's session log: one small append,
+    /// in order, on the loop — the log must not lose the last view to a quit, and a
+    /// line costs microseconds (like saved columns).
+    pub fn log(&self, records: Vec<super::session_log::Record>) {
+        if records.is_empty() {
+            return;
+        }
+        let at = chrono::Utc::now();
+        let entries: Vec<super::session_log::Entry> = records
+            .into_iter()
+            .map(|r| super::session_log::Entry {
+                at,
+                kind: r.kind,
+                line: r.line,
+                run: r.run,
+            })
+            .collect();
+        if let Err(e) = super::session_log::append(&self.session_log, &entries)
+            && !self
+                .log_failed
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            let _ = self.tx.send(notice(
+                format!(
+                    "cannot write the session log {}: {e}",
+                    self.session_log.display()
+                ),
+                true,
+            ));
+        }
     }
 
     /// Runs remote view `id` on the tenant, sending each part as it arrives.

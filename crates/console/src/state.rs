@@ -305,6 +305,8 @@ pub struct State {
     pub saved_views: std::collections::BTreeMap<String, super::settings::SavedView>,
     /// The view last written to the session log (a new one is logged when it changes).
     pub logged_view: Option<String>,
+    /// Session-log records `update` made, for the app to append (and clear).
+    pub log: Vec<super::session_log::Record>,
     /// A session log being replayed (`tui --replay FILE`).
     pub replay: Option<super::session_log::Replay>,
     /// The config's profiles `:profile` can switch to (empty: switching unavailable).
@@ -346,6 +348,7 @@ impl State {
             bar: None,
             saved_views: Default::default(),
             logged_view: None,
+            log: Vec::new(),
             replay: None,
             profiles: Vec::new(),
             switch_to: None,

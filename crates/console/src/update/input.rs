@@ -157,9 +157,8 @@ fn submit(state: &mut State) -> Vec<Effect> {
         }
         PromptKind::Command => {
             state.prompt = None;
-            let mut effects = vec![super::session::command_record(&p.text)];
-            effects.extend(command::run(state, &p.text));
-            effects
+            super::session::log_command(state, &p.text);
+            command::run(state, &p.text)
         }
         PromptKind::Search => super::search::choose(state),
         PromptKind::Comment | PromptKind::Assign | PromptKind::Note | PromptKind::Confirm => {

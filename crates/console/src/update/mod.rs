@@ -123,8 +123,6 @@ pub enum Effect {
         tags: Arc<whalewatch_query::index::TagTable>,
         now: chrono::DateTime<chrono::Utc>,
     },
-    /// Append to the profile's session log (the app stamps the time).
-    Log(crate::session_log::Record),
     /// Store a saved view in the profile's console settings.
     SaveView {
         name: String,
@@ -139,10 +137,11 @@ pub enum Effect {
     },
 }
 
-/// Applies `msg` to `state`; a change of the view on screen is logged.
+/// Applies `msg` to `state`; a change of the view on screen is recorded in
+/// `state.log` for the session log (the app appends and stamps it).
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
-    let mut effects = apply_msg(state, msg);
-    session::log_view(state, &mut effects);
+    let effects = apply_msg(state, msg);
+    session::log_view(state);
     effects
 }
 

@@ -49,8 +49,8 @@ fn view_text(state: &State) -> String {
     )
 }
 
-/// Logs the view when it changed (not while replaying a log).
-pub fn log_view(state: &mut State, effects: &mut Vec<Effect>) {
+/// Records the view when it changed (not while replaying a log).
+pub fn log_view(state: &mut State) {
     if state.replay.is_some() {
         return;
     }
@@ -58,22 +58,23 @@ pub fn log_view(state: &mut State, effects: &mut Vec<Effect>) {
     if state.logged_view.as_deref() == Some(line.as_str()) {
         return;
     }
-    effects.push(Effect::Log(Record {
+    let run = reproduce(state);
+    state.log.push(Record {
         kind: EntryKind::View,
         line: line.clone(),
-        run: reproduce(state),
-    }));
+        run,
+    });
     state.logged_view = Some(line);
 }
 
-/// A `:` command line the analyst ran.
-pub fn command_record(line: &str) -> Effect {
+/// Records a `:` command line the analyst ran.
+pub fn log_command(state: &mut State, line: &str) {
     let line = line.trim().trim_start_matches(':').trim().to_string();
-    Effect::Log(Record {
+    state.log.push(Record {
         kind: EntryKind::Command,
         run: vec![line.clone()],
         line,
-    })
+    });
 }
 
 /// While replaying, every key but `q`, `esc` and ctrl-c runs the next entry.
@@ -136,26 +137,26 @@ mod tests {
     use super::*;
     use crate::session_log::{Entry, Replay};
 
-    fn logged(effects: &[Effect]) -> Vec<Record> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Log(r) => Some(r.clone()),
-                _ => None,
-            })
-            .collect()
+    /// What the app would append after the last update.
+    fn logged(s: &mut State) -> Vec<Record> {
+        std::mem::take(&mut s.log)
     }
 
     #[test]
     fn views_and_commands_are_logged_once_each_with_what_reproduces_them() {
         let mut s = state();
+        s.log.clear();
         let mut all = Vec::new();
-        all.extend(logged(&key(&mut s, '2')));
-        all.extend(logged(&key(&mut s, 'j')));
+        key(&mut s, '2');
+        all.extend(logged(&mut s));
+        key(&mut s, 'j');
+        all.extend(logged(&mut s));
         key(&mut s, ':');
         typed(&mut s, "emails threat:phish");
-        all.extend(logged(&code(&mut s, KeyCode::Enter)));
-        all.extend(logged(&key(&mut s, 'P')));
+        code(&mut s, KeyCode::Enter);
+        all.extend(logged(&mut s));
+        key(&mut s, 'P');
+        all.extend(logged(&mut s));
         let kinds: Vec<(EntryKind, &str)> = all.iter().map(|r| (r.kind, r.line.as_str())).collect();
         assert_eq!(
             kinds,
@@ -183,13 +184,16 @@ mod tests {
     fn a_replay_steps_one_entry_per_key_and_reaches_the_same_view() {
         // Record a session.
         let mut s = state();
+        s.log.clear();
         let mut records = Vec::new();
         for k in ['2', 'P'] {
-            records.extend(logged(&key(&mut s, k)));
+            key(&mut s, k);
+            records.extend(logged(&mut s));
         }
         key(&mut s, ':');
         typed(&mut s, "range 7d");
-        records.extend(logged(&code(&mut s, KeyCode::Enter)));
+        code(&mut s, KeyCode::Enter);
+        records.extend(logged(&mut s));
         let end_rows = s.grid().expect("grid").rows.clone();
         let entries: Vec<Entry> = records
             .into_iter()
@@ -205,9 +209,10 @@ mod tests {
         // Replay it in a fresh console: each key press runs one entry.
         let mut r = state();
         r.replay = Some(Replay { entries, pos: 0 });
+        r.log.clear();
         for i in 1..=n {
-            let effects = key(&mut r, 'j');
-            assert!(logged(&effects).is_empty(), "a replay is not logged again");
+            key(&mut r, 'j');
+            assert!(logged(&mut r).is_empty(), "a replay is not logged again");
             let text = r.notice.clone().expect("notice").text;
             assert!(text.starts_with(&format!("replay {i}/{n}")), "{text}");
         }
