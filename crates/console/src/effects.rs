@@ -183,14 +183,20 @@ impl Effects {
                 };
                 let _ = self.tx.send(msg);
             }
-            Effect::Search { id, query, index } => {
+            Effect::Search {
+                id,
+                query,
+                index,
+                scope,
+            } => {
                 self.search.store(id, std::sync::atomic::Ordering::Relaxed);
                 let (Some(index), false) = (index, query.is_empty()) else {
                     return;
                 };
                 let (tx, newest) = (self.tx.clone(), self.search.clone());
                 self.keep(tokio::task::spawn_blocking(move || {
-                    super::search::run(&index, id, &query, &newest, &mut |progress| {
+                    let scope = scope.as_deref();
+                    super::search::run(&index, scope, id, &query, &newest, &mut |progress| {
                         let _ = tx.send(Msg::Search {
                             id,
                             query: query.clone(),

@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use whalewatch_query::index::{EmailIndex, SearchProgress};
+use whalewatch_query::index::{EmailIndex, RowSet, SearchProgress};
 
 /// Values scored between two checks for a newer query (and two publications).
 pub const CHUNK: usize = 4096;
@@ -33,13 +33,17 @@ pub struct Search {
     pub progress: Option<Arc<SearchProgress>>,
     /// The chosen hit.
     pub cursor: usize,
+    /// The rows searched: the session's tag and time range (`None`: every row), so
+    /// each hit's count is the row count its filter then shows.
+    pub scope: Option<Arc<RowSet>>,
 }
 
-/// Runs search `id` for `query` over every indexed row, sending each published chunk
-/// through `send`; stops as soon as `newest` names a later search. Blocking: call it
-/// on a worker thread.
+/// Runs search `id` for `query` over `scope` (every indexed row when `None`), sending
+/// each published chunk through `send`; stops as soon as `newest` names a later
+/// search. Blocking: call it on a worker thread.
 pub fn run(
     index: &EmailIndex,
+    scope: Option<&RowSet>,
     id: u64,
     query: &str,
     newest: &AtomicU64,
@@ -48,8 +52,15 @@ pub fn run(
     if newest.load(Ordering::Relaxed) != id {
         return;
     }
-    let all = index.all();
-    index.search(&all, query, LIMIT, CHUNK, &mut |p| {
+    let all;
+    let rows = match scope {
+        Some(r) => r,
+        None => {
+            all = index.all();
+            &all
+        }
+    };
+    index.search(rows, query, LIMIT, CHUNK, &mut |p| {
         if newest.load(Ordering::Relaxed) != id {
             return ControlFlow::Break(());
         }

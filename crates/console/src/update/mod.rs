@@ -134,6 +134,8 @@ pub enum Effect {
         id: u64,
         query: String,
         index: Option<Arc<whalewatch_query::index::EmailIndex>>,
+        /// The rows to search (the session's tag and range); `None`: all.
+        scope: Option<Arc<whalewatch_query::index::RowSet>>,
     },
 }
 

@@ -13,17 +13,35 @@ use whalewatch_query::index::SearchProgress;
 
 /// `ctrl-p`: opens the search prompt and its result list.
 pub fn open(state: &mut State) {
-    if state.data.emails.is_none() {
+    let Some(ix) = state.data.emails.clone() else {
         notice(
             state,
             "search needs the email index, which is still being built; try again in a moment",
             false,
         );
         return;
-    }
+    };
+    // The session's tag and range bound the search, as they bound every grid.
+    let scope = if state.tag.is_some() || state.range != TimeRange::All {
+        let probe = crate::state::Grid::new(Pane::Emails, "");
+        match grid::view_filter(state, &probe)
+            .and_then(|f| ix.eval(&f, state.now).map_err(|e| e.to_string()))
+        {
+            Ok(rows) => Some(Arc::new(rows)),
+            Err(e) => {
+                notice(state, e, true);
+                return;
+            }
+        }
+    } else {
+        None
+    };
     state.prompt = Some(Prompt::new(PromptKind::Search, ""));
     state.overlay = Some(Overlay::Search);
-    state.search = Some(Search::default());
+    state.search = Some(Search {
+        scope,
+        ..Search::default()
+    });
 }
 
 /// The query changed: starts a new search (the running one stops at its next chunk).
@@ -45,6 +63,7 @@ pub fn changed(state: &mut State) -> Vec<Effect> {
         id: s.id,
         query,
         index: state.data.emails.clone(),
+        scope: s.scope.clone(),
     }]
 }
 
@@ -204,12 +223,15 @@ pub(crate) mod tests {
                 id,
                 query,
                 index: Some(ix),
+                scope,
             } = e
                 && !query.is_empty()
             {
                 let newest = AtomicU64::new(id);
                 let mut chunks = Vec::new();
-                crate::search::run(&ix, id, &query, &newest, &mut |p| chunks.push(p));
+                crate::search::run(&ix, scope.as_deref(), id, &query, &newest, &mut |p| {
+                    chunks.push(p)
+                });
                 for progress in chunks {
                     update(
                         s,
@@ -270,7 +292,7 @@ pub(crate) mod tests {
         // A superseded search stops at its first chunk and sends nothing.
         let ix = s.data.emails.clone().expect("index");
         let mut sent = 0;
-        crate::search::run(&ix, 1, "in", &AtomicU64::new(2), &mut |_| sent += 1);
+        crate::search::run(&ix, None, 1, "in", &AtomicU64::new(2), &mut |_| sent += 1);
         assert_eq!(sent, 0);
         // Esc closes the search.
         code(&mut s, KeyCode::Esc);
@@ -353,6 +375,46 @@ pub(crate) mod tests {
                 .iter()
                 .any(|e| matches!(e, Effect::LoadDetail { .. }))
         );
+    }
+
+    #[test]
+    fn within_a_tag_and_range_each_hit_counts_the_rows_its_view_then_shows() {
+        let mut s = state();
+        key(&mut s, 'P');
+        for _ in 0..3 {
+            ctrl(&mut s, 't');
+        }
+        ctrl(&mut s, 'p');
+        search_for(&mut s, "invoice");
+        let found = hits(&s);
+        assert!(!found.is_empty());
+        let hit = found[0].clone();
+        code(&mut s, KeyCode::Enter);
+        let g = s.grid().expect("grid");
+        if !matches!(s.views.last(), Some(View::Flyout(_))) {
+            // `from:`/`to:` are exact; `subject:`/`url:`/`display-name:` contain the
+            // value, so their view can hold more rows than carry it exactly.
+            let exact = matches!(hit.field, SearchField::Sender | SearchField::Recipient);
+            if exact {
+                assert_eq!(g.rows.len(), hit.count as usize, "{hit:?}");
+            } else {
+                assert!(g.rows.len() >= hit.count as usize, "{hit:?}");
+            }
+        } else {
+            assert_eq!(hit.count, 1);
+        }
+        // The same search over every row finds at least as many.
+        let ix = s.data.emails.clone().expect("index");
+        let all = ix.search(&ix.all(), "invoice", 100, 4096, &mut |_| {
+            std::ops::ControlFlow::Continue(())
+        });
+        assert!(all.matched >= found.len());
+        let everywhere = all
+            .hits
+            .iter()
+            .find(|h| h.field == hit.field && h.value == hit.value)
+            .map_or(0, |h| h.count);
+        assert!(everywhere >= hit.count);
     }
 
     #[test]
