@@ -447,7 +447,25 @@ pub(crate) mod tests {
         let week = rows_since(&s, ticks(s.now - chrono::Duration::days(7)), i64::MAX);
         assert!(week > 0 && week < all, "{week} of {all}");
         assert_eq!(s.grid().expect("grid").rows.len(), week);
-        // Other panes with a time are narrowed too; the view line carries the range.
+        // Other panes with a time are narrowed too, panes without one are not; the
+        // view line carries the range.
+        for (k, timed) in [('1', true), ('3', true), ('4', false), ('5', false)] {
+            let before = {
+                let mut t = state();
+                key(&mut t, k);
+                t.grid().expect("grid").rows.len()
+            };
+            key(&mut s, k);
+            let g = s.grid().expect("grid");
+            assert_eq!(g.error, None, "pane {k}");
+            if timed {
+                assert!(g.rows.len() <= before, "pane {k}");
+            } else {
+                assert_eq!(g.rows.len(), before, "pane {k}");
+            }
+        }
+        assert!(super::super::view_line(&s).contains("--range '7d'"));
+        key(&mut s, '2');
         ctrl(&mut s, 't');
         ctrl(&mut s, 't');
         assert_eq!(s.range, TimeRange::All);
