@@ -144,6 +144,10 @@ pub fn range_command(state: &mut State, rest: &str) {
 
 /// The histogram of the email grid on top, when it is shown.
 fn shown_bars(state: &State) -> Option<Vec<(chrono::DateTime<chrono::Utc>, usize)>> {
+    if state.remote.is_some() {
+        // The remote histogram's bars are the tenant's; the range narrows the cache.
+        return None;
+    }
     match state.top() {
         View::Grid(g) if g.pane == Pane::Emails && state.histogram => {
             g.histogram.as_deref().map(bars)
