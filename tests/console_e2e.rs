@@ -428,3 +428,40 @@ fn the_console_survives_a_tiny_terminal_and_recovers() {
     c.type_text("q");
     assert_restored(&mut c, "q after a resize");
 }
+
+#[test]
+fn an_analyst_searches_narrows_the_range_saves_the_view_and_runs_it_on_the_tenant() {
+    let mut c = Console::demo(&[]);
+    c.wait_for("emails indexed");
+    // ctrl-p: the fuzzy search ranks as it is typed; enter filters the mail by the value.
+    c.type_text("\x10");
+    c.wait_for("search ·");
+    c.type_text("invoice");
+    c.wait_for("matching values");
+    c.press(&[Key::Enter]);
+    c.wait_until("the mail filtered by the chosen value", |s| {
+        s.lines().nth(1).is_some_and(|l| l.contains("› Emails "))
+    });
+    // ctrl-t: the header shows the range every count is within.
+    c.type_text("\x14");
+    c.wait_for("[last 1h]");
+    c.type_text(":save e2e-view");
+    c.press(&[Key::Enter]);
+    c.wait_for("saved view `e2e-view`");
+    // ctrl-r: the same view on the tenant, with a badge; esc returns to the cache.
+    c.type_text("\x12");
+    c.wait_for("[remote]");
+    c.wait_until("the remote figures", |s| {
+        s.contains("on the tenant:") && s.contains("· done ·")
+    });
+    c.press(&[Key::Esc]);
+    c.wait_until("the local view again", |s| !s.contains("[remote]"));
+    for _ in 0..6 {
+        c.type_text("q");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if !c.screen.screen().alternate_screen() || c.child_exited() {
+            break;
+        }
+    }
+    assert_restored(&mut c, "q");
+}

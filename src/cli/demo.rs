@@ -125,7 +125,7 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
             view: args.view.clone(),
             ..Default::default()
         };
-        let opts = super::tui::options(
+        let mut opts = super::tui::options(
             p,
             DEMO_PROFILE,
             &profile,
@@ -138,6 +138,8 @@ async fn demo(p: &ProfileArgs, args: &DemoArgs) -> Result<ExitCode> {
                 ..args
             },
         )?;
+        // The demo's console stays on the demo (its simulator lives in this process).
+        opts.profiles.clear();
         crate::ui::app::run(opts).await?;
         server.shutdown().await;
         return Ok(ExitCode::SUCCESS);

@@ -29,6 +29,10 @@ pub struct JournalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     pub format: JournalFormat,
+    /// Print the session log instead: every view and command run in the console
+    /// (`whalewatch tui --replay FILE` steps through it).
+    #[arg(long)]
+    pub session: bool,
 }
 
 fn time(ms: i64) -> String {
@@ -40,6 +44,10 @@ fn time(ms: i64) -> String {
 
 pub fn run(p: &ProfileArgs, args: &JournalArgs) -> Result<ExitCode> {
     let ctx = p.context()?;
+    if args.session {
+        let path = crate::ui::session_log::path(&ctx.cache_dir, &ctx.name);
+        return print_session(&path, args);
+    }
     let cache = ctx.read_cache()?;
     let since = args
         .since
@@ -125,4 +133,64 @@ fn json_of(e: &JournalEntry) -> serde_json::Value {
         "message": e.message,
         "outboxId": e.outbox_id,
     })
+}
+
+/// `journal --session`: the session log, oldest first.
+fn print_session(path: &std::path::Path, args: &JournalArgs) -> Result<ExitCode> {
+    use crate::ui::session_log::{EntryKind, read};
+    let since = args.since.map(|d| Utc::now() - d);
+    let entries: Vec<_> = read(path)?
+        .into_iter()
+        .filter(|e| since.is_none_or(|s| e.at >= s))
+        .collect();
+    let kind = |k: EntryKind| match k {
+        EntryKind::View => "view",
+        EntryKind::Command => "command",
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        JournalFormat::Json => {
+            let text = serde_json::to_string_pretty(&entries)?;
+            writeln!(out, "{}", safe_text::terminal_safe_json(&text))?;
+        }
+        JournalFormat::Csv => {
+            let mut w = crate::query::records::CsvWriter::new(
+                &mut out,
+                crate::query::records::CsvCells::Guarded,
+            );
+            w.row(["time", "kind", "line"])?;
+            for e in &entries {
+                let fields = [
+                    e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                    kind(e.kind).to_string(),
+                    e.line.clone(),
+                ];
+                w.row(fields.iter().map(|f| safe_text::sanitize(f)))?;
+            }
+            w.finish()?;
+        }
+        JournalFormat::Md => {
+            writeln!(out, "| time | kind | view or command |")?;
+            writeln!(out, "|---|---|---|")?;
+            for e in &entries {
+                writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    kind(e.kind),
+                    safe_text::sanitize(&e.line).replace('|', "\\|")
+                )?;
+            }
+            if entries.is_empty() {
+                writeln!(
+                    out,
+                    "\n(no console session recorded in {} for this period)",
+                    path.display()
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }

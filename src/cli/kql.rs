@@ -7,19 +7,18 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::context::{Context, ProfileArgs};
 use super::output::{Format, Records};
 use super::query::{Bin, QueryArgs, parse_or_report, print_frequency, print_histogram};
 use crate::cache::Cache;
-use crate::model::time::parse_datetime;
 use crate::query::compile;
-use crate::query::index::{Column, Frequency, FrequencyRow, Histogram, HistogramBucket, TagTable};
-use crate::query::kql::{KqlQuery, TimeBin};
+use crate::query::index::{Column, TagTable};
+use crate::query::kql::KqlQuery;
 use crate::query::lang::{Entity, Filter};
 use crate::tenant::GraphClient;
-use crate::tenant::hunting::HUNTING_ROW_CAP;
+use crate::ui::remote::{self, Row, RowRequest, hunt, text_of};
 
 /// `kql` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -92,26 +91,6 @@ pub fn run(p: &ProfileArgs, args: &KqlArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn hunt(client: &GraphClient, kql: &str) -> Result<Vec<Map<String, Value>>> {
-    let r = client
-        .run_hunting_query(kql, None)
-        .await
-        .with_context(|| format!("advanced hunting refused the query:\n{kql}"))?;
-    Ok(r.results)
-}
-
-fn text_of(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-fn count_of(row: &Map<String, Value>) -> usize {
-    row.get("Count").and_then(Value::as_u64).unwrap_or(0) as usize
-}
-
 /// Runs `filter` remotely for `query --remote`.
 pub fn run_remote(
     p: &ProfileArgs,
@@ -130,20 +109,24 @@ pub fn run_remote(
     runtime.block_on(async {
         if args.count {
             let rows = hunt(&client, &q.count()).await?;
-            println!("{}", rows.first().map_or(0, count_of));
+            let n = rows
+                .first()
+                .and_then(|r| r.get("Count"))
+                .and_then(|v| v.as_u64());
+            println!("{}", n.unwrap_or(0));
             return Ok(ExitCode::SUCCESS);
         }
         if let Some(col) = &args.pivot {
             let col = hunting_column(col);
             let rows = hunt(&client, &q.frequency(&col)?).await?;
-            let f = remote_frequency(&col, &rows);
+            let f = remote::frequency(&col, &rows);
             print_frequency(&f, args.format)?;
             return Ok(ExitCode::SUCCESS);
         }
         if let Some(bin) = args.histogram {
             let split = args.split.as_deref().map(hunting_column);
             let rows = hunt(&client, &q.histogram(bin.into(), split.as_deref())?).await?;
-            let h = remote_histogram(split.as_deref(), &rows);
+            let h = remote::histogram(split.as_deref(), &rows);
             print_histogram(&h, args.format)?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -153,144 +136,16 @@ pub fn run_remote(
     })
 }
 
-/// A frequency table from `summarize Count = count() by col` rows.
-pub fn remote_frequency(col: &str, rows: &[Map<String, Value>]) -> Frequency {
-    let total: usize = rows.iter().map(count_of).sum();
-    let mut out: Vec<FrequencyRow> = rows
-        .iter()
-        .map(|r| {
-            let n = count_of(r);
-            FrequencyRow {
-                value: text_of(r.get(col)),
-                count: n,
-                percent: n as f64 * 100.0 / total.max(1) as f64,
-                term: None,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
-    let column = Column::parse(col).map_or("Value", Column::name);
-    Frequency {
-        column,
-        total,
-        rows: out,
-    }
-}
-
-fn remote_histogram(split: Option<&str>, rows: &[Map<String, Value>]) -> Histogram {
-    let mut buckets: Vec<HistogramBucket> = rows
-        .iter()
-        .filter_map(|r| {
-            Some(HistogramBucket {
-                start: parse_datetime(&text_of(r.get("Timestamp")))?,
-                split: split.map(|s| text_of(r.get(s))),
-                count: count_of(r),
-            })
-        })
-        .collect();
-    buckets.sort_by(|a, b| a.start.cmp(&b.start).then(a.split.cmp(&b.split)));
-    Histogram {
-        split: split.and_then(Column::parse).map(Column::name),
-        buckets,
-    }
-}
-
-/// Row windows of at most the service's row cap, planned from a daily (then hourly)
-/// histogram, so no call is truncated.
-async fn plan_windows(
-    client: &GraphClient,
-    q: &KqlQuery,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
-    let mut windows = Vec::new();
-    let days = remote_histogram(
-        None,
-        &hunt(client, &q.histogram(TimeBin::Day, None)?).await?,
-    );
-    let cap = HUNTING_ROW_CAP;
-    let mut cur: Option<(DateTime<Utc>, DateTime<Utc>, usize)> = None;
-    for b in days.buckets {
-        let end = b.start + chrono::TimeDelta::days(1);
-        let mut pieces = vec![(b.start, end, b.count)];
-        if b.count > cap {
-            let hq = q.window(b.start, end);
-            let hours = remote_histogram(
-                None,
-                &hunt(client, &hq.histogram(TimeBin::Hour, None)?).await?,
-            );
-            pieces = hours
-                .buckets
-                .into_iter()
-                .map(|h| (h.start, h.start + chrono::TimeDelta::hours(1), h.count))
-                .collect();
-            if let Some(p) = pieces.iter().find(|p| p.2 > cap) {
-                anyhow::bail!(
-                    "more than {cap} rows in the hour from {}: narrow the filter, or query the cache",
-                    p.0
-                );
-            }
-        }
-        for (from, to, n) in pieces {
-            cur = match cur {
-                Some((f, _, m)) if m + n <= cap => Some((f, to, m + n)),
-                Some((f, t, _)) => {
-                    windows.push((f, t));
-                    Some((from, to, n))
-                }
-                None => Some((from, to, n)),
-            };
-        }
-    }
-    if let Some((f, t, _)) = cur {
-        windows.push((f, t));
-    }
-    Ok(windows)
-}
-
-async fn remote_rows(
-    client: &GraphClient,
-    q: &KqlQuery,
-    args: &QueryArgs,
-) -> Result<Vec<Map<String, Value>>> {
-    let mut out = Vec::new();
-    let limit = args.limit.unwrap_or(usize::MAX);
-    let suffix = |left: usize| {
-        let mut s = String::new();
-        if let Some(sort) = &args.sort {
-            let (name, desc) = match sort.rsplit_once(':') {
-                Some((n, d)) if d.eq_ignore_ascii_case("desc") => (n, true),
-                _ => (sort.as_str(), false),
-            };
-            s.push_str(&format!(
-                "\n| order by {} {}",
-                hunting_column(name),
-                if desc { "desc" } else { "asc" }
-            ));
-        }
-        if left < HUNTING_ROW_CAP {
-            s.push_str(&format!("\n| take {left}"));
-        }
-        s
+async fn remote_rows(client: &GraphClient, q: &KqlQuery, args: &QueryArgs) -> Result<Vec<Row>> {
+    let req = RowRequest {
+        sort: args.sort.clone(),
+        limit: args.limit,
+        newest_first: false,
     };
-    if q.entity != Entity::Emails {
-        return hunt(client, &format!("{}{}", q.rows(), suffix(limit))).await;
-    }
-    for (from, to) in plan_windows(client, q).await? {
-        if out.len() >= limit {
-            break;
-        }
-        let w = q.window(from, to);
-        let rows = hunt(
-            client,
-            &format!("{}{}", w.rows(), suffix(limit - out.len())),
-        )
-        .await?;
-        out.extend(rows);
-    }
-    out.truncate(limit);
-    Ok(out)
+    remote::rows(client, q, &req, &mut |_, _| {}).await
 }
 
-fn print_rows(rows: Vec<Map<String, Value>>, args: &QueryArgs) -> Result<()> {
+fn print_rows(rows: Vec<Row>, args: &QueryArgs) -> Result<()> {
     let default: &[&str] = &[
         "Timestamp",
         "RecipientEmailAddress",

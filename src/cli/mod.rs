@@ -37,6 +37,8 @@ Examples:
   whalewatch alert set ID1 ID2 --status resolved --classification truePositive --determination phishing --comment \"done\"
   whalewatch remediate --action softDelete campaign:\"credential phish\" location:inbox
   whalewatch journal --since 24h
+  whalewatch journal --session
+  whalewatch tui --open vip-phish
   whalewatch posture import exchange-snapshot.json
   whalewatch sim serve --listen 127.0.0.1:0 --seed 7 --now 2026-11-01T00:00:00Z
   whalewatch sim stats --seed 7 --users 500 --days 7

@@ -166,4 +166,15 @@ pub enum Action {
     /// Run a command line (`emails tag:Finance threat:phish`), as `:` would.
     Run(String),
     Resize(u16, u16),
+    /// Fuzzy search over subjects, senders, recipients and URLs (a prompt and a list).
+    Search,
+    /// Cycle the time range: all → 1h → 24h → 7d → 30d → all.
+    CycleRange,
+    /// Select the previous / next bar of the histogram (`enter` narrows to it).
+    BarPrev,
+    BarNext,
+    /// Replay (`tui --replay`): run the next entry of the session log.
+    ReplayNext,
+    /// Run the email view on the tenant (advanced hunting); again: back to local.
+    Remote,
 }

@@ -40,6 +40,12 @@ pub struct Options {
     pub view: Option<String>,
     /// A tag to narrow every pane to (`--tag`).
     pub tag: Option<String>,
+    /// Command lines to run before the first frame, after `view` (`--range`, `--open`).
+    pub startup: Vec<String>,
+    /// A session log to step through (`--replay FILE`): each key runs the next entry.
+    pub replay: Option<Vec<super::session_log::Entry>>,
+    /// The profiles `:profile` can switch to (empty: this console cannot switch).
+    pub profiles: Vec<String>,
     /// Builds the tenant client, after the first frame; `Err` says why the
     /// session works offline.
     pub connect: Option<Connect>,
@@ -122,7 +128,9 @@ fn draw(term: &mut Term, out: &mut FrameWriter, state: &State, theme: &Theme) ->
 }
 
 /// Runs the console until the analyst quits, a signal arrives or stdin closes.
-pub async fn run(opts: Options) -> anyhow::Result<()> {
+/// Returns the profile the analyst switched to (`:profile NAME`), whose console the
+/// caller opens next.
+pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
     let started = PROCESS_START.get().copied().unwrap_or_else(Instant::now);
     let first = data::load_first(&opts.cache_path)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -140,11 +148,26 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         }
         Err(e) => Some(e.to_string()),
     };
+    state.profiles = opts.profiles.clone();
     if let Some(t) = &opts.tag {
         update(&mut state, Msg::Action(Action::SetTag(Some(t.clone()))));
     }
     if let Some(v) = &opts.view {
         update(&mut state, Msg::Action(Action::Run(v.clone())));
+    }
+    for line in &opts.startup {
+        update(&mut state, Msg::Action(Action::Run(line.clone())));
+    }
+    if let Some(entries) = opts.replay.clone() {
+        let n = entries.len();
+        state.replay = Some(super::session_log::Replay { entries, pos: 0 });
+        update(
+            &mut state,
+            Msg::Notice(super::state::Notice {
+                text: format!("replaying {n} entries: any key runs the next · q quits"),
+                error: false,
+            }),
+        );
     }
 
     let guard = TerminalGuard::enter()?;
@@ -199,6 +222,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &state.session,
     )
     .with_history_path(opts.history_path.clone());
+    // The views before this point had no log to go to: log the current one next.
+    state.logged_view = None;
+    state.log.clear();
     effects.load_rest();
     effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {
@@ -258,6 +284,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             for e in update(&mut state, m) {
                 effects.run(e, &out);
             }
+            effects.log(std::mem::take(&mut state.log));
             if state.quit {
                 break;
             }
@@ -276,7 +303,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     );
     // Background work (a refresh, the index build) must not hold the exit.
     effects.shutdown();
-    Ok(())
+    Ok(state.switch_to.take())
 }
 
 /// Reads terminal events on their own thread (crossterm's reads block), until `stop`

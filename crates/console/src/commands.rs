@@ -184,6 +184,27 @@ pub fn registry() -> Vec<Command> {
             Action::CopyView,
             "Copy this view as a command line that reopens it"
         ),
+        cmd!(
+            "search",
+            Global,
+            ["ctrl-p"],
+            Action::Search,
+            "Fuzzy search subjects, senders, recipients and URLs; enter filters by the value (or opens its only row)"
+        ),
+        cmd!(
+            "range",
+            Global,
+            ["ctrl-t"],
+            Action::CycleRange,
+            "Cycle the time range (all, 1h, 24h, 7d, 30d); `:range A..B` sets any range"
+        ),
+        cmd!(
+            "remote",
+            Global,
+            ["ctrl-r"],
+            Action::Remote,
+            "Emails: run this view on the tenant (advanced hunting: count, histogram, sender domains, newest rows); again or esc: back to the cache"
+        ),
         cmd!("up", Table, ["k", "up"], Action::Up, "Move up"),
         cmd!("down", Table, ["j", "down"], Action::Down, "Move down"),
         cmd!(
@@ -269,6 +290,20 @@ pub fn registry() -> Vec<Command> {
             ["H"],
             Action::ToggleHistogram,
             "Show or hide the time histogram"
+        ),
+        cmd!(
+            "bar-prev",
+            Table,
+            ["["],
+            Action::BarPrev,
+            "Emails: select the previous histogram bar (enter narrows the range to it)"
+        ),
+        cmd!(
+            "bar-next",
+            Table,
+            ["]"],
+            Action::BarNext,
+            "Emails: select the next histogram bar (enter narrows the range to it)"
         ),
         cmd!(
             "mail-view",

@@ -44,6 +44,12 @@ pub struct Effects {
     config_path: Option<PathBuf>,
     read_only: bool,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// The newest fuzzy search started; older ones stop at their next chunk.
+    search: Arc<std::sync::atomic::AtomicU64>,
+    /// The profile's session log.
+    session_log: PathBuf,
+    /// Whether writing it failed (reported once).
+    log_failed: std::sync::atomic::AtomicBool,
 }
 
 fn notice(text: impl Into<String>, error: bool) -> Msg {
@@ -61,6 +67,9 @@ impl Effects {
         refresh: Option<RefreshTarget>,
         session: &super::state::Session,
     ) -> Effects {
+        let dir = cache_path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
         Effects {
             tx,
             cache_path,
@@ -72,6 +81,9 @@ impl Effects {
             config_path: session.config_path.clone(),
             read_only: session.read_only,
             tasks: Default::default(),
+            search: Default::default(),
+            session_log: super::session_log::path(&dir, &session.profile),
+            log_failed: Default::default(),
         }
     }
 
@@ -194,6 +206,46 @@ impl Effects {
                     let _ = tx.send(msg);
                 }));
             }
+            Effect::Remote {
+                id,
+                filter,
+                tags,
+                now,
+            } => self.remote(id, &filter, &tags, now),
+            Effect::SaveView { name, view } => {
+                let msg = match super::settings::save_view(&self.settings_path, &name, &view) {
+                    Ok(()) => notice(
+                        format!(
+                            "saved view `{name}` (`:open {name}` or `whalewatch tui --open {name}`)"
+                        ),
+                        false,
+                    ),
+                    Err(e) => notice(format!("cannot save the view `{name}`: {e}"), true),
+                };
+                let _ = self.tx.send(msg);
+            }
+            Effect::Search {
+                id,
+                query,
+                index,
+                scope,
+            } => {
+                self.search.store(id, std::sync::atomic::Ordering::Relaxed);
+                let (Some(index), false) = (index, query.is_empty()) else {
+                    return;
+                };
+                let (tx, newest) = (self.tx.clone(), self.search.clone());
+                self.keep(tokio::task::spawn_blocking(move || {
+                    let scope = scope.as_deref();
+                    super::search::run(&index, scope, id, &query, &newest, &mut |progress| {
+                        let _ = tx.send(Msg::Search {
+                            id,
+                            query: query.clone(),
+                            progress,
+                        });
+                    });
+                }));
+            }
             Effect::SaveColumns(titles) => {
                 let msg = match super::settings::save_columns(&self.settings_path, &titles) {
                     Ok(()) => notice("columns saved for this profile", false),
@@ -272,6 +324,73 @@ impl Effects {
                 } else {
                     reload_quick(&tx, &path);
                 }
+            })
+            .await;
+        }));
+    }
+
+    /// Appends what `update` recorded to the profile's session log: one small append,
+    /// in order, on the loop — the log must not lose the last view to a quit, and a
+    /// line costs microseconds (like saved columns).
+    pub fn log(&self, records: Vec<super::session_log::Record>) {
+        if records.is_empty() {
+            return;
+        }
+        let at = chrono::Utc::now();
+        let entries: Vec<super::session_log::Entry> = records
+            .into_iter()
+            .map(|r| super::session_log::Entry {
+                at,
+                kind: r.kind,
+                line: r.line,
+                run: r.run,
+            })
+            .collect();
+        if let Err(e) = super::session_log::append(&self.session_log, &entries)
+            && !self
+                .log_failed
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            let _ = self.tx.send(notice(
+                format!(
+                    "cannot write the session log {}: {e}",
+                    self.session_log.display()
+                ),
+                true,
+            ));
+        }
+    }
+
+    /// Runs remote view `id` on the tenant, sending each part as it arrives.
+    fn remote(
+        &self,
+        id: u64,
+        filter: &whalewatch_query::Filter,
+        tags: &whalewatch_query::index::TagTable,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        let tx = self.tx.clone();
+        let fail = |e: String| {
+            let _ = tx.send(Msg::Remote {
+                id,
+                part: super::remote::RemotePart::Failed(e),
+            });
+        };
+        let Some(target) = self.refresh.clone() else {
+            fail("the remote view needs the tenant: this session works offline".into());
+            return;
+        };
+        let q = match whalewatch_query::compile(whalewatch_query::Entity::Emails, filter, tags, now)
+        {
+            Ok(q) => q,
+            Err(e) => {
+                fail(format!("this view cannot run on advanced hunting: {e}"));
+                return;
+            }
+        };
+        self.keep(tokio::spawn(async move {
+            super::remote::run_view(&target.client, &q, &mut |part| {
+                let _ = tx.send(Msg::Remote { id, part });
             })
             .await;
         }));

@@ -20,6 +20,8 @@ pub enum PromptKind {
     Note,
     /// The typed number of messages that confirms a remediation.
     Confirm,
+    /// The fuzzy search (`ctrl-p`).
+    Search,
     /// The analyst's own sign-in name, asked once when `a` finds none in the profile.
     Analyst,
 }

@@ -267,6 +267,12 @@ pub enum Overlay {
         jumps: Vec<super::detail::Jump>,
         cursor: usize,
     },
+    /// Fuzzy search results (`State::search`); the prompt holds the query.
+    Search,
+    /// The profile picker (`:profile`).
+    Profiles {
+        cursor: usize,
+    },
 }
 
 /// Refresh progress as the status bar shows it.
@@ -343,6 +349,28 @@ pub struct State {
     /// The last key did nothing here: a pause after it shows which-key (an idle
     /// analyst reading the screen is never interrupted).
     pub stray_key: bool,
+    /// The fuzzy search, while its overlay is open.
+    pub search: Option<super::search::Search>,
+    /// The time range every timed pane is narrowed to (shown in the header).
+    pub range: super::range::TimeRange,
+    /// The histogram bar selected with `[`/`]` (`enter` narrows the range to it).
+    pub bar: Option<usize>,
+    /// The profile's saved views (`:save NAME`, `:open NAME`).
+    pub saved_views: std::collections::BTreeMap<String, super::settings::SavedView>,
+    /// The view last written to the session log (a new one is logged when it changes).
+    pub logged_view: Option<String>,
+    /// Session-log records `update` made, for the app to append (and clear).
+    pub log: Vec<super::session_log::Record>,
+    /// A session log being replayed (`tui --replay FILE`).
+    pub replay: Option<super::session_log::Replay>,
+    /// The config's profiles `:profile` can switch to (empty: switching unavailable).
+    pub profiles: Vec<String>,
+    /// Set with `quit` when the analyst asked for another profile's console.
+    pub switch_to: Option<String>,
+    /// The view run on the tenant (`:remote`), shown instead of the local grid.
+    pub remote: Option<super::remote::RemoteView>,
+    /// Remote runs started (their ids).
+    pub remote_runs: u64,
 }
 
 impl State {
@@ -371,6 +399,17 @@ impl State {
             source_errors: Default::default(),
             quit: false,
             stray_key: false,
+            search: None,
+            range: Default::default(),
+            bar: None,
+            saved_views: Default::default(),
+            logged_view: None,
+            log: Vec::new(),
+            replay: None,
+            profiles: Vec::new(),
+            switch_to: None,
+            remote: None,
+            remote_runs: 0,
         };
         super::update::reevaluate_all(&mut s);
         s

@@ -6,6 +6,9 @@
 //! :alerts                                     a pane
 //! :tag Finance   :tag                         narrow every pane to a tag / to none
 //! :view phish    :sort Subject desc           email view; sort by a column
+//! :range 7d      :range 2026-12-01..2026-12-03   time range of every timed pane
+//! :save NAME     :open NAME                   save the view line / reopen it
+//! :profile NAME  :profile                     another profile's console / a picker
 //! :split sender-domain                        split the histogram by another column
 //! :sources                                    cache age and last error per source
 //! :export PATH   :priority  :help  :quit      any command of the registry by name
@@ -17,7 +20,8 @@ use crate::state::{Grid, MailView, State, View};
 
 /// Command-line words that are not registry command names.
 pub const EXTRA: &[&str] = &[
-    "tag", "notag", "view", "sort", "columns", "export", "split", "sources",
+    "tag", "notag", "view", "sort", "columns", "export", "split", "sources", "range", "save",
+    "open", "profile",
 ];
 
 /// Runs a command line: one command, or several separated by `;` (outside double
@@ -76,6 +80,11 @@ fn run_one(state: &mut State, line: &str) -> Vec<Effect> {
         "view" => set_mail_view(state, rest),
         "sort" => sort_by(state, rest),
         "columns" => set_columns(state, rest),
+        "range" => super::search::range_command(state, rest),
+        "save" => return super::saved::save(state, &unquote(rest)),
+        "profile" => super::profiles::command(state, &unquote(rest)),
+        // `:open` alone is the registry's `open` (the flyout).
+        "open" if !rest.is_empty() => super::saved::open(state, &unquote(rest)),
         "sources" => state.overlay = Some(crate::state::Overlay::Sources),
         "split" => {
             let name = if rest.is_empty() { "ThreatTypes" } else { rest };
@@ -108,7 +117,7 @@ fn unquote(s: &str) -> String {
 }
 
 /// Pushes a grid of `pane` with `filter` (its mail view from a leading view name).
-fn open_view(state: &mut State, pane: Pane, filter: &str) {
+pub(super) fn open_view(state: &mut State, pane: Pane, filter: &str) {
     let mut g = Grid::new(pane, filter);
     if let Err(e) = grid::effective_filter(&g, None) {
         notice(state, e, true);
@@ -222,6 +231,9 @@ pub fn view_line(state: &State) -> String {
     out.push_str(" tui");
     if let Some(t) = &state.tag {
         out.push_str(&format!(" --tag {}", shell_quote(t)));
+    }
+    if state.range != crate::range::TimeRange::All {
+        out.push_str(&format!(" --range {}", shell_quote(&state.range.text())));
     }
     if let Some(g) = state.grid() {
         out.push_str(&format!(" --view {}", shell_quote(&grid_line(g))));

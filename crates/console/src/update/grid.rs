@@ -13,7 +13,22 @@ use whalewatch_query::{Filter, parse};
 
 /// The filter a grid runs: its text, its mail view and the session's tag, AND-ed.
 pub fn effective_filter(g: &Grid, tag: Option<&str>) -> Result<Filter, String> {
+    filter_in_range(g, tag, None)
+}
+
+/// The filter `g` runs in `state`: its own, the session's tag and the time range.
+pub fn view_filter(state: &State, g: &Grid) -> Result<Filter, String> {
+    filter_in_range(
+        g,
+        state.tag.as_deref(),
+        state.range.term_for(panes::entity(g.pane)),
+    )
+}
+
+/// The same, narrowed to a time range term (`since:7d`) when the pane has a time.
+fn filter_in_range(g: &Grid, tag: Option<&str>, range: Option<String>) -> Result<Filter, String> {
     let mut parts: Vec<String> = Vec::new();
+    parts.extend(range);
     if !g.filter_text.trim().is_empty() {
         parts.push(format!("({})", g.filter_text));
     }
@@ -45,7 +60,8 @@ fn evaluate_from(state: &State, g: &mut Grid, follow: bool) {
             .then(|| g.current().map(|r| panes::key(g.pane, data, r)))
             .flatten()
     });
-    let result = effective_filter(g, state.tag.as_deref())
+    let range = state.range.term_for(panes::entity(g.pane));
+    let result = filter_in_range(g, state.tag.as_deref(), range)
         .and_then(|f| panes::evaluate(g.pane, data, &f, state.now));
     let mut rows = match result {
         Ok(rows) => {

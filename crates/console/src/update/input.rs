@@ -18,8 +18,14 @@ pub fn key_action(state: &State, key: &KeyEvent) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Action::QuitNow);
     }
+    if let Some(a) = super::session::replay_key(state, key) {
+        return Some(a);
+    }
     if state.prompt.is_some() {
-        let tag_picker = matches!(state.overlay, Some(Overlay::TagPicker { .. }));
+        let tag_picker = matches!(
+            state.overlay,
+            Some(Overlay::TagPicker { .. } | Overlay::Search)
+        );
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let edit = |e| Some(Action::Edit(e));
         return match key.code {
@@ -123,6 +129,18 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
         return Vec::new();
     };
     match a {
+        Action::Input(c) if p.kind == PromptKind::Search => {
+            p.insert(&c.to_string());
+            return super::search::changed(state);
+        }
+        Action::Paste(s) if p.kind == PromptKind::Search => {
+            p.insert(&s);
+            return super::search::changed(state);
+        }
+        Action::Erase if p.kind == PromptKind::Search => {
+            p.erase();
+            return super::search::changed(state);
+        }
         Action::Input(c) => p.insert(&c.to_string()),
         Action::Paste(s) => p.insert(&s),
         Action::Erase => p.erase(),
@@ -136,6 +154,9 @@ pub fn prompt_action(state: &mut State, a: Action) -> Vec<Effect> {
             let kind = p.kind;
             state.prompt = None;
             state.draft = None;
+            if kind == PromptKind::Search {
+                super::search::close(state);
+            }
             if matches!(
                 state.overlay,
                 Some(Overlay::TagPicker { .. } | Overlay::Review { .. })
@@ -209,6 +230,7 @@ fn submit_line(state: &mut State, p: Prompt) -> Vec<Effect> {
         }
         PromptKind::Command => {
             state.prompt = None;
+            super::session::log_command(state, &p.text);
             let last_error = state.last_error.clone();
             let effects = command::run(state, &p.text);
             // A line the command line refused (a typo, an unknown column) stays in the
@@ -221,6 +243,7 @@ fn submit_line(state: &mut State, p: Prompt) -> Vec<Effect> {
             }
             effects
         }
+        PromptKind::Search => super::search::choose(state),
         PromptKind::Comment
         | PromptKind::Assign
         | PromptKind::Note
@@ -335,7 +358,11 @@ fn complete_prompt(state: &mut State) {
     let (entity, offset) = match p.kind {
         PromptKind::Command => {
             // `:emails tag:Fi` completes the filter part for the named pane.
-            let (head, _) = p.text.split_once(' ').unwrap_or((&p.text, ""));
+            let (head, rest) = p.text.split_once(' ').unwrap_or((&p.text, ""));
+            if head == "open" && p.text.contains(' ') {
+                complete_saved(state, rest.trim());
+                return;
+            }
             match Pane::parse(head) {
                 Some(pane) if p.text.contains(' ') => (panes::entity(pane), head.len() + 1),
                 _ => {
@@ -413,6 +440,26 @@ fn extends(completed: &str, typed: &str) -> bool {
     c.len() > t.len() && c.starts_with(&t)
 }
 
+/// Completes `:open NAME` from the profile's saved views.
+fn complete_saved(state: &mut State, word: &str) {
+    let names: Vec<String> = super::saved::names(state, word)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    match names.as_slice() {
+        [] if state.saved_views.is_empty() => {
+            notice(state, "no saved views yet (`:save NAME`)", false)
+        }
+        [] => notice(state, "no saved view starts so", false),
+        [one] => state.prompt = Some(Prompt::new(PromptKind::Command, &format!("open {one}"))),
+        many => {
+            notice(state, many.join("  "), false);
+            let pre = common_prefix(many.iter().map(String::as_str));
+            state.prompt = Some(Prompt::new(PromptKind::Command, &format!("open {pre}")));
+        }
+    }
+}
+
 fn common_prefix<'a>(mut words: impl Iterator<Item = &'a str>) -> String {
     let Some(first) = words.next() else {
         return String::new();
@@ -461,6 +508,19 @@ pub fn overlay_action(state: &mut State, o: &Overlay, a: &Action) -> Option<Vec<
             state.draft = None;
         }
         (Overlay::Sources | Overlay::Review { .. }, _) => {}
+        (Overlay::Search, _) => super::search::move_cursor(state, step(a)),
+        (Overlay::Profiles { cursor }, Action::Open) => {
+            let name = state.profiles.get(*cursor).cloned();
+            state.overlay = None;
+            if let Some(name) = name {
+                super::profiles::command(state, &name);
+            }
+        }
+        (Overlay::Profiles { cursor }, _) => {
+            state.overlay = Some(Overlay::Profiles {
+                cursor: moved(*cursor, state.profiles.len()),
+            });
+        }
         (Overlay::Choice { options, .. }, Action::Open) => {
             let cursor = match &state.overlay {
                 Some(Overlay::Choice { cursor, .. }) => *cursor,

@@ -8,6 +8,11 @@ mod command;
 mod grid;
 mod input;
 mod jumps;
+mod profiles;
+mod remote;
+mod saved;
+mod search;
+mod session;
 mod triage;
 
 use std::path::PathBuf;
@@ -74,6 +79,17 @@ pub enum Msg {
     /// one a second and redraws only when the text it shows changed
     /// ([`crate::views::chrome::ticking`]).
     Tick(chrono::DateTime<chrono::Utc>),
+    /// A part of remote view `id` (older ids are dropped).
+    Remote {
+        id: u64,
+        part: crate::remote::RemotePart,
+    },
+    /// A chunk of fuzzy-search results for search `id` (older ids are dropped).
+    Search {
+        id: u64,
+        query: String,
+        progress: Arc<whalewatch_query::index::SearchProgress>,
+    },
 }
 
 /// A rows-and-columns export of the current result.
@@ -119,10 +135,38 @@ pub enum Effect {
     Reindex {
         campaigns: Arc<whalewatch_query::index::entities::CampaignIndex>,
     },
+    /// Run `filter` on the tenant (advanced hunting) as remote view `id`.
+    Remote {
+        id: u64,
+        filter: whalewatch_query::Filter,
+        tags: Arc<whalewatch_query::index::TagTable>,
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// Store a saved view in the profile's console settings.
+    SaveView {
+        name: String,
+        view: crate::settings::SavedView,
+    },
+    /// Start fuzzy search `id` for `query` (empty: only stop the running one) and
+    /// answer with `Msg::Search` chunks.
+    Search {
+        id: u64,
+        query: String,
+        index: Option<Arc<whalewatch_query::index::EmailIndex>>,
+        /// The rows to search (the session's tag and range); `None`: all.
+        scope: Option<Arc<whalewatch_query::index::RowSet>>,
+    },
 }
 
-/// Applies `msg` to `state`.
+/// Applies `msg` to `state`; a change of the view on screen is recorded in
+/// `state.log` for the session log (the app appends and stamps it).
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = apply_msg(state, msg);
+    session::log_view(state);
+    effects
+}
+
+fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(a) => apply(state, a),
         Msg::Key(k) => {
@@ -206,6 +250,22 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 lines,
                 scroll: 0,
             });
+            Vec::new()
+        }
+        Msg::Remote { id, part } => {
+            if let Some(r) = state.remote.as_mut()
+                && r.id == id
+            {
+                r.apply(part);
+            }
+            Vec::new()
+        }
+        Msg::Search {
+            id,
+            query,
+            progress,
+        } => {
+            search::results(state, id, query, progress);
             Vec::new()
         }
         Msg::Queued {
@@ -305,6 +365,9 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     {
         return effects;
     }
+    if state.remote.is_some() && remote::scrolls(state, &action) {
+        return Vec::new();
+    }
     match action {
         Action::Quit => {
             if state.views.len() > 1 {
@@ -324,6 +387,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Bottom => return grid::move_by(state, i64::MAX / 2),
         Action::ColumnLeft => grid::column_by(state, -1),
         Action::ColumnRight => grid::column_by(state, 1),
+        Action::Open if search::open_bar(state) => {}
         Action::Open => return open(state),
         Action::TogglePriority => {
             let p = whalewatch_config::PRIORITY_ACCOUNT.to_string();
@@ -423,6 +487,15 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Prefix(p) => state.overlay = Some(Overlay::WhichKey { prefix: Some(p) }),
         Action::Checklist => return open_checklist(state),
         Action::Run(line) => return command::run(state, &line),
+        Action::Search => search::open(state),
+        Action::CycleRange => {
+            let next = state.range.next();
+            search::set_range(state, next);
+        }
+        Action::BarPrev => search::select_bar(state, -1),
+        Action::BarNext => search::select_bar(state, 1),
+        Action::ReplayNext => return session::replay_next(state),
+        Action::Remote => return remote::toggle(state),
         Action::Resize(w, h) => {
             state.width = w;
             state.height = h;
@@ -450,6 +523,11 @@ fn back(state: &mut State) {
         state.overlay = None;
         state.prompt = None;
         state.draft = None;
+        state.search = None;
+    } else if state.remote.is_some() {
+        state.remote = None;
+    } else if state.bar.is_some() {
+        state.bar = None;
     } else if state.prompt.is_some() {
         state.prompt = None;
         state.draft = None;
@@ -563,3 +641,7 @@ mod tests_which_key;
 
 #[cfg(test)]
 mod screen_tests;
+#[cfg(test)]
+pub(crate) use remote::tests as remote_tests;
+#[cfg(test)]
+pub(crate) use search::tests as search_tests;

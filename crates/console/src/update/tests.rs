@@ -74,6 +74,24 @@ pub(crate) fn code(s: &mut State, c: KeyCode) -> Vec<Effect> {
     update(s, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
 }
 
+/// The reason the command line refused its last line (it stays open with the reason,
+/// not as a notice); closes the prompt as `esc` would. `None`: nothing was refused.
+pub(crate) fn refusal(s: &mut State) -> Option<String> {
+    let why = s.prompt.as_ref().and_then(|p| p.error.clone());
+    if why.is_some() {
+        code(s, KeyCode::Esc);
+    }
+    why
+}
+
+/// Effects other than saving the prompt history (which every submitted line makes).
+pub(crate) fn without_history(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| !matches!(e, Effect::SaveHistory(_)))
+        .collect()
+}
+
 pub(crate) fn typed(s: &mut State, text: &str) {
     for c in text.chars() {
         key(s, c);

@@ -26,8 +26,18 @@ pub fn header(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         )),
         None => spans.push(Span::styled("[tag: all] ", theme.dim())),
     }
+    // The time range is always shown: every count on screen is within it.
+    let range = format!("[{}] ", state.range.label());
+    spans.push(if state.range == crate::range::TimeRange::All {
+        Span::styled(range, theme.dim())
+    } else {
+        Span::styled(sanitize(&range).into_owned(), theme.accent())
+    });
     if state.session.read_only {
         spans.push(Span::styled("[read-only] ", theme.accent()));
+    }
+    if state.remote.is_some() {
+        spans.push(Span::styled("[remote] ", theme.accent()));
     }
     let current = state.pane();
     for p in Pane::ALL.iter() {
@@ -128,6 +138,7 @@ pub fn line(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             PromptKind::Analyst => "your sign-in name (UPN), for assign to me> ",
             PromptKind::Note => "note> ",
             PromptKind::Confirm => "type the number of messages to confirm> ",
+            PromptKind::Search => "search> ",
         };
         // Sanitised per char so the cursor's char index still points at its char
         // (a control character becomes one visible placeholder char).

@@ -40,9 +40,7 @@ type Buckets = BTreeMap<DateTime<Utc>, BTreeMap<String, usize>>;
 
 /// Whether the buckets are hours (the result spans two days or less), else days.
 fn hourly(buckets: &Buckets) -> bool {
-    let starts: Vec<&DateTime<Utc>> = buckets.keys().collect();
-    let gap_under_a_day = starts.windows(2).any(|w| *w[1] - *w[0] < Duration::days(1));
-    gap_under_a_day || starts.iter().any(|t| t.time() != chrono::NaiveTime::MIN)
+    crate::range::hourly(buckets.keys())
 }
 
 /// Axis labels for buckets from `first` to `last`: dates for days, times for hours
@@ -74,8 +72,15 @@ fn axis(first: &str, last: &str, width: usize) -> String {
     )
 }
 
-/// Draws `h` (or a placeholder while the index loads).
-pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme) {
+/// Draws `h` (or a placeholder while the index loads); `selected` is the bar chosen
+/// with `[`/`]` (an index into [`crate::range::bars`]), drawn reversed and named.
+pub fn draw(
+    f: &mut Frame<'_>,
+    area: Rect,
+    h: Option<&Histogram>,
+    selected: Option<usize>,
+    theme: &Theme,
+) {
     let split = h.and_then(|h| h.split).unwrap_or("");
     let Some(h) = h else {
         f.render_widget(
@@ -130,6 +135,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
     let width = area.width as usize;
     let ndays = days.len().max(1);
     let col_w = (width / ndays).clamp(1, 6);
+    let skipped = days.len().saturating_sub(width / col_w);
     let shown: Vec<_> = days
         .iter()
         .rev()
@@ -147,7 +153,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
     let mut lines: Vec<Line> = Vec::new();
     for level in (0..bar_rows).rev() {
         let mut spans: Vec<Span> = Vec::new();
-        for (_, m) in &shown {
+        for (j, (_, m)) in shown.iter().enumerate() {
             // Stack the series from the bottom, each scaled to the rows it covers.
             let mut stacked = [0usize; 4];
             for (name, n) in m.iter() {
@@ -165,6 +171,12 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
                     break;
                 }
             }
+            if selected == Some(skipped + j) {
+                // Reversed and never blank, so the choice shows without colour too.
+                let g = if glyph == ' ' { '·' } else { glyph };
+                spans.push(Span::styled(g.to_string().repeat(col_w), theme.selected()));
+                continue;
+            }
             spans.push(Span::styled(glyph.to_string().repeat(col_w), style));
         }
         lines.push(Line::from(spans));
@@ -173,8 +185,17 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, h: Option<&Histogram>, theme: &Theme)
         (Some((a, _)), Some((b, _))) => labels(**a, **b, hours),
         _ => Default::default(),
     };
+    let chosen = selected
+        .and_then(|i| days.iter().nth(i))
+        .map_or(String::new(), |(d, m)| {
+            format!(
+                " · selected {}: {} rows (enter narrows)",
+                d.format(if hours { "%m-%d %H:00" } else { "%m-%d" }),
+                m.values().sum::<usize>()
+            )
+        });
     // The labels span the bars, leaving room for the scale after them.
-    let scale = format!("  per {per}, max {max}");
+    let scale = format!("  per {per}, max {max}{chosen}");
     let used = (shown.len() * col_w).min(width.saturating_sub(scale.chars().count()));
     lines.push(Line::styled(
         fit(&format!("{}{scale}", axis(&first, &last, used)), width),
@@ -266,6 +287,7 @@ mod tests {
                 f,
                 f.area(),
                 Some(h),
+                None,
                 &Theme::new(crate::theme::Palette::None),
             )
         })

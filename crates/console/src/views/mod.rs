@@ -16,6 +16,8 @@ pub mod grid;
 pub mod histogram;
 pub mod overlays;
 pub mod posture;
+pub mod remote;
+pub mod search;
 
 #[cfg(test)]
 mod screen_tests;
@@ -63,9 +65,17 @@ pub fn draw(f: &mut Frame<'_>, state: &State, theme: &Theme) {
     .areas(area);
     chrome::header(f, header, state, theme);
     if hist && let Some(g) = state.grid() {
-        histogram::draw(f, hist_area, g.histogram.as_deref(), theme);
+        let h = match &state.remote {
+            Some(r) => r.histogram.as_deref(),
+            None => g.histogram.as_deref(),
+        };
+        histogram::draw(f, hist_area, h, state.bar, theme);
     }
     let scrolled = match state.top() {
+        View::Grid(_) if let Some(r) = &state.remote => {
+            remote::draw(f, body, r, theme);
+            None
+        }
         View::Grid(g) if g.pane == Pane::Accounts => {
             let stats = &state.data.tag_stats;
             let h = (stats.len() as u16 + 1).min(body.height / 3).max(2);

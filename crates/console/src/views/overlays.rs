@@ -13,7 +13,7 @@ use crate::update::tag_candidates;
 use whalewatch_model::safe_text::{fit, sanitize};
 
 /// A box centred in `area`, at most `w`×`h`.
-fn centred(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centred(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect {
@@ -24,7 +24,13 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &str, lines: Vec<Line<'a>>, scroll: u16) {
+pub(super) fn boxed<'a>(
+    f: &mut Frame<'_>,
+    r: Rect,
+    title: &str,
+    lines: Vec<Line<'a>>,
+    scroll: u16,
+) {
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
@@ -39,7 +45,12 @@ fn boxed<'a>(f: &mut Frame<'_>, r: Rect, title: &str, lines: Vec<Line<'a>>, scro
 }
 
 /// A list with a cursor: `▸ ` marks the chosen line (visible without colour).
-fn list<'a>(items: Vec<String>, cursor: usize, height: usize, theme: &Theme) -> Vec<Line<'a>> {
+pub(super) fn list<'a>(
+    items: Vec<String>,
+    cursor: usize,
+    height: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let start = cursor.saturating_sub(height.saturating_sub(1));
     items
         .into_iter()
@@ -121,6 +132,30 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, state: &State, o: &Overlay, theme: &T
             columns: chosen,
         } => columns(f, area, chosen, *cursor, theme),
         Overlay::WhichKey { prefix } => which_key(f, area, state, prefix.as_deref(), theme),
+        Overlay::Search => super::search::draw(f, area, state, theme),
+        Overlay::Profiles { cursor } => {
+            let items: Vec<String> = state
+                .profiles
+                .iter()
+                .map(|p| {
+                    let here = if *p == state.session.profile {
+                        "  (this console)"
+                    } else {
+                        ""
+                    };
+                    fit(&format!("{p}{here}"), 56)
+                })
+                .collect();
+            let r = centred(area, 62, items.len() as u16 + 2);
+            let h = r.height.saturating_sub(2) as usize;
+            boxed(
+                f,
+                r,
+                " profile · enter switches · esc cancels ",
+                list(items, *cursor, h, theme),
+                0,
+            );
+        }
     }
 }
 

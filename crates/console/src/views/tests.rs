@@ -219,3 +219,39 @@ fn incidents_pane_and_flyout() {
         settle(s, e);
     });
 }
+
+#[test]
+fn search_range_and_selected_bar() {
+    use crate::update::search_tests::search_for;
+    snap("search", |s| {
+        update(
+            s,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                KeyCode::Char('p'),
+                crossterm::event::KeyModifiers::CONTROL,
+            )),
+        );
+        search_for(s, "invoice");
+        code(s, KeyCode::Down);
+    });
+    snap("range_and_bar", |s| {
+        key(s, '2');
+        key(s, ':');
+        typed(s, "range 2026-10-25..2026-10-31");
+        code(s, KeyCode::Enter);
+        key(s, '[');
+        key(s, '[');
+    });
+}
+
+#[test]
+fn remote_view() {
+    use crate::update::remote_tests::{ctrl_r, settle};
+    snap("remote", |s| {
+        key(s, ':');
+        typed(s, "emails threat:phish");
+        code(s, KeyCode::Enter);
+        let e = ctrl_r(s);
+        settle(s, e);
+    });
+}

@@ -48,7 +48,7 @@ pub use bitset::Bitset;
 pub use build::email_size;
 pub use column::{IntColumn, StrColumn};
 pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket, TopTab};
-pub use fuzzy::{FuzzyHit, FuzzyProgress};
+pub use fuzzy::{SearchField, SearchHit, SearchProgress};
 pub use order::{Page, SortKey};
 pub use pivot::Pivot;
 pub use schema::Column;
