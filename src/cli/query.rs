@@ -18,6 +18,7 @@ use crate::model::time::format_datetime;
 use crate::query::index::entities::{
     AlertIndex, Campaign, CampaignIndex, IncidentIndex, UserIndex, UserItem,
 };
+use crate::query::index::figures::{Audience, CampaignFigures, campaign_figures};
 use crate::query::index::{
     Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
 };
@@ -191,7 +192,10 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
         LangEntity::Campaigns => {
             let idx = CampaignIndex::load(&cache)?;
             let hits = idx.eval(&filter, &tags_table, now)?;
-            let records = campaigns(hits.iter().map(|&i| &idx.campaigns[i]));
+            // The figures the console shows, narrowed to the filter's tags like there.
+            let index = EmailIndex::build(&cache)?;
+            let figures = campaign_figures(&index, &idx, &Audience::of_filter(&filter))?;
+            let records = campaigns(hits.iter().map(|&i| (&idx.campaigns[i], &figures[i])))?;
             finish_records(
                 with_notes(records, &cache, NoteTarget::Campaign, &["CampaignId"])?,
                 args,
@@ -618,7 +622,9 @@ fn incidents<'a>(items: impl Iterator<Item = &'a crate::model::alert::Incident>)
     out
 }
 
-fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
+fn campaigns<'a>(
+    items: impl Iterator<Item = (&'a Campaign, &'a CampaignFigures)>,
+) -> Result<Records> {
     let mut out = Records {
         columns: vec![
             "Name",
@@ -626,6 +632,12 @@ fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
             "Subtype",
             "Messages",
             "Recipients",
+            "Inboxed",
+            "Clicked",
+            "Clicked through",
+            "Click rate",
+            "Priority accts",
+            "Targeted",
             "First seen",
             "Last seen",
             "Id",
@@ -633,21 +645,31 @@ fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
         rows: Vec::new(),
         raw: Vec::new(),
     };
-    for c in items {
+    for (c, f) in items {
         let t = |x: i64| format_datetime(&from_ticks(x));
         out.rows.push(vec![
             c.name.clone(),
             c.kind.clone(),
             c.subtype.clone(),
-            c.messages.to_string(),
-            c.recipients.to_string(),
+            f.messages.to_string(),
+            f.recipients.to_string(),
+            f.inboxed.to_string(),
+            f.clicked.to_string(),
+            f.clicked_through.to_string(),
+            CampaignFigures::percent_text(f.click_rate()),
+            f.priority.to_string(),
+            CampaignFigures::percent_text(f.targeted_percent()),
             t(c.first),
             t(c.last),
             c.id.clone(),
         ]);
-        out.raw.push(c.to_json());
+        let mut raw = c.to_json();
+        raw["Figures"] = serde_json::to_value(f)?;
+        raw["ClickRate"] = json!(f.click_rate());
+        raw["TargetedPercent"] = json!(f.targeted_percent());
+        out.raw.push(raw);
     }
-    out
+    Ok(out)
 }
 
 fn users<'a>(items: impl Iterator<Item = &'a UserItem>) -> Result<Records> {

@@ -65,8 +65,11 @@ pub enum SideScan {
     AlertEvidence,
     /// `email_attachments`: message id, recipient, `FileName`, `SHA256`.
     Attachments,
-    /// Clicks through (the KQL's `IsClickedThrough == true or ActionType =~
-    /// "ClickAllowed"`): message id, the account that clicked.
+    /// Every URL click (allowed or blocked): message id, the account that clicked.
+    Clicked,
+    /// Clicks through ([`UrlClick::got_through`](whalewatch_model::email::UrlClick::got_through):
+    /// the KQL's `IsClickedThrough == true or ActionType =~ "ClickAllowed"`): message
+    /// id, the account that clicked.
     ClickedThrough,
     /// ZAP (`ActionType in~ ("Phish ZAP", "Malware ZAP")`): message id, recipient.
     Zapped,
@@ -85,6 +88,7 @@ impl SideScan {
             SideScan::Attachments => {
                 "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"FileName\", \"SHA256\" FROM email_attachments"
             }
+            SideScan::Clicked => "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks",
             SideScan::ClickedThrough => {
                 "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks
                  WHERE \"IsClickedThrough\" = 1 OR lower(\"ActionType\") = 'clickallowed'"

@@ -173,7 +173,7 @@ pub fn cell(data: &Snapshot, row: u32, c: EmailCol) -> String {
 
 /// "ZAP" when zero-hour auto purge moved the copy, otherwise the latest action when
 /// it differs from the original one (an admin's remediation).
-fn additional(zapped: bool, delivery: &str, latest_action: &str) -> String {
+pub fn additional(zapped: bool, delivery: &str, latest_action: &str) -> String {
     if zapped {
         "ZAP".to_string()
     } else if !latest_action.is_empty() && !latest_action.eq_ignore_ascii_case(delivery) {

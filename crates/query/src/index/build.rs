@@ -372,6 +372,7 @@ fn load_side(
         campaigns,
         alerts,
         attachments,
+        clicks: per_row(SideScan::Clicked)?,
         clicked: per_row(SideScan::ClickedThrough)?,
         zapped: per_row(SideScan::Zapped)?,
     })

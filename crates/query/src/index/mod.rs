@@ -31,6 +31,7 @@ pub mod column;
 pub mod entities;
 mod eval;
 pub mod facets;
+pub mod figures;
 pub mod fuzzy;
 pub mod order;
 pub mod pivot;

@@ -127,7 +127,10 @@ pub struct Side {
     pub alerts: ByMessage,
     /// `EmailAttachmentInfo`: `FileName`, `SHA256`.
     pub attachments: ByRow,
-    /// Rows whose recipient clicked through a URL of the message.
+    /// Rows whose recipient clicked a URL of the message, allowed or blocked.
+    pub clicks: Bitset,
+    /// Rows whose recipient clicked through a URL of the message
+    /// ([`UrlClick::got_through`](whalewatch_model::email::UrlClick::got_through)).
     pub clicked: Bitset,
     /// Rows removed from the recipient's mailbox by ZAP.
     pub zapped: Bitset,
@@ -140,6 +143,7 @@ impl Side {
             + self.campaigns.heap_bytes()
             + self.alerts.heap_bytes()
             + self.attachments.heap_bytes()
+            + self.clicks.heap_bytes()
             + self.clicked.heap_bytes()
             + self.zapped.heap_bytes()
     }
