@@ -246,25 +246,35 @@ async fn plan_windows(
     Ok(windows)
 }
 
+/// `COLUMN[:asc|desc]` as the hunting column and whether it is descending.
+fn sort_of(sort: &str) -> (String, bool) {
+    match sort.rsplit_once(':') {
+        Some((n, d)) if d.eq_ignore_ascii_case("desc") => (hunting_column(n), true),
+        Some((n, d)) if d.eq_ignore_ascii_case("asc") => (hunting_column(n), false),
+        _ => (hunting_column(sort), false),
+    }
+}
+
+/// The rows of a remote query in the order the local query gives: `--sort`, else
+/// newest first (`order by Timestamp desc`, ties in table order as the cache holds
+/// them), then `--limit`.
 async fn remote_rows(
     client: &GraphClient,
     q: &KqlQuery,
     args: &QueryArgs,
 ) -> Result<Vec<Map<String, Value>>> {
-    let mut out = Vec::new();
     let limit = args.limit.unwrap_or(usize::MAX);
+    let sort = args.sort.as_deref().map(sort_of);
     let suffix = |left: usize| {
         let mut s = String::new();
-        if let Some(sort) = &args.sort {
-            let (name, desc) = match sort.rsplit_once(':') {
-                Some((n, d)) if d.eq_ignore_ascii_case("desc") => (n, true),
-                _ => (sort.as_str(), false),
-            };
-            s.push_str(&format!(
-                "\n| order by {} {}",
-                hunting_column(name),
-                if desc { "desc" } else { "asc" }
-            ));
+        match &sort {
+            Some((col, desc)) => s.push_str(&format!(
+                "\n| order by {col} {}",
+                if *desc { "desc" } else { "asc" }
+            )),
+            // Without an order `take` returns whichever rows come first: the oldest.
+            None if q.entity == Entity::Emails => s.push_str("\n| order by Timestamp desc"),
+            None => {}
         }
         if left < HUNTING_ROW_CAP {
             s.push_str(&format!("\n| take {left}"));
@@ -274,17 +284,36 @@ async fn remote_rows(
     if q.entity != Entity::Emails {
         return hunt(client, &format!("{}{}", q.rows(), suffix(limit))).await;
     }
-    for (from, to) in plan_windows(client, q).await? {
-        if out.len() >= limit {
-            break;
+    let windows = plan_windows(client, q).await?;
+    let mut out = Vec::new();
+    match &sort {
+        // Newest first: the newest window first, each newest first, until the limit.
+        None => {
+            for (from, to) in windows.into_iter().rev() {
+                if out.len() >= limit {
+                    break;
+                }
+                let w = q.window(from, to);
+                let rows = hunt(
+                    client,
+                    &format!("{}{}", w.rows(), suffix(limit - out.len())),
+                )
+                .await?;
+                out.extend(rows);
+            }
         }
-        let w = q.window(from, to);
-        let rows = hunt(
-            client,
-            &format!("{}{}", w.rows(), suffix(limit - out.len())),
-        )
-        .await?;
-        out.extend(rows);
+        // Another order: the best `limit` of every window, then sorted together the
+        // way the local query sorts (numbers by value, text case-insensitively).
+        Some((col, desc)) => {
+            for (from, to) in windows {
+                let w = q.window(from, to);
+                out.extend(hunt(client, &format!("{}{}", w.rows(), suffix(limit))).await?);
+            }
+            let cells: Vec<String> = out.iter().map(|r| text_of(r.get(col))).collect();
+            let order = crate::query::records::sorted_order(cells.len(), |i| &cells[i], *desc);
+            let mut taken: Vec<Option<Map<String, Value>>> = out.into_iter().map(Some).collect();
+            out = order.into_iter().filter_map(|i| taken[i].take()).collect();
+        }
     }
     out.truncate(limit);
     Ok(out)

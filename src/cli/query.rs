@@ -495,18 +495,12 @@ fn emails(
         None => None,
     };
     let export = args.format != Format::Table;
-    // Exports without --sort stream in cache order; tables are newest first.
-    let order: Option<Vec<u32>> = match (sort, export) {
-        (Some(k), _) => Some(match args.limit {
-            Some(n) => index.top(&rows, k, n),
-            None => index.sorted(&rows, k),
-        }),
-        (None, false) => Some(index.top(
-            &rows,
-            SortKey::NEWEST,
-            args.limit.unwrap_or(usize::MAX).min(rows.count()),
-        )),
-        (None, true) => None,
+    // One order for every format: `--sort`, else newest first (an export that
+    // followed storage order gave other rows than the table for the same limit).
+    let key = sort.unwrap_or(SortKey::NEWEST);
+    let order: Vec<u32> = match args.limit {
+        Some(n) => index.top(&rows, key, n.min(rows.count())),
+        None => index.sorted(&rows, key),
     };
     let columns: Vec<String> = if args.columns.is_empty() {
         if export {
@@ -522,7 +516,6 @@ fn emails(
             .iter()
             .map(|c| index.column(c))
             .collect::<Result<_, _>>()?;
-        let order = order.unwrap_or_default();
         let records = Records {
             columns: cols.iter().map(|c| c.name()).collect(),
             rows: order
@@ -545,18 +538,10 @@ fn emails(
         }
     }
     let mut out = export::Export::start(args.format, &columns)?;
-    match order {
-        Some(order) => {
-            for r in order {
-                let key = index.key(r as usize);
-                let e = export::event_by_key(cache, &key)?;
-                out.row(&e)?;
-            }
-        }
-        None => {
-            let limit = args.limit.unwrap_or(usize::MAX);
-            export::stream_rows(cache, &index, &rows, limit, &mut |e| out.row(e))?;
-        }
+    for r in order {
+        let key = index.key(r as usize);
+        let e = export::event_by_key(cache, &key)?;
+        out.row(&e)?;
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
@@ -738,7 +723,7 @@ mod export {
     use crate::cache::Cache;
     use crate::model::email::EmailEvent;
     use crate::model::hunting::HuntingRow;
-    use crate::query::index::{EmailIndex, RowKey, RowSet};
+    use crate::query::index::RowKey;
     use crate::query::records::CsvWriter;
     use crate::safe_text;
 
@@ -868,34 +853,6 @@ mod export {
         cache.email(key)?.ok_or_else(|| {
             anyhow::anyhow!("the cache changed while exporting (a refresh ran); export again")
         })
-    }
-
-    /// Streams the rows of `rows` in cache order (the index's row order), at most
-    /// `limit`, checking each against the index so a concurrent refresh cannot mix rows.
-    pub fn stream_rows(
-        cache: &Cache,
-        index: &EmailIndex,
-        rows: &RowSet,
-        limit: usize,
-        f: &mut dyn FnMut(&EmailEvent) -> Result<()>,
-    ) -> Result<()> {
-        let mut written = 0usize;
-        cache.scan_emails::<anyhow::Error>(
-            |i| rows.contains(i),
-            |i, e| {
-                if written >= limit {
-                    return Ok(false);
-                }
-                if i >= index.len() || e.network_message_id != index.key(i).network_message_id {
-                    anyhow::bail!(
-                        "the cache changed while exporting (a refresh ran); export again"
-                    );
-                }
-                f(&e)?;
-                written += 1;
-                Ok(true)
-            },
-        )
     }
 }
 
