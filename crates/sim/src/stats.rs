@@ -35,6 +35,11 @@ pub struct WorldStats {
     pub rows_by_latest_delivery_location: BTreeMap<String, usize>,
     /// `EmailEvents` rows whose recipient is a priority account.
     pub priority_account_rows: usize,
+    /// `EmailEvents` rows ZAP moved (`Phish ZAP` / `Malware ZAP` post-delivery events).
+    pub zapped_rows: usize,
+    /// `EmailEvents` rows whose recipient clicked through (`ClickAllowed`, or past the
+    /// warning page).
+    pub clicked_through_rows: usize,
     pub alerts_by_title: BTreeMap<String, usize>,
     pub alerts_by_status: BTreeMap<String, usize>,
     /// Every campaign's figures by `CampaignId`, as `query::index::figures` defines
@@ -213,6 +218,20 @@ impl WorldStats {
             rows_by_delivery_location: by_loc,
             rows_by_latest_delivery_location: by_latest,
             priority_account_rows: priority_rows,
+            zapped_rows: world
+                .post_delivery
+                .iter()
+                .filter(|e| matches!(world.s(e.action_type).as_ref(), "Phish ZAP" | "Malware ZAP"))
+                .map(|e| e.row)
+                .collect::<std::collections::HashSet<u32>>()
+                .len(),
+            clicked_through_rows: world
+                .clicks
+                .iter()
+                .filter(|c| c.clicked_through || world.s(c.action_type).as_ref() == "ClickAllowed")
+                .map(|c| c.row)
+                .collect::<std::collections::HashSet<u32>>()
+                .len(),
             alerts_by_title: by_title,
             alerts_by_status: by_status,
             campaign_figures: campaign_truth(world),
