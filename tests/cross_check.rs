@@ -341,6 +341,20 @@ fn messages(ws: &Workspace, path: &Path, snap: &Snapshot, truth: &Value, sample:
         .iter()
         .map(|c| (c.title, c.id))
         .collect();
+    // Quarantine releases: the grid's Additional actions = ground truth.
+    let released: Vec<usize> = (0..ix.len())
+        .filter(|&r| {
+            all_columns_cell(snap, r as u32, "Additional actions", &columns)
+                .contains("Quarantine release")
+        })
+        .collect();
+    assert_eq!(
+        Some(released.len() as u64),
+        truth["quarantine_released_rows"].as_u64(),
+        "rows released from quarantine"
+    );
+    assert!(!released.is_empty(), "the world releases some copies");
+    rows.extend(released.iter().copied().take(sample));
     for r in rows {
         let k = key(r);
         let d = details::load(
@@ -370,6 +384,20 @@ fn messages(ws: &Workspace, path: &Path, snap: &Snapshot, truth: &Value, sample:
             .flat_map(|s| s.lines.iter())
             .any(|l| l.warn);
         assert_eq!(through, clicked.contains(&k), "{k}: flyout clicks through");
+        if released.contains(&r) {
+            let timeline = d
+                .sections
+                .iter()
+                .find(|s| s.title == "Timeline")
+                .expect("timeline");
+            assert!(
+                timeline
+                    .lines
+                    .iter()
+                    .any(|l| l.value.contains("Quarantine release")),
+                "{k}: the release is on the timeline"
+            );
+        }
         let loc = all_columns_cell(snap, r as u32, "Latest location", &columns);
         assert_eq!(
             line(&d, "Delivery", "Latest location").unwrap_or(""),

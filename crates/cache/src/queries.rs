@@ -73,6 +73,9 @@ pub enum SideScan {
     ClickedThrough,
     /// ZAP (`ActionType in~ ("Phish ZAP", "Malware ZAP")`): message id, recipient.
     Zapped,
+    /// Released from quarantine (`ActionType =~ "Quarantine release"`): message id,
+    /// recipient.
+    QuarantineReleased,
 }
 
 impl SideScan {
@@ -92,6 +95,10 @@ impl SideScan {
             SideScan::ClickedThrough => {
                 "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks
                  WHERE \"IsClickedThrough\" = 1 OR lower(\"ActionType\") = 'clickallowed'"
+            }
+            SideScan::QuarantineReleased => {
+                "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events
+                 WHERE lower(\"ActionType\") = 'quarantine release'"
             }
             SideScan::Zapped => {
                 "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events

@@ -265,6 +265,11 @@ impl EmailEvent {
 /// `zap:` and the flyout all decide "ZAP" from this list.
 pub const ZAP_ACTION_TYPES: [&str; 2] = ["Phish ZAP", "Malware ZAP"];
 
+/// `EmailPostDeliveryEvents.ActionType` of an admin's release from quarantine
+/// (undocumented in the schema, which lists only remediation and ZAP; Threat
+/// Explorer lists "Quarantine release" among the additional actions).
+pub const QUARANTINE_RELEASE: &str = "Quarantine release";
+
 /// `UrlClickEvents.ActionType` of a click Safe Links let through.
 pub const CLICK_ALLOWED: &str = "ClickAllowed";
 
@@ -274,6 +279,11 @@ impl PostDeliveryEvent {
         ZAP_ACTION_TYPES
             .iter()
             .any(|z| self.action_type.eq_ignore_ascii_case(z))
+    }
+
+    /// Whether an admin released the copy from quarantine ([`QUARANTINE_RELEASE`]).
+    pub fn is_quarantine_release(&self) -> bool {
+        self.action_type.eq_ignore_ascii_case(QUARANTINE_RELEASE)
     }
 }
 

@@ -40,6 +40,8 @@ pub struct WorldStats {
     /// `EmailEvents` rows whose recipient clicked through (`ClickAllowed`, or past the
     /// warning page).
     pub clicked_through_rows: usize,
+    /// `EmailEvents` rows an admin released from quarantine (`Quarantine release`).
+    pub quarantine_released_rows: usize,
     pub alerts_by_title: BTreeMap<String, usize>,
     pub alerts_by_status: BTreeMap<String, usize>,
     /// Every campaign's figures by `CampaignId`, as `query::index::figures` defines
@@ -222,6 +224,13 @@ impl WorldStats {
                 .post_delivery
                 .iter()
                 .filter(|e| matches!(world.s(e.action_type).as_ref(), "Phish ZAP" | "Malware ZAP"))
+                .map(|e| e.row)
+                .collect::<std::collections::HashSet<u32>>()
+                .len(),
+            quarantine_released_rows: world
+                .post_delivery
+                .iter()
+                .filter(|e| world.s(e.action_type).as_ref() == "Quarantine release")
                 .map(|e| e.row)
                 .collect::<std::collections::HashSet<u32>>()
                 .len(),

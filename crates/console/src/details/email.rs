@@ -101,6 +101,9 @@ fn delivery(e: &EmailEvent, timeline: &[PostDeliveryEvent]) -> Section {
     let mut d = Section::new("Delivery");
     // From the timeline's own events, by the definition the grid's flag uses.
     let zapped = timeline.iter().any(PostDeliveryEvent::is_zap);
+    let released = timeline
+        .iter()
+        .any(PostDeliveryEvent::is_quarantine_release);
     d.line("Action", text(&e.delivery_action))
         .line("Original location", text(&e.delivery_location))
         .line("Latest location", text(&e.latest_delivery_location))
@@ -127,6 +130,7 @@ fn delivery(e: &EmailEvent, timeline: &[PostDeliveryEvent]) -> Section {
             "Additional actions",
             crate::panes::emails::additional(
                 zapped,
+                released,
                 &text(&e.delivery_action),
                 &e.latest_delivery_action,
             ),

@@ -272,3 +272,42 @@ fn the_session_tag_narrows_the_campaign_pane_and_flyout() {
     update(&mut st, Msg::Action(Action::SetTag(None)));
     assert_eq!(st.data.campaign_stats, fixture().1.campaign_stats);
 }
+
+#[test]
+fn a_copy_released_from_quarantine_shows_it_in_timeline_grid_and_flyout() {
+    let (_, data) = fixture();
+    let ix = data.emails.as_ref().expect("index");
+    let released: Vec<usize> = (0..ix.len())
+        .filter(|&r| ix.side().released.contains(r))
+        .collect();
+    assert!(
+        !released.is_empty(),
+        "the fixture world releases some copies"
+    );
+    for &r in released.iter().take(10) {
+        let d = email_detail(r);
+        let timeline = d
+            .sections
+            .iter()
+            .find(|x| x.title == "Timeline")
+            .expect("timeline");
+        assert!(
+            timeline
+                .lines
+                .iter()
+                .any(|l| l.value.contains("Quarantine release") && l.value.contains("Inbox")),
+            "row {r}: {:?}",
+            timeline.lines
+        );
+        let grid = email_pane::cell(data, r as u32, EmailCol::AdditionalActions);
+        assert!(grid.contains("Quarantine release"), "row {r}: {grid}");
+        assert_eq!(
+            line(&d, "Delivery", "Additional actions"),
+            Some(grid.as_str())
+        );
+        assert_eq!(
+            line(&d, "Delivery", "Latest location"),
+            Some("Inbox/folder")
+        );
+    }
+}

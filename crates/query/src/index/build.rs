@@ -375,6 +375,7 @@ fn load_side(
         clicks: per_row(SideScan::Clicked)?,
         clicked: per_row(SideScan::ClickedThrough)?,
         zapped: per_row(SideScan::Zapped)?,
+        released: per_row(SideScan::QuarantineReleased)?,
     })
 }
 

@@ -134,6 +134,8 @@ pub struct Side {
     pub clicked: Bitset,
     /// Rows removed from the recipient's mailbox by ZAP.
     pub zapped: Bitset,
+    /// Rows an admin released from quarantine.
+    pub released: Bitset,
 }
 
 impl Side {
@@ -146,5 +148,6 @@ impl Side {
             + self.clicks.heap_bytes()
             + self.clicked.heap_bytes()
             + self.zapped.heap_bytes()
+            + self.released.heap_bytes()
     }
 }
