@@ -305,6 +305,22 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
 
+    /// The side scans select what the model's definitions say (the flyout decides
+    /// from those definitions, the index from these scans).
+    #[test]
+    fn side_scans_follow_the_model_definitions() {
+        use whalewatch_model::email::{CLICK_ALLOWED, QUARANTINE_RELEASE, ZAP_ACTION_TYPES};
+        for z in ZAP_ACTION_TYPES {
+            let quoted = format!("'{}'", z.to_lowercase());
+            assert!(SideScan::Zapped.sql().contains(&quoted), "{z}");
+        }
+        let allowed = format!("'{}'", CLICK_ALLOWED.to_lowercase());
+        assert!(SideScan::ClickedThrough.sql().contains(&allowed));
+        assert!(SideScan::ClickedThrough.sql().contains("\"IsClickedThrough\" = 1"));
+        let release = format!("'{}'", QUARANTINE_RELEASE.to_lowercase());
+        assert!(SideScan::QuarantineReleased.sql().contains(&release));
+    }
+
     fn temp(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("ww-queries-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
