@@ -118,6 +118,21 @@ fn campaigns(ws: &Workspace, path: &Path, snap: &Snapshot, truth: &Value) {
         .map(|c| (c["CampaignId"].as_str().expect("id").to_string(), c))
         .collect();
     assert_eq!(cli.len(), want.len(), "campaigns listed");
+    // Advanced hunting counts the same distinct messages and recipients.
+    let remote = json(ws, &["query", "campaigns", "--remote", "--format", "json"]);
+    let remote = remote.as_array().expect("a JSON array");
+    assert_eq!(remote.len(), want.len(), "campaigns listed remotely");
+    for r in remote {
+        let id = r["CampaignId"].as_str().expect("id");
+        assert_eq!(
+            r["Messages"], want[id]["messages"],
+            "remote messages of {id}"
+        );
+        assert_eq!(
+            r["Recipients"], want[id]["recipients"],
+            "remote recipients of {id}"
+        );
+    }
     let prio = json(
         ws,
         &["query", "campaigns", "--priority", "--format", "json"],

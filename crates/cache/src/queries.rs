@@ -316,7 +316,11 @@ mod tests {
         }
         let allowed = format!("'{}'", CLICK_ALLOWED.to_lowercase());
         assert!(SideScan::ClickedThrough.sql().contains(&allowed));
-        assert!(SideScan::ClickedThrough.sql().contains("\"IsClickedThrough\" = 1"));
+        assert!(
+            SideScan::ClickedThrough
+                .sql()
+                .contains("\"IsClickedThrough\" = 1")
+        );
         let release = format!("'{}'", QUARANTINE_RELEASE.to_lowercase());
         assert!(SideScan::QuarantineReleased.sql().contains(&release));
     }
