@@ -170,6 +170,7 @@ struct Recipients {
 impl Recipients {
     fn of(index: &EmailIndex, members: Option<&HashSet<String>>) -> Recipients {
         let col = index.str_column(s::RECIPIENT);
+        // The Priority account tag always resolves (to nobody when undefined).
         let prio: HashSet<&str> = index
             .tags()
             .resolve(PRIORITY_ACCOUNT)
