@@ -408,11 +408,19 @@ async fn plan1_tenants_get_derived_campaigns_grouping_the_planted_ones() {
         };
         let camp = index.campaigns.iter().find(|x| &x.id == id).unwrap();
         assert_eq!(camp.kind, &**w.s(w.campaigns[*c].campaign_type), "{id}");
-        assert_eq!(camp.messages, msgs.len());
     }
     // The email index's campaign side table holds the same membership, so
     // `campaign:` and the campaign figures read the derived campaigns.
     let emails = EmailIndex::build(&cache).unwrap();
+    let figures = whalewatch::query::index::figures::campaign_figures(
+        &emails,
+        &index,
+        &whalewatch::query::index::figures::Audience::everyone(),
+    )
+    .unwrap();
+    for (camp, f) in index.campaigns.iter().zip(&figures) {
+        assert_eq!(f.messages, derived[&camp.id].len(), "{}", camp.id);
+    }
     for camp in &index.campaigns {
         let f = parse(Entity::Emails, &format!("campaign:{}", camp.id)).unwrap();
         let rows = emails.eval(&f, now()).unwrap().count();

@@ -140,7 +140,6 @@ async fn remote_rows(client: &GraphClient, q: &KqlQuery, args: &QueryArgs) -> Re
     let req = RowRequest {
         sort: args.sort.clone(),
         limit: args.limit,
-        newest_first: false,
     };
     remote::rows(client, q, &req, &mut |_, _| {}).await
 }

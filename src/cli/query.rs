@@ -19,6 +19,7 @@ use crate::query::index::entities::{
     AlertIndex, Campaign, CampaignIndex, IncidentColumn, IncidentIndex, IncidentItem, UserIndex,
     UserItem,
 };
+use crate::query::index::figures::{Audience, CampaignFigures, campaign_figures};
 use crate::query::index::{
     Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
 };
@@ -209,7 +210,10 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
         LangEntity::Campaigns => {
             let idx = CampaignIndex::load(&cache)?;
             let hits = idx.eval(&filter, &tags_table, now)?;
-            let records = campaigns(hits.iter().map(|&i| &idx.campaigns[i]));
+            // The figures the console shows, narrowed to the filter's tags like there.
+            let index = EmailIndex::build(&cache)?;
+            let figures = campaign_figures(&index, &idx, &Audience::of_filter(&filter))?;
+            let records = campaigns(hits.iter().map(|&i| (&idx.campaigns[i], &figures[i])))?;
             finish_records(
                 with_notes(records, &cache, NoteTarget::Campaign, &["CampaignId"])?,
                 args,
@@ -509,18 +513,12 @@ fn emails(
         None => None,
     };
     let export = args.format != Format::Table;
-    // Exports without --sort stream in cache order; tables are newest first.
-    let order: Option<Vec<u32>> = match (sort, export) {
-        (Some(k), _) => Some(match args.limit {
-            Some(n) => index.top(&rows, k, n),
-            None => index.sorted(&rows, k),
-        }),
-        (None, false) => Some(index.top(
-            &rows,
-            SortKey::NEWEST,
-            args.limit.unwrap_or(usize::MAX).min(rows.count()),
-        )),
-        (None, true) => None,
+    // One order for every format: `--sort`, else newest first (an export that
+    // followed storage order gave other rows than the table for the same limit).
+    let key = sort.unwrap_or(SortKey::NEWEST);
+    let order: Vec<u32> = match args.limit {
+        Some(n) => index.top(&rows, key, n.min(rows.count())),
+        None => index.sorted(&rows, key),
     };
     let columns: Vec<String> = if args.columns.is_empty() {
         if export {
@@ -536,7 +534,6 @@ fn emails(
             .iter()
             .map(|c| index.column(c))
             .collect::<Result<_, _>>()?;
-        let order = order.unwrap_or_default();
         let records = Records {
             columns: cols.iter().map(|c| c.name()).collect(),
             rows: order
@@ -559,18 +556,10 @@ fn emails(
         }
     }
     let mut out = export::Export::start(args.format, &columns)?;
-    match order {
-        Some(order) => {
-            for r in order {
-                let key = index.key(r as usize);
-                let e = export::event_by_key(cache, &key)?;
-                out.row(&e)?;
-            }
-        }
-        None => {
-            let limit = args.limit.unwrap_or(usize::MAX);
-            export::stream_rows(cache, &index, &rows, limit, &mut |e| out.row(e))?;
-        }
+    for r in order {
+        let key = index.key(r as usize);
+        let e = export::event_by_key(cache, &key)?;
+        out.row(&e)?;
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
@@ -724,7 +713,9 @@ fn incidents<'a>(items: impl Iterator<Item = &'a IncidentItem>, tags: &TagTable)
     out
 }
 
-fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
+fn campaigns<'a>(
+    items: impl Iterator<Item = (&'a Campaign, &'a CampaignFigures)>,
+) -> Result<Records> {
     let mut out = Records {
         columns: vec![
             "Name",
@@ -732,6 +723,12 @@ fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
             "Subtype",
             "Messages",
             "Recipients",
+            "Inboxed",
+            "Clicked",
+            "Clicked through",
+            "Click rate",
+            "Priority accts",
+            "Targeted",
             "First seen",
             "Last seen",
             "Id",
@@ -739,21 +736,31 @@ fn campaigns<'a>(items: impl Iterator<Item = &'a Campaign>) -> Records {
         rows: Vec::new(),
         raw: Vec::new(),
     };
-    for c in items {
+    for (c, f) in items {
         let t = |x: i64| format_datetime(&from_ticks(x));
         out.rows.push(vec![
             c.name.clone(),
             c.kind.clone(),
             c.subtype.clone(),
-            c.messages.to_string(),
-            c.recipients.to_string(),
+            f.messages.to_string(),
+            f.recipients.to_string(),
+            f.inboxed.to_string(),
+            f.clicked.to_string(),
+            f.clicked_through.to_string(),
+            CampaignFigures::percent_text(f.click_rate()),
+            f.priority.to_string(),
+            CampaignFigures::percent_text(f.targeted_percent()),
             t(c.first),
             t(c.last),
             c.id.clone(),
         ]);
-        out.raw.push(c.to_json());
+        let mut raw = c.to_json();
+        raw["Figures"] = serde_json::to_value(f)?;
+        raw["ClickRate"] = json!(f.click_rate());
+        raw["TargetedPercent"] = json!(f.targeted_percent());
+        out.raw.push(raw);
     }
-    out
+    Ok(out)
 }
 
 fn users<'a>(items: impl Iterator<Item = &'a UserItem>) -> Result<Records> {
@@ -822,7 +829,7 @@ mod export {
     use crate::cache::Cache;
     use crate::model::email::EmailEvent;
     use crate::model::hunting::HuntingRow;
-    use crate::query::index::{EmailIndex, RowKey, RowSet};
+    use crate::query::index::RowKey;
     use crate::query::records::CsvWriter;
     use crate::safe_text;
 
@@ -948,34 +955,6 @@ mod export {
         cache.email(key)?.ok_or_else(|| {
             anyhow::anyhow!("the cache changed while exporting (a refresh ran); export again")
         })
-    }
-
-    /// Streams the rows of `rows` in cache order (the index's row order), at most
-    /// `limit`, checking each against the index so a concurrent refresh cannot mix rows.
-    pub fn stream_rows(
-        cache: &Cache,
-        index: &EmailIndex,
-        rows: &RowSet,
-        limit: usize,
-        f: &mut dyn FnMut(&EmailEvent) -> Result<()>,
-    ) -> Result<()> {
-        let mut written = 0usize;
-        cache.scan_emails::<anyhow::Error>(
-            |i| rows.contains(i),
-            |i, e| {
-                if written >= limit {
-                    return Ok(false);
-                }
-                if i >= index.len() || e.network_message_id != index.key(i).network_message_id {
-                    anyhow::bail!(
-                        "the cache changed while exporting (a refresh ran); export again"
-                    );
-                }
-                f(&e)?;
-                written += 1;
-                Ok(true)
-            },
-        )
     }
 }
 

@@ -65,8 +65,11 @@ pub enum SideScan {
     AlertEvidence,
     /// `email_attachments`: message id, recipient, `FileName`, `SHA256`, `FileType`.
     Attachments,
-    /// Clicks through (the KQL's `IsClickedThrough == true or ActionType =~
-    /// "ClickAllowed"`): message id, the account that clicked.
+    /// Every URL click (allowed or blocked): message id, the account that clicked.
+    Clicked,
+    /// Clicks through ([`UrlClick::got_through`](whalewatch_model::email::UrlClick::got_through):
+    /// the KQL's `IsClickedThrough == true or ActionType =~ "ClickAllowed"`): message
+    /// id, the account that clicked.
     ClickedThrough,
     /// ZAP (`ActionType in~ ("Phish ZAP", "Malware ZAP")`): message id, recipient.
     Zapped,
@@ -76,6 +79,9 @@ pub enum SideScan {
     /// `ActionType` (the click verdict), `Url`, `Workload`, `IPAddress`,
     /// `ThreatTypes`, `IsClickedThrough`, `Timestamp`.
     Clicks,
+    /// Released from quarantine (`ActionType =~ "Quarantine release"`): message id,
+    /// recipient.
+    QuarantineReleased,
 }
 
 impl SideScan {
@@ -91,9 +97,14 @@ impl SideScan {
             SideScan::Attachments => {
                 "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\", \"FileName\", \"SHA256\", \"FileType\" FROM email_attachments"
             }
+            SideScan::Clicked => "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks",
             SideScan::ClickedThrough => {
                 "SELECT \"NetworkMessageId\", \"AccountUpn\" FROM url_clicks
                  WHERE \"IsClickedThrough\" = 1 OR lower(\"ActionType\") = 'clickallowed'"
+            }
+            SideScan::QuarantineReleased => {
+                "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events
+                 WHERE lower(\"ActionType\") = 'quarantine release'"
             }
             SideScan::Zapped => {
                 "SELECT \"NetworkMessageId\", \"RecipientEmailAddress\" FROM post_delivery_events
@@ -306,6 +317,26 @@ pub(super) fn bump_generation(conn: &rusqlite::Connection) -> rusqlite::Result<(
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+
+    /// The side scans select what the model's definitions say (the flyout decides
+    /// from those definitions, the index from these scans).
+    #[test]
+    fn side_scans_follow_the_model_definitions() {
+        use whalewatch_model::email::{CLICK_ALLOWED, QUARANTINE_RELEASE, ZAP_ACTION_TYPES};
+        for z in ZAP_ACTION_TYPES {
+            let quoted = format!("'{}'", z.to_lowercase());
+            assert!(SideScan::Zapped.sql().contains(&quoted), "{z}");
+        }
+        let allowed = format!("'{}'", CLICK_ALLOWED.to_lowercase());
+        assert!(SideScan::ClickedThrough.sql().contains(&allowed));
+        assert!(
+            SideScan::ClickedThrough
+                .sql()
+                .contains("\"IsClickedThrough\" = 1")
+        );
+        let release = format!("'{}'", QUARANTINE_RELEASE.to_lowercase());
+        assert!(SideScan::QuarantineReleased.sql().contains(&release));
+    }
 
     fn temp(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("ww-queries-{name}-{}", std::process::id()));

@@ -19,6 +19,7 @@ use whalewatch_config::PRIORITY_ACCOUNT;
 use whalewatch_model::email::EmailEvent;
 use whalewatch_model::posture::PostureSources;
 use whalewatch_query::index::entities::{AlertIndex, CampaignIndex, IncidentIndex, UserIndex};
+use whalewatch_query::index::figures::{Audience, CampaignFigures, campaign_figures};
 use whalewatch_query::index::schema as s;
 use whalewatch_query::index::text::fold;
 use whalewatch_query::index::{EmailIndex, IndexError, TagTable};
@@ -26,19 +27,6 @@ use whalewatch_query::posture::{self, AccountPosture, Checklist};
 
 /// Rows of the newest mail shown before the index is ready.
 pub const PREVIEW_ROWS: usize = 500;
-
-/// Per-campaign figures computed from the email index.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CampaignStats {
-    /// Recipient rows whose latest location is the inbox.
-    pub inboxed: usize,
-    /// Recipient rows that clicked a URL.
-    pub clicked: usize,
-    /// Distinct priority accounts among the recipients.
-    pub priority: usize,
-    /// The subject of its newest message.
-    pub sample_subject: String,
-}
 
 /// Per-recipient figures (folded address → counts) computed from the email index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,8 +120,11 @@ pub struct Snapshot {
     pub alerts: Arc<AlertIndex>,
     pub incidents: Arc<IncidentIndex>,
     pub campaigns: Arc<CampaignIndex>,
-    /// Parallel to `campaigns.campaigns`; empty until the index is ready.
-    pub campaign_stats: Arc<Vec<CampaignStats>>,
+    /// Parallel to `campaigns.campaigns`, narrowed to `campaign_audience`; empty
+    /// until the index is ready.
+    pub campaign_stats: Arc<Vec<CampaignFigures>>,
+    /// Who `campaign_stats` counts (the session's tag and the Campaigns filter's tags).
+    pub campaign_audience: Audience,
     pub users: Arc<UserIndex>,
     /// Keyed by folded address; empty until the index is ready.
     pub recipients: Arc<HashMap<String, RecipientStats>>,
@@ -247,7 +238,7 @@ pub struct EmailData {
     pub index: Arc<EmailIndex>,
     pub newest: Arc<Vec<u32>>,
     pub histogram_all: Arc<whalewatch_query::index::Histogram>,
-    pub campaign_stats: Arc<Vec<CampaignStats>>,
+    pub campaign_stats: Arc<Vec<CampaignFigures>>,
     pub recipients: Arc<HashMap<String, RecipientStats>>,
 }
 
@@ -296,6 +287,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         incidents: Arc::new(incidents),
         campaigns: Arc::new(CampaignIndex::load(&cache)?),
         campaign_stats: Arc::default(),
+        campaign_audience: Audience::everyone(),
         users: Arc::new(users),
         recipients: Arc::default(),
         tags: Arc::new(tags),
@@ -360,7 +352,7 @@ fn status_of(cache: &Cache) -> (Vec<SourceState>, Pending, Vec<LoadProblem>) {
 pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
     let cache = Cache::open_read_only(path)?;
     let index = EmailIndex::build(&cache)?;
-    let campaign_stats = campaign_stats(&index, campaigns);
+    let campaign_stats = campaign_figures(&index, campaigns, &Audience::everyone())?;
     let recipients = recipient_stats(&index);
     let newest = Arc::new(index.sorted(&index.all(), whalewatch_query::index::SortKey::NEWEST));
     let histogram_all = Arc::new(index.histogram(
@@ -395,67 +387,10 @@ impl Snapshot {
         self.newest = e.newest;
         self.histogram_all = Some(e.histogram_all);
         self.campaign_stats = e.campaign_stats;
+        self.campaign_audience = Audience::everyone();
         self.recipients = e.recipients;
         self.derive()
     }
-}
-
-fn campaign_stats(index: &EmailIndex, campaigns: &CampaignIndex) -> Vec<CampaignStats> {
-    let pos: HashMap<&str, usize> = campaigns
-        .campaigns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
-    let mut out = vec![CampaignStats::default(); campaigns.campaigns.len()];
-    let mut newest = vec![i64::MIN; out.len()];
-    let mut priority: Vec<std::collections::HashSet<u32>> = vec![Default::default(); out.len()];
-    let side = &index.side().campaigns;
-    let Some(id_col) = side.columns.first() else {
-        return out;
-    };
-    let location = index.str_column(s::LOCATION);
-    let inbox = location.dict.find("Inbox/folder");
-    let recipient = index.str_column(s::RECIPIENT);
-    let subject = index.str_column(s::SUBJECT);
-    let tags = index.tags();
-    let prio_tag = tags
-        .names()
-        .position(|n| n.eq_ignore_ascii_case(PRIORITY_ACCOUNT));
-    let clicked = &index.side().clicked;
-    let times = index.times();
-    let mut seen = std::collections::HashSet::new();
-    for (e, &m) in side.message.iter().enumerate() {
-        let Some(&c) = pos.get(id_col.value(e)) else {
-            continue;
-        };
-        if !seen.insert((c, m)) {
-            continue;
-        }
-        for &r in index.message_rows(m) {
-            let r = r as usize;
-            if Some(location.codes.get(r)) == inbox {
-                out[c].inboxed += 1;
-            }
-            if clicked.contains(r) {
-                out[c].clicked += 1;
-            }
-            if times[r] > newest[c] {
-                newest[c] = times[r];
-                out[c].sample_subject = subject.value(r).to_string();
-            }
-            if let Some(t) = prio_tag {
-                let code = recipient.codes.get(r);
-                if tags.is_member(t, &fold(recipient.dict.get(code))) {
-                    priority[c].insert(code);
-                }
-            }
-        }
-    }
-    for (o, p) in out.iter_mut().zip(priority) {
-        o.priority = p.len();
-    }
-    out
 }
 
 fn recipient_stats(index: &EmailIndex) -> HashMap<String, RecipientStats> {

@@ -206,7 +206,10 @@ mod tests {
         let campaigns = &mut Arc::make_mut(&mut s.data.campaigns).campaigns;
         campaigns[0].name = hostile.into();
         // Counts whose text order differs from their numeric order.
-        for (c, n) in campaigns.iter_mut().zip([9, 10, 2, 100]) {
+        for (c, n) in Arc::make_mut(&mut s.data.campaign_stats)
+            .iter_mut()
+            .zip([9, 10, 2, 100])
+        {
             c.messages = n;
         }
         update(&mut s, Msg::Action(Action::Pane(Pane::Campaigns)));

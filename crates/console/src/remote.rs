@@ -143,35 +143,40 @@ pub struct RowRequest {
     pub sort: Option<String>,
     /// At most this many rows.
     pub limit: Option<usize>,
-    /// Walk the windows newest first (a newest-first page).
-    pub newest_first: bool,
 }
 
-/// The rows of `q`, window by window under the row cap; `on_window` hears each
-/// window's number before it is fetched (for progress).
+/// The rows of `q` in the order the local query gives them — `sort`, else newest
+/// first (`order by Timestamp desc`) — then `limit`; window by window under the row
+/// cap. `on_window` hears each window's number before it is fetched (for progress).
 pub async fn rows(
     client: &GraphClient,
     q: &KqlQuery,
     req: &RowRequest,
     on_window: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<Vec<Row>> {
-    let mut out = Vec::new();
     let limit = req.limit.unwrap_or(usize::MAX);
+    let sort = req.sort.as_deref().map(|sort| {
+        let (name, desc) = match sort.rsplit_once(':') {
+            Some((n, d)) if d.eq_ignore_ascii_case("desc") => (n, true),
+            Some((n, d)) if d.eq_ignore_ascii_case("asc") => (n, false),
+            _ => (sort, false),
+        };
+        let name = match Column::parse(name) {
+            Some(c) if c.is_remote() => c.name().to_string(),
+            _ => name.to_string(),
+        };
+        (name, desc)
+    });
     let suffix = |left: usize| {
         let mut s = String::new();
-        if let Some(sort) = &req.sort {
-            let (name, desc) = match sort.rsplit_once(':') {
-                Some((n, d)) if d.eq_ignore_ascii_case("desc") => (n, true),
-                _ => (sort.as_str(), false),
-            };
-            let name = match Column::parse(name) {
-                Some(c) if c.is_remote() => c.name().to_string(),
-                _ => name.to_string(),
-            };
-            s.push_str(&format!(
-                "\n| order by {name} {}",
-                if desc { "desc" } else { "asc" }
-            ));
+        match &sort {
+            Some((col, desc)) => s.push_str(&format!(
+                "\n| order by {col} {}",
+                if *desc { "desc" } else { "asc" }
+            )),
+            // Without an order `take` returns whichever rows come first: the oldest.
+            None if q.entity == Entity::Emails => s.push_str("\n| order by Timestamp desc"),
+            None => {}
         }
         if left < HUNTING_ROW_CAP {
             s.push_str(&format!("\n| take {left}"));
@@ -181,23 +186,40 @@ pub async fn rows(
     if q.entity != Entity::Emails {
         return hunt(client, &format!("{}{}", q.rows(), suffix(limit))).await;
     }
-    let mut windows = plan_windows(client, q).await?;
-    if req.newest_first {
-        windows.reverse();
-    }
+    let windows = plan_windows(client, q).await?;
     let n = windows.len();
-    for (i, (from, to)) in windows.into_iter().enumerate() {
-        if out.len() >= limit {
-            break;
+    let mut out = Vec::new();
+    match &sort {
+        // Newest first: the newest window first, each newest first, until the limit.
+        None => {
+            for (i, (from, to)) in windows.into_iter().rev().enumerate() {
+                if out.len() >= limit {
+                    break;
+                }
+                on_window(i + 1, n);
+                let w = q.window(from, to);
+                out.extend(
+                    hunt(
+                        client,
+                        &format!("{}{}", w.rows(), suffix(limit - out.len())),
+                    )
+                    .await?,
+                );
+            }
         }
-        on_window(i + 1, n);
-        let w = q.window(from, to);
-        let rows = hunt(
-            client,
-            &format!("{}{}", w.rows(), suffix(limit - out.len())),
-        )
-        .await?;
-        out.extend(rows);
+        // Another order: the best `limit` of every window, then sorted together the
+        // way the local query sorts (numbers by value, text case-insensitively).
+        Some((col, desc)) => {
+            for (i, (from, to)) in windows.into_iter().enumerate() {
+                on_window(i + 1, n);
+                let w = q.window(from, to);
+                out.extend(hunt(client, &format!("{}{}", w.rows(), suffix(limit))).await?);
+            }
+            let cells: Vec<String> = out.iter().map(|r| text_of(r.get(col))).collect();
+            let order = whalewatch_query::records::sorted_order(cells.len(), |i| &cells[i], *desc);
+            let mut taken: Vec<Option<Row>> = out.into_iter().map(Some).collect();
+            out = order.into_iter().filter_map(|i| taken[i].take()).collect();
+        }
     }
     out.truncate(limit);
     Ok(out)
@@ -250,7 +272,6 @@ pub async fn run_view(
         let req = RowRequest {
             sort: Some("Timestamp:desc".into()),
             limit: Some(PAGE),
-            newest_first: true,
         };
         let mut progress = |i: usize, n: usize| {
             send(RemotePart::Progress(format!("rows: window {i} of {n}…")));

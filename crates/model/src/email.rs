@@ -260,6 +260,42 @@ impl EmailEvent {
     }
 }
 
+/// `EmailPostDeliveryEvents.ActionType` values that are zero-hour auto purge
+/// (documented: `Phish ZAP`, `Malware ZAP`). The index's `zap:` flag, the KQL of
+/// `zap:` and the flyout all decide "ZAP" from this list.
+pub const ZAP_ACTION_TYPES: [&str; 2] = ["Phish ZAP", "Malware ZAP"];
+
+/// `EmailPostDeliveryEvents.ActionType` of an admin's release from quarantine
+/// (undocumented in the schema, which lists only remediation and ZAP; Threat
+/// Explorer lists "Quarantine release" among the additional actions).
+pub const QUARANTINE_RELEASE: &str = "Quarantine release";
+
+/// `UrlClickEvents.ActionType` of a click Safe Links let through.
+pub const CLICK_ALLOWED: &str = "ClickAllowed";
+
+impl PostDeliveryEvent {
+    /// Whether ZAP took this action ([`ZAP_ACTION_TYPES`], any letter case).
+    pub fn is_zap(&self) -> bool {
+        ZAP_ACTION_TYPES
+            .iter()
+            .any(|z| self.action_type.eq_ignore_ascii_case(z))
+    }
+
+    /// Whether an admin released the copy from quarantine ([`QUARANTINE_RELEASE`]).
+    pub fn is_quarantine_release(&self) -> bool {
+        self.action_type.eq_ignore_ascii_case(QUARANTINE_RELEASE)
+    }
+}
+
+impl UrlClick {
+    /// Whether the click reached the site: Safe Links allowed it, or the user went
+    /// past the warning page. The one definition of "clicked through" (`clicked:yes`,
+    /// a campaign's clicked-through figure, the flyout's URL lines).
+    pub fn got_through(&self) -> bool {
+        self.is_clicked_through || self.action_type.eq_ignore_ascii_case(CLICK_ALLOWED)
+    }
+}
+
 /// Identifies an email row across refreshes: `NetworkMessageId` and the recipient.
 /// Recipients compare case-insensitively (ASCII), in the cache and in the index alike.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -41,12 +41,113 @@ pub struct WorldStats {
     pub url_clicks_by_action: BTreeMap<String, usize>,
     /// `UrlClickEvents` rows with `IsClickedThrough`.
     pub url_clicks_through: usize,
+    /// `EmailEvents` rows ZAP moved (`Phish ZAP` / `Malware ZAP` post-delivery events).
+    pub zapped_rows: usize,
+    /// `EmailEvents` rows whose recipient clicked through (`ClickAllowed`, or past the
+    /// warning page).
+    pub clicked_through_rows: usize,
+    /// `EmailEvents` rows an admin released from quarantine (`Quarantine release`).
+    pub quarantine_released_rows: usize,
     pub alerts_by_title: BTreeMap<String, usize>,
     pub alerts_by_status: BTreeMap<String, usize>,
+    /// Every campaign's figures by `CampaignId`, as `query::index::figures` defines
+    /// them (counted here from the world, not from the tables).
+    pub campaign_figures: BTreeMap<String, CampaignTruth>,
     /// Expected posture of every priority account, by lower-case UPN.
     pub posture: BTreeMap<String, PostureTruth>,
     /// The planted posture gaps, one line each (`gap: account`).
     pub posture_planted: Vec<String>,
+}
+
+/// One campaign's figures: distinct messages and recipients, message × recipient
+/// copies, recipients with a copy originally in the inbox, recipients who clicked
+/// (any click) and whose click got through (`ClickAllowed` or clicked through past
+/// the warning), inboxed recipients who clicked, priority accounts among the
+/// recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CampaignTruth {
+    pub name: String,
+    pub messages: usize,
+    pub recipients: usize,
+    pub copies: usize,
+    pub inboxed: usize,
+    pub clicked: usize,
+    pub clicked_through: usize,
+    pub clicked_inboxed: usize,
+    pub priority: usize,
+}
+
+/// Every campaign's figures from the world's own structures.
+pub fn campaign_truth(world: &World) -> BTreeMap<String, CampaignTruth> {
+    use crate::world::Location;
+    use std::collections::HashSet;
+    #[derive(Default)]
+    struct Sets {
+        messages: HashSet<u32>,
+        recipients: HashSet<String>,
+        copies: usize,
+        inboxed: HashSet<String>,
+        clicked: HashSet<String>,
+        through: HashSet<String>,
+        priority: HashSet<String>,
+    }
+    let mut by: Vec<Sets> = (0..world.campaigns.len())
+        .map(|_| Sets::default())
+        .collect();
+    let who = |r: u32| {
+        world
+            .s(world.parties[r as usize].address)
+            .to_ascii_lowercase()
+    };
+    for row in &world.rows {
+        let Some(c) = world.message_of(row).campaign else {
+            continue;
+        };
+        let s = &mut by[c as usize];
+        let a = who(row.recipient);
+        s.messages.insert(row.message);
+        s.copies += 1;
+        if row.original == Location::Inbox {
+            s.inboxed.insert(a.clone());
+        }
+        if world.is_priority_party(row.recipient) {
+            s.priority.insert(a.clone());
+        }
+        s.recipients.insert(a);
+    }
+    for click in &world.clicks {
+        let row = &world.rows[click.row as usize];
+        let Some(c) = world.message_of(row).campaign else {
+            continue;
+        };
+        let s = &mut by[c as usize];
+        let a = who(row.recipient);
+        if click.clicked_through || world.s(click.action_type).as_ref() == "ClickAllowed" {
+            s.through.insert(a.clone());
+        }
+        s.clicked.insert(a);
+    }
+    world
+        .campaigns
+        .iter()
+        .zip(by)
+        .map(|(c, s)| {
+            (
+                c.id.to_string(),
+                CampaignTruth {
+                    name: world.s(c.name).to_string(),
+                    messages: s.messages.len(),
+                    recipients: s.recipients.len(),
+                    copies: s.copies,
+                    inboxed: s.inboxed.len(),
+                    clicked: s.clicked.len(),
+                    clicked_through: s.through.len(),
+                    clicked_inboxed: s.clicked.intersection(&s.inboxed).count(),
+                    priority: s.priority.len(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// What `query::posture` must conclude for one priority account.
@@ -140,8 +241,30 @@ impl WorldStats {
             distinct_urls,
             url_clicks_by_action: clicks_by_action,
             url_clicks_through: world.clicks.iter().filter(|c| c.clicked_through).count(),
+            zapped_rows: world
+                .post_delivery
+                .iter()
+                .filter(|e| matches!(world.s(e.action_type).as_ref(), "Phish ZAP" | "Malware ZAP"))
+                .map(|e| e.row)
+                .collect::<std::collections::HashSet<u32>>()
+                .len(),
+            quarantine_released_rows: world
+                .post_delivery
+                .iter()
+                .filter(|e| world.s(e.action_type).as_ref() == "Quarantine release")
+                .map(|e| e.row)
+                .collect::<std::collections::HashSet<u32>>()
+                .len(),
+            clicked_through_rows: world
+                .clicks
+                .iter()
+                .filter(|c| c.clicked_through || world.s(c.action_type).as_ref() == "ClickAllowed")
+                .map(|c| c.row)
+                .collect::<std::collections::HashSet<u32>>()
+                .len(),
             alerts_by_title: by_title,
             alerts_by_status: by_status,
+            campaign_figures: campaign_truth(world),
             posture: posture_truth(world),
             posture_planted: world
                 .posture

@@ -10,6 +10,7 @@ use crate::data::Snapshot;
 use crate::detail::{Detail, Section};
 use crate::panes::short_time;
 use crate::update::jumps_for;
+use whalewatch_query::index::figures::{CampaignFigures, campaign_flow, campaign_rows};
 use whalewatch_query::index::schema as s;
 
 pub fn load(data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
@@ -23,76 +24,74 @@ pub fn load(data: &Snapshot, id: &str) -> Result<Detail, DetailError> {
     let mut sections = Vec::new();
     let mut imp = Section::new("Impact");
     imp.line("Type", format!("{} · {}", c.kind, c.subtype))
-        .line("Messages", c.messages.to_string())
-        .line("Recipients", c.recipients.to_string())
         .line("First seen", short_time(Some(c.first)))
         .line("Last seen", short_time(Some(c.last)));
-    if let Some(st) = data.campaign_stats.get(row) {
-        imp.line("Inboxed", st.inboxed.to_string())
-            .line("Clicked", st.clicked.to_string())
-            .line("Priority accounts targeted", st.priority.to_string())
-            .line("Sample subject", st.sample_subject.clone());
+    if !data.campaign_audience.is_everyone() {
+        let tags: Vec<String> = data
+            .campaign_audience
+            .groups
+            .iter()
+            .map(|g| g.join(" or "))
+            .collect();
+        imp.line("Narrowed to", tags.join(" and "));
+    }
+    let flow = match &data.emails {
+        Some(ix) => campaign_flow(ix, &data.campaigns, id, &data.campaign_audience, 10)?,
+        None => None,
+    };
+    if let Some((f, _)) = &flow {
+        imp.line("Messages", f.messages.to_string())
+            .line("Recipients", f.recipients.to_string())
+            .line("Copies (message × recipient)", f.copies.to_string())
+            .line("Inboxed", f.inboxed.to_string())
+            .line("Clicked", f.clicked.to_string())
+            .line("Clicked through", f.clicked_through.to_string())
+            .line(
+                "Click rate (clicked ÷ inboxed)",
+                CampaignFigures::percent_text(f.click_rate()),
+            )
+            .line("Priority accounts targeted", f.priority.to_string())
+            .line(
+                "Targeted",
+                format!(
+                    "{} ({} of {})",
+                    CampaignFigures::percent_text(f.targeted_percent()),
+                    f.targeted,
+                    f.audience
+                ),
+            )
+            .line("Sample subject", f.sample_subject.clone());
     }
     sections.push(imp);
-    if let Some(ix) = &data.emails {
-        // The campaign's recipient rows.
-        let side = &ix.side().campaigns;
-        let mut messages: HashSet<u32> = HashSet::new();
-        if let Some(ids) = side.columns.first() {
-            for (e, &m) in side.message.iter().enumerate() {
-                if ids.value(e) == id {
-                    messages.insert(m);
-                }
-            }
-        }
-        let rows: Vec<usize> = messages
+    if let (Some(ix), Some((_, layers))) = (&data.emails, flow) {
+        let rows =
+            campaign_rows(ix, &data.campaigns, id, &data.campaign_audience)?.unwrap_or_default();
+        let messages: HashSet<u32> = rows
             .iter()
-            .flat_map(|&m| ix.message_rows(m).iter().map(|&r| r as usize))
+            .map(|&r| ix.str_column(s::NMID).codes.get(r))
             .collect();
-        let count = |col: usize| -> HashMap<String, usize> {
-            let c = ix.str_column(col);
-            let mut out: HashMap<String, usize> = HashMap::new();
-            for &r in &rows {
-                *out.entry(c.value(r).to_string()).or_default() += 1;
-            }
-            out
-        };
-        let clicked = &ix.side().clicked;
-        let mut flow = Section::new("Flow (top 10 per layer)");
-        let layers: [(&str, HashMap<String, usize>); 4] = [
-            ("Sender IPs", count(s::IPV4)),
-            ("Sender domains", count(s::SENDER_DOMAIN)),
-            ("Verdicts", {
-                let threats = ix.str_column(s::THREATS);
-                let delivery = ix.str_column(s::DELIVERY);
-                let mut out: HashMap<String, usize> = HashMap::new();
-                for &r in &rows {
-                    let t = threats.value(r);
-                    let v = format!(
-                        "{} · {}",
-                        if t.is_empty() { "no threat" } else { t },
-                        delivery.value(r)
-                    );
-                    *out.entry(v).or_default() += 1;
-                }
-                out
-            }),
-            ("Delivery locations (latest)", count(s::LOCATION)),
-        ];
-        for (i, (name, counts)) in layers.into_iter().enumerate() {
-            flow.line(&format!("{}{name}", "  ".repeat(i)), "");
-            for (v, n) in top(counts, 10) {
+        let mut flow = Section::new(
+            "Flow: sender IPs → sender domains → verdicts → delivery locations → URL clicks",
+        );
+        for (i, l) in layers.iter().enumerate() {
+            let indent = "  ".repeat(i);
+            // The layer's name with the impact figure it sums to (a line with an
+            // empty value would not be drawn).
+            flow.line(
+                &format!("{indent}{}", l.name),
+                format!("{} {}", l.total, l.unit),
+            );
+            for (v, n) in &l.values {
                 flow.line(
-                    &format!("{}  {n:>6}", "  ".repeat(i)),
-                    if v.is_empty() { "(empty)".into() } else { v },
+                    &format!("{indent}  {n:>6}"),
+                    if v.is_empty() {
+                        "(empty)".into()
+                    } else {
+                        v.clone()
+                    },
                 );
             }
         }
-        let clicks = rows.iter().filter(|&&r| clicked.contains(r)).count();
-        flow.line(
-            "        URL clicks",
-            format!("{clicks} recipient rows clicked through"),
-        );
         sections.push(flow);
 
         let urls = &ix.side().urls;

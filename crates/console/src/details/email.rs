@@ -45,7 +45,7 @@ pub fn load(cache: &Cache, data: &Snapshot, key: &str) -> Result<Detail, DetailE
         timeline_section(&e, &timeline),
         authentication(&e),
         sender_intelligence(&e),
-        urls_section(&urls, &clicks),
+        urls_section(&urls, &clicks, &e.recipient_email_address),
         attachments_section(&attachments),
         related_alerts(&alert_ids, data),
     ];
@@ -99,9 +99,11 @@ fn summary(e: &EmailEvent, data: &Snapshot) -> Section {
 /// The verdict and where the message is now.
 fn delivery(e: &EmailEvent, timeline: &[PostDeliveryEvent]) -> Section {
     let mut d = Section::new("Delivery");
-    let zapped = timeline.iter().any(|t| {
-        t.action_type.eq_ignore_ascii_case("ZAP") || t.action.to_ascii_lowercase().contains("zap")
-    });
+    // From the timeline's own events, by the definition the grid's flag uses.
+    let zapped = timeline.iter().any(PostDeliveryEvent::is_zap);
+    let released = timeline
+        .iter()
+        .any(PostDeliveryEvent::is_quarantine_release);
     d.line("Action", text(&e.delivery_action))
         .line("Original location", text(&e.delivery_location))
         .line("Latest location", text(&e.latest_delivery_location))
@@ -124,6 +126,15 @@ fn delivery(e: &EmailEvent, timeline: &[PostDeliveryEvent]) -> Section {
             },
         )
         .line("ZAP", if zapped { "yes" } else { "no" })
+        .line(
+            "Additional actions",
+            crate::panes::emails::additional(
+                zapped,
+                released,
+                &text(&e.delivery_action),
+                &e.latest_delivery_action,
+            ),
+        )
         .line("Connectors", e.connectors.clone());
     d
 }
@@ -196,7 +207,7 @@ fn authentication(e: &EmailEvent) -> Section {
 }
 
 /// Sender IP, return path and lookalike-domain warnings.
-fn sender_intelligence(e: &EmailEvent) -> Section {
+pub(super) fn sender_intelligence(e: &EmailEvent) -> Section {
     let own: Vec<String> = {
         let mut v = vec![recipient_domain(&e.recipient_email_address).to_ascii_lowercase()];
         v.dedup();
@@ -227,7 +238,14 @@ fn sender_intelligence(e: &EmailEvent) -> Section {
             true,
         );
     }
-    for dom in [&e.sender_from_domain, &e.sender_mail_from_domain] {
+    let mut domains = vec![&e.sender_from_domain];
+    if !e
+        .sender_mail_from_domain
+        .eq_ignore_ascii_case(&e.sender_from_domain)
+    {
+        domains.push(&e.sender_mail_from_domain);
+    }
+    for dom in domains {
         if let Some(w) = lookalike::warning(dom, &own) {
             si.flagged("Lookalike domain", format!("{dom}: {w}"), true);
         }
@@ -235,14 +253,19 @@ fn sender_intelligence(e: &EmailEvent) -> Section {
     si
 }
 
-/// URLs with their clicks (clicks through flagged).
-fn urls_section(urls: &[EmailUrl], clicks: &[UrlClick]) -> Section {
+/// URLs with this recipient's clicks (the row's `clicked:` flag counts the same
+/// clicks; clicks through, by [`UrlClick::got_through`], flagged).
+fn urls_section(urls: &[EmailUrl], clicks: &[UrlClick], recipient: &str) -> Section {
     let mut u = Section::new(&format!("URLs ({})", urls.len()));
+    let mine: Vec<&UrlClick> = clicks
+        .iter()
+        .filter(|c| c.account_upn.eq_ignore_ascii_case(recipient))
+        .collect();
     for url in urls {
-        let n = clicks.iter().filter(|c| c.url == url.url).count();
-        let through = clicks
+        let n = mine.iter().filter(|c| c.url == url.url).count();
+        let through = mine
             .iter()
-            .filter(|c| c.url == url.url && c.is_clicked_through)
+            .filter(|c| c.url == url.url && c.got_through())
             .count();
         let note = if n == 0 {
             String::new()

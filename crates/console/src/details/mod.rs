@@ -6,6 +6,8 @@ mod account;
 mod alert;
 mod campaign;
 mod email;
+#[cfg(test)]
+mod figures_tests;
 mod incident;
 mod lookalike;
 mod posture;
@@ -26,6 +28,9 @@ pub enum DetailError {
     Cache(#[from] whalewatch_cache::CacheError),
     #[error("{0} is no longer in the cache (a refresh removed it)")]
     Gone(String),
+    /// The email index could not answer (an unknown tag narrows the view).
+    #[error(transparent)]
+    Index(#[from] whalewatch_query::index::IndexError),
 }
 
 /// The details of the item `key` names.

@@ -1,5 +1,8 @@
-//! Campaigns: name, type, subtype, sample subject, recipients, inboxed, clicked,
-//! click rate, targeted priority accounts, first and last seen.
+//! Campaigns: name, type, subtype, sample subject, messages, recipients, inboxed,
+//! clicked, clicked through, click rate, targeted priority accounts, targeted %,
+//! first and last seen. Every figure is `query::index::figures` (one definition for
+//! the pane, the flyout and the CLI), narrowed to the session's tag and the
+//! filter's `tag:` terms.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,6 +11,7 @@ use super::{ColumnId, GridColumn, match_term, short_time};
 use crate::data::Snapshot;
 use whalewatch_query::Filter;
 use whalewatch_query::index::IndexError;
+use whalewatch_query::index::figures::CampaignFigures;
 
 /// A campaign column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,8 +24,10 @@ pub enum CampaignCol {
     Recipients,
     Inboxed,
     Clicked,
+    ClickedThrough,
     ClickRate,
     Priority,
+    Targeted,
     FirstSeen,
     LastSeen,
 }
@@ -45,8 +51,10 @@ pub const COLUMNS: &[GridColumn] = &[
     col(CampaignCol::Recipients, "Recipients", 10, 10),
     col(CampaignCol::Inboxed, "Inboxed", 7, 7),
     col(CampaignCol::Clicked, "Clicked", 7, 7),
+    col(CampaignCol::ClickedThrough, "Clicked through", 15, 15),
     col(CampaignCol::ClickRate, "Click rate", 10, 10),
     col(CampaignCol::Priority, "Priority accts", 14, 14),
+    col(CampaignCol::Targeted, "Targeted", 8, 8),
     col(CampaignCol::FirstSeen, "First seen", 16, 16),
     col(CampaignCol::LastSeen, "Last seen", 16, 16),
 ];
@@ -65,30 +73,31 @@ pub fn evaluate(
         .collect())
 }
 
-/// A cell's raw text; the figures that need the email index are empty until it is
-/// ready.
+/// A cell's raw text; the figures (which need the email index) are empty until it
+/// is ready.
 pub fn cell(data: &Snapshot, row: u32, c: CampaignCol) -> String {
     let Some(k) = data.campaigns.campaigns.get(row as usize) else {
         return String::new();
     };
     let st = data.campaign_stats.get(row as usize);
-    let fig = |f: fn(&crate::data::CampaignStats) -> usize| {
-        st.map_or(String::new(), |s| f(s).to_string())
-    };
+    let fig = |f: fn(&CampaignFigures) -> usize| st.map_or(String::new(), |s| f(s).to_string());
     match c {
         CampaignCol::Name => k.name.clone(),
         CampaignCol::Type => k.kind.clone(),
         CampaignCol::Subtype => k.subtype.clone(),
         CampaignCol::SampleSubject => st.map_or(String::new(), |s| s.sample_subject.clone()),
-        CampaignCol::Messages => k.messages.to_string(),
-        CampaignCol::Recipients => k.recipients.to_string(),
+        CampaignCol::Messages => fig(|s| s.messages),
+        CampaignCol::Recipients => fig(|s| s.recipients),
         CampaignCol::Inboxed => fig(|s| s.inboxed),
         CampaignCol::Clicked => fig(|s| s.clicked),
+        CampaignCol::ClickedThrough => fig(|s| s.clicked_through),
         CampaignCol::ClickRate => st.map_or(String::new(), |s| {
-            let total = (s.inboxed).max(1);
-            format!("{:.1}%", s.clicked as f64 * 100.0 / total as f64)
+            CampaignFigures::percent_text(s.click_rate())
         }),
         CampaignCol::Priority => fig(|s| s.priority),
+        CampaignCol::Targeted => st.map_or(String::new(), |s| {
+            CampaignFigures::percent_text(s.targeted_percent())
+        }),
         CampaignCol::FirstSeen => short_time(Some(k.first)),
         CampaignCol::LastSeen => short_time(Some(k.last)),
     }

@@ -152,6 +152,7 @@ pub fn cell(data: &Snapshot, row: u32, c: EmailCol) -> String {
             .join(", "),
         EmailCol::AdditionalActions => additional(
             ix.side().zapped.contains(r),
+            ix.side().released.contains(r),
             ix.str_column(s::DELIVERY).value(r),
             ix.str_column(s::LATEST_ACTION).value(r),
         ),
@@ -171,16 +172,23 @@ pub fn cell(data: &Snapshot, row: u32, c: EmailCol) -> String {
     }
 }
 
-/// "ZAP" when zero-hour auto purge moved the copy, otherwise the latest action when
-/// it differs from the original one (an admin's remediation).
-fn additional(zapped: bool, delivery: &str, latest_action: &str) -> String {
+/// Threat Explorer's additional actions: "ZAP" when zero-hour auto purge moved the
+/// copy, "Quarantine release" when an admin released it, otherwise the latest action
+/// when it differs from the original one (an admin's remediation). The grid and the
+/// flyout both call this, with flags from the same post-delivery events.
+pub fn additional(zapped: bool, released: bool, delivery: &str, latest_action: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
     if zapped {
-        "ZAP".to_string()
-    } else if !latest_action.is_empty() && !latest_action.eq_ignore_ascii_case(delivery) {
-        latest_action.to_string()
-    } else {
-        String::new()
+        out.push("ZAP");
     }
+    if released {
+        out.push(whalewatch_model::email::QUARANTINE_RELEASE);
+    }
+    if out.is_empty() && !latest_action.is_empty() && !latest_action.eq_ignore_ascii_case(delivery)
+    {
+        out.push(latest_action);
+    }
+    out.join(", ")
 }
 
 fn preview_cell(data: &Snapshot, r: usize, c: EmailCol) -> String {
@@ -209,6 +217,7 @@ fn preview_cell(data: &Snapshot, r: usize, c: EmailCol) -> String {
         }
         EmailCol::Tags => data.tags.tags_of(&e.recipient_email_address).join(", "),
         EmailCol::AdditionalActions => additional(
+            false,
             false,
             &named("DeliveryAction"),
             &named("LatestDeliveryAction"),

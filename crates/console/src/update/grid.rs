@@ -7,6 +7,7 @@ use super::{Effect, ExportJob, notice};
 use crate::action::Pane;
 use crate::panes::{self, ColumnId, GridColumn, emails::EmailCol};
 use crate::state::{FrequencyTable, Grid, MailView, State, View};
+use whalewatch_query::index::figures::{Audience, campaign_figures};
 use whalewatch_query::index::schema;
 use whalewatch_query::index::{Bitset, Frequency, FrequencyRow, TopTab};
 use whalewatch_query::{Filter, parse};
@@ -167,6 +168,7 @@ pub fn capture_anchors(state: &mut State) {
 
 /// Re-evaluates every grid (after new data or a new tag).
 pub fn reevaluate_all(state: &mut State) {
+    narrow_campaign_figures(state);
     let mut views = std::mem::take(&mut state.views);
     for v in &mut views {
         if let View::Grid(g) = v {
@@ -189,8 +191,48 @@ pub fn reevaluate_all(state: &mut State) {
     scroll_into_view(state);
 }
 
+/// Who the campaign figures count: the session's tag and the `tag:` terms of the
+/// Campaigns grid on top (else the remembered one), so narrowing narrows every
+/// figure of the pane and the flyout alike.
+fn campaign_audience(state: &State) -> Audience {
+    let grid = state
+        .views
+        .iter()
+        .rev()
+        .find_map(|v| match v {
+            View::Grid(g) if g.pane == Pane::Campaigns => Some(g),
+            _ => None,
+        })
+        .or_else(|| state.panes.iter().find(|g| g.pane == Pane::Campaigns));
+    let session = state
+        .tag
+        .as_deref()
+        .map_or_else(Audience::everyone, Audience::tag);
+    let filtered = grid
+        .and_then(|g| parse(panes::entity(Pane::Campaigns), &g.filter_text).ok())
+        .map_or_else(Audience::everyone, |f| Audience::of_filter(&f));
+    session.and(filtered)
+}
+
+/// Recomputes the campaign figures when their audience changed. An unknown tag
+/// leaves them as they are: the grid's filter reports the tag.
+fn narrow_campaign_figures(state: &mut State) {
+    let audience = campaign_audience(state);
+    if audience == state.data.campaign_audience {
+        return;
+    }
+    let Some(ix) = state.data.emails.clone() else {
+        return;
+    };
+    if let Ok(f) = campaign_figures(&ix, &state.data.campaigns, &audience) {
+        state.data.campaign_stats = Arc::new(f);
+        state.data.campaign_audience = audience;
+    }
+}
+
 /// Re-evaluates the top grid (after its filter or sort changed).
 pub fn refresh_top(state: &mut State) {
+    narrow_campaign_figures(state);
     let mut views = std::mem::take(&mut state.views);
     if let Some(View::Grid(g)) = views.last_mut() {
         evaluate(state, g);
@@ -240,6 +282,7 @@ pub fn switch_pane(state: &mut State, p: Pane) {
     }
     let i = Pane::ALL.iter().position(|x| *x == p).unwrap_or(0);
     let mut g = state.panes[i].clone();
+    narrow_campaign_figures(state);
     evaluate(state, &mut g);
     state.views = vec![View::Grid(g)];
     state.overlay = None;

@@ -203,6 +203,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 s.newest = state.data.newest.clone();
                 s.histogram_all = state.data.histogram_all.clone();
                 s.campaign_stats = state.data.campaign_stats.clone();
+                s.campaign_audience = state.data.campaign_audience.clone();
                 s.recipients = state.data.recipients.clone();
                 s.email_rows = state.data.email_rows;
                 s = s.derive();

@@ -415,8 +415,10 @@ fn load_side(
         attachments,
         clicks,
         post_delivery,
+        clicked_any: per_row(SideScan::Clicked)?,
         clicked: per_row(SideScan::ClickedThrough)?,
         zapped: per_row(SideScan::Zapped)?,
+        released: per_row(SideScan::QuarantineReleased)?,
     })
 }
 

@@ -507,7 +507,8 @@ pub struct CampaignRow {
     pub recipient: String,
 }
 
-/// A campaign, aggregated from its rows.
+/// A campaign, aggregated from its rows. Its figures (messages, recipients, clicks)
+/// are [`crate::index::figures`], counted over the email rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
     /// `CampaignId`.
@@ -518,10 +519,6 @@ pub struct Campaign {
     pub kind: String,
     /// `CampaignSubtype`.
     pub subtype: String,
-    /// Distinct messages.
-    pub messages: usize,
-    /// Distinct recipients.
-    pub recipients: usize,
     /// First and last `Timestamp` (ticks).
     pub first: i64,
     /// Last `Timestamp` (ticks).
@@ -532,14 +529,14 @@ pub struct Campaign {
 }
 
 impl Campaign {
-    /// The campaign as JSON for exports.
+    /// The campaign as JSON for exports (without figures: see [`crate::index::figures`]).
     pub fn to_json(&self) -> Value {
         let t = |x: i64| {
             whalewatch_model::time::format_datetime(&whalewatch_model::hunting::from_ticks(x))
         };
         json!({
             "CampaignId": self.id, "CampaignName": self.name, "CampaignType": self.kind,
-            "CampaignSubtype": self.subtype, "Messages": self.messages, "Recipients": self.recipients,
+            "CampaignSubtype": self.subtype,
             "FirstSeen": t(self.first), "LastSeen": t(self.last), "Derived": self.derived,
         })
     }
@@ -559,40 +556,22 @@ impl CampaignIndex {
     /// empty: [`super::derived`]).
     pub fn load(cache: &Cache) -> Result<CampaignIndex, IndexError> {
         let raw: Vec<CampaignMessage> = super::derived::campaign_messages(cache)?;
-        let mut by: BTreeMap<String, (Campaign, HashSet<String>, HashSet<String>)> =
-            BTreeMap::new();
+        let mut by: BTreeMap<String, Campaign> = BTreeMap::new();
         for r in &raw {
             let t = to_ticks(&r.timestamp);
-            let e = by.entry(r.campaign_id.clone()).or_insert_with(|| {
-                (
-                    Campaign {
-                        id: r.campaign_id.clone(),
-                        name: r.campaign_name.clone(),
-                        kind: r.campaign_type.clone(),
-                        subtype: r.campaign_subtype.clone(),
-                        messages: 0,
-                        recipients: 0,
-                        first: t,
-                        last: t,
-                        derived: super::derived::is_derived(&r.campaign_id),
-                    },
-                    HashSet::new(),
-                    HashSet::new(),
-                )
+            let e = by.entry(r.campaign_id.clone()).or_insert_with(|| Campaign {
+                id: r.campaign_id.clone(),
+                name: r.campaign_name.clone(),
+                kind: r.campaign_type.clone(),
+                subtype: r.campaign_subtype.clone(),
+                first: t,
+                last: t,
+                derived: super::derived::is_derived(&r.campaign_id),
             });
-            e.0.first = e.0.first.min(t);
-            e.0.last = e.0.last.max(t);
-            e.1.insert(r.network_message_id.clone());
-            e.2.insert(fold(&r.recipient_email_address).into_owned());
+            e.first = e.first.min(t);
+            e.last = e.last.max(t);
         }
-        let mut campaigns: Vec<Campaign> = by
-            .into_values()
-            .map(|(mut c, m, r)| {
-                c.messages = m.len();
-                c.recipients = r.len();
-                c
-            })
-            .collect();
+        let mut campaigns: Vec<Campaign> = by.into_values().collect();
         campaigns.sort_by(|a, b| b.last.cmp(&a.last).then(a.id.cmp(&b.id)));
         let pos: std::collections::HashMap<&str, usize> = campaigns
             .iter()

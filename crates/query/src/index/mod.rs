@@ -32,6 +32,7 @@ pub mod derived;
 pub mod entities;
 mod eval;
 pub mod facets;
+pub mod figures;
 pub mod fuzzy;
 pub mod order;
 pub mod pivot;

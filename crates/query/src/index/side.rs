@@ -172,10 +172,15 @@ pub struct Side {
     pub clicks: Clicks,
     /// `EmailPostDeliveryEvents` of the row (message and recipient): `ActionType`.
     pub post_delivery: ByRow,
-    /// Rows whose recipient clicked through a URL of the message.
+    /// Rows whose recipient clicked a URL of the message, allowed or blocked.
+    pub clicked_any: Bitset,
+    /// Rows whose recipient clicked through a URL of the message
+    /// ([`UrlClick::got_through`](whalewatch_model::email::UrlClick::got_through)).
     pub clicked: Bitset,
     /// Rows removed from the recipient's mailbox by ZAP.
     pub zapped: Bitset,
+    /// Rows an admin released from quarantine.
+    pub released: Bitset,
 }
 
 impl Side {
@@ -187,7 +192,9 @@ impl Side {
             + self.attachments.heap_bytes()
             + self.clicks.heap_bytes()
             + self.post_delivery.heap_bytes()
+            + self.clicked_any.heap_bytes()
             + self.clicked.heap_bytes()
             + self.zapped.heap_bytes()
+            + self.released.heap_bytes()
     }
 }

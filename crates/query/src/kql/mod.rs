@@ -173,11 +173,12 @@ impl KqlQuery {
         out
     }
 
-    /// The rows of the entity. Campaigns are summarised to one row per campaign.
+    /// The rows of the entity. Campaigns are summarised to one row per campaign, with
+    /// distinct messages and recipients (as `query::index::figures` counts them).
     pub fn rows(&self) -> String {
         match self.entity {
             Entity::Campaigns => format!(
-                "{}\n| summarize Recipients = count(), FirstSeen = min(Timestamp), LastSeen = max(Timestamp) by CampaignId, CampaignName, CampaignType, CampaignSubtype",
+                "{}\n| summarize Messages = dcount(NetworkMessageId), Recipients = dcount(RecipientEmailAddress), FirstSeen = min(Timestamp), LastSeen = max(Timestamp) by CampaignId, CampaignName, CampaignType, CampaignSubtype",
                 self.filtered()
             ),
             _ => self.filtered(),

@@ -66,9 +66,14 @@ pub fn generate(w: &mut World) {
             b.materialise(d, &mut rng);
         }
     }
+    b.release_from_quarantine();
     b.w.post_delivery.sort_by_key(|e| e.time);
     b.w.clicks.sort_by_key(|c| c.time);
 }
+
+/// `EmailPostDeliveryEvents.ActionType` of an admin's release from quarantine
+/// (Threat Explorer's "Quarantine release" additional action).
+pub const QUARANTINE_RELEASE: &str = "Quarantine release";
 
 fn fill(template: &str, rng: &mut SimRng, user: &str, partner: &str) -> String {
     template
@@ -1223,6 +1228,37 @@ impl<'w> Builder<'w> {
             clicked_through: through,
             ip,
         });
+    }
+
+    /// Admins release some quarantined copies of spam, bulk and phish (false
+    /// positives, or a user's request) to the inbox, hours after delivery. Drawn from
+    /// its own stream after every day is materialised, so the rest of the world does
+    /// not shift.
+    fn release_from_quarantine(&mut self) {
+        let now = self.w.now();
+        let mut rng = SimRng::new(self.w.params.seed, "quarantine-release");
+        for row in 0..self.w.rows.len() as u32 {
+            let r = &self.w.rows[row as usize];
+            let m = &self.w.messages[r.message as usize];
+            if r.original != Location::Quarantine
+                || r.latest != Location::Quarantine
+                || m.direction != Direction::Inbound
+                || !matches!(m.kind, Kind::Bulk | Kind::Spam) && !m.kind.is_phish()
+            {
+                continue;
+            }
+            let t = m.time + rng.range(1, 48) as i64 * HOUR + rng.below(HOUR as u64) as i64;
+            if rng.chance(0.04) && t < now {
+                self.post_delivery(
+                    t,
+                    row,
+                    "Released from quarantine",
+                    QUARANTINE_RELEASE,
+                    "AdminAction",
+                    Location::Inbox,
+                );
+            }
+        }
     }
 
     fn post_delivery(
