@@ -53,7 +53,7 @@ pub fn run_tui(p: &ProfileArgs, args: &TuiArgs) -> Result<ExitCode> {
                 profile,
                 options: RefreshOptions::default(),
             })
-            .map_err(|e| format!("working offline from the cache: {e}"))
+            .map_err(|e| e.to_string())
     });
     let opts = options(
         p,

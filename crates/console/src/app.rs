@@ -45,7 +45,8 @@ pub struct Options {
     pub refresh_on_start: bool,
 }
 
-/// Builds what a background refresh needs (called once, after the first frame).
+/// Builds what a background refresh needs (called once, after the first frame); the
+/// error says why the tenant cannot be reached and what to do about it.
 pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 
 /// When the process started (set by `main`), so the `first frame` log event times the
@@ -144,10 +145,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         Some(connect) => match connect() {
             Ok(target) => Some(target),
             Err(why) => {
+                state.refresh.unavailable = Some(why.clone());
                 update(
                     &mut state,
                     Msg::Notice(super::state::Notice {
-                        text: why,
+                        text: format!("working offline from the cache: {why}"),
                         error: false,
                     }),
                 );

@@ -627,3 +627,29 @@ fn checklist_key_opens_the_tenant_checklist() {
         d.sections[0]
     );
 }
+
+#[test]
+fn refresh_without_a_tenant_says_why_and_what_to_do() {
+    let mut s = state();
+    s.session.can_refresh = false;
+    let e = key(&mut s, 'r');
+    assert!(e.is_empty(), "{e:?}");
+    let text = s
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(text.contains("see `whalewatch login`"), "{text}");
+
+    // The demo profile without its simulator: the reason the client could not be
+    // built is what `r` says, not a sign-in hint that cannot help.
+    let why = format!("profile `demo`: {}", whalewatch_config::DEMO_NOT_RUNNING);
+    s.refresh.unavailable = Some(why.clone());
+    let e = key(&mut s, 'r');
+    assert!(e.is_empty(), "{e:?}");
+    let notice = s.notice.clone().expect("a notice");
+    assert_eq!(notice.text, format!("refresh needs the tenant: {why}"));
+    assert!(notice.error && notice.text.contains("run `whalewatch demo`"));
+    assert!(!notice.text.contains("whalewatch login"));
+    assert!(!s.refresh.running);
+}
