@@ -10,7 +10,7 @@ const FAULTS: &str = "429:0.1,500:0.03,503:0.02,truncate:0.02,expire-token:0.02"
 
 #[test]
 fn a_refresh_through_faults_ends_with_the_fault_free_cache() {
-    let world = WorldFlags::small(201);
+    let world = WorldFlags::small(202);
 
     let clean_sim = SimProcess::start(&world, &[]);
     let mut clean = Workspace::new("faults-clean");

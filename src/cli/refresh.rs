@@ -22,7 +22,7 @@ pub struct RefreshArgs {
     #[arg(long = "only")]
     pub only: Vec<String>,
     /// Rows to ask for per hunting call (the service returns at most 100,000).
-    #[arg(long, default_value_t = 90_000)]
+    #[arg(long, default_value_t = crate::sync::DEFAULT_WINDOW_ROWS)]
     pub window_rows: u64,
     /// Hunting calls per minute to stay under.
     #[arg(long, default_value_t = 45)]

@@ -39,6 +39,13 @@ pub struct RefreshBench {
     pub email_events_rows_per_second: f64,
     /// Per source: (source, rows, seconds).
     pub sources: Vec<(String, u64, f64)>,
+    /// Hunting window calls of the first refresh, the rows each brought on average,
+    /// the fewest the 100,000-row cap allows, row-count calls and halved windows.
+    pub hunting_calls: u64,
+    pub hunting_rows_per_call: u64,
+    pub hunting_fewest_calls: u64,
+    pub hunting_counting_calls: u64,
+    pub hunting_splits: u64,
     /// CPU seconds (user + system) the whole process used during the first refresh,
     /// simulator included; at most 2 × wall time on a 2-core machine.
     pub refresh_cpu_seconds: Option<f64>,
@@ -149,6 +156,7 @@ pub async fn run(params: WorldParams) -> Result<RefreshBench> {
         .iter()
         .find(|s| s.source == "hunting:EmailEvents");
     let (ee_rows, ee_secs) = ee.map_or((0, 0.0), |s| (s.fetched, s.seconds));
+    let used = summary.hunting_use();
     let sources = summary
         .sources
         .iter()
@@ -181,6 +189,11 @@ pub async fn run(params: WorldParams) -> Result<RefreshBench> {
         email_events_seconds: ee_secs,
         email_events_rows_per_second: ee_rows as f64 / ee_secs.max(1e-9),
         sources,
+        hunting_calls: used.calls,
+        hunting_rows_per_call: used.rows_per_call(),
+        hunting_fewest_calls: used.fewest_calls,
+        hunting_counting_calls: used.counting_calls,
+        hunting_splits: used.splits,
         refresh_cpu_seconds: cpu,
         peak_rss_bytes_during_refresh: peak_during,
         cache_bytes,

@@ -116,7 +116,7 @@ fn open_console(p: &ProfileArgs, args: &TuiArgs) -> Result<Options> {
                 profile,
                 options: RefreshOptions::default(),
             })
-            .map_err(|e| format!("working offline from the cache: {e}"))
+            .map_err(|e| e.to_string())
     });
     options(
         p,

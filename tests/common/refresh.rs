@@ -421,7 +421,9 @@ impl Summary {
                 total_line = l.to_string();
                 continue;
             }
-            if l.starts_with("warning:") || l.starts_with("rejected:") {
+            // `hunting: N rows in C calls …` (no source has a space after its colon).
+            if l.starts_with("warning:") || l.starts_with("rejected:") || l.starts_with("hunting: ")
+            {
                 continue;
             }
             let f: Vec<&str> = l.split_whitespace().collect();

@@ -46,7 +46,8 @@ pub struct Console {
     pub exit: Option<portable_pty::ExitStatus>,
     /// Inside a synchronized update (a frame being drawn).
     in_frame: bool,
-    _dir: TempDir,
+    /// Taken by [`Console::into_dir`].
+    _dir: Option<TempDir>,
 }
 
 /// What the parsed terminal was asked to do besides drawing: a terminal would act
@@ -132,17 +133,7 @@ impl Console {
     /// (plus `extra`) in a 160×48 pseudo-terminal, with its config and caches in a
     /// fresh temp dir.
     pub fn demo(extra: &[&str]) -> Console {
-        let dir = TempDir::new("console");
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 48,
-                cols: 160,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_whalewatch"));
-        cmd.args([
+        let mut args = vec![
             "demo",
             "--seed",
             "5",
@@ -152,17 +143,28 @@ impl Console {
             "300",
             "--emails-per-day",
             "600",
-        ]);
-        cmd.args(extra);
+        ];
+        args.extend_from_slice(extra);
+        Console::spawn_in(TempDir::new("console"), &args)
+    }
+
+    /// Starts `whalewatch` with `args` in a 160×48 pseudo-terminal, with its config
+    /// and caches in `dir` (see [`Console::env`]).
+    pub fn spawn_in(dir: TempDir, args: &[&str]) -> Console {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 48,
+                cols: 160,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_whalewatch"));
+        cmd.args(args);
         cmd.env_clear();
-        if let Some(path) = std::env::var_os("PATH") {
-            cmd.env("PATH", path);
+        for (k, v) in Console::env(dir.path()) {
+            cmd.env(k, v);
         }
-        cmd.env("HOME", dir.path());
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("WHALEWATCH_CONFIG", dir.path().join("config.toml"));
-        cmd.env("WHALEWATCH_CACHE_DIR", dir.path().join("cache"));
         cmd.cwd(dir.path());
         let child = pair.slave.spawn_command(cmd).expect("spawn whalewatch");
         // Only the child keeps the slave open, so the master sees it go.
@@ -203,13 +205,40 @@ impl Console {
             screen: vt100::Parser::new_with_callbacks(48, 160, 0, Seen::default()),
             exit: None,
             in_frame: false,
-            _dir: dir,
+            _dir: Some(dir),
         }
+    }
+
+    /// The whole environment the program runs with: its config and caches in `dir`.
+    pub fn env(dir: &Path) -> Vec<(String, std::ffi::OsString)> {
+        let mut env = vec![
+            ("HOME".to_owned(), dir.as_os_str().to_owned()),
+            ("TERM".to_owned(), "xterm-256color".into()),
+            ("LANG".to_owned(), "C.UTF-8".into()),
+            (
+                "WHALEWATCH_CONFIG".to_owned(),
+                dir.join("config.toml").into_os_string(),
+            ),
+            (
+                "WHALEWATCH_CACHE_DIR".to_owned(),
+                dir.join("cache").into_os_string(),
+            ),
+        ];
+        if let Some(path) = std::env::var_os("PATH") {
+            env.push(("PATH".to_owned(), path));
+        }
+        env
     }
 
     /// The temp dir the program's config and cache live in.
     pub fn dir(&self) -> &Path {
-        self._dir.path()
+        self._dir.as_ref().expect("the temp dir").path()
+    }
+
+    /// Hands over the temp dir once the program has exited, to run another one on
+    /// the same config and cache.
+    pub fn into_dir(mut self) -> TempDir {
+        self._dir.take().expect("the temp dir")
     }
 
     fn feed(&mut self, chunk: &[u8]) {

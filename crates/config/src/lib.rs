@@ -36,6 +36,14 @@ use cloud::{Cloud, CloudEndpoints};
 /// The built-in tag: it exists in every profile, listed or not.
 pub const PRIORITY_ACCOUNT: &str = "Priority account";
 
+/// Where the demo profile reads its client secret from. Only `whalewatch demo`,
+/// which runs the simulated tenant, hands the secret over; seeing this name
+/// elsewhere means the demo tenant is not running.
+pub const DEMO_SECRET_ENV: &str = "WHALEWATCH_DEMO_SECRET";
+
+/// What to do when the demo profile is used without its simulated tenant.
+pub const DEMO_NOT_RUNNING: &str = "the demo tenant runs only inside `whalewatch demo`; run `whalewatch demo` to reopen this cache with refresh";
+
 /// How a profile signs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -56,7 +56,8 @@ pub struct Options {
 /// How long the analyst pauses in normal mode before which-key lists the keys.
 pub const WHICH_KEY_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Builds what a background refresh needs (called once, after the first frame).
+/// Builds what a background refresh needs (called once, after the first frame); the
+/// error says why the tenant cannot be reached and what to do about it.
 pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 
 /// When the process started (set by `main`), so the `first frame` log event times the
@@ -192,10 +193,11 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
         Some(connect) => match connect() {
             Ok(target) => Some(target),
             Err(why) => {
+                state.refresh.unavailable = Some(why.clone());
                 update(
                     &mut state,
                     Msg::Notice(super::state::Notice {
-                        text: why,
+                        text: format!("working offline from the cache: {why}"),
                         error: false,
                     }),
                 );

@@ -285,6 +285,9 @@ pub struct RefreshStatus {
     pub expected: Option<u64>,
     /// Sources finished in this refresh.
     pub done: usize,
+    /// Why `r` cannot reach the tenant (the client could not be built), in words
+    /// that say what to do.
+    pub unavailable: Option<String>,
 }
 
 /// A message for the status bar.

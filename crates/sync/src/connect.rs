@@ -36,9 +36,15 @@ pub fn graph_client(
     let credential = match profile.auth {
         AuthKind::ClientSecret => {
             let var = profile.client_secret_env.clone().unwrap_or_default();
-            let secret = std::env::var(&var).ok().filter(|s| !s.is_empty()).ok_or_else(|| SyncError::Setup(format!(
-                "profile `{name}` reads its client secret from ${var}, which is not set; export it (the secret never goes in the config)"
-            )))?;
+            let secret = std::env::var(&var).ok().filter(|s| !s.is_empty()).ok_or_else(|| {
+                SyncError::Setup(if var == whalewatch_config::DEMO_SECRET_ENV {
+                    format!("profile `{name}`: {}", whalewatch_config::DEMO_NOT_RUNNING)
+                } else {
+                    format!(
+                        "profile `{name}` reads its client secret from ${var}, which is not set; export it (the secret never goes in the config)"
+                    )
+                })
+            })?;
             Credential::ClientSecret(ClientSecret::new(Secret::new(secret)))
         }
         AuthKind::Certificate => {

@@ -1,7 +1,10 @@
 //! Pulling one advanced-hunting table into the cache, incrementally by `Timestamp`.
 //!
-//! 1. Ask for rows per day since the watermark (minus an overlap for late arrivals).
-//! 2. Cut that range into windows under the row budget (`plan`).
+//! 1. Ask for rows per minute (per hour or day on long ranges) since the watermark
+//!    (minus an overlap for late arrivals): one call, a few thousand numbers.
+//! 2. Cut that range into windows packed up to the row budget (`plan`), just under
+//!    the service's cap, so a table needs about `rows / cap` calls — the fewest the
+//!    per-minute quota has to allow.
 //! 3. Fetch windows in time order; each one is written, with the watermark moved to
 //!    its end, in one transaction — so a killed refresh resumes exactly where the
 //!    cache is, and a re-fetched window only rewrites identical rows.
@@ -11,7 +14,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use super::plan::{self, Bucket, DAY, HOUR, Window};
+use super::plan::{self, Bucket, DAY, HOUR, MINUTE, Window};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 
@@ -56,7 +59,11 @@ async fn histogram(
     if let Some(t) = to {
         q.push_str(&format!(" | where Timestamp < {}", literal(t)));
     }
-    let bin = if width == DAY { "1d" } else { "1h" };
+    let bin = match width {
+        DAY => "1d".to_owned(),
+        HOUR => "1h".to_owned(),
+        w => format!("{}m", (w / MINUTE).max(1)),
+    };
     q.push_str(&format!(
         " | summarize Rows = count() by Bucket = bin(Timestamp, {bin}) | order by Bucket asc"
     ));
@@ -89,23 +96,49 @@ async fn histogram(
     Ok(out)
 }
 
-/// Day buckets, with any day over the budget replaced by its hours.
+/// Bucket widths a row count may use, finest first.
+const BINS: [i64; 4] = [MINUTE, 5 * MINUTE, HOUR, DAY];
+/// Most buckets a row count should return: far under the row cap, and a few
+/// hundred kilobytes of answer.
+const MAX_BUCKETS: i64 = 50_000;
+
+/// Rows per bucket since `from`, in the finest buckets that keep the answer small
+/// (minutes over the 30 days the service keeps), so windows can be packed to within
+/// a few dozen rows of the budget. A count refused for the row cap is asked again
+/// with wider buckets; a bucket still over the budget is re-counted by minute.
+/// Returns the buckets and the calls made.
 async fn buckets(
     ctx: &RefreshContext<'_>,
     table: &str,
     from: Option<i64>,
-) -> Result<Vec<Bucket>, SyncError> {
-    let days = histogram(ctx, table, from, None, DAY).await?;
-    let mut out = Vec::with_capacity(days.len());
-    for d in days {
-        if d.rows > ctx.options.window_rows {
-            let lo = from.map_or(d.start, |f| f.max(d.start));
-            out.extend(histogram(ctx, table, Some(lo), Some(d.start + DAY), HOUR).await?);
+) -> Result<(Vec<Bucket>, u64), SyncError> {
+    // Without a lower bound, the service keeps 30 days.
+    let range = from.map_or(30 * DAY, |f| (to_ticks(&Utc::now()) - f).max(MINUTE));
+    let mut widths = BINS.iter().skip_while(|w| range / **w > MAX_BUCKETS);
+    let mut calls = 0;
+    let counted = loop {
+        let Some(&width) = widths.next() else {
+            return Err(SyncError::Unexpected(format!(
+                "{table}: the row count per day is over the service's row cap"
+            )));
+        };
+        calls += 1;
+        match histogram(ctx, table, from, None, width).await {
+            Err(SyncError::Tenant(e)) if e.is_row_cap() => continue,
+            other => break other?,
+        }
+    };
+    let mut out = Vec::with_capacity(counted.len());
+    for b in counted {
+        if b.rows > ctx.options.window_rows && b.width > MINUTE {
+            let lo = from.map_or(b.start, |f| f.max(b.start));
+            calls += 1;
+            out.extend(histogram(ctx, table, Some(lo), Some(b.start + b.width), MINUTE).await?);
         } else {
-            out.push(d);
+            out.push(b);
         }
     }
-    Ok(out)
+    Ok((out, calls))
 }
 
 /// Hunting calls in flight at once: the service renders (or the network carries)
@@ -150,7 +183,7 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
             .since
             .map(|since| to_ticks(&(Utc::now() - since))),
     };
-    let buckets = buckets(ctx, table, from).await?;
+    let (buckets, counting_calls) = buckets(ctx, table, from).await?;
     let expected: u64 = buckets.iter().map(|b| b.rows).sum();
     let open_end = buckets
         .last()
@@ -162,6 +195,7 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
     };
     let mut summary = SourceSummary {
         source: source.clone(),
+        counting_calls,
         ..SourceSummary::default()
     };
     (ctx.progress)(&Progress::Started {
@@ -251,6 +285,7 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
             }
             Err(e) if e.is_row_cap() => match w.halves(open_end) {
                 Some((a, b)) => {
+                    summary.splits += 1;
                     tracing::info!(table, from = %format_datetime(&from_ticks(w.from)), "window over the row cap; halved");
                     // Windows after `w` were already asked for; they are asked
                     // again after its halves, so rows still commit in time order.

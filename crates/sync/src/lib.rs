@@ -72,6 +72,9 @@ pub enum SyncError {
     Unexpected(String),
 }
 
+/// Rows per hunting window a refresh aims for: 97 % of the service's cap.
+pub const DEFAULT_WINDOW_ROWS: u64 = 97_000;
+
 /// How a refresh runs.
 #[derive(Debug, Clone)]
 pub struct RefreshOptions {
@@ -80,7 +83,8 @@ pub struct RefreshOptions {
     pub since: Option<chrono::Duration>,
     /// Re-read this much before each watermark, for events that arrive late.
     pub overlap_ticks: i64,
-    /// Rows per hunting call to aim for (the service's cap is 100,000).
+    /// Rows per hunting call to aim for (the service's cap is 100,000); the
+    /// default leaves 3 % for rows that arrive between the row count and the call.
     pub window_rows: u64,
     /// Hunting calls per minute to stay under.
     pub hunting_calls_per_minute: usize,
@@ -99,7 +103,7 @@ impl Default for RefreshOptions {
         RefreshOptions {
             since: None,
             overlap_ticks: plan::HOUR,
-            window_rows: 90_000,
+            window_rows: DEFAULT_WINDOW_ROWS,
             hunting_calls_per_minute: whalewatch_tenant::hunting::HUNTING_CALLS_PER_MINUTE,
             only: Vec::new(),
             accept_shrink: false,
@@ -120,6 +124,11 @@ pub struct SourceSummary {
     pub stats: UpsertStats,
     /// Requests made (hunting windows, pages).
     pub calls: u64,
+    /// Hunting calls that counted rows to plan the windows (not in `calls`).
+    pub counting_calls: u64,
+    /// Hunting windows refused for the row cap and halved (their calls are in
+    /// `calls`).
+    pub splits: u64,
     pub seconds: f64,
     /// Entries this refresh removed from the cache, by listing (`users`, `groups`,
     /// `members of <group>`, `tag members`).
@@ -141,6 +150,55 @@ pub struct RefreshSummary {
     /// The refresh stopped because its budget ran out; `sources` lists only the
     /// sources that finished, the others resume on the next refresh.
     pub budget_spent: bool,
+    /// The hunting quota the refresh paced itself to (calls per minute).
+    pub hunting_calls_per_minute: usize,
+}
+
+/// How a refresh used advanced hunting: the figures its summary reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HuntingUse {
+    /// Rows received from hunting windows.
+    pub rows: u64,
+    /// Window calls (halved windows' calls included).
+    pub calls: u64,
+    /// The fewest window calls the row cap allows: per table, rows / cap rounded up.
+    pub fewest_calls: u64,
+    /// Row-count calls that planned the windows.
+    pub counting_calls: u64,
+    /// Windows refused for the row cap and halved.
+    pub splits: u64,
+    /// The quota's bound on any refresh: calls per minute × the row cap.
+    pub quota_rows_per_minute: u64,
+}
+
+impl HuntingUse {
+    /// Rows per window call.
+    pub fn rows_per_call(&self) -> u64 {
+        self.rows / self.calls.max(1)
+    }
+}
+
+impl RefreshSummary {
+    /// Hunting calls, rows per call and the quota-bound limit of this refresh.
+    pub fn hunting_use(&self) -> HuntingUse {
+        let cap = whalewatch_tenant::hunting::HUNTING_ROW_CAP as u64;
+        let mut u = HuntingUse {
+            quota_rows_per_minute: self.hunting_calls_per_minute as u64 * cap,
+            ..HuntingUse::default()
+        };
+        for s in self
+            .sources
+            .iter()
+            .filter(|s| s.source.starts_with("hunting:"))
+        {
+            u.rows += s.fetched;
+            u.calls += s.calls;
+            u.fewest_calls += s.fetched.div_ceil(cap);
+            u.counting_calls += s.counting_calls;
+            u.splits += s.splits;
+        }
+        u
+    }
 }
 
 /// Progress events, for a bar on a terminal or lines in a log.
@@ -295,6 +353,7 @@ pub async fn refresh(
         http,
         warnings,
         budget_spent,
+        hunting_calls_per_minute: options.hunting_calls_per_minute.max(1),
     })
 }
 
@@ -545,6 +604,7 @@ async fn directory(
         removed,
         held,
         rejected: rejected_count,
+        ..SourceSummary::default()
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok(summary)
@@ -755,6 +815,7 @@ async fn resolve_tags_into_cache(
             .into_iter()
             .collect(),
         rejected: 0,
+        ..SourceSummary::default()
     };
     (ctx.progress)(&Progress::Finished(summary.clone()));
     Ok((summary, warnings))

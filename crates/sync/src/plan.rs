@@ -1,11 +1,12 @@
 //! Window planning for hunting pulls. A refresh first asks the service how many rows
-//! each day (or hour) holds — a `summarize` that returns a few dozen numbers — and
+//! each minute (or hour, or day) holds — a `summarize` that returns a few dozen numbers — and
 //! then cuts the range into windows that each stay under the row cap. No window is
 //! sent blind, so the cap is almost never hit; when it is (rows arrived in between),
 //! the window is halved until no window is truncated.
 
-/// Ticks per hour and per day (100-ns ticks, as the cache stores time).
-pub const HOUR: i64 = 3_600 * 10_000_000;
+/// Ticks per minute, hour and day (100-ns ticks, as the cache stores time).
+pub const MINUTE: i64 = 60 * 10_000_000;
+pub const HOUR: i64 = 60 * MINUTE;
 pub const DAY: i64 = 24 * HOUR;
 
 /// A half-open time range in ticks; `to == None` means "up to now and beyond", so

@@ -110,6 +110,21 @@ pub fn summary_table(s: &RefreshSummary) -> String {
         ));
     }
     let received: u64 = s.sources.iter().map(|x| x.fetched).sum();
+    let h = s.hunting_use();
+    if h.calls > 0 {
+        out.push_str(&format!(
+            "hunting: {} rows in {} calls ({} rows/call; fewest the {}-row cap allows: {}), {} row counts, {} halved; the quota ({} calls/min) bounds a refresh to {} rows/min\n",
+            h.rows,
+            h.calls,
+            h.rows_per_call(),
+            whalewatch_tenant::hunting::HUNTING_ROW_CAP,
+            h.fewest_calls,
+            h.counting_calls,
+            h.splits,
+            s.hunting_calls_per_minute,
+            h.quota_rows_per_minute,
+        ));
+    }
     out.push_str(&format!(
         "total: {received} received in {:.1}s ({:.0}/s); {} requests, {} retries, {} throttled ({:.1}s waited), {} token renewals\n",
         s.seconds,

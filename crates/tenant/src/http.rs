@@ -194,10 +194,13 @@ pub struct ParseFailure {
 impl ParseFailure {
     /// The failure `err` of parsing `body`.
     pub fn of(body: &[u8], err: &serde_json::Error) -> ParseFailure {
+        let message = err.to_string();
         ParseFailure {
             offset: byte_offset(body, err),
-            message: err.to_string(),
-            truncated: err.is_eof(),
+            // A row parser that names the column (`EmailEvents.Timestamp: EOF while
+            // parsing …`) turns serde_json's EOF into a custom error with its message.
+            truncated: err.is_eof() || message.contains("EOF while parsing"),
+            message,
         }
     }
 }
@@ -938,6 +941,21 @@ mod tests {
         assert!(e.is_some_and(|e| ParseFailure::of(cut, &e).truncated));
         let wrong = br#"{"value":[}"#;
         let e = serde_json::from_slice::<serde_json::Value>(wrong).err();
+        assert!(e.is_some_and(|e| !ParseFailure::of(wrong, &e).truncated));
+        // A hunting window cut inside a value: the row parser names the column, which
+        // hides the EOF from `is_eof`; it is still a cut body, retried.
+        type Email = whalewatch_model::email::EmailEvent;
+        let cut = br#"{"schema":[],"results":[{"Timestamp":"2026-10-01T00:00"#;
+        let e = whalewatch_model::batch::RowBatch::parse::<Email>(cut).err();
+        let f = e.map(|e| ParseFailure::of(cut, &e));
+        assert!(
+            f.as_ref()
+                .is_some_and(|f| f.truncated && f.message.contains("Timestamp")),
+            "{f:?} of {} bytes",
+            cut.len()
+        );
+        let wrong = br#"{"schema":[],"results":[{"Timestamp":"yesterday"}]}"#;
+        let e = whalewatch_model::batch::RowBatch::parse::<Email>(wrong).err();
         assert!(e.is_some_and(|e| !ParseFailure::of(wrong, &e).truncated));
     }
 

@@ -473,11 +473,10 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             if state.refresh.running {
                 notice(state, "a refresh is already running", false);
             } else if !state.session.can_refresh {
-                notice(
-                    state,
-                    "refresh needs the tenant: this session has no credentials (see `whalewatch login`)",
-                    true,
-                );
+                let why = state.refresh.unavailable.clone().unwrap_or_else(|| {
+                    "this session has no credentials (see `whalewatch login`)".into()
+                });
+                notice(state, format!("refresh needs the tenant: {why}"), true);
             } else {
                 state.refresh.running = true;
                 state.refresh.source = "starting".into();

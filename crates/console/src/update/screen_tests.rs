@@ -122,12 +122,28 @@ fn severity(s: &State, id: &str) -> String {
         .map_or(String::new(), |x| x.as_str().to_string())
 }
 
+/// Marks three alerts of at least two severities from the top of the queue: the
+/// first, the first of another severity, and the one after it.
+fn mark_mixed(s: &mut State) {
+    key(s, 'g');
+    key(s, 'g');
+    let rows = s.grid().expect("grid").rows.clone();
+    let sev = |s: &State, i: usize| severity(s, &crate::panes::key(Pane::Alerts, &s.data, rows[i]));
+    let other = (1..rows.len())
+        .find(|&i| sev(s, i) != sev(s, 0))
+        .expect("alerts of two severities");
+    key(s, ' ');
+    for _ in 1..other {
+        key(s, 'j');
+    }
+    key(s, ' ');
+    key(s, ' ');
+}
+
 #[test]
 fn marks_out_of_view_are_counted_confirmed_before_a_write_and_cleared_after_it() {
     let mut s = state();
-    for _ in 0..3 {
-        key(&mut s, ' ');
-    }
+    mark_mixed(&mut s);
     let marked: Vec<String> = s.grid().expect("grid").marks.iter().cloned().collect();
     assert_eq!(marked.len(), 3);
     // A filter that leaves some of the marked alerts out of view.
@@ -184,9 +200,7 @@ fn marks_out_of_view_are_counted_confirmed_before_a_write_and_cleared_after_it()
 
     // Again with marks out of view: cancelling `c` writes nothing; `u` clears them.
     set_filter(&mut s, "");
-    for _ in 0..3 {
-        key(&mut s, ' ');
-    }
+    mark_mixed(&mut s);
     set_filter(&mut s, &format!("severity:{sev}"));
     key(&mut s, 'c');
     assert!(matches!(s.overlay, Some(Overlay::Choice { .. })));

@@ -337,12 +337,21 @@ fn url_clicks_view_is_the_click_table_and_enter_opens_the_message() {
     assert_eq!(s.pane(), Pane::Emails);
     assert_eq!(grid(&s).mail_view, crate::state::MailView::All);
     // `:clicks FILTER` answers an email filter; Enter opens the clicked message.
+    let who = &all[0].account;
+    let theirs = all.iter().filter(|c| &c.account == who).count();
+    assert!(
+        theirs < all.len(),
+        "the fixture's clicks are by more than one account"
+    );
     key(&mut s, ':');
-    typed(&mut s, "clicks is:priority");
+    typed(&mut s, &format!("clicks to:{who}"));
     code(&mut s, KeyCode::Enter);
-    let n = grid(&s).rows.len();
-    assert!(n > 0 && n < all.len(), "{n} of {}", all.len());
-    assert!(cell(&s, ClickCol::Tags).contains(PRIORITY_ACCOUNT));
+    assert_eq!(grid(&s).rows.len(), theirs);
+    assert_eq!(
+        cell(&s, ClickCol::Tags),
+        s.data.tags.tags_of(who).join(", "),
+        "the account's tags"
+    );
     let account = cell(&s, ClickCol::Account);
     code(&mut s, KeyCode::Enter);
     let g = grid(&s);
@@ -919,4 +928,30 @@ fn incident_triage_keys_write_incident_changes_and_read_only_refuses_them() {
             .as_ref()
             .is_some_and(|n| n.error && n.text.contains("read-only"))
     );
+}
+
+#[test]
+fn refresh_without_a_tenant_says_why_and_what_to_do() {
+    let mut s = state();
+    s.session.can_refresh = false;
+    let e = key(&mut s, 'r');
+    assert!(e.is_empty(), "{e:?}");
+    let text = s
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(text.contains("see `whalewatch login`"), "{text}");
+
+    // The demo profile without its simulator: the reason the client could not be
+    // built is what `r` says, not a sign-in hint that cannot help.
+    let why = format!("profile `demo`: {}", whalewatch_config::DEMO_NOT_RUNNING);
+    s.refresh.unavailable = Some(why.clone());
+    let e = key(&mut s, 'r');
+    assert!(e.is_empty(), "{e:?}");
+    let notice = s.notice.clone().expect("a notice");
+    assert_eq!(notice.text, format!("refresh needs the tenant: {why}"));
+    assert!(notice.error && notice.text.contains("run `whalewatch demo`"));
+    assert!(!notice.text.contains("whalewatch login"));
+    assert!(!s.refresh.running);
 }

@@ -251,7 +251,12 @@ fn report_drafts(w: &World, now: i64) -> Vec<Draft> {
         let Some(user) = user_of(w, row.recipient) else {
             continue;
         };
-        let t = (m.time + 20 * MINUTE + (i as i64 % 97) * MINUTE).min(now - MINUTE);
+        let t = later(
+            m.time,
+            20 * MINUTE + (i as i64 % 97) * MINUTE,
+            now,
+            i as u64,
+        );
         drafts.push(Draft {
             title: titles::USER_REPORTED,
             severity: "informational",
@@ -318,11 +323,30 @@ fn compromise_drafts(w: &World, now: i64) -> Vec<Draft> {
     drafts
 }
 
+/// `base + delay`, or, when that is not before `now`, a point between `base` and
+/// `now` chosen by `spread` — so the newest alerts and incidents keep distinct times
+/// instead of all sitting on the instant before `now`.
+fn later(base: i64, delay: i64, now: i64, spread: u64) -> i64 {
+    if base + delay < now {
+        return base + delay;
+    }
+    let room = (now - 1 - base).max(0);
+    if room == 0 {
+        return base.min(now - 1);
+    }
+    base + 1 + (spread % room as u64) as i64
+}
+
 /// The alert a draft becomes once analysts have (or have not yet) worked on it: its
 /// status, verdict, owner and comment. Draws from `rng` in a fixed order (the world
 /// is reproducible from its seed).
 fn triaged(d: Draft, rng: &mut SimRng, now: i64) -> Alert {
-    let created = (d.activity.1 + rng.range(2, 30) as i64 * MINUTE).min(now - MINUTE);
+    let created = later(
+        d.activity.1,
+        rng.range(2, 30) as i64 * MINUTE + rng.below(MINUTE as u64) as i64,
+        now,
+        rng.next_u64(),
+    );
     let age = now - created;
     let status = match (
         age > 3 * DAY,
@@ -350,7 +374,12 @@ fn triaged(d: Draft, rng: &mut SimRng, now: i64) -> Alert {
     let last_update = if status == "new" {
         created
     } else {
-        (created + rng.range(1, 48) as i64 * HOUR).min(now - 1)
+        later(
+            created,
+            rng.range(1, 48) as i64 * HOUR + rng.below(HOUR as u64) as i64,
+            now,
+            rng.next_u64(),
+        )
     };
     let mut comments = Vec::new();
     if status == "resolved" && rng.chance(0.5) {

@@ -1,10 +1,14 @@
 //! The mail flow: campaigns, messages, recipients, URLs, attachments, post-delivery
 //! events (ZAP, admin remediation) and URL clicks.
 //!
-//! Each day has exactly `--emails-per-day` recipient rows. A day is drafted first
-//! (campaign waves, compromised-account bursts, the hostile-string showcase, then
-//! ordinary traffic until the row budget is met), sorted by time and materialised, so
-//! every time-keyed table comes out in ascending `Timestamp` order.
+//! The world holds exactly `days × --emails-per-day` recipient rows, shared out over
+//! the days the way a tenant's mail is: weekdays busy, weekends quiet, each day a
+//! little different ([`WEEKDAY_WEIGHT`]); within a day, working hours peak and the
+//! night is a trough ([`HOURLY_WEIGHT`]). A day is drafted first (campaign waves —
+//! each a burst of a few hours —, compromised-account bursts, the hostile-string
+//! showcase, then ordinary traffic until the day's row budget is met), sorted by time
+//! and materialised, so every time-keyed table comes out in ascending `Timestamp`
+//! order.
 
 use std::collections::HashMap;
 
@@ -20,6 +24,13 @@ const MINUTE: i64 = 60 * TICKS_PER_SECOND;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 
+/// Relative mail volume by UTC hour of day: working hours peak, the night is a trough.
+pub const HOURLY_WEIGHT: [u32; 24] = [
+    3, 2, 2, 2, 2, 3, 6, 12, 20, 24, 24, 22, 17, 20, 23, 22, 18, 13, 9, 7, 6, 5, 4, 3,
+];
+/// Relative mail volume by weekday, Monday first: weekends are quiet.
+pub const WEEKDAY_WEIGHT: [u32; 7] = [100, 106, 104, 100, 86, 24, 18];
+
 /// The value `Context` carries when Defender applied priority account protection.
 pub const PRIORITY_CONTEXT: &str = "Priority Account Protection";
 
@@ -34,6 +45,9 @@ struct Draft {
     subject: StrId,
     /// Forces a hostile display name / file name / URL onto this message.
     hostile: Option<usize>,
+    /// The brand (phish) or malware family (malware) the lure imitates, an index
+    /// into `vocab::BRANDS` or `vocab::MALWARE_FAMILIES`.
+    lure: Option<usize>,
 }
 
 /// Shared lookups used while drafting.
@@ -52,6 +66,8 @@ struct Builder<'w> {
     party_index: HashMap<String, u32>,
     verdict_index: HashMap<Verdict, u16>,
     pools: Pools,
+    /// The weight of each of the 24 hours of the day being drafted.
+    slots: [u64; 24],
 }
 
 pub fn generate(w: &mut World) {
@@ -59,9 +75,11 @@ pub fn generate(w: &mut World) {
     b.plan_campaigns();
     let days = b.w.params.days;
     let plan_rng = SimRng::new(b.w.params.seed, "mail");
+    let (slots, budgets) = day_volumes(&b.w.params);
     for day in 0..days {
         let mut rng = plan_rng.fork(u64::from(day));
-        let drafts = b.draft_day(day, &mut rng);
+        b.slots = slots[day as usize];
+        let drafts = b.draft_day(day, budgets[day as usize], &mut rng);
         for d in drafts {
             b.materialise(d, &mut rng);
         }
@@ -74,6 +92,49 @@ pub fn generate(w: &mut World) {
 /// `EmailPostDeliveryEvents.ActionType` of an admin's release from quarantine
 /// (Threat Explorer's "Quarantine release" additional action).
 pub const QUARANTINE_RELEASE: &str = "Quarantine release";
+
+/// Each day's hour weights and row budget. Day `d` is the 24 hours starting
+/// `days - d` days before `now`; an hour weighs its UTC hour of day times its
+/// weekday, and each day varies by up to ±12 %. The budgets share out exactly
+/// `total_rows()` (largest remainders), so ground truth stays one product.
+fn day_volumes(params: &crate::params::WorldParams) -> (Vec<[u64; 24]>, Vec<usize>) {
+    let now = params.now_ticks();
+    let days = i64::from(params.days);
+    let mut jitter = SimRng::new(params.seed, "volume");
+    let mut slots = Vec::with_capacity(days as usize);
+    for d in 0..days {
+        let day_start = now - (days - d) * DAY;
+        let factor = 88 + jitter.below(25);
+        let mut w = [0u64; 24];
+        for (h, slot) in w.iter_mut().enumerate() {
+            let mid = day_start + h as i64 * HOUR + HOUR / 2;
+            let hour = mid.rem_euclid(DAY) / HOUR;
+            // 1970-01-01 was a Thursday (weekday 3, Monday first).
+            let weekday = (mid.div_euclid(DAY) + 3).rem_euclid(7);
+            *slot = u64::from(HOURLY_WEIGHT[hour as usize])
+                * u64::from(WEEKDAY_WEIGHT[weekday as usize])
+                * factor;
+        }
+        slots.push(w);
+    }
+    let weights: Vec<u64> = slots.iter().map(|w| w.iter().sum()).collect();
+    let total_weight: u64 = weights.iter().sum::<u64>().max(1);
+    let total = u128::from(params.total_rows());
+    let mut budgets: Vec<usize> = Vec::with_capacity(weights.len());
+    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(weights.len());
+    for (d, &w) in weights.iter().enumerate() {
+        let exact = total * u128::from(w);
+        budgets.push((exact / u128::from(total_weight)) as usize);
+        remainders.push((exact % u128::from(total_weight), d));
+    }
+    let short = params.total_rows() as usize - budgets.iter().sum::<usize>();
+    // Largest remainders first; ties to the earlier day, so the order is fixed.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, d) in remainders.iter().take(short) {
+        budgets[d] += 1;
+    }
+    (slots, budgets)
+}
 
 fn fill(template: &str, rng: &mut SimRng, user: &str, partner: &str) -> String {
     template
@@ -105,6 +166,7 @@ impl<'w> Builder<'w> {
                 enabled_users: Vec::new(),
                 compromised: Vec::new(),
             },
+            slots: [1; 24],
         };
         b.build_parties();
         b
@@ -215,7 +277,8 @@ impl<'w> Builder<'w> {
                 Kind::Malware,
             ][rng.weighted(&[35, 25, 10, 10, 20])];
             let start_day = rng.below(u64::from(days)) as i64;
-            let span = rng.range(1, 5).min(u64::from(days) - start_day as u64) as i64;
+            // One wave a day, for one to three days.
+            let span = rng.range(1, 3).min(u64::from(days) - start_day as u64) as i64;
             let messages = (per_campaign / 2 + rng.below(per_campaign + 1)).max(1) as u32;
             let ip_prefix = [
                 *rng.pick(&[45u8, 91, 103, 146, 176, 185, 193, 194]),
@@ -232,22 +295,26 @@ impl<'w> Builder<'w> {
                 String,
             ) = match kind {
                 Kind::Malware => {
-                    let (family, tname, subj, files) = *rng.pick(vocab::MALWARE_FAMILIES);
-                    let file = fill(rng.pick::<&str>(files), &mut rng, "", "");
+                    let family = rng.pick(vocab::MALWARE_FAMILIES);
+                    let file = fill(rng.pick::<&str>(family.files), &mut rng, "", "");
                     let domain = format!(
                         "{}-{}.{}",
-                        family.to_lowercase(),
+                        family.name.to_lowercase(),
                         rng.hex(2),
                         rng.pick(&["top", "xyz", "online", "click"])
                     );
-                    let subs = subj.iter().map(|s| fill(s, &mut rng, "", "")).collect();
+                    let subs = family
+                        .subjects
+                        .iter()
+                        .map(|s| fill(s, &mut rng, "", ""))
+                        .collect();
                     (
                         "Malware",
-                        family.to_string(),
+                        family.name.to_string(),
                         vec![domain.clone(), format!("mail.{domain}")],
                         subs,
                         Some((file, rng.hex(32))),
-                        tname.to_string(),
+                        family.threat_name.to_string(),
                     )
                 }
                 Kind::Bec | Kind::InvoiceFraud => {
@@ -271,15 +338,16 @@ impl<'w> Builder<'w> {
                     ("Phish", sub.to_string(), domains, subs, None, String::new())
                 }
                 _ => {
-                    let (brand, domains, subj) = *rng.pick(vocab::BRANDS);
-                    let subs = subj
+                    let brand = rng.pick(vocab::BRANDS);
+                    let subs = brand
+                        .subjects
                         .iter()
                         .map(|s| fill(s, &mut rng, "{user}", ""))
                         .collect();
                     (
                         "Phish",
-                        brand.to_string(),
-                        domains.iter().map(|d| d.to_string()).collect(),
+                        brand.name.to_string(),
+                        brand.domains.iter().map(|d| d.to_string()).collect(),
                         subs,
                         None,
                         String::new(),
@@ -347,20 +415,36 @@ impl<'w> Builder<'w> {
         out
     }
 
-    /// A time within the day, weighted towards working hours.
+    /// A time within the day, drawn by the weight of its hours (working hours peak,
+    /// the night is a trough).
     fn time_in_day(&self, day_start: i64, rng: &mut SimRng) -> i64 {
-        let hour = if rng.chance(0.75) {
-            rng.range(7, 18)
-        } else {
-            rng.below(24)
-        } as i64;
+        let total: u64 = self.slots.iter().sum();
+        let mut pick = rng.below(total.max(1));
+        let mut hour = 23;
+        for (h, w) in self.slots.iter().enumerate() {
+            if pick < *w {
+                hour = h as i64;
+                break;
+            }
+            pick -= w;
+        }
         let t = day_start + hour * HOUR + rng.below(HOUR as u64) as i64;
         t.min(self.w.now() - 1)
     }
 
-    fn draft_day(&mut self, day: u32, rng: &mut SimRng) -> Vec<Draft> {
+    /// When a campaign's wave starts on a day, and how long it lasts: attackers
+    /// send in bursts of one to four hours, mostly while their targets work.
+    fn wave(&self, day_start: i64, rng: &mut SimRng) -> (i64, i64) {
+        let length = rng.range(1, 4) as i64 * HOUR;
+        let start = self
+            .time_in_day(day_start, rng)
+            .min(day_start + DAY - length)
+            .min(self.w.now() - length);
+        (start.max(day_start), length)
+    }
+
+    fn draft_day(&mut self, day: u32, budget: usize, rng: &mut SimRng) -> Vec<Draft> {
         let days = self.w.params.days;
-        let budget = self.w.params.emails_per_day as usize;
         let day_start = self.w.now() - i64::from(days - day) * DAY;
         let mut drafts: Vec<Draft> = Vec::new();
         let mut rows = 0usize;
@@ -384,7 +468,7 @@ impl<'w> Builder<'w> {
             let n = subjects.len().min(budget / 2).max(1);
             for (i, s) in subjects.into_iter().take(n).enumerate() {
                 let kind = [Kind::Spam, Kind::CredentialPhish, Kind::Malware][i % 3];
-                let from = self.threat_sender(kind, None, rng);
+                let from = self.threat_sender(kind, None, None, rng);
                 let recipient = if i % 4 == 0 && !self.w.directory.priority.is_empty() {
                     self.w.directory.priority[i % self.w.directory.priority.len()]
                 } else {
@@ -399,6 +483,7 @@ impl<'w> Builder<'w> {
                     recipients: vec![recipient],
                     subject: self.w.strings.push_unique(s),
                     hostile: Some(i),
+                    lure: None,
                 };
                 push(&mut drafts, d, &mut rows);
             }
@@ -413,8 +498,9 @@ impl<'w> Builder<'w> {
             let active_days = ((camp.end - camp.start) / DAY).max(1) as u32;
             let nth = ((day_start - camp.start) / DAY) as u32;
             let today = camp.messages / active_days + u32::from(nth < camp.messages % active_days);
+            let wave = self.wave(day_start, rng);
             for _ in 0..today {
-                let d = self.campaign_draft(c, day_start, rng);
+                let d = self.campaign_draft(c, wave, rng);
                 if !push(&mut drafts, d, &mut rows) {
                     break;
                 }
@@ -442,6 +528,7 @@ impl<'w> Builder<'w> {
                         "Document shared with you",
                     ])),
                     hostile: None,
+                    lure: None,
                 };
                 if !push(&mut drafts, d, &mut rows) {
                     break;
@@ -458,7 +545,9 @@ impl<'w> Builder<'w> {
         drafts
     }
 
-    fn campaign_draft(&mut self, c: usize, day_start: i64, rng: &mut SimRng) -> Draft {
+    /// One message of campaign `c`'s `wave` (start, length): most arrive early in
+    /// the wave, as a mass mailing does.
+    fn campaign_draft(&mut self, c: usize, wave: (i64, i64), rng: &mut SimRng) -> Draft {
         let camp = self.w.campaigns[c].clone();
         let n = if camp.whaling {
             rng.range(1, 2)
@@ -471,9 +560,11 @@ impl<'w> Builder<'w> {
             .clone();
         let subject_t = self.w.s(*rng.pick(&camp.subjects)).to_string();
         let subject = subject_t.replace("{user}", &first);
-        let from = self.threat_sender(camp.kind, Some(&camp), rng);
+        let from = self.threat_sender(camp.kind, Some(&camp), None, rng);
+        let into = rng.unit();
+        let time = (wave.0 + (into * into * wave.1 as f64) as i64).min(self.w.now() - 1);
         Draft {
-            time: self.time_in_day(day_start, rng),
+            time,
             kind: camp.kind,
             direction: Direction::Inbound,
             campaign: Some(c as u16),
@@ -481,34 +572,36 @@ impl<'w> Builder<'w> {
             recipients,
             subject: self.intern(&subject),
             hostile: None,
+            lure: None,
         }
     }
 
-    /// A sender for a threat of `kind`; campaign senders use the campaign's domains.
-    fn threat_sender(&mut self, kind: Kind, camp: Option<&Campaign>, rng: &mut SimRng) -> u32 {
-        let (domain, brand) = match camp {
-            Some(c) => (
-                self.w.s(*rng.pick(&c.sender_domains)).to_string(),
-                self.w.s(c.subtype).to_string(),
-            ),
+    /// A sender for a threat of `kind`; campaign senders use the campaign's domains,
+    /// brand and malware senders the names of their `lure` (`vocab::BRANDS` or
+    /// `vocab::MALWARE_FAMILIES` index; the campaign's own when it has one, a random
+    /// one when neither says).
+    fn threat_sender(
+        &mut self,
+        kind: Kind,
+        camp: Option<&Campaign>,
+        lure: Option<usize>,
+        rng: &mut SimRng,
+    ) -> u32 {
+        let named = camp.map(|c| self.w.s(c.subtype).to_string());
+        let domain = match camp {
+            Some(c) => self.w.s(*rng.pick(&c.sender_domains)).to_string(),
             None => match kind {
                 Kind::Spam => return *rng.pick(&self.pools.spam),
-                Kind::Malware => (
-                    format!("{}.{}", rng.hex(4), rng.pick(&["top", "xyz", "ru"])),
-                    String::new(),
-                ),
+                Kind::Malware => format!("{}.{}", rng.hex(4), rng.pick(&["top", "xyz", "ru"])),
                 Kind::Bec | Kind::InvoiceFraud => {
                     let pool = if rng.chance(0.5) {
                         vocab::LOOKALIKE_DOMAINS
                     } else {
                         vocab::FREEMAIL_DOMAINS
                     };
-                    (rng.pick(pool).to_string(), String::new())
+                    rng.pick(pool).to_string()
                 }
-                _ => {
-                    let (brand, domains, _) = rng.pick(vocab::BRANDS);
-                    (rng.pick(domains).to_string(), brand.to_string())
-                }
+                _ => String::new(),
             },
         };
         let dir = &self.w.directory;
@@ -538,13 +631,29 @@ impl<'w> Builder<'w> {
                 self.party(&format!("{local}@{domain}"), &display)
             }
             Kind::Malware => {
-                let local = rng.pick(&["billing", "scanner", "orders", "noreply", "hr"]);
-                self.party(&format!("{local}@{domain}"), "Billing Department")
+                let family = match (named.as_deref().and_then(vocab::malware_family), lure) {
+                    (Some(f), _) => f,
+                    (None, Some(i)) => &vocab::MALWARE_FAMILIES[i % vocab::MALWARE_FAMILIES.len()],
+                    (None, None) => rng.pick(vocab::MALWARE_FAMILIES),
+                };
+                let (local, display) = family.sender;
+                self.party(&format!("{local}@{domain}"), display)
             }
-            _ => self.party(
-                &format!("no-reply@{domain}"),
-                &format!("{brand} Account Team"),
-            ),
+            _ => {
+                let brand = match (named.as_deref().and_then(vocab::brand), lure) {
+                    (Some(b), _) => b,
+                    (None, Some(i)) => &vocab::BRANDS[i % vocab::BRANDS.len()],
+                    (None, None) => rng.pick(vocab::BRANDS),
+                };
+                let domain = if domain.is_empty() {
+                    rng.pick(brand.domains).to_string()
+                } else {
+                    domain
+                };
+                let local = rng.pick(brand.locals);
+                let display = rng.pick(brand.display_names);
+                self.party(&format!("{local}@{domain}"), display)
+            }
         }
     }
 
@@ -571,6 +680,7 @@ impl<'w> Builder<'w> {
             .w
             .s(self.w.parties[partner as usize].domain)
             .to_string();
+        let mut lure = None;
         let (from, recipients, subject) = match (kind, direction) {
             (Kind::Clean, Direction::IntraOrg) => {
                 let from = self.random_user(rng);
@@ -640,21 +750,35 @@ impl<'w> Builder<'w> {
                 let first = self.w.directory.users[to[0] as usize]
                     .given_name
                     .to_string();
-                let subject = match kind {
-                    Kind::Bec => fill(rng.pick::<&str>(vocab::BEC_SUBJECTS), rng, &first, ""),
-                    Kind::InvoiceFraud => {
-                        fill(rng.pick::<&str>(vocab::INVOICE_SUBJECTS), rng, &first, "")
-                    }
+                // The sender tells the same story as the subject.
+                let (subject, l) = match kind {
+                    Kind::Bec => (
+                        fill(rng.pick::<&str>(vocab::BEC_SUBJECTS), rng, &first, ""),
+                        None,
+                    ),
+                    Kind::InvoiceFraud => (
+                        fill(rng.pick::<&str>(vocab::INVOICE_SUBJECTS), rng, &first, ""),
+                        None,
+                    ),
                     Kind::Malware => {
-                        let fam = rng.pick(vocab::MALWARE_FAMILIES);
-                        fill(rng.pick::<&str>(fam.2), rng, &first, "")
+                        let i = rng.below(vocab::MALWARE_FAMILIES.len() as u64) as usize;
+                        let fam = &vocab::MALWARE_FAMILIES[i];
+                        (
+                            fill(rng.pick::<&str>(fam.subjects), rng, &first, ""),
+                            Some(i),
+                        )
                     }
                     _ => {
-                        let brand = rng.pick(vocab::BRANDS);
-                        fill(rng.pick::<&str>(brand.2), rng, &first, "")
+                        let i = rng.below(vocab::BRANDS.len() as u64) as usize;
+                        let brand = &vocab::BRANDS[i];
+                        (
+                            fill(rng.pick::<&str>(brand.subjects), rng, &first, ""),
+                            Some(i),
+                        )
                     }
                 };
-                (self.threat_sender(kind, None, rng), to, subject)
+                lure = l;
+                (self.threat_sender(kind, None, lure, rng), to, subject)
             }
         };
         // A small share of threats carry hostile text at random too.
@@ -669,6 +793,7 @@ impl<'w> Builder<'w> {
             recipients,
             subject,
             hostile,
+            lure,
         }
     }
 
@@ -916,7 +1041,11 @@ impl<'w> Builder<'w> {
         let (action, original) = self.delivery(d.kind, d.direction, bcl, rng);
         let threat_name = match (&camp, d.kind) {
             (Some(c), _) => self.w.s(c.threat_name).to_string(),
-            (None, Kind::Malware) => rng.pick(vocab::MALWARE_FAMILIES).1.to_string(),
+            (None, Kind::Malware) => match d.lure {
+                Some(i) => vocab::MALWARE_FAMILIES[i % vocab::MALWARE_FAMILIES.len()].threat_name,
+                None => rng.pick(vocab::MALWARE_FAMILIES).threat_name,
+            }
+            .to_string(),
             _ => String::new(),
         };
         let verdict = self.verdict(d.kind, action, rng, &threat_name);
@@ -1112,8 +1241,11 @@ impl<'w> Builder<'w> {
                 let (name, hash) = match camp.and_then(|c| c.payload) {
                     Some((f, h)) => (self.w.s(f).to_string(), self.w.s(h).to_string()),
                     None => {
-                        let fam = rng.pick(vocab::MALWARE_FAMILIES);
-                        (fill(rng.pick::<&str>(fam.3), rng, "", ""), rng.hex(32))
+                        let fam = match d.lure {
+                            Some(i) => &vocab::MALWARE_FAMILIES[i % vocab::MALWARE_FAMILIES.len()],
+                            None => rng.pick(vocab::MALWARE_FAMILIES),
+                        };
+                        (fill(rng.pick::<&str>(fam.files), rng, "", ""), rng.hex(32))
                     }
                 };
                 let name = match d.hostile {

@@ -202,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn every_day_has_exactly_its_row_budget_and_campaigns_have_mail() {
+    fn the_world_holds_exactly_its_row_budget_and_campaigns_have_mail() {
         let w = world(3);
         assert_eq!(w.rows.len(), 7 * 2_000);
         assert!((10..=40).contains(&w.campaigns.len()));
@@ -213,5 +213,154 @@ mod tests {
             );
         }
         assert!(w.directory.priority.len() <= 250);
+    }
+
+    const DAY: i64 = 86_400 * crate::kql::TICKS_PER_SECOND;
+    const HOUR: i64 = DAY / 24;
+
+    /// Four weeks ending on a Sunday midnight (2026-11-01), so every weekday is
+    /// counted four times.
+    fn four_weeks() -> World {
+        let now = chrono::DateTime::from_timestamp(1_793_491_200, 0).unwrap();
+        World::generate(&WorldParams {
+            seed: 5,
+            now,
+            users: 300,
+            days: 28,
+            emails_per_day: 2_000,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn mail_volume_follows_the_week_and_the_working_day() {
+        let w = four_weeks();
+        let mut by_weekday = [0u64; 7];
+        let mut by_hour = [0u64; 24];
+        let mut per_day = std::collections::BTreeMap::<i64, u64>::new();
+        for r in &w.rows {
+            let t = w.message_of(r).time;
+            let weekday = (t.div_euclid(DAY) + 3).rem_euclid(7) as usize;
+            by_weekday[weekday] += 1;
+            by_hour[(t.rem_euclid(DAY) / HOUR) as usize] += 1;
+            *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
+        }
+        let weekday_mean = by_weekday[..5].iter().sum::<u64>() / 5;
+        let weekend_mean = by_weekday[5..].iter().sum::<u64>() / 2;
+        assert!(
+            weekday_mean > 2 * weekend_mean,
+            "weekdays {weekday_mean} vs weekends {weekend_mean}"
+        );
+        let peak = by_hour.iter().max().copied().unwrap();
+        assert!(
+            peak > 4 * by_hour[3],
+            "peak hour {peak} vs 3 am {}",
+            by_hour[3]
+        );
+        assert!(by_hour[10] > by_hour[3] && by_hour[15] > by_hour[22]);
+        // Not flat: no two weekdays of the same kind need to match, and days differ.
+        let counts: std::collections::BTreeSet<u64> = per_day.values().copied().collect();
+        assert!(counts.len() > 20, "{per_day:?}");
+        assert_eq!(w.rows.len(), 28 * 2_000, "the total stays exact");
+    }
+
+    #[test]
+    fn campaigns_arrive_in_bursts_of_hours() {
+        let w = four_weeks();
+        let mut waves = std::collections::BTreeMap::<(u16, i64), (i64, i64)>::new();
+        for m in &w.messages {
+            let Some(c) = m.campaign else { continue };
+            // Waves are per 24 hours before `now`, which is a midnight here.
+            let e = waves
+                .entry((c, m.time.div_euclid(DAY)))
+                .or_insert((m.time, m.time));
+            e.0 = e.0.min(m.time);
+            e.1 = e.1.max(m.time);
+        }
+        assert!(!waves.is_empty());
+        for ((c, day), (first, last)) in &waves {
+            assert!(
+                last - first <= 4 * HOUR,
+                "campaign {c} on day {day} spans {} h",
+                (last - first) / HOUR
+            );
+        }
+    }
+
+    #[test]
+    fn every_lure_tells_its_senders_story() {
+        let w = four_weeks();
+        let mut checked = 0;
+        for m in &w.messages {
+            let from = &w.parties[m.from as usize];
+            let (domain, display) = (w.s(from.domain), w.s(from.display_name));
+            let subject = w.s(m.subject);
+            if let Some(c) = m.campaign {
+                let camp = &w.campaigns[c as usize];
+                let named = w.s(camp.subtype);
+                if let Some(b) = vocab::brand(named) {
+                    assert!(b.domains.contains(&&**domain), "{domain} is not {named}'s");
+                    assert!(
+                        b.display_names.contains(&&**display),
+                        "{display} for {named}"
+                    );
+                    assert!(
+                        b.subjects.iter().any(|t| vocab::fills(t, subject)),
+                        "{subject:?} from {display} ({named}) is not a {} lure",
+                        b.theme
+                    );
+                    checked += 1;
+                } else if let Some(f) = vocab::malware_family(named) {
+                    assert_eq!(&**display, f.sender.1);
+                    assert!(f.subjects.iter().any(|t| vocab::fills(t, subject)));
+                    checked += 1;
+                }
+            } else if m.kind.is_phish() {
+                // Uncampaigned brand lures: the display name names the brand.
+                if let Some(b) = vocab::BRANDS
+                    .iter()
+                    .find(|b| b.display_names.contains(&&**display))
+                {
+                    assert!(
+                        b.subjects.iter().any(|t| vocab::fills(t, subject))
+                            || hostile_subjects().iter().any(|h| h == &**subject),
+                        "{subject:?} from {display}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} lures checked");
+    }
+
+    #[test]
+    fn fills_matches_filled_templates_only() {
+        assert!(vocab::fills("Parcel {n} on hold", "Parcel 123 on hold"));
+        assert!(vocab::fills("{user}, your mailbox", "Ana, your mailbox"));
+        assert!(vocab::fills(
+            "Delivery attempt failed",
+            "Delivery attempt failed"
+        ));
+        assert!(!vocab::fills(
+            "Parcel {n} on hold",
+            "Ana, your mailbox storage is full"
+        ));
+        assert!(!vocab::fills("Delivery attempt failed", "Delivery attempt"));
+    }
+
+    #[test]
+    fn recent_incidents_do_not_share_one_update_time() {
+        let w = four_weeks();
+        let mut updates: Vec<i64> = w.incidents.iter().map(|i| i.last_update).collect();
+        updates.sort_unstable_by(|a, b| b.cmp(a));
+        let newest: HashSet<i64> = updates.iter().take(20).copied().collect();
+        assert!(newest.len() >= 18, "{:?}", &updates[..20]);
+        let created: HashSet<i64> = w.alerts.iter().map(|a| a.created).collect();
+        assert!(created.len() * 10 >= w.alerts.len() * 9);
+        assert!(
+            w.incidents
+                .iter()
+                .all(|i| i.created <= i.last_update && i.last_update < w.now())
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Word lists the synthetic tenant is drawn from. Plain data, no logic.
+//! Word lists the synthetic tenant is drawn from: plain data, and the lookups that
+//! tie a lure to its brand.
 
 pub const TENANT_NAME: &str = "Contoso";
 pub const TENANT_DOMAIN: &str = "contoso.com";
@@ -216,102 +217,216 @@ pub const LOOKALIKE_DOMAINS: &[&str] = &[
     "сontosо.com",
 ];
 
-/// (brand, phishing domains, lure subject templates). `{n}` is a number, `{user}` the
-/// recipient's given name.
-pub const BRANDS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "Microsoft",
-        &[
+/// A brand phishers imitate: who its lures claim to come from and what they are
+/// about, so a lure's sender, domain and subject always tell the same story (a
+/// parcel fee comes from "DHL Express", never a mailbox quota).
+#[derive(Debug)]
+pub struct Brand {
+    pub name: &'static str,
+    /// What the lures are about.
+    pub theme: &'static str,
+    /// Sender display names the lures use.
+    pub display_names: &'static [&'static str],
+    /// Local parts of the sender addresses.
+    pub locals: &'static [&'static str],
+    /// Look-alike domains the lures are sent from.
+    pub domains: &'static [&'static str],
+    /// Subject templates: `{n}` is a number, `{user}` the recipient's given name.
+    pub subjects: &'static [&'static str],
+}
+
+/// The brands of phishing lures, each with its own senders and themes.
+pub const BRANDS: &[Brand] = &[
+    Brand {
+        name: "Microsoft",
+        theme: "mailbox and password",
+        display_names: &[
+            "Microsoft 365",
+            "Microsoft account team",
+            "Office 365 Admin",
+        ],
+        locals: &["no-reply", "account-security", "postmaster"],
+        domains: &[
             "micros0ft-login.com",
             "rnicrosoft.com",
             "office365-verify.net",
             "xn--micrsoft-0ya.com",
         ],
-        &[
+        subjects: &[
             "Your password expires today",
             "Unusual sign-in activity",
             "You have {n} undelivered messages",
             "{user}, your mailbox storage is full",
         ],
-    ),
-    (
-        "DocuSign",
-        &["docusign-review.net", "docu-sign.app"],
-        &[
+    },
+    Brand {
+        name: "DocuSign",
+        theme: "documents to sign",
+        display_names: &["DocuSign", "DocuSign Electronic Signature"],
+        locals: &["dse", "no-reply"],
+        domains: &["docusign-review.net", "docu-sign.app"],
+        subjects: &[
             "Please DocuSign: Agreement #{n}",
             "Completed: contract ready for signature",
+            "{user}, please review and sign: NDA {n}",
         ],
-    ),
-    (
-        "DHL",
-        &["dhl-parcel-fee.com", "dhl-tracking.info"],
-        &[
+    },
+    Brand {
+        name: "DHL",
+        theme: "parcels and customs",
+        display_names: &["DHL Express", "DHL Parcel"],
+        locals: &["noreply", "tracking", "customs"],
+        domains: &["dhl-parcel-fee.com", "dhl-tracking.info"],
+        subjects: &[
             "Parcel {n} on hold: customs fee due",
             "Delivery attempt failed",
+            "Your shipment {n} is waiting for customs clearance",
         ],
-    ),
-    (
-        "Adobe",
-        &["adobe-share.cloud"],
-        &[
+    },
+    Brand {
+        name: "Adobe",
+        theme: "shared documents",
+        display_names: &["Adobe Document Cloud", "Adobe Acrobat Sign"],
+        locals: &["share", "no-reply"],
+        domains: &["adobe-share.cloud"],
+        subjects: &[
             "{user} shared a document with you",
             "Shared PDF: Q{n} financials",
         ],
-    ),
-    (
-        "PayPal",
-        &["paypa1-secure.com"],
-        &["Your account has been limited", "Receipt for payment #{n}"],
-    ),
-    (
-        "SharePoint",
-        &["sharepoint-files.online", "sharepoint-docs.net"],
-        &[
+    },
+    Brand {
+        name: "PayPal",
+        theme: "account payments",
+        display_names: &["PayPal", "PayPal Service"],
+        locals: &["service", "receipts"],
+        domains: &["paypa1-secure.com"],
+        subjects: &["Your account has been limited", "Receipt for payment #{n}"],
+    },
+    Brand {
+        name: "SharePoint",
+        theme: "shared files",
+        display_names: &["SharePoint Online", "OneDrive for Business"],
+        locals: &["sharepoint", "no-reply"],
+        domains: &["sharepoint-files.online", "sharepoint-docs.net"],
+        subjects: &[
             "{user}, a file was shared with you",
             "Invoice_{n}.pdf shared with you",
         ],
-    ),
+    },
+    Brand {
+        name: "Woodgrove Bank",
+        theme: "invoices and statements",
+        display_names: &["Woodgrove Bank", "Woodgrove Bank Payments"],
+        locals: &["payments", "statements"],
+        domains: &["woodgrove-payments.com", "woodgrovebank-secure.net"],
+        subjects: &[
+            "Invoice {n} is ready to view",
+            "Payment of invoice {n} declined",
+            "Your account statement is available",
+        ],
+    },
 ];
 
-/// (family, threat name, lure subjects, attachment names)
-pub const MALWARE_FAMILIES: &[(&str, &str, &[&str], &[&str])] = &[
-    (
-        "Qakbot",
-        "Trojan:Win32/Qakbot.RPX!MTB",
-        &["RE: outstanding invoice {n}", "Fwd: payment details"],
-        &["Invoice_{n}.zip", "doc_{n}.one"],
-    ),
-    (
-        "Emotet",
-        "Trojan:Win32/Emotet.PVD!MTB",
-        &["Scan from printer {n}", "Order confirmation {n}"],
-        &["scan_{n}.xlsm", "order_{n}.zip"],
-    ),
-    (
-        "AgentTesla",
-        "Trojan:MSIL/AgentTesla.RDA!MTB",
-        &["Request for quotation {n}", "Shipping documents"],
-        &["RFQ_{n}.iso", "BL_{n}.img"],
-    ),
-    (
-        "Formbook",
-        "Trojan:Win32/Formbook.AB!MTB",
-        &["Remittance advice {n}", "PO {n} attached"],
-        &["Remittance_{n}.html", "PO_{n}.cab"],
-    ),
-    (
-        "IcedID",
-        "Trojan:Win32/IcedID.SIB!MTB",
-        &["Contract termination notice", "Legal claim {n}"],
-        &["claim_{n}.zip"],
-    ),
-    (
-        "Remcos",
-        "Backdoor:Win32/Remcos.GA!MTB",
-        &["Bank transfer copy {n}"],
-        &["transfer_{n}.pdf.exe"],
-    ),
+/// The brand named `name`.
+pub fn brand(name: &str) -> Option<&'static Brand> {
+    BRANDS.iter().find(|b| b.name == name)
+}
+
+/// A malware family as it arrives by mail: its lures share one pretext, told by one
+/// sender (a scanner's scans, a supplier's orders).
+#[derive(Debug)]
+pub struct MalwareFamily {
+    pub name: &'static str,
+    pub threat_name: &'static str,
+    /// Local part and display name of the sender.
+    pub sender: (&'static str, &'static str),
+    /// Subject templates (`{n}`: a number).
+    pub subjects: &'static [&'static str],
+    /// Attachment name templates.
+    pub files: &'static [&'static str],
+}
+
+pub const MALWARE_FAMILIES: &[MalwareFamily] = &[
+    MalwareFamily {
+        name: "Qakbot",
+        threat_name: "Trojan:Win32/Qakbot.RPX!MTB",
+        sender: ("accounts", "Accounts Payable"),
+        subjects: &["RE: outstanding invoice {n}", "Fwd: payment details {n}"],
+        files: &["Invoice_{n}.zip", "doc_{n}.one"],
+    },
+    MalwareFamily {
+        name: "Emotet",
+        threat_name: "Trojan:Win32/Emotet.PVD!MTB",
+        sender: ("scanner", "Scan to Email"),
+        subjects: &["Scan from printer {n}", "Scanned document {n}"],
+        files: &["scan_{n}.xlsm", "scan_{n}.zip"],
+    },
+    MalwareFamily {
+        name: "AgentTesla",
+        threat_name: "Trojan:MSIL/AgentTesla.RDA!MTB",
+        sender: ("purchasing", "Purchasing Department"),
+        subjects: &["Request for quotation {n}", "RFQ {n}: shipping documents"],
+        files: &["RFQ_{n}.iso", "BL_{n}.img"],
+    },
+    MalwareFamily {
+        name: "Formbook",
+        threat_name: "Trojan:Win32/Formbook.AB!MTB",
+        sender: ("orders", "Sales Orders"),
+        subjects: &["Remittance advice {n}", "PO {n} attached"],
+        files: &["Remittance_{n}.html", "PO_{n}.cab"],
+    },
+    MalwareFamily {
+        name: "IcedID",
+        threat_name: "Trojan:Win32/IcedID.SIB!MTB",
+        sender: ("legal", "Legal Department"),
+        subjects: &["Contract termination notice", "Legal claim {n}"],
+        files: &["claim_{n}.zip"],
+    },
+    MalwareFamily {
+        name: "Remcos",
+        threat_name: "Backdoor:Win32/Remcos.GA!MTB",
+        sender: ("payments", "Payments Team"),
+        subjects: &["Bank transfer copy {n}", "SWIFT confirmation {n}"],
+        files: &["transfer_{n}.pdf.exe"],
+    },
 ];
+
+/// The malware family named `name`.
+pub fn malware_family(name: &str) -> Option<&'static MalwareFamily> {
+    MALWARE_FAMILIES.iter().find(|f| f.name == name)
+}
+
+/// Whether `subject` is `template` filled in: its literal pieces, in order, with
+/// anything in place of each `{…}` placeholder.
+pub fn fills(template: &str, subject: &str) -> bool {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        pieces.push(&rest[..open]);
+        rest = rest[open..]
+            .find('}')
+            .map_or("", |close| &rest[open + close + 1..]);
+    }
+    pieces.push(rest);
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if pieces.len() == 1 {
+        return subject == template;
+    }
+    let Some(mut body) = subject.strip_prefix(first) else {
+        return false;
+    };
+    body = match body.strip_suffix(last) {
+        Some(b) => b,
+        None => return false,
+    };
+    for p in &pieces[1..pieces.len() - 1] {
+        match body.find(p) {
+            Some(i) => body = &body[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
 
 pub const BEC_SUBJECTS: &[&str] = &[
     "Quick favour",
