@@ -464,7 +464,7 @@ fn emails(
     args: &QueryArgs,
     now: chrono::DateTime<Utc>,
 ) -> Result<ExitCode> {
-    let index = EmailIndex::build(cache)?;
+    let index = EmailIndex::open(cache)?;
     let rows = index.eval(filter, now)?;
     if args.count {
         println!("{}", rows.count());

@@ -343,7 +343,7 @@ fn status_of(
 /// Builds the email index and the figures derived from it.
 pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
     let cache = Cache::open_read_only(path)?;
-    let index = EmailIndex::build(&cache)?;
+    let index = EmailIndex::open(&cache)?;
     let campaign_stats = campaign_stats(&index, campaigns);
     let recipients = recipient_stats(&index);
     let newest = Arc::new(index.sorted(&index.all(), whalewatch_query::index::SortKey::NEWEST));

@@ -263,7 +263,7 @@ fn assemble(
     let tags = TagTable::load(cache)?;
     Ok(EmailIndex {
         rows,
-        time: a.time,
+        time: a.time.into(),
         strs,
         ints,
         generation: a.generation,
@@ -325,7 +325,7 @@ fn load_side(
         })?;
         message.shrink_to_fit();
         Ok(ByMessage {
-            message,
+            message: message.into(),
             columns: cols.into_iter().map(StrBuilder::finish).collect(),
         })
     };
@@ -354,7 +354,7 @@ fn load_side(
     })?;
     let [c0, c1] = att_cols;
     let attachments = ByRow {
-        row: att_rows,
+        row: att_rows.into(),
         columns: vec![c0.finish(), c1.finish()],
     };
     let per_row = |which: SideScan| -> Result<Bitset, CacheError> {

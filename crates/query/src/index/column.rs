@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::bitset::Bitset;
+use super::buf::Buf;
 
 /// A fast, non-cryptographic hasher for interning (FxHash's mixing step).
 #[derive(Default, Clone, Copy)]
@@ -50,13 +51,35 @@ impl FxHasher {
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// The distinct values of a string column, each stored once in one arena.
+/// Invariant (checked by every constructor): `bytes` is UTF-8 and every `ends`
+/// value is a char boundary of it, in ascending order.
 #[derive(Debug, Clone, Default)]
 pub struct Dict {
-    bytes: String,
-    ends: Vec<u32>,
+    bytes: Buf<u8>,
+    ends: Buf<u32>,
 }
 
 impl Dict {
+    /// A dictionary over `bytes` with the given value ends; `None` unless `bytes` is
+    /// UTF-8 and the ends ascend along char boundaries (a damaged column file).
+    pub(crate) fn from_parts(bytes: Buf<u8>, ends: Buf<u32>) -> Option<Dict> {
+        let text = std::str::from_utf8(&bytes).ok()?;
+        let mut last = 0usize;
+        for &e in ends.iter() {
+            let e = e as usize;
+            if e < last || !text.is_char_boundary(e) {
+                return None;
+            }
+            last = e;
+        }
+        Some(Dict { bytes, ends })
+    }
+
+    /// The arena and the value ends (what a column file stores).
+    pub(crate) fn parts(&self) -> (&Buf<u8>, &Buf<u32>) {
+        (&self.bytes, &self.ends)
+    }
+
     /// How many distinct values.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -72,7 +95,9 @@ impl Dict {
     pub fn get(&self, code: u32) -> &str {
         let i = code as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.bytes[start..self.ends[i] as usize]
+        let bytes = &self.bytes[start..self.ends[i] as usize];
+        // SAFETY: `bytes` is UTF-8 cut at char boundaries (the invariant above).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// Every value with its code.
@@ -92,7 +117,7 @@ impl Dict {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * 4
+        self.bytes.heap_bytes() + self.ends.heap_bytes()
     }
 }
 
@@ -100,7 +125,8 @@ impl Dict {
 #[derive(Debug, Default)]
 pub struct Interner {
     map: FxMap<Box<str>, u32>,
-    dict: Dict,
+    bytes: String,
+    ends: Vec<u32>,
 }
 
 impl Interner {
@@ -110,9 +136,9 @@ impl Interner {
         if let Some(&c) = self.map.get(s) {
             return c;
         }
-        let c = self.dict.ends.len() as u32;
-        self.dict.bytes.push_str(s);
-        self.dict.ends.push(self.dict.bytes.len() as u32);
+        let c = self.ends.len() as u32;
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len() as u32);
         self.map.insert(s.into(), c);
         c
     }
@@ -122,16 +148,32 @@ impl Interner {
         self.map.get(s).copied()
     }
 
-    /// The dictionary so far.
-    pub fn dict(&self) -> &Dict {
-        &self.dict
+    /// The value of `code` (interned before).
+    #[inline]
+    pub fn value(&self, code: u32) -> &str {
+        let i = code as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// Distinct values so far.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The finished dictionary (the lookup map is dropped).
     pub fn finish(mut self) -> Dict {
-        self.dict.bytes.shrink_to_fit();
-        self.dict.ends.shrink_to_fit();
-        self.dict
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        Dict {
+            bytes: Buf::from(self.bytes.into_bytes()),
+            ends: Buf::from(self.ends),
+        }
     }
 }
 
@@ -139,24 +181,28 @@ impl Interner {
 #[derive(Debug, Clone)]
 pub enum Codes {
     /// Up to 256 distinct values.
-    U8(Vec<u8>),
+    U8(Buf<u8>),
     /// Up to 65,536.
-    U16(Vec<u16>),
+    U16(Buf<u16>),
     /// More.
-    U32(Vec<u32>),
+    U32(Buf<u32>),
 }
 
 impl Codes {
     /// Narrows `codes` for a dictionary of `distinct` values.
     pub fn narrow(codes: Vec<u32>, distinct: usize) -> Codes {
         if distinct <= 1 << 8 {
-            Codes::U8(codes.into_iter().map(|c| c as u8).collect())
+            Codes::U8(Buf::from(
+                codes.into_iter().map(|c| c as u8).collect::<Vec<_>>(),
+            ))
         } else if distinct <= 1 << 16 {
-            Codes::U16(codes.into_iter().map(|c| c as u16).collect())
+            Codes::U16(Buf::from(
+                codes.into_iter().map(|c| c as u16).collect::<Vec<_>>(),
+            ))
         } else {
             let mut codes = codes;
             codes.shrink_to_fit();
-            Codes::U32(codes)
+            Codes::U32(Buf::from(codes))
         }
     }
 
@@ -190,9 +236,9 @@ impl Codes {
             Bitset::from_fn(v.len(), |i| hit[v[i].into() as usize])
         }
         match self {
-            Codes::U8(v) => go(v, hit),
-            Codes::U16(v) => go(v, hit),
-            Codes::U32(v) => go(v, hit),
+            Codes::U8(v) => go(v.as_slice(), hit),
+            Codes::U16(v) => go(v.as_slice(), hit),
+            Codes::U32(v) => go(v.as_slice(), hit),
         }
     }
 
@@ -202,18 +248,18 @@ impl Codes {
             rows.for_each(|i| counts[v[i].into() as usize] += 1);
         }
         match self {
-            Codes::U8(v) => go(v, rows, counts),
-            Codes::U16(v) => go(v, rows, counts),
-            Codes::U32(v) => go(v, rows, counts),
+            Codes::U8(v) => go(v.as_slice(), rows, counts),
+            Codes::U16(v) => go(v.as_slice(), rows, counts),
+            Codes::U32(v) => go(v.as_slice(), rows, counts),
         }
     }
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Codes::U8(v) => v.capacity(),
-            Codes::U16(v) => v.capacity() * 2,
-            Codes::U32(v) => v.capacity() * 4,
+            Codes::U8(v) => v.heap_bytes(),
+            Codes::U16(v) => v.heap_bytes(),
+            Codes::U32(v) => v.heap_bytes(),
         }
     }
 }
@@ -275,7 +321,7 @@ impl StrBuilder {
         // Recipients of one message are adjacent and share most values: a compare
         // with the previous row is cheaper than a hash.
         if let Some(&last) = self.codes.last()
-            && self.interner.dict().get(last) == v
+            && self.interner.value(last) == v
         {
             self.codes.push(last);
             return;
@@ -296,7 +342,7 @@ impl StrBuilder {
 
     /// Distinct values so far.
     pub fn distinct(&self) -> usize {
-        self.interner.dict().len()
+        self.interner.len()
     }
 
     /// The finished column.
@@ -312,9 +358,9 @@ impl StrBuilder {
 #[derive(Debug, Clone)]
 pub enum IntColumn {
     /// Every value fits in an `i32` (`i32::MIN` is null).
-    Narrow(Vec<i32>),
+    Narrow(Buf<i32>),
     /// Wider values (`i64::MIN` is null).
-    Wide(Vec<i64>),
+    Wide(Buf<i64>),
 }
 
 impl IntColumn {
@@ -325,19 +371,19 @@ impl IntColumn {
             .flatten()
             .all(|&v| v > i64::from(i32::MIN) && v <= i64::from(i32::MAX));
         if narrow {
-            IntColumn::Narrow(
+            IntColumn::Narrow(Buf::from(
                 values
                     .into_iter()
                     .map(|v| v.map_or(i32::MIN, |v| v as i32))
-                    .collect(),
-            )
+                    .collect::<Vec<_>>(),
+            ))
         } else {
-            IntColumn::Wide(
+            IntColumn::Wide(Buf::from(
                 values
                     .into_iter()
                     .map(|v| v.map_or(i64::MIN, |v| v.max(i64::MIN + 1)))
-                    .collect(),
-            )
+                    .collect::<Vec<_>>(),
+            ))
         }
     }
 
@@ -380,8 +426,8 @@ impl IntColumn {
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            IntColumn::Narrow(v) => v.capacity() * 4,
-            IntColumn::Wide(v) => v.capacity() * 8,
+            IntColumn::Narrow(v) => v.heap_bytes(),
+            IntColumn::Wide(v) => v.heap_bytes(),
         }
     }
 }
