@@ -190,6 +190,23 @@ async fn the_mapped_index_answers_like_a_fresh_build_and_like_sqlite_and_damage_
         built.heap_bytes()
     );
     assert_eq!(answers(&mapped), expected);
+    // A top-N group-by is the head of the full table, with the same total.
+    for f in FILTERS {
+        let rows = mapped
+            .eval(&parse(Entity::Emails, f).unwrap(), now())
+            .unwrap();
+        for col in ["SenderFromDomain", "RecipientDomain", "BulkComplaintLevel"] {
+            let c = Column::parse(col).unwrap();
+            let full = mapped.frequency(&rows, c);
+            let top = mapped.frequency_top(&rows, c, 3);
+            assert_eq!(top.total, full.total, "{f} {col}");
+            assert_eq!(
+                top.rows[..],
+                full.rows[..full.rows.len().min(3)],
+                "{f} {col}"
+            );
+        }
+    }
     let sqlite = sqlite_answers(&cache);
     assert_eq!(index_answers_as_sqlite(&mapped), sqlite);
     let good = std::fs::read(&file).unwrap();

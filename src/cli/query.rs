@@ -472,7 +472,8 @@ fn emails(
     }
     if let Some(col) = &args.pivot {
         let c = index.column(col)?;
-        print_frequency(&index.frequency(&rows, c), args.format)?;
+        let top = args.limit.unwrap_or(usize::MAX);
+        print_frequency(&index.frequency_top(&rows, c, top), args.format)?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(bin) = args.histogram {
