@@ -41,6 +41,18 @@ impl ScanRow<'_> {
         })
     }
 
+    /// Value `k` as the bytes SQLite holds (numbers in decimal; `None` for null),
+    /// not checked for UTF-8: for callers that check each distinct value once (the
+    /// index's dictionaries) rather than every cell.
+    pub fn bytes(&self, k: usize) -> Result<Option<Cow<'_, [u8]>>, CacheError> {
+        Ok(match self.row.get_ref(k + self.offset)? {
+            ValueRef::Null => None,
+            ValueRef::Text(t) | ValueRef::Blob(t) => Some(Cow::Borrowed(t)),
+            ValueRef::Integer(i) => Some(Cow::Owned(i.to_string().into_bytes())),
+            ValueRef::Real(f) => Some(Cow::Owned(f.to_string().into_bytes())),
+        })
+    }
+
     /// Value `k` as a whole number (`None` for null or text that is not one).
     pub fn int(&self, k: usize) -> Result<Option<i64>, CacheError> {
         Ok(match self.row.get_ref(k + self.offset)? {

@@ -146,7 +146,7 @@ fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
         for (k, l) in group.iter().enumerate() {
             match l {
                 Load::Time => out.time.push(r.int(k)?.unwrap_or(0)),
-                Load::Str(_) => strs[slot[k]].push(r.text(k)?.as_deref()),
+                Load::Str(_) => strs[slot[k]].push_bytes(r.bytes(k)?.as_deref()),
                 Load::Int(_) => ints[slot[k]].push(r.int(k)?),
                 Load::Size => {
                     // Recipients of one message are adjacent and share the value.
@@ -319,7 +319,7 @@ fn load_side(
             };
             message.push(m);
             for (k, c) in cols.iter_mut().enumerate() {
-                c.push(r.text(k + 1)?.as_deref());
+                c.push_bytes(r.bytes(k + 1)?.as_deref());
             }
             Ok(())
         })?;
@@ -347,8 +347,8 @@ fn load_side(
     cache.scan_side::<CacheError>(SideScan::Attachments, |r| {
         for row in rows_named(r)? {
             att_rows.push(row);
-            att_cols[0].push(r.text(2)?.as_deref());
-            att_cols[1].push(r.text(3)?.as_deref());
+            att_cols[0].push_bytes(r.bytes(2)?.as_deref());
+            att_cols[1].push_bytes(r.bytes(3)?.as_deref());
         }
         Ok(())
     })?;

@@ -124,7 +124,9 @@ impl Dict {
 /// Builds a [`Dict`] and row codes while rows stream in.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: FxMap<Box<str>, u32>,
+    /// Keyed by the bytes as read, so a repeated value is never checked for UTF-8
+    /// again: only a new distinct value is (and replaced where invalid).
+    map: FxMap<Box<[u8]>, u32>,
     bytes: String,
     ends: Vec<u32>,
 }
@@ -133,19 +135,35 @@ impl Interner {
     /// The code of `s`, adding it when new.
     #[inline]
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.map.get(s) {
+        self.intern_bytes(s.as_bytes())
+    }
+
+    /// The code of the value read as `b`, adding it when new (invalid UTF-8
+    /// replaced, as everywhere the cache is read).
+    #[inline]
+    pub fn intern_bytes(&mut self, b: &[u8]) -> u32 {
+        if let Some(&c) = self.map.get(b) {
             return c;
         }
+        let text = String::from_utf8_lossy(b);
+        if let std::borrow::Cow::Owned(t) = &text {
+            // Invalid UTF-8: one code for the replaced text however it was read.
+            if let Some(&c) = self.map.get(t.as_bytes()) {
+                self.map.insert(b.into(), c);
+                return c;
+            }
+            self.map.insert(t.as_bytes().into(), self.ends.len() as u32);
+        }
         let c = self.ends.len() as u32;
-        self.bytes.push_str(s);
+        self.bytes.push_str(&text);
         self.ends.push(self.bytes.len() as u32);
-        self.map.insert(s.into(), c);
+        self.map.insert(b.into(), c);
         c
     }
 
     /// The code of `s` if it was interned.
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+        self.map.get(s.as_bytes()).copied()
     }
 
     /// The value of `code` (interned before).
@@ -355,16 +373,23 @@ impl StrBuilder {
     /// Appends one row's value (`None`: null, stored as the empty string).
     #[inline]
     pub fn push(&mut self, v: Option<&str>) {
-        let v = v.unwrap_or("");
+        self.push_bytes(v.map(str::as_bytes));
+    }
+
+    /// Appends one row's value as read from the cache, unchecked: UTF-8 is checked
+    /// once per distinct value ([`Interner::intern_bytes`]), not once per row.
+    #[inline]
+    pub fn push_bytes(&mut self, v: Option<&[u8]>) {
+        let v = v.unwrap_or(b"");
         // Recipients of one message are adjacent and share most values: a compare
         // with the previous row is cheaper than a hash.
         if let Some(&last) = self.codes.last()
-            && self.interner.value(last) == v
+            && self.interner.value(last).as_bytes() == v
         {
             self.codes.push(last);
             return;
         }
-        let c = self.interner.intern(v);
+        let c = self.interner.intern_bytes(v);
         self.codes.push(c);
     }
 
@@ -467,5 +492,59 @@ impl IntColumn {
             IntColumn::Narrow(v) => v.heap_bytes(),
             IntColumn::Wide(v) => v.heap_bytes(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_checked_for_utf8_once_per_value_and_invalid_ones_are_replaced() {
+        let mut b = StrBuilder::default();
+        b.push_bytes(Some(b"ok"));
+        b.push_bytes(Some(b"ok"));
+        b.push_bytes(Some(b"bad\xff"));
+        b.push_bytes(None);
+        b.push_bytes(Some("bad\u{fffd}".as_bytes()));
+        b.push_bytes(Some(b"bad\xfe"));
+        b.push(Some("ok"));
+        assert_eq!(b.lookup("ok"), Some(0));
+        let col = b.finish();
+        let values: Vec<&str> = (0..7).map(|r| col.value(r)).collect();
+        assert_eq!(
+            values,
+            [
+                "ok",
+                "ok",
+                "bad\u{fffd}",
+                "",
+                "bad\u{fffd}",
+                "bad\u{fffd}",
+                "ok"
+            ]
+        );
+        // One dictionary entry per text: the replaced spellings share one.
+        assert_eq!(col.dict.len(), 3);
+        assert_eq!(col.codes.get(2), col.codes.get(5));
+    }
+
+    #[test]
+    fn a_dictionary_from_a_file_must_be_utf8_cut_at_char_boundaries() {
+        let bytes = || Buf::from("aé".as_bytes().to_vec());
+        assert!(Dict::from_parts(bytes(), Buf::from(vec![1, 3])).is_some());
+        assert!(
+            Dict::from_parts(bytes(), Buf::from(vec![2, 3])).is_none(),
+            "inside é"
+        );
+        assert!(
+            Dict::from_parts(bytes(), Buf::from(vec![3, 1])).is_none(),
+            "descending"
+        );
+        assert!(
+            Dict::from_parts(bytes(), Buf::from(vec![4])).is_none(),
+            "past the end"
+        );
+        assert!(Dict::from_parts(Buf::from(vec![0xff]), Buf::from(vec![1])).is_none());
     }
 }
