@@ -190,6 +190,30 @@ async fn the_mapped_index_answers_like_a_fresh_build_and_like_sqlite_and_damage_
         built.heap_bytes()
     );
     assert_eq!(answers(&mapped), expected);
+    // Rows stored in time order are ordered by time without a sort, exactly as
+    // the sort orders them (ties by row).
+    assert!(
+        mapped.times().is_sorted(),
+        "the cache holds mail in time order"
+    );
+    for f in FILTERS {
+        let rows = mapped
+            .eval(&parse(Entity::Emails, f).unwrap(), now())
+            .unwrap();
+        for key in [
+            SortKey::NEWEST,
+            SortKey {
+                descending: false,
+                ..SortKey::NEWEST
+            },
+        ] {
+            assert_eq!(
+                mapped.sorted(&rows, key),
+                mapped.top(&rows, key, usize::MAX),
+                "{f}"
+            );
+        }
+    }
     // A top-N group-by is the head of the full table, with the same total.
     for f in FILTERS {
         let rows = mapped
