@@ -185,7 +185,7 @@ impl EmailIndex {
             }
         })?;
         if let Some(ix) = mapped {
-            tracing::debug!(
+            tracing::info!(
                 seconds = ix.build_seconds,
                 rows = ix.rows,
                 "column file mapped"
