@@ -273,6 +273,16 @@ impl Cache {
         Ok(out)
     }
 
+    /// An upper bound of the cached email rows (the largest rowid; no scan), for
+    /// callers that size their buffers before a scan.
+    pub fn email_rows_hint(&self) -> Result<usize, CacheError> {
+        let n: Option<i64> =
+            self.conn
+                .query_row("SELECT max(rowid) FROM email_events", [], |r| r.get(0))?;
+        // Only a size hint: a negative rowid (never written by whalewatch) hints nothing.
+        Ok(n.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
+    }
+
     /// The cache's generation: a counter every write transaction bumps (refresh
     /// windows, triage and remediation writes, post-delivery moves, bulk-load index
     /// restores). A reader that remembers it knows whether what it derived is stale,

@@ -123,18 +123,29 @@ fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
         generation: cache.generation()?,
         ..Loaded::default()
     };
+    // Sized up front: growing a million-row vector or a 300,000-value map while
+    // rows stream in copies and rehashes it again and again.
+    // (A hint: capped, so a cache with a far-off rowid cannot make it allocate wildly.)
+    let rows = cache.email_rows_hint()?.min(1 << 26);
+    out.time.reserve(rows);
     let mut strs: Vec<StrBuilder> = Vec::new();
     let mut ints: Vec<Vec<Option<i64>>> = Vec::new();
     let mut slot = Vec::with_capacity(group.len());
     for l in group {
         match l {
-            Load::Str(_) => {
+            Load::Str(i) => {
                 slot.push(strs.len());
-                strs.push(StrBuilder::default());
+                // Message ids are distinct per message (a few recipients each).
+                let distinct = if matches!(*i, schema::NMID | schema::IMID) {
+                    rows / 2
+                } else {
+                    64
+                };
+                strs.push(StrBuilder::with_capacity(rows, distinct));
             }
             Load::Int(_) | Load::Size => {
                 slot.push(ints.len());
-                ints.push(Vec::new());
+                ints.push(Vec::with_capacity(rows));
             }
             Load::Time => slot.push(0),
         }

@@ -370,6 +370,18 @@ pub struct StrBuilder {
 }
 
 impl StrBuilder {
+    /// A builder sized for `rows` rows and `distinct` values, so neither the codes
+    /// nor the interning map grow (and rehash) while rows stream in.
+    pub fn with_capacity(rows: usize, distinct: usize) -> StrBuilder {
+        StrBuilder {
+            interner: Interner {
+                map: FxMap::with_capacity_and_hasher(distinct, Default::default()),
+                ..Interner::default()
+            },
+            codes: Vec::with_capacity(rows),
+        }
+    }
+
     /// Appends one row's value (`None`: null, stored as the empty string).
     #[inline]
     pub fn push(&mut self, v: Option<&str>) {
