@@ -16,6 +16,7 @@
 #    answer is equal and prints medians, peak memory and the ratios. hyperfine is used
 #    when installed, else a timing loop in Python (RUNS=N runs each, default 15).
 set -euo pipefail
+umask 077  # the export and the DuckDB file hold (simulated) tenant mail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-15}
