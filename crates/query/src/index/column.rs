@@ -261,46 +261,24 @@ impl Codes {
     }
 
     /// Adds one to `counts[code]` for every row of `rows`: a plain loop over the
-    /// codes when `rows` holds every row, halves on two cores when there are many.
+    /// codes for every full word of the set, a bit walk for the others.
     pub fn count_into(&self, rows: &Bitset, counts: &mut [u32]) {
-        fn go<T: Copy + Into<u32> + Sync>(v: &[T], rows: &Bitset, counts: &mut [u32]) {
-            let words = rows.words();
-            let part = |from: usize, to: usize, counts: &mut [u32]| {
-                for (k, &w) in words[from..to].iter().enumerate() {
-                    let base = (from + k) * 64;
-                    if w == u64::MAX {
-                        for c in &v[base..base + 64] {
-                            counts[(*c).into() as usize] += 1;
-                        }
-                        continue;
+        fn go<T: Copy + Into<u32>>(v: &[T], rows: &Bitset, counts: &mut [u32]) {
+            // One thread: a helper halves the loop on an idle machine, but on a busy
+            // one it waits for a core longer than the whole count takes.
+            for (k, &w) in rows.words().iter().enumerate() {
+                let base = k * 64;
+                if w == u64::MAX {
+                    for c in &v[base..base + 64] {
+                        counts[(*c).into() as usize] += 1;
                     }
-                    let mut w = w;
-                    while w != 0 {
-                        counts[v[base + w.trailing_zeros() as usize].into() as usize] += 1;
-                        w &= w - 1;
-                    }
+                    continue;
                 }
-            };
-            // Below this a helper thread costs more than it saves.
-            if words.len() < 4096 {
-                part(0, words.len(), counts);
-                return;
-            }
-            let half = words.len() / 2;
-            let n = counts.len();
-            let theirs = std::thread::scope(|sc| {
-                let h = sc.spawn(|| {
-                    let mut c = vec![0u32; n];
-                    part(half, words.len(), &mut c);
-                    c
-                });
-                part(0, half, counts);
-                h.join()
-            });
-            match theirs {
-                Ok(c) => counts.iter_mut().zip(c).for_each(|(a, b)| *a += b),
-                // The helper's panic is this count's panic: never half a count.
-                Err(p) => std::panic::resume_unwind(p),
+                let mut w = w;
+                while w != 0 {
+                    counts[v[base + w.trailing_zeros() as usize].into() as usize] += 1;
+                    w &= w - 1;
+                }
             }
         }
         match self {
