@@ -486,7 +486,7 @@ fn emails(
     args: &QueryArgs,
     now: chrono::DateTime<Utc>,
 ) -> Result<ExitCode> {
-    let index = EmailIndex::build(cache)?;
+    let index = EmailIndex::open(cache)?;
     let rows = index.eval(filter, now)?;
     if args.count {
         println!("{}", rows.count());
@@ -494,7 +494,8 @@ fn emails(
     }
     if let Some(col) = &args.pivot {
         let c = index.column(col)?;
-        print_frequency(&index.frequency(&rows, c), args.format)?;
+        let top = args.limit.unwrap_or(usize::MAX);
+        print_frequency(&index.frequency_top(&rows, c, top), args.format)?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(bin) = args.histogram {

@@ -114,6 +114,16 @@ pub fn run(p: &ProfileArgs, args: &RefreshArgs) -> Result<ExitCode> {
         .block_on(refresh(&client, cache, &ctx.profile, &options, &report))
         .with_context(|| format!("refresh of profile `{}` stopped; what was fetched before is kept, and the next refresh resumes", ctx.name))?;
     print!("{}", summary_table(&summary));
+    // The email index's column file, which every later `query` and console maps
+    // instead of rebuilding the index (README "Performance").
+    if let Err(e) = crate::cache::Cache::open_read_only(&path)
+        .map_err(crate::query::index::IndexError::from)
+        .and_then(|c| crate::query::index::EmailIndex::open(&c))
+    {
+        eprintln!(
+            "whalewatch: the email index was not written ({e}); each query builds it from the cache until the next refresh writes it"
+        );
+    }
     // A distinct code, so a script can tell a budget-stopped refresh from a complete one.
     if summary.budget_spent {
         return Ok(ExitCode::from(BUDGET_SPENT));

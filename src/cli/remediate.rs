@@ -54,7 +54,7 @@ pub fn run(p: &ProfileArgs, args: &RemediateArgs) -> Result<ExitCode> {
         Ok(f) => f,
         Err(code) => return Ok(code),
     };
-    let index = EmailIndex::build(&cache)?;
+    let index = EmailIndex::open(&cache)?;
     let rows = index.eval(&filter, Utc::now())?;
     let plan = RemediationPlan::new(action, index.planned_messages(&rows))?;
     drop(index);

@@ -41,6 +41,18 @@ impl ScanRow<'_> {
         })
     }
 
+    /// Value `k` as the bytes SQLite holds (numbers in decimal; `None` for null),
+    /// not checked for UTF-8: for callers that check each distinct value once (the
+    /// index's dictionaries) rather than every cell.
+    pub fn bytes(&self, k: usize) -> Result<Option<Cow<'_, [u8]>>, CacheError> {
+        Ok(match self.row.get_ref(k + self.offset)? {
+            ValueRef::Null => None,
+            ValueRef::Text(t) | ValueRef::Blob(t) => Some(Cow::Borrowed(t)),
+            ValueRef::Integer(i) => Some(Cow::Owned(i.to_string().into_bytes())),
+            ValueRef::Real(f) => Some(Cow::Owned(f.to_string().into_bytes())),
+        })
+    }
+
     /// Value `k` as a whole number (`None` for null or text that is not one).
     pub fn int(&self, k: usize) -> Result<Option<i64>, CacheError> {
         Ok(match self.row.get_ref(k + self.offset)? {
@@ -283,6 +295,16 @@ impl Cache {
         // Read-only: ending it releases the snapshot; nothing to commit.
         tx.rollback().map_err(CacheError::from)?;
         Ok(out)
+    }
+
+    /// An upper bound of the cached email rows (the largest rowid; no scan), for
+    /// callers that size their buffers before a scan.
+    pub fn email_rows_hint(&self) -> Result<usize, CacheError> {
+        let n: Option<i64> =
+            self.conn
+                .query_row("SELECT max(rowid) FROM email_events", [], |r| r.get(0))?;
+        // Only a size hint: a negative rowid (never written by whalewatch) hints nothing.
+        Ok(n.map_or(0, |n| usize::try_from(n).unwrap_or(0)))
     }
 
     /// The cache's generation: a counter every write transaction bumps (refresh

@@ -78,6 +78,18 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// the directory synced so the rename itself survives a crash. Missing directories are created
 /// private ([`create_private_dir`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_private`] for content too big to hold in memory: `write` streams it into
+/// the temporary file (which it may seek in); the target is replaced only after
+/// `write` succeeded and the file was synced, so a crash leaves the old file or the
+/// new one, never a part. A crash may leave the temporary file
+/// (`.whalewatch-*.tmp` beside the target).
+pub fn write_private_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -88,7 +100,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".whalewatch-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)

@@ -351,7 +351,7 @@ fn status_of(cache: &Cache) -> (Vec<SourceState>, Pending, Vec<LoadProblem>) {
 /// Builds the email index and the figures derived from it.
 pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
     let cache = Cache::open_read_only(path)?;
-    let index = EmailIndex::build(&cache)?;
+    let index = EmailIndex::open(&cache)?;
     let campaign_stats = campaign_figures(&index, campaigns, &Audience::everyone())?;
     let recipients = recipient_stats(&index);
     let newest = Arc::new(index.sorted(&index.all(), whalewatch_query::index::SortKey::NEWEST));

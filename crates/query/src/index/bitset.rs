@@ -54,6 +54,15 @@ impl Bitset {
         b
     }
 
+    /// The set over `len` rows with these words; `None` unless there is one word per
+    /// 64 rows and no bit past `len` (a damaged column file).
+    pub fn from_words(words: Vec<u64>, len: usize) -> Option<Bitset> {
+        let b = Bitset { words, len };
+        let mut trimmed = b.clone();
+        trimmed.trim();
+        (b.words.len() == len.div_ceil(64) && trimmed == b).then_some(b)
+    }
+
     /// Rows the set ranges over (not how many it holds: see [`Bitset::count`]).
     pub fn len(&self) -> usize {
         self.len

@@ -123,18 +123,29 @@ fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
         generation: cache.generation()?,
         ..Loaded::default()
     };
+    // Sized up front: growing a million-row vector or a 300,000-value map while
+    // rows stream in copies and rehashes it again and again.
+    // (A hint: capped, so a cache with a far-off rowid cannot make it allocate wildly.)
+    let rows = cache.email_rows_hint()?.min(1 << 26);
+    out.time.reserve(rows);
     let mut strs: Vec<StrBuilder> = Vec::new();
     let mut ints: Vec<Vec<Option<i64>>> = Vec::new();
     let mut slot = Vec::with_capacity(group.len());
     for l in group {
         match l {
-            Load::Str(_) => {
+            Load::Str(i) => {
                 slot.push(strs.len());
-                strs.push(StrBuilder::default());
+                // Message ids are distinct per message (a few recipients each).
+                let distinct = if matches!(*i, schema::NMID | schema::IMID) {
+                    rows / 2
+                } else {
+                    64
+                };
+                strs.push(StrBuilder::with_capacity(rows, distinct));
             }
             Load::Int(_) | Load::Size => {
                 slot.push(ints.len());
-                ints.push(Vec::new());
+                ints.push(Vec::with_capacity(rows));
             }
             Load::Time => slot.push(0),
         }
@@ -146,7 +157,7 @@ fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
         for (k, l) in group.iter().enumerate() {
             match l {
                 Load::Time => out.time.push(r.int(k)?.unwrap_or(0)),
-                Load::Str(_) => strs[slot[k]].push(r.text(k)?.as_deref()),
+                Load::Str(_) => strs[slot[k]].push_bytes(r.bytes(k)?.as_deref()),
                 Load::Int(_) => ints[slot[k]].push(r.int(k)?),
                 Load::Size => {
                     // Recipients of one message are adjacent and share the value.
@@ -263,7 +274,7 @@ fn assemble(
     let tags = TagTable::load(cache)?;
     Ok(EmailIndex {
         rows,
-        time: a.time,
+        time: a.time.into(),
         strs,
         ints,
         generation: a.generation,
@@ -319,13 +330,13 @@ fn load_side(
             };
             message.push(m);
             for (k, c) in cols.iter_mut().enumerate() {
-                c.push(r.text(k + 1)?.as_deref());
+                c.push_bytes(r.bytes(k + 1)?.as_deref());
             }
             Ok(())
         })?;
         message.shrink_to_fit();
         Ok(ByMessage {
-            message,
+            message: message.into(),
             columns: cols.into_iter().map(StrBuilder::finish).collect(),
         })
     };
@@ -333,16 +344,20 @@ fn load_side(
     let mut campaigns = by_message(SideScan::Campaigns, 3)?;
     if campaigns.message.is_empty() {
         // No Campaign Views: the campaigns `CampaignIndex` derives, by the same rule.
+        let mut message = Vec::new();
         let mut cols: Vec<StrBuilder> = (0..3).map(|_| StrBuilder::default()).collect();
         for r in super::derived::derive(cache)? {
             if let Some(m) = nmid_of(&r.network_message_id) {
-                campaigns.message.push(m);
+                message.push(m);
                 cols[0].push(Some(&r.campaign_id));
                 cols[1].push(Some(&r.campaign_name));
                 cols[2].push(Some(&r.campaign_type));
             }
         }
-        campaigns.columns = cols.into_iter().map(StrBuilder::finish).collect();
+        campaigns = ByMessage {
+            message: message.into(),
+            columns: cols.into_iter().map(StrBuilder::finish).collect(),
+        };
     }
     let alerts = by_message(SideScan::AlertEvidence, 1)?;
     // The index rows a (message id, recipient) pair of a side row names.
@@ -363,13 +378,13 @@ fn load_side(
             for named in rows_named(r)? {
                 row.push(named);
                 for (k, c) in cols.iter_mut().enumerate() {
-                    c.push(r.text(k + 2)?.as_deref());
+                    c.push_bytes(r.bytes(k + 2)?.as_deref());
                 }
             }
             Ok(())
         })?;
         Ok(ByRow {
-            row,
+            row: row.into(),
             columns: cols.into_iter().map(StrBuilder::finish).collect(),
         })
     };
@@ -382,7 +397,7 @@ fn load_side(
             for named in rows_named(r)? {
                 row.push(named);
                 for (k, c) in cols.iter_mut().enumerate() {
-                    c.push(r.text(k + 2)?.as_deref());
+                    c.push_bytes(r.bytes(k + 2)?.as_deref());
                 }
                 through.push(r.int(7)? == Some(1));
                 time.push(r.int(8)?.unwrap_or(0));
@@ -391,7 +406,7 @@ fn load_side(
         })?;
         Clicks {
             by_row: ByRow {
-                row,
+                row: row.into(),
                 columns: cols.into_iter().map(StrBuilder::finish).collect(),
             },
             time,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::bitset::Bitset;
+use super::buf::Buf;
 
 /// A fast, non-cryptographic hasher for interning (FxHash's mixing step).
 #[derive(Default, Clone, Copy)]
@@ -50,13 +51,35 @@ impl FxHasher {
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// The distinct values of a string column, each stored once in one arena.
+/// Invariant (checked by every constructor): `bytes` is UTF-8 and every `ends`
+/// value is a char boundary of it, in ascending order.
 #[derive(Debug, Clone, Default)]
 pub struct Dict {
-    bytes: String,
-    ends: Vec<u32>,
+    bytes: Buf<u8>,
+    ends: Buf<u32>,
 }
 
 impl Dict {
+    /// A dictionary over `bytes` with the given value ends; `None` unless `bytes` is
+    /// UTF-8 and the ends ascend along char boundaries (a damaged column file).
+    pub(crate) fn from_parts(bytes: Buf<u8>, ends: Buf<u32>) -> Option<Dict> {
+        let text = std::str::from_utf8(&bytes).ok()?;
+        let mut last = 0usize;
+        for &e in ends.iter() {
+            let e = e as usize;
+            if e < last || !text.is_char_boundary(e) {
+                return None;
+            }
+            last = e;
+        }
+        Some(Dict { bytes, ends })
+    }
+
+    /// The arena and the value ends (what a column file stores).
+    pub(crate) fn parts(&self) -> (&Buf<u8>, &Buf<u32>) {
+        (&self.bytes, &self.ends)
+    }
+
     /// How many distinct values.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -72,7 +95,9 @@ impl Dict {
     pub fn get(&self, code: u32) -> &str {
         let i = code as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.bytes[start..self.ends[i] as usize]
+        let bytes = &self.bytes[start..self.ends[i] as usize];
+        // SAFETY: `bytes` is UTF-8 cut at char boundaries (the invariant above).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// Every value with its code.
@@ -92,46 +117,81 @@ impl Dict {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * 4
+        self.bytes.heap_bytes() + self.ends.heap_bytes()
     }
 }
 
 /// Builds a [`Dict`] and row codes while rows stream in.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: FxMap<Box<str>, u32>,
-    dict: Dict,
+    /// Keyed by the bytes as read, so a repeated value is never checked for UTF-8
+    /// again: only a new distinct value is (and replaced where invalid).
+    map: FxMap<Box<[u8]>, u32>,
+    bytes: String,
+    ends: Vec<u32>,
 }
 
 impl Interner {
     /// The code of `s`, adding it when new.
     #[inline]
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.map.get(s) {
+        self.intern_bytes(s.as_bytes())
+    }
+
+    /// The code of the value read as `b`, adding it when new (invalid UTF-8
+    /// replaced, as everywhere the cache is read).
+    #[inline]
+    pub fn intern_bytes(&mut self, b: &[u8]) -> u32 {
+        if let Some(&c) = self.map.get(b) {
             return c;
         }
-        let c = self.dict.ends.len() as u32;
-        self.dict.bytes.push_str(s);
-        self.dict.ends.push(self.dict.bytes.len() as u32);
-        self.map.insert(s.into(), c);
+        let text = String::from_utf8_lossy(b);
+        if let std::borrow::Cow::Owned(t) = &text {
+            // Invalid UTF-8: one code for the replaced text however it was read.
+            if let Some(&c) = self.map.get(t.as_bytes()) {
+                self.map.insert(b.into(), c);
+                return c;
+            }
+            self.map.insert(t.as_bytes().into(), self.ends.len() as u32);
+        }
+        let c = self.ends.len() as u32;
+        self.bytes.push_str(&text);
+        self.ends.push(self.bytes.len() as u32);
+        self.map.insert(b.into(), c);
         c
     }
 
     /// The code of `s` if it was interned.
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+        self.map.get(s.as_bytes()).copied()
     }
 
-    /// The dictionary so far.
-    pub fn dict(&self) -> &Dict {
-        &self.dict
+    /// The value of `code` (interned before).
+    #[inline]
+    pub fn value(&self, code: u32) -> &str {
+        let i = code as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// Distinct values so far.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The finished dictionary (the lookup map is dropped).
     pub fn finish(mut self) -> Dict {
-        self.dict.bytes.shrink_to_fit();
-        self.dict.ends.shrink_to_fit();
-        self.dict
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        Dict {
+            bytes: Buf::from(self.bytes.into_bytes()),
+            ends: Buf::from(self.ends),
+        }
     }
 }
 
@@ -139,24 +199,28 @@ impl Interner {
 #[derive(Debug, Clone)]
 pub enum Codes {
     /// Up to 256 distinct values.
-    U8(Vec<u8>),
+    U8(Buf<u8>),
     /// Up to 65,536.
-    U16(Vec<u16>),
+    U16(Buf<u16>),
     /// More.
-    U32(Vec<u32>),
+    U32(Buf<u32>),
 }
 
 impl Codes {
     /// Narrows `codes` for a dictionary of `distinct` values.
     pub fn narrow(codes: Vec<u32>, distinct: usize) -> Codes {
         if distinct <= 1 << 8 {
-            Codes::U8(codes.into_iter().map(|c| c as u8).collect())
+            Codes::U8(Buf::from(
+                codes.into_iter().map(|c| c as u8).collect::<Vec<_>>(),
+            ))
         } else if distinct <= 1 << 16 {
-            Codes::U16(codes.into_iter().map(|c| c as u16).collect())
+            Codes::U16(Buf::from(
+                codes.into_iter().map(|c| c as u16).collect::<Vec<_>>(),
+            ))
         } else {
             let mut codes = codes;
             codes.shrink_to_fit();
-            Codes::U32(codes)
+            Codes::U32(Buf::from(codes))
         }
     }
 
@@ -190,30 +254,46 @@ impl Codes {
             Bitset::from_fn(v.len(), |i| hit[v[i].into() as usize])
         }
         match self {
-            Codes::U8(v) => go(v, hit),
-            Codes::U16(v) => go(v, hit),
-            Codes::U32(v) => go(v, hit),
+            Codes::U8(v) => go(v.as_slice(), hit),
+            Codes::U16(v) => go(v.as_slice(), hit),
+            Codes::U32(v) => go(v.as_slice(), hit),
         }
     }
 
-    /// Adds one to `counts[code]` for every row of `rows`.
+    /// Adds one to `counts[code]` for every row of `rows`: a plain loop over the
+    /// codes for every full word of the set, a bit walk for the others.
     pub fn count_into(&self, rows: &Bitset, counts: &mut [u32]) {
         fn go<T: Copy + Into<u32>>(v: &[T], rows: &Bitset, counts: &mut [u32]) {
-            rows.for_each(|i| counts[v[i].into() as usize] += 1);
+            // One thread: a helper halves the loop on an idle machine, but on a busy
+            // one it waits for a core longer than the whole count takes.
+            for (k, &w) in rows.words().iter().enumerate() {
+                let base = k * 64;
+                if w == u64::MAX {
+                    for c in &v[base..base + 64] {
+                        counts[(*c).into() as usize] += 1;
+                    }
+                    continue;
+                }
+                let mut w = w;
+                while w != 0 {
+                    counts[v[base + w.trailing_zeros() as usize].into() as usize] += 1;
+                    w &= w - 1;
+                }
+            }
         }
         match self {
-            Codes::U8(v) => go(v, rows, counts),
-            Codes::U16(v) => go(v, rows, counts),
-            Codes::U32(v) => go(v, rows, counts),
+            Codes::U8(v) => go(v.as_slice(), rows, counts),
+            Codes::U16(v) => go(v.as_slice(), rows, counts),
+            Codes::U32(v) => go(v.as_slice(), rows, counts),
         }
     }
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Codes::U8(v) => v.capacity(),
-            Codes::U16(v) => v.capacity() * 2,
-            Codes::U32(v) => v.capacity() * 4,
+            Codes::U8(v) => v.heap_bytes(),
+            Codes::U16(v) => v.heap_bytes(),
+            Codes::U32(v) => v.heap_bytes(),
         }
     }
 }
@@ -268,19 +348,38 @@ pub struct StrBuilder {
 }
 
 impl StrBuilder {
+    /// A builder sized for `rows` rows and `distinct` values, so neither the codes
+    /// nor the interning map grow (and rehash) while rows stream in.
+    pub fn with_capacity(rows: usize, distinct: usize) -> StrBuilder {
+        StrBuilder {
+            interner: Interner {
+                map: FxMap::with_capacity_and_hasher(distinct, Default::default()),
+                ..Interner::default()
+            },
+            codes: Vec::with_capacity(rows),
+        }
+    }
+
     /// Appends one row's value (`None`: null, stored as the empty string).
     #[inline]
     pub fn push(&mut self, v: Option<&str>) {
-        let v = v.unwrap_or("");
+        self.push_bytes(v.map(str::as_bytes));
+    }
+
+    /// Appends one row's value as read from the cache, unchecked: UTF-8 is checked
+    /// once per distinct value ([`Interner::intern_bytes`]), not once per row.
+    #[inline]
+    pub fn push_bytes(&mut self, v: Option<&[u8]>) {
+        let v = v.unwrap_or(b"");
         // Recipients of one message are adjacent and share most values: a compare
         // with the previous row is cheaper than a hash.
         if let Some(&last) = self.codes.last()
-            && self.interner.dict().get(last) == v
+            && self.interner.value(last).as_bytes() == v
         {
             self.codes.push(last);
             return;
         }
-        let c = self.interner.intern(v);
+        let c = self.interner.intern_bytes(v);
         self.codes.push(c);
     }
 
@@ -296,7 +395,7 @@ impl StrBuilder {
 
     /// Distinct values so far.
     pub fn distinct(&self) -> usize {
-        self.interner.dict().len()
+        self.interner.len()
     }
 
     /// The finished column.
@@ -312,9 +411,9 @@ impl StrBuilder {
 #[derive(Debug, Clone)]
 pub enum IntColumn {
     /// Every value fits in an `i32` (`i32::MIN` is null).
-    Narrow(Vec<i32>),
+    Narrow(Buf<i32>),
     /// Wider values (`i64::MIN` is null).
-    Wide(Vec<i64>),
+    Wide(Buf<i64>),
 }
 
 impl IntColumn {
@@ -325,19 +424,19 @@ impl IntColumn {
             .flatten()
             .all(|&v| v > i64::from(i32::MIN) && v <= i64::from(i32::MAX));
         if narrow {
-            IntColumn::Narrow(
+            IntColumn::Narrow(Buf::from(
                 values
                     .into_iter()
                     .map(|v| v.map_or(i32::MIN, |v| v as i32))
-                    .collect(),
-            )
+                    .collect::<Vec<_>>(),
+            ))
         } else {
-            IntColumn::Wide(
+            IntColumn::Wide(Buf::from(
                 values
                     .into_iter()
                     .map(|v| v.map_or(i64::MIN, |v| v.max(i64::MIN + 1)))
-                    .collect(),
-            )
+                    .collect::<Vec<_>>(),
+            ))
         }
     }
 
@@ -380,8 +479,62 @@ impl IntColumn {
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            IntColumn::Narrow(v) => v.capacity() * 4,
-            IntColumn::Wide(v) => v.capacity() * 8,
+            IntColumn::Narrow(v) => v.heap_bytes(),
+            IntColumn::Wide(v) => v.heap_bytes(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_checked_for_utf8_once_per_value_and_invalid_ones_are_replaced() {
+        let mut b = StrBuilder::default();
+        b.push_bytes(Some(b"ok"));
+        b.push_bytes(Some(b"ok"));
+        b.push_bytes(Some(b"bad\xff"));
+        b.push_bytes(None);
+        b.push_bytes(Some("bad\u{fffd}".as_bytes()));
+        b.push_bytes(Some(b"bad\xfe"));
+        b.push(Some("ok"));
+        assert_eq!(b.lookup("ok"), Some(0));
+        let col = b.finish();
+        let values: Vec<&str> = (0..7).map(|r| col.value(r)).collect();
+        assert_eq!(
+            values,
+            [
+                "ok",
+                "ok",
+                "bad\u{fffd}",
+                "",
+                "bad\u{fffd}",
+                "bad\u{fffd}",
+                "ok"
+            ]
+        );
+        // One dictionary entry per text: the replaced spellings share one.
+        assert_eq!(col.dict.len(), 3);
+        assert_eq!(col.codes.get(2), col.codes.get(5));
+    }
+
+    #[test]
+    fn a_dictionary_from_a_file_must_be_utf8_cut_at_char_boundaries() {
+        let bytes = || Buf::from("aé".as_bytes().to_vec());
+        assert!(Dict::from_parts(bytes(), Buf::from(vec![1, 3])).is_some());
+        assert!(
+            Dict::from_parts(bytes(), Buf::from(vec![2, 3])).is_none(),
+            "inside é"
+        );
+        assert!(
+            Dict::from_parts(bytes(), Buf::from(vec![3, 1])).is_none(),
+            "descending"
+        );
+        assert!(
+            Dict::from_parts(bytes(), Buf::from(vec![4])).is_none(),
+            "past the end"
+        );
+        assert!(Dict::from_parts(Buf::from(vec![0xff]), Buf::from(vec![1])).is_none());
     }
 }

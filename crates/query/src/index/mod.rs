@@ -26,6 +26,7 @@
 //! a swap does not move the analyst's cursor ([`EmailIndex::page_around`]).
 
 pub mod bitset;
+pub mod buf;
 mod build;
 pub mod column;
 pub mod derived;
@@ -39,6 +40,7 @@ pub mod pivot;
 mod remediation;
 pub mod schema;
 pub mod side;
+mod store;
 pub mod tags;
 pub mod text;
 pub mod urls;
@@ -135,7 +137,7 @@ fn hint(s: &Option<String>) -> String {
 #[derive(Debug)]
 pub struct EmailIndex {
     rows: usize,
-    time: Vec<i64>,
+    time: buf::Buf<i64>,
     /// Every string and number column, loaded by the build: accessors do no I/O.
     strs: Vec<StrColumn>,
     ints: Vec<Ints>,
@@ -152,8 +154,110 @@ pub struct EmailIndex {
 
 impl EmailIndex {
     /// Builds the index of every email in `cache` (see the module docs for timing).
+    /// Most callers want [`EmailIndex::open`], which reuses the column file.
     pub fn build(cache: &Cache) -> Result<EmailIndex, IndexError> {
         build::build(cache)
+    }
+
+    /// The index of `cache`: its column file ([`EmailIndex::file_path`]) memory-mapped
+    /// when that file is of the cache's generation and intact; otherwise built from
+    /// SQLite and written as the new column file, then opened mapped. A file that
+    /// cannot be written (a read-only directory) leaves the built index in memory.
+    /// An old cache without a generation (0) is always built: its file could not be
+    /// told stale.
+    pub fn open(cache: &Cache) -> Result<EmailIndex, IndexError> {
+        let _span = tracing::info_span!("index open").entered();
+        let path = store::path_for(cache.path());
+        let started = std::time::Instant::now();
+        let mapped = cache.snapshot(|c| -> Result<Option<EmailIndex>, IndexError> {
+            let generation = c.generation()?;
+            if generation == 0 {
+                return Ok(None);
+            }
+            match store::load(&path, generation) {
+                Ok(parts) => Ok(Some(EmailIndex::from_parts(
+                    parts,
+                    generation,
+                    TagTable::load(c)?,
+                    started.elapsed().as_secs_f64(),
+                ))),
+                Err(why) => {
+                    tracing::info!(file = %path.display(), %why, "rebuilding the email index");
+                    Ok(None)
+                }
+            }
+        })?;
+        if let Some(ix) = mapped {
+            tracing::info!(
+                seconds = ix.build_seconds,
+                rows = ix.rows,
+                "column file mapped"
+            );
+            return Ok(ix);
+        }
+        let built = build::build(cache)?;
+        if built.generation == 0 {
+            return Ok(built);
+        }
+        if let Err(e) = built.save(&path) {
+            tracing::warn!(file = %path.display(), error = %e, "cannot write the email index's column file; every process will rebuild the index until it can");
+            return Ok(built);
+        }
+        // Reopened mapped: the built columns leave the heap for the page cache,
+        // which other whalewatch processes share.
+        match store::load(&path, built.generation) {
+            Ok(parts) => Ok(EmailIndex::from_parts(
+                parts,
+                built.generation,
+                built.tags.clone(),
+                started.elapsed().as_secs_f64(),
+            )),
+            Err(why) => {
+                tracing::warn!(file = %path.display(), %why, "the column file just written does not read back; keeping the built index");
+                Ok(built)
+            }
+        }
+    }
+
+    /// Where the column file of the cache at `cache` lives (beside it).
+    pub fn file_path(cache: &std::path::Path) -> std::path::PathBuf {
+        store::path_for(cache)
+    }
+
+    /// Writes this index as the column file `path` (atomically, owner-only).
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        store::save(
+            &store::PartsRef {
+                generation: self.generation,
+                rows: self.rows,
+                time: &self.time,
+                strs: &self.strs,
+                ints: &self.ints,
+                msg_rows: &self.msg_rows,
+                side: &self.side,
+            },
+            path,
+        )
+    }
+
+    /// Whether the columns are views into a mapped column file (not heap).
+    pub fn is_mapped(&self) -> bool {
+        self.time.is_mapped()
+    }
+
+    fn from_parts(p: store::Parts, generation: u64, tags: TagTable, seconds: f64) -> EmailIndex {
+        EmailIndex {
+            rows: p.rows,
+            time: p.time,
+            strs: p.strs,
+            ints: p.ints,
+            generation,
+            msg_rows: p.msg_rows,
+            side: p.side,
+            tags,
+            tag_rows: Mutex::new(Vec::new()),
+            build_seconds: seconds,
+        }
     }
 
     /// Rows (message × recipient).
@@ -166,7 +270,7 @@ impl EmailIndex {
         self.rows == 0
     }
 
-    /// Seconds the build took.
+    /// Seconds the build (or the opening of the column file) took.
     pub fn build_seconds(&self) -> f64 {
         self.build_seconds
     }
@@ -296,7 +400,7 @@ impl EmailIndex {
 
     /// Bytes the index holds on the heap (resident size, without allocator slack).
     pub fn heap_bytes(&self) -> usize {
-        self.time.capacity() * 8
+        self.time.heap_bytes()
             + self.strs.iter().map(StrColumn::heap_bytes).sum::<usize>()
             + self.ints.iter().map(Ints::heap_bytes).sum::<usize>()
             + self.msg_rows.heap_bytes()

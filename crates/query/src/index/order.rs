@@ -114,9 +114,35 @@ impl EmailIndex {
 
     /// Every row of `rows` in `key` order.
     pub fn sorted(&self, rows: &RowSet, key: SortKey) -> Vec<u32> {
+        if key.column == Column::Time && self.time.is_sorted() {
+            return self.sorted_by_sorted_time(rows, key.descending);
+        }
         let mut k = self.sort_keys(rows, key);
         k.sort_unstable();
         k.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// [`EmailIndex::sorted`] by time when the rows are stored in time order (the
+    /// cache appends mail as time goes): no sort, one pass. Ties keep ascending row
+    /// order either way, as the sort's row-id tie-break does.
+    fn sorted_by_sorted_time(&self, rows: &RowSet, descending: bool) -> Vec<u32> {
+        let mut out = Vec::with_capacity(rows.count());
+        rows.for_each(|r| out.push(r as u32));
+        if descending {
+            out.reverse();
+            // Runs of equal times are now in descending row order: turn each back.
+            let t = |r: u32| self.time[r as usize];
+            let mut start = 0;
+            while start < out.len() {
+                let mut end = start + 1;
+                while end < out.len() && t(out[end]) == t(out[start]) {
+                    end += 1;
+                }
+                out[start..end].reverse();
+                start = end;
+            }
+        }
+        out
     }
 
     /// The first `n` rows of `rows` in `key` order, without sorting the rest.

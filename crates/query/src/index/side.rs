@@ -4,14 +4,15 @@
 //! over a side table's distinct values, then mark the messages (or rows) it reaches.
 
 use super::bitset::Bitset;
+use super::buf::Buf;
 use super::column::StrColumn;
 
 /// Rows per message: `rows[start[m]..start[m+1]]` are message `m`'s rows (by
 /// `NetworkMessageId` code), in row order.
 #[derive(Debug, Clone, Default)]
 pub struct MessageRows {
-    start: Vec<u32>,
-    rows: Vec<u32>,
+    start: Buf<u32>,
+    rows: Buf<u32>,
 }
 
 impl MessageRows {
@@ -31,7 +32,26 @@ impl MessageRows {
             out[fill[m] as usize] = r as u32;
             fill[m] += 1;
         }
-        MessageRows { start, rows: out }
+        MessageRows {
+            start: Buf::from(start),
+            rows: Buf::from(out),
+        }
+    }
+
+    /// From the two arrays of a column file; `None` unless they are consistent
+    /// (starts ascend up to the row count, and every row id is below `rows`).
+    pub(crate) fn from_parts(start: Buf<u32>, rows: Buf<u32>, n: usize) -> Option<MessageRows> {
+        let ok = start.first().is_some_and(|&s| s == 0)
+            && start.windows(2).all(|w| w[0] <= w[1])
+            && start.last().is_some_and(|&s| s as usize == rows.len())
+            && rows.len() == n
+            && rows.iter().all(|&r| (r as usize) < n);
+        ok.then_some(MessageRows { start, rows })
+    }
+
+    /// The two arrays (what a column file stores).
+    pub(crate) fn parts(&self) -> (&Buf<u32>, &Buf<u32>) {
+        (&self.start, &self.rows)
     }
 
     /// The rows of message `m`.
@@ -45,7 +65,7 @@ impl MessageRows {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        (self.start.capacity() + self.rows.capacity()) * 4
+        self.start.heap_bytes() + self.rows.heap_bytes()
     }
 }
 
@@ -54,7 +74,7 @@ impl MessageRows {
 #[derive(Debug, Clone)]
 pub struct ByMessage {
     /// Message code of each entry.
-    pub message: Vec<u32>,
+    pub message: Buf<u32>,
     /// The entry's columns (for URLs: `Url`, `UrlDomain`, `UrlLocation`; campaigns: `CampaignId`,
     /// `CampaignName`, `CampaignType`; alerts: `AlertId`).
     pub columns: Vec<StrColumn>,
@@ -74,7 +94,7 @@ impl ByMessage {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.message.capacity() * 4
+        self.message.heap_bytes()
             + self
                 .columns
                 .iter()
@@ -88,7 +108,7 @@ impl ByMessage {
 #[derive(Debug, Clone)]
 pub struct ByRow {
     /// Email row of each entry.
-    pub row: Vec<u32>,
+    pub row: Buf<u32>,
     /// Attachments: `FileName`, `SHA256`, `FileType`; clicks: `ActionType`, `Url`,
     /// `Workload`, `IPAddress`.
     pub columns: Vec<StrColumn>,
@@ -108,7 +128,7 @@ impl ByRow {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.row.capacity() * 4
+        self.row.heap_bytes()
             + self
                 .columns
                 .iter()

@@ -1,0 +1,315 @@
+//! The email index's column file (`<cache>.email-index`): a real simulator, a real
+//! refresh into a temporary cache, then the index opened from the mapped file answers
+//! exactly like a freshly built index and like SQLite; a stale, damaged, truncated or
+//! half-written file is never used: the next open rebuilds it from SQLite.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{now, small_world, start};
+use whalewatch::cache::Cache;
+use whalewatch::query::index::{Column, EmailIndex, SortKey};
+use whalewatch::query::kql::TimeBin;
+use whalewatch::query::{Entity, parse};
+use whalewatch::sim::server::SimConfig;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ww-ixf-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A small simulated tenant refreshed into `dir/t.sqlite` through the library.
+async fn refreshed_cache(dir: &Path, secret_env: &str) -> PathBuf {
+    let mut config = SimConfig::new(small_world(77));
+    config.hunting_calls_per_minute = 100_000;
+    let server = start(config).await;
+    // SAFETY: this test's own variable, set before the refresh reads it.
+    unsafe { std::env::set_var(secret_env, &server.client_secret) };
+    let profile = whalewatch::demo::signed_in(&server, secret_env);
+    let path = dir.join("t.sqlite");
+    let client = whalewatch::sync::connect::graph_client("t", &profile, dir, true).unwrap();
+    let options = whalewatch::sync::RefreshOptions {
+        hunting_calls_per_minute: 100_000,
+        ..Default::default()
+    };
+    whalewatch::sync::refresh(
+        &client,
+        Cache::open(&path).unwrap(),
+        &profile,
+        &options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    path
+}
+
+/// Damages the file the way a disk or another program would, as a new inode: the
+/// maps of earlier opens (`mapped` below) keep reading the bytes they mapped.
+fn replace(file: &Path, bytes: &[u8]) {
+    std::fs::remove_file(file).unwrap();
+    std::fs::write(file, bytes).unwrap();
+}
+
+const FILTERS: &[&str] = &[
+    "",
+    "is:priority threat:phish",
+    "threat:phish,malware -location:quarantine",
+    "clicked:yes OR zap:yes",
+    "url-domain:*.top,*.xyz",
+    "attachment:*.pdf,*.docx",
+    "campaign:*",
+    "bcl:>=7",
+    "size:>100000",
+    "recipient-domain:contoso.com",
+    "since:1d",
+];
+
+/// Every answer the CLI and the console take from an index, as text.
+fn answers(ix: &EmailIndex) -> Vec<String> {
+    let mut out = vec![format!("rows {}", ix.len())];
+    for f in FILTERS {
+        let rows = ix.eval(&parse(Entity::Emails, f).unwrap(), now()).unwrap();
+        out.push(format!("{f}: {}", rows.count()));
+        for col in [
+            "SenderFromDomain",
+            "LatestDeliveryLocation",
+            "BulkComplaintLevel",
+        ] {
+            out.push(format!(
+                "{f} by {col}: {:?}",
+                ix.frequency(&rows, Column::parse(col).unwrap())
+            ));
+        }
+        let h = ix
+            .histogram(&rows, TimeBin::Day, Column::parse("ThreatTypes"))
+            .unwrap();
+        out.push(format!("{f} histogram: {h:?}"));
+        let newest = ix.top(&rows, SortKey::NEWEST, 50);
+        out.push(format!(
+            "{f} newest: {:?}",
+            newest
+                .iter()
+                .map(|&r| ix.key(r as usize))
+                .collect::<Vec<_>>()
+        ));
+        out.push(format!("{f} planned: {:?}", ix.planned_messages(&rows)));
+        // The side tables: URLs with their clicks, the click table, post-delivery flags.
+        out.push(format!("{f} top URLs: {:?}", ix.top_urls(&rows)));
+        out.push(format!("{f} clicks: {:?}", ix.clicks(&rows)));
+    }
+    let side = ix.side();
+    for flags in [
+        &side.clicked_any,
+        &side.clicked,
+        &side.zapped,
+        &side.released,
+    ] {
+        out.push(format!(
+            "flags: {:?}",
+            (0..ix.len())
+                .filter(|&r| flags.contains(r))
+                .collect::<Vec<_>>()
+        ));
+    }
+    out.push(format!("facets: {:?}", ix.facets(&ix.all(), 10).unwrap()));
+    // Every cell of every row.
+    let cols: Vec<Column> = Column::names().filter_map(Column::parse).collect();
+    for r in 0..ix.len() {
+        let row: Vec<String> = cols.iter().map(|&c| ix.value(c, r)).collect();
+        out.push(row.join("\u{1f}"));
+    }
+    out
+}
+
+/// The same figures straight from SQLite.
+fn sqlite_answers(cache: &Cache) -> Vec<(String, i64)> {
+    let c = cache.connection();
+    let rows = |sql: &str| -> Vec<(String, i64)> {
+        let mut stmt = c.prepare(sql).unwrap();
+        stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                r.get(1)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    let mut out = rows("SELECT 'rows', count(*) FROM email_events");
+    out.extend(rows(
+        "SELECT 'q1', count(*) FROM email_events WHERE lower(\"RecipientEmailAddress\") IN \
+         (SELECT address FROM tag_members WHERE tag = 'Priority account') \
+         AND ' ' || \"ThreatTypes\" || ',' LIKE '% Phish,%'",
+    ));
+    out.extend(rows(
+        "SELECT coalesce(\"SenderFromDomain\", ''), count(*) c FROM email_events GROUP BY 1 ORDER BY c DESC, 1",
+    ));
+    out.extend(rows(
+        "SELECT coalesce(\"LatestDeliveryLocation\", ''), count(*) c FROM email_events GROUP BY 1 ORDER BY c DESC, 1",
+    ));
+    out
+}
+
+fn index_answers_as_sqlite(ix: &EmailIndex) -> Vec<(String, i64)> {
+    let all = ix.all();
+    let mut out = vec![("rows".to_string(), ix.len() as i64)];
+    let q1 = ix
+        .eval(
+            &parse(Entity::Emails, "is:priority threat:phish").unwrap(),
+            now(),
+        )
+        .unwrap();
+    out.push(("q1".into(), q1.count() as i64));
+    for col in ["SenderFromDomain", "LatestDeliveryLocation"] {
+        let f = ix.frequency(&all, Column::parse(col).unwrap());
+        out.extend(f.rows.into_iter().map(|r| (r.value, r.count as i64)));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mapped_index_answers_like_a_fresh_build_and_like_sqlite_and_damage_rebuilds() {
+    let dir = temp_dir("main");
+    let path = refreshed_cache(&dir, "WW_IXF_SECRET").await;
+    let file = EmailIndex::file_path(&path);
+    let cache = Cache::open_read_only(&path).unwrap();
+
+    // No file yet: the first open builds, writes it owner-only, and maps it.
+    assert!(!file.exists());
+    let first = EmailIndex::open(&cache).unwrap();
+    assert!(
+        first.is_mapped(),
+        "the built index is reopened from its file"
+    );
+    assert!(file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "tenant data: owner-only");
+    }
+    assert!(first.len() > 500, "a world with mail: {}", first.len());
+    let built = EmailIndex::build(&cache).unwrap();
+    assert!(!built.is_mapped());
+    let expected = answers(&built);
+    assert_eq!(answers(&first), expected);
+    let mapped = EmailIndex::open(&cache).unwrap();
+    assert!(mapped.is_mapped());
+    assert!(
+        mapped.heap_bytes() < built.heap_bytes() / 20,
+        "mapped columns are page cache, not heap: {} vs {}",
+        mapped.heap_bytes(),
+        built.heap_bytes()
+    );
+    assert_eq!(answers(&mapped), expected);
+    // Rows stored in time order are ordered by time without a sort, exactly as
+    // the sort orders them (ties by row).
+    assert!(
+        mapped.times().is_sorted(),
+        "the cache holds mail in time order"
+    );
+    for f in FILTERS {
+        let rows = mapped
+            .eval(&parse(Entity::Emails, f).unwrap(), now())
+            .unwrap();
+        for key in [
+            SortKey::NEWEST,
+            SortKey {
+                descending: false,
+                ..SortKey::NEWEST
+            },
+        ] {
+            assert_eq!(
+                mapped.sorted(&rows, key),
+                mapped.top(&rows, key, usize::MAX),
+                "{f}"
+            );
+        }
+    }
+    // A top-N group-by is the head of the full table, with the same total.
+    for f in FILTERS {
+        let rows = mapped
+            .eval(&parse(Entity::Emails, f).unwrap(), now())
+            .unwrap();
+        for col in ["SenderFromDomain", "RecipientDomain", "BulkComplaintLevel"] {
+            let c = Column::parse(col).unwrap();
+            let full = mapped.frequency(&rows, c);
+            let top = mapped.frequency_top(&rows, c, 3);
+            assert_eq!(top.total, full.total, "{f} {col}");
+            assert_eq!(
+                top.rows[..],
+                full.rows[..full.rows.len().min(3)],
+                "{f} {col}"
+            );
+        }
+    }
+    let sqlite = sqlite_answers(&cache);
+    assert_eq!(index_answers_as_sqlite(&mapped), sqlite);
+    let good = std::fs::read(&file).unwrap();
+
+    // Damage: a flipped byte in the middle, then a truncation, then a header from
+    // another version. Each open rebuilds (answers stay SQLite's) and rewrites the file.
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    let half = good[..good.len() / 2].to_vec();
+    let mut version = good.clone();
+    version[8] = version[8].wrapping_add(1);
+    for (what, bytes) in [
+        ("flipped", flipped),
+        ("truncated", half),
+        ("version", version),
+    ] {
+        replace(&file, &bytes);
+        let ix = EmailIndex::open(&cache).unwrap();
+        assert_eq!(answers(&ix), expected, "{what}");
+        assert_eq!(index_answers_as_sqlite(&ix), sqlite, "{what}");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            good,
+            "{what}: the file is rewritten"
+        );
+    }
+
+    // A crash in the middle of a write: its temporary file is left half-written
+    // beside a truncated target (as after kill -9 with a torn earlier copy).
+    std::fs::write(dir.join(".whalewatch-crash.tmp"), &good[..good.len() / 3]).unwrap();
+    replace(&file, &good[..100]);
+    let ix = EmailIndex::open(&cache).unwrap();
+    assert_eq!(answers(&ix), expected);
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+    drop(ix);
+
+    // Stale: the cache is written after the file (a remediation moves a message in
+    // place: same rows, new value). The open sees the new generation and rebuilds.
+    let key = mapped.key(0);
+    let moved = {
+        let c = Cache::open(&path).unwrap();
+        let mut ev = c.email(&key).unwrap().unwrap();
+        ev.latest_delivery_location = Some("Deleted items".into());
+        let mut c = c;
+        c.write(|w| w.upsert_rows(&[ev])).unwrap();
+        c.generation().unwrap()
+    };
+    let cache = Cache::open_read_only(&path).unwrap();
+    let fresh = EmailIndex::open(&cache).unwrap();
+    assert_eq!(fresh.generation(), moved);
+    let loc = fresh.column("LatestDeliveryLocation").unwrap();
+    assert_eq!(
+        fresh.value(loc, fresh.row_of(&key).unwrap()),
+        "Deleted items"
+    );
+    assert_eq!(
+        answers(&fresh),
+        answers(&EmailIndex::build(&cache).unwrap())
+    );
+    assert_eq!(index_answers_as_sqlite(&fresh), sqlite_answers(&cache));
+    // The old map still reads the old file's bytes (the new file replaced it by rename).
+    assert_eq!(answers(&mapped), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
