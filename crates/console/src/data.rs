@@ -348,13 +348,6 @@ fn status_of(cache: &Cache) -> (Vec<SourceState>, Pending, Vec<LoadProblem>) {
     )
 }
 
-/// Opens the email index with the campaigns it figures (read here, not waited for
-/// from [`load_quick`]).
-pub fn load_index(path: &Path) -> Result<EmailData, IndexError> {
-    let campaigns = CampaignIndex::load(&Cache::open_read_only(path)?)?;
-    load_emails(path, &campaigns)
-}
-
 /// Builds the email index and the figures derived from it.
 pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
     let cache = Cache::open_read_only(path)?;

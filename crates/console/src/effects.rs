@@ -107,32 +107,18 @@ impl Effects {
         self.keep(tokio::task::spawn_blocking(move || Self::reload(tx, path)));
     }
 
-    /// Reloads everything after a refresh: the email index (mapped from its column
-    /// file in milliseconds) on its own thread, beside the quick half (every alert,
-    /// user and incident) — the grid need not wait for the alerts.
+    /// Reloads everything after a refresh: the quick half, then the index.
     fn reload(tx: UnboundedSender<Msg>, path: PathBuf) {
-        let (itx, ipath) = (tx.clone(), path.clone());
-        let index = std::thread::spawn(move || {
-            let msg = match data::load_index(&ipath) {
-                Ok(e) => Msg::Emails(e),
-                Err(e) => notice(format!("cannot index the cached mail: {e}"), true),
-            };
-            let _ = itx.send(msg);
-        });
         match data::load_quick(&path) {
             Ok(mut s) => {
                 s.index_follows = true;
+                let campaigns = s.campaigns.clone();
                 let _ = tx.send(Msg::Loaded(Box::new(s)));
+                Self::reindex(&tx, &path, &campaigns);
             }
             Err(e) => {
                 let _ = tx.send(notice(format!("cannot read the cache: {e}"), true));
             }
-        }
-        if index.join().is_err() {
-            let _ = tx.send(notice(
-                "the email index could not be loaded (its worker stopped); press r to reload",
-                true,
-            ));
         }
     }
 
