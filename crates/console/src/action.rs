@@ -31,9 +31,9 @@ impl Pane {
         Pane::Accounts,
         Pane::Posture,
         Pane::SignIns,
+        Pane::Incidents,
         Pane::Urls,
         Pane::Clicks,
-        Pane::Incidents,
     ];
 
     pub fn name(self) -> &'static str {
