@@ -80,14 +80,27 @@ impl GraphClient {
         id: &str,
         comment: &str,
     ) -> Result<Vec<AlertComment>, TenantError> {
+        self.post_comment(&item_path(ALERTS_PATH, id), comment, "the alert comment")
+            .await
+    }
+
+    /// `POST {item}/comments` with an `alertComment` (alerts and incidents take the
+    /// same body); the service answers with every comment of the item.
+    pub(crate) async fn post_comment(
+        &self,
+        item: &str,
+        comment: &str,
+        what: &'static str,
+    ) -> Result<Vec<AlertComment>, TenantError> {
         #[derive(serde::Deserialize)]
         struct Comments {
             #[serde(default)]
             value: Vec<AlertComment>,
         }
         let body = serde_json::json!({"@odata.type": "microsoft.graph.security.alertComment", "comment": comment});
-        let path = format!("{}/comments", item_path(ALERTS_PATH, id));
-        let resp: Comments = self.post_json(&path, &body, "the alert comment").await?;
+        let resp: Comments = self
+            .post_json(&format!("{item}/comments"), &body, what)
+            .await?;
         Ok(resp.value)
     }
 }

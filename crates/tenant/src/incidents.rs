@@ -67,15 +67,12 @@ impl GraphClient {
         id: &str,
         comment: &str,
     ) -> Result<Vec<AlertComment>, TenantError> {
-        #[derive(serde::Deserialize)]
-        struct Comments {
-            #[serde(default)]
-            value: Vec<AlertComment>,
-        }
-        let body = serde_json::json!({"@odata.type": "microsoft.graph.security.alertComment", "comment": comment});
-        let path = format!("{}/comments", item_path(INCIDENTS_PATH, id));
-        let resp: Comments = self.post_json(&path, &body, "the incident comment").await?;
-        Ok(resp.value)
+        self.post_comment(
+            &item_path(INCIDENTS_PATH, id),
+            comment,
+            "the incident comment",
+        )
+        .await
     }
 }
 
