@@ -462,12 +462,8 @@ pub async fn comment(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let claims = match st.authorize(&headers, WRITE) {
-        Ok(c) => c,
-        Err(e) => return st.graph_error(e),
-    };
-    let text = match comment_text(&body) {
-        Ok(t) => t,
+    let (by, text) = match comment_request(&st, &headers, &body, WRITE) {
+        Ok(r) => r,
         Err(e) => return st.graph_error(e),
     };
     let mut w = st.write();
@@ -476,9 +472,6 @@ pub async fn comment(
     let Some(idx) = w.alerts.iter().position(|a| a.id == id) else {
         return st.graph_error(GraphError::not_found(&format!("alert '{id}'")));
     };
-    let by = claims
-        .upn
-        .unwrap_or_else(|| "whalewatch (application)".to_string());
     let a = &mut w.alerts[idx];
     a.comments.push(AlertComment {
         comment: text,
@@ -486,12 +479,9 @@ pub async fn comment(
         time: now,
     });
     a.last_update = now;
-    let body = json!({
-        "@odata.context": format!("{}/v1.0/$metadata#security/alerts_v2('{id}')/comments", st.base_url),
-        "value": comments_json(&a.comments),
-    });
+    let answer = comments_answer(&st, &format!("alerts_v2('{id}')"), &a.comments);
     refresh_incident_of(&mut w, idx);
-    (StatusCode::OK, json_response(body.to_string())).into_response()
+    answer
 }
 
 /// `PATCH /security/incidents/{id}`: status, classification, determination, owner.
@@ -571,12 +561,8 @@ pub async fn comment_incident(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let claims = match st.authorize(&headers, INCIDENTS_WRITE) {
-        Ok(c) => c,
-        Err(e) => return st.graph_error(e),
-    };
-    let text = match comment_text(&body) {
-        Ok(t) => t,
+    let (by, text) = match comment_request(&st, &headers, &body, INCIDENTS_WRITE) {
+        Ok(r) => r,
         Err(e) => return st.graph_error(e),
     };
     let mut w = st.write();
@@ -586,15 +572,34 @@ pub async fn comment_incident(
     };
     i.comments.push(AlertComment {
         comment: text,
-        created_by: claims
-            .upn
-            .unwrap_or_else(|| "whalewatch (application)".to_string()),
+        created_by: by,
         time: now,
     });
     i.last_update = now;
+    comments_answer(&st, &format!("incidents('{id}')"), &i.comments)
+}
+
+/// The poster and the text of a comment POST authorized for `roles`, or the
+/// documented error.
+fn comment_request(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    roles: &[&str],
+) -> Result<(String, String), GraphError> {
+    let claims = st.authorize(headers, roles)?;
+    let text = comment_text(body)?;
+    let by = claims
+        .upn
+        .unwrap_or_else(|| "whalewatch (application)".to_string());
+    Ok((by, text))
+}
+
+/// The answer to a comment POST on `entity` (`alerts_v2('id')`): every comment.
+fn comments_answer(st: &AppState, entity: &str, comments: &[AlertComment]) -> Response {
     let body = json!({
-        "@odata.context": format!("{}/v1.0/$metadata#security/incidents('{id}')/comments", st.base_url),
-        "value": comments_json(&i.comments),
+        "@odata.context": format!("{}/v1.0/$metadata#security/{entity}/comments", st.base_url),
+        "value": comments_json(comments),
     });
     (StatusCode::OK, json_response(body.to_string())).into_response()
 }
