@@ -11,7 +11,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::refresh::{KillOnDrop, SimProcess, Workspace, WorldFlags, wait_until};
-use common::triage::{api_of, comments_with, requests, succeeded, tenant_alert, token, writes};
+use common::triage::{
+    api_of, comments_with, requests, succeeded, tenant_alert, token, workspace, writes,
+};
 use common::{Api, Reply};
 use serde_json::Value;
 
@@ -29,14 +31,6 @@ fn alert_ids(ws: &Workspace, n: usize) -> Vec<String> {
     let ids: Vec<String> = csv.lines().skip(1).take(n).map(str::to_string).collect();
     assert_eq!(ids.len(), n, "the world has {n} alerts: {csv}");
     ids
-}
-
-fn workspace(tag: &str, sim: &SimProcess) -> Workspace {
-    let mut ws = Workspace::new(tag);
-    ws.add_sim_profile("sim", sim);
-    ws.append_config("analyst = \"analyst@contoso.example\"");
-    ws.refresh(&[]).expect_ok("refresh");
-    ws
 }
 
 #[test]

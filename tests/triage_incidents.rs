@@ -11,43 +11,16 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::refresh::{KillOnDrop, SimProcess, Workspace, WorldFlags, wait_until};
-use common::triage::{api_of, requests, succeeded, token, writes};
+use common::refresh::{KillOnDrop, SimProcess, WorldFlags, wait_until};
+use common::triage::{
+    ANALYST, TempCache, api_of, client, requests, succeeded, token, workspace, writes,
+};
 use common::{Api, config, start};
 use serde_json::Value;
 use whalewatch::cache::{Cache, JournalResult, OutboxKind, OutboxState};
-use whalewatch::config::Profile;
 use whalewatch::model::{Classification, Determination, IncidentStatus};
 use whalewatch::sim::server::SimServer;
-use whalewatch::sync::connect;
 use whalewatch::sync::triage::{self, IncidentChange, Outcome, Resolution};
-use whalewatch::tenant::GraphClient;
-
-const ANALYST: &str = "analyst@contoso.example";
-
-fn profile(server: &SimServer) -> Profile {
-    Profile {
-        read_only: false,
-        analyst: Some(ANALYST.into()),
-        ..whalewatch::demo::signed_in(server, "WHALEWATCH_TEST_SECRET")
-    }
-}
-
-fn client(server: &SimServer, read_only: bool) -> GraphClient {
-    let credential = whalewatch::demo::credential(server);
-    connect::client_with(&profile(server), credential, None, read_only).expect("a client")
-}
-
-struct TempCache {
-    dir: std::path::PathBuf,
-    cache: Cache,
-}
-
-impl Drop for TempCache {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A cache holding the tenant's incidents, as after a refresh.
 async fn cache_with_incidents(server: &SimServer, name: &str) -> TempCache {
@@ -367,14 +340,6 @@ async fn read_only_and_a_missing_incident_permission_keep_every_write_queued() {
     let outbox = t.cache.outbox().unwrap();
     assert_eq!(outbox.len(), 4, "nothing lost");
     assert!(outbox.iter().all(|e| e.state == OutboxState::Queued));
-}
-
-fn workspace(tag: &str, sim: &SimProcess) -> Workspace {
-    let mut ws = Workspace::new(tag);
-    ws.add_sim_profile("sim", sim);
-    ws.append_config("analyst = \"analyst@contoso.example\"");
-    ws.refresh(&[]).expect_ok("refresh");
-    ws
 }
 
 fn csv_rows(text: &str) -> Vec<Vec<String>> {

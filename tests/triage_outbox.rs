@@ -9,45 +9,18 @@
 
 mod common;
 
-use common::triage::{comments_with, requests, succeeded, tenant_alert, writes};
+use common::triage::{
+    ANALYST, TempCache, client, comments_with, requests, succeeded, tenant_alert, writes,
+};
 use common::{Api, config, start};
 use serde_json::Value;
 use whalewatch::cache::{Cache, JournalResult, NoteTarget, OutboxKind, OutboxState};
-use whalewatch::config::Profile;
 use whalewatch::model::{
     AlertStatus, Classification, Determination, RemediateRequest, RemediationAction,
 };
 use whalewatch::sim::server::SimServer;
-use whalewatch::sync::connect;
 use whalewatch::sync::remediate::{self, MessageState, PlannedMessage, RemediationPlan};
 use whalewatch::sync::triage::{self, AlertChange, Outcome, Resolution};
-use whalewatch::tenant::GraphClient;
-
-const ANALYST: &str = "analyst@contoso.example";
-
-fn profile(server: &SimServer) -> Profile {
-    Profile {
-        read_only: false,
-        analyst: Some(ANALYST.into()),
-        ..whalewatch::demo::signed_in(server, "WHALEWATCH_TEST_SECRET")
-    }
-}
-
-fn client(server: &SimServer, read_only: bool) -> GraphClient {
-    let credential = whalewatch::demo::credential(server);
-    connect::client_with(&profile(server), credential, None, read_only).expect("a client")
-}
-
-struct TempCache {
-    dir: std::path::PathBuf,
-    cache: Cache,
-}
-
-impl Drop for TempCache {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A cache holding the tenant's alerts, as after a refresh.
 async fn cache_with_alerts(server: &SimServer, name: &str) -> TempCache {

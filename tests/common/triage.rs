@@ -103,3 +103,46 @@ pub fn comments_with(alert: &Value, text: &str) -> usize {
         .as_array()
         .map_or(0, |c| c.iter().filter(|c| c["comment"] == text).count())
 }
+
+/// The analyst the triage tests write as.
+pub const ANALYST: &str = "analyst@contoso.example";
+
+/// The simulator's profile, signed in with its secret, writes allowed.
+pub fn profile(server: &whalewatch::sim::server::SimServer) -> whalewatch::config::Profile {
+    whalewatch::config::Profile {
+        read_only: false,
+        analyst: Some(ANALYST.into()),
+        ..whalewatch::demo::signed_in(server, "WHALEWATCH_TEST_SECRET")
+    }
+}
+
+/// A Graph client for `server` (read-only or not).
+pub fn client(
+    server: &whalewatch::sim::server::SimServer,
+    read_only: bool,
+) -> whalewatch::tenant::GraphClient {
+    let credential = whalewatch::demo::credential(server);
+    whalewatch::sync::connect::client_with(&profile(server), credential, None, read_only)
+        .expect("a client")
+}
+
+/// A cache in its own directory, removed when dropped.
+pub struct TempCache {
+    pub dir: std::path::PathBuf,
+    pub cache: whalewatch::cache::Cache,
+}
+
+impl Drop for TempCache {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A workspace with the simulator's profile (analyst set), refreshed.
+pub fn workspace(tag: &str, sim: &super::refresh::SimProcess) -> super::refresh::Workspace {
+    let mut ws = super::refresh::Workspace::new(tag);
+    ws.add_sim_profile("sim", sim);
+    ws.append_config(&format!("analyst = \"{ANALYST}\""));
+    ws.refresh(&[]).expect_ok("refresh");
+    ws
+}
