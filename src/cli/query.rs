@@ -211,7 +211,7 @@ pub fn run(p: &ProfileArgs, args: &QueryArgs) -> Result<ExitCode> {
             let idx = CampaignIndex::load(&cache)?;
             let hits = idx.eval(&filter, &tags_table, now)?;
             // The figures the console shows, narrowed to the filter's tags like there.
-            let index = EmailIndex::build(&cache)?;
+            let index = EmailIndex::open(&cache)?;
             let figures = campaign_figures(&index, &idx, &Audience::of_filter(&filter))?;
             let records = campaigns(hits.iter().map(|&i| (&idx.campaigns[i], &figures[i])))?;
             finish_records(
@@ -574,7 +574,7 @@ fn urls_or_clicks(
     args: &QueryArgs,
     now: chrono::DateTime<Utc>,
 ) -> Result<ExitCode> {
-    let index = EmailIndex::build(cache)?;
+    let index = EmailIndex::open(cache)?;
     let rows = index.eval(filter, now)?;
     let t = |x: i64| format_datetime(&from_ticks(x));
     let records = if args.entity == Entity::Urls {

@@ -85,7 +85,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// the temporary file (which it may seek in); the target is replaced only after
 /// `write` succeeded and the file was synced, so a crash leaves the old file or the
 /// new one, never a part. A crash may leave the temporary file
-/// (`.whalewatch-*.tmp` beside the target).
+/// (`.whalewatch-*.tmp` beside the target); the next write in that directory removes
+/// it ([`remove_abandoned_temps`]).
 pub fn write_private_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
@@ -95,15 +96,94 @@ pub fn write_private_with(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    // tempfile creates the file with mode 0600 on Unix.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".whalewatch-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    remove_abandoned_temps(dir);
+    let mut tmp = locked_temp(dir)?;
     write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    if let Some(name) = path.file_name() {
+        pause_point(&format!("renamed:{}", name.to_string_lossy()));
+    }
     sync_dir(dir)
+}
+
+const TEMP_PREFIX: &str = ".whalewatch-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// A new temporary file in `dir` (mode 0600: tempfile creates it so on Unix), holding
+/// an exclusive OS lock for as long as it lives, so [`remove_abandoned_temps`] can tell
+/// it from one a dead process left. The lock is taken after the file is created; if a
+/// cleaner removed the file in between (it could lock it then), the name is gone and
+/// another one is made.
+fn locked_temp(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    loop {
+        let tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)?;
+        tmp.as_file().lock()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if tmp.as_file().metadata()?.nlink() == 0 {
+                continue;
+            }
+        }
+        return Ok(tmp);
+    }
+}
+
+/// Removes the temporary files (`.whalewatch-*.tmp`) in `dir` that no live writer
+/// holds: each writer keeps its temporary file locked until it is renamed, and the
+/// kernel drops the lock when the writer dies (`kill -9` included), so a file whose
+/// lock can be taken was abandoned. Best effort: a file that cannot be checked stays.
+pub fn remove_abandoned_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            // Removed while locked: a writer that created it but had not locked it
+            // yet finds it unlinked and makes another (`locked_temp`).
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(file = %path.display(), "removed a temporary file an interrupted write left")
+                }
+                Err(e) => {
+                    tracing::debug!(file = %path.display(), error = %e, "cannot remove an abandoned temporary file")
+                }
+            }
+        }
+    }
+}
+
+/// The environment variable naming the point where a debug build stops (see
+/// [`pause_point`]). Test-only: release builds ignore it.
+pub const PAUSE_AT_ENV: &str = "WHALEWATCH_TEST_PAUSE_AT";
+
+/// A named point where a crash test stops the process: in a debug build whose
+/// [`PAUSE_AT_ENV`] is `point`, prints `whalewatch: paused at POINT` to stderr and
+/// blocks for ever, so the test can `kill -9` it exactly there without sleeping.
+/// Release builds compile this to nothing.
+pub fn pause_point(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(PAUSE_AT_ENV).is_some_and(|v| v == point) {
+        eprintln!("whalewatch: paused at {point}");
+        loop {
+            std::thread::park();
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }
 
 /// Makes a rename in `dir` durable (a no-op where directories cannot be opened).
@@ -198,6 +278,30 @@ mod tests {
         create_private_dir(&nested).unwrap();
         assert_eq!(mode(&dir.join("a")), 0o700);
         assert_eq!(mode(&nested), 0o700);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_abandoned_temporary_file_is_removed_and_a_live_one_kept() {
+        let dir = std::env::temp_dir().join(format!("ww-paths-temps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        create_private_dir(&dir).unwrap();
+        // Left by a killed writer: nobody holds its lock.
+        let dead = dir.join(".whalewatch-dead.tmp");
+        std::fs::write(&dead, b"half").unwrap();
+        // Being written by a live writer: locked.
+        let live = locked_temp(&dir).unwrap();
+        // Not ours.
+        let other = dir.join(".other.tmp");
+        std::fs::write(&other, b"x").unwrap();
+        write_private(&dir.join("f"), b"x").unwrap();
+        assert!(!dead.exists(), "the abandoned temporary file is removed");
+        assert!(live.path().exists(), "a live writer's file stays");
+        assert!(other.exists(), "other programs' files stay");
+        // The live writer still completes its write.
+        let target = dir.join("g");
+        live.persist(&target).unwrap();
+        assert!(target.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -272,6 +272,8 @@ pub async fn pull<R: CachedRow + Send + Sync + 'static>(
                         } else {
                             tx.upsert_batch::<R>(&batch)?
                         };
+                        // The crash tests' "during the SQLite write" point (debug builds).
+                        whalewatch_config::paths::pause_point(&format!("writing:{table}"));
                         if let Some(after) = after {
                             after(tx, &batch)?;
                         }

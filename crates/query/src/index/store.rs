@@ -171,6 +171,9 @@ pub(crate) fn save(index: &PartsRef<'_>, path: &Path) -> io::Result<()> {
         };
         w.array::<i64>(index.time)?;
         w.strs(index.strs)?;
+        // The crash tests' "half written" point: the first half is on disk.
+        w.out.flush()?;
+        whalewatch_config::paths::pause_point("index-half-written");
         for c in index.ints {
             match c {
                 IntColumn::Narrow(v) => w.array::<i32>(v)?,
