@@ -92,24 +92,29 @@ fn main() -> Res<()> {
     drop(index);
 
     // (a) open cost, alternating.
-    let mut opens = Timings::default();
-    for _ in 0..runs {
-        opens.time("whalewatch EmailIndex::open (every check)", || {
-            EmailIndex::open(&cache).map(|ix| ix.len())
-        })?;
-        opens.time("  of which: tags from the cache", || {
-            TagTable::load(&cache).map(|t| t.len())
-        })?;
-        opens.time("Arrow mmap + FileDecoder, validated", || {
-            ArrowFile::open(&arrow_path, true, false).map(|a| a.batch.num_rows())
-        })?;
-        opens.time("Arrow mmap + FileDecoder, no validation", || {
-            ArrowFile::open(&arrow_path, false, false).map(|a| a.batch.num_rows())
-        })?;
-        opens.time("Arrow, no validation + CRC-32 of the file", || {
-            ArrowFile::open(&arrow_path, false, true).map(|a| a.batch.num_rows())
-        })?;
-    }
+    let mut opens = vec![vec![
+        (
+            "whalewatch EmailIndex::open (every check)",
+            job(|| Ok(EmailIndex::open(&cache)?.len())),
+        ),
+        (
+            "  of which: tags from the cache",
+            job(|| Ok(TagTable::load(&cache)?.len())),
+        ),
+        (
+            "Arrow mmap + FileDecoder, validated",
+            job(|| Ok(ArrowFile::open(&arrow_path, true, false)?.batch.num_rows())),
+        ),
+        (
+            "Arrow mmap + FileDecoder, no validation",
+            job(|| Ok(ArrowFile::open(&arrow_path, false, false)?.batch.num_rows())),
+        ),
+        (
+            "Arrow, no validation + CRC-32 of the file",
+            job(|| Ok(ArrowFile::open(&arrow_path, false, true)?.batch.num_rows())),
+        ),
+    ]];
+    let mut opens = rotate(&mut opens, runs)?;
     println!("\n(a) open, {runs} runs each, alternating");
     opens.print();
 
@@ -188,84 +193,71 @@ fn main() -> Res<()> {
         vec![
             (
                 "q1 whalewatch eval",
-                job(Box::new(|| Ok(ix.eval(&q1f, now())?.count()))),
+                job(|| Ok(ix.eval(&q1f, now())?.count())),
             ),
             (
                 "q1 Arrow, keys loop (tag rows cached)",
-                job(Box::new(|| Ok(q1_cached(&cols, &priority).count()))),
+                job(|| Ok(q1_cached(&cols, &priority).count())),
             ),
             (
                 "q1 Arrow, keys loop (nothing cached)",
-                job(Box::new(|| Ok(q1_rows(&cols, &tags)?.count()))),
+                job(|| Ok(q1_rows(&cols, &tags)?.count())),
             ),
             (
                 "q1 Arrow, take kernel + AND (nothing cached)",
-                job(Box::new(|| q1_take_kernel(&cols, &tags))),
+                job(|| q1_take_kernel(&cols, &tags)),
             ),
         ],
         vec![
             (
                 "q2 whalewatch eval + frequency",
-                job(Box::new(|| {
+                job(|| {
                     let r = ix.eval(&q1f, now())?;
                     Ok(ix.frequency(&r, sd).rows.len())
-                })),
+                }),
             ),
             (
                 "q2 Arrow (tag rows cached)",
-                job(Box::new(|| {
+                job(|| {
                     let r = q1_cached(&cols, &priority);
                     Ok(frequency(&cols.sender_domain, Some(&r)).len())
-                })),
+                }),
             ),
         ],
         vec![
             (
                 "q3 whalewatch frequency",
-                job(Box::new(|| Ok(ix.frequency(&all, loc).rows.len()))),
+                job(|| Ok(ix.frequency(&all, loc).rows.len())),
             ),
             (
                 "q3 Arrow",
-                job(Box::new(|| Ok(frequency(&cols.location, None).len()))),
+                job(|| Ok(frequency(&cols.location, None).len())),
             ),
         ],
         vec![
             (
                 "q4 whalewatch histogram (two threads)",
-                job(Box::new(|| {
+                job(|| {
                     Ok(ix
                         .histogram(&all, TimeBin::Day, Some(threats))?
                         .buckets
                         .len())
-                })),
+                }),
             ),
-            (
-                "q4 Arrow (two threads)",
-                job(Box::new(|| Ok(histogram(&cols).len()))),
-            ),
+            ("q4 Arrow (two threads)", job(|| Ok(histogram(&cols).len()))),
         ],
         vec![
             (
                 "q5 whalewatch frequency (every value)",
-                job(Box::new(|| Ok(ix.frequency(&all, sd).rows.len()))),
+                job(|| Ok(ix.frequency(&all, sd).rows.len())),
             ),
             (
                 "q5 Arrow (every value)",
-                job(Box::new(|| Ok(frequency(&cols.sender_domain, None).len()))),
+                job(|| Ok(frequency(&cols.sender_domain, None).len())),
             ),
         ],
     ];
-    let mut q = Timings::default();
-    for round in 0..runs {
-        for g in &mut groups {
-            // Rotated each round, so no engine always runs first (or after the other).
-            let n = g.len();
-            for j in 0..n {
-                let (label, f) = &mut g[(j + round) % n];
-                q.time(label, f)?;
-            }
-        }
-    }
+    let mut q = rotate(&mut groups, runs)?;
     println!("\n(b) q1–q5 over all {rows} rows, {runs} runs each, alternating");
     q.print();
     Ok(())
@@ -780,6 +772,22 @@ type Job<'a> = Box<dyn FnMut() -> Res<usize> + 'a>;
 
 fn job<'a>(f: impl FnMut() -> Res<usize> + 'a) -> Job<'a> {
     Box::new(f)
+}
+
+/// Runs every group's jobs `runs` times, the order within a group rotated each
+/// round, so no engine always runs first (or right after the other).
+fn rotate(groups: &mut [Vec<(&str, Job<'_>)>], runs: usize) -> Res<Timings> {
+    let mut t = Timings::default();
+    for round in 0..runs {
+        for g in groups.iter_mut() {
+            let n = g.len();
+            for j in 0..n {
+                let (label, f) = &mut g[(j + round) % n];
+                t.time(label, f)?;
+            }
+        }
+    }
+    Ok(t)
 }
 
 /// Durations per label, in the order first seen.
