@@ -12,10 +12,12 @@
 //! 2. Measures, engines rotated run by run: the open (whalewatch with every check;
 //!    Arrow mapped + `FileDecoder` validating every column or only the five q1–q5
 //!    read, not validating, and not validating plus a CRC-32 of the whole file, the
-//!    cost of whalewatch's damage check), the resident bytes each touches, and q1–q5 over the Arrow arrays (plain loops over
-//!    the dictionary keys; q1 also with arrow's `take` kernel) against whalewatch's
-//!    evaluator, checking every answer is equal.
-//! 3. Writes q5's answer (tab-separated) for `compare.py` (DuckDB and pandas on the Arrow file).
+//!    cost of whalewatch's damage check), the resident bytes each touches, and q1–q5
+//!    over the Arrow arrays (plain loops over the dictionary keys; q1 also with
+//!    arrow's `take` kernel) against whalewatch's evaluator, checking every answer
+//!    is equal.
+//! 3. Writes q5's answer (tab-separated) for `compare.py` (DuckDB and pandas on the
+//!    Arrow file).
 //!
 //! Usage: `arrow-compare CACHE.sqlite OUT_DIR [RUNS]`.
 
