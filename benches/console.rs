@@ -110,8 +110,13 @@ fn terminal(out: &Counting) -> Term {
 }
 
 fn screen(out: &Counting, scroll_region: bool) -> Term {
-    Screen::fixed(CrosstermBackend::new(out.clone()), WIDTH, HEIGHT, scroll_region)
-        .expect("terminal")
+    Screen::fixed(
+        CrosstermBackend::new(out.clone()),
+        WIDTH,
+        HEIGHT,
+        scroll_region,
+    )
+    .expect("terminal")
 }
 
 /// One frame as the app writes it: inside a synchronized update.
@@ -225,9 +230,15 @@ fn bytes(v: &[usize]) -> String {
         return "—".into();
     }
     let mean = v.iter().sum::<usize>() as f64 / v.len() as f64;
+    let mut sorted = v.to_vec();
+    sorted.sort_unstable();
+    let p = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
     format!(
-        "mean {mean:.0} B · max {} B (n={})",
-        v.iter().max().copied().unwrap_or(0),
+        "mean {mean:.0} B · p50 {} B · p90 {} B · max {} B · {} over 2 KB (n={})",
+        p(0.5),
+        p(0.9),
+        sorted.last().copied().unwrap_or(0),
+        v.iter().filter(|&&b| b > 2048).count(),
         v.len()
     )
 }

@@ -163,7 +163,12 @@ const SHIFT_COST: usize = 8;
 impl Shift {
     /// The move of a band of rows that turns most of `old` into `new`, when it
     /// writes fewer cells than the plain diff.
-    pub(crate) fn find(old: &Buffer, old_rows: &[u64], new: &Buffer, new_rows: &[u64]) -> Option<Shift> {
+    pub(crate) fn find(
+        old: &Buffer,
+        old_rows: &[u64],
+        new: &Buffer,
+        new_rows: &[u64],
+    ) -> Option<Shift> {
         let h = new_rows.len();
         if old.area != new.area || old_rows.len() != h || h < 2 {
             return None;
@@ -224,9 +229,17 @@ impl Shift {
         let (mut plain, mut moved) = (0, 0);
         for y in usize::from(shift.top)..=usize::from(shift.bottom) {
             let next = row(new, w, y);
-            plain += next.iter().zip(row(old, w, y)).filter(|(a, b)| a != b).count();
+            plain += next
+                .iter()
+                .zip(row(old, w, y))
+                .filter(|(a, b)| a != b)
+                .count();
             moved += match shift.source(y) {
-                Some(from) => next.iter().zip(row(old, w, from)).filter(|(a, b)| a != b).count(),
+                Some(from) => next
+                    .iter()
+                    .zip(row(old, w, from))
+                    .filter(|(a, b)| a != b)
+                    .count(),
                 None => next.iter().filter(|c| **c != blank).count(),
             };
         }

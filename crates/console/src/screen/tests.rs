@@ -30,8 +30,8 @@ struct Tty {
 impl Tty {
     fn new(s: &mut State, w: u16, h: u16, scroll_region: bool) -> Tty {
         let out = FrameWriter::default();
-        let screen = Screen::fixed(CrosstermBackend::new(out.clone()), w, h, scroll_region)
-            .expect("screen");
+        let screen =
+            Screen::fixed(CrosstermBackend::new(out.clone()), w, h, scroll_region).expect("screen");
         s.scroll_jump = !scroll_region;
         update(s, Msg::Action(crate::action::Action::Resize(w, h)));
         Tty {
@@ -144,13 +144,20 @@ fn same_screen(vt: &vt100::Parser, want: &Buffer, what: &str) {
                 t => t,
             };
             let m = cell.modifier;
-            let attrs = |bold, dim, italic, underline, reverse| (bold, dim, italic, underline, reverse);
+            let attrs =
+                |bold, dim, italic, underline, reverse| (bold, dim, italic, underline, reverse);
             assert_eq!(
                 (
                     text,
                     got.fgcolor(),
                     got.bgcolor(),
-                    attrs(got.bold(), got.dim(), got.italic(), got.underline(), got.inverse())
+                    attrs(
+                        got.bold(),
+                        got.dim(),
+                        got.italic(),
+                        got.underline(),
+                        got.inverse()
+                    )
                 ),
                 (
                     cell.symbol(),
@@ -272,7 +279,11 @@ fn every_frame_reaches_the_terminal_exactly_with_scroll_regions() {
 #[test]
 fn every_frame_reaches_the_terminal_exactly_without_scroll_regions() {
     let t = walk(false);
-    assert_eq!(t.scrolls(), (0, 0), "WHALEWATCH_SCROLL_REGION=0 moves nothing");
+    assert_eq!(
+        t.scrolls(),
+        (0, 0),
+        "WHALEWATCH_SCROLL_REGION=0 moves nothing"
+    );
 }
 
 /// The bytes of the move that scrolls the email grid by one row, at 200×50.
@@ -290,7 +301,11 @@ fn one_row_scroll(scroll_region: bool) -> (Vec<u8>, State) {
     let before = s.grid().expect("grid").offset;
     key(&mut s, 'j');
     t.draw(&s, "the scrolling j");
-    assert_eq!(s.grid().expect("grid").offset, before + 1, "scrolled by a row");
+    assert_eq!(
+        s.grid().expect("grid").offset,
+        before + 1,
+        "scrolled by a row"
+    );
     (t.frames.pop().expect("frame"), s)
 }
 
