@@ -13,7 +13,9 @@
 //! 2. the email index build (`data::load_emails`) and swapping it in (`Msg::Emails`);
 //! 3. keystroke → frame: `update(Msg::Key)` + draw, for `j`, PageDown and `P`;
 //! 4. bytes written per cursor move and per page, frames wrapped in synchronized
-//!    update as the app writes them.
+//!    update as the app writes them (`ui::screen`: rows a scroll moved are moved by
+//!    the terminal), and the same without scroll regions
+//!    (`WHALEWATCH_SCROLL_REGION=0`: plain cell diff, half-page scroll jumps).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -25,13 +27,12 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
 use whalewatch::sim::WorldParams;
 use whalewatch::ui::action::{Action, Pane};
 use whalewatch::ui::commands::Keymap;
 use whalewatch::ui::data;
 use whalewatch::ui::fixture;
+use whalewatch::ui::screen::{Screen, scroll_region_from_env};
 use whalewatch::ui::state::{Session, State};
 use whalewatch::ui::theme::{Palette, Theme};
 use whalewatch::ui::update::{Msg, update};
@@ -101,14 +102,19 @@ impl Write for Counting {
     }
 }
 
-type Term = Terminal<CrosstermBackend<Counting>>;
+type Term = Screen<Counting>;
 
+/// The screen as the app opens it (scroll regions unless `WHALEWATCH_SCROLL_REGION=0`).
 fn terminal(out: &Counting) -> Term {
-    Terminal::with_options(
+    screen(out, scroll_region_from_env())
+}
+
+fn screen(out: &Counting, scroll_region: bool) -> Term {
+    Screen::fixed(
         CrosstermBackend::new(out.clone()),
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, WIDTH, HEIGHT)),
-        },
+        WIDTH,
+        HEIGHT,
+        scroll_region,
     )
     .expect("terminal")
 }
@@ -192,8 +198,8 @@ fn keystrokes(
 }
 
 /// Bytes of the frame after each of `n` keystrokes, split by whether the grid
-/// scrolled (a move within the page redraws two rows; a move that scrolls shifts
-/// every visible row).
+/// scrolled (a move within the page redraws two rows; a move that scrolls moves
+/// every visible row — by the terminal with scroll regions, rewritten without).
 fn bytes_per(
     state: &mut State,
     term: &mut Term,
@@ -224,9 +230,15 @@ fn bytes(v: &[usize]) -> String {
         return "—".into();
     }
     let mean = v.iter().sum::<usize>() as f64 / v.len() as f64;
+    let mut sorted = v.to_vec();
+    sorted.sort_unstable();
+    let p = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
     format!(
-        "mean {mean:.0} B · max {} B (n={})",
-        v.iter().max().copied().unwrap_or(0),
+        "mean {mean:.0} B · p50 {} B · p90 {} B · max {} B · {} over 2 KB (n={})",
+        p(0.5),
+        p(0.9),
+        sorted.last().copied().unwrap_or(0),
+        v.iter().filter(|&&b| b > 2048).count(),
         v.len()
     )
 }
@@ -247,6 +259,7 @@ fn main() {
         let first_data = data::load_first(&path).expect("load_first");
         first_read = (first_data.preview.len(), first_data.alerts.items.len());
         let mut state = State::new(session(), first_data, keymap(), fixture::now());
+        state.scroll_jump = !scroll_region_from_env();
         update(&mut state, Msg::Action(Action::Resize(WIDTH, HEIGHT)));
         let mut out = Counting::default();
         let mut term = terminal(&out);
@@ -347,6 +360,7 @@ fn main() {
     let emails = emails.expect("built");
     let indexed = emails.index.len();
     let mut state = State::new(session(), quick, keymap(), fixture::now());
+    state.scroll_jump = !scroll_region_from_env();
     update(&mut state, Msg::Action(Action::Resize(WIDTH, HEIGHT)));
     update(&mut state, Msg::Action(Action::Pane(Pane::Emails)));
     let t = Instant::now();
@@ -410,39 +424,69 @@ fn main() {
         ));
     }
 
-    // 4. Bytes per keystroke at 200×50.
+    // 4. Bytes per keystroke at 200×50, with scroll regions and without (as before
+    // them: plain cell diff, half-page scroll jumps).
     update(&mut state, Msg::Action(Action::SetTag(None)));
-    update(&mut state, Msg::Action(Action::Top));
-    let (within, scrolling) = bytes_per(
-        &mut state,
-        &mut term,
-        &mut out,
-        &theme,
-        200,
-        KeyCode::Char('j'),
-    );
-    let all: Vec<usize> = within.iter().chain(&scrolling).copied().collect();
-    let (_, pages) = bytes_per(
-        &mut state,
-        &mut term,
-        &mut out,
-        &theme,
-        200,
-        KeyCode::PageDown,
-    );
-    table.push((
-        format!("bytes per cursor move (j), {WIDTH}×{HEIGHT}, all 200 moves from the top"),
-        bytes(&all),
-    ));
-    table.push(("… moves within the page".into(), bytes(&within)));
-    table.push((
-        "… moves that scroll the grid by a row".into(),
-        bytes(&scrolling),
-    ));
-    table.push((
-        format!("bytes per page (PageDown), {WIDTH}×{HEIGHT}"),
-        bytes(&pages),
-    ));
+    for scroll_region in [true, false] {
+        let mode = if scroll_region {
+            "scroll regions"
+        } else {
+            "WHALEWATCH_SCROLL_REGION=0"
+        };
+        let mut out = Counting::default();
+        let mut term = screen(&out, scroll_region);
+        state.scroll_jump = !scroll_region;
+        update(&mut state, Msg::Action(Action::Top));
+        let (within, scrolling) = bytes_per(
+            &mut state,
+            &mut term,
+            &mut out,
+            &theme,
+            200,
+            KeyCode::Char('j'),
+        );
+        let all: Vec<usize> = within.iter().chain(&scrolling).copied().collect();
+        let (up_within, up_scrolling) = bytes_per(
+            &mut state,
+            &mut term,
+            &mut out,
+            &theme,
+            200,
+            KeyCode::Char('k'),
+        );
+        let (_, pages) = bytes_per(
+            &mut state,
+            &mut term,
+            &mut out,
+            &theme,
+            200,
+            KeyCode::PageDown,
+        );
+        table.push((
+            format!(
+                "bytes per cursor move (j), {WIDTH}×{HEIGHT}, all 200 moves from the top, {mode}"
+            ),
+            bytes(&all),
+        ));
+        table.push(("… moves within the page".into(), bytes(&within)));
+        table.push((
+            "… moves that scroll the grid (j at the bottom of the page)".into(),
+            bytes(&scrolling),
+        ));
+        table.push((
+            "… k back up: moves within the page".into(),
+            bytes(&up_within),
+        ));
+        table.push((
+            "… k at the top of the page (scrolls)".into(),
+            bytes(&up_scrolling),
+        ));
+        table.push((
+            format!("bytes per page (PageDown), {WIDTH}×{HEIGHT}, {mode}"),
+            bytes(&pages),
+        ));
+    }
+    state.scroll_jump = !scroll_region_from_env();
 
     println!("\n| console ({indexed} rows) | figure |");
     println!("|---|---|");

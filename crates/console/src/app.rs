@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use crossterm::event::{Event, KeyEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
@@ -22,6 +21,7 @@ use super::action::Action;
 use super::commands::Keymap;
 use super::data;
 use super::effects::{Effects, RefreshTarget};
+use super::screen::{Screen, scroll_region_from_env};
 use super::state::{Session, State};
 use super::terminal::TerminalGuard;
 use super::theme::{Palette, Theme};
@@ -118,9 +118,10 @@ impl Write for FrameWriter {
     }
 }
 
-type Term = Terminal<CrosstermBackend<FrameWriter>>;
+type Term = Screen<FrameWriter>;
 
-/// Draws one frame inside a synchronized update, as one write.
+/// Draws one frame inside a synchronized update, as one write (rows a table
+/// scrolled are moved by the terminal inside it: [`Screen`]).
 fn draw(term: &mut Term, out: &mut FrameWriter, state: &State, theme: &Theme) -> io::Result<()> {
     crossterm::queue!(out, BeginSynchronizedUpdate)?;
     term.draw(|f| super::views::draw(f, state, theme))?;
@@ -174,7 +175,9 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
     let guard = TerminalGuard::enter()?;
     let theme = Theme::new(Palette::from_env());
     let mut out = FrameWriter::default();
-    let mut term = Terminal::new(CrosstermBackend::new(out.clone()))?;
+    let mut term = Screen::new(CrosstermBackend::new(out.clone()), scroll_region_from_env())?;
+    // Without scroll regions each scrolled row is rewritten: scroll half pages.
+    state.scroll_jump = !term.scroll_region();
     let size = term.size()?;
     update(
         &mut state,

@@ -31,6 +31,7 @@ pub mod panes;
 pub mod prompt;
 pub mod range;
 pub mod remote;
+pub mod screen;
 pub mod search;
 pub mod session_log;
 pub mod settings;

@@ -340,6 +340,12 @@ pub struct State {
     /// Terminal size.
     pub width: u16,
     pub height: u16,
+    /// When the cursor leaves the page, scroll half a page further than needed
+    /// (vim's `scrolljump`). Set when the terminal cannot move rows itself
+    /// (`WHALEWATCH_SCROLL_REGION=0`): each scrolled row is then rewritten, and a
+    /// jump rewrites the page once per half page instead of once per row. With
+    /// scroll regions (the default) the grid scrolls a row at a time.
+    pub scroll_jump: bool,
     /// "Now" for relative times (`since:7d`) and the ages on screen: the app's clock
     /// moves it forward (`Msg::Tick`); tests set it.
     pub now: DateTime<Utc>,
@@ -398,6 +404,7 @@ impl State {
             keymap,
             width: 80,
             height: 24,
+            scroll_jump: false,
             now,
             source_errors: Default::default(),
             quit: false,

@@ -247,9 +247,7 @@ pub fn scroll_into_view(state: &mut State) {
 }
 
 /// Keeps the cursor on screen; when it leaves the page, the view scrolls `jump`
-/// rows further than needed (vim's `scrolljump`). Stepping past the edge then
-/// redraws the page once per half page instead of once per row — every scrolled
-/// row has to be rewritten, which is most of the bytes a move sends over SSH.
+/// rows further than needed (vim's `scrolljump`, see [`State::scroll_jump`]).
 fn scroll_by(state: &mut State, jump: usize) {
     let page = state.page_rows();
     let fix = |cursor: &mut usize, offset: &mut usize, len: usize| {
@@ -346,7 +344,7 @@ pub fn move_by(state: &mut State, delta: i64) -> Vec<Effect> {
         Some(View::Frequency(f)) => f.cursor = step(f.cursor, f.rows.len()),
         _ => {}
     }
-    let jump = if delta.abs() == 1 {
+    let jump = if delta.abs() == 1 && state.scroll_jump {
         state.page_rows() / 2
     } else {
         0
