@@ -585,6 +585,40 @@ mod tests {
     }
 
     #[test]
+    fn counts_over_full_runs_partial_words_and_the_tail_equal_a_plain_count() {
+        // 3 values over 1,000 rows: the interleaved counters run (rows ≥ 16 × values);
+        // 300 values: the plain loop does.
+        for distinct in [3u32, 300] {
+            let rows = 1_000;
+            let codes: Vec<u32> = (0..rows).map(|r| (r * 7 / 5) % distinct).collect();
+            let col = Codes::narrow(codes.clone(), distinct as usize);
+            // Every row; then a set with full words, partial words and a ragged end.
+            let all = Bitset::full(rows as usize);
+            let some = Bitset::from_fn(rows as usize, |r| r < 300 || r % 3 == 0 || r > 900);
+            for set in [all, some] {
+                let mut got = vec![0u32; distinct as usize];
+                col.count_into(&set, &mut got);
+                let mut want = vec![0u32; distinct as usize];
+                set.for_each(|r| want[codes[r] as usize] += 1);
+                assert_eq!(got, want, "{distinct} values");
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_order_codes_by_value() {
+        let mut b = StrBuilder::default();
+        for v in ["pear", "apple", "", "Zebra", "äpfel", "apple"] {
+            b.push(Some(v));
+        }
+        let dict = b.finish().dict;
+        let mut by_rank: Vec<(u32, &str)> = dict.iter().map(|(c, v)| (dict.ranks()[c as usize], v)).collect();
+        by_rank.sort();
+        let values: Vec<&str> = by_rank.into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, ["", "Zebra", "apple", "pear", "äpfel"]);
+    }
+
+    #[test]
     fn a_dictionary_from_a_file_must_be_utf8_cut_at_char_boundaries() {
         let bytes = || Buf::from("aé".as_bytes().to_vec());
         assert!(Dict::from_parts(bytes(), Buf::from(vec![1, 3])).is_some());

@@ -606,6 +606,50 @@ mod top_tests {
     }
 
     #[test]
+    fn a_frequency_table_orders_by_count_then_value_and_writes_terms_when_asked() {
+        let dir = std::env::temp_dir().join(format!("ww-freq-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
+        // First seen (dictionary code) order differs from value order, and counts tie.
+        let domains = ["zeta.com", "beta.com", "alpha.com", "zeta.com", "beta.com", "gamma.com"];
+        let rows: Vec<EmailEvent> = domains
+            .iter()
+            .enumerate()
+            .map(|(i, d)| EmailEvent {
+                sender_from_domain: (*d).into(),
+                bulk_complaint_level: i as i64 % 2,
+                ..event(&format!("n{i}"), "ceo@contoso.com", "")
+            })
+            .collect();
+        c.write(|w| w.upsert_rows(&rows)).unwrap();
+        let ix = EmailIndex::build(&c).unwrap();
+        let all = ix.all();
+        let col = Column::parse("SenderFromDomain").unwrap();
+        let f = ix.frequency(&all, col);
+        let got: Vec<(&str, usize)> = f.rows.iter().map(|r| (r.value.as_str(), r.count)).collect();
+        assert_eq!(
+            got,
+            [("beta.com", 2), ("zeta.com", 2), ("alpha.com", 1), ("gamma.com", 1)]
+        );
+        assert_eq!(f.total, 6);
+        assert_eq!(ix.frequency_top(&all, col, 3).rows[..], f.rows[..3]);
+        // The term is written on demand, and selects exactly the value's rows.
+        assert_eq!(f.rows[0].term().as_deref(), Some("sender-domain:beta.com"));
+        for r in &f.rows {
+            let term = r.term().unwrap();
+            let q = crate::lang::parse(crate::lang::Entity::Emails, &term).unwrap();
+            assert_eq!(ix.eval(&q, Utc::now()).unwrap().count(), r.count, "{term}");
+        }
+        let json = serde_json::to_value(&f.rows[0]).unwrap();
+        assert_eq!(json["term"], "sender-domain:beta.com");
+        // Numbers: the term is the number's.
+        let bcl = ix.frequency(&all, Column::parse("BulkComplaintLevel").unwrap());
+        let terms: Vec<Option<String>> = bcl.rows.iter().map(FrequencyRow::term).collect();
+        assert_eq!(terms, [Some("bcl:0".to_string()), Some("bcl:1".to_string())]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn top_tabs_count_by_their_column_and_drop_the_empty_value() {
         let dir = std::env::temp_dir().join(format!("ww-top-tabs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
