@@ -238,8 +238,15 @@ fn narrow_campaign_figures(state: &mut State) {
     let Some(ix) = state.data.emails.clone() else {
         return;
     };
+    if let Some(f) = state.campaign_figures.get(&state.data, &audience) {
+        state.data.campaign_stats = f;
+        state.data.campaign_audience = audience;
+        return;
+    }
     if let Ok(f) = campaign_figures(&ix, &state.data.campaigns, &audience) {
-        state.data.campaign_stats = Arc::new(f);
+        let f = Arc::new(f);
+        state.campaign_figures.keep(audience.clone(), f.clone());
+        state.data.campaign_stats = f;
         state.data.campaign_audience = audience;
     }
 }

@@ -142,7 +142,10 @@ impl Dict {
     pub fn heap_bytes(&self) -> usize {
         self.bytes.heap_bytes()
             + self.ends.heap_bytes()
-            + self.ranks.get().map_or(0, |r| r.capacity() * size_of::<u32>())
+            + self
+                .ranks
+                .get()
+                .map_or(0, |r| r.capacity() * size_of::<u32>())
     }
 }
 
@@ -612,7 +615,10 @@ mod tests {
             b.push(Some(v));
         }
         let dict = b.finish().dict;
-        let mut by_rank: Vec<(u32, &str)> = dict.iter().map(|(c, v)| (dict.ranks()[c as usize], v)).collect();
+        let mut by_rank: Vec<(u32, &str)> = dict
+            .iter()
+            .map(|(c, v)| (dict.ranks()[c as usize], v))
+            .collect();
         by_rank.sort();
         let values: Vec<&str> = by_rank.into_iter().map(|(_, v)| v).collect();
         assert_eq!(values, ["", "Zebra", "apple", "pear", "äpfel"]);

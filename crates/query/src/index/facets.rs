@@ -611,7 +611,14 @@ mod top_tests {
         let _ = std::fs::remove_dir_all(&dir);
         let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
         // First seen (dictionary code) order differs from value order, and counts tie.
-        let domains = ["zeta.com", "beta.com", "alpha.com", "zeta.com", "beta.com", "gamma.com"];
+        let domains = [
+            "zeta.com",
+            "beta.com",
+            "alpha.com",
+            "zeta.com",
+            "beta.com",
+            "gamma.com",
+        ];
         let rows: Vec<EmailEvent> = domains
             .iter()
             .enumerate()
@@ -629,7 +636,12 @@ mod top_tests {
         let got: Vec<(&str, usize)> = f.rows.iter().map(|r| (r.value.as_str(), r.count)).collect();
         assert_eq!(
             got,
-            [("beta.com", 2), ("zeta.com", 2), ("alpha.com", 1), ("gamma.com", 1)]
+            [
+                ("beta.com", 2),
+                ("zeta.com", 2),
+                ("alpha.com", 1),
+                ("gamma.com", 1)
+            ]
         );
         assert_eq!(f.total, 6);
         assert_eq!(ix.frequency_top(&all, col, 3).rows[..], f.rows[..3]);
@@ -645,7 +657,10 @@ mod top_tests {
         // Numbers: the term is the number's.
         let bcl = ix.frequency(&all, Column::parse("BulkComplaintLevel").unwrap());
         let terms: Vec<Option<String>> = bcl.rows.iter().map(FrequencyRow::term).collect();
-        assert_eq!(terms, [Some("bcl:0".to_string()), Some("bcl:1".to_string())]);
+        assert_eq!(
+            terms,
+            [Some("bcl:0".to_string()), Some("bcl:1".to_string())]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
