@@ -21,7 +21,7 @@ use crate::query::index::entities::{
 };
 use crate::query::index::figures::{Audience, CampaignFigures, campaign_figures};
 use crate::query::index::{
-    Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
+    BinTerm, Column, EmailIndex, Frequency, FrequencyRow, Histogram, SortKey, TagTable,
 };
 use crate::query::kql::TimeBin;
 use crate::query::lang::{Entity as LangEntity, Filter, ParseError, parse};
@@ -326,7 +326,7 @@ fn pivot_records(records: &Records, col: &str) -> Result<Frequency> {
             value: v.to_string(),
             count: n,
             percent: n as f64 * 100.0 / total.max(1) as f64,
-            term: None,
+            bin: BinTerm::None,
         })
         .collect();
     rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
@@ -414,7 +414,7 @@ pub fn print_frequency(f: &Frequency, format: Format) -> std::io::Result<()> {
         raw: f
             .rows
             .iter()
-            .map(|r| json!({"value": r.value, "count": r.count, "percent": r.percent, "term": r.term}))
+            .map(|r| json!({"value": r.value, "count": r.count, "percent": r.percent, "term": r.term()}))
             .collect(),
     };
     let mut records = records;
@@ -454,7 +454,7 @@ pub fn print_histogram(h: &Histogram, format: Format) -> std::io::Result<()> {
                     value: String::new(),
                     count: b.count,
                     percent: 0.0,
-                    term: None,
+                    bin: BinTerm::None,
                 };
                 r.push(bar.bar(max, 30));
             }

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use whalewatch_model::time::parse_datetime;
 use whalewatch_query::KqlQuery;
-use whalewatch_query::index::{Column, Frequency, FrequencyRow, Histogram, HistogramBucket};
+use whalewatch_query::index::{
+    BinTerm, Column, Frequency, FrequencyRow, Histogram, HistogramBucket,
+};
 use whalewatch_query::kql::TimeBin;
 use whalewatch_query::lang::Entity;
 use whalewatch_tenant::GraphClient;
@@ -53,7 +55,7 @@ pub fn frequency(col: &str, rows: &[Row]) -> Frequency {
                 value: text_of(r.get(col)),
                 count: n,
                 percent: n as f64 * 100.0 / total.max(1) as f64,
-                term: None,
+                bin: BinTerm::None,
             }
         })
         .collect();

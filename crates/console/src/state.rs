@@ -12,6 +12,7 @@ use super::detail::Detail;
 use super::panes::{self, GridColumn};
 use super::prompt::{History, Prompt};
 use whalewatch_query::Filter;
+use whalewatch_query::index::figures::{Audience, CampaignFigures};
 use whalewatch_query::index::{FrequencyRow, Histogram};
 
 /// Which mail the email grid shows, as Threat Explorer's views.
@@ -380,6 +381,54 @@ pub struct State {
     pub remote: Option<super::remote::RemoteView>,
     /// Remote runs started (their ids).
     pub remote_runs: u64,
+    /// Campaign figures already computed over the current index, per audience.
+    pub campaign_figures: CampaignFiguresSeen,
+}
+
+/// Campaign figures computed for each audience over one index and campaign list:
+/// `P` toggles between two audiences, and each costs a pass over the campaigns' mail,
+/// so each is computed once. Weak references: an index replaced is not kept alive,
+/// and a new one (or new campaigns) starts afresh.
+#[derive(Debug, Default)]
+pub struct CampaignFiguresSeen {
+    index: std::sync::Weak<whalewatch_query::index::EmailIndex>,
+    campaigns: std::sync::Weak<whalewatch_query::index::entities::CampaignIndex>,
+    by: Vec<(Audience, Arc<Vec<CampaignFigures>>)>,
+}
+
+impl CampaignFiguresSeen {
+    /// The most audiences kept (the tag set is small; a filter's tags add more).
+    const KEEP: usize = 8;
+
+    /// The figures of `audience` over the data's index and campaigns, if computed.
+    pub fn get(
+        &mut self,
+        data: &Snapshot,
+        audience: &Audience,
+    ) -> Option<Arc<Vec<CampaignFigures>>> {
+        let ix = data.emails.as_ref()?;
+        if !(self.index.ptr_eq(&Arc::downgrade(ix))
+            && self.campaigns.ptr_eq(&Arc::downgrade(&data.campaigns)))
+        {
+            *self = CampaignFiguresSeen {
+                index: Arc::downgrade(ix),
+                campaigns: Arc::downgrade(&data.campaigns),
+                by: Vec::new(),
+            };
+        }
+        self.by
+            .iter()
+            .find(|(a, _)| a == audience)
+            .map(|(_, f)| f.clone())
+    }
+
+    /// Keeps `figures` of `audience` (computed over the data `get` last saw).
+    pub fn keep(&mut self, audience: Audience, figures: Arc<Vec<CampaignFigures>>) {
+        if self.by.len() >= Self::KEEP {
+            self.by.remove(0);
+        }
+        self.by.push((audience, figures));
+    }
 }
 
 impl State {
@@ -420,6 +469,7 @@ impl State {
             switch_to: None,
             remote: None,
             remote_runs: 0,
+            campaign_figures: CampaignFiguresSeen::default(),
         };
         super::update::reevaluate_all(&mut s);
         s

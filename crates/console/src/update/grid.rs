@@ -9,7 +9,7 @@ use crate::panes::{self, ColumnId, GridColumn, emails::EmailCol};
 use crate::state::{FrequencyTable, Grid, MailView, State, View};
 use whalewatch_query::index::figures::{Audience, campaign_figures};
 use whalewatch_query::index::schema;
-use whalewatch_query::index::{Bitset, Frequency, FrequencyRow, TopTab};
+use whalewatch_query::index::{BinTerm, Bitset, Frequency, FrequencyRow, TopTab};
 use whalewatch_query::{Filter, parse};
 
 /// The filter a grid runs: its text, its mail view and the session's tag, AND-ed.
@@ -166,7 +166,11 @@ pub fn capture_anchors(state: &mut State) {
     }
 }
 
-/// Re-evaluates every grid (after new data or a new tag).
+/// Re-evaluates every grid of the view stack (after new data or a new tag). The
+/// remembered grids of the other panes are evaluated when shown ([`switch_pane`]):
+/// until then each keeps only the key of the row under its cursor, so a tag or a
+/// reload costs the panes on screen, not all nine (Top URLs and Top clicks each
+/// walk every message).
 pub fn reevaluate_all(state: &mut State) {
     narrow_campaign_figures(state);
     let mut views = std::mem::take(&mut state.views);
@@ -183,12 +187,22 @@ pub fn reevaluate_all(state: &mut State) {
         {
             continue;
         }
-        let follow = g.cursor > 0;
-        evaluate_from(state, g, follow);
+        defer(state, g);
     }
     state.panes = bases;
     state.views = views;
     scroll_into_view(state);
+}
+
+/// Leaves a pane off screen to be evaluated when shown, as [`evaluate_from`] would
+/// now: the row under a moved cursor is kept by key; a pane on its first row opens
+/// on its new first row.
+fn defer(state: &State, g: &mut Grid) {
+    if g.anchor.is_none() && g.cursor > 0 {
+        g.anchor = g.current().map(|r| panes::key(g.pane, &state.data, r));
+    }
+    g.rows = Arc::default();
+    g.histogram = None;
 }
 
 /// Who the campaign figures count: the session's tag and the `tag:` terms of the
@@ -224,8 +238,15 @@ fn narrow_campaign_figures(state: &mut State) {
     let Some(ix) = state.data.emails.clone() else {
         return;
     };
+    if let Some(f) = state.campaign_figures.get(&state.data, &audience) {
+        state.data.campaign_stats = f;
+        state.data.campaign_audience = audience;
+        return;
+    }
     if let Ok(f) = campaign_figures(&ix, &state.data.campaigns, &audience) {
-        state.data.campaign_stats = Arc::new(f);
+        let f = Arc::new(f);
+        state.campaign_figures.keep(audience.clone(), f.clone());
+        state.data.campaign_stats = f;
         state.data.campaign_audience = audience;
     }
 }
@@ -626,7 +647,7 @@ fn by_cells(state: &State, g: &Grid, col: GridColumn) -> Frequency {
     let mut rows: Vec<FrequencyRow> = counts
         .into_iter()
         .map(|(value, count)| FrequencyRow {
-            term: panes::term(col.id, &value),
+            bin: BinTerm::given(panes::term(col.id, &value)),
             percent: if total == 0 {
                 0.0
             } else {
@@ -652,7 +673,7 @@ pub fn open_bin(state: &mut State) {
     let Some(bin) = f.rows.get(f.cursor) else {
         return;
     };
-    match bin.term.clone() {
+    match bin.term() {
         Some(term) => push_filtered(state, &term),
         None => notice(state, "this value cannot be written as a filter", false),
     }

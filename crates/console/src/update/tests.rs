@@ -141,6 +141,51 @@ fn priority_key_narrows_every_pane_and_toggles_back() {
 }
 
 #[test]
+fn a_tag_evaluates_panes_off_screen_when_shown_keeping_the_row_under_their_cursor() {
+    let mut s = state();
+    let members: Vec<String> = s.data.tags.resolve(PRIORITY_ACCOUNT).expect("tag").to_vec();
+    key(&mut s, '1');
+    // An alert below the first row that stays in the result under the tag.
+    let rows = grid(&s).rows.clone();
+    let target = (1..rows.len())
+        .find(|&i| {
+            s.data.alerts.items[rows[i] as usize]
+                .accounts
+                .iter()
+                .any(|a| members.contains(a))
+        })
+        .expect("an alert on a priority account below the first row");
+    for _ in 0..target {
+        code(&mut s, KeyCode::Down);
+    }
+    let picked = panes::key(Pane::Alerts, &s.data, grid(&s).rows[target]);
+    key(&mut s, '7');
+    key(&mut s, '2');
+    key(&mut s, 'P');
+    // Only the grid on screen was evaluated under the tag.
+    assert!(s.panes[0].rows.is_empty(), "alerts wait until shown");
+    key(&mut s, '1');
+    let g = grid(&s);
+    let want = panes::evaluate(
+        Pane::Alerts,
+        &s.data,
+        &grid::view_filter(&s, g).expect("filter"),
+        s.now,
+    )
+    .expect("alerts");
+    assert_eq!(*g.rows, want, "the same rows as evaluated at once");
+    assert!(g.rows.len() < rows.len(), "narrowed");
+    assert_eq!(
+        g.current().map(|r| panes::key(Pane::Alerts, &s.data, r)),
+        Some(picked),
+        "the row under the cursor is kept"
+    );
+    // A pane left on its first row opens on its new first row.
+    key(&mut s, '7');
+    assert_eq!(grid(&s).cursor, 0);
+}
+
+#[test]
 fn enter_opens_the_flyout_and_j_moves_to_the_next_message_without_closing() {
     let mut s = state();
     key(&mut s, '2');

@@ -69,7 +69,7 @@ pub struct FacetCounts {
 }
 
 /// One row of a frequency table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FrequencyRow {
     /// The value (raw; numbers in decimal; null as the empty string).
     pub value: String,
@@ -77,8 +77,54 @@ pub struct FrequencyRow {
     pub count: usize,
     /// `count` as a percentage of the result.
     pub percent: f64,
+    /// How the value becomes a filter term ([`FrequencyRow::term`]).
+    pub bin: BinTerm,
+}
+
+/// How a frequency row's value becomes a filter term. An index column's term is
+/// written when asked for: a table of thousands of values shows a screenful.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BinTerm {
+    /// The value cannot be written as a filter.
+    None,
+    /// The term, given.
+    Given(String),
+    /// The term selecting the row's value in this index column.
+    Of(Column),
+}
+
+impl BinTerm {
+    /// A given term, if any.
+    pub fn given(term: Option<String>) -> BinTerm {
+        term.map_or(BinTerm::None, BinTerm::Given)
+    }
+}
+
+impl FrequencyRow {
     /// The filter term selecting exactly this value, when the column is a filter field.
-    pub term: Option<String>,
+    pub fn term(&self) -> Option<String> {
+        match &self.bin {
+            BinTerm::None => None,
+            BinTerm::Given(t) => Some(t.clone()),
+            BinTerm::Of(column @ (Column::Str(_) | Column::RecipientDomain)) => {
+                term_text(field_of(*column)?, &self.value)
+            }
+            BinTerm::Of(column @ Column::Int(_)) => number_term(*column, self.value.parse().ok()?),
+            BinTerm::Of(Column::Time) => None,
+        }
+    }
+}
+
+impl Serialize for FrequencyRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("FrequencyRow", 4)?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("count", &self.count)?;
+        st.serialize_field("percent", &self.percent)?;
+        st.serialize_field("term", &self.term())?;
+        st.end()
+    }
 }
 
 impl FrequencyRow {
@@ -283,7 +329,7 @@ impl EmailIndex {
                 f.rows
                     .into_iter()
                     .map(|r| FacetValue {
-                        term: r.term.unwrap_or_default(),
+                        term: r.term().unwrap_or_default(),
                         label: r.value,
                         count: r.count,
                     })
@@ -346,35 +392,43 @@ impl EmailIndex {
     /// domains of every row) at a millisecond.
     pub fn frequency_top(&self, rows: &RowSet, column: Column, top: usize) -> Frequency {
         let total = rows.count();
-        let mut pairs: Vec<(String, usize, Option<String>)> = match column {
+        let row = |value: String, count: usize| FrequencyRow {
+            percent: if total == 0 {
+                0.0
+            } else {
+                count as f64 * 100.0 / total as f64
+            },
+            value,
+            count,
+            bin: BinTerm::Of(column),
+        };
+        let mut pairs: Vec<(String, usize)> = match column {
             Column::Str(i) => {
                 let col = self.s(i);
                 let counts = col.counts(rows);
-                let mut codes: Vec<u32> = (0..counts.len() as u32)
-                    .filter(|&c| counts[c as usize] > 0)
+                let ranks = col.dict.ranks();
+                // One integer per value present, ordered as the table is: count
+                // descending, then value ascending (its rank in the dictionary).
+                let mut keys: Vec<(u64, u32)> = counts
+                    .iter()
+                    .zip(0u32..)
+                    .filter(|(n, _)| **n > 0)
+                    .map(|(&n, c)| ((u64::from(!n) << 32) | u64::from(ranks[c as usize]), c))
                     .collect();
-                let order = |a: &u32, b: &u32| {
-                    counts[*b as usize]
-                        .cmp(&counts[*a as usize])
-                        .then_with(|| col.dict.get(*a).cmp(col.dict.get(*b)))
-                };
-                if top < codes.len() {
-                    codes.select_nth_unstable_by(top, order);
-                    codes.truncate(top);
+                if top < keys.len() {
+                    keys.select_nth_unstable_by_key(top, |k| k.0);
+                    keys.truncate(top);
                 }
-                codes.sort_unstable_by(order);
-                let field = field_of(column);
-                codes
+                keys.sort_unstable_by_key(|k| k.0);
+                let rows = keys
                     .into_iter()
-                    .map(|c| {
-                        let v = col.dict.get(c);
-                        (
-                            v.to_string(),
-                            counts[c as usize] as usize,
-                            field.and_then(|f| term_text(f, v)),
-                        )
-                    })
-                    .collect()
+                    .map(|(_, c)| row(col.dict.get(c).to_string(), counts[c as usize] as usize))
+                    .collect();
+                return Frequency {
+                    column: column.name(),
+                    total,
+                    rows,
+                };
             }
             Column::RecipientDomain => {
                 let col = self.s(s::RECIPIENT);
@@ -385,32 +439,21 @@ impl EmailIndex {
                         *by.entry(recipient_domain(v)).or_default() += counts[c as usize] as usize;
                     }
                 }
-                by.into_iter()
-                    .map(|(d, n)| (d.to_string(), n, term_text(Field::RecipientDomain, d)))
-                    .collect()
+                by.into_iter().map(|(d, n)| (d.to_string(), n)).collect()
             }
             Column::Int(i) => {
                 let col = self.n(i);
                 let mut by: std::collections::HashMap<Option<i64>, usize> = Default::default();
                 rows.for_each(|r| *by.entry(col.get(r)).or_default() += 1);
                 by.into_iter()
-                    .map(|(v, n)| match v {
-                        Some(v) => (v.to_string(), n, number_term(column, v)),
-                        None => (String::new(), n, None),
-                    })
+                    .map(|(v, n)| (v.map_or_else(String::new, |v| v.to_string()), n))
                     .collect()
             }
             Column::Time => {
                 let mut by: std::collections::HashMap<i64, usize> = Default::default();
                 rows.for_each(|r| *by.entry(self.time[r]).or_default() += 1);
                 by.into_iter()
-                    .map(|(t, n)| {
-                        (
-                            whalewatch_model::time::format_datetime(&from_ticks(t)),
-                            n,
-                            None,
-                        )
-                    })
+                    .map(|(t, n)| (whalewatch_model::time::format_datetime(&from_ticks(t)), n))
                     .collect()
             }
         };
@@ -421,16 +464,7 @@ impl EmailIndex {
             total,
             rows: pairs
                 .into_iter()
-                .map(|(value, count, term)| FrequencyRow {
-                    percent: if total == 0 {
-                        0.0
-                    } else {
-                        count as f64 * 100.0 / total as f64
-                    },
-                    value,
-                    count,
-                    term,
-                })
+                .map(|(value, count)| row(value, count))
                 .collect(),
         }
     }
@@ -572,6 +606,65 @@ mod top_tests {
     }
 
     #[test]
+    fn a_frequency_table_orders_by_count_then_value_and_writes_terms_when_asked() {
+        let dir = std::env::temp_dir().join(format!("ww-freq-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
+        // First seen (dictionary code) order differs from value order, and counts tie.
+        let domains = [
+            "zeta.com",
+            "beta.com",
+            "alpha.com",
+            "zeta.com",
+            "beta.com",
+            "gamma.com",
+        ];
+        let rows: Vec<EmailEvent> = domains
+            .iter()
+            .enumerate()
+            .map(|(i, d)| EmailEvent {
+                sender_from_domain: (*d).into(),
+                bulk_complaint_level: i as i64 % 2,
+                ..event(&format!("n{i}"), "ceo@contoso.com", "")
+            })
+            .collect();
+        c.write(|w| w.upsert_rows(&rows)).unwrap();
+        let ix = EmailIndex::build(&c).unwrap();
+        let all = ix.all();
+        let col = Column::parse("SenderFromDomain").unwrap();
+        let f = ix.frequency(&all, col);
+        let got: Vec<(&str, usize)> = f.rows.iter().map(|r| (r.value.as_str(), r.count)).collect();
+        assert_eq!(
+            got,
+            [
+                ("beta.com", 2),
+                ("zeta.com", 2),
+                ("alpha.com", 1),
+                ("gamma.com", 1)
+            ]
+        );
+        assert_eq!(f.total, 6);
+        assert_eq!(ix.frequency_top(&all, col, 3).rows[..], f.rows[..3]);
+        // The term is written on demand, and selects exactly the value's rows.
+        assert_eq!(f.rows[0].term().as_deref(), Some("sender-domain:beta.com"));
+        for r in &f.rows {
+            let term = r.term().unwrap();
+            let q = crate::lang::parse(crate::lang::Entity::Emails, &term).unwrap();
+            assert_eq!(ix.eval(&q, Utc::now()).unwrap().count(), r.count, "{term}");
+        }
+        let json = serde_json::to_value(&f.rows[0]).unwrap();
+        assert_eq!(json["term"], "sender-domain:beta.com");
+        // Numbers: the term is the number's.
+        let bcl = ix.frequency(&all, Column::parse("BulkComplaintLevel").unwrap());
+        let terms: Vec<Option<String>> = bcl.rows.iter().map(FrequencyRow::term).collect();
+        assert_eq!(
+            terms,
+            [Some("bcl:0".to_string()), Some("bcl:1".to_string())]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn top_tabs_count_by_their_column_and_drop_the_empty_value() {
         let dir = std::env::temp_dir().join(format!("ww-top-tabs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -602,7 +695,7 @@ mod top_tests {
         );
         assert_eq!(families.total, 6);
         // A bin's term selects exactly that family.
-        let term = families.rows[0].term.clone().unwrap();
+        let term = families.rows[0].term().unwrap();
         let f = crate::lang::parse(crate::lang::Entity::Emails, &term).unwrap();
         assert_eq!(ix.eval(&f, Utc::now()).unwrap().count(), 2, "{term}");
         let users = ix.top_tab(&all, TopTab::TargetedUsers);

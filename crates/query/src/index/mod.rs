@@ -50,7 +50,9 @@ use std::sync::{Arc, Mutex};
 pub use bitset::Bitset;
 pub use build::email_size;
 pub use column::{IntColumn, StrColumn};
-pub use facets::{Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket, TopTab};
+pub use facets::{
+    BinTerm, Facet, FacetCounts, Frequency, FrequencyRow, Histogram, HistogramBucket, TopTab,
+};
 pub use fuzzy::{SearchField, SearchHit, SearchProgress};
 pub use order::{Page, SortKey};
 pub use pivot::Pivot;
