@@ -166,7 +166,11 @@ pub fn capture_anchors(state: &mut State) {
     }
 }
 
-/// Re-evaluates every grid (after new data or a new tag).
+/// Re-evaluates every grid on the view stack (after new data or a new tag). The
+/// remembered grids of the other panes are evaluated when shown ([`switch_pane`]
+/// runs their filter): a pane off screen keeps only its anchor (the key under its
+/// cursor, or none: it opens on its first row), so new data costs what the screen
+/// shows — Top URLs over a million rows is not recomputed for a hidden pane.
 pub fn reevaluate_all(state: &mut State) {
     narrow_campaign_figures(state);
     let mut views = std::mem::take(&mut state.views);
@@ -175,18 +179,19 @@ pub fn reevaluate_all(state: &mut State) {
             evaluate(state, g);
         }
     }
-    let mut bases = std::mem::take(&mut state.panes);
-    for g in &mut bases {
+    for g in &mut state.panes {
         if views
             .iter()
             .any(|v| matches!(v, View::Grid(x) if x.pane == g.pane))
         {
             continue;
         }
-        let follow = g.cursor > 0;
-        evaluate_from(state, g, follow);
+        // Row numbers of the old data mean nothing in the new one.
+        g.rows = Arc::default();
+        if g.anchor.is_none() {
+            (g.cursor, g.offset) = (0, 0);
+        }
     }
-    state.panes = bases;
     state.views = views;
     scroll_into_view(state);
 }
@@ -221,7 +226,10 @@ fn narrow_campaign_figures(state: &mut State) {
     if audience == state.data.campaign_audience {
         return;
     }
-    let Some(ix) = state.data.emails.clone() else {
+    // Both halves are needed (the campaigns, the index): until then the figures
+    // show `…`, and `Snapshot::derive` computes them for the audience when they are.
+    let (Some(ix), true) = (state.data.emails.clone(), state.data.complete) else {
+        state.data.campaign_audience = audience;
         return;
     };
     if let Ok(f) = campaign_figures(&ix, &state.data.campaigns, &audience) {

@@ -25,7 +25,7 @@ pub(crate) fn fixture() -> &'static (std::path::PathBuf, Snapshot) {
         let path =
             crate::fixture::build(&dir, crate::fixture::params(11, 3_000)).expect("fixture cache");
         let quick = data::load_quick(&path).expect("load");
-        let emails = data::load_emails(&path, &quick.campaigns).expect("index");
+        let emails = data::load_emails(&path).expect("index");
         let mut s = quick.with_emails(emails);
         let now = crate::fixture::now();
         for src in &mut s.sources {
@@ -414,7 +414,6 @@ fn new_data_never_moves_the_selection() {
         index: data.emails.clone().expect("index"),
         newest: std::sync::Arc::new(newest),
         histogram_all: data.histogram_all.clone().expect("histogram"),
-        campaign_stats: data.campaign_stats.clone(),
         recipients: data.recipients.clone(),
     };
     update(&mut s, Msg::Emails(reload));
