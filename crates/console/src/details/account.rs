@@ -30,7 +30,11 @@ pub fn load(data: &Snapshot, upn: &str) -> Result<Detail, DetailError> {
         )
         .line("Tags", u.tags.join(", "));
     let mut what = Section::new("What reached them");
-    match data.recipients.as_ref().map(|r| r.get(&accounts::address(u))) {
+    match data
+        .recipients
+        .as_ref()
+        .map(|r| r.get(&accounts::address(u)))
+    {
         Some(Some(st)) => {
             what.line("Mail", st.mail.to_string())
                 .line("Threats", st.threats.to_string())

@@ -119,7 +119,8 @@ pub fn loading(pane: Pane, data: &Snapshot) -> Option<String> {
         Pane::SignIns if quick => "loading sign-ins…".into(),
         Pane::Incidents if quick => "loading incidents…".into(),
         Pane::Campaigns
-            if index || (data.campaign_stats.is_empty() && !data.campaigns.campaigns.is_empty()) =>
+            if index
+                || (data.campaign_stats.is_empty() && !data.campaigns.campaigns.is_empty()) =>
         {
             "indexing the mail… (figures follow)".into()
         }

@@ -88,7 +88,11 @@ fn assert_everything_shown(s: &mut State, how: &str) {
     );
     // Campaigns: the same figures as a load that had both halves at once.
     assert_eq!(s.data.campaign_stats, want.campaign_stats, "{how}");
-    let recipients = cells(s, Pane::Campaigns, ColumnId::Campaign(CampaignCol::Recipients));
+    let recipients = cells(
+        s,
+        Pane::Campaigns,
+        ColumnId::Campaign(CampaignCol::Recipients),
+    );
     assert!(
         !recipients.is_empty() && recipients.iter().all(|r| r != panes::PENDING),
         "{how}: {recipients:?}"
@@ -99,7 +103,12 @@ fn assert_everything_shown(s: &mut State, how: &str) {
     assert!(mail.iter().all(|m| m.parse::<usize>().is_ok()), "{how}");
     // Emails: every row, and the status line says so.
     assert_eq!(
-        cells(s, Pane::Emails, ColumnId::Email(panes::emails::EmailCol::Time)).len(),
+        cells(
+            s,
+            Pane::Emails,
+            ColumnId::Email(panes::emails::EmailCol::Time)
+        )
+        .len(),
         want.emails.as_ref().expect("index").len(),
         "{how}"
     );
@@ -149,14 +158,25 @@ fn the_rest_before_the_index_shows_pending_figures_then_the_figures() {
     update(&mut s, Msg::Loaded(Box::new(l.quick)));
 
     // Posture rows are there; their mail figures wait for the index, visibly.
-    let verdicts = cells(&mut s, Pane::Posture, ColumnId::Posture(PostureCol::Verdict));
+    let verdicts = cells(
+        &mut s,
+        Pane::Posture,
+        ColumnId::Posture(PostureCol::Verdict),
+    );
     assert!(!verdicts.is_empty());
     let phish = cells(&mut s, Pane::Posture, ColumnId::Posture(PostureCol::Phish));
     assert!(phish.iter().all(|p| p == panes::PENDING), "{phish:?}");
     // Campaigns are listed, their figures `…` (not blank, not zero).
-    let recipients = cells(&mut s, Pane::Campaigns, ColumnId::Campaign(CampaignCol::Recipients));
+    let recipients = cells(
+        &mut s,
+        Pane::Campaigns,
+        ColumnId::Campaign(CampaignCol::Recipients),
+    );
     assert!(!recipients.is_empty());
-    assert!(recipients.iter().all(|r| r == panes::PENDING), "{recipients:?}");
+    assert!(
+        recipients.iter().all(|r| r == panes::PENDING),
+        "{recipients:?}"
+    );
     let campaigns = screen_of(&mut s, Pane::Campaigns);
     assert!(campaigns.contains("figures follow"), "{campaigns}");
     let screen = render(&s, 200, 50);
