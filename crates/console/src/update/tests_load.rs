@@ -137,6 +137,8 @@ fn the_index_before_the_rest_leaves_no_pane_looking_empty() {
     let posture = screen_of(&mut s, Pane::Posture);
     assert!(posture.contains("loading posture…"), "{posture}");
     assert!(!posture.contains("no rows match"), "{posture}");
+    assert!(!posture.contains("Secure Score unknown"), "{posture}");
+    assert!(!posture.contains("0 practices failing"), "{posture}");
     // Alerts: the newest only, and said so.
     let alerts = screen_of(&mut s, Pane::Alerts);
     assert!(
