@@ -23,6 +23,16 @@ fn rows_shown(c: &Console) -> Option<usize> {
     n.replace(',', "").trim().parse().ok()
 }
 
+/// Waits until the console has loaded everything: the email index and the rest
+/// (alerts, campaigns, users, posture) load side by side in either order, and the
+/// status line says each half's state (`N emails indexed`, `N alerts` once every
+/// alert is in; `loading alerts…` before).
+fn wait_loaded(c: &mut Console) {
+    c.wait_until("the index and every alert, campaign and user", |s| {
+        s.contains("emails indexed") && !s.contains("loading alerts, campaigns")
+    });
+}
+
 /// The line of the related-views menu the cursor is on.
 fn menu_choice(c: &Console) -> String {
     c.text()
@@ -68,7 +78,7 @@ fn assert_restored(c: &mut Console, how: &str) {
 #[test]
 fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     assert!(
         c.screen.screen().alternate_screen(),
         "console not on the alternate screen"
@@ -294,9 +304,16 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
 
 fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    c.wait_for("[1 Alerts]");
     c.type_text("5");
     c.wait_for("[5 Posture]");
+    // What the analyst waits for: the priority accounts' rows (the index and the
+    // posture load side by side, in either order; "emails indexed" says nothing
+    // about the posture). Until then the pane says it is loading.
+    c.wait_until("the posture rows", |s| {
+        let crumbs = s.lines().nth(1).unwrap_or_default();
+        !s.contains("loading posture") && crumbs.contains(" rows,") && !crumbs.contains("(0 rows")
+    });
     assert!(c.text().contains("Secure Score"), "{}", c.text());
     // Worst first: the first row fails.
     c.type_text(":posture verdict:fail");
@@ -346,7 +363,7 @@ fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
 #[test]
 fn an_analyst_walks_threat_explorers_tabs() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     c.type_text("8");
     c.wait_for("[8 Top URLs]");
     c.wait_until("the URL table", |s| {
@@ -388,7 +405,7 @@ fn an_analyst_walks_threat_explorers_tabs() {
 #[test]
 fn sigterm_restores_the_terminal() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     c.type_text("2");
     c.wait_for("[2 Emails]");
     c.signal(libc::SIGTERM);
@@ -398,7 +415,7 @@ fn sigterm_restores_the_terminal() {
 #[test]
 fn sighup_restores_the_terminal() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     c.press(&[Key::Enter]);
     c.wait_for("› alert");
     c.signal(libc::SIGHUP);
@@ -408,7 +425,7 @@ fn sighup_restores_the_terminal() {
 #[test]
 fn closing_the_terminal_ends_the_console() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     c.close();
     let status = c.wait_exit_closed();
     assert!(status.success(), "exit {status:?}");
@@ -417,7 +434,7 @@ fn closing_the_terminal_ends_the_console() {
 #[test]
 fn the_console_survives_a_tiny_terminal_and_recovers() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     c.type_text("2");
     c.wait_for("[2 Emails]");
     c.resize(20, 5);
@@ -436,7 +453,7 @@ fn the_console_survives_a_tiny_terminal_and_recovers() {
 #[test]
 fn an_analyst_searches_narrows_the_range_saves_the_view_and_runs_it_on_the_tenant() {
     let mut c = Console::demo(&[]);
-    c.wait_for("emails indexed");
+    wait_loaded(&mut c);
     // ctrl-p: the fuzzy search ranks as it is typed; enter filters the mail by the value.
     c.type_text("\x10");
     c.wait_for("search ·");

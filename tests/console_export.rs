@@ -45,7 +45,7 @@ fn console_export_writes_every_column_raw_as_the_cli_does_into_owner_only_files(
 
     let cache = ws.cache_file("t");
     let quick = whalewatch::ui::data::load_quick(&cache).expect("load");
-    let emails = whalewatch::ui::data::load_emails(&cache, &quick.campaigns).expect("index");
+    let emails = whalewatch::ui::data::load_emails(&cache).expect("index");
     let mut s = State::new(
         Session {
             profile: "t".into(),

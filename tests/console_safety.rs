@@ -139,7 +139,7 @@ fn fixture() -> &'static Fixture {
         let _ = std::fs::remove_dir_all(&dir);
         let path = fixture::build(&dir, fixture::params(11, 3_000)).expect("fixture cache");
         let quick = data::load_quick(&path).expect("load");
-        let emails = data::load_emails(&path, &quick.campaigns).expect("index");
+        let emails = data::load_emails(&path).expect("index");
         Fixture {
             path,
             data: quick.with_emails(emails),

@@ -92,7 +92,7 @@ fn check(world: WorldFlags, sample: usize) {
     ws.refresh(&[]).expect_ok("refresh");
     let path = ws.cache_file("sim");
     let quick = data::load_quick(&path).expect("load");
-    let emails = data::load_emails(&path, &quick.campaigns).expect("index");
+    let emails = data::load_emails(&path).expect("index");
     let snap = quick.with_emails(emails);
 
     campaigns(&ws, &path, &snap, &truth);

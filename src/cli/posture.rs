@@ -95,8 +95,8 @@ pub fn run(p: &ProfileArgs, args: &PostureArgs) -> Result<ExitCode> {
     let path = ctx.cache_path();
     let quick =
         load_quick(&path).with_context(|| format!("reading the cache {}", path.display()))?;
-    let emails = load_emails(&path, &quick.campaigns)
-        .with_context(|| format!("indexing the cache {}", path.display()))?;
+    let emails =
+        load_emails(&path).with_context(|| format!("indexing the cache {}", path.display()))?;
     let data = quick.with_emails(emails);
     let rows = match rows(&data, args.report.tag.as_deref()) {
         Ok(r) => r,

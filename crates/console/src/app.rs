@@ -2,9 +2,10 @@
 //! `update` applies them; the frame is redrawn once per batch, in one buffered
 //! write wrapped in a synchronized update — and not at all while nothing happens.
 //!
-//! Start-up draws before the email index exists: the small collections and the
-//! newest page of mail are read first ([`data::load_quick`]); the index is built on
-//! a worker thread and swapped in when ready.
+//! Start-up draws before the email index exists: the tags, the newest page of mail
+//! and the newest alerts are read first ([`data::load_first`]); then the index
+//! (mapped from its column file) and the rest ([`data::load_quick`]) load on worker
+//! threads side by side and are swapped in as each arrives.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -192,6 +193,17 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
         "first frame"
     );
 
+    // The index and the rest start loading now: the tenant client's TLS set-up
+    // below must not hold them back.
+    let mut effects = Effects::new(
+        tx.clone(),
+        opts.cache_path.clone(),
+        opts.settings_path.clone(),
+        None,
+        &state.session,
+    )
+    .with_history_path(opts.history_path.clone());
+    effects.load_rest();
     let refresh = match opts.connect {
         Some(connect) => match connect() {
             Ok(target) => Some(target),
@@ -219,18 +231,10 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
             }),
         );
     }
-    let effects = Effects::new(
-        tx.clone(),
-        opts.cache_path.clone(),
-        opts.settings_path.clone(),
-        refresh,
-        &state.session,
-    )
-    .with_history_path(opts.history_path.clone());
+    effects.set_refresh(refresh);
     // The views before this point had no log to go to: log the current one next.
     state.logged_view = None;
     state.log.clear();
-    effects.load_rest();
     effects.flush_on_start();
     if opts.refresh_on_start && state.session.can_refresh {
         for e in update(&mut state, Msg::Action(Action::Refresh)) {
@@ -248,6 +252,9 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
     // redraws only when the text it moves changed (`42s old` → `43s old`; past a
     // minute, once a minute), so an idle console still writes next to nothing.
     let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    // The start-up figures README quotes (`--log-file`): when the drawn frame first
+    // had the index, and when it had everything.
+    let (mut index_logged, mut all_logged) = (false, false);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !state.quit {
         let mut batch: Vec<Msg> = Vec::new();
@@ -296,6 +303,22 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
         }
         if !state.quit && (!only_ticks || super::views::chrome::ticking(&state) != shown) {
             draw(&mut term, &mut out, &state, &theme)?;
+            if !index_logged && let Some(ix) = &state.data.emails {
+                index_logged = true;
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                    rows = ix.len(),
+                    everything_else_loaded = state.data.complete,
+                    "index usable"
+                );
+            }
+            if !all_logged && state.data.fully_loaded() {
+                all_logged = true;
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "everything loaded"
+                );
+            }
         }
     }
     stop.store(true, Ordering::Relaxed);

@@ -1,12 +1,15 @@
 //! What the console shows, loaded from the cache through the query layer: one
 //! immutable [`Snapshot`] that views read and `update` swaps whole.
 //!
-//! Loading is two-phase so the first frame never waits for the email index: the
-//! small collections (alerts, campaigns, users, tags) and the newest page of mail
-//! straight from SQLite come first ([`load_quick`], tens of milliseconds even on a
-//! million-row cache); the columnar [`EmailIndex`] is built on a worker thread and
-//! arrives later ([`load_emails`]), at which point the email grid switches from the
-//! preview to the full result without moving the cursor.
+//! Loading is phased so the first frame waits for nothing slow: the tags, the
+//! newest page of mail and the newest alerts straight from SQLite ([`load_first`]);
+//! then two halves on worker threads, side by side and in either order — the
+//! columnar [`EmailIndex`], mapped from its column file ([`load_index`], tens of
+//! milliseconds; the per-recipient figures follow it, [`recipient_data`]) and every
+//! alert, campaign, user, incident and the posture ([`load_quick`], seconds on a
+//! million-row cache). What needs both halves (campaign figures, tag figures) is
+//! computed when the second arrives ([`Snapshot::derive`]); until then the panes say
+//! what they are waiting for ([`crate::panes::loading`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -48,11 +51,11 @@ pub struct RecipientStats {
 pub struct TagStats {
     pub name: String,
     pub members: usize,
-    /// Mail with a threat to members (empty until the index is ready).
+    /// Mail with a threat to members (`None` until the per-recipient figures are in).
     pub threats: Option<usize>,
     pub clicks: Option<usize>,
-    /// Alerts affecting a member.
-    pub alerts: usize,
+    /// Alerts affecting a member (`None` until every alert is loaded).
+    pub alerts: Option<usize>,
 }
 
 /// Every tag's figures, in display order (Priority account first).
@@ -62,10 +65,10 @@ fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
         .names()
         .map(|name| {
             let members: &[String] = data.tags.resolve(name).unwrap_or(&[]);
-            let (threats, clicks) = if data.emails.is_some() {
+            let (threats, clicks) = if let Some(recipients) = &data.recipients {
                 let (mut t, mut c) = (0, 0);
                 for m in members {
-                    if let Some(s) = data.recipients.get(m) {
+                    if let Some(s) = recipients.get(m) {
                         t += s.threats;
                         c += s.clicks;
                     }
@@ -85,7 +88,8 @@ fn tag_stats(data: &Snapshot) -> Vec<TagStats> {
                 members: members.len(),
                 threats,
                 clicks,
-                alerts: alerts.len(),
+                // The first frame's newest alerts would undercount.
+                alerts: data.complete.then_some(alerts.len()),
             }
         })
         .collect();
@@ -121,13 +125,15 @@ pub struct Snapshot {
     pub incidents: Arc<IncidentIndex>,
     pub campaigns: Arc<CampaignIndex>,
     /// Parallel to `campaigns.campaigns`, narrowed to `campaign_audience`; empty
-    /// until the index is ready.
+    /// until both the campaigns and the index are loaded (cells show `…`), and
+    /// emptied whenever either changes, then recomputed ([`Snapshot::derive`]).
     pub campaign_stats: Arc<Vec<CampaignFigures>>,
     /// Who `campaign_stats` counts (the session's tag and the Campaigns filter's tags).
     pub campaign_audience: Audience,
     pub users: Arc<UserIndex>,
-    /// Keyed by folded address; empty until the index is ready.
-    pub recipients: Arc<HashMap<String, RecipientStats>>,
+    /// Keyed by folded address; `None` until computed from the current index (they
+    /// follow the index in a `Msg::Recipients`).
+    pub recipients: Option<Arc<HashMap<String, RecipientStats>>>,
     pub tags: Arc<TagTable>,
     /// Refresh state per source (cache age, last error).
     pub sources: Vec<SourceState>,
@@ -232,14 +238,24 @@ impl PostureData {
     }
 }
 
-/// The email half of a snapshot, built on a worker thread.
+/// The email half of a snapshot, opened on a worker thread: what the Emails pane
+/// needs (the index, its newest-first order, the whole-mailbox histogram).
 #[derive(Debug, Clone)]
 pub struct EmailData {
     pub index: Arc<EmailIndex>,
     pub newest: Arc<Vec<u32>>,
     pub histogram_all: Arc<whalewatch_query::index::Histogram>,
-    pub campaign_stats: Arc<Vec<CampaignFigures>>,
-    pub recipients: Arc<HashMap<String, RecipientStats>>,
+    /// The per-recipient figures when already computed ([`load_emails`]); `None`
+    /// when they follow in their own message ([`load_index`], [`recipient_data`]).
+    pub recipients: Option<Arc<HashMap<String, RecipientStats>>>,
+}
+
+/// The per-recipient figures of one index, computed after the index was sent.
+#[derive(Debug, Clone)]
+pub struct RecipientData {
+    /// The generation of the index they were computed from.
+    pub generation: u64,
+    pub stats: Arc<HashMap<String, RecipientStats>>,
 }
 
 /// Alerts read for the first frame: more than any screen shows.
@@ -289,7 +305,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         campaign_stats: Arc::default(),
         campaign_audience: Audience::everyone(),
         users: Arc::new(users),
-        recipients: Arc::default(),
+        recipients: None,
         tags: Arc::new(tags),
         sources,
         pending: pending.0,
@@ -348,12 +364,13 @@ fn status_of(cache: &Cache) -> (Vec<SourceState>, Pending, Vec<LoadProblem>) {
     )
 }
 
-/// Builds the email index and the figures derived from it.
-pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, IndexError> {
+/// Opens the email index (mapped from its column file when current, else built)
+/// with what the Emails pane needs at once; the per-recipient figures are left to
+/// [`recipient_data`], so the grid need not wait for them.
+pub fn load_index(path: &Path) -> Result<EmailData, IndexError> {
     let cache = Cache::open_read_only(path)?;
     let index = EmailIndex::open(&cache)?;
-    let campaign_stats = campaign_figures(&index, campaigns, &Audience::everyone())?;
-    let recipients = recipient_stats(&index);
+    // Free when the rows are stored in time order (one pass, no sort).
     let newest = Arc::new(index.sorted(&index.all(), whalewatch_query::index::SortKey::NEWEST));
     let histogram_all = Arc::new(index.histogram(
         &index.all(),
@@ -364,21 +381,55 @@ pub fn load_emails(path: &Path, campaigns: &CampaignIndex) -> Result<EmailData, 
         newest,
         histogram_all,
         index: Arc::new(index),
-        campaign_stats: Arc::new(campaign_stats),
-        recipients: Arc::new(recipients),
+        recipients: None,
     })
+}
+
+/// [`load_index`] with the per-recipient figures, in one go (the CLI and tests,
+/// which have nothing to draw meanwhile).
+pub fn load_emails(path: &Path) -> Result<EmailData, IndexError> {
+    let mut e = load_index(path)?;
+    e.recipients = Some(recipient_data(&e.index).stats);
+    Ok(e)
+}
+
+/// The per-recipient figures of `index` (one pass over its rows).
+pub fn recipient_data(index: &EmailIndex) -> RecipientData {
+    RecipientData {
+        generation: index.generation(),
+        stats: Arc::new(recipient_stats(index)),
+    }
 }
 
 impl Snapshot {
     /// Recomputes what is derived from the loaded data (per-account alerts, tag
-    /// figures) once per load, not once per frame.
+    /// figures) once per load, not once per frame; and the campaign figures once
+    /// both halves are here (the campaigns and the index), for `campaign_audience`.
     pub fn derive(mut self) -> Snapshot {
         self.account_alerts = Arc::new(account_alerts(&self.alerts));
         self.tag_stats = Arc::new(tag_stats(&self));
+        if self.campaign_stats.is_empty()
+            && self.complete
+            && let Some(ix) = &self.emails
+            // An unknown tag in the audience leaves them out: the grid reports it.
+            && let Ok(f) = campaign_figures(ix, &self.campaigns, &self.campaign_audience)
+        {
+            self.campaign_stats = Arc::new(f);
+        }
         self
     }
 
-    /// This snapshot with the email half filled in.
+    /// Whether both halves are loaded and everything derived from them computed:
+    /// nothing on screen waits any more.
+    pub fn fully_loaded(&self) -> bool {
+        self.complete
+            && self.emails.is_some()
+            && self.recipients.is_some()
+            && (self.campaigns.campaigns.is_empty() || !self.campaign_stats.is_empty())
+    }
+
+    /// This snapshot with the email half filled in (the quick half stays; the
+    /// campaign figures are recomputed over the new index when it is here).
     pub fn with_emails(mut self, e: EmailData) -> Snapshot {
         self.email_rows = e.index.len();
         self.emails = Some(e.index);
@@ -386,10 +437,19 @@ impl Snapshot {
         self.url_tables = Arc::default();
         self.newest = e.newest;
         self.histogram_all = Some(e.histogram_all);
-        self.campaign_stats = e.campaign_stats;
-        self.campaign_audience = Audience::everyone();
+        self.campaign_stats = Arc::default();
         self.recipients = e.recipients;
         self.derive()
+    }
+
+    /// This snapshot with the per-recipient figures of its index (`false`: they
+    /// are of another index, and are dropped).
+    pub fn with_recipients(mut self, r: RecipientData) -> (Snapshot, bool) {
+        if self.emails.as_ref().map(|ix| ix.generation()) != Some(r.generation) {
+            return (self, false);
+        }
+        self.recipients = Some(r.stats);
+        (self.derive(), true)
     }
 }
 

@@ -14,7 +14,6 @@ use super::state::Notice;
 use super::update::{Effect, Msg, RefreshEvent, TriageWrite};
 use whalewatch_cache::Cache;
 use whalewatch_config::Profile;
-use whalewatch_query::index::entities::CampaignIndex;
 use whalewatch_sync::remediate::{enqueue_remediation, record_cancelled};
 use whalewatch_sync::triage::{
     Outcome, add_note, enqueue_alert_change, enqueue_incident_change, flush,
@@ -87,6 +86,12 @@ impl Effects {
         }
     }
 
+    /// Sets what a refresh needs, once the tenant client is built (after the first
+    /// frame; loading does not wait for it).
+    pub fn set_refresh(&mut self, refresh: Option<RefreshTarget>) {
+        self.refresh = refresh.map(Arc::new);
+    }
+
     /// Saves the prompt history to `path` after each submitted line.
     pub fn with_history_path(mut self, path: PathBuf) -> Effects {
         self.history_path = Some(path);
@@ -100,45 +105,70 @@ impl Effects {
         }
     }
 
-    /// Loads what the first frame left out — every alert, campaign, user and
-    /// incident, then the email index — on a worker thread.
+    /// Loads what the first frame left out — the email index, and every alert,
+    /// campaign, user and incident — on worker threads.
     pub fn load_rest(&self) {
         let (tx, path) = (self.tx.clone(), self.cache_path.clone());
         self.keep(tokio::task::spawn_blocking(move || Self::reload(tx, path)));
     }
 
-    /// Reloads everything after a refresh: the quick half, then the index.
+    /// Reloads everything (at start, after a refresh): the email index on its own
+    /// thread (mapped from its column file in milliseconds, it need not wait for
+    /// every alert) beside the quick half. The two messages arrive in either order;
+    /// `update` merges them whichever comes first.
     fn reload(tx: UnboundedSender<Msg>, path: PathBuf) {
+        let (itx, ipath) = (tx.clone(), path.clone());
+        let index = std::thread::Builder::new()
+            .name("index".into())
+            .spawn(move || Self::reindex(&itx, &ipath));
         match data::load_quick(&path) {
             Ok(mut s) => {
                 s.index_follows = true;
-                let campaigns = s.campaigns.clone();
                 let _ = tx.send(Msg::Loaded(Box::new(s)));
-                Self::reindex(&tx, &path, &campaigns);
             }
             Err(e) => {
                 let _ = tx.send(notice(format!("cannot read the cache: {e}"), true));
             }
         }
+        let joined = match index {
+            Ok(h) => h.join().is_ok(),
+            // No thread to spare: open it here, after the quick half.
+            Err(_) => {
+                Self::reindex(&tx, &path);
+                true
+            }
+        };
+        if !joined {
+            let _ = tx.send(notice(
+                "the email index could not be loaded (its worker stopped); press r to reload",
+                true,
+            ));
+        }
     }
 
-    /// Builds the email index and sends it (or why it could not be built).
-    fn reindex(tx: &UnboundedSender<Msg>, path: &std::path::Path, campaigns: &CampaignIndex) {
-        let msg = match data::load_emails(path, campaigns) {
-            Ok(e) => Msg::Emails(e),
-            Err(e) => notice(format!("cannot index the cached mail: {e}"), true),
-        };
-        let _ = tx.send(msg);
+    /// Opens the email index and sends it (or why it could not be opened), then
+    /// its per-recipient figures.
+    fn reindex(tx: &UnboundedSender<Msg>, path: &std::path::Path) {
+        match data::load_index(path) {
+            Ok(e) => {
+                let index = e.index.clone();
+                let _ = tx.send(Msg::Emails(e));
+                let _ = tx.send(Msg::Recipients(data::recipient_data(&index)));
+            }
+            Err(e) => {
+                let _ = tx.send(notice(format!("cannot index the cached mail: {e}"), true));
+            }
+        }
     }
 
     /// Runs one effect. `out` is the terminal, for clipboard writes.
     pub fn run(&self, effect: Effect, out: &FrameWriter) {
         match effect {
             Effect::Refresh => self.refresh(),
-            Effect::Reindex { campaigns } => {
+            Effect::Reindex => {
                 let (tx, path) = (self.tx.clone(), self.cache_path.clone());
                 self.keep(tokio::task::spawn_blocking(move || {
-                    Self::reindex(&tx, &path, &campaigns);
+                    Self::reindex(&tx, &path);
                 }));
             }
             Effect::LoadDetail { kind, key, data } => {

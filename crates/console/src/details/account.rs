@@ -30,16 +30,20 @@ pub fn load(data: &Snapshot, upn: &str) -> Result<Detail, DetailError> {
         )
         .line("Tags", u.tags.join(", "));
     let mut what = Section::new("What reached them");
-    match data.recipients.get(&accounts::address(u)) {
-        Some(st) => {
+    match data
+        .recipients
+        .as_ref()
+        .map(|r| r.get(&accounts::address(u)))
+    {
+        Some(Some(st)) => {
             what.line("Mail", st.mail.to_string())
                 .line("Threats", st.threats.to_string())
                 .line("URL clicks", st.clicks.to_string());
         }
-        None if data.emails.is_none() => {
+        None => {
             what.line("Mail", "indexing…");
         }
-        None => {
+        Some(None) => {
             what.line("Mail", "0");
         }
     }

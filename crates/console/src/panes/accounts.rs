@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ColumnId, GridColumn, match_term};
+use super::{ColumnId, GridColumn, PENDING, match_term};
 use crate::data::Snapshot;
 use whalewatch_config::PRIORITY_ACCOUNT;
 use whalewatch_query::Filter;
@@ -106,13 +106,9 @@ pub fn cell(data: &Snapshot, row: u32, c: AccountCol) -> String {
         return String::new();
     };
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let stats = || data.recipients.get(&address(u));
-    let fig = |f: fn(&crate::data::RecipientStats) -> usize| {
-        if data.emails.is_none() {
-            String::new()
-        } else {
-            stats().map_or(0, f).to_string()
-        }
+    let fig = |f: fn(&crate::data::RecipientStats) -> usize| match &data.recipients {
+        Some(r) => r.get(&address(u)).map_or(0, f).to_string(),
+        None => PENDING.into(),
     };
     match c {
         AccountCol::Upn => s(&u.user.user_principal_name),
@@ -123,6 +119,8 @@ pub fn cell(data: &Snapshot, row: u32, c: AccountCol) -> String {
         AccountCol::Mail => fig(|s| s.mail),
         AccountCol::Threats => fig(|s| s.threats),
         AccountCol::Clicks => fig(|s| s.clicks),
+        // The first frame's newest alerts would undercount.
+        AccountCol::Alerts if !data.complete => PENDING.into(),
         AccountCol::Alerts => alert_count(data, u).to_string(),
     }
 }

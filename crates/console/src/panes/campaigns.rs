@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ColumnId, GridColumn, match_term, short_time};
+use super::{ColumnId, GridColumn, PENDING, match_term, short_time};
 use crate::data::Snapshot;
 use whalewatch_query::Filter;
 use whalewatch_query::index::IndexError;
@@ -73,29 +73,29 @@ pub fn evaluate(
         .collect())
 }
 
-/// A cell's raw text; the figures (which need the email index) are empty until it
-/// is ready.
+/// A cell's raw text; the figures (which need the email index and the campaigns)
+/// read `…` until both are loaded — never a blank or a zero that looks like one.
 pub fn cell(data: &Snapshot, row: u32, c: CampaignCol) -> String {
     let Some(k) = data.campaigns.campaigns.get(row as usize) else {
         return String::new();
     };
     let st = data.campaign_stats.get(row as usize);
-    let fig = |f: fn(&CampaignFigures) -> usize| st.map_or(String::new(), |s| f(s).to_string());
+    let fig = |f: fn(&CampaignFigures) -> usize| st.map_or(PENDING.into(), |s| f(s).to_string());
     match c {
         CampaignCol::Name => k.name.clone(),
         CampaignCol::Type => k.kind.clone(),
         CampaignCol::Subtype => k.subtype.clone(),
-        CampaignCol::SampleSubject => st.map_or(String::new(), |s| s.sample_subject.clone()),
+        CampaignCol::SampleSubject => st.map_or(PENDING.into(), |s| s.sample_subject.clone()),
         CampaignCol::Messages => fig(|s| s.messages),
         CampaignCol::Recipients => fig(|s| s.recipients),
         CampaignCol::Inboxed => fig(|s| s.inboxed),
         CampaignCol::Clicked => fig(|s| s.clicked),
         CampaignCol::ClickedThrough => fig(|s| s.clicked_through),
-        CampaignCol::ClickRate => st.map_or(String::new(), |s| {
+        CampaignCol::ClickRate => st.map_or(PENDING.into(), |s| {
             CampaignFigures::percent_text(s.click_rate())
         }),
         CampaignCol::Priority => fig(|s| s.priority),
-        CampaignCol::Targeted => st.map_or(String::new(), |s| {
+        CampaignCol::Targeted => st.map_or(PENDING.into(), |s| {
             CampaignFigures::percent_text(s.targeted_percent())
         }),
         CampaignCol::FirstSeen => short_time(Some(k.first)),

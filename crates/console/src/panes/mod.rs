@@ -92,6 +92,45 @@ pub fn priority(id: ColumnId) -> Option<u8> {
     })
 }
 
+/// A figure whose data is still loading (never a blank or a zero that reads as
+/// "none").
+pub const PENDING: &str = "…";
+
+/// What `pane` still waits for, in words for the breadcrumb and the empty grid
+/// (`None`: everything it shows is loaded). The first frame has the newest alerts
+/// and mail only; the index and the rest (alerts, campaigns, users, incidents,
+/// posture) follow in either order.
+pub fn loading(pane: Pane, data: &Snapshot) -> Option<String> {
+    let quick = !data.complete;
+    let index = data.emails.is_none();
+    Some(match pane {
+        Pane::Alerts if quick => format!(
+            "loading alerts… (showing the newest {})",
+            data.alerts.items.len()
+        ),
+        Pane::Emails if index => format!(
+            "indexing the mail… (showing the newest {})",
+            data.preview.len()
+        ),
+        Pane::Urls | Pane::Clicks if index => "indexing the mail…".into(),
+        Pane::Campaigns if quick => "loading campaigns…".into(),
+        Pane::Accounts if quick => "loading users…".into(),
+        Pane::Posture if quick => "loading posture…".into(),
+        Pane::SignIns if quick => "loading sign-ins…".into(),
+        Pane::Incidents if quick => "loading incidents…".into(),
+        Pane::Campaigns
+            if index
+                || (data.campaign_stats.is_empty() && !data.campaigns.campaigns.is_empty()) =>
+        {
+            "indexing the mail… (figures follow)".into()
+        }
+        Pane::Accounts | Pane::Posture if data.recipients.is_none() => {
+            "indexing the mail… (mail figures follow)".into()
+        }
+        _ => return None,
+    })
+}
+
 /// The filter language's entity for a pane.
 pub fn entity(pane: Pane) -> Entity {
     match pane {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ColumnId, GridColumn, match_term};
+use super::{ColumnId, GridColumn, PENDING, match_term};
 use crate::data::Snapshot;
 use whalewatch_model::enums::AlertStatus;
 use whalewatch_query::index::text::fold;
@@ -162,10 +162,10 @@ pub fn evaluate(data: &Snapshot, filter: &Filter) -> Result<Vec<u32>, String> {
 
 /// The account's exposure from the console's per-recipient figures and alerts.
 pub fn exposure(data: &Snapshot, p: &AccountPosture) -> Option<Exposure> {
-    data.emails.as_ref()?;
+    let recipients = data.recipients.as_ref()?;
     let mut e = Exposure::default();
     for a in &p.account.addresses {
-        if let Some(st) = data.recipients.get(fold(a).as_ref()) {
+        if let Some(st) = recipients.get(fold(a).as_ref()) {
             e.phish += st.phish;
             e.inbox += st.inboxed;
             e.clicked += st.clicks;
@@ -238,7 +238,7 @@ pub fn cell(data: &Snapshot, row: u32, c: PostureCol) -> String {
         return String::new();
     };
     let ex = || exposure(data, p);
-    let fig = |f: fn(&Exposure) -> usize| ex().map_or(String::new(), |e| f(&e).to_string());
+    let fig = |f: fn(&Exposure) -> usize| ex().map_or(PENDING.into(), |e| f(&e).to_string());
     match c {
         PostureCol::Account => p.account.upn.clone(),
         PostureCol::Verdict => p.verdict.as_str().to_string(),
@@ -261,9 +261,9 @@ pub fn cell(data: &Snapshot, row: u32, c: PostureCol) -> String {
         PostureCol::Clicked => fig(|e| e.clicked),
         PostureCol::Alerts => {
             if data.complete {
-                ex().map_or_else(String::new, |e| e.open_alerts.to_string())
+                ex().map_or_else(|| PENDING.into(), |e| e.open_alerts.to_string())
             } else {
-                String::new()
+                PENDING.into()
             }
         }
     }

@@ -166,11 +166,11 @@ pub fn capture_anchors(state: &mut State) {
     }
 }
 
-/// Re-evaluates every grid of the view stack (after new data or a new tag). The
-/// remembered grids of the other panes are evaluated when shown ([`switch_pane`]):
-/// until then each keeps only the key of the row under its cursor, so a tag or a
-/// reload costs the panes on screen, not all nine (Top URLs and Top clicks each
-/// walk every message).
+/// Re-evaluates every grid on the view stack (after new data or a new tag). The
+/// remembered grids of the other panes are evaluated when shown ([`switch_pane`]
+/// runs their filter): a pane off screen keeps only its anchor (the key under its
+/// cursor, or none: it opens on its first row), so new data costs what the screen
+/// shows — Top URLs over a million rows is not recomputed for a hidden pane.
 pub fn reevaluate_all(state: &mut State) {
     narrow_campaign_figures(state);
     let mut views = std::mem::take(&mut state.views);
@@ -201,8 +201,12 @@ fn defer(state: &State, g: &mut Grid) {
     if g.anchor.is_none() && g.cursor > 0 {
         g.anchor = g.current().map(|r| panes::key(g.pane, &state.data, r));
     }
+    // Row numbers of the old data mean nothing in the new one.
     g.rows = Arc::default();
     g.histogram = None;
+    if g.anchor.is_none() {
+        (g.cursor, g.offset) = (0, 0);
+    }
 }
 
 /// Who the campaign figures count: the session's tag and the `tag:` terms of the
@@ -235,7 +239,10 @@ fn narrow_campaign_figures(state: &mut State) {
     if audience == state.data.campaign_audience {
         return;
     }
-    let Some(ix) = state.data.emails.clone() else {
+    // Both halves are needed (the campaigns, the index): until then the figures
+    // show `…`, and `Snapshot::derive` computes them for the audience when they are.
+    let (Some(ix), true) = (state.data.emails.clone(), state.data.complete) else {
+        state.data.campaign_audience = audience;
         return;
     };
     if let Some(f) = state.campaign_figures.get(&state.data, &audience) {

@@ -27,7 +27,7 @@ pub use jumps::jumps_for;
 pub use triage::{AlertOp, Decision, Draft, TriageWrite, note_id};
 
 use super::action::{Action, Pane};
-use super::data::{EmailData, Snapshot};
+use super::data::{EmailData, RecipientData, Snapshot};
 use super::detail::{Detail, Jump};
 use super::panes::GridColumn;
 use super::state::{Flyout, FlyoutKind, Notice, Overlay, State, View};
@@ -49,10 +49,14 @@ pub enum Msg {
     Key(KeyEvent),
     /// Bracketed paste.
     Paste(String),
-    /// A reload of everything but the email index.
+    /// A reload of everything but the email index (the quick half). It may arrive
+    /// before or after the index of the same load: the merge keeps whichever half
+    /// is already here.
     Loaded(Box<Snapshot>),
-    /// The email index, built on a worker thread.
+    /// The email index, opened on a worker thread beside the quick half.
     Emails(EmailData),
+    /// The per-recipient figures of an index, computed after it was sent.
+    Recipients(RecipientData),
     /// A flyout's details.
     Detail {
         key: String,
@@ -132,9 +136,7 @@ pub enum Effect {
     SaveHistory(Box<super::prompt::History>),
     /// Rebuild the email index: the cache was written since it was built (its
     /// generation moved). The old index stays on screen until the new one arrives.
-    Reindex {
-        campaigns: Arc<whalewatch_query::index::entities::CampaignIndex>,
-    },
+    Reindex,
     /// Run `filter` on the tenant (advanced hunting) as remote view `id`.
     Remote {
         id: u64,
@@ -179,7 +181,8 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Paste(text) => apply(state, Action::Paste(text)),
         Msg::Loaded(snapshot) => {
-            // Keep the email half until the new index arrives: the grid must not go
+            // Keep the email half (an index opened before this load finished, or
+            // the previous one until the new index arrives): the grid must not go
             // back to the preview on every refresh.
             let mut s = *snapshot;
             let mut effects = Vec::new();
@@ -192,9 +195,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 && let (Some(ix), Some(g)) = (&state.data.emails, s.generation)
                 && ix.check_current(g).is_err()
             {
-                effects.push(Effect::Reindex {
-                    campaigns: s.campaigns.clone(),
-                });
+                effects.push(Effect::Reindex);
             }
             if s.emails.is_none()
                 && let Some(ix) = state.data.emails.clone()
@@ -202,12 +203,14 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 s.emails = Some(ix);
                 s.newest = state.data.newest.clone();
                 s.histogram_all = state.data.histogram_all.clone();
-                s.campaign_stats = state.data.campaign_stats.clone();
-                s.campaign_audience = state.data.campaign_audience.clone();
                 s.recipients = state.data.recipients.clone();
                 s.email_rows = state.data.email_rows;
-                s = s.derive();
             }
+            // The campaigns are new: their figures are computed over the index kept
+            // (for the audience on screen), now that both halves are here.
+            s.campaign_stats = Arc::default();
+            s.campaign_audience = state.data.campaign_audience.clone();
+            s = s.derive();
             grid::capture_anchors(state);
             state.data = s;
             grid::reevaluate_all(state);
@@ -224,6 +227,16 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             grid::capture_anchors(state);
             state.data = std::mem::take(&mut state.data).with_emails(e);
             grid::reevaluate_all(state);
+            Vec::new()
+        }
+        Msg::Recipients(r) => {
+            let (data, current) = std::mem::take(&mut state.data).with_recipients(r);
+            state.data = data;
+            if current {
+                // Accounts and Posture filter and show these figures.
+                grid::capture_anchors(state);
+                grid::reevaluate_all(state);
+            }
             Vec::new()
         }
         Msg::Detail { key, detail } => {
@@ -634,6 +647,8 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_load;
 #[cfg(test)]
 mod tests_prompt;
 #[cfg(test)]

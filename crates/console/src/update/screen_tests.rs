@@ -53,7 +53,6 @@ fn reload_with_newer_rows(s: &State, n: usize) -> Msg {
         index: data.emails.clone().expect("index"),
         newest: std::sync::Arc::new(newest),
         histogram_all: data.histogram_all.clone().expect("histogram"),
-        campaign_stats: data.campaign_stats.clone(),
         recipients: data.recipients.clone(),
     })
 }

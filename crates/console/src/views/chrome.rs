@@ -92,11 +92,12 @@ pub fn breadcrumbs(
                 format!(", {} marked", g.marks.len())
             }
         };
-        text.push_str(&format!(
-            "  ({} rows{marked}, {})",
-            thousands(g.rows.len()),
-            g.order_words()
-        ));
+        // While the pane's data loads, its row count is not the answer yet.
+        let count = match crate::panes::loading(g.pane, &state.data) {
+            Some(loading) => format!("{} rows so far · {loading}", thousands(g.rows.len())),
+            None => format!("{} rows", thousands(g.rows.len())),
+        };
+        text.push_str(&format!("  ({count}{marked}, {})", g.order_words()));
     }
     if let View::Frequency(t) = state.top() {
         text.push_str(&format!("  ({} values)", thousands(t.rows.len())));
@@ -233,20 +234,25 @@ pub fn status(f: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let mut parts: Vec<String> = Vec::new();
     parts.push(format!("cache {}", cache_age(state)));
-    if !state.data.complete {
-        parts.push("loading alerts, campaigns, users…".into());
-    }
+    // Each half says its own state: the index, and the alerts, campaigns, users,
+    // incidents and posture (which arrive in either order).
     match &state.data.emails {
         Some(ix) => parts.push(format!("{} emails indexed", thousands(ix.len()))),
+        // The first frame has not counted the rows (that reads the whole table).
+        None if state.data.email_rows == 0 => parts.push("indexing the mail…".into()),
         None => parts.push(format!(
             "indexing {} emails…",
             thousands(state.data.email_rows)
         )),
     }
-    parts.push(format!(
-        "{} alerts",
-        thousands(state.data.alerts.items.len())
-    ));
+    if state.data.complete {
+        parts.push(format!(
+            "{} alerts",
+            thousands(state.data.alerts.items.len())
+        ));
+    } else {
+        parts.push("loading alerts, campaigns, users, posture…".into());
+    }
     if let Some(e) = &state.last_error {
         parts.push(format!("last error: {e}"));
     }

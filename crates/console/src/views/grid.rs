@@ -21,12 +21,11 @@ pub fn grid(
     theme: &Theme,
 ) -> Option<Scrolled> {
     if g.rows.is_empty() {
-        let why = match &g.error {
-            Some(e) => format!("no rows: {e}"),
-            None if state.data.emails.is_none() && g.pane == crate::action::Pane::Emails => {
-                "loading…".to_string()
-            }
-            None => "no rows match (esc goes back, / edits the filter)".to_string(),
+        // A pane whose data is still loading says so: no rows yet is not "none".
+        let why = match (panes::loading(g.pane, &state.data), &g.error) {
+            (Some(loading), _) => loading,
+            (None, Some(e)) => format!("no rows: {e}"),
+            (None, None) => "no rows match (esc goes back, / edits the filter)".to_string(),
         };
         f.render_widget(
             Paragraph::new(Line::styled(fit(&why, area.width as usize), theme.dim())),
@@ -197,7 +196,7 @@ pub fn tags(f: &mut Frame<'_>, area: Rect, stats: &[crate::data::TagStats], them
                 t.members.to_string(),
                 opt(t.threats),
                 opt(t.clicks),
-                t.alerts.to_string(),
+                opt(t.alerts),
             ]
         })
         .collect();

@@ -12,6 +12,10 @@ use whalewatch_model::safe_text::sanitize;
 
 /// The header's lines: the score line first, then one per source note.
 pub fn header_lines(state: &State) -> Vec<(String, bool)> {
+    // Before the posture is read, "unknown · 0 failing" would be a wrong answer.
+    if !state.data.complete {
+        return vec![("loading posture… · T checklist · R sign-ins".into(), false)];
+    }
     let p = &state.data.posture;
     let c = &p.checklist;
     let score = match (c.score, c.max) {

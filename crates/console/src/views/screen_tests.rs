@@ -52,7 +52,6 @@ fn rows_above_and_below_the_page_are_announced() {
             index: data.emails.clone().expect("index"),
             newest: std::sync::Arc::new(newest),
             histogram_all: data.histogram_all.clone().expect("histogram"),
-            campaign_stats: data.campaign_stats.clone(),
             recipients: data.recipients.clone(),
         }),
     );
