@@ -247,7 +247,6 @@ fn walk(scroll_region: bool) -> Tty {
             index: data.emails.clone().expect("index"),
             newest: std::sync::Arc::new(newest),
             histogram_all: data.histogram_all.clone().expect("histogram"),
-            campaign_stats: data.campaign_stats.clone(),
             recipients: data.recipients.clone(),
         }),
     );
