@@ -13,7 +13,9 @@
 //! 2. the email index build (`data::load_emails`) and swapping it in (`Msg::Emails`);
 //! 3. keystroke → frame: `update(Msg::Key)` + draw, for `j`, PageDown and `P`;
 //! 4. bytes written per cursor move and per page, frames wrapped in synchronized
-//!    update as the app writes them.
+//!    update as the app writes them;
+//! 0. first, in the fresh process: resident memory stage by stage (`support/memory.rs`;
+//!    `WHALEWATCH_BENCH_MEMORY_ONLY=1` stops after it).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -36,6 +38,13 @@ use whalewatch::ui::state::{Session, State};
 use whalewatch::ui::theme::{Palette, Theme};
 use whalewatch::ui::update::{Msg, update};
 use whalewatch::ui::views;
+
+#[path = "support/memory.rs"]
+mod memory;
+
+// The binary's allocator, so resident memory and timings are the app's.
+#[global_allocator]
+static GLOBAL: memory::HeapCounter = memory::HeapCounter;
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;
@@ -235,6 +244,13 @@ fn main() {
     let path = cache_path();
     let theme = Theme::new(Palette::Full);
     let mut table: Vec<(String, String)> = Vec::new();
+
+    // 0. Resident memory, before anything else touched this process's heap.
+    table.extend(memory::stages(&path, &theme));
+    if std::env::var_os("WHALEWATCH_BENCH_MEMORY_ONLY").is_some() {
+        print_table(&table, rows());
+        return;
+    }
 
     // 1. Start to first frame (before the index exists). The first run reads a cold
     // process's caches; later runs show the steady figure.
@@ -444,9 +460,13 @@ fn main() {
         bytes(&pages),
     ));
 
-    println!("\n| console ({indexed} rows) | figure |");
+    print_table(&table, indexed);
+}
+
+fn print_table(table: &[(String, String)], rows: impl std::fmt::Display) {
+    println!("\n| console ({rows} rows) | figure |");
     println!("|---|---|");
-    for (what, v) in &table {
+    for (what, v) in table {
         println!("| {what} | {v} |");
     }
 }
