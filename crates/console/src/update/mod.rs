@@ -635,6 +635,8 @@ pub(super) fn follow(state: &mut State, jump: &Jump) {
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
+mod tests_memory;
+#[cfg(test)]
 mod tests_prompt;
 #[cfg(test)]
 mod tests_which_key;
