@@ -175,18 +175,18 @@ fn parts(path: &Path) -> Vec<(String, String)> {
     let posture = data::PostureData::load(&cache, &users, &tags, fixture::now()).expect("posture");
     held("posture", h);
     let h = read().heap;
-    let alerts = AlertIndex::load(&cache).expect("alerts");
-    held("alerts (parsed, with their JSON)", h);
+    let with_json = AlertIndex::load(&cache).expect("alerts");
+    held("alerts with their JSON (as the CLI reads them)", h);
+    drop(with_json);
+    let h = read().heap;
+    let alerts = AlertIndex::load_parsed(&cache, None).expect("alerts");
+    held("alerts without their JSON (as the console reads them)", h);
     let h = read().heap;
     let incidents = IncidentIndex::load(&cache, &alerts).expect("incidents");
-    held("incidents (with their JSON)", h);
+    held("incidents with their JSON", h);
     let h = read().heap;
     let incidents = incidents.without_raw();
-    let alerts = alerts.without_raw();
-    held(
-        "alerts and incidents without their JSON (what that frees)",
-        h,
-    );
+    held("incidents: dropping their JSON", h);
     let h = read().heap;
     let campaigns = CampaignIndex::load(&cache).expect("campaigns");
     held("campaigns", h);

@@ -128,8 +128,7 @@ fn evaluate_from(state: &State, g: &mut Grid, follow: bool) {
     };
     // Every row in the default order is the snapshot's newest-first list: share it
     // rather than hold another copy (4 bytes per row).
-    g.rows = if g.pane == Pane::Emails && everything && g.sort.is_none() && data.emails.is_some()
-    {
+    g.rows = if g.pane == Pane::Emails && everything && g.sort.is_none() && data.emails.is_some() {
         data.newest.clone()
     } else {
         Arc::new(rows)

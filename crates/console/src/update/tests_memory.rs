@@ -40,18 +40,17 @@ fn the_unfiltered_mail_grid_shares_the_snapshots_newest_order() {
     assert_eq!(grid(&s).filter_text, "threat:phish");
     let phish = grid(&s).rows.clone();
     assert!(!phish.is_empty() && phish.len() < all.len());
-    let expected: Vec<u32> = all
-        .iter()
-        .copied()
-        .filter(|r| phish.contains(r))
-        .collect();
+    let expected: Vec<u32> = all.iter().copied().filter(|r| phish.contains(r)).collect();
     assert_eq!(*phish, expected, "a filter keeps the newest-first order");
 
     filter(&mut s, "");
     assert!(grid(&s).filter_text.is_empty());
     assert!(Arc::ptr_eq(&grid(&s).rows, &all));
     update(&mut s, Msg::Action(Action::SortDescending));
-    assert!(!Arc::ptr_eq(&grid(&s).rows, &all), "a sort orders its own rows");
+    assert!(
+        !Arc::ptr_eq(&grid(&s).rows, &all),
+        "a sort orders its own rows"
+    );
     assert_eq!(grid(&s).rows.len(), all.len());
 }
 

@@ -131,8 +131,20 @@ impl AlertIndex {
 
     /// Reads the `limit` most recently updated alerts (all when `None`).
     pub fn load_newest(cache: &Cache, limit: Option<usize>) -> Result<AlertIndex, IndexError> {
-        let items = cache
-            .alerts_newest(limit)?
+        Ok(Self::of_rows(cache.alerts_newest(limit)?))
+    }
+
+    /// [`AlertIndex::load_newest`] without the JSON each alert was parsed from
+    /// ([`Alert::raw`] is null; [`Cache::alerts_newest_parsed`]). As a tree of values
+    /// it was ~150 bytes per mail row at a million rows; a long-lived reader (the
+    /// console) keeps the parsed fields and reads the JSON back from the cache when
+    /// it exports.
+    pub fn load_parsed(cache: &Cache, limit: Option<usize>) -> Result<AlertIndex, IndexError> {
+        Ok(Self::of_rows(cache.alerts_newest_parsed(limit)?))
+    }
+
+    fn of_rows(rows: Vec<whalewatch_cache::AlertRow>) -> AlertIndex {
+        let items = rows
             .into_iter()
             .map(|row| {
                 let a = row.alert;
@@ -158,18 +170,7 @@ impl AlertIndex {
                 }
             })
             .collect();
-        Ok(AlertIndex { items })
-    }
-
-    /// These alerts without the JSON each was parsed from ([`Alert::raw`]: a tree of
-    /// values several times the size of its text, ~100 bytes per mail row at a
-    /// million rows). A long-lived reader (the console) keeps the parsed fields only
-    /// and reads the JSON back from the cache when it needs it (an export).
-    pub fn without_raw(mut self) -> AlertIndex {
-        for a in &mut self.items {
-            a.alert.raw = serde_json::Value::Null;
-        }
-        self
+        AlertIndex { items }
     }
 
     /// Positions of the alerts `filter` selects.
@@ -406,7 +407,7 @@ impl IncidentIndex {
     }
 
     /// These incidents without the JSON each was parsed from (as
-    /// [`AlertIndex::without_raw`]).
+    /// [`AlertIndex::load_parsed`]).
     pub fn without_raw(mut self) -> IncidentIndex {
         for i in &mut self.items {
             i.incident.raw = serde_json::Value::Null;
