@@ -20,7 +20,9 @@
 //! 4. bytes written per cursor move and per page, frames wrapped in synchronized
 //!    update as the app writes them (`ui::screen`: rows a scroll moved are moved by
 //!    the terminal), and the same without scroll regions
-//!    (`WHALEWATCH_SCROLL_REGION=0`: plain cell diff, half-page scroll jumps).
+//!    (`WHALEWATCH_SCROLL_REGION=0`: plain cell diff, half-page scroll jumps);
+//! 0. first, in the fresh process: resident memory stage by stage (`support/memory.rs`;
+//!    `WHALEWATCH_BENCH_MEMORY_ONLY=1` stops after it).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -42,6 +44,13 @@ use whalewatch::ui::state::{Session, State};
 use whalewatch::ui::theme::{Palette, Theme};
 use whalewatch::ui::update::{Msg, update};
 use whalewatch::ui::views;
+
+#[path = "support/memory.rs"]
+mod memory;
+
+// The binary's allocator, so resident memory and timings are the app's.
+#[global_allocator]
+static GLOBAL: memory::HeapCounter = memory::HeapCounter;
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;
@@ -304,6 +313,13 @@ fn main() {
     let path = cache_path();
     let theme = Theme::new(Palette::Full);
     let mut table: Vec<(String, String)> = Vec::new();
+
+    // 0. Resident memory, before anything else touched this process's heap.
+    table.extend(memory::stages(&path, &theme));
+    if std::env::var_os("WHALEWATCH_BENCH_MEMORY_ONLY").is_some() {
+        print_table(&table, rows());
+        return;
+    }
 
     // 1. Start to first frame (before the index exists). The first run reads a cold
     // process's caches; later runs show the steady figure.
@@ -612,9 +628,13 @@ fn main() {
     }
     state.scroll_jump = !scroll_region_from_env();
 
-    println!("\n| console ({indexed} rows) | figure |");
+    print_table(&table, indexed);
+}
+
+fn print_table(table: &[(String, String)], rows: impl std::fmt::Display) {
+    println!("\n| console ({rows} rows) | figure |");
     println!("|---|---|");
-    for (what, v) in &table {
+    for (what, v) in table {
         println!("| {what} | {v} |");
     }
 }

@@ -282,6 +282,19 @@ impl Cache {
     /// reads them. Parsing an alert costs ~90 µs, so the console's first frame reads
     /// one screenful this way and the rest on a worker thread.
     pub fn alerts_newest(&self, limit: Option<usize>) -> Result<Vec<AlertRow>, CacheError> {
+        self.read_alerts(limit, true)
+    }
+
+    /// [`Cache::alerts_newest`] without each alert's JSON (`Alert::raw` is null), for
+    /// a long-lived reader (the console): an alert without pending writes is parsed
+    /// straight from its text, never as a tree of values — kept, that tree was the
+    /// console's largest heap; built and dropped, it left the allocator's pages
+    /// fragmented around the parsed alerts.
+    pub fn alerts_newest_parsed(&self, limit: Option<usize>) -> Result<Vec<AlertRow>, CacheError> {
+        self.read_alerts(limit, false)
+    }
+
+    fn read_alerts(&self, limit: Option<usize>, raw: bool) -> Result<Vec<AlertRow>, CacheError> {
         let mut stmt = self
             .conn
             .prepare("SELECT raw FROM alerts ORDER BY last_update DESC, id LIMIT ?1")?;
@@ -291,18 +304,31 @@ impl Cache {
             .collect::<Result<_, _>>()?;
         let outbox = self.outbox()?;
         let pending = self.pending_alerts()?;
+        let overlays = |e: &&super::outbox::OutboxEntry, id: &str| {
+            e.target == id && e.state.is_pending() && !e.kind.is_incident()
+        };
         raws.into_iter()
-            .map(|raw| {
+            .map(|text| {
+                if !raw {
+                    let alert = Alert::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                        .map_err(|e| CacheError::Row(e.to_string()))?;
+                    if !outbox.iter().any(|e| overlays(&e, &alert.id)) {
+                        return Ok(AlertRow {
+                            pending: pending.get(&alert.id).cloned(),
+                            alert,
+                        });
+                    }
+                }
                 let mut v: serde_json::Value =
-                    serde_json::from_str(&raw).map_err(|e| CacheError::Row(e.to_string()))?;
+                    serde_json::from_str(&text).map_err(|e| CacheError::Row(e.to_string()))?;
                 let id = v["id"].as_str().unwrap_or_default().to_string();
-                for e in outbox
-                    .iter()
-                    .filter(|e| e.target == id && e.state.is_pending() && !e.kind.is_incident())
-                {
+                for e in outbox.iter().filter(|e| overlays(e, &id)) {
                     super::outbox::overlay(&mut v, e);
                 }
-                let alert = Alert::from_value(v).map_err(|e| CacheError::Row(e.to_string()))?;
+                let mut alert = Alert::from_value(v).map_err(|e| CacheError::Row(e.to_string()))?;
+                if !raw {
+                    alert.raw = serde_json::Value::Null;
+                }
                 Ok(AlertRow {
                     pending: pending.get(&alert.id).cloned(),
                     alert,
@@ -417,5 +443,74 @@ impl Cache {
         let mut stmt = self.conn.prepare("SELECT DISTINCT alert_id FROM alert_evidence WHERE network_message_id = ?1 ORDER BY alert_id")?;
         let ids = stmt.query_map(params![network_message_id], |r| r.get(0))?;
         Ok(ids.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod lean_read_tests {
+    use super::*;
+    use crate::{NewOutboxEntry, OutboxKind};
+
+    /// The console's read (no JSON kept, parsed straight from the text) gives the
+    /// same alerts as the full read, with the analyst's pending writes applied.
+    #[test]
+    fn alerts_without_their_json_equal_the_full_read_pending_writes_included() {
+        let dir = std::env::temp_dir().join(format!("ww-cache-lean-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = Cache::open(&dir.join("c.sqlite")).unwrap();
+        let alert = |id: &str, updated: &str| {
+            Alert::from_value(serde_json::json!({
+                "id": id,
+                "title": format!("Phish delivered to {id}"),
+                "status": "new",
+                "severity": "high",
+                "lastUpdateDateTime": updated,
+                "createdDateTime": "2026-10-30T08:00:00Z",
+                "comments": [],
+                "evidence": [{
+                    "@odata.type": "#microsoft.graph.security.userEvidence",
+                    "userAccount": {"userPrincipalName": "ceo@contoso.com"}
+                }],
+                "unknownField": {"kept": true}
+            }))
+            .unwrap()
+        };
+        let alerts = [
+            alert("a1", "2026-10-31T08:00:00Z"),
+            alert("a2", "2026-10-31T09:00:00Z"),
+        ];
+        c.write(|w| {
+            w.upsert_alerts(&alerts)?;
+            w.enqueue(
+                &NewOutboxEntry {
+                    kind: OutboxKind::AlertUpdate,
+                    target: "a1".into(),
+                    payload: serde_json::json!({"status": "resolved"}),
+                    base_last_update: None,
+                    analyst: "analyst@contoso.com".into(),
+                },
+                0,
+            )
+        })
+        .unwrap();
+        let full = c.alerts_newest(None).unwrap();
+        let lean = c.alerts_newest_parsed(None).unwrap();
+        assert_eq!(full.len(), 2);
+        assert!(full.iter().all(|r| r.alert.raw.is_object()));
+        assert!(lean.iter().all(|r| r.alert.raw.is_null()), "no JSON kept");
+        for (f, l) in full.iter().zip(&lean) {
+            let mut f = f.alert.clone();
+            f.raw = serde_json::Value::Null;
+            assert_eq!(f, l.alert);
+        }
+        let a1 = lean.iter().find(|r| r.alert.id == "a1").unwrap();
+        assert_eq!(
+            a1.alert.status.as_ref().map(|s| s.as_str()),
+            Some("resolved"),
+            "the pending write is applied"
+        );
+        assert!(a1.pending.is_some());
+        assert_eq!(c.alerts_newest_parsed(Some(1)).unwrap().len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -272,7 +272,7 @@ pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
         // No row count here: counting a million rows reads the whole table (a cold
         // cache pays for it in disk reads); `load_quick` counts on the worker.
         preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
-        alerts: Arc::new(AlertIndex::load_newest(&cache, Some(FIRST_ALERTS))?),
+        alerts: Arc::new(AlertIndex::load_parsed(&cache, Some(FIRST_ALERTS))?),
         tags: Arc::new(TagTable::load(&cache)?),
         sources,
         problems,
@@ -291,8 +291,10 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
     let users = UserIndex::load(&cache, &tags)?;
     let posture = Arc::new(PostureData::load(&cache, &users, &tags, Utc::now())?);
     let email_rows = cache.count("email_events").unwrap_or(0).max(0) as usize;
-    let alerts = AlertIndex::load(&cache)?;
-    let incidents = IncidentIndex::load(&cache, &alerts)?;
+    // Without their JSON: kept, it would be the console's largest heap (the export
+    // reads it back from the cache).
+    let alerts = AlertIndex::load_parsed(&cache, None)?;
+    let incidents = IncidentIndex::load(&cache, &alerts)?.without_raw();
     Ok(Snapshot {
         emails: None,
         newest: Arc::default(),
@@ -377,6 +379,9 @@ pub fn load_index(path: &Path) -> Result<EmailData, IndexError> {
         whalewatch_query::kql::TimeBin::Day,
         Some(whalewatch_query::index::Column::Str(s::THREATS)),
     )?);
+    // The open read every page (checksums) and the figures above scanned whole
+    // columns; from here on only the pages the panes read stay resident.
+    index.release_pages();
     Ok(EmailData {
         newest,
         histogram_all,

@@ -64,6 +64,19 @@ pub fn write(job: &ExportJob, cache: &Path, dir: &Path) -> std::io::Result<Writt
         // service sent it, a campaign with its figures).
         let columns = panes::default_columns(job.pane);
         let titles: Vec<&str> = columns.iter().map(|c| c.title).collect();
+        // The console holds alerts without their JSON (`AlertIndex::without_raw`):
+        // read it back, with the analyst's unconfirmed writes applied as on screen.
+        let mut sent: std::collections::HashMap<String, serde_json::Value> =
+            if job.pane == Pane::Alerts {
+                Cache::open_read_only(cache)
+                    .and_then(|c| c.alerts_newest(None))
+                    .map_err(std::io::Error::other)?
+                    .into_iter()
+                    .map(|row| (row.alert.id.clone(), row.alert.raw))
+                    .collect()
+            } else {
+                std::collections::HashMap::new()
+            };
         csv.row(&titles)?;
         for &r in job.rows.iter() {
             let cells: Vec<String> = columns
@@ -77,7 +90,14 @@ pub fn write(job: &ExportJob, cache: &Path, dir: &Path) -> std::io::Result<Writt
                     .alerts
                     .items
                     .get(r as usize)
-                    .map(|a| a.alert.raw.clone()),
+                    .map(|a| {
+                        sent.remove(&a.alert.id).ok_or_else(|| {
+                            std::io::Error::other(
+                                "the cache changed while exporting (a refresh ran); export again",
+                            )
+                        })
+                    })
+                    .transpose()?,
                 Pane::Campaigns => job
                     .data
                     .campaigns
@@ -186,7 +206,14 @@ mod tests {
         );
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&written.json).unwrap()).unwrap();
-        assert_eq!(json[0], first.raw, "the alert as the service sent it");
+        // The console holds the parsed alert only (its JSON tree would be the largest
+        // part of its heap); the export reads the JSON back from the cache.
+        assert!(first.raw.is_null(), "the snapshot keeps no alert JSON");
+        let cache =
+            whalewatch_cache::Cache::open_read_only(&crate::update::tests::fixture().0).unwrap();
+        let sent = cache.tenant_alert(&first.id).unwrap().unwrap().raw;
+        assert!(sent.is_object());
+        assert_eq!(json[0], sent, "the alert as the service sent it");
         #[cfg(unix)]
         for f in [&written.csv, &written.json] {
             use std::os::unix::fs::PermissionsExt;

@@ -70,7 +70,7 @@ pub fn account(data: &Snapshot, upn: &str) -> Result<Detail, DetailError> {
         for e in &c.evidence {
             s.line("Evidence", e.clone());
         }
-        s.line("Change", c.remedy.clone());
+        s.line("Change", c.remedy.to_string());
         sections.push(s);
     }
     let mut src = Section::new("Sources");

@@ -126,7 +126,13 @@ fn evaluate_from(state: &State, g: &mut Grid, follow: bool) {
         }
         _ => None,
     };
-    g.rows = Arc::new(rows);
+    // Every row in the default order is the snapshot's newest-first list: share it
+    // rather than hold another copy (4 bytes per row).
+    g.rows = if g.pane == Pane::Emails && everything && g.sort.is_none() && data.emails.is_some() {
+        data.newest.clone()
+    } else {
+        Arc::new(rows)
+    };
     g.cursor = match &anchor {
         Some(k) => panes::find(g.pane, data, &g.rows, k)
             .unwrap_or_else(|| g.cursor.min(g.rows.len().saturating_sub(1))),

@@ -650,6 +650,8 @@ pub(crate) mod tests;
 #[cfg(test)]
 mod tests_load;
 #[cfg(test)]
+mod tests_memory;
+#[cfg(test)]
 mod tests_prompt;
 #[cfg(test)]
 mod tests_which_key;

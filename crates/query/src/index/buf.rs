@@ -110,6 +110,14 @@ impl<T: Plain> Buf<T> {
     pub fn is_mapped(&self) -> bool {
         matches!(self.keep, Keep::Mapped(_))
     }
+
+    /// The mapped file this buffer is a view into, if any.
+    pub(crate) fn map(&self) -> Option<&Arc<Mmap>> {
+        match &self.keep {
+            Keep::Mapped(m) => Some(m),
+            Keep::Owned(_) => None,
+        }
+    }
 }
 
 impl<T: Plain> From<Vec<T>> for Buf<T> {

@@ -262,6 +262,22 @@ impl EmailIndex {
         }
     }
 
+    /// Takes the column file's pages out of this process's resident set: they stay
+    /// in the page cache (shared with other processes) and each comes back on its next
+    /// read. Opening the file reads every page (the checksums), which leaves the whole
+    /// file resident; a long-lived process (the console) calls this once it has
+    /// computed what it derives from every row, so it keeps only the pages it reads
+    /// afterwards. A built index (not mapped) has nothing to release.
+    pub fn release_pages(&self) {
+        if let Some(map) = self.time.map() {
+            // SAFETY: `Mmap` is a read-only file mapping, never written: a dropped page
+            // holds no change of its own and reads back from the file unchanged.
+            if let Err(e) = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) } {
+                tracing::debug!(error = %e, "the column file's pages stay resident");
+            }
+        }
+    }
+
     /// Rows (message × recipient).
     pub fn len(&self) -> usize {
         self.rows

@@ -23,6 +23,7 @@ pub mod identity;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -95,7 +96,8 @@ pub struct Check {
     /// What it was decided from (policies, sign-ins, methods, rules), one fact a line.
     pub evidence: Vec<String>,
     /// What to change and where (admin-centre page or cmdlet); empty when it passes.
-    pub remedy: String,
+    /// Mostly fixed text: borrowed, not copied into each of thousands of accounts.
+    pub remedy: Cow<'static, str>,
 }
 
 impl Check {
@@ -105,7 +107,7 @@ impl Check {
             status,
             summary: summary.into(),
             evidence: Vec::new(),
-            remedy: String::new(),
+            remedy: Cow::Borrowed(""),
         }
     }
 
@@ -113,7 +115,7 @@ impl Check {
         Check::new(id, Status::Unknown, why)
     }
 
-    fn remedy(mut self, r: impl Into<String>) -> Check {
+    fn remedy(mut self, r: impl Into<Cow<'static, str>>) -> Check {
         if self.status != Status::Pass {
             self.remedy = r.into();
         }
