@@ -474,10 +474,11 @@ async fn pacing_claims_a_slot_per_request_and_429s_are_honoured_when_lifted() {
             posture_limits: limits,
             ..options()
         };
+        let profile = profile();
         let run = refresh(
             &client,
             Cache::open(&path).unwrap(),
-            &profile(),
+            &profile,
             &options,
             &|_| {},
         );

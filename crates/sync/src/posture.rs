@@ -125,7 +125,7 @@ pub(super) async fn refresh_tenant_wide(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
 ) -> Result<Vec<Outcome>, SyncError> {
-    run_all(ctx, writer, &wanted_sources(ctx.options, false), &[], &[]).await
+    run_all(ctx, writer, &wanted_sources(ctx.options, true), &[], &[]).await
 }
 
 /// Refreshes the wanted posture sources about the priority accounts (MFA registration,
@@ -135,7 +135,7 @@ pub(super) async fn refresh_accounts(
     ctx: &RefreshContext<'_>,
     writer: &CacheWriter,
 ) -> Result<(Vec<Outcome>, Vec<String>), SyncError> {
-    let names = wanted_sources(ctx.options, true);
+    let names = wanted_sources(ctx.options, false);
     if names.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
