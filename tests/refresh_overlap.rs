@@ -29,7 +29,10 @@ fn tenant_wide_posture_sources_are_read_during_the_hunting_pull() {
         .rposition(|p| *p == hunting)
         .expect("hunting calls");
     let hunting_calls = paths.iter().filter(|p| **p == hunting).count();
-    assert!(hunting_calls >= 12, "a count and a window per table: {paths:?}");
+    assert!(
+        hunting_calls >= 12,
+        "a count and a window per table: {paths:?}"
+    );
     // Risky users share Conditional Access's quota (1 request a second): in a world
     // this small the hunting pull may be over before their slot comes.
     for endpoint in [
