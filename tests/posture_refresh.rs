@@ -14,6 +14,7 @@ use whalewatch::cache::{Cache, TagSource};
 use whalewatch::config::{PRIORITY_ACCOUNT, Profile};
 use whalewatch::model::posture::{SourceAvailability, source};
 use whalewatch::sync::{RefreshOptions, refresh};
+use whalewatch::tenant::posture::PostureLimits;
 use whalewatch::tenant::{GraphClient, GraphConfig, RetryPolicy, Secret, StaticToken};
 
 fn fixture(name: &str) -> Value {
@@ -445,6 +446,70 @@ async fn a_refused_source_is_unavailable_and_every_other_source_is_fresh() {
         summary.warnings
     );
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+/// Pacing claims a quota slot per request and nothing more: with each service's
+/// quota set to exactly the requests its sources make (MFA 1 and sign-ins 2 pages on
+/// the reports quota; Conditional Access 1 and risky users 1 on the protection quota;
+/// message traces 1) in an hour, the refresh never waits. It used to claim a slot for
+/// the empty "next page" of every pager too, and wait out the hour. Lifting the
+/// limits keeps the tenant's own throttling: the 429s are still retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pacing_claims_a_slot_per_request_and_429s_are_honoured_when_lifted() {
+    let hour = std::time::Duration::from_secs(3600);
+    let exact = PostureLimits {
+        reports: (3, hour),
+        protection: (2, hour),
+        traces: (1, hour),
+    };
+    for (name, limits) in [("exact", exact), ("lifted", PostureLimits::lifted())] {
+        let world: Shared = Arc::new(Mutex::new(World {
+            risky_429_left: 2,
+            ..World::default()
+        }));
+        let base = start(world.clone()).await;
+        let client = client(&base);
+        let path = temp_cache(&format!("pacing-{name}"));
+        let options = RefreshOptions {
+            posture_limits: limits,
+            ..options()
+        };
+        let profile = profile();
+        let run = refresh(
+            &client,
+            Cache::open(&path).unwrap(),
+            &profile,
+            &options,
+            &|_| {},
+        );
+        let summary = tokio::time::timeout(std::time::Duration::from_secs(60), run)
+            .await
+            .unwrap_or_else(|_| panic!("{name}: a posture call waited for a slot"))
+            .unwrap();
+        let seen = world.lock().unwrap().seen.clone();
+        let count = |p: &str| seen.iter().filter(|s| s.starts_with(p)).count();
+        assert_eq!(
+            count("/v1.0/reports/authenticationMethods/userRegistrationDetails")
+                + count("/v1.0/auditLogs/signIns"),
+            3,
+            "{name}: {seen:?}"
+        );
+        assert_eq!(
+            count("/v1.0/identityProtection/riskyUsers"),
+            3,
+            "{name}: two 429s, then the answer"
+        );
+        assert_eq!(summary.http.throttled, 2, "{name}: {:?}", summary.http);
+        let p = Cache::open(&path).unwrap().posture_sources().unwrap();
+        for s in source::ALL.iter().filter(|s| **s != source::EXCHANGE) {
+            assert!(
+                fresh(p.availability.get(*s)),
+                "{name} {s}: {:?}",
+                p.availability.get(*s)
+            );
+        }
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::refresh::{SimProcess, Summary, Workspace, WorldFlags, dump_diff};
+use common::refresh::{SimProcess, Summary, Workspace, WorldFlags, dump_diff, request_log};
 
 const FAULTS: &str = "429:0.1,500:0.03,503:0.02,truncate:0.02,expire-token:0.02";
 
@@ -82,26 +82,4 @@ fn a_refresh_through_faults_ends_with_the_fault_free_cache() {
         .count() as u64;
     assert_eq!(summary.total("requests"), graph_requests, "{out}");
     assert!(summary.total("retries") > 0);
-}
-
-/// The simulator's log of the requests it served, with the fault injected into each.
-fn request_log(base: &str) -> Vec<serde_json::Value> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let v: serde_json::Value = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .get(format!("{base}/_sim/requests"))
-            .send()
-            .await
-            .expect("the simulator answers")
-            .json()
-            .await
-            .expect("a JSON request log");
-        v.as_array().expect("an array").clone()
-    })
 }

@@ -582,3 +582,25 @@ pub fn login_and_decide(ws: &Workspace, sim: &SimProcess, profile: &str, decide:
         stderr: err_reader.join().unwrap(),
     }
 }
+
+/// The simulator's log of the requests it served, with the fault injected into each.
+pub fn request_log(base: &str) -> Vec<serde_json::Value> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let v: serde_json::Value = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(format!("{base}/_sim/requests"))
+            .send()
+            .await
+            .expect("the simulator answers")
+            .json()
+            .await
+            .expect("a JSON request log");
+        v.as_array().expect("an array").clone()
+    })
+}

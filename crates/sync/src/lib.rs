@@ -6,15 +6,19 @@
 //! consistent cache, and the next refresh ends with exactly what an uninterrupted one
 //! would have had.
 //!
-//! Order (`run_sources`): the directory first (tags need it); then two things at once —
-//! alerts and incidents (incidents without `$expand=alerts`: `alerts_v2` already brings
-//! every alert), and the hunting tables: the small ones (`EmailUrlInfo`,
+//! Order (`run_sources`): the directory first (tags need it); then three things at
+//! once — alerts and incidents (incidents without `$expand=alerts`: `alerts_v2` already
+//! brings every alert), the tenant-wide posture sources (Conditional Access, risky
+//! users, Secure Score), and the hunting tables: the small ones (`EmailUrlInfo`,
 //! `EmailAttachmentInfo`, `UrlClickEvents`, `CampaignInfo`) first, so their index builds
 //! run while `EmailEvents` is fetched, then `EmailEvents`, then `EmailPostDeliveryEvents`
 //! (which move the messages). A hunting pull returns once its windows are fetched; its
 //! last writes and index build are settled in order by a task beside the next pulls.
-//! Tags are resolved last, from the directory and the protected recipients recorded as
-//! `EmailEvents` windows were written.
+//! Tags are resolved next, from the directory and the protected recipients recorded as
+//! `EmailEvents` windows were written; last, the posture sources about the priority
+//! accounts the tags name (MFA registration, memberships, sign-ins, message traces),
+//! concurrently. Posture calls are paced by `RefreshOptions::posture_limits` (the
+//! documented limits unless lifted) and by the tenant's 429s.
 //!
 //! Speed (a million-row first refresh): hunting windows are fetched two at a time and
 //! parsed on blocking threads straight into storage cells (`model::batch`); parsed windows
@@ -52,6 +56,7 @@ use whalewatch_model::email::{
 };
 use whalewatch_model::hunting::to_ticks;
 use whalewatch_model::json::RejectedRecord;
+use whalewatch_tenant::posture::{PostureLimits, PosturePacers};
 use whalewatch_tenant::window::CallPacer;
 use whalewatch_tenant::{GraphClient, RetryStatsSnapshot, TenantError};
 
@@ -88,6 +93,9 @@ pub struct RefreshOptions {
     pub window_rows: u64,
     /// Hunting calls per minute to stay under.
     pub hunting_calls_per_minute: usize,
+    /// Calls per period the posture readers stay under (the documented limits by
+    /// default; a 429's `Retry-After` is honoured whatever they say).
+    pub posture_limits: PostureLimits,
     /// Which sources to refresh (all when empty): `directory`, `alerts`,
     /// `incidents`, `tags`, or a hunting table name.
     pub only: Vec<String>,
@@ -105,6 +113,7 @@ impl Default for RefreshOptions {
             overlap_ticks: plan::HOUR,
             window_rows: DEFAULT_WINDOW_ROWS,
             hunting_calls_per_minute: whalewatch_tenant::hunting::HUNTING_CALLS_PER_MINUTE,
+            posture_limits: PostureLimits::default(),
             only: Vec::new(),
             accept_shrink: false,
             budget: None,
@@ -222,6 +231,8 @@ pub struct RefreshContext<'a> {
     pub options: &'a RefreshOptions,
     pub progress: &'a (dyn Fn(&Progress) + Send + Sync),
     pacer: Mutex<CallPacer>,
+    /// The posture readers' quotas, shared by every posture source of the refresh.
+    posture_pacers: PosturePacers,
     /// Parsed rows waiting for the writer, in KiB (see `hunting::WRITE_BUDGET_KIB`).
     write_budget: std::sync::Arc<tokio::sync::Semaphore>,
 }
@@ -303,6 +314,7 @@ pub async fn refresh(
         pacer: Mutex::new(CallPacer::per_minute(
             options.hunting_calls_per_minute.max(1),
         )),
+        posture_pacers: PosturePacers::new(options.posture_limits),
         write_budget: std::sync::Arc::new(tokio::sync::Semaphore::new(
             hunting::WRITE_BUDGET_KIB as usize,
         )),
@@ -440,7 +452,10 @@ async fn run_sources(
         let ((), found) = futures_util::future::try_join(pulls, settle).await?;
         Ok::<_, SyncError>(found)
     };
-    let (entities, mail) = futures_util::future::try_join(entities, mail).await?;
+    // Posture sources that need no priority account: other endpoints, other quotas.
+    let tenant_wide = posture::refresh_tenant_wide(ctx, writer);
+    let (entities, mail, mut posture) =
+        futures_util::future::try_join3(entities, mail, tenant_wide).await?;
     out.extend(entities);
     out.extend(mail);
     if wanted(o, "tags") || wanted(o, "directory") {
@@ -451,9 +466,10 @@ async fn run_sources(
         warnings.extend(w);
         out.push(summary);
     }
-    // Posture sources need the priority accounts: after the tags, so never in the
-    // hunting pull's way.
-    let (summaries, w) = posture::refresh(ctx, writer).await?;
+    // Posture sources about the priority accounts: after the tags, which name them.
+    let (about_accounts, first) = posture::refresh_accounts(ctx, writer).await?;
+    posture.extend(about_accounts);
+    let (summaries, w) = posture::summarize(ctx, posture, first);
     out.extend(summaries);
     warnings.extend(w);
     Ok((out, warnings))

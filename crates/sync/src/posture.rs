@@ -1,6 +1,9 @@
 //! Posture sources as refresh sources: each one read, stored and given its own state
-//! (watermark, last success, last error, the permission it lacks), after the tags
-//! (they need the priority accounts) and so after the hunting pull.
+//! (watermark, last success, last error, the permission it lacks). The tenant-wide
+//! ones (Conditional Access, risky users, Secure Score) run beside the hunting pull;
+//! the ones about the priority accounts run after the tags, which name them (an
+//! account can become one from the mail, as Defender protected it). Within each group
+//! the sources run concurrently, each paced by its service's quota.
 //!
 //! One source refused (a missing permission or licence) or failing never stops the
 //! others: it is recorded as such, a warning names what to grant, and the refresh
@@ -24,7 +27,7 @@ use whalewatch_model::posture::{
     EXCHANGE_SNAPSHOT_SCHEMA, ExchangeSnapshot, MailboxSettings, MessageTrace, PresetRule, source,
 };
 use whalewatch_tenant::TenantError;
-use whalewatch_tenant::posture::{PosturePacers, PostureReader, Records, refusal};
+use whalewatch_tenant::posture::{PostureReader, Records, refusal};
 
 /// How far back sign-ins reach (and are kept): the posture checks look at 30 days.
 pub const SIGN_IN_DAYS: i64 = 30;
@@ -95,101 +98,172 @@ impl From<CacheError> for ReadError {
     }
 }
 
-/// Refreshes every wanted posture source; returns their summaries and warnings.
-pub(super) async fn refresh(
-    ctx: &RefreshContext<'_>,
-    writer: &CacheWriter,
-) -> Result<(Vec<SourceSummary>, Vec<String>), SyncError> {
-    let o = ctx.options;
-    let graph: Vec<&str> = source::ALL
+/// The posture sources that read nothing of the priority accounts: they run alongside
+/// the hunting pull instead of waiting for the tags.
+const TENANT_WIDE: [&str; 3] = [
+    source::CONDITIONAL_ACCESS,
+    source::RISKY_USERS,
+    source::SECURE_SCORE,
+];
+
+/// One posture source's summary and the warnings it raised.
+pub(super) type Outcome = (SourceSummary, Vec<String>);
+
+/// The wanted Graph posture sources that are (or are not) tenant-wide.
+fn wanted_sources(o: &super::RefreshOptions, tenant_wide: bool) -> Vec<&'static str> {
+    source::ALL
         .into_iter()
         .filter(|s| *s != source::EXCHANGE && wanted(o, s))
-        .collect();
-    if graph.is_empty() {
+        .filter(|s| TENANT_WIDE.contains(s) == tenant_wide)
+        .collect()
+}
+
+/// Refreshes the wanted tenant-wide posture sources (Conditional Access, risky users,
+/// Secure Score), concurrently: they need no priority account, so the refresh runs
+/// them beside the hunting pull.
+pub(super) async fn refresh_tenant_wide(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+) -> Result<Vec<Outcome>, SyncError> {
+    run_all(ctx, writer, &wanted_sources(ctx.options, true), &[], &[]).await
+}
+
+/// Refreshes the wanted posture sources about the priority accounts (MFA registration,
+/// memberships, sign-ins, message traces), concurrently, once the tags are resolved;
+/// returns their outcomes and a warning when the tag has no member.
+pub(super) async fn refresh_accounts(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+) -> Result<(Vec<Outcome>, Vec<String>), SyncError> {
+    let names = wanted_sources(ctx.options, false);
+    if names.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let (accounts, addresses) = writer.run(|c| priority_accounts(c)).await?;
-    let pacers = PosturePacers::default();
-    let reader = PostureReader::new(ctx.client, &pacers);
-    let mut summaries = Vec::new();
     let mut warnings = Vec::new();
     if accounts.is_empty() {
         warnings.push(format!(
             "posture: no member of the `{PRIORITY_ACCOUNT}` tag is in the directory, so MFA registration, sign-ins and memberships were read for nobody; add priority accounts to the tag (a group, a file, or an imported Exchange VIP list)"
         ));
     }
-    for name in graph {
-        let started = Instant::now();
-        (ctx.progress)(&Progress::Started {
-            source: name.into(),
-            expected_rows: None,
-        });
-        let read = read_source(name, &reader, writer, &accounts, &addresses).await;
-        let now = now_ticks();
-        let name_owned = name.to_string();
-        let (fetched, calls, stats) = match read {
-            Ok(read) => {
-                if read.skipped > 0 {
-                    warnings.push(format!(
-                        "{name}: skipped {} record(s) that do not have the documented shape (first: {})",
-                        read.skipped,
-                        read.first_skip.as_deref().unwrap_or("?")
-                    ));
-                }
-                let (store, watermark) = (read.store, read.watermark);
-                let (stats, kept) = writer
-                    .run(move |c| {
-                        c.write(|tx| {
-                            let s = store(tx)?;
-                            tx.advance(&name_owned, watermark, now)?;
-                            Ok(s)
-                        })
-                    })
-                    .await?;
-                warnings.extend(kept);
-                (read.fetched, read.calls, stats)
-            }
-            Err(ReadError::Cache(e)) => return Err(e.into()),
-            Err(ReadError::Tenant(e)) => {
-                // The state keeps "unavailable: grant X (the tenant's message)", which
-                // `:sources` shows as is; the warning also says what to do.
-                let (message, grant) = match refusal(&e) {
-                    Some(r) => {
-                        warnings.push(format!(
-                            "{name} unavailable: grant {} to the app registration (admin consent), then refresh; everything else was refreshed ({})",
-                            r.grant, r.message
-                        ));
-                        (r.to_string(), Some(r.grant))
-                    }
-                    None => {
-                        let m = format!("{name} failed: {e}");
-                        warnings.push(m.clone());
-                        (m, None)
-                    }
-                };
-                writer
-                    .run(move |c| {
-                        c.write(|tx| tx.fail_source(&name_owned, &message, grant.as_deref()))
-                    })
-                    .await?;
-                (0, 0, UpsertStats::default())
-            }
-        };
-        let summary = SourceSummary {
-            source: name.into(),
-            fetched,
-            stats,
-            calls,
-            seconds: started.elapsed().as_secs_f64(),
-            ..SourceSummary::default()
-        };
-        (ctx.progress)(&Progress::Finished(summary.clone()));
+    let outcomes = run_all(ctx, writer, &names, &accounts, &addresses).await?;
+    Ok((outcomes, warnings))
+}
+
+/// The summaries in `source::ALL` order and every warning (`first` before the
+/// sources' own), each also reported as progress.
+pub(super) fn summarize(
+    ctx: &RefreshContext<'_>,
+    mut outcomes: Vec<Outcome>,
+    first: Vec<String>,
+) -> (Vec<SourceSummary>, Vec<String>) {
+    outcomes.sort_by_key(|(s, _)| source::ALL.iter().position(|n| *n == s.source));
+    let mut warnings = first;
+    let mut summaries = Vec::with_capacity(outcomes.len());
+    for (summary, w) in outcomes {
         summaries.push(summary);
+        warnings.extend(w);
     }
     for w in &warnings {
         (ctx.progress)(&Progress::Warning(w.clone()));
     }
-    Ok((summaries, warnings))
+    (summaries, warnings)
+}
+
+/// Reads and stores `names` concurrently: they are on different endpoints, and the
+/// ones sharing a service's quota wait for it in `ctx`'s pacers, not for each other.
+async fn run_all(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+    names: &[&'static str],
+    accounts: &[Account],
+    addresses: &[String],
+) -> Result<Vec<Outcome>, SyncError> {
+    let reader = PostureReader::new(ctx.client, &ctx.posture_pacers);
+    let reader = &reader;
+    futures_util::future::try_join_all(
+        names
+            .iter()
+            .map(|name| refresh_one(ctx, writer, reader, name, accounts, addresses)),
+    )
+    .await
+}
+
+/// Reads one posture source and stores it with its state; a tenant's refusal or
+/// failure is recorded on the source and becomes a warning, a cache error stops.
+async fn refresh_one(
+    ctx: &RefreshContext<'_>,
+    writer: &CacheWriter,
+    reader: &PostureReader<'_>,
+    name: &'static str,
+    accounts: &[Account],
+    addresses: &[String],
+) -> Result<Outcome, SyncError> {
+    let mut warnings = Vec::new();
+    let started = Instant::now();
+    (ctx.progress)(&Progress::Started {
+        source: name.into(),
+        expected_rows: None,
+    });
+    let read = read_source(name, reader, writer, accounts, addresses).await;
+    let now = now_ticks();
+    let name_owned = name.to_string();
+    let (fetched, calls, stats) = match read {
+        Ok(read) => {
+            if read.skipped > 0 {
+                warnings.push(format!(
+                    "{name}: skipped {} record(s) that do not have the documented shape (first: {})",
+                    read.skipped,
+                    read.first_skip.as_deref().unwrap_or("?")
+                ));
+            }
+            let (store, watermark) = (read.store, read.watermark);
+            let (stats, kept) = writer
+                .run(move |c| {
+                    c.write(|tx| {
+                        let s = store(tx)?;
+                        tx.advance(&name_owned, watermark, now)?;
+                        Ok(s)
+                    })
+                })
+                .await?;
+            warnings.extend(kept);
+            (read.fetched, read.calls, stats)
+        }
+        Err(ReadError::Cache(e)) => return Err(e.into()),
+        Err(ReadError::Tenant(e)) => {
+            // The state keeps "unavailable: grant X (the tenant's message)", which
+            // `:sources` shows as is; the warning also says what to do.
+            let (message, grant) = match refusal(&e) {
+                Some(r) => {
+                    warnings.push(format!(
+                        "{name} unavailable: grant {} to the app registration (admin consent), then refresh; everything else was refreshed ({})",
+                        r.grant, r.message
+                    ));
+                    (r.to_string(), Some(r.grant))
+                }
+                None => {
+                    let m = format!("{name} failed: {e}");
+                    warnings.push(m.clone());
+                    (m, None)
+                }
+            };
+            writer
+                .run(move |c| c.write(|tx| tx.fail_source(&name_owned, &message, grant.as_deref())))
+                .await?;
+            (0, 0, UpsertStats::default())
+        }
+    };
+    let summary = SourceSummary {
+        source: name.into(),
+        fetched,
+        stats,
+        calls,
+        seconds: started.elapsed().as_secs_f64(),
+        ..SourceSummary::default()
+    };
+    (ctx.progress)(&Progress::Finished(summary.clone()));
+    Ok((summary, warnings))
 }
 
 /// One source's answer, not yet written.

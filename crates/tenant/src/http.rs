@@ -848,6 +848,12 @@ impl<T: DeserializeOwned + Keyed> Pager<T> {
         }
     }
 
+    /// Whether a page is still to be requested: `next_page` makes a request only then
+    /// (a caller pacing its requests claims a slot only for a real one).
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
     /// Pages fetched so far.
     pub fn pages(&self) -> usize {
         self.pages

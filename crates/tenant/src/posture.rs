@@ -2,7 +2,8 @@
 //! users, Secure Score and message traces (`model::posture` shapes).
 //!
 //! Every reader goes through [`GraphClient`] (paging, retries, `Retry-After`, error
-//! mapping) and is paced at the service's documented limits: identity & access
+//! mapping) and is paced at the configured limits ([`PostureLimits`]), by default the
+//! service's documented ones: identity & access
 //! reports 5 requests per 10 s per tenant, Conditional Access and risky users 1 per
 //! second (a 429 there carries no `Retry-After`, so the client's own backoff applies),
 //! message trace 100 per 5 minutes.
@@ -38,23 +39,68 @@ const TRACE_PAGE: &str = "5000";
 /// Secure Score history kept: 90 days, one score a day.
 const SCORE_DAYS: &str = "90";
 
-/// The documented rate limits the posture readers stay under, one per service family.
+/// Calls per rolling period the posture readers stay under, one quota per service
+/// family. The defaults are the documented limits; a tenant (or simulator) whose
+/// quotas are lifted is read with [`PostureLimits::lifted`], and a 429 is still
+/// retried after its `Retry-After` whatever the limits say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostureLimits {
+    /// Identity & access reports (userRegistrationDetails, signIns): 5 per 10 s.
+    pub reports: (usize, Duration),
+    /// Identity protection & Conditional Access: 1 per second.
+    pub protection: (usize, Duration),
+    /// Exchange message trace: 100 per 5 minutes.
+    pub traces: (usize, Duration),
+}
+
+impl Default for PostureLimits {
+    fn default() -> Self {
+        PostureLimits {
+            reports: (5, Duration::from_secs(10)),
+            protection: (1, Duration::from_secs(1)),
+            traces: (100, Duration::from_secs(300)),
+        }
+    }
+}
+
+impl PostureLimits {
+    /// No pacing of our own: only the tenant's answers (429 and `Retry-After`) slow
+    /// the readers down.
+    pub fn lifted() -> Self {
+        let none = (usize::MAX, Duration::ZERO);
+        PostureLimits {
+            reports: none,
+            protection: none,
+            traces: none,
+        }
+    }
+}
+
+/// The rate limits the posture readers stay under, one per service family.
 #[derive(Debug)]
 pub struct PosturePacers {
-    /// Identity & access reports (userRegistrationDetails, signIns): 5 per 10 s.
+    /// Identity & access reports (userRegistrationDetails, signIns).
     reports: Mutex<CallPacer>,
-    /// Identity protection & Conditional Access: 1 per second.
+    /// Identity protection & Conditional Access.
     protection: Mutex<CallPacer>,
-    /// Exchange message trace: 100 per 5 minutes.
+    /// Exchange message trace.
     traces: Mutex<CallPacer>,
 }
 
 impl Default for PosturePacers {
     fn default() -> Self {
+        PosturePacers::new(PostureLimits::default())
+    }
+}
+
+impl PosturePacers {
+    /// Pacers for `limits`.
+    pub fn new(limits: PostureLimits) -> Self {
+        let pacer = |(calls, period): (usize, Duration)| Mutex::new(CallPacer::new(calls, period));
         PosturePacers {
-            reports: Mutex::new(CallPacer::new(5, Duration::from_secs(10))),
-            protection: Mutex::new(CallPacer::new(1, Duration::from_secs(1))),
-            traces: Mutex::new(CallPacer::new(100, Duration::from_secs(300))),
+            reports: pacer(limits.reports),
+            protection: pacer(limits.protection),
+            traces: pacer(limits.traces),
         }
     }
 }
@@ -71,27 +117,29 @@ enum Quota {
 
 impl PosturePacers {
     async fn pace(&self, quota: Quota) {
+        let wait = self.claim(quota, Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Claims the next call slot of `quota` at `now`: how long to wait before it.
+    fn claim(&self, quota: Quota, now: Instant) -> Duration {
         let pacer = match quota {
             Quota::Reports => &self.reports,
             Quota::Protection => &self.protection,
             Quota::Traces => &self.traces,
-            Quota::None => return,
+            Quota::None => return Duration::ZERO,
         };
-        let now = Instant::now();
         // Not a `Result` holding the guard: the future must stay `Send`.
-        let wait = pacer
+        pacer
             .lock()
             .map(|mut p| {
                 let w = p.delay(now);
                 p.record(now + w);
                 w
             })
-            .ok();
-        if let Some(w) = wait
-            && !w.is_zero()
-        {
-            tokio::time::sleep(w).await;
-        }
+            .unwrap_or_default()
     }
 }
 
@@ -238,7 +286,9 @@ impl<'a> PostureReader<'a> {
         quota: Quota,
         out: &mut Records<T>,
     ) -> Result<(), TenantError> {
-        loop {
+        // A slot is claimed only for a request: asking a finished pager for its next
+        // page makes none, so it must not spend a slot of the quota (and a wait).
+        while pager.has_next() {
             self.pacers.pace(quota).await;
             let Some(page) = pager.next_page().await else {
                 break;
@@ -501,6 +551,28 @@ mod tests {
             .map(|t| t.with_timezone(&Utc))
             .unwrap();
         assert_eq!(iso(&t), "2026-11-01T00:00:00Z");
+    }
+
+    #[test]
+    fn documented_limits_pace_and_lifted_limits_do_not() {
+        let now = Instant::now();
+        let documented = PosturePacers::default();
+        let waits: Vec<Duration> = (0..6)
+            .map(|_| documented.claim(Quota::Reports, now))
+            .collect();
+        assert!(waits[..5].iter().all(Duration::is_zero), "{waits:?}");
+        assert_eq!(waits[5], Duration::from_secs(10), "5 per 10 s");
+        assert_eq!(documented.claim(Quota::Protection, now), Duration::ZERO);
+        assert_eq!(
+            documented.claim(Quota::Protection, now),
+            Duration::from_secs(1)
+        );
+        let lifted = PosturePacers::new(PostureLimits::lifted());
+        for quota in [Quota::Reports, Quota::Protection, Quota::Traces] {
+            for _ in 0..1000 {
+                assert_eq!(lifted.claim(quota, now), Duration::ZERO, "{quota:?}");
+            }
+        }
     }
 
     #[test]
