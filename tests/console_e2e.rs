@@ -41,6 +41,22 @@ fn menu_choice(c: &Console) -> String {
         .unwrap_or_default()
 }
 
+/// `q` walks back view by view (at most `views` presses) and then quits; the
+/// terminal is handed back restored.
+fn quit_by_q(c: &mut Console, views: usize) {
+    for _ in 0..views {
+        let before = crumbs(c);
+        c.type_text("q");
+        c.wait_screen("q to go back or quit", |s| {
+            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
+        });
+        if !c.screen.screen().alternate_screen() || c.child_exited() {
+            break;
+        }
+    }
+    assert_restored(c, "q");
+}
+
 /// The terminal was handed back: the last things written leave the alternate screen
 /// and show the cursor, and the program exited successfully.
 fn assert_restored(c: &mut Console, how: &str) {
@@ -278,17 +294,7 @@ fn an_analyst_investigates_a_priority_phish_and_copies_the_view() {
     });
 
     // q walks back, then quits.
-    for _ in 0..10 {
-        let before = crumbs(&c);
-        c.type_text("q");
-        c.wait_screen("q to go back or quit", |s| {
-            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
-        });
-        if !c.screen.screen().alternate_screen() || c.child_exited() {
-            break;
-        }
-    }
-    assert_restored(&mut c, "q");
+    quit_by_q(&mut c, 10);
 
     // Nothing in the whole session wrote a title, a hyperlink, a bell or a C1/bidi
     // character: the only OSC is the copy.
@@ -345,17 +351,7 @@ fn an_analyst_walks_posture_to_a_failing_vips_sign_ins() {
         screen.contains("Client app") && rows_shown(&c).is_some_and(|n| n > 0),
         "their sign-ins are listed:\n{screen}"
     );
-    for _ in 0..8 {
-        let before = crumbs(&c);
-        c.type_text("q");
-        c.wait_screen("q to go back or quit", |s| {
-            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
-        });
-        if !c.screen.screen().alternate_screen() || c.child_exited() {
-            break;
-        }
-    }
-    assert_restored(&mut c, "q");
+    quit_by_q(&mut c, 8);
 }
 
 /// Threat Explorer's tabs: Top URLs of the phish, a URL's mail, the click table and
@@ -389,17 +385,7 @@ fn an_analyst_walks_threat_explorers_tabs() {
     c.type_text("2M");
     c.wait_for("Top malware families");
     assert!(!c.text().contains("(empty)"), "{}", c.text());
-    for _ in 0..8 {
-        let before = crumbs(&c);
-        c.type_text("q");
-        c.wait_screen("q to go back or quit", |s| {
-            !s.alternate_screen() || s.contents().lines().nth(1).is_none_or(|l| l != before)
-        });
-        if !c.screen.screen().alternate_screen() || c.child_exited() {
-            break;
-        }
-    }
-    assert_restored(&mut c, "q");
+    quit_by_q(&mut c, 8);
 }
 
 #[test]
