@@ -382,8 +382,13 @@ fn main() {
             let tags = TagTable::load(&cache).expect("tags");
             time("tags", t.elapsed());
             let t = Instant::now();
-            std::hint::black_box(UserIndex::load(&cache, &tags).expect("users"));
+            let users = UserIndex::load(&cache, &tags).expect("users");
             time("users", t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(
+                data::PostureData::load(&cache, &users, &tags, fixture::now()).expect("posture"),
+            );
+            time("posture (every tagged account judged)", t.elapsed());
             let t = Instant::now();
             std::hint::black_box(cache.count("email_events").expect("count"));
             time("count of email rows", t.elapsed());

@@ -24,7 +24,7 @@ pub mod identity;
 mod tests;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -188,6 +188,8 @@ pub fn accounts_of(users: &[User], members: &[String]) -> Vec<Account> {
         }
     }
     let mut out: Vec<Account> = Vec::new();
+    // Thousands of members (every tag's): a set, not a scan of `out` per member.
+    let mut seen: HashSet<String> = HashSet::new();
     for m in members {
         let acc = match by_address.get(&m.to_lowercase()) {
             Some(u) => Account::from_user(u),
@@ -198,7 +200,7 @@ pub fn accounts_of(users: &[User], members: &[String]) -> Vec<Account> {
                 addresses: vec![m.to_lowercase()],
             },
         };
-        if !out.iter().any(|a| a.upn == acc.upn) {
+        if seen.insert(acc.upn.clone()) {
             out.push(acc);
         }
     }
