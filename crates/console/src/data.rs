@@ -266,13 +266,15 @@ pub const FIRST_ALERTS: usize = 200;
 pub fn load_first(path: &Path) -> Result<Snapshot, IndexError> {
     let cache = Cache::open_read_only(path)?;
     let (sources, pending, problems) = status_of(&cache);
+    let alerts = AlertIndex::load_parsed(&cache, Some(FIRST_ALERTS))?;
     Ok(Snapshot {
         pending_incidents: pending.1,
         pending: pending.0,
         // No row count here: counting a million rows reads the whole table (a cold
         // cache pays for it in disk reads); `load_quick` counts on the worker.
         preview: Arc::new(cache.newest_emails(PREVIEW_ROWS)?),
-        alerts: Arc::new(AlertIndex::load_parsed(&cache, Some(FIRST_ALERTS))?),
+        account_alerts: Arc::new(account_alerts(&alerts)),
+        alerts: Arc::new(alerts),
         tags: Arc::new(TagTable::load(&cache)?),
         sources,
         problems,
@@ -295,6 +297,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
     // reads it back from the cache).
     let alerts = AlertIndex::load_parsed(&cache, None)?;
     let incidents = IncidentIndex::load(&cache, &alerts)?.without_raw();
+    let by_account = account_alerts(&alerts);
     Ok(Snapshot {
         emails: None,
         newest: Arc::default(),
@@ -314,7 +317,7 @@ pub fn load_quick(path: &Path) -> Result<Snapshot, IndexError> {
         pending_incidents: pending.1,
         problems,
         loaded_at: Some(Utc::now()),
-        account_alerts: Arc::default(),
+        account_alerts: Arc::new(by_account),
         tag_stats: Arc::default(),
         complete: true,
         generation: Some(generation),
@@ -407,11 +410,11 @@ pub fn recipient_data(index: &EmailIndex) -> RecipientData {
 }
 
 impl Snapshot {
-    /// Recomputes what is derived from the loaded data (per-account alerts, tag
-    /// figures) once per load, not once per frame; and the campaign figures once
-    /// both halves are here (the campaigns and the index), for `campaign_audience`.
+    /// Recomputes what is derived from both halves (tag figures) once per load, not
+    /// once per frame; and the campaign figures once both halves are here (the
+    /// campaigns and the index), for `campaign_audience`. (Per-account alerts depend
+    /// on the alerts alone: computed where they are loaded.)
     pub fn derive(mut self) -> Snapshot {
-        self.account_alerts = Arc::new(account_alerts(&self.alerts));
         self.tag_stats = Arc::new(tag_stats(&self));
         if self.campaign_stats.is_empty()
             && self.complete
