@@ -311,3 +311,20 @@ fn a_copy_released_from_quarantine_shows_it_in_timeline_grid_and_flyout() {
         );
     }
 }
+
+#[test]
+fn toggling_the_tag_back_reuses_the_figures_computed_at_load() {
+    use crate::action::Action;
+    use crate::update::{Msg, update};
+    let mut st = crate::update::tests::state();
+    let at_load = st.data.campaign_stats.clone();
+    assert!(!at_load.is_empty());
+    let tag = whalewatch_config::PRIORITY_ACCOUNT.to_string();
+    update(&mut st, Msg::Action(Action::SetTag(Some(tag))));
+    assert!(!std::sync::Arc::ptr_eq(&st.data.campaign_stats, &at_load));
+    update(&mut st, Msg::Action(Action::SetTag(None)));
+    assert!(
+        std::sync::Arc::ptr_eq(&st.data.campaign_stats, &at_load),
+        "the figures of everyone were computed again"
+    );
+}

@@ -251,6 +251,16 @@ fn narrow_campaign_figures(state: &mut State) {
         state.data.campaign_audience = audience;
         return;
     };
+    // The figures being replaced are kept too (those `Snapshot::derive` computed at
+    // load among them): toggling back reuses them.
+    let shown = state.data.campaign_audience.clone();
+    if !state.data.campaign_stats.is_empty()
+        && state.campaign_figures.get(&state.data, &shown).is_none()
+    {
+        state
+            .campaign_figures
+            .keep(shown, state.data.campaign_stats.clone());
+    }
     if let Some(f) = state.campaign_figures.get(&state.data, &audience) {
         state.data.campaign_stats = f;
         state.data.campaign_audience = audience;
