@@ -124,21 +124,16 @@ pub struct AlertIndex {
 }
 
 impl AlertIndex {
-    /// Reads the cached alerts.
+    /// Reads the cached alerts, each with its JSON (the CLI's exports).
     pub fn load(cache: &Cache) -> Result<AlertIndex, IndexError> {
-        Self::load_newest(cache, None)
+        Ok(Self::of_rows(cache.alerts_newest(None)?))
     }
 
-    /// Reads the `limit` most recently updated alerts (all when `None`).
-    pub fn load_newest(cache: &Cache, limit: Option<usize>) -> Result<AlertIndex, IndexError> {
-        Ok(Self::of_rows(cache.alerts_newest(limit)?))
-    }
-
-    /// [`AlertIndex::load_newest`] without the JSON each alert was parsed from
-    /// ([`Alert::raw`] is null; [`Cache::alerts_newest_parsed`]). As a tree of values
-    /// it was ~150 bytes per mail row at a million rows; a long-lived reader (the
-    /// console) keeps the parsed fields and reads the JSON back from the cache when
-    /// it exports.
+    /// The `limit` most recently updated alerts (all when `None`), without the JSON
+    /// each was parsed from ([`Alert::raw`] is null; [`Cache::alerts_newest_parsed`]).
+    /// As a tree of values it was ~150 bytes per mail row at a million rows; a
+    /// long-lived reader (the console) keeps the parsed fields and reads the JSON
+    /// back from the cache when it exports.
     pub fn load_parsed(cache: &Cache, limit: Option<usize>) -> Result<AlertIndex, IndexError> {
         Ok(Self::of_rows(cache.alerts_newest_parsed(limit)?))
     }
