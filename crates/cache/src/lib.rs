@@ -29,7 +29,7 @@ pub use notes::{Note, NoteTarget};
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxKind, OutboxState, PendingWrite};
 pub use posture::PostureRecord;
 pub use quarantine::QuarantinedRecord;
-pub use queries::{ScanRow, SideScan};
+pub use queries::{MailLog, ScanRow, SideScan};
 pub use state::SourceState;
 pub use tags::{TagMember, TagSource};
 
@@ -303,6 +303,9 @@ impl Cache {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         self.conn.pragma_update(None, "cache_size", -65_536)?;
+        // A `REPLACE` that deletes a row fires delete triggers only with this on: the
+        // email rows' rewrite counter (schema 8) must see it.
+        self.conn.pragma_update(None, "recursive_triggers", true)?;
         Ok(())
     }
 

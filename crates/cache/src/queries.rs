@@ -220,18 +220,22 @@ impl Cache {
     pub fn scan_email_columns<E: From<CacheError>>(
         &self,
         columns: &[&str],
+        f: impl FnMut(i64, &ScanRow<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.scan_email_columns_after(i64::MIN, columns, f)
+    }
+
+    /// [`Cache::scan_email_columns`] over the rows whose rowid is above `after`
+    /// only: the rows a refresh appended since an index that ends at `after`.
+    pub fn scan_email_columns_after<E: From<CacheError>>(
+        &self,
+        after: i64,
+        columns: &[&str],
         mut f: impl FnMut(i64, &ScanRow<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        if let Some(bad) = columns.iter().find(|c| !EmailEvent::COLUMNS.contains(c)) {
-            return Err(CacheError::Row(format!("`{bad}` is not an EmailEvents column")).into());
-        }
-        let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-        let sql = format!(
-            "SELECT rowid, {} FROM email_events ORDER BY rowid",
-            cols.join(", ")
-        );
+        let sql = email_select(columns, "rowid > ?1 ORDER BY rowid")?;
         let mut stmt = self.conn.prepare(&sql).map_err(CacheError::from)?;
-        let mut rows = stmt.query([]).map_err(CacheError::from)?;
+        let mut rows = stmt.query([after]).map_err(CacheError::from)?;
         while let Some(r) = rows.next().map_err(CacheError::from)? {
             let rowid: i64 = r.get(0).map_err(CacheError::from)?;
             f(rowid, &ScanRow { row: r, offset: 1 })?;
@@ -327,6 +331,88 @@ impl Cache {
             })?;
         Ok(g as u64)
     }
+}
+
+/// Where the log of in-place email row changes stands ([`Cache::mail_log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailLog {
+    /// Email rows deleted so far: rows an index holds may be gone once this grows.
+    pub deletes: u64,
+    /// The newest change entry (0: none yet); [`Cache::rows_changed_after`] lists the
+    /// rows changed after an earlier one.
+    pub changes: i64,
+    /// The largest email rowid: rows above an index's largest are the ones added
+    /// since it was built.
+    pub max_row: i64,
+}
+
+impl Cache {
+    /// The email rows' change log: an index that remembers it can later take just
+    /// the rows added and changed since, while no row was deleted. A cache whose
+    /// schema predates the log (opened read-only, never migrated by this build)
+    /// answers `None`: nothing can be carried forward from it.
+    pub fn mail_log(&self) -> Result<Option<MailLog>, CacheError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version < super::schema::MAIL_LOG_SINCE {
+            return Ok(None);
+        }
+        let (deletes, changes, max_row): (i64, Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT mail_deletes FROM generation WHERE id = 1),
+                    (SELECT max(seq) FROM mail_changes),
+                    (SELECT max(rowid) FROM email_events)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(Some(MailLog {
+            deletes: deletes as u64,
+            changes: changes.unwrap_or(0),
+            max_row: max_row.unwrap_or(0),
+        }))
+    }
+
+    /// The rowids of email rows changed in place after change entry `after` and up
+    /// to `upto` ([`MailLog::changes`]), each once, ascending.
+    pub fn rows_changed_after(&self, after: i64, upto: i64) -> Result<Vec<i64>, CacheError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT row FROM mail_changes WHERE seq > ?1 AND seq <= ?2 ORDER BY row",
+        )?;
+        let rows = stmt.query_map([after, upto], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Reads `columns` of the email rows `rowids` (ascending), like
+    /// [`Cache::scan_email_columns`]; a rowid with no row is skipped.
+    pub fn scan_email_rows<E: From<CacheError>>(
+        &self,
+        rowids: &[i64],
+        columns: &[&str],
+        mut f: impl FnMut(i64, &ScanRow<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let sql = email_select(columns, "rowid = ?1")?;
+        let mut stmt = self.conn.prepare(&sql).map_err(CacheError::from)?;
+        for &id in rowids {
+            let mut rows = stmt.query([id]).map_err(CacheError::from)?;
+            if let Some(r) = rows.next().map_err(CacheError::from)? {
+                f(id, &ScanRow { row: r, offset: 1 })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `SELECT rowid, <columns> FROM email_events WHERE <rest>`; column names are
+/// `EmailEvents` column names, any other name is refused.
+fn email_select(columns: &[&str], rest: &str) -> Result<String, CacheError> {
+    if let Some(bad) = columns.iter().find(|c| !EmailEvent::COLUMNS.contains(c)) {
+        return Err(CacheError::Row(format!("`{bad}` is not an EmailEvents column")));
+    }
+    let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    Ok(format!(
+        "SELECT rowid, {} FROM email_events WHERE {rest}",
+        cols.join(", ")
+    ))
 }
 
 /// Bumps the generation inside the transaction that writes (see [`Cache::generation`]).
@@ -522,6 +608,71 @@ mod tests {
             .unwrap();
         assert_eq!(inside.0, inside.1);
         assert!(reader.generation().unwrap() > g2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_mail_log_names_rows_changed_in_place_and_counts_deletes_never_inserts() {
+        let dir = temp("mail-log");
+        let mut c = Cache::open(&dir.join("t.sqlite")).unwrap();
+        let log = |c: &Cache| c.mail_log().unwrap().unwrap();
+        assert_eq!(log(&c).changes, 0);
+        c.write(|w| {
+            w.upsert_rows(&[
+                event("n1", "a@x", "Inbox/folder", 1),
+                event("n2", "b@x", "Inbox/folder", 2),
+                event("n3", "c@x", "Inbox/folder", 3),
+            ])
+        })
+        .unwrap();
+        let first = log(&c);
+        assert_eq!((first.deletes, first.changes, first.max_row), (0, 0, 3));
+        // The same rows again change nothing; a new row is an insert.
+        c.write(|w| {
+            w.upsert_rows(&[
+                event("n1", "a@x", "Inbox/folder", 1),
+                event("n4", "d@x", "Inbox/folder", 4),
+            ])
+        })
+        .unwrap();
+        assert_eq!(log(&c).changes, 0);
+        assert_eq!(log(&c).max_row, 4);
+        let mut added = Vec::new();
+        c.scan_email_columns_after::<CacheError>(first.max_row, &["NetworkMessageId"], |id, r| {
+            added.push((id, r.text(0)?.map(|t| t.into_owned())));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(added, [(4, Some("n4".to_string()))]);
+        // An upsert that differs and a post-delivery move are changes in place.
+        c.write(|w| w.upsert_rows(&[event("n2", "b@x", "Junk folder", 2)]))
+            .unwrap();
+        let zap = PostDeliveryEvent {
+            network_message_id: "n3".into(),
+            recipient_email_address: "C@X".into(),
+            delivery_location: Some("Quarantine".into()),
+            action_result: "Success".into(),
+            ..PostDeliveryEvent::default()
+        };
+        c.write(|w| w.apply_post_delivery(&zap)).unwrap();
+        let now = log(&c);
+        assert_eq!(now.deletes, 0);
+        assert_eq!(c.rows_changed_after(first.changes, now.changes).unwrap(), [2, 3]);
+        let mut read = Vec::new();
+        c.scan_email_rows::<CacheError>(&[3, 2, 99], &["LatestDeliveryLocation"], |id, r| {
+            read.push((id, r.text(0)?.map(|t| t.into_owned())));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            read,
+            [(3, Some("Quarantine".into())), (2, Some("Junk folder".into()))]
+        );
+        // A de-duplication (the bulk load's) deletes: counted.
+        c.conn
+            .execute("DELETE FROM email_events WHERE rowid = 4", [])
+            .unwrap();
+        assert_eq!(log(&c).deletes, 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
