@@ -1,5 +1,5 @@
-//! `kill -9` a refresh while it writes the email index's column file (or the cache
-//! itself), then ask `whalewatch query` as a user would: every answer equals the one
+//! `kill -9` a refresh while it writes the email index's column file (whole, or
+//! bringing it up to date in place) or the cache itself, then ask `whalewatch query` as a user would: every answer equals the one
 //! SQLite gives, the next open rebuilds or reuses the file, and the temporary file the
 //! kill left is removed by the next write.
 //!
@@ -216,10 +216,17 @@ fn a_refresh_killed_while_writing_the_column_file_or_the_cache_never_changes_an_
     // The same answers from the mapped file.
     assert_answers_are_sqlites(&ws, "mapped after the rebuild");
 
-    // 2. A refresh killed after the new file was renamed into place, before the
-    // directory was synced.
+    // 2. A refresh killed after a new file was renamed into place (the file was
+    // gone, so the refresh writes it whole), before the directory was synced.
+    std::fs::remove_file(&file).unwrap();
     refresh_killed_at(&ws, &format!("renamed:{PROFILE}.sqlite.email-index"));
     assert_answers_are_sqlites(&ws, "after a kill right after the rename");
+
+    // 2b. A refresh killed while it brings the file up to date in place: the new
+    // arrays and table of contents written, the header not. The file still holds the
+    // state before; the next open brings it up to date again.
+    refresh_killed_at(&ws, "index-appended");
+    assert_answers_are_sqlites(&ws, "after a kill during an update in place");
 
     // 3. A refresh killed in the middle of writing mail into SQLite (inside a window's
     // transaction): the column file of the refresh before stays valid or is rebuilt.

@@ -406,7 +406,9 @@ impl Cache {
 /// `EmailEvents` column names, any other name is refused.
 fn email_select(columns: &[&str], rest: &str) -> Result<String, CacheError> {
     if let Some(bad) = columns.iter().find(|c| !EmailEvent::COLUMNS.contains(c)) {
-        return Err(CacheError::Row(format!("`{bad}` is not an EmailEvents column")));
+        return Err(CacheError::Row(format!(
+            "`{bad}` is not an EmailEvents column"
+        )));
     }
     let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
     Ok(format!(
@@ -657,7 +659,10 @@ mod tests {
         c.write(|w| w.apply_post_delivery(&zap)).unwrap();
         let now = log(&c);
         assert_eq!(now.deletes, 0);
-        assert_eq!(c.rows_changed_after(first.changes, now.changes).unwrap(), [2, 3]);
+        assert_eq!(
+            c.rows_changed_after(first.changes, now.changes).unwrap(),
+            [2, 3]
+        );
         let mut read = Vec::new();
         c.scan_email_rows::<CacheError>(&[3, 2, 99], &["LatestDeliveryLocation"], |id, r| {
             read.push((id, r.text(0)?.map(|t| t.into_owned())));
@@ -666,7 +671,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             read,
-            [(3, Some("Quarantine".into())), (2, Some("Junk folder".into()))]
+            [
+                (3, Some("Quarantine".into())),
+                (2, Some("Junk folder".into()))
+            ]
         );
         // A de-duplication (the bulk load's) deletes: counted.
         c.conn

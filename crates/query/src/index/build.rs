@@ -19,7 +19,7 @@ use whalewatch_cache::{Cache, CacheError, ScanRow, SideScan};
 
 /// What one column of a load group becomes.
 #[derive(Debug, Clone, Copy)]
-enum Load {
+pub(super) enum Load {
     Time,
     Str(usize),
     Int(usize),
@@ -38,9 +38,20 @@ impl Load {
     }
 }
 
+/// Which email rows a load reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scan<'a> {
+    /// Every row.
+    All,
+    /// The rows whose rowid is above this one (added since).
+    After(i64),
+    /// These rows (ascending rowids).
+    Rows(&'a [i64]),
+}
+
 /// The two groups, balanced by measured cost (SQLite's per-cell cost dominates;
 /// unique-per-message strings cost more to intern). Together they hold every column.
-fn groups() -> [Vec<Load>; 2] {
+pub(super) fn groups() -> [Vec<Load>; 2] {
     let a = vec![
         Load::Time,
         Load::Str(schema::NMID),
@@ -79,13 +90,15 @@ fn groups() -> [Vec<Load>; 2] {
 
 /// The columns one group loaded.
 #[derive(Default)]
-struct Loaded {
-    rows: usize,
+pub(super) struct Loaded {
+    pub rows: usize,
     /// The cache's generation in the snapshot the group read.
-    generation: u64,
-    time: Vec<i64>,
-    strs: Vec<(usize, StrBuilder)>,
-    ints: Vec<(usize, Vec<Option<i64>>)>,
+    pub generation: u64,
+    pub time: Vec<i64>,
+    /// The rowid of every row (the group that loads `Timestamp` keeps them).
+    pub rowid: Vec<i64>,
+    pub strs: Vec<(usize, StrBuilder)>,
+    pub ints: Vec<(usize, Vec<Option<i64>>)>,
 }
 
 /// `tolong(parse_json(AdditionalFields).EmailSize)`, fast for the flat objects the
@@ -117,17 +130,29 @@ pub fn email_size(json: &str) -> Option<i64> {
     }
 }
 
-fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
+/// Loads the columns of `group` for the rows `scans` name, in order.
+pub(super) fn load_group(
+    cache: &Cache,
+    group: &[Load],
+    scans: &[Scan<'_>],
+) -> Result<Loaded, CacheError> {
     let cols: Vec<&str> = group.iter().map(|l| l.sql()).collect();
     let mut out = Loaded {
         generation: cache.generation()?,
         ..Loaded::default()
     };
+    let keeps_rowid = group.iter().any(|l| matches!(l, Load::Time));
     // Sized up front: growing a million-row vector or a 300,000-value map while
     // rows stream in copies and rehashes it again and again.
     // (A hint: capped, so a cache with a far-off rowid cannot make it allocate wildly.)
-    let rows = cache.email_rows_hint()?.min(1 << 26);
+    let rows = match scans {
+        [Scan::All] => cache.email_rows_hint()?.min(1 << 26),
+        _ => 0,
+    };
     out.time.reserve(rows);
+    if keeps_rowid {
+        out.rowid.reserve(rows);
+    }
     let mut strs: Vec<StrBuilder> = Vec::new();
     let mut ints: Vec<Vec<Option<i64>>> = Vec::new();
     let mut slot = Vec::with_capacity(group.len());
@@ -152,8 +177,11 @@ fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
     }
     let mut last_extra = String::new();
     let mut last_size = None;
-    cache.scan_email_columns::<CacheError>(&cols, |_, r| {
+    let mut on_row = |rowid: i64, r: &ScanRow<'_>| -> Result<(), CacheError> {
         out.rows += 1;
+        if keeps_rowid {
+            out.rowid.push(rowid);
+        }
         for (k, l) in group.iter().enumerate() {
             match l {
                 Load::Time => out.time.push(r.int(k)?.unwrap_or(0)),
@@ -173,7 +201,14 @@ fn load_group(cache: &Cache, group: &[Load]) -> Result<Loaded, CacheError> {
             }
         }
         Ok(())
-    })?;
+    };
+    for scan in scans {
+        match *scan {
+            Scan::All => cache.scan_email_columns(&cols, &mut on_row)?,
+            Scan::After(after) => cache.scan_email_columns_after(after, &cols, &mut on_row)?,
+            Scan::Rows(ids) => cache.scan_email_rows(ids, &cols, &mut on_row)?,
+        }
+    }
     let mut strs = strs.into_iter();
     let mut ints = ints.into_iter();
     for l in group {
@@ -195,10 +230,10 @@ fn load_columns(cache: &Cache) -> Result<Option<(Loaded, Loaded)>, IndexError> {
     let [ga, gb] = groups();
     let path = cache.path().to_path_buf();
     let (a, b) = super::on_two_cores(
-        || load_group(cache, &ga),
+        || load_group(cache, &ga, &[Scan::All]),
         move || -> Result<Loaded, IndexError> {
             let c = Cache::open_read_only(&path)?;
-            Ok(c.snapshot(|c| load_group(c, &gb))?)
+            Ok(c.snapshot(|c| load_group(c, &gb, &[Scan::All]))?)
         },
     )?;
     let (a, b) = (a?, b?);
@@ -275,6 +310,8 @@ fn assemble(
     Ok(EmailIndex {
         rows,
         time: a.time.into(),
+        rowid: a.rowid.into(),
+        log: cache.mail_log()?,
         strs,
         ints,
         generation: a.generation,
@@ -311,7 +348,7 @@ fn rows_of(
         .into_iter()
 }
 
-fn load_side(
+pub(super) fn load_side(
     cache: &Cache,
     rows: usize,
     nmid_of: &dyn Fn(&str) -> Option<u32>,

@@ -456,6 +456,11 @@ impl StrBuilder {
         self.interner.get(s)
     }
 
+    /// The value of `code` (a code of some row so far).
+    pub fn value(&self, code: u32) -> &str {
+        self.interner.value(code)
+    }
+
     /// The codes so far, one per row.
     pub fn codes(&self) -> &[u32] {
         &self.codes

@@ -25,6 +25,7 @@
 //! views address rows by [`RowKey`] (message id and recipient), never by row number,
 //! a swap does not move the analyst's cursor ([`EmailIndex::page_around`]).
 
+mod append;
 pub mod bitset;
 pub mod buf;
 mod build;
@@ -101,6 +102,9 @@ pub enum IndexError {
     /// A column was not loaded by the build (a bug in its column groups).
     #[error("the index build left out the column {0}; report this bug")]
     MissingColumn(&'static str),
+    /// The column file could not be written while it was brought up to date.
+    #[error("the email index's column file cannot be written: {0}")]
+    ColumnFile(#[from] std::io::Error),
     /// A filter names something the index cannot resolve (an unknown tag).
     #[error(transparent)]
     Filter(#[from] CompileError),
@@ -143,8 +147,13 @@ pub struct EmailIndex {
     /// Every string and number column, loaded by the build: accessors do no I/O.
     strs: Vec<StrColumn>,
     ints: Vec<Ints>,
+    /// The cache rowid of every row (how the column file finds a changed row).
+    rowid: buf::Buf<i64>,
     /// The cache generation the index was built from ([`Cache::generation`]).
     generation: u64,
+    /// The cache's mail log when the rows were read (`None`: a cache without one,
+    /// whose column file can never be updated in place).
+    log: Option<whalewatch_cache::MailLog>,
     msg_rows: MessageRows,
     side: Side,
     tags: TagTable,
@@ -162,27 +171,47 @@ impl EmailIndex {
     }
 
     /// The index of `cache`: its column file ([`EmailIndex::file_path`]) memory-mapped
-    /// when that file is of the cache's generation and intact; otherwise built from
-    /// SQLite and written as the new column file, then opened mapped. A file that
-    /// cannot be written (a read-only directory) leaves the built index in memory.
-    /// An old cache without a generation (0) is always built: its file could not be
-    /// told stale.
+    /// when that file is of the cache's generation and intact. A file of an older
+    /// generation takes the rows added and changed since in place (a refresh's new
+    /// mail, a post-delivery move) and is mapped then; one that cannot (rows were
+    /// deleted, no room left, damaged, missing) is rebuilt from SQLite and written
+    /// anew, then mapped. A file that cannot be written (a read-only directory)
+    /// leaves the built index in memory. An old cache without a generation (0) is
+    /// always built: its file could not be told stale.
     pub fn open(cache: &Cache) -> Result<EmailIndex, IndexError> {
         let _span = tracing::info_span!("index open").entered();
         let path = store::path_for(cache.path());
         let started = std::time::Instant::now();
+        let seconds = || started.elapsed().as_secs_f64();
         let mapped = cache.snapshot(|c| -> Result<Option<EmailIndex>, IndexError> {
             let generation = c.generation()?;
             if generation == 0 {
                 return Ok(None);
             }
-            match store::load(&path, generation) {
-                Ok(parts) => Ok(Some(EmailIndex::from_parts(
-                    parts,
-                    generation,
-                    TagTable::load(c)?,
-                    started.elapsed().as_secs_f64(),
-                ))),
+            let opened = match store::peek(&path) {
+                Ok(meta) if meta.generation == generation => store::load(&path),
+                Ok(meta) => {
+                    return match append::update(c, &path, generation, meta) {
+                        Ok(Some(o)) => {
+                            let ix = EmailIndex::from_opened(o, TagTable::load(c)?, seconds());
+                            tracing::info!(seconds = ix.build_seconds, rows = ix.rows, "column file brought up to date in place");
+                            Ok(Some(ix))
+                        }
+                        Ok(None) => Ok(None),
+                        Err(e) => {
+                            tracing::warn!(file = %path.display(), error = %e, "cannot bring the column file up to date; rebuilding it");
+                            Ok(None)
+                        }
+                    };
+                }
+                Err(why) => Err(why),
+            };
+            match opened {
+                Ok(o) if o.meta.generation == generation => {
+                    Ok(Some(EmailIndex::from_opened(o, TagTable::load(c)?, seconds())))
+                }
+                // Replaced by another process in between: built here instead.
+                Ok(_) => Ok(None),
                 Err(why) => {
                     tracing::info!(file = %path.display(), %why, "rebuilding the email index");
                     Ok(None)
@@ -207,13 +236,11 @@ impl EmailIndex {
         }
         // Reopened mapped: the built columns leave the heap for the page cache,
         // which other whalewatch processes share.
-        match store::load(&path, built.generation) {
-            Ok(parts) => Ok(EmailIndex::from_parts(
-                parts,
-                built.generation,
-                built.tags.clone(),
-                started.elapsed().as_secs_f64(),
-            )),
+        match store::load(&path) {
+            Ok(o) if o.meta.generation == built.generation => {
+                Ok(EmailIndex::from_opened(o, built.tags.clone(), seconds()))
+            }
+            Ok(_) => Ok(built),
             Err(why) => {
                 tracing::warn!(file = %path.display(), %why, "the column file just written does not read back; keeping the built index");
                 Ok(built)
@@ -230,9 +257,9 @@ impl EmailIndex {
     pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
         store::save(
             &store::PartsRef {
-                generation: self.generation,
-                rows: self.rows,
+                meta: store::Meta::new(self.generation, self.rows, self.log),
                 time: &self.time,
+                rowid: &self.rowid,
                 strs: &self.strs,
                 ints: &self.ints,
                 msg_rows: &self.msg_rows,
@@ -247,13 +274,16 @@ impl EmailIndex {
         self.time.is_mapped()
     }
 
-    fn from_parts(p: store::Parts, generation: u64, tags: TagTable, seconds: f64) -> EmailIndex {
+    fn from_opened(o: store::Opened, tags: TagTable, seconds: f64) -> EmailIndex {
+        let p = o.parts;
         EmailIndex {
             rows: p.rows,
             time: p.time,
+            rowid: p.rowid,
             strs: p.strs,
             ints: p.ints,
-            generation,
+            generation: o.meta.generation,
+            log: o.meta.log(),
             msg_rows: p.msg_rows,
             side: p.side,
             tags,
