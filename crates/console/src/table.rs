@@ -5,6 +5,8 @@
 //! [`safe_text::fit`] cuts a cell between `char`s, not grapheme clusters, so a cut can
 //! separate a combining mark from its letter.
 
+use std::ops::Range;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -36,10 +38,13 @@ pub struct TableView<'a> {
     pub sort: Option<(usize, bool)>,
     /// Marks a cell's style (severity words, threat types).
     pub style_of: &'a dyn Fn(usize, &str) -> Style,
+    /// What each column's content needs, when held by a [`Sizing`]; else measured
+    /// over `rows`.
+    pub wants: Option<&'a [u16]>,
 }
 
 /// What each column's content needs, within its bounds.
-fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
+pub fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
     columns
         .iter()
         .enumerate()
@@ -55,6 +60,60 @@ fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
             (content.max(safe_text::width(c.title)) as u16).clamp(c.min, c.max.max(c.min))
         })
         .collect()
+}
+
+/// What a scrolling table's columns need, held while its rows scroll. Measured over
+/// the rows on screen alone, a row scrolled in that is wider than the others (or the
+/// widest scrolled out) changes a column's width and shifts every row sideways: the
+/// terminal can no longer move the rows (`screen`) and the whole page is rewritten.
+/// So a table is measured over the rows around its page — a page above and below —
+/// and keeps that measure while its first row moves by less than a page at a time
+/// (`j`, `k`, scrolling on and on): a row wider than the measure is cut, as any row
+/// wider than its column's maximum is. A page jump, or another basis (rows, order,
+/// columns, marks, terminal height — whatever the owner hashes), measures again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizing {
+    wants: Vec<u16>,
+    basis: u64,
+    /// The first row on screen when last followed.
+    offset: usize,
+}
+
+impl Sizing {
+    /// What each column needs, as [`wants`] computes it.
+    pub fn wants(&self) -> &[u16] {
+        &self.wants
+    }
+
+    /// Keeps `held` when it was measured for `basis` and the first row on screen
+    /// (`offset`, of `len` rows, `page` on screen) moved by less than a page since
+    /// it was last followed; otherwise measures again: `measure` gets the rows
+    /// around the page (a page above, the page, a page below) and returns their
+    /// [`wants`].
+    pub fn follow(
+        held: &mut Option<Sizing>,
+        basis: u64,
+        offset: usize,
+        page: usize,
+        len: usize,
+        measure: impl FnOnce(Range<usize>) -> Vec<u16>,
+    ) {
+        if let Some(s) = held
+            && s.basis == basis
+            // A one-row scroll keeps it even when the page is a single row.
+            && s.offset.abs_diff(offset) < page.max(2)
+        {
+            s.offset = offset;
+            return;
+        }
+        let start = offset.saturating_sub(page).min(len);
+        let end = offset.saturating_add(2 * page).min(len).max(start);
+        *held = Some(Sizing {
+            wants: measure(start..end),
+            basis,
+            offset,
+        });
+    }
 }
 
 /// Widths for `columns` in `width` cells. Every column first gets its minimum (left
@@ -147,7 +206,10 @@ pub fn draw_ranked(
     rank: &[usize],
     theme: &Theme,
 ) {
-    let want = wants(view.columns, view.rows);
+    let want = match view.wants {
+        Some(w) if w.len() == view.columns.len() => w.to_vec(),
+        _ => wants(view.columns, view.rows),
+    };
     let shown = visible(view.columns, &want, rank, view.column, area.width);
     let fitted = fill(view.columns, &want, &shown, area.width);
     // Only the columns that got room: a zero-width column would still take a gap.
@@ -233,6 +295,7 @@ mod tests {
                 column: 1,
                 sort: None,
                 style_of: &plain,
+                wants: None,
             };
             draw(
                 f,
