@@ -322,6 +322,35 @@ mod tests {
     }
 
     #[test]
+    fn sizing_is_held_while_the_rows_scroll_and_measured_again_on_a_jump_or_a_new_basis() {
+        let measured = std::cell::RefCell::new(Vec::new());
+        let follow = |held: &mut Option<Sizing>, basis: u64, offset: usize| {
+            Sizing::follow(held, basis, offset, 10, 100, |rows| {
+                measured.borrow_mut().push(rows.clone());
+                vec![rows.start as u16]
+            });
+        };
+        let mut held = None;
+        follow(&mut held, 1, 40);
+        // A page above, the page, a page below.
+        assert_eq!(*measured.borrow(), vec![30..60]);
+        // Row by row, far past the measured rows: held.
+        for offset in (41..80).chain((20..80).rev()) {
+            follow(&mut held, 1, offset);
+        }
+        assert_eq!(measured.borrow().len(), 1);
+        assert_eq!(held.as_ref().map(Sizing::wants), Some(&[30u16][..]));
+        // A page jump, another basis, the end of the rows: measured again.
+        follow(&mut held, 1, 30);
+        follow(&mut held, 2, 30);
+        follow(&mut held, 2, 95);
+        assert_eq!(*measured.borrow(), vec![30..60, 20..50, 20..50, 85..100]);
+        // A one-row page still holds a one-row scroll.
+        Sizing::follow(&mut held, 2, 96, 1, 100, |_| unreachable!());
+        assert_eq!(held.as_ref().map(Sizing::wants), Some(&[85u16][..]));
+    }
+
+    #[test]
     fn tiny_widths_never_panic() {
         let rows = vec![vec![
             "a".to_string(),
