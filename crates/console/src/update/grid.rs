@@ -158,15 +158,17 @@ pub fn hold_widths(state: &mut State) {
         match view {
             View::Grid(g) => {
                 let mut sizing = g.sizing.take();
-                let columns: Vec<table::Column> =
-                    g.columns.iter().map(|c| c.table_column()).collect();
                 Sizing::follow(
                     &mut sizing,
                     g.sizing_basis(page),
                     g.offset,
                     page,
                     g.rows.len(),
-                    |rows| table::wants(&columns, &g.cells(data, rows)),
+                    |rows| {
+                        let columns: Vec<table::Column> =
+                            g.columns.iter().map(|c| c.table_column()).collect();
+                        table::wants(&columns, &g.cells(data, rows))
+                    },
                 );
                 g.sizing = sizing;
             }

@@ -396,3 +396,26 @@ fn grid_widths_are_held_while_scrolling_and_measured_again_on_a_jump_a_filter_or
     update(&mut s, Msg::Action(Action::Resize(120, 30)));
     assert_eq!(held(&s), measured_here(&s), "a new height");
 }
+
+#[test]
+fn frequency_table_widths_are_held_while_scrolling() {
+    let mut s = state();
+    update(&mut s, Msg::Action(Action::Resize(120, 30)));
+    key(&mut s, '2');
+    key(&mut s, 'l');
+    key(&mut s, 'F');
+    let held = |s: &State| match s.views.last() {
+        Some(View::Frequency(t)) => t.sizing.as_ref().expect("held").wants().to_vec(),
+        _ => panic!("not a frequency table"),
+    };
+    let first = held(&s);
+    let rows = match s.views.last() {
+        Some(View::Frequency(t)) => t.rows.len(),
+        _ => 0,
+    };
+    assert!(rows > s.page_rows() * 3, "{rows} subjects");
+    for _ in 0..s.page_rows() * 3 {
+        key(&mut s, 'j');
+        assert_eq!(held(&s), first);
+    }
+}
