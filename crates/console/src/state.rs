@@ -1,6 +1,8 @@
 //! The console's one state. Views are functions of it; only `update` changes it.
 
 use std::collections::BTreeSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use super::data::Snapshot;
 use super::detail::Detail;
 use super::panes::{self, GridColumn};
 use super::prompt::{History, Prompt};
+use super::table::Sizing;
 use whalewatch_query::Filter;
 use whalewatch_query::index::figures::{Audience, CampaignFigures};
 use whalewatch_query::index::{FrequencyRow, Histogram};
@@ -84,6 +87,8 @@ pub struct Grid {
     pub title: Option<String>,
     /// Mail per day of the result, split by threat type (emails, once indexed).
     pub histogram: Option<Arc<Histogram>>,
+    /// The column widths held while the rows scroll (`update::grid::hold_widths`).
+    pub sizing: Option<Sizing>,
 }
 
 impl Grid {
@@ -104,7 +109,50 @@ impl Grid {
             only: None,
             title: None,
             histogram: None,
+            sizing: None,
         }
+    }
+
+    /// The raw cells of the rows at positions `range` of `rows`, as the grid shows
+    /// them: a marked row's first cell starts with `✓`.
+    pub fn cells(&self, data: &Snapshot, range: Range<usize>) -> Vec<Vec<String>> {
+        let range = range.start.min(self.rows.len())..range.end.min(self.rows.len());
+        self.rows[range]
+            .iter()
+            .map(|&r| {
+                let marked =
+                    !self.marks.is_empty() && self.marks.contains(&panes::key(self.pane, data, r));
+                self.columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let v = panes::display(data, r, c.id);
+                        if i == 0 && marked {
+                            format!("✓ {v}")
+                        } else {
+                            v
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// What the held column widths were measured for, besides the data (a new
+    /// evaluation drops them): the rows, the columns, the marks, the page height.
+    pub fn sizing_basis(&self, page: usize) -> u64 {
+        let mut h = DefaultHasher::new();
+        (
+            Arc::as_ptr(&self.rows),
+            self.rows.len(),
+            self.marks.len(),
+            page,
+        )
+            .hash(&mut h);
+        for c in &self.columns {
+            c.id.hash(&mut h);
+        }
+        h.finish()
     }
 
     /// The row under the cursor.
@@ -149,6 +197,38 @@ pub struct FrequencyTable {
     pub rows: Vec<FrequencyRow>,
     pub cursor: usize,
     pub offset: usize,
+    /// The column widths held while the rows scroll (`update::grid::hold_widths`).
+    pub sizing: Option<Sizing>,
+}
+
+impl FrequencyTable {
+    /// The raw cells of rows `range`: value (`(empty)` for none), count, percent, bar.
+    pub fn cells(&self, range: Range<usize>) -> Vec<Vec<String>> {
+        let range = range.start.min(self.rows.len())..range.end.min(self.rows.len());
+        let max = self.rows.first().map_or(0, |r| r.count);
+        self.rows[range]
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.value.is_empty() {
+                        "(empty)".to_string()
+                    } else {
+                        r.value.clone()
+                    },
+                    super::views::chrome::thousands(r.count),
+                    format!("{:.1}", r.percent),
+                    r.bar(max, 30),
+                ]
+            })
+            .collect()
+    }
+
+    /// What the held column widths were measured for: the rows, the page height.
+    pub fn sizing_basis(&self, page: usize) -> u64 {
+        let mut h = DefaultHasher::new();
+        (self.rows.as_ptr(), self.rows.len(), self.column.id, page).hash(&mut h);
+        h.finish()
+    }
 }
 
 /// Which details a flyout shows.

@@ -5,6 +5,8 @@
 //! [`safe_text::fit`] cuts a cell between `char`s, not grapheme clusters, so a cut can
 //! separate a combining mark from its letter.
 
+use std::ops::Range;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -36,10 +38,13 @@ pub struct TableView<'a> {
     pub sort: Option<(usize, bool)>,
     /// Marks a cell's style (severity words, threat types).
     pub style_of: &'a dyn Fn(usize, &str) -> Style,
+    /// What each column's content needs, when held by a [`Sizing`]; else measured
+    /// over `rows`.
+    pub wants: Option<&'a [u16]>,
 }
 
 /// What each column's content needs, within its bounds.
-fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
+pub fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
     columns
         .iter()
         .enumerate()
@@ -55,6 +60,60 @@ fn wants(columns: &[Column], rows: &[Vec<String>]) -> Vec<u16> {
             (content.max(safe_text::width(c.title)) as u16).clamp(c.min, c.max.max(c.min))
         })
         .collect()
+}
+
+/// What a scrolling table's columns need, held while its rows scroll. Measured over
+/// the rows on screen alone, a row scrolled in that is wider than the others (or the
+/// widest scrolled out) changes a column's width and shifts every row sideways: the
+/// terminal can no longer move the rows (`screen`) and the whole page is rewritten.
+/// So a table is measured over the rows around its page — a page above and below —
+/// and keeps that measure while its first row moves by less than a page at a time
+/// (`j`, `k`, scrolling on and on): a row wider than the measure is cut, as any row
+/// wider than its column's maximum is. A page jump, or another basis (rows, order,
+/// columns, marks, terminal height — whatever the owner hashes), measures again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizing {
+    wants: Vec<u16>,
+    basis: u64,
+    /// The first row on screen when last followed.
+    offset: usize,
+}
+
+impl Sizing {
+    /// What each column needs, as [`wants`] computes it.
+    pub fn wants(&self) -> &[u16] {
+        &self.wants
+    }
+
+    /// Keeps `held` when it was measured for `basis` and the first row on screen
+    /// (`offset`, of `len` rows, `page` on screen) moved by less than a page since
+    /// it was last followed; otherwise measures again: `measure` gets the rows
+    /// around the page (a page above, the page, a page below) and returns their
+    /// [`wants`].
+    pub fn follow(
+        held: &mut Option<Sizing>,
+        basis: u64,
+        offset: usize,
+        page: usize,
+        len: usize,
+        measure: impl FnOnce(Range<usize>) -> Vec<u16>,
+    ) {
+        if let Some(s) = held
+            && s.basis == basis
+            // A one-row scroll keeps it even when the page is a single row.
+            && s.offset.abs_diff(offset) < page.max(2)
+        {
+            s.offset = offset;
+            return;
+        }
+        let start = offset.saturating_sub(page).min(len);
+        let end = offset.saturating_add(2 * page).min(len).max(start);
+        *held = Some(Sizing {
+            wants: measure(start..end),
+            basis,
+            offset,
+        });
+    }
 }
 
 /// Widths for `columns` in `width` cells. Every column first gets its minimum (left
@@ -147,7 +206,10 @@ pub fn draw_ranked(
     rank: &[usize],
     theme: &Theme,
 ) {
-    let want = wants(view.columns, view.rows);
+    let want = match view.wants {
+        Some(w) if w.len() == view.columns.len() => w.to_vec(),
+        _ => wants(view.columns, view.rows),
+    };
     let shown = visible(view.columns, &want, rank, view.column, area.width);
     let fitted = fill(view.columns, &want, &shown, area.width);
     // Only the columns that got room: a zero-width column would still take a gap.
@@ -233,6 +295,7 @@ mod tests {
                 column: 1,
                 sort: None,
                 style_of: &plain,
+                wants: None,
             };
             draw(
                 f,
@@ -256,6 +319,35 @@ mod tests {
         assert!(!out.contains('\u{1b}'), "raw ESC reached the buffer");
         assert!(out.contains("␛]2;ww-title-injected␇"), "{out}");
         insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn sizing_is_held_while_the_rows_scroll_and_measured_again_on_a_jump_or_a_new_basis() {
+        let measured = std::cell::RefCell::new(Vec::new());
+        let follow = |held: &mut Option<Sizing>, basis: u64, offset: usize| {
+            Sizing::follow(held, basis, offset, 10, 100, |rows| {
+                measured.borrow_mut().push(rows.clone());
+                vec![rows.start as u16]
+            });
+        };
+        let mut held = None;
+        follow(&mut held, 1, 40);
+        // A page above, the page, a page below.
+        assert_eq!(*measured.borrow(), vec![30..60]);
+        // Row by row, far past the measured rows: held.
+        for offset in (41..80).chain((20..80).rev()) {
+            follow(&mut held, 1, offset);
+        }
+        assert_eq!(measured.borrow().len(), 1);
+        assert_eq!(held.as_ref().map(Sizing::wants), Some(&[30u16][..]));
+        // A page jump, another basis, the end of the rows: measured again.
+        follow(&mut held, 1, 30);
+        follow(&mut held, 2, 30);
+        follow(&mut held, 2, 95);
+        assert_eq!(*measured.borrow(), vec![30..60, 20..50, 20..50, 85..100]);
+        // A one-row page still holds a one-row scroll.
+        Sizing::follow(&mut held, 2, 96, 1, 100, |_| unreachable!());
+        assert_eq!(held.as_ref().map(Sizing::wants), Some(&[85u16][..]));
     }
 
     #[test]

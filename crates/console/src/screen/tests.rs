@@ -406,3 +406,96 @@ fn a_band_moved_up_or_down_is_found_and_moved_as_the_terminal_moves_it() {
         None
     );
 }
+
+/// The email grid's header row of `buf` (the row that starts with `Date`), if shown.
+fn header_row(buf: &Buffer) -> Option<String> {
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .find(|line| line.starts_with("Date"))
+}
+
+/// One move of [`scroll_row_by_row`] that scrolled the grid by one row.
+struct OneRow {
+    what: String,
+    /// The grid's header row before and after the move.
+    header: (Option<String>, Option<String>),
+    bytes: usize,
+    /// What the columns would need measured over the rows on screen alone, before
+    /// and after (how they were sized before widths were held).
+    on_screen: (Vec<u16>, Vec<u16>),
+}
+
+/// Opens the email grid at `w`×`h`, moves down three pages and a half a row at a
+/// time and back up, and returns every move that scrolled the grid by one row.
+fn scroll_row_by_row(w: u16, h: u16) -> Vec<OneRow> {
+    let mut s = state();
+    let mut t = Tty::new(&mut s, w, h, true);
+    key(&mut s, '2');
+    t.draw(&s, "emails");
+    let theme = Theme::new(Palette::Full);
+    let on_screen = |s: &State| {
+        let g = s.grid().expect("grid");
+        let columns: Vec<_> = g.columns.iter().map(|c| c.table_column()).collect();
+        crate::table::wants(
+            &columns,
+            &g.cells(&s.data, g.offset..g.offset + s.page_rows()),
+        )
+    };
+    let moves = s.page_rows() * 7 / 2;
+    let mut out = Vec::new();
+    for (c, n) in [('j', moves), ('k', moves)] {
+        for i in 0..n {
+            let before = (
+                s.grid().expect("grid").offset,
+                header_row(&rendered(&s, &theme, w, h)),
+                on_screen(&s),
+            );
+            key(&mut s, c);
+            let what = format!("{w}×{h} {c} #{i}");
+            let bytes = t.draw(&s, &what);
+            if s.grid().expect("grid").offset.abs_diff(before.0) == 1 {
+                out.push(OneRow {
+                    what,
+                    header: (before.1, header_row(&rendered(&s, &theme, w, h))),
+                    bytes,
+                    on_screen: (before.2, on_screen(&s)),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_one_row_scroll_never_changes_a_column_width_and_writes_under_2_kb() {
+    let moves = scroll_row_by_row(200, 50);
+    assert!(moves.len() > 100, "{} one-row scrolls", moves.len());
+    // The fixture's rows differ in width: sized by the rows on screen alone, the
+    // columns would change width while scrolling.
+    assert!(
+        moves.iter().any(|m| m.on_screen.0 != m.on_screen.1),
+        "no row scrolled in changes what the columns need"
+    );
+    for m in &moves {
+        assert!(m.header.0.is_some(), "{}: the grid's header", m.what);
+        assert_eq!(m.header.0, m.header.1, "{}: a column moved", m.what);
+        assert!(m.bytes <= 2048, "{}: {} bytes", m.what, m.bytes);
+    }
+}
+
+#[test]
+fn held_widths_scroll_at_odd_sizes_exactly_and_without_moving_a_column() {
+    // Every frame reaches the emulated terminal exactly (`Tty::draw`), nothing
+    // panics, and where the header shows, no one-row scroll moves a column.
+    for (w, h) in [(20, 5), (60, 20), (120, 40), (300, 80)] {
+        let moves = scroll_row_by_row(w, h);
+        assert!(!moves.is_empty(), "{w}×{h}: no one-row scroll");
+        for m in &moves {
+            assert_eq!(m.header.0, m.header.1, "{}: a column moved", m.what);
+        }
+    }
+}

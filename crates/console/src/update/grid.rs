@@ -7,6 +7,8 @@ use super::{Effect, ExportJob, notice};
 use crate::action::Pane;
 use crate::panes::{self, ColumnId, GridColumn, emails::EmailCol};
 use crate::state::{FrequencyTable, Grid, MailView, State, View};
+use crate::table::{self, Sizing};
+use crate::views::grid::FREQ_COLUMNS;
 use whalewatch_query::index::figures::{Audience, campaign_figures};
 use whalewatch_query::index::schema;
 use whalewatch_query::index::{BinTerm, Bitset, Frequency, FrequencyRow, TopTab};
@@ -141,6 +143,50 @@ fn evaluate_from(state: &State, g: &mut Grid, follow: bool) {
     // New rows above must not move the selected row on screen (the table's
     // `▲ N more` says rows are above).
     g.offset = g.cursor.saturating_sub(screen_line);
+    // New data or another filter or order: the columns are measured again.
+    g.sizing = None;
+}
+
+/// Holds the column widths of every table in the view stack while its rows scroll
+/// and measures them again when they jump or change ([`Sizing`]), so that a one-row
+/// scroll never shifts the rows sideways. Runs after every message: cheap unless
+/// a table must be measured.
+pub fn hold_widths(state: &mut State) {
+    let page = state.page_rows();
+    let data = &state.data;
+    for view in &mut state.views {
+        match view {
+            View::Grid(g) => {
+                let mut sizing = g.sizing.take();
+                Sizing::follow(
+                    &mut sizing,
+                    g.sizing_basis(page),
+                    g.offset,
+                    page,
+                    g.rows.len(),
+                    |rows| {
+                        let columns: Vec<table::Column> =
+                            g.columns.iter().map(|c| c.table_column()).collect();
+                        table::wants(&columns, &g.cells(data, rows))
+                    },
+                );
+                g.sizing = sizing;
+            }
+            View::Frequency(t) => {
+                let mut sizing = t.sizing.take();
+                Sizing::follow(
+                    &mut sizing,
+                    t.sizing_basis(page),
+                    t.offset,
+                    page,
+                    t.rows.len(),
+                    |rows| table::wants(&FREQ_COLUMNS, &t.cells(rows)),
+                );
+                t.sizing = sizing;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Remembers the key under every grid's cursor, before the data is replaced. A
@@ -579,6 +625,7 @@ pub fn frequency(state: &mut State) {
         rows: freq.rows,
         cursor: 0,
         offset: 0,
+        sizing: None,
     }));
 }
 
@@ -631,6 +678,7 @@ pub fn top_tab(state: &mut State, tab: TopTab) {
         rows: freq.rows,
         cursor: 0,
         offset: 0,
+        sizing: None,
     }));
 }
 

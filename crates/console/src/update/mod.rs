@@ -164,6 +164,7 @@ pub enum Effect {
 /// `state.log` for the session log (the app appends and stamps it).
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let effects = apply_msg(state, msg);
+    grid::hold_widths(state);
     session::log_view(state);
     effects
 }

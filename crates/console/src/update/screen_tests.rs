@@ -354,3 +354,68 @@ fn remediation_on_marks_says_which_marked_messages_it_leaves_out() {
         "{title}"
     );
 }
+
+/// What the email grid's columns need over the rows around its page: the page, a
+/// page above and a page below.
+fn measured_here(s: &State) -> Vec<u16> {
+    let g = s.grid().expect("grid");
+    let page = s.page_rows();
+    let columns: Vec<_> = g.columns.iter().map(|c| c.table_column()).collect();
+    crate::table::wants(
+        &columns,
+        &g.cells(&s.data, g.offset.saturating_sub(page)..g.offset + 2 * page),
+    )
+}
+
+fn held(s: &State) -> Vec<u16> {
+    let g = s.grid().expect("grid");
+    g.sizing.as_ref().expect("held widths").wants().to_vec()
+}
+
+#[test]
+fn grid_widths_are_held_while_scrolling_and_measured_again_on_a_jump_a_filter_or_a_resize() {
+    let mut s = state();
+    update(&mut s, Msg::Action(Action::Resize(200, 50)));
+    key(&mut s, '2');
+    let first = held(&s);
+    assert_eq!(first, measured_here(&s));
+    for _ in 0..s.page_rows() * 3 {
+        key(&mut s, 'j');
+        assert_eq!(held(&s), first, "held while scrolling");
+    }
+    // Three pages down, the rows around the page need other widths: still held.
+    assert_ne!(measured_here(&s), first);
+    key(&mut s, 'G');
+    assert_eq!(held(&s), measured_here(&s), "the last page");
+    assert_ne!(held(&s), first);
+    set_filter(&mut s, "threat:phish");
+    assert_eq!(held(&s), measured_here(&s), "a new filter");
+    for _ in 0..5 {
+        key(&mut s, 'j');
+    }
+    update(&mut s, Msg::Action(Action::Resize(120, 30)));
+    assert_eq!(held(&s), measured_here(&s), "a new height");
+}
+
+#[test]
+fn frequency_table_widths_are_held_while_scrolling() {
+    let mut s = state();
+    update(&mut s, Msg::Action(Action::Resize(120, 30)));
+    key(&mut s, '2');
+    key(&mut s, 'l');
+    key(&mut s, 'F');
+    let held = |s: &State| match s.views.last() {
+        Some(View::Frequency(t)) => t.sizing.as_ref().expect("held").wants().to_vec(),
+        _ => panic!("not a frequency table"),
+    };
+    let first = held(&s);
+    let rows = match s.views.last() {
+        Some(View::Frequency(t)) => t.rows.len(),
+        _ => 0,
+    };
+    assert!(rows > s.page_rows() * 3, "{rows} subjects");
+    for _ in 0..s.page_rows() * 3 {
+        key(&mut s, 'j');
+        assert_eq!(held(&s), first);
+    }
+}

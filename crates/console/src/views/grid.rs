@@ -36,25 +36,7 @@ pub fn grid(
     let page = (area.height as usize).saturating_sub(1);
     let start = g.offset.min(g.rows.len());
     let end = (start + page).min(g.rows.len());
-    let cells: Vec<Vec<String>> = g.rows[start..end]
-        .iter()
-        .map(|&r| {
-            let marked =
-                !g.marks.is_empty() && g.marks.contains(&panes::key(g.pane, &state.data, r));
-            g.columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let v = panes::display(&state.data, r, c.id);
-                    if i == 0 && marked {
-                        format!("✓ {v}")
-                    } else {
-                        v
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    let cells = g.cells(&state.data, start..end);
     let columns: Vec<Column> = g.columns.iter().map(|c| c.table_column()).collect();
     let ids: Vec<ColumnId> = g.columns.iter().map(|c| c.id).collect();
     let style_of = |ci: usize, raw: &str| -> Style {
@@ -74,6 +56,7 @@ pub fn grid(
         column: g.column,
         sort: g.order_column(),
         style_of: &style_of,
+        wants: g.sizing.as_ref().map(|s| s.wants()),
     };
     // The pane's important columns stay on a narrow terminal; the rest keep their order.
     let rank: Vec<usize> = g
@@ -96,7 +79,8 @@ pub struct Scrolled {
     pub below: usize,
 }
 
-const FREQ_COLUMNS: [Column; 4] = [
+/// A frequency table's columns.
+pub const FREQ_COLUMNS: [Column; 4] = [
     Column {
         title: "Value",
         min: 10,
@@ -124,22 +108,7 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
     let page = (area.height as usize).saturating_sub(1);
     let start = t.offset.min(t.rows.len());
     let end = (start + page).min(t.rows.len());
-    let max = t.rows.first().map_or(0, |r| r.count);
-    let cells: Vec<Vec<String>> = t.rows[start..end]
-        .iter()
-        .map(|r| {
-            vec![
-                if r.value.is_empty() {
-                    "(empty)".to_string()
-                } else {
-                    r.value.clone()
-                },
-                super::chrome::thousands(r.count),
-                format!("{:.1}", r.percent),
-                r.bar(max, 30),
-            ]
-        })
-        .collect();
+    let cells = t.cells(start..end);
     let plain = |_: usize, _: &str| Style::default();
     let view = TableView {
         columns: &FREQ_COLUMNS,
@@ -149,6 +118,7 @@ pub fn frequency(f: &mut Frame<'_>, area: Rect, t: &FrequencyTable, theme: &Them
         // Most frequent first.
         sort: Some((1, true)),
         style_of: &plain,
+        wants: t.sizing.as_ref().map(|s| s.wants()),
     };
     table::draw(f, area, &view, theme);
     Scrolled {
@@ -208,6 +178,7 @@ pub fn tags(f: &mut Frame<'_>, area: Rect, stats: &[crate::data::TagStats], them
         column: usize::MAX,
         sort: None,
         style_of: &plain,
+        wants: None,
     };
     table::draw(f, area, &view, theme);
 }
