@@ -36,7 +36,9 @@ pub(super) fn update(
         return Ok(None);
     };
     if !possible(&meta, &log) {
-        tracing::info!("rows were deleted since the column file was written; rebuilding it");
+        tracing::info!(
+            "rows were deleted since the column file was written (or it predates the cache's mail log); rebuilding it"
+        );
         return Ok(None);
     }
     let (file, current) = match store::open_for_update(path) {

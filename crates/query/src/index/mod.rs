@@ -193,9 +193,8 @@ impl EmailIndex {
                 Ok(meta) => {
                     return match append::update(c, &path, generation, meta) {
                         Ok(Some(o)) => {
-                            let ix = EmailIndex::from_opened(o, TagTable::load(c)?, seconds());
-                            tracing::info!(seconds = ix.build_seconds, rows = ix.rows, "column file brought up to date in place");
-                            Ok(Some(ix))
+                            tracing::info!(from = meta.generation, to = generation, "column file brought up to date in place");
+                            Ok(Some(EmailIndex::from_opened(o, TagTable::load(c)?, seconds())))
                         }
                         Ok(None) => Ok(None),
                         Err(e) => {
@@ -449,6 +448,7 @@ impl EmailIndex {
     /// Bytes the index holds on the heap (resident size, without allocator slack).
     pub fn heap_bytes(&self) -> usize {
         self.time.heap_bytes()
+            + self.rowid.heap_bytes()
             + self.strs.iter().map(StrColumn::heap_bytes).sum::<usize>()
             + self.ints.iter().map(Ints::heap_bytes).sum::<usize>()
             + self.msg_rows.heap_bytes()
