@@ -344,6 +344,9 @@ pub struct MailLog {
     /// The largest email rowid: rows above an index's largest are the ones added
     /// since it was built.
     pub max_row: i64,
+    /// Entries up to this one were trimmed ([`Cache::trim_mail_log`]): an index
+    /// built before it cannot learn what changed since.
+    pub trimmed: i64,
 }
 
 impl Cache {
@@ -358,18 +361,51 @@ impl Cache {
         if version < super::schema::MAIL_LOG_SINCE {
             return Ok(None);
         }
-        let (deletes, changes, max_row): (i64, Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT (SELECT mail_deletes FROM generation WHERE id = 1),
-                    (SELECT max(seq) FROM mail_changes),
-                    (SELECT max(rowid) FROM email_events)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (deletes, trimmed, changes, max_row): (i64, i64, Option<i64>, Option<i64>) =
+            self.conn.query_row(
+                "SELECT mail_deletes, mail_trimmed,
+                        (SELECT max(seq) FROM mail_changes),
+                        (SELECT max(rowid) FROM email_events)
+                 FROM generation WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
         Ok(Some(MailLog {
             deletes: deletes as u64,
-            changes: changes.unwrap_or(0),
+            // An empty log after a trim: the trim point is the newest entry there was.
+            changes: changes.unwrap_or(0).max(trimmed),
             max_row: max_row.unwrap_or(0),
+            trimmed,
         }))
+    }
+
+    /// Keeps the newest `keep` entries of the mail log (one per email row changed in
+    /// place), so it cannot grow without end; an index older than what is kept is
+    /// rebuilt instead of brought up to date. Returns how many entries went.
+    pub fn trim_mail_log(&mut self, keep: i64) -> Result<u64, CacheError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version < super::schema::MAIL_LOG_SINCE {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction()?;
+        let (newest, trimmed): (Option<i64>, i64) = tx.query_row(
+            "SELECT (SELECT max(seq) FROM mail_changes), mail_trimmed FROM generation WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let upto = newest.unwrap_or(0) - keep;
+        if upto <= trimmed {
+            return Ok(0);
+        }
+        let gone = tx.execute("DELETE FROM mail_changes WHERE seq <= ?1", [upto])?;
+        tx.execute(
+            "UPDATE generation SET mail_trimmed = ?1 WHERE id = 1",
+            [upto],
+        )?;
+        tx.commit()?;
+        Ok(gone as u64)
     }
 
     /// The rowids of email rows changed in place after change entry `after` and up
@@ -629,6 +665,7 @@ mod tests {
         .unwrap();
         let first = log(&c);
         assert_eq!((first.deletes, first.changes, first.max_row), (0, 0, 3));
+        assert_eq!(first.trimmed, 0);
         // The same rows again change nothing; a new row is an insert.
         c.write(|w| {
             w.upsert_rows(&[
@@ -675,6 +712,19 @@ mod tests {
                 (3, Some("Quarantine".into())),
                 (2, Some("Junk folder".into()))
             ]
+        );
+        // Trimmed to its newest entry: what was before is gone, and says so.
+        assert_eq!(c.trim_mail_log(1).unwrap(), 1);
+        assert_eq!(c.trim_mail_log(1).unwrap(), 0);
+        let trimmed = log(&c);
+        assert_eq!(
+            (trimmed.trimmed, trimmed.changes),
+            (now.changes - 1, now.changes)
+        );
+        assert_eq!(
+            c.rows_changed_after(trimmed.trimmed, trimmed.changes)
+                .unwrap(),
+            [3]
         );
         // A de-duplication (the bulk load's) deletes: counted.
         c.conn

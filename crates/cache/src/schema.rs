@@ -336,12 +336,14 @@ pub const MIGRATIONS: &[&str] = &[
     // 8: which email rows changed in place since an index was built (one entry per
     // update, by rowid) and how many were deleted, so the email index's column file
     // can take a refresh's new and changed rows without a rebuild
-    // (`Cache::mail_log`). Triggers, not the writer's code, so every path that
+    // (`Cache::mail_log`; a refresh trims it to its newest entries, `mail_trimmed`
+    // saying up to which). Triggers, not the writer's code, so every path that
     // changes a row is seen (upserts that differ, post-delivery moves, the bulk
     // load's de-duplication, a `REPLACE`: the connection enables recursive triggers
     // for that). Inserts, the common case, fire nothing.
     r#"
     ALTER TABLE generation ADD COLUMN mail_deletes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE generation ADD COLUMN mail_trimmed INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE mail_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, row INTEGER NOT NULL);
     CREATE TRIGGER email_events_updated AFTER UPDATE ON email_events BEGIN
         INSERT INTO mail_changes (row) VALUES (new.rowid);

@@ -285,6 +285,9 @@ fn wanted(options: &RefreshOptions, source: &str) -> bool {
     options.only.is_empty() || options.only.iter().any(|o| o.eq_ignore_ascii_case(source))
 }
 
+/// Entries of the cache's mail log a refresh keeps: months of post-delivery moves.
+const MAIL_LOG_KEPT: i64 = 200_000;
+
 /// Refreshes `cache` from the tenant behind `client`.
 pub async fn refresh(
     client: &GraphClient,
@@ -298,6 +301,9 @@ pub async fn refresh(
     let writer = CacheWriter::spawn(cache);
     // A refresh killed during a bulk load left a table without its indexes.
     writer.run(|c| c.restore_indexes(None)).await?;
+    // The log of email rows changed in place, which the index's column file reads to
+    // catch up, kept to its newest entries (a file further behind is rebuilt).
+    writer.run(|c| c.trim_mail_log(MAIL_LOG_KEPT)).await?;
     // Finished sources are recorded as they finish, so a refresh stopped by its budget
     // still reports what it completed.
     let finished = Mutex::new(Vec::new());

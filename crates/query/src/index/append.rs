@@ -75,10 +75,14 @@ pub(super) fn update(
 }
 
 /// Whether the rows of a file at `meta` are still the cache's first rows, unchanged
-/// but for the logged changes: no row deleted since, and the log only grew.
+/// but for the logged changes: no row deleted since, the log only grew, and what it
+/// logged since the file is still there (not trimmed).
 fn possible(meta: &Meta, log: &MailLog) -> bool {
     meta.log().is_some_and(|m| {
-        m.deletes == log.deletes && m.changes <= log.changes && m.max_row <= log.max_row
+        m.deletes == log.deletes
+            && m.changes >= log.trimmed
+            && m.changes <= log.changes
+            && m.max_row <= log.max_row
     })
 }
 

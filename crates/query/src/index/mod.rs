@@ -229,6 +229,10 @@ impl EmailIndex {
         if built.generation == 0 {
             return Ok(built);
         }
+        // A process that read an older snapshot does not replace a newer file.
+        if store::peek(&path).is_ok_and(|m| m.generation > built.generation) {
+            return Ok(built);
+        }
         if let Err(e) = built.save(&path) {
             tracing::warn!(file = %path.display(), error = %e, "cannot write the email index's column file; every process will rebuild the index until it can");
             return Ok(built);

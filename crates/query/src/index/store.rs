@@ -122,6 +122,7 @@ impl Meta {
             deletes: NO_LOG,
             changes: 0,
             max_row: 0,
+            trimmed: 0,
         });
         Meta {
             generation,
@@ -140,6 +141,7 @@ impl Meta {
             deletes: self.deletes,
             changes: self.changes,
             max_row: self.max_row,
+            trimmed: 0,
         })
     }
 
