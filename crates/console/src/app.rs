@@ -304,9 +304,12 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
             pause_at = Some(tokio::time::Instant::now() + WHICH_KEY_PAUSE);
         }
         let only_ticks = batch.iter().all(|m| matches!(m, Msg::Tick(_)));
-        let data_arrived = batch
-            .iter()
-            .any(|m| matches!(m, Msg::Loaded(_) | Msg::Emails(_) | Msg::Recipients(_)));
+        // Freed pages go back to the system once the loads are in, and when the
+        // analyst pauses (what a key's work freed: a pane's tables, a filter's rows).
+        let release = batch.iter().any(|m| matches!(m, Msg::Pause))
+            || batch
+                .iter()
+                .any(|m| matches!(m, Msg::Loaded(_) | Msg::Emails(_) | Msg::Recipients(_)));
         for m in batch {
             for e in update(&mut state, m) {
                 effects.run(e, &out);
@@ -336,7 +339,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
             }
         }
         // Drawn first: the frame does not wait for the allocator.
-        if data_arrived && state.data.fully_loaded() {
+        if release && state.data.fully_loaded() {
             release_freed_memory();
         }
     }

@@ -746,13 +746,20 @@ fn accounts_judged_alike_share_one_list_of_checks() {
         now(),
     );
     let by = |upn: &str| out.iter().find(|p| p.account.upn == upn).unwrap();
-    let (ceo, a, b) = (by("ceo@contoso.com"), by("a@contoso.com"), by("b@contoso.com"));
+    let (ceo, a, b) = (
+        by("ceo@contoso.com"),
+        by("a@contoso.com"),
+        by("b@contoso.com"),
+    );
     assert!(std::sync::Arc::ptr_eq(&a.checks, &b.checks));
     assert!(!std::sync::Arc::ptr_eq(&a.checks, &ceo.checks));
     assert_eq!(ceo.check("mfa").unwrap().status, Status::Pass);
     // Not read for them (no memberships record): unknown, not failing.
     assert_eq!(a.check("mfa").unwrap().status, Status::Unknown);
     for p in [ceo, a, b] {
-        assert_eq!(*p, evaluate_account(&s, &p.account, &GroupNames::new(), now()));
+        assert_eq!(
+            *p,
+            evaluate_account(&s, &p.account, &GroupNames::new(), now())
+        );
     }
 }
