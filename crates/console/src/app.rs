@@ -73,7 +73,12 @@ pub static RELEASE_FREED_MEMORY: std::sync::OnceLock<fn()> = std::sync::OnceLock
 /// Calls [`RELEASE_FREED_MEMORY`], when set.
 pub fn release_freed_memory() {
     if let Some(release) = RELEASE_FREED_MEMORY.get() {
+        let t = Instant::now();
         release();
+        tracing::debug!(
+            elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
+            "freed memory returned"
+        );
     }
 }
 

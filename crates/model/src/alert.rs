@@ -465,6 +465,10 @@ mod tests {
     fn an_evidence_element_is_small_whatever_its_kind() {
         // The console keeps every alert's evidence list: a typed kind inline would make
         // every element as large as the largest kind (~300 bytes).
-        assert!(std::mem::size_of::<Evidence>() <= 40, "{}", std::mem::size_of::<Evidence>());
+        assert!(
+            std::mem::size_of::<Evidence>() <= 40,
+            "{}",
+            std::mem::size_of::<Evidence>()
+        );
     }
 }
