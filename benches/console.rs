@@ -22,7 +22,8 @@
 //!    the terminal), and the same without scroll regions
 //!    (`WHALEWATCH_SCROLL_REGION=0`: plain cell diff, half-page scroll jumps);
 //! 0. first, in the fresh process: resident memory stage by stage (`support/memory.rs`;
-//!    `WHALEWATCH_BENCH_MEMORY_ONLY=1` stops after it).
+//!    `WHALEWATCH_BENCH_MEMORY_ONLY=1` stops after it; `WHALEWATCH_BENCH_KEEP_FREED=1`
+//!    leaves out returning freed pages once loaded, as `main` sets it up).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -314,6 +315,10 @@ fn main() {
     let theme = Theme::new(Palette::Full);
     let mut table: Vec<(String, String)> = Vec::new();
 
+    // As `main` does (`WHALEWATCH_BENCH_KEEP_FREED=1` leaves it out, to measure it).
+    if std::env::var_os("WHALEWATCH_BENCH_KEEP_FREED").is_none() {
+        let _ = whalewatch::ui::app::RELEASE_FREED_MEMORY.set(whalewatch::release_freed_memory);
+    }
     // 0. Resident memory, before anything else touched this process's heap.
     table.extend(memory::stages(&path, &theme));
     if std::env::var_os("WHALEWATCH_BENCH_MEMORY_ONLY").is_some() {

@@ -15,3 +15,13 @@ pub use whalewatch_sync as sync;
 pub use whalewatch_tenant as tenant;
 
 pub mod cli;
+
+/// Returns the pages the binary's allocator (mimalloc) holds freed to the system.
+/// mimalloc keeps freed pages for reuse and purges them lazily, on later allocations;
+/// a console that idles after its loads (the old snapshot and the loaders' scratch
+/// freed) would keep them resident. The binary hands this to the console
+/// ([`ui::app::RELEASE_FREED_MEMORY`]), which calls it once the loads are in.
+pub fn release_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointers; it only walks mimalloc's own state.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}

@@ -3,5 +3,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    let _ = whalewatch::ui::app::RELEASE_FREED_MEMORY.set(whalewatch::release_freed_memory);
     whalewatch::cli::main()
 }

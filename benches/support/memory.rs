@@ -88,6 +88,19 @@ fn on_worker<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| s.spawn(f).join().expect("worker"))
 }
 
+/// What `ui::app` does once everything is loaded, and at each pause: the allocator
+/// returns the pages it holds freed (`app::release_freed_memory`); timed.
+fn release_when_loaded(state: &State, rows: &mut Vec<(String, String)>, when: &str) {
+    if state.data.fully_loaded() {
+        let t = std::time::Instant::now();
+        whalewatch::ui::app::release_freed_memory();
+        rows.push((
+            format!("memory: returning freed pages ({when}; `app::release_freed_memory`)"),
+            format!("{:.2} ms", t.elapsed().as_secs_f64() * 1e3),
+        ));
+    }
+}
+
 /// The stages and their readings, as table rows (printed by the caller).
 pub fn stages(path: &Path, theme: &Theme) -> Vec<(String, String)> {
     let mut out_rows = Vec::new();
@@ -106,12 +119,14 @@ pub fn stages(path: &Path, theme: &Theme) -> Vec<(String, String)> {
     let quick = on_worker(|| data::load_quick(path).expect("load_quick"));
     update(&mut state, Msg::Loaded(Box::new(quick)));
     draw(&mut term, &mut out, &state, theme);
+    release_when_loaded(&state, &mut out_rows, "loaded");
     readings.push(("after load_quick (swapped in, drawn)".into(), read()));
 
     let emails = on_worker(|| data::load_emails(path).expect("load_emails"));
     let rows = emails.index.len() as u64;
     update(&mut state, Msg::Emails(emails));
     draw(&mut term, &mut out, &state, theme);
+    release_when_loaded(&state, &mut out_rows, "loaded");
     readings.push(("after the index (Msg::Emails, drawn)".into(), read()));
 
     for pane in Pane::ALL {
@@ -125,6 +140,11 @@ pub fn stages(path: &Path, theme: &Theme) -> Vec<(String, String)> {
         draw(&mut term, &mut out, &state, theme);
     }
     readings.push(("after P twice (tag on, off)".into(), read()));
+    // A second without keys: the app returns freed pages (`Msg::Pause`).
+    update(&mut state, Msg::Pause);
+    draw(&mut term, &mut out, &state, theme);
+    release_when_loaded(&state, &mut out_rows, "a pause");
+    readings.push(("then a pause (freed pages returned)".into(), read()));
     out.take();
 
     let per_row = |r: &Reading| {

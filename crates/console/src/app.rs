@@ -65,6 +65,23 @@ pub type Connect = Box<dyn FnOnce() -> Result<RefreshTarget, String> + Send>;
 /// first frame from the start of the process, not of the console.
 pub static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
+/// Returns the memory the process's allocator holds freed to the system (set by
+/// `main`, which knows the allocator): called once the loads are in, when the old
+/// snapshot and the loaders' scratch have been freed and the console may idle.
+pub static RELEASE_FREED_MEMORY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Calls [`RELEASE_FREED_MEMORY`], when set.
+pub fn release_freed_memory() {
+    if let Some(release) = RELEASE_FREED_MEMORY.get() {
+        let t = Instant::now();
+        release();
+        tracing::debug!(
+            elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
+            "freed memory returned"
+        );
+    }
+}
+
 /// Bytes written to the terminal, counted for the status of `--stats`.
 pub static BYTES_WRITTEN: AtomicU64 = AtomicU64::new(0);
 
@@ -292,6 +309,12 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
             pause_at = Some(tokio::time::Instant::now() + WHICH_KEY_PAUSE);
         }
         let only_ticks = batch.iter().all(|m| matches!(m, Msg::Tick(_)));
+        // Freed pages go back to the system once the loads are in, and when the
+        // analyst pauses (what a key's work freed: a pane's tables, a filter's rows).
+        let release = batch.iter().any(|m| matches!(m, Msg::Pause))
+            || batch
+                .iter()
+                .any(|m| matches!(m, Msg::Loaded(_) | Msg::Emails(_) | Msg::Recipients(_)));
         for m in batch {
             for e in update(&mut state, m) {
                 effects.run(e, &out);
@@ -319,6 +342,10 @@ pub async fn run(opts: Options) -> anyhow::Result<Option<String>> {
                     "everything loaded"
                 );
             }
+        }
+        // Drawn first: the frame does not wait for the allocator.
+        if release && state.data.fully_loaded() {
+            release_freed_memory();
         }
     }
     stop.store(true, Ordering::Relaxed);

@@ -323,17 +323,18 @@ pub struct MailboxEvidence {
 
 /// One piece of alert evidence, polymorphic by `@odata.type`. Kinds relevant to email
 /// investigations are typed; devices, files, processes and future kinds are kept as raw JSON so
-/// nothing is dropped.
+/// nothing is dropped. Each kind is boxed: inline, every element of an alert's evidence list
+/// would take the largest kind's ~300 bytes (the console holds every alert's evidence).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evidence {
     /// `#microsoft.graph.security.analyzedMessageEvidence`
     AnalyzedMessage(Box<AnalyzedMessageEvidence>),
     /// `#microsoft.graph.security.userEvidence`
-    User(UserEvidence),
+    User(Box<UserEvidence>),
     /// `#microsoft.graph.security.urlEvidence`
-    Url(UrlEvidence),
+    Url(Box<UrlEvidence>),
     /// `#microsoft.graph.security.mailboxEvidence`
-    Mailbox(MailboxEvidence),
+    Mailbox(Box<MailboxEvidence>),
     /// Any other kind (or a typed kind whose shape did not parse), verbatim.
     Other(Value),
 }
@@ -372,11 +373,11 @@ impl<'de> Deserialize<'de> for Evidence {
             AnalyzedMessageEvidence::deserialize(&raw)
                 .map(|e| Evidence::AnalyzedMessage(Box::new(e)))
         } else if kind.eq_ignore_ascii_case("userEvidence") {
-            UserEvidence::deserialize(&raw).map(Evidence::User)
+            UserEvidence::deserialize(&raw).map(|e| Evidence::User(Box::new(e)))
         } else if kind.eq_ignore_ascii_case("urlEvidence") {
-            UrlEvidence::deserialize(&raw).map(Evidence::Url)
+            UrlEvidence::deserialize(&raw).map(|e| Evidence::Url(Box::new(e)))
         } else if kind.eq_ignore_ascii_case("mailboxEvidence") {
-            MailboxEvidence::deserialize(&raw).map(Evidence::Mailbox)
+            MailboxEvidence::deserialize(&raw).map(|e| Evidence::Mailbox(Box::new(e)))
         } else {
             return Ok(Evidence::Other(raw));
         };
@@ -458,5 +459,16 @@ mod tests {
             "#microsoft.graph.security.urlEvidence"
         );
         assert_eq!(out["evidence"][4]["x"], 1);
+    }
+
+    #[test]
+    fn an_evidence_element_is_small_whatever_its_kind() {
+        // The console keeps every alert's evidence list: a typed kind inline would make
+        // every element as large as the largest kind (~300 bytes).
+        assert!(
+            std::mem::size_of::<Evidence>() <= 40,
+            "{}",
+            std::mem::size_of::<Evidence>()
+        );
     }
 }

@@ -60,7 +60,7 @@ pub fn account(data: &Snapshot, upn: &str) -> Result<Detail, DetailError> {
         }
     }
     let mut sections = vec![head];
-    for c in &p.checks {
+    for c in p.checks.iter() {
         let mut s = Section::new(&format!("{} · {}", c.id, mark(c.status)));
         s.flagged(
             "Result",

@@ -5,7 +5,8 @@
 //! The figures depend on the filter, so each evaluation's table is kept in
 //! [`UrlTables`] (part of the snapshot, dropped with it) and a row names its table
 //! and position: cells are read back without recomputing, and two URL views with
-//! different filters never share figures.
+//! different filters never share figures. A table keeps codes and counts
+//! (`UrlCounts`); the URL and domain are read from the index when a cell is drawn.
 
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{ColumnId, GridColumn, match_term, short_time};
 use crate::data::Snapshot;
 use whalewatch_query::Filter;
-use whalewatch_query::index::urls::UrlStats;
+use whalewatch_query::index::urls::UrlCounts;
 
 /// A Top URLs column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,7 +62,7 @@ const KEEP: usize = 16;
 /// The Top URLs tables computed for this snapshot's views, by filter.
 #[derive(Debug, Default)]
 pub struct UrlTables {
-    tables: Mutex<Vec<(String, Arc<Vec<UrlStats>>)>>,
+    tables: Mutex<Vec<(String, Arc<Vec<UrlCounts>>)>>,
 }
 
 impl UrlTables {
@@ -70,8 +71,8 @@ impl UrlTables {
     fn table_for(
         &self,
         filter: &str,
-        compute: impl FnOnce() -> Vec<UrlStats>,
-    ) -> Option<(u32, Arc<Vec<UrlStats>>)> {
+        compute: impl FnOnce() -> Vec<UrlCounts>,
+    ) -> Option<(u32, Arc<Vec<UrlCounts>>)> {
         let mut g = self.tables.lock().ok()?;
         if let Some(i) = g.iter().position(|(f, _)| f == filter) {
             return Some((i as u32, g[i].1.clone()));
@@ -91,7 +92,7 @@ impl UrlTables {
     }
 
     /// The URL at `row`.
-    fn get(&self, row: u32) -> Option<UrlStats> {
+    fn get(&self, row: u32) -> Option<UrlCounts> {
         let g = self.tables.lock().ok()?;
         let (_, t) = g.get((row >> SHIFT) as usize)?;
         t.get((row & ((1 << SHIFT) - 1)) as usize).cloned()
@@ -109,16 +110,18 @@ pub fn evaluate(data: &Snapshot, filter: &Filter, now: DateTime<Utc>) -> Result<
     let key = whalewatch_query::lang::print(filter);
     let (t, table) = data
         .url_tables
-        .table_for(&key, || ix.top_urls(&rows))
+        .table_for(&key, || ix.top_url_counts(&rows))
         .ok_or("too many URLs to list; narrow the filter")?;
     Ok((0..table.len() as u32).map(|i| t << SHIFT | i).collect())
 }
 
 /// A cell's raw text.
 pub fn cell(data: &Snapshot, row: u32, c: UrlCol) -> String {
-    let Some(u) = data.url_tables.get(row) else {
+    // The tables are dropped with the index they name (`Snapshot::with_emails`).
+    let (Some(ix), Some(counts)) = (&data.emails, data.url_tables.get(row)) else {
         return String::new();
     };
+    let u = ix.url_stats(&counts);
     match c {
         UrlCol::Url => u.url,
         UrlCol::Domain => u.domain,
@@ -150,10 +153,10 @@ pub fn term(c: UrlCol, value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn url(u: &str) -> UrlStats {
-        UrlStats {
-            url: u.into(),
-            domain: "example.com".into(),
+    fn url(u: u32) -> UrlCounts {
+        UrlCounts {
+            url: u,
+            domain: 0,
             messages: 1,
             recipients: 1,
             clicks: 0,
@@ -167,15 +170,15 @@ mod tests {
     #[test]
     fn each_filter_keeps_its_table_and_a_row_names_table_and_position() {
         let t = UrlTables::default();
-        let (a, _) = t.table_for("threat:phish", || vec![url("a")]).unwrap();
-        let (b, _) = t.table_for("", || vec![url("b"), url("c")]).unwrap();
+        let (a, _) = t.table_for("threat:phish", || vec![url(1)]).unwrap();
+        let (b, _) = t.table_for("", || vec![url(2), url(3)]).unwrap();
         let (again, _) = t
             .table_for("threat:phish", || panic!("computed twice"))
             .unwrap();
         assert_eq!(a, again);
         assert_ne!(a, b);
-        assert_eq!(t.get(b << SHIFT | 1).map(|u| u.url).as_deref(), Some("c"));
-        assert_eq!(t.get(a << SHIFT).map(|u| u.url).as_deref(), Some("a"));
+        assert_eq!(t.get(b << SHIFT | 1).map(|u| u.url), Some(3));
+        assert_eq!(t.get(a << SHIFT).map(|u| u.url), Some(1));
         assert_eq!(t.get(a << SHIFT | 1), None);
     }
 }

@@ -40,6 +40,31 @@ pub struct UrlStats {
     pub last_seen: i64,
 }
 
+/// One row of the Top URLs table as codes and counts: [`UrlStats`] without its
+/// strings, which the index's dictionaries hold ([`EmailIndex::url_stats`] reads
+/// them). What a view keeps: a fraction of the strings' size per URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlCounts {
+    /// The URL's code in the index's URL dictionary.
+    pub url: u32,
+    /// Its domain's code in the index's URL-domain dictionary.
+    pub domain: u32,
+    /// See [`UrlStats::messages`].
+    pub messages: u32,
+    /// See [`UrlStats::recipients`].
+    pub recipients: u32,
+    /// See [`UrlStats::clicks`].
+    pub clicks: u32,
+    /// See [`UrlStats::blocked`].
+    pub blocked: u32,
+    /// See [`UrlStats::clicked_through`].
+    pub clicked_through: u32,
+    /// See [`UrlStats::first_seen`].
+    pub first_seen: i64,
+    /// See [`UrlStats::last_seen`].
+    pub last_seen: i64,
+}
+
 /// One row of the Top clicks table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ClickStats {
@@ -74,32 +99,63 @@ impl EmailIndex {
     /// The Top URLs table over `rows`: one entry per distinct URL of the result's
     /// messages, most messages first (ties: most recipients, then the URL).
     pub fn top_urls(&self, rows: &RowSet) -> Vec<UrlStats> {
+        self.top_url_counts(rows)
+            .iter()
+            .map(|c| self.url_stats(c))
+            .collect()
+    }
+
+    /// The row of [`EmailIndex::top_url_counts`] with its URL and domain read from
+    /// this index's dictionaries (`c` must come from this index).
+    pub fn url_stats(&self, c: &UrlCounts) -> UrlStats {
+        let side = &self.side.urls;
+        UrlStats {
+            url: side.columns[0].dict.get(c.url).to_string(),
+            domain: side.columns[1].dict.get(c.domain).to_string(),
+            messages: c.messages as usize,
+            recipients: c.recipients as usize,
+            clicks: c.clicks as usize,
+            blocked: c.blocked as usize,
+            clicked_through: c.clicked_through as usize,
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+        }
+    }
+
+    /// [`EmailIndex::top_urls`] as codes and counts, in the same order: every
+    /// figure of the table is computed here.
+    pub fn top_url_counts(&self, rows: &RowSet) -> Vec<UrlCounts> {
         let nmid = self.s(s::NMID);
         let mut selected = vec![0u32; nmid.dict.len()];
         rows.for_each(|r| selected[nmid.codes.get(r) as usize] += 1);
         let side = &self.side.urls;
         let (url_col, domain_col) = (&side.columns[0], &side.columns[1]);
         // (url code, message code, domain code) of every entry on a selected message;
-        // sorted so a URL's messages are adjacent and a repeat is dropped.
-        let mut pairs: Vec<(u32, u32, u32)> = side
-            .message
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| selected[**m as usize] > 0)
-            .map(|(e, &m)| (url_col.codes.get(e), m, domain_col.codes.get(e)))
-            .collect();
+        // sorted so a URL's messages are adjacent and a repeat is dropped. Counted
+        // first: a million entries collected by doubling would leave as much again
+        // in freed buffers the console keeps until its next pause.
+        let on_selected = |m: u32| selected[m as usize] > 0;
+        let mut pairs: Vec<(u32, u32, u32)> =
+            Vec::with_capacity(side.message.iter().filter(|&&m| on_selected(m)).count());
+        pairs.extend(
+            side.message
+                .iter()
+                .enumerate()
+                .filter(|&(_, &m)| on_selected(m))
+                .map(|(e, &m)| (url_col.codes.get(e), m, domain_col.codes.get(e))),
+        );
         pairs.sort_unstable();
         pairs.dedup_by_key(|p| (p.0, p.1));
-        let mut by_url: Vec<Option<UrlStats>> = vec![None; url_col.dict.len()];
+        let mut by_url: Vec<Option<UrlCounts>> = vec![None; url_col.dict.len()];
         for (u, m, d) in pairs {
             let arrived = self
                 .msg_rows
                 .of(m)
                 .first()
                 .map_or(0, |&r| self.time[r as usize]);
-            let e = by_url[u as usize].get_or_insert_with(|| UrlStats {
-                url: url_col.dict.get(u).to_string(),
-                domain: domain_col.dict.get(d).to_string(),
+            let e = by_url[u as usize].get_or_insert(UrlCounts {
+                url: u,
+                domain: d,
                 messages: 0,
                 recipients: 0,
                 clicks: 0,
@@ -109,7 +165,7 @@ impl EmailIndex {
                 last_seen: arrived,
             });
             e.messages += 1;
-            e.recipients += selected[m as usize] as usize;
+            e.recipients += selected[m as usize];
             e.first_seen = e.first_seen.min(arrived);
             e.last_seen = e.last_seen.max(arrived);
         }
@@ -125,16 +181,16 @@ impl EmailIndex {
             };
             if let Some(e) = by_url[u as usize].as_mut() {
                 e.clicks += 1;
-                e.blocked += usize::from(is_blocked(action.value(c)));
-                e.clicked_through += usize::from(clicks.through[c]);
+                e.blocked += u32::from(is_blocked(action.value(c)));
+                e.clicked_through += u32::from(clicks.through[c]);
             }
         }
-        let mut out: Vec<UrlStats> = by_url.into_iter().flatten().collect();
+        let mut out: Vec<UrlCounts> = by_url.into_iter().flatten().collect();
         out.sort_by(|a, b| {
             b.messages
                 .cmp(&a.messages)
                 .then(b.recipients.cmp(&a.recipients))
-                .then_with(|| a.url.cmp(&b.url))
+                .then_with(|| url_col.dict.get(a.url).cmp(url_col.dict.get(b.url)))
         });
         out
     }

@@ -25,6 +25,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -85,7 +86,7 @@ impl Verdict {
 }
 
 /// One check of one account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Check {
     /// One of [`CHECK_IDS`].
     pub id: &'static str,
@@ -239,8 +240,10 @@ pub struct Facts {
 pub struct AccountPosture {
     /// Who.
     pub account: Account,
-    /// Every check, in [`CHECK_IDS`] order.
-    pub checks: Vec<Check>,
+    /// Every check, in [`CHECK_IDS`] order. Shared: [`evaluate`] gives accounts judged
+    /// alike (most tagged accounts: nothing read for them, the same tenant settings)
+    /// one list, not nine checks with their texts each.
+    pub checks: Arc<[Check]>,
     /// Fail if any check fails, else warn if any warns or is unknown, else pass.
     pub verdict: Verdict,
     /// Ids of the checks that fail or warn — what the row names — in [`CHECK_IDS`]
@@ -312,9 +315,20 @@ pub fn evaluate(
     groups: &GroupNames,
     now: DateTime<Utc>,
 ) -> Vec<AccountPosture> {
+    // Thousands of tagged accounts, most judged alike: one list per distinct outcome.
+    let mut shared: HashSet<Arc<[Check]>> = HashSet::new();
     let mut out: Vec<AccountPosture> = accounts
         .iter()
-        .map(|a| evaluate_account(sources, a, groups, now))
+        .map(|a| {
+            let mut p = evaluate_account(sources, a, groups, now);
+            match shared.get(&p.checks) {
+                Some(same) => p.checks = Arc::clone(same),
+                None => {
+                    shared.insert(Arc::clone(&p.checks));
+                }
+            }
+            p
+        })
         .collect();
     out.sort_by(|a, b| {
         a.verdict
@@ -407,7 +421,7 @@ pub fn evaluate_account(
     };
     AccountPosture {
         account: account.clone(),
-        checks,
+        checks: checks.into(),
         verdict,
         failing,
         warning,

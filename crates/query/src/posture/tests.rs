@@ -727,3 +727,39 @@ fn accounts_of_matches_directory_by_mail_or_upn() {
     assert!(out[0].has_address("ceo@contoso.com"));
     assert_eq!(out[1].id, None);
 }
+
+#[test]
+fn accounts_judged_alike_share_one_list_of_checks() {
+    // The CEO has a registration (a passing `mfa`); two accounts without any record
+    // are judged alike and must share their checks, and each keeps its own result.
+    let s = reg(&["fido2"]);
+    let other = |upn: &str| Account {
+        upn: upn.into(),
+        id: None,
+        display_name: None,
+        addresses: vec![upn.into()],
+    };
+    let out = evaluate(
+        &s,
+        &[vip(), other("a@contoso.com"), other("b@contoso.com")],
+        &GroupNames::new(),
+        now(),
+    );
+    let by = |upn: &str| out.iter().find(|p| p.account.upn == upn).unwrap();
+    let (ceo, a, b) = (
+        by("ceo@contoso.com"),
+        by("a@contoso.com"),
+        by("b@contoso.com"),
+    );
+    assert!(std::sync::Arc::ptr_eq(&a.checks, &b.checks));
+    assert!(!std::sync::Arc::ptr_eq(&a.checks, &ceo.checks));
+    assert_eq!(ceo.check("mfa").unwrap().status, Status::Pass);
+    // Not read for them (no memberships record): unknown, not failing.
+    assert_eq!(a.check("mfa").unwrap().status, Status::Unknown);
+    for p in [ceo, a, b] {
+        assert_eq!(
+            *p,
+            evaluate_account(&s, &p.account, &GroupNames::new(), now())
+        );
+    }
+}
