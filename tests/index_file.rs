@@ -423,6 +423,24 @@ async fn new_and_changed_rows_go_into_the_file_in_place_answering_like_a_rebuild
         "the first update's map"
     );
 
+    // More new rows than the room left after the arrays (a quarter more, at least
+    // 4,096): the file is written whole, with new room.
+    let many: Vec<_> = (0..before.len().max(4096) + 1)
+        .map(|i| {
+            let mut e = new_msg.clone();
+            e.network_message_id = format!("bulk-{i}");
+            e
+        })
+        .collect();
+    c.write(|w| w.upsert_rows(&many)).unwrap();
+    let grown = EmailIndex::open(&reader).unwrap();
+    assert_ne!(inode(&file), ino, "no room left: written whole");
+    let ino = inode(&file);
+    assert_eq!(
+        answers(&grown),
+        answers(&EmailIndex::build(&reader).unwrap())
+    );
+
     // A deleted row shifts row numbers: the file is rebuilt and replaced. (The
     // bulk load's de-duplication deletes; here by hand, with the generation bump
     // every write transaction makes.)
@@ -436,7 +454,7 @@ async fn new_and_changed_rows_go_into_the_file_in_place_answering_like_a_rebuild
         .unwrap();
     let after_delete = EmailIndex::open(&reader).unwrap();
     assert_ne!(inode(&file), ino, "rewritten");
-    assert_eq!(after_delete.len(), before.len() + 2);
+    assert_eq!(after_delete.len(), grown.len() - 1);
     assert_eq!(
         answers(&after_delete),
         answers(&EmailIndex::build(&reader).unwrap())

@@ -92,22 +92,21 @@ enum Owned<T> {
     Whole(Vec<T>),
 }
 
-impl<T: super::buf::Plain> Owned<T> {
-    /// `old` (length `rows_before`) with `patches` applied and `tail` appended: a
-    /// tail when no patch changes a value.
-    fn new(old: &[T], patches: &[(usize, T)], tail: Vec<T>) -> Owned<T>
-    where
-        T: PartialEq,
-    {
-        if patches.iter().all(|&(r, v)| old[r] == v) {
-            return Owned::Tail(tail);
+impl<T: super::buf::Plain + PartialEq> Owned<T> {
+    /// `old` with the loaded `values` applied: the first `rows.len()` of them are the
+    /// new values of those rows, the rest come after the old ones. A tail when no
+    /// row's value changes.
+    fn new(old: &[T], rows: &[usize], values: &[T]) -> Owned<T> {
+        let (changed, tail) = values.split_at(rows.len());
+        if rows.iter().zip(changed).all(|(&r, v)| old[r] == *v) {
+            return Owned::Tail(tail.to_vec());
         }
         let mut whole = Vec::with_capacity(old.len() + tail.len());
         whole.extend_from_slice(old);
-        for &(r, v) in patches {
+        for (&r, &v) in rows.iter().zip(changed) {
             whole[r] = v;
         }
-        whole.extend(tail);
+        whole.extend_from_slice(tail);
         Owned::Whole(whole)
     }
 
@@ -213,18 +212,7 @@ impl State {
         }
         let k = patched.len();
         let rows = old.rows + loaded.rows - k;
-        let split = |v: &[i64]| -> (Vec<(usize, i64)>, Vec<i64>) {
-            (
-                patched
-                    .iter()
-                    .copied()
-                    .zip(v[..k].iter().copied())
-                    .collect(),
-                v[k..].to_vec(),
-            )
-        };
-        let (time_patches, time_tail) = split(&loaded.time);
-        let time = Owned::new(&old.time, &time_patches, time_tail);
+        let time = Owned::new(&old.time, &patched, &loaded.time);
 
         let mut strs: Vec<Option<OwnedStr>> = (0..STR_COLUMNS.len()).map(|_| None).collect();
         let mut nmid_new: Vec<String> = Vec::new();
@@ -235,38 +223,27 @@ impl State {
             let Some((bytes, ends, codes)) = encode(&col.dict, b) else {
                 return Ok(None);
             };
-            let patches: Vec<(usize, u32)> = patched
-                .iter()
-                .copied()
-                .zip(codes[..k].iter().copied())
-                .collect();
-            let tail = codes[k..].to_vec();
-            let width_ok = |cap: usize| col.dict.len() + ends.len() <= cap;
-            // Codes fit the width: checked against the dictionary's new size.
+            let fits = |width: usize| col.dict.len() + ends.len() <= width;
+            // The casts keep every code: the dictionary's new size fits the width.
             let owned = match &col.codes {
-                Codes::U8(v) if width_ok(1 << 8) => OwnedCodes::U8(Owned::new(
+                Codes::U8(v) if fits(1 << 8) => OwnedCodes::U8(Owned::new(
                     v,
-                    &patches
-                        .iter()
-                        .map(|&(r, c)| (r, c as u8))
-                        .collect::<Vec<_>>(),
-                    tail.iter().map(|&c| c as u8).collect(),
+                    &patched,
+                    &codes.iter().map(|&c| c as u8).collect::<Vec<_>>(),
                 )),
-                Codes::U16(v) if width_ok(1 << 16) => OwnedCodes::U16(Owned::new(
+                Codes::U16(v) if fits(1 << 16) => OwnedCodes::U16(Owned::new(
                     v,
-                    &patches
-                        .iter()
-                        .map(|&(r, c)| (r, c as u16))
-                        .collect::<Vec<_>>(),
-                    tail.iter().map(|&c| c as u16).collect(),
+                    &patched,
+                    &codes.iter().map(|&c| c as u16).collect::<Vec<_>>(),
                 )),
-                Codes::U32(v) => OwnedCodes::U32(Owned::new(v, &patches, tail)),
+                Codes::U32(v) => OwnedCodes::U32(Owned::new(v, &patched, &codes)),
                 _ => return Ok(None),
             };
             if *i == schema::NMID || *i == schema::RECIPIENT {
+                // Every row's code (the side tables are read against them).
                 let mut all = Vec::with_capacity(rows);
                 all.extend((0..old.rows).map(|r| col.codes.get(r)));
-                for &(r, c) in &patches {
+                for (&r, &c) in patched.iter().zip(&codes) {
                     all[r] = c;
                 }
                 all.extend_from_slice(&codes[k..]);
@@ -290,49 +267,20 @@ impl State {
         }
         let mut ints: Vec<Option<OwnedInts>> = (0..INT_COLUMNS.len()).map(|_| None).collect();
         for (i, values) in &loaded.ints {
-            let patches = |enc: &dyn Fn(Option<i64>) -> Option<i64>| -> Option<Vec<(usize, i64)>> {
-                patched
-                    .iter()
-                    .zip(&values[..k])
-                    .map(|(&r, &v)| enc(v).map(|v| (r, v)))
-                    .collect()
-            };
             ints[*i] = Some(match &old.ints[*i] {
                 IntColumn::Narrow(v) => {
-                    let enc = |x: Option<i64>| -> Option<i64> {
-                        match x {
-                            None => Some(i64::from(i32::MIN)),
-                            Some(x) if x > i64::from(i32::MIN) && x <= i64::from(i32::MAX) => {
-                                Some(x)
-                            }
-                            Some(_) => None,
-                        }
-                    };
-                    let Some(p) = patches(&enc) else {
-                        return Ok(None);
-                    };
-                    let Some(tail) = values[k..]
+                    let Some(narrow) = values
                         .iter()
-                        .map(|&x| enc(x))
+                        .map(|&x| IntColumn::narrow_value(x))
                         .collect::<Option<Vec<_>>>()
                     else {
                         return Ok(None);
                     };
-                    let p: Vec<(usize, i32)> = p.into_iter().map(|(r, x)| (r, x as i32)).collect();
-                    OwnedInts::Narrow(Owned::new(
-                        v,
-                        &p,
-                        tail.into_iter().map(|x| x as i32).collect(),
-                    ))
+                    OwnedInts::Narrow(Owned::new(v, &patched, &narrow))
                 }
                 IntColumn::Wide(v) => {
-                    let enc = |x: Option<i64>| Some(x.map_or(i64::MIN, |x| x.max(i64::MIN + 1)));
-                    let p = patches(&enc).unwrap_or_default();
-                    let tail = values[k..]
-                        .iter()
-                        .map(|&x| x.map_or(i64::MIN, |x| x.max(i64::MIN + 1)))
-                        .collect();
-                    OwnedInts::Wide(Owned::new(v, &p, tail))
+                    let wide: Vec<i64> = values.iter().map(|&x| IntColumn::wide_value(x)).collect();
+                    OwnedInts::Wide(Owned::new(v, &patched, &wide))
                 }
             });
         }

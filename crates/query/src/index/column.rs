@@ -492,25 +492,33 @@ pub enum IntColumn {
 impl IntColumn {
     /// From values with `None` for null.
     pub fn from_values(values: Vec<Option<i64>>) -> IntColumn {
-        let narrow = values
+        match values
             .iter()
-            .flatten()
-            .all(|&v| v > i64::from(i32::MIN) && v <= i64::from(i32::MAX));
-        if narrow {
-            IntColumn::Narrow(Buf::from(
+            .map(|&v| IntColumn::narrow_value(v))
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(narrow) => IntColumn::Narrow(Buf::from(narrow)),
+            None => IntColumn::Wide(Buf::from(
                 values
                     .into_iter()
-                    .map(|v| v.map_or(i32::MIN, |v| v as i32))
+                    .map(IntColumn::wide_value)
                     .collect::<Vec<_>>(),
-            ))
-        } else {
-            IntColumn::Wide(Buf::from(
-                values
-                    .into_iter()
-                    .map(|v| v.map_or(i64::MIN, |v| v.max(i64::MIN + 1)))
-                    .collect::<Vec<_>>(),
-            ))
+            )),
         }
+    }
+
+    /// `v` as a narrow column stores it; `None` when it does not fit.
+    pub(crate) fn narrow_value(v: Option<i64>) -> Option<i32> {
+        match v {
+            None => Some(i32::MIN),
+            Some(x) if x > i64::from(i32::MIN) && x <= i64::from(i32::MAX) => Some(x as i32),
+            Some(_) => None,
+        }
+    }
+
+    /// `v` as a wide column stores it.
+    pub(crate) fn wide_value(v: Option<i64>) -> i64 {
+        v.map_or(i64::MIN, |x| x.max(i64::MIN + 1))
     }
 
     /// The value of row `i`.
