@@ -17,6 +17,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use common::refresh::{KillOnDrop, SimProcess, Workspace, WorldFlags};
+use common::sql_pairs;
 use whalewatch::cache::Cache;
 use whalewatch::config::paths::PAUSE_AT_ENV;
 use whalewatch::query::index::EmailIndex;
@@ -64,21 +65,6 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect()
-}
-
-/// Rows of `sql` as (text, number) pairs.
-fn sql_pairs(cache: &Cache, sql: &str) -> Vec<(String, i64)> {
-    let c = cache.connection();
-    let mut stmt = c.prepare(sql).unwrap();
-    stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-            r.get(1)?,
-        ))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 fn sql_count(cache: &Cache, sql: &str) -> u64 {

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{now, small_world, start};
+use common::{now, small_world, sql_pairs, start};
 use whalewatch::cache::Cache;
 use whalewatch::query::index::{Column, EmailIndex, SortKey};
 use whalewatch::query::kql::TimeBin;
@@ -127,19 +127,7 @@ fn answers(ix: &EmailIndex) -> Vec<String> {
 
 /// The same figures straight from SQLite.
 fn sqlite_answers(cache: &Cache) -> Vec<(String, i64)> {
-    let c = cache.connection();
-    let rows = |sql: &str| -> Vec<(String, i64)> {
-        let mut stmt = c.prepare(sql).unwrap();
-        stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                r.get(1)?,
-            ))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-    };
+    let rows = |sql: &str| sql_pairs(cache, sql);
     let mut out = rows("SELECT 'rows', count(*) FROM email_events");
     out.extend(rows(
         "SELECT 'q1', count(*) FROM email_events WHERE lower(\"RecipientEmailAddress\") IN \

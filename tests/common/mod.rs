@@ -273,3 +273,18 @@ pub fn has_keys_of(ours: &Value, reference: &Value, what: &str) {
         .collect();
     assert!(missing.is_empty(), "{what}: missing keys {missing:?}");
 }
+
+/// Rows of `sql` (a test's own query of the cache) as (text, number) pairs; a null
+/// text is the empty string.
+pub fn sql_pairs(cache: &whalewatch::cache::Cache, sql: &str) -> Vec<(String, i64)> {
+    let mut stmt = cache.connection().prepare(sql).unwrap();
+    stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+            r.get(1)?,
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}

@@ -318,10 +318,7 @@ impl Cache {
     /// schema predates the counter (opened read-only, never migrated by this build)
     /// has not been written by this build: generation 0.
     pub fn generation(&self) -> Result<u64, CacheError> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version < super::schema::GENERATION_SINCE {
+        if self.schema_version()? < super::schema::GENERATION_SINCE {
             return Ok(0);
         }
         let g: i64 = self
@@ -355,10 +352,7 @@ impl Cache {
     /// schema predates the log (opened read-only, never migrated by this build)
     /// answers `None`: nothing can be carried forward from it.
     pub fn mail_log(&self) -> Result<Option<MailLog>, CacheError> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version < super::schema::MAIL_LOG_SINCE {
+        if self.schema_version()? < super::schema::MAIL_LOG_SINCE {
             return Ok(None);
         }
         let (deletes, trimmed, changes, max_row): (i64, i64, Option<i64>, Option<i64>) =
@@ -383,10 +377,7 @@ impl Cache {
     /// place), so it cannot grow without end; an index older than what is kept is
     /// rebuilt instead of brought up to date. Returns how many entries went.
     pub fn trim_mail_log(&mut self, keep: i64) -> Result<u64, CacheError> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version < super::schema::MAIL_LOG_SINCE {
+        if self.schema_version()? < super::schema::MAIL_LOG_SINCE {
             return Ok(0);
         }
         let tx = self.conn.transaction()?;
@@ -435,6 +426,16 @@ impl Cache {
             }
         }
         Ok(())
+    }
+}
+
+impl Cache {
+    /// How many migrations this cache has had (`PRAGMA user_version`): a cache opened
+    /// read-only is never migrated, so a newer table may be missing.
+    fn schema_version(&self) -> Result<i64, CacheError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 }
 

@@ -49,15 +49,7 @@ pub fn frequency(col: &str, rows: &[Row]) -> Frequency {
     let total: usize = rows.iter().map(count_of).sum();
     let mut out: Vec<FrequencyRow> = rows
         .iter()
-        .map(|r| {
-            let n = count_of(r);
-            FrequencyRow {
-                value: text_of(r.get(col)),
-                count: n,
-                percent: n as f64 * 100.0 / total.max(1) as f64,
-                bin: BinTerm::None,
-            }
-        })
+        .map(|r| FrequencyRow::new(text_of(r.get(col)), count_of(r), total, BinTerm::None))
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
     let column = Column::parse(col).map_or("Value", Column::name);

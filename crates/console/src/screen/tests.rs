@@ -11,11 +11,10 @@ use ratatui::style::{Color, Modifier};
 
 use super::{Screen, Shift, row_hashes};
 use crate::app::FrameWriter;
-use crate::data::EmailData;
 use crate::state::State;
 use crate::theme::{Palette, Theme};
-use crate::update::tests::{code, fixture, key, snapshot, state};
-use crate::update::{Effect, Msg, update};
+use crate::update::tests::{code, key, new_mail_above, settle_details, state};
+use crate::update::{Msg, update};
 
 /// A console on an emulated terminal.
 struct Tty {
@@ -178,22 +177,6 @@ fn same_screen(vt: &vt100::Parser, want: &Buffer, what: &str) {
     }
 }
 
-/// Runs the detail loads a flyout asked for, as the app would.
-fn settle(s: &mut State, effects: Vec<Effect>) {
-    for e in effects {
-        if let Effect::LoadDetail { kind, key, data } = e {
-            let detail = crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
-            update(
-                s,
-                Msg::Detail {
-                    key,
-                    detail: std::sync::Arc::new(detail),
-                },
-            );
-        }
-    }
-}
-
 /// The same walk on a terminal with scroll regions and on one without; both must
 /// show every frame exactly, and the first must have moved rows both ways.
 fn walk(scroll_region: bool) -> Tty {
@@ -223,7 +206,7 @@ fn walk(scroll_region: bool) -> Tty {
     }
     let e = code(&mut s, KeyCode::Enter);
     t.draw(&s, "flyout loading");
-    settle(&mut s, e);
+    settle_details(&mut s, e);
     t.draw(&s, "flyout");
     code(&mut s, KeyCode::Esc);
     t.draw(&s, "flyout closed");
@@ -238,18 +221,7 @@ fn walk(scroll_region: bool) -> Tty {
     key(&mut s, 'j');
     t.draw(&s, "j under a notice");
     // New mail arrives: three rows come first, the page's rows move down.
-    let data = snapshot();
-    let mut newest: Vec<u32> = data.newest.to_vec();
-    newest.rotate_right(3);
-    update(
-        &mut s,
-        Msg::Emails(EmailData {
-            index: data.emails.clone().expect("index"),
-            newest: std::sync::Arc::new(newest),
-            histogram_all: data.histogram_all.clone().expect("histogram"),
-            recipients: data.recipients.clone(),
-        }),
-    );
+    new_mail_above(&mut s, 3);
     t.draw(&s, "new mail");
     // Another table pane: the alert queue, past its page and back.
     key(&mut s, '1');

@@ -717,15 +717,9 @@ fn by_cells(state: &State, g: &Grid, col: GridColumn) -> Frequency {
     let total = g.rows.len();
     let mut rows: Vec<FrequencyRow> = counts
         .into_iter()
-        .map(|(value, count)| FrequencyRow {
-            bin: BinTerm::given(panes::term(col.id, &value)),
-            percent: if total == 0 {
-                0.0
-            } else {
-                count as f64 * 100.0 / total as f64
-            },
-            value,
-            count,
+        .map(|(value, count)| {
+            let bin = BinTerm::given(panes::term(col.id, &value));
+            FrequencyRow::new(value, count, total, bin)
         })
         .collect();
     rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));

@@ -40,19 +40,41 @@ pub(crate) fn snapshot() -> Snapshot {
     fixture().1.clone()
 }
 
+/// The session the tests' console runs as.
+pub(crate) fn session() -> Session {
+    Session {
+        profile: "fixture".into(),
+        tenant: "contoso".into(),
+        read_only: false,
+        can_refresh: true,
+        analyst: "analyst@contoso.com".into(),
+        assignee: Some("analyst@contoso.com".into()),
+        config_path: None,
+    }
+}
+
+/// New mail arrives: the fixture's index again, with its last `n` rows first in the
+/// newest-first order (they now sit above the rows on screen).
+pub(crate) fn new_mail_above(s: &mut State, n: usize) {
+    let data = snapshot();
+    let mut newest: Vec<u32> = data.newest.to_vec();
+    newest.rotate_right(n);
+    update(
+        s,
+        Msg::Emails(crate::data::EmailData {
+            index: data.emails.clone().expect("index"),
+            newest: std::sync::Arc::new(newest),
+            histogram_all: data.histogram_all.clone().expect("histogram"),
+            recipients: data.recipients.clone(),
+        }),
+    );
+}
+
 /// The console over the fixture, with the planted posture gaps injected
 /// (`fixture::with_planted_posture`) as the load step would read them.
 pub(crate) fn state() -> State {
     let mut s = State::new(
-        Session {
-            profile: "fixture".into(),
-            tenant: "contoso".into(),
-            read_only: false,
-            can_refresh: true,
-            analyst: "analyst@contoso.com".into(),
-            assignee: Some("analyst@contoso.com".into()),
-            config_path: None,
-        },
+        session(),
         crate::fixture::with_planted_posture(snapshot()),
         Keymap::new(&BTreeMap::new()).expect("keymap"),
         crate::fixture::now(),
@@ -690,7 +712,7 @@ fn an_unreadable_outbox_is_reported_not_shown_as_no_pending_writes() {
 }
 
 /// Runs the detail loads effects ask for, as the app would.
-fn settle_details(s: &mut State, effects: Vec<Effect>) {
+pub(crate) fn settle_details(s: &mut State, effects: Vec<Effect>) {
     for e in effects {
         if let Effect::LoadDetail { kind, key, data } = e {
             let detail = crate::details::load(&fixture().0, &data, &kind, &key).expect("details");

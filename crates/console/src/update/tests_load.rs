@@ -12,7 +12,6 @@ use crate::commands::Keymap;
 use crate::data::{self, RecipientData};
 use crate::panes::{self, ColumnId};
 use crate::panes::{accounts::AccountCol, campaigns::CampaignCol, posture::PostureCol};
-use crate::state::Session;
 use crate::views::tests::render;
 
 /// The three messages of one load, as the workers send them.
@@ -39,15 +38,7 @@ fn load() -> Load {
 fn first_frame() -> State {
     let first = data::load_first(&fixture().0).expect("first");
     let mut s = State::new(
-        Session {
-            profile: "fixture".into(),
-            tenant: "contoso".into(),
-            read_only: false,
-            can_refresh: true,
-            analyst: "analyst@contoso.com".into(),
-            assignee: Some("analyst@contoso.com".into()),
-            config_path: None,
-        },
+        super::tests::session(),
         first,
         Keymap::new(&BTreeMap::new()).expect("keymap"),
         crate::fixture::now(),

@@ -3,8 +3,7 @@
 //! errors.
 
 use crate::action::Action;
-use crate::data::EmailData;
-use crate::update::tests::{key, snapshot, state};
+use crate::update::tests::{key, new_mail_above, state};
 use crate::update::{Msg, update};
 
 use super::tests::render;
@@ -43,18 +42,7 @@ fn rows_above_and_below_the_page_are_announced() {
     }
     // New mail arrives: three rows now sit above the page (the selection keeps its
     // row and its screen line).
-    let data = snapshot();
-    let mut newest: Vec<u32> = data.newest.to_vec();
-    newest.rotate_right(3);
-    update(
-        &mut s,
-        Msg::Emails(EmailData {
-            index: data.emails.clone().expect("index"),
-            newest: std::sync::Arc::new(newest),
-            histogram_all: data.histogram_all.clone().expect("histogram"),
-            recipients: data.recipients.clone(),
-        }),
-    );
+    new_mail_above(&mut s, 3);
     let g = s.grid().expect("grid");
     assert_eq!(g.offset, 3);
     let screen = render(&s, 120, 24);

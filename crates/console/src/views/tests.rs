@@ -7,30 +7,14 @@ use ratatui::backend::TestBackend;
 
 use crate::state::{State, View};
 use crate::theme::{Palette, Theme};
-use crate::update::tests::{code, fixture, key, state, typed};
-use crate::update::{Effect, Msg, update};
+use crate::update::tests::{code, key, settle_details, state, typed};
+use crate::update::{Msg, update};
 
 pub(crate) fn render(s: &State, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("backend");
     t.draw(|f| super::draw(f, s, &Theme::new(Palette::None)))
         .expect("draw");
     format!("{}", t.backend())
-}
-
-/// Runs the detail loads a flyout asked for, as the app would.
-fn settle(s: &mut State, effects: Vec<Effect>) {
-    for e in effects {
-        if let Effect::LoadDetail { kind, key, data } = e {
-            let detail = crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
-            update(
-                s,
-                Msg::Detail {
-                    key,
-                    detail: std::sync::Arc::new(detail),
-                },
-            );
-        }
-    }
 }
 
 /// Builds the state `setup` leads to at each size and snapshots both.
@@ -107,27 +91,27 @@ fn flyouts() {
     snap("email_flyout", |s| {
         to_rich_phish(s);
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
     });
     snap("email_flyout_scrolled", |s| {
         to_rich_phish(s);
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
         code(s, KeyCode::PageDown);
     });
     snap("alert_flyout", |s| {
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
     });
     snap("campaign_flyout", |s| {
         key(s, '3');
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
     });
     snap("account_flyout", |s| {
         key(s, '4');
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
     });
 }
 
@@ -188,17 +172,17 @@ fn posture_pane_flyout_checklist_and_sign_ins() {
     snap("posture_flyout", |s| {
         key(s, '5');
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
     });
     snap("posture_checklist", |s| {
         key(s, '5');
         let e = key(s, 'T');
-        settle(s, e);
+        settle_details(s, e);
     });
     snap("posture_sign_ins", |s| {
         key(s, '5');
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
         key(s, 'R');
         code(s, KeyCode::Enter);
     });
@@ -216,7 +200,7 @@ fn incidents_pane_and_flyout() {
     snap("incident_flyout", |s| {
         key(s, '7');
         let e = code(s, KeyCode::Enter);
-        settle(s, e);
+        settle_details(s, e);
     });
 }
 

@@ -10,29 +10,14 @@ use ratatui::style::Color;
 
 use crate::state::State;
 use crate::theme::{Palette, Theme};
-use crate::update::tests::{code, fixture, key, state};
-use crate::update::{Effect, Msg, update};
+use crate::update::tests::{code, key, settle_details, state};
+use crate::update::{Msg, update};
 
 fn buffer(s: &State, w: u16, h: u16, palette: Palette) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("backend");
     t.draw(|f| super::draw(f, s, &Theme::new(palette)))
         .expect("draw");
     t.backend().buffer().clone()
-}
-
-fn settle(s: &mut State, effects: Vec<Effect>) {
-    for e in effects {
-        if let Effect::LoadDetail { kind, key, data } = e {
-            let detail = crate::details::load(&fixture().0, &data, &kind, &key).expect("details");
-            update(
-                s,
-                Msg::Detail {
-                    key,
-                    detail: std::sync::Arc::new(detail),
-                },
-            );
-        }
-    }
 }
 
 /// Every pane, a flyout of each, help and a prompt.
@@ -45,7 +30,7 @@ fn every_screen() -> Vec<(String, State)> {
         let mut s = state();
         key(&mut s, pane);
         let e = code(&mut s, KeyCode::Enter);
-        settle(&mut s, e);
+        settle_details(&mut s, e);
         out.push((format!("flyout {}", i + 1), s));
     }
     let mut s = state();

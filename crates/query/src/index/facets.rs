@@ -81,6 +81,23 @@ pub struct FrequencyRow {
     pub bin: BinTerm,
 }
 
+impl FrequencyRow {
+    /// The row of `value` held by `count` of `total` rows (the one place a frequency
+    /// table's percentage is computed; an empty result is 0 %).
+    pub fn new(value: String, count: usize, total: usize, bin: BinTerm) -> FrequencyRow {
+        FrequencyRow {
+            percent: if total == 0 {
+                0.0
+            } else {
+                count as f64 * 100.0 / total as f64
+            },
+            value,
+            count,
+            bin,
+        }
+    }
+}
+
 /// How a frequency row's value becomes a filter term. An index column's term is
 /// written when asked for: a table of thousands of values shows a screenful.
 #[derive(Debug, Clone, PartialEq)]
@@ -392,15 +409,8 @@ impl EmailIndex {
     /// domains of every row) at a millisecond.
     pub fn frequency_top(&self, rows: &RowSet, column: Column, top: usize) -> Frequency {
         let total = rows.count();
-        let row = |value: String, count: usize| FrequencyRow {
-            percent: if total == 0 {
-                0.0
-            } else {
-                count as f64 * 100.0 / total as f64
-            },
-            value,
-            count,
-            bin: BinTerm::Of(column),
+        let row = |value: String, count: usize| {
+            FrequencyRow::new(value, count, total, BinTerm::Of(column))
         };
         let mut pairs: Vec<(String, usize)> = match column {
             Column::Str(i) => {
